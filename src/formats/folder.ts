@@ -1,0 +1,233 @@
+// Folders that hold ONE model: a diffusers pipeline (model_index.json + component folders), a Hugging Face
+// snapshot (config.json + weights), or a shard set (`-00001-of-00003` names, or a `*.index.json` weight map).
+// Any other folder is not a model: callers walk it and take each model file on its own.
+import { lstat, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ModelLibraryError, ioError } from "../errors.js";
+import { readSafetensorsHeader, summarizeSafetensors } from "./safetensors.js";
+import { readHfConfig } from "./hf-config.js";
+import { missingShardNames, readShardIndex, shardInfoOf } from "./sharding.js";
+import { isModelFileName } from "./sniff.js";
+import { blankIdentification, securityTierOf, type FolderInfo, type Identification } from "./types.js";
+
+export type IdentifyFileFn = (path: string) => Promise<Identification>;
+
+const MAX_WALK_DEPTH = 4;
+const MAX_FILES = 20_000;
+const SHARD_INDEX_NAMES = /(^|\.)(safetensors|bin|pt|pth|ckpt)\.index\.json$/i;
+
+interface WalkedFile {
+  rel: string; // `/`-separated, relative to the folder
+  size: number;
+}
+
+/** Every regular file under `dir` (hidden entries, `.part` downloads and symlinks skipped), bounded in depth and count. */
+export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): Promise<WalkedFile[]> {
+  const out: WalkedFile[] = [];
+  async function walk(abs: string, rel: string, depth: number): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      throw ioError(abs, "list", e);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith(".") || e.name.endsWith(".part")) continue;
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const childAbs = join(abs, e.name);
+      if (e.isDirectory()) {
+        if (depth < maxDepth) await walk(childAbs, childRel, depth + 1);
+      } else if (e.isFile()) {
+        if (out.length >= MAX_FILES) {
+          throw new ModelLibraryError("E_TOO_LARGE", `${dir}: more than ${MAX_FILES} files; not one model folder`, { path: dir });
+        }
+        const st = await lstat(childAbs);
+        out.push({ rel: childRel, size: st.size });
+      }
+    }
+  }
+  await walk(dir, "", 0);
+  return out;
+}
+
+/** Whether `dir` holds exactly one model (and which kind), judged from names and small JSON files only. */
+export async function detectModelFolder(dir: string): Promise<FolderInfo | null> {
+  const files = await listFolderFiles(dir);
+  const top = files.filter((f) => !f.rel.includes("/"));
+  const names = new Set(top.map((f) => f.rel));
+  const allRels = files.map((f) => f.rel);
+
+  if (names.has("model_index.json")) {
+    const components = await diffusersComponents(join(dir, "model_index.json"));
+    const weightFiles = allRels.filter((r) => r.includes("/") && isModelFileName(r) && components.includes(r.split("/")[0]));
+    return { kind: "diffusers", weightFiles, files: allRels, complete: weightFiles.length > 0, missingFiles: [], components };
+  }
+
+  const indexFile = top.find((f) => SHARD_INDEX_NAMES.test(f.rel));
+  if (indexFile) {
+    const index = await readShardIndex(join(dir, indexFile.rel));
+    const missingFiles = index.files.filter((f) => !names.has(f));
+    return {
+      kind: names.has("config.json") ? "hf-snapshot" : "shard-set",
+      weightFiles: index.files.filter((f) => names.has(f)),
+      files: allRels,
+      complete: missingFiles.length === 0,
+      missingFiles,
+      components: null,
+    };
+  }
+
+  const topWeights = top.filter((f) => isModelFileName(f.rel)).map((f) => f.rel);
+  if (topWeights.length === 0) return null;
+  const sets = new Map<string, string[]>();
+  for (const w of topWeights) {
+    const key = shardInfoOf(w)?.setKey ?? `single:${w}`;
+    sets.set(key, [...(sets.get(key) ?? []), w]);
+  }
+  const isOneShardSet = sets.size === 1 && !topWeights.some((w) => shardInfoOf(w) === null) && topWeights.length >= 1;
+  if (isOneShardSet) {
+    const missingFiles = missingShardNames(topWeights);
+    const modelFiles = names.has("config.json") ? allRels : topWeights;
+    return {
+      kind: names.has("config.json") ? "hf-snapshot" : "shard-set",
+      weightFiles: topWeights,
+      files: modelFiles,
+      complete: missingFiles.length === 0,
+      missingFiles,
+      components: null,
+    };
+  }
+  // A snapshot: config.json beside one set of weights in one format (e.g. model.safetensors, or pytorch_model.bin).
+  if (names.has("config.json") && sets.size >= 1) {
+    const byExt = new Map<string, string[]>();
+    for (const w of topWeights) {
+      const ext = w.slice(w.lastIndexOf(".") + 1).toLowerCase();
+      byExt.set(ext, [...(byExt.get(ext) ?? []), w]);
+    }
+    // Snapshots often carry the same weights twice (safetensors + bin): still one model.
+    const preferred = byExt.get("safetensors") ?? byExt.get("bin") ?? byExt.get("pt") ?? topWeights;
+    const preferredSets = new Set(preferred.map((w) => shardInfoOf(w)?.setKey ?? w));
+    if (preferredSets.size === 1) {
+      return {
+        kind: "hf-snapshot",
+        weightFiles: topWeights,
+        files: allRels,
+        complete: missingShardNames(preferred).length === 0,
+        missingFiles: missingShardNames(preferred),
+        components: null,
+      };
+    }
+  }
+  return null;
+}
+
+async function diffusersComponents(modelIndexPath: string): Promise<string[]> {
+  const text = await readSmallText(modelIndexPath, 1 << 20);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ModelLibraryError("E_INVALID", `${modelIndexPath}: not valid JSON`, { path: modelIndexPath });
+  }
+  if (!parsed || typeof parsed !== "object") return [];
+  return Object.entries(parsed as Record<string, unknown>)
+    .filter(([k, v]) => !k.startsWith("_") && Array.isArray(v) && v.length === 2 && v[0] !== null)
+    .map(([k]) => k)
+    .sort();
+}
+
+async function readSmallText(path: string, cap: number): Promise<string> {
+  const st = await lstat(path);
+  if (st.size > cap) throw new ModelLibraryError("E_TOO_LARGE", `${path}: ${st.size} bytes, more than the ${cap} expected`, { path });
+  return readFile(path, "utf8");
+}
+
+/** Identification of a folder holding one model; E_INVALID when the folder is not one model. */
+export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn): Promise<Identification> {
+  const folder = await detectModelFolder(dir);
+  if (!folder) {
+    throw new ModelLibraryError(
+      "E_INVALID",
+      `${dir}: not a single-model folder (no model_index.json, config.json with weights, or shard set); import walks such a folder model by model`,
+      { path: dir },
+    );
+  }
+  const files = await listFolderFiles(dir);
+  const fileSize = files.filter((f) => folder.files.includes(f.rel)).reduce((a, f) => a + f.size, 0);
+  const result = blankIdentification(dir, fileSize);
+
+  if (folder.kind === "diffusers") {
+    Object.assign(result, await describeDiffusers(dir));
+  } else if (folder.weightFiles.length > 0) {
+    const idents = [];
+    for (const w of folder.weightFiles) idents.push(await identifyFile(join(dir, w)));
+    // The primary file: the safetensors set when a snapshot carries both formats, else the largest.
+    const safetensors = idents.filter((i) => i.format === "safetensors");
+    const chosen = safetensors.length > 0 ? safetensors : idents;
+    const primary = chosen.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
+    Object.assign(result, primary, { path: dir, fileSize, shard: null });
+    if (safetensors.length > 1) {
+      // Classify from every shard's tensor names together: one shard alone may lack the telling keys.
+      const headers = await Promise.all(safetensors.map((s) => readSafetensorsHeader(s.path)));
+      const merged = { ...headers[0], tensors: headers.flatMap((h) => h.tensors) };
+      const config = await readHfConfig(dir, result.warnings);
+      Object.assign(result, summarizeSafetensors(merged, { config }));
+    }
+    const pointers = idents.filter((i) => i.format === "lfs-pointer");
+    if (pointers.length > 0) {
+      result.warnings.push(
+        `${dir}: ${pointers.length} of ${idents.length} weight files are Git LFS pointers: the model was never downloaded`,
+      );
+      folder.complete = false;
+    }
+  } else {
+    // An index or config with none of its weights present: the model is described but absent.
+    const config = await readHfConfig(dir, result.warnings);
+    if (config) {
+      const hints = summarizeSafetensors({ headerLength: 0, tensors: [], metadata: null, dataSize: 0, warnings: [] }, { config });
+      result.modelType = hints.modelType ?? "unknown";
+      result.family = hints.family ?? null;
+      result.architecture = hints.architecture ?? null;
+    }
+  }
+  if (!folder.complete) {
+    result.warnings.push(
+      folder.missingFiles.length > 0
+        ? `${dir}: incomplete: missing ${folder.missingFiles.length} file(s): ${folder.missingFiles.slice(0, 5).join(", ")}${folder.missingFiles.length > 5 ? ", ..." : ""}`
+        : `${dir}: incomplete model folder`,
+    );
+  }
+  result.folder = folder;
+  if (folder.kind === "diffusers") {
+    result.format = "diffusers";
+  }
+  result.securityTier = securityTierOf(result.format);
+  return result;
+}
+
+/** A diffusers pipeline: family from the pipeline class and the unet's cross-attention width. */
+async function describeDiffusers(dir: string): Promise<Partial<Identification>> {
+  const index = JSON.parse(await readSmallText(join(dir, "model_index.json"), 1 << 20)) as Record<string, unknown>;
+  const cls = typeof index._class_name === "string" ? index._class_name : "";
+  let family: string | null = null;
+  if (/Flux/i.test(cls)) family = "flux";
+  else if (/StableDiffusion3/i.test(cls)) family = "sd3";
+  else if (/StableDiffusionXL|SDXL/i.test(cls)) family = "sdxl";
+  else if (/StableDiffusion/i.test(cls)) {
+    const unet = await readJsonIfSmall(join(dir, "unet", "config.json"));
+    const width = Array.isArray(unet?.cross_attention_dim) ? unet?.cross_attention_dim[0] : unet?.cross_attention_dim;
+    family = width === 768 ? "sd1" : width === 1024 ? "sd2" : width === 2048 ? "sdxl" : "sd";
+  } else if (/PixArt/i.test(cls)) family = "pixart";
+  else if (/Kolors/i.test(cls)) family = "kolors";
+  return { modelType: "diffusion", subtype: "checkpoints", family, architecture: cls || null, name: null };
+}
+
+async function readJsonIfSmall(path: string): Promise<Record<string, unknown> | null> {
+  try {
+    const parsed = JSON.parse(await readSmallText(path, 1 << 20)) as unknown;
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

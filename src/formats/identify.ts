@@ -1,0 +1,83 @@
+// identify(path): what a model file (or a folder holding one model) is, from its own bytes.
+// The first bytes decide the format; each format's reader then reads its header only, so the time does
+// not grow with the file's size. The file name is used only for shard membership and as a weak hint.
+import { stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { ModelLibraryError, ioError } from "../errors.js";
+import { readHead } from "./file-bytes.js";
+import { readGguf, summarizeGguf } from "./gguf.js";
+import { sniffGgml, summarizeGgml } from "./ggml.js";
+import { readHfConfig } from "./hf-config.js";
+import { lfsPointerMessage, parseLfsPointer } from "./lfs-pointer.js";
+import { readOnnxHeader, summarizeOnnx } from "./onnx.js";
+import { summarizePickle } from "./pickle.js";
+import { readSafetensorsHeader, summarizeSafetensors } from "./safetensors.js";
+import { shardInfoOf } from "./sharding.js";
+import { sniffFormat } from "./sniff.js";
+import { identifyFolder } from "./folder.js";
+import { blankIdentification, securityTierOf, type Identification } from "./types.js";
+
+const HEAD_BYTES = 4096;
+
+/** Identifies a file, or a folder that holds one model (diffusers, HF snapshot, shard set). */
+export async function identify(path: string): Promise<Identification> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ModelLibraryError("E_NOT_FOUND", `${path}: no such file or folder`, { path });
+    }
+    throw ioError(path, "read", e);
+  }
+  if (st.isDirectory()) return identifyFolder(path, identifyFile);
+  if (!st.isFile()) throw new ModelLibraryError("E_INVALID", `${path}: not a regular file`, { path });
+  return identifyFile(path);
+}
+
+/** Identifies one regular file. */
+export async function identifyFile(path: string): Promise<Identification> {
+  const { bytes: head, size } = await readHead(path, HEAD_BYTES);
+  const result = blankIdentification(path, size);
+  result.shard = shardInfoOf(basename(path));
+  const format = sniffFormat(head, size, basename(path));
+  result.format = format;
+  result.securityTier = securityTierOf(format);
+
+  switch (format) {
+    case "gguf":
+      Object.assign(result, summarizeGguf(await readGguf(path)));
+      break;
+    case "ggml": {
+      const ggml = sniffGgml(head);
+      if (ggml) Object.assign(result, summarizeGgml(ggml, head));
+      break;
+    }
+    case "safetensors": {
+      const header = await readSafetensorsHeader(path);
+      const config = await readHfConfig(dirname(path), result.warnings);
+      Object.assign(result, summarizeSafetensors(header, { config }));
+      break;
+    }
+    case "pickle":
+      Object.assign(result, await summarizePickle(path, head));
+      break;
+    case "onnx":
+      Object.assign(result, summarizeOnnx(await readOnnxHeader(path)));
+      break;
+    case "lfs-pointer": {
+      const info = parseLfsPointer(head);
+      result.lfsPointer = info;
+      if (info) result.warnings.push(lfsPointerMessage(path, info));
+      break;
+    }
+    default:
+      break;
+  }
+  // Readers describe content; these two always come from the sniffed format and the file itself.
+  result.format = format;
+  result.securityTier = securityTierOf(format);
+  result.path = path;
+  result.fileSize = size;
+  return result;
+}

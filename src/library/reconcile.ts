@@ -1,0 +1,153 @@
+// Keeping models.db in step with the metadata.json files without re-reading them all.
+//
+// The tree is "container" folders (the root, type and family folders: no metadata.json) holding model
+// folders (with metadata.json). A folder's mtime changes when an entry is added, removed or renamed in it,
+// so comparing each container's mtime with the one recorded last time tells where models appeared or left.
+//   quick:   stat every container (a few hundred at 100k models); list only the changed ones. New and removed
+//            models are found; a metadata.json rewritten in place by another program is not (our own writes
+//            update the index at once). This is what opening does: ~ms at 100k models.
+//   full:    list every container and stat every metadata.json, re-reading the ones whose mtime or size changed.
+//   rebuild: clear the index and read every metadata.json (`mlib reindex`).
+import { readFile, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { ModelIndex } from "../storage/model-index.js";
+import type { IndexRecord } from "../storage/index-types.js";
+import { normalizeMetadata } from "./metadata.js";
+import { METADATA_FILE } from "./paths.js";
+import { recordFromMetadata } from "./record.js";
+
+export type ReconcileMode = "quick" | "full" | "rebuild";
+
+export interface ReconcileReport {
+  mode: ReconcileMode;
+  added: number;
+  updated: number;
+  removed: number;
+  unchanged: number;
+  /** metadata.json files that could not be read: the model is left out (or kept as last indexed), the rest works. */
+  problems: { id: string; error: string }[];
+  elapsedMs: number;
+}
+
+const DIR_STATE_KEY = "container_mtimes";
+const MAX_DEPTH = 8;
+const READ_BATCH = 64;
+
+export async function reconcileIndex(root: string, index: ModelIndex, mode: ReconcileMode): Promise<ReconcileReport> {
+  const t0 = performance.now();
+  if (mode === "rebuild") index.clear();
+  const known = index.syncState();
+  const oldDirs: Record<string, number> = mode === "quick" ? parseDirState(index.getState(DIR_STATE_KEY)) : {};
+  const newDirs: Record<string, number> = {};
+  const seen = new Set<string>();
+  const toRead: { id: string; isNew: boolean }[] = [];
+  const problems: ReconcileReport["problems"] = [];
+  let childrenOf: Map<string, { models: string[]; containers: string[] }> | null = null;
+
+  const knownChildren = (rel: string) => {
+    if (!childrenOf) {
+      childrenOf = new Map();
+      const add = (id: string, kind: "models" | "containers") => {
+        const parent = id.includes("/") ? id.slice(0, id.lastIndexOf("/")) : "";
+        let c = childrenOf!.get(parent);
+        if (!c) childrenOf!.set(parent, (c = { models: [], containers: [] }));
+        c[kind].push(id);
+      };
+      for (const id of known.keys()) add(id, "models");
+      for (const id of Object.keys(oldDirs)) if (id !== "") add(id, "containers");
+    }
+    return childrenOf.get(rel) ?? { models: [], containers: [] };
+  };
+
+  const visitContainer = async (rel: string, depth: number): Promise<void> => {
+    const abs = rel ? join(root, ...rel.split("/")) : root;
+    const st = await stat(abs).catch(() => null);
+    if (!st || !st.isDirectory()) return;
+    newDirs[rel] = st.mtimeMs;
+    if (mode === "quick" && oldDirs[rel] === st.mtimeMs) {
+      const c = knownChildren(rel);
+      for (const id of c.models) seen.add(id);
+      for (const child of c.containers) await visitContainer(child, depth + 1);
+      return;
+    }
+    const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const prev = known.get(childRel);
+      if (prev && mode === "quick") {
+        seen.add(childRel);
+        continue;
+      }
+      const metaStat = await stat(join(abs, e.name, METADATA_FILE)).catch(() => null);
+      if (metaStat && metaStat.isFile()) {
+        seen.add(childRel);
+        if (!prev) toRead.push({ id: childRel, isNew: true });
+        else if (prev.metaMtimeMs !== metaStat.mtimeMs || prev.metaSize !== metaStat.size) toRead.push({ id: childRel, isNew: false });
+      } else if (depth < MAX_DEPTH) {
+        await visitContainer(childRel, depth + 1);
+      }
+    }
+  };
+  await visitContainer("", 0);
+
+  let added = 0;
+  let updated = 0;
+  for (let i = 0; i < toRead.length; i += READ_BATCH) {
+    const batch = toRead.slice(i, i + READ_BATCH);
+    const records = await Promise.all(batch.map((item) => readRecord(root, item.id).catch((e: Error) => e)));
+    index.transaction(() => {
+      records.forEach((rec, j) => {
+        if (rec instanceof Error) {
+          problems.push({ id: batch[j].id, error: rec.message });
+          return;
+        }
+        index.upsert(rec);
+        if (batch[j].isNew) added++;
+        else updated++;
+      });
+    });
+  }
+  let removed = 0;
+  index.transaction(() => {
+    for (const id of known.keys()) {
+      if (!seen.has(id)) {
+        index.delete(id);
+        removed++;
+      }
+    }
+    index.setState(DIR_STATE_KEY, JSON.stringify(newDirs));
+  });
+  return {
+    mode,
+    added,
+    updated,
+    removed,
+    unchanged: seen.size - added - updated - problems.length,
+    problems,
+    elapsedMs: performance.now() - t0,
+  };
+}
+
+async function readRecord(root: string, id: string): Promise<IndexRecord> {
+  const dir = join(root, ...id.split("/"));
+  const file = join(dir, METADATA_FILE);
+  const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${file}: not valid JSON; the previous version may be in ${file}.bak (restore it with \`mlib restore ${id}\`)`);
+  }
+  return recordFromMetadata(id, dir, normalizeMetadata(parsed), text, st);
+}
+
+function parseDirState(text: string | null): Record<string, number> {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === "object" ? (v as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}

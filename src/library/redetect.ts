@@ -1,0 +1,60 @@
+// Re-identifying stored models from their bytes (after an upgrade of the readers, say). Unlike the original,
+// a manual choice (match_source "manual") is kept, and an "unknown" answer never overwrites a known type.
+import { join } from "node:path";
+import { identify } from "../formats/identify.js";
+import { isModelFileName } from "../formats/sniff.js";
+import type { ModelLibrary } from "./model-library.js";
+
+export interface RedetectResult {
+  id: string;
+  changed: boolean;
+  before: { modelType: string | null; family: string | null; format: string | null };
+  after: { modelType: string | null; family: string | null; format: string | null };
+  error: string | null;
+}
+
+export async function redetectModels(lib: ModelLibrary, ids: string[] = []): Promise<RedetectResult[]> {
+  const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
+  const out: RedetectResult[] = [];
+  for (const id of targets) {
+    try {
+      const m = await lib.getMetadata(id);
+      const before = { modelType: m.model_type, family: m.family, format: m.format };
+      const weights = (m.files ?? []).filter((f) => isModelFileName(f.name));
+      if (weights.length === 0 || m.match_source === "manual") {
+        out.push({ id, changed: false, before, after: before, error: null });
+        continue;
+      }
+      const dir = lib.modelDir(id);
+      // A folder model (diffusers, snapshot, shard set) is identified as a whole; a single file as itself.
+      const target = weights.length > 1 || weights.some((w) => w.name.includes("/")) ? dir : join(dir, weights[0].name);
+      const ident = await identify(target).catch(() => identify(join(dir, weights.reduce((a, b) => ((b.size ?? 0) > (a.size ?? 0) ? b : a)).name)));
+      const next = {
+        modelType: ident.modelType !== "unknown" ? ident.modelType : m.model_type,
+        family: ident.family ?? m.family,
+        format: ident.format !== "unknown" ? ident.format : m.format,
+      };
+      const changed =
+        next.modelType !== before.modelType || next.family !== before.family || next.format !== before.format ||
+        (ident.quantization ?? m.quantization) !== m.quantization || (ident.parameterCount ?? m.parameter_count) !== m.parameter_count;
+      if (changed) {
+        await lib.updateMetadata(id, (meta) => {
+          meta.model_type = next.modelType;
+          meta.family = next.family;
+          meta.format = next.format;
+          meta.subtype = ident.subtype ?? meta.subtype;
+          meta.quantization = ident.quantization ?? meta.quantization;
+          meta.parameter_count = ident.parameterCount ?? meta.parameter_count;
+          meta.context_length = ident.contextLength ?? meta.context_length;
+          meta.architecture = ident.architecture ?? meta.architecture;
+          meta.security_tier = ident.securityTier;
+        });
+      }
+      out.push({ id, changed, before, after: next, error: null });
+    } catch (e) {
+      const none = { modelType: null, family: null, format: null };
+      out.push({ id, changed: false, before: none, after: none, error: (e as Error).message });
+    }
+  }
+  return out;
+}
