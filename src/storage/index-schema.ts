@@ -1,0 +1,101 @@
+// Schema of models.db and its migrations. The database is a derived cache of the metadata.json files, but
+// migrating in place (rather than dropping it) keeps opening a large library cheap after an upgrade.
+//
+// `PRAGMA user_version` holds the number of migrations applied; MIGRATIONS[i] takes version i to i+1.
+// Append new migrations; never edit one that has shipped.
+import type Database from "better-sqlite3";
+
+export type Migration = (db: Database.Database) => void;
+
+// Why the models table has its own integer key (doc_id) besides the text id: the FTS5 table is contentless
+// and addressed by rowid, and VACUUM may renumber implicit rowids, which would silently detach the text index
+// from its rows. An INTEGER PRIMARY KEY is never renumbered.
+//
+// Filter columns are COLLATE NOCASE so `IN (...)` filters are case-insensitive and still use their indexes.
+// metadata_json is the last column: SQLite stores the tail of a long row in overflow pages that queries
+// filtering and sorting on the other columns never read.
+const V1 = `
+CREATE TABLE models (
+  doc_id          INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
+  path            TEXT NOT NULL,
+  official_name   TEXT NOT NULL COLLATE NOCASE,
+  cleaned_name    TEXT NOT NULL,
+  model_type      TEXT NOT NULL COLLATE NOCASE,
+  subtype         TEXT COLLATE NOCASE,
+  family          TEXT COLLATE NOCASE,
+  format          TEXT COLLATE NOCASE,
+  quantization    TEXT COLLATE NOCASE,
+  architecture    TEXT,
+  tags_json       TEXT NOT NULL,
+  size_bytes      INTEGER NOT NULL,
+  parameter_count INTEGER,
+  context_length  INTEGER,
+  sha256          TEXT,
+  blake3          TEXT,
+  added_at        TEXT,
+  updated_at      TEXT NOT NULL,
+  meta_mtime_ms   REAL NOT NULL,
+  meta_size       INTEGER NOT NULL,
+  metadata_json   TEXT NOT NULL
+);
+CREATE INDEX models_type ON models(model_type);
+CREATE INDEX models_family ON models(family);
+CREATE INDEX models_format ON models(format);
+CREATE INDEX models_quantization ON models(quantization);
+CREATE INDEX models_updated ON models(updated_at);
+CREATE INDEX models_added ON models(added_at);
+CREATE INDEX models_name ON models(official_name);
+CREATE INDEX models_size ON models(size_bytes);
+
+-- Keyed by model first: a bulk reindex appends instead of inserting at random places.
+CREATE TABLE model_files (
+  doc_id    INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  size      INTEGER NOT NULL,
+  sha256    TEXT,
+  blake3    TEXT,
+  fast_hash TEXT,
+  PRIMARY KEY (doc_id, name)
+) WITHOUT ROWID;
+
+-- Every hash of a model (primary sha256/blake3, and each file's sha256, blake3 and fast hash) in one
+-- index: one random-keyed B-tree to update per hash instead of five separate column indexes (measured
+-- as the largest cost of a bulk reindex), and findByHash is a single lookup.
+CREATE TABLE model_hashes (
+  hash   TEXT NOT NULL,
+  doc_id INTEGER NOT NULL,
+  PRIMARY KEY (hash, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX model_hashes_doc ON model_hashes(doc_id);
+
+-- Tag first for the filters; with few distinct tags, inserts land on a few hot pages.
+CREATE TABLE model_tags (
+  tag    TEXT NOT NULL,
+  doc_id INTEGER NOT NULL,
+  PRIMARY KEY (tag, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX model_tags_doc ON model_tags(doc_id);
+
+CREATE VIRTUAL TABLE model_fts USING fts5(
+  name, tags, family, body,
+  content = '',
+  contentless_delete = 1,
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '1 2 3'
+);
+
+-- Names alone, same rowids: 1-2 character queries and the "name matches first" group of broad queries
+-- walk only the doclists of names here, not every doc that has the word in a tag or note.
+CREATE VIRTUAL TABLE model_names USING fts5(
+  name,
+  content = '',
+  contentless_delete = 1,
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '1 2 3'
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1)];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,115 @@
+// Records going into and coming out of the SQLite index (camelCase; null where the metadata has no value).
+
+export interface IndexFileRecord {
+  /** Path relative to the model folder, `/`-separated. */
+  name: string;
+  size: number;
+  sha256: string | null;
+  blake3: string | null;
+  fastHash: string | null;
+}
+
+export interface IndexRecord {
+  /** The model folder relative to the library root, `/`-separated. */
+  id: string;
+  path: string;
+  officialName: string;
+  cleanedName: string;
+  modelType: string;
+  subtype: string | null;
+  family: string | null;
+  format: string | null;
+  quantization: string | null;
+  architecture: string | null;
+  tags: string[];
+  description: string | null;
+  /** Extra searchable text (metadata notes, HF repo id); both optional. */
+  notes?: string | null;
+  repoId?: string | null;
+  sizeBytes: number;
+  parameterCount: number | null;
+  contextLength: number | null;
+  sha256: string | null;
+  blake3: string | null;
+  addedAt: string | null;
+  updatedAt: string;
+  /** The full metadata.json text. */
+  metadataJson: string;
+  /** stat of metadata.json when it was read: lets the library reconcile without reading every file. */
+  metaMtimeMs: number;
+  metaSize: number;
+  files: IndexFileRecord[];
+}
+
+export interface ModelRecord {
+  id: string;
+  path: string;
+  officialName: string;
+  cleanedName: string;
+  modelType: string;
+  subtype: string | null;
+  family: string | null;
+  format: string | null;
+  quantization: string | null;
+  architecture: string | null;
+  tags: string[];
+  sizeBytes: number;
+  parameterCount: number | null;
+  contextLength: number | null;
+  hashes: { sha256: string | null; blake3: string | null };
+  addedAt: string | null;
+  updatedAt: string;
+  metadata: Record<string, unknown>;
+}
+
+export type SortMode = "relevance" | "name" | "updated" | "added" | "size";
+
+export interface SearchFilters {
+  types?: string[];
+  subtypes?: string[];
+  families?: string[];
+  formats?: string[];
+  quantizations?: string[];
+  tags?: string[];
+  /** "any" (default): a model with at least one of the tags; "all": with every one. */
+  tagMode?: "any" | "all";
+}
+
+export interface SearchOptions extends SearchFilters {
+  /** Default 50, at most 10000. */
+  limit?: number;
+  offset?: number;
+  /** Default "relevance" (for an empty query that means most recently updated first). */
+  sort?: SortMode;
+}
+
+export interface SearchResult {
+  models: ModelRecord[];
+  /** Matches under the query and every filter, ignoring limit/offset. */
+  totalCount: number;
+  queryTimeMs: number;
+}
+
+export interface IndexStats {
+  count: number;
+  totalBytes: number;
+  byType: Record<string, number>;
+  byFamily: Record<string, number>;
+  byFormat: Record<string, number>;
+  byQuantization: Record<string, number>;
+}
+
+export interface Facets {
+  types: Record<string, number>;
+  subtypes: Record<string, number>;
+  families: Record<string, number>;
+  formats: Record<string, number>;
+  quantizations: Record<string, number>;
+  tags: Record<string, number>;
+}
+
+export interface FileMatch {
+  modelId: string;
+  name: string;
+  sha256: string | null;
+}

@@ -1,0 +1,695 @@
+// The SQLite index of the library (models.db): a derived cache of every metadata.json, for search,
+// filters, hash lookups and stats. WAL lets other processes read while one writes; every write, the FTS5
+// rows included, happens in one transaction, so the text index never disagrees with the rows.
+//
+// Search strategy (measured at 100k models by bench/search.ts):
+// - the FTS5 table is contentless (the text lives in metadata.json and the models row already), keyed by
+//   models.doc_id, written by this class in the same transaction as the row (no triggers parsing JSON);
+// - with no filter and relevance order, the top N are picked inside FTS5 (rowid + bm25 only) and only those
+//   N rows are then read from `models`: a broad prefix like "ins" matches tens of thousands of rows, and
+//   reading all of them (metadata_json included) to keep 50 is what made the naive query slow;
+// - filters are SQL on `models` joined to the FTS hits, tag filters are sub-selects on model_tags, so
+//   totals and pages are right under every filter (the original filtered tags after LIMIT).
+import Database from "better-sqlite3";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ModelLibraryError, ioError } from "../errors.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
+import { buildFtsQuery, longestTermLength } from "./fts-query.js";
+import type {
+  Facets,
+  FileMatch,
+  IndexRecord,
+  IndexStats,
+  ModelRecord,
+  SearchFilters,
+  SearchOptions,
+  SearchResult,
+  SortMode,
+} from "./index-types.js";
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 10_000;
+
+// bm25 column weights, in FTS column order: name > tags > family/architecture/type > description/notes/repo.
+const RANK: Record<FtsTable, string> = {
+  model_fts: "bm25(model_fts, 10.0, 4.0, 2.0, 1.0)",
+  model_names: "bm25(model_names)",
+};
+
+// Queries whose every term is 1-2 characters ("q", "7b", "ll") match most of a large library; ranking all
+// of those by bm25 costs tens of ms at 100k rows and the order means little. They search the name column only,
+// where the prefix index (prefix='1 2 3') makes the lookup a single doclist read.
+const SHORT_TERM_CHARS = 2;
+
+// Up to this many hits, relevance is exact bm25 (about 0.7 µs per hit measured, so ~1.5 ms here);
+// beyond it see broadPage().
+const RANK_ALL_MAX = 2000;
+
+const NULLABLE_FILTER_COLUMNS = new Set(["subtype", "family", "format", "quantization"]);
+
+interface ModelRow {
+  doc_id: number;
+  id: string;
+  path: string;
+  official_name: string;
+  cleaned_name: string;
+  model_type: string;
+  subtype: string | null;
+  family: string | null;
+  format: string | null;
+  quantization: string | null;
+  architecture: string | null;
+  tags_json: string;
+  size_bytes: number;
+  parameter_count: number | null;
+  context_length: number | null;
+  sha256: string | null;
+  blake3: string | null;
+  added_at: string | null;
+  updated_at: string;
+  metadata_json: string;
+}
+
+const ROW_COLUMNS =
+  "doc_id, id, path, official_name, cleaned_name, model_type, subtype, family, format, quantization, architecture, " +
+  "tags_json, size_bytes, parameter_count, context_length, sha256, blake3, added_at, updated_at, metadata_json";
+
+export class ModelIndex {
+  readonly dbPath: string;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(dbPath: string, db: Database.Database) {
+    this.dbPath = dbPath;
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) the index at dbPath and brings its schema up to date. */
+  static open(dbPath: string): ModelIndex {
+    try {
+      fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+    } catch (e) {
+      throw ioError(path.dirname(dbPath), "create the index folder", e);
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(dbPath);
+    } catch (e) {
+      throw ioError(dbPath, "open the index", e);
+    }
+    try {
+      // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
+      db.pragma("busy_timeout = 30000");
+      // 16 KiB pages hold several ~2 KiB rows (metadata_json) where 4 KiB pages held one; it only takes
+      // effect on a new, empty database, before WAL is switched on.
+      db.pragma("page_size = 16384");
+      db.pragma("journal_mode = WAL");
+      // Up to 64 MiB of page cache (allocated as used): a reindex touches every index, and searches
+      // re-read the FTS doclists of common terms.
+      db.pragma("cache_size = -65536");
+      // Reads through a memory map skip a read() call and a copy per page (address space only, not RAM).
+      db.pragma("mmap_size = 1073741824");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("temp_store = MEMORY");
+      migrate(db, dbPath);
+    } catch (e) {
+      db.close();
+      throw asIndexError(dbPath, e);
+    }
+    return new ModelIndex(dbPath, db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Runs fn in one write transaction (nested calls become savepoints); everything or nothing is written.
+   * IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes fails at once
+   * with SQLITE_BUSY when another process committed in between (WAL cannot upgrade a stale snapshot), while
+   * waiting for the lock at BEGIN goes through busy_timeout.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  upsert(record: IndexRecord): void {
+    this.transaction(() => {
+      const existing = this.stmt("SELECT doc_id FROM models WHERE id = ?").pluck().get(record.id) as number | undefined;
+      const values = [
+        record.path,
+        record.officialName,
+        record.cleanedName,
+        record.modelType,
+        record.subtype,
+        record.family,
+        record.format,
+        record.quantization,
+        record.architecture,
+        JSON.stringify(record.tags),
+        record.sizeBytes,
+        record.parameterCount,
+        record.contextLength,
+        lowerOrNull(record.sha256),
+        lowerOrNull(record.blake3),
+        record.addedAt,
+        record.updatedAt,
+        record.metaMtimeMs,
+        record.metaSize,
+        record.metadataJson,
+      ];
+      let docId: number;
+      if (existing !== undefined) {
+        docId = existing;
+        this.removeDerived(docId);
+        this.stmt(
+          "UPDATE models SET path=?, official_name=?, cleaned_name=?, model_type=?, subtype=?, family=?, format=?, " +
+            "quantization=?, architecture=?, tags_json=?, size_bytes=?, parameter_count=?, context_length=?, sha256=?, " +
+            "blake3=?, added_at=?, updated_at=?, meta_mtime_ms=?, meta_size=?, metadata_json=? WHERE doc_id=?",
+        ).run(...values, docId);
+      } else {
+        const info = this.stmt(
+          "INSERT INTO models (id, path, official_name, cleaned_name, model_type, subtype, family, format, quantization, " +
+            "architecture, tags_json, size_bytes, parameter_count, context_length, sha256, blake3, added_at, updated_at, " +
+            "meta_mtime_ms, meta_size, metadata_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        ).run(record.id, ...values);
+        docId = Number(info.lastInsertRowid);
+      }
+      const text = ftsText(record);
+      this.stmt("INSERT INTO model_fts (rowid, name, tags, family, body) VALUES (?,?,?,?,?)").run(
+        docId,
+        text.name,
+        text.tags,
+        text.family,
+        text.body,
+      );
+      this.stmt("INSERT INTO model_names (rowid, name) VALUES (?,?)").run(docId, text.name);
+      const addTag = this.stmt("INSERT OR IGNORE INTO model_tags (tag, doc_id) VALUES (?, ?)");
+      for (const tag of record.tags) {
+        const t = tag.trim().toLowerCase();
+        if (t) addTag.run(t, docId);
+      }
+      const addFile = this.stmt(
+        "INSERT OR REPLACE INTO model_files (doc_id, name, size, sha256, blake3, fast_hash) VALUES (?,?,?,?,?,?)",
+      );
+      const hashes = new Set<string>();
+      const keep = (h: string | null): void => {
+        if (h) hashes.add(h);
+      };
+      keep(lowerOrNull(record.sha256));
+      keep(lowerOrNull(record.blake3));
+      for (const f of record.files) {
+        const sha = lowerOrNull(f.sha256);
+        const b3 = lowerOrNull(f.blake3);
+        const fast = lowerOrNull(f.fastHash);
+        addFile.run(docId, f.name, f.size, sha, b3, fast);
+        keep(sha);
+        keep(b3);
+        keep(fast);
+      }
+      const addHash = this.stmt("INSERT INTO model_hashes (hash, doc_id) VALUES (?, ?)");
+      for (const h of hashes) addHash.run(h, docId);
+    });
+  }
+
+  delete(id: string): boolean {
+    return this.transaction(() => {
+      const docId = this.stmt("SELECT doc_id FROM models WHERE id = ?").pluck().get(id) as number | undefined;
+      if (docId === undefined) return false;
+      this.removeDerived(docId);
+      this.stmt("DELETE FROM models WHERE doc_id = ?").run(docId);
+      return true;
+    });
+  }
+
+  clear(): void {
+    this.transaction(() => {
+      // 'delete-all' is how a contentless FTS5 table is emptied in one step.
+      this.db.exec("INSERT INTO model_fts (model_fts) VALUES ('delete-all'); INSERT INTO model_names (model_names) VALUES ('delete-all'); DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM models;");
+    });
+  }
+
+  private removeDerived(docId: number): void {
+    this.stmt("DELETE FROM model_fts WHERE rowid = ?").run(docId);
+    this.stmt("DELETE FROM model_names WHERE rowid = ?").run(docId);
+    this.stmt("DELETE FROM model_tags WHERE doc_id = ?").run(docId);
+    this.stmt("DELETE FROM model_files WHERE doc_id = ?").run(docId);
+    this.stmt("DELETE FROM model_hashes WHERE doc_id = ?").run(docId);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  get(id: string): ModelRecord | null {
+    const row = this.stmt(`SELECT ${ROW_COLUMNS} FROM models WHERE id = ?`).get(id) as ModelRow | undefined;
+    return row ? this.toRecord(row) : null;
+  }
+
+  count(): number {
+    return this.stmt("SELECT count(*) FROM models").pluck().get() as number;
+  }
+
+  /** Every id with the stat of its metadata.json when indexed: what reconcile compares against the disk. */
+  syncState(): Map<string, { metaMtimeMs: number; metaSize: number }> {
+    const out = new Map<string, { metaMtimeMs: number; metaSize: number }>();
+    const rows = this.stmt("SELECT id, meta_mtime_ms, meta_size FROM models").raw().iterate() as IterableIterator<[string, number, number]>;
+    for (const [id, metaMtimeMs, metaSize] of rows) out.set(id, { metaMtimeMs, metaSize });
+    return out;
+  }
+
+  allIds(): string[] {
+    return this.stmt("SELECT id FROM models ORDER BY id").pluck().all() as string[];
+  }
+
+  search(query: string, options: SearchOptions = {}): SearchResult {
+    const started = performance.now();
+    const limit = checkLimit(options.limit);
+    const offset = checkOffset(options.offset);
+    const sort: SortMode = options.sort ?? "relevance";
+    if (!SORTS.has(sort)) throw new ModelLibraryError("E_USAGE", `search: unknown sort "${String(sort)}" (relevance, name, updated, added, size)`);
+    const filter = filterSql(options);
+    const match = ftsMatch(query);
+
+    let ids: number[];
+    let total: number;
+    if (match === null) {
+      const where = filter.sql ? `WHERE ${filter.sql}` : "";
+      ids = this.stmt(`SELECT m.doc_id FROM models m ${where} ORDER BY ${orderBy(sort === "relevance" ? "updated" : sort)} LIMIT ? OFFSET ?`)
+        .pluck()
+        .all(...filter.params, limit, offset) as number[];
+      total = this.pageTotal(ids.length, limit, offset, () =>
+        this.stmt(`SELECT count(*) FROM models m ${where}`).pluck().get(...filter.params) as number,
+      );
+    } else {
+      total = this.countHits(query, match.all, filter);
+      if (sort !== "relevance") {
+        ids = this.hitPage(query, match.all, filter, { models: orderBy(sort) }, limit, offset);
+      } else if (total <= RANK_ALL_MAX) {
+        ids = this.hitPage(query, match.all, filter, "rank", limit, offset);
+      } else {
+        ids = this.broadPage(query, match, filter, limit, offset);
+      }
+    }
+    const byDoc = this.stmt(`SELECT ${ROW_COLUMNS} FROM models WHERE doc_id = ?`);
+    const models = ids.map((docId) => this.toRecord(byDoc.get(docId) as ModelRow));
+    return { models, totalCount: total, queryTimeMs: performance.now() - started };
+  }
+
+  private countHits(query: string, hits: Hits, filter: FilterSql): number {
+    const t = hits.table;
+    const sql = filter.sql
+      ? `SELECT count(*) FROM ${t} JOIN models m ON m.doc_id = ${t}.rowid WHERE ${t} MATCH ? AND ${filter.sql}`
+      : `SELECT count(*) FROM ${t} WHERE ${t} MATCH ?`;
+    return this.ftsCall(query, () => this.stmt(sql).pluck().get(hits.expr, ...filter.params) as number);
+  }
+
+  private hitPage(query: string, hits: Hits, filter: FilterSql, order: Order, limit: number, offset: number): number[] {
+    const t = hits.table;
+    const orderSql = order === "rank" ? `${RANK[t]}, ${t}.rowid` : order === "newest" ? `${t}.rowid DESC` : order.models;
+    // Without filters and with an order FTS5 can produce itself, the page is picked inside FTS5 and only
+    // its rows are read from `models`; otherwise the hits are joined to `models` for the filter or sort.
+    const sql =
+      !filter.sql && typeof order === "string"
+        ? `SELECT rowid FROM ${t} WHERE ${t} MATCH ? ORDER BY ${orderSql} LIMIT ? OFFSET ?`
+        : `SELECT m.doc_id FROM ${t} JOIN models m ON m.doc_id = ${t}.rowid WHERE ${t} MATCH ?` +
+          `${filter.sql ? ` AND ${filter.sql}` : ""} ORDER BY ${orderSql} LIMIT ? OFFSET ?`;
+    return this.ftsCall(query, () => this.stmt(sql).pluck().all(hits.expr, ...filter.params, limit, offset) as number[]);
+  }
+
+  /**
+   * Relevance order for a query with more than RANK_ALL_MAX hits: models whose name holds every term
+   * first, then the others, each group newest first. FTS5 walks its doclists in rowid order and stops at
+   * the page, instead of scoring every hit (bm25 over 40k hits took 25-35 ms at 100k models, and
+   * among that many hits of a common word the scores differ by little more than name length).
+   */
+  private broadPage(query: string, match: FtsMatch, filter: FilterSql, limit: number, offset: number): number[] {
+    const first = this.hitPage(query, match.names, filter, "newest", limit, offset);
+    if (first.length === limit || match.rest === null) return first;
+    // How many name hits precede the second group: known from a partial page, counted only past the end.
+    const nameHits = first.length > 0 ? offset + first.length : this.countHits(query, match.names, filter);
+    return first.concat(this.hitPage(query, match.rest, filter, "newest", limit - first.length, Math.max(0, offset - nameHits)));
+  }
+
+  /** Counts per type/subtype/family/format/quantization/tag among the models the query and filters match. */
+  facets(query: string, options: SearchFilters = {}): Facets {
+    const filter = filterSql(options);
+    const match = ftsMatch(query)?.all ?? null;
+    const t = match?.table;
+    // The matching set is computed once into a temp table, then grouped six ways, all in one read
+    // snapshot (deferred: only the temp table is written).
+    return this.db.transaction(() => {
+      this.db.exec("CREATE TEMP TABLE IF NOT EXISTS facet_hits (doc_id INTEGER PRIMARY KEY); DELETE FROM temp.facet_hits;");
+      try {
+        if (match === null) {
+          this.stmt(`INSERT INTO temp.facet_hits SELECT m.doc_id FROM models m ${filter.sql ? `WHERE ${filter.sql}` : ""}`).run(
+            ...filter.params,
+          );
+        } else {
+          this.ftsCall(query, () =>
+            this.stmt(
+              `INSERT INTO temp.facet_hits SELECT m.doc_id FROM ${t} JOIN models m ON m.doc_id = ${t}.rowid ` +
+                `WHERE ${t} MATCH ?${filter.sql ? ` AND ${filter.sql}` : ""}`,
+            ).run(match.expr, ...filter.params),
+          );
+        }
+        const group = (column: string): Record<string, number> =>
+          countsOf(
+            this.stmt(
+              `SELECT coalesce(m.${column}, 'unknown') AS k, count(*) AS n FROM temp.facet_hits h JOIN models m ON m.doc_id = h.doc_id GROUP BY k COLLATE NOCASE ORDER BY n DESC, k`,
+            ).all() as { k: string; n: number }[],
+          );
+        return {
+          types: group("model_type"),
+          subtypes: group("subtype"),
+          families: group("family"),
+          formats: group("format"),
+          quantizations: group("quantization"),
+          tags: countsOf(
+            this.stmt(
+              "SELECT t.tag AS k, count(*) AS n FROM temp.facet_hits h JOIN model_tags t ON t.doc_id = h.doc_id GROUP BY t.tag ORDER BY n DESC, k",
+            ).all() as { k: string; n: number }[],
+          ),
+        };
+      } finally {
+        this.db.exec("DELETE FROM temp.facet_hits");
+      }
+    })();
+  }
+
+  /** The model holding a file with this sha256/blake3 (primary or any file) or fast hash; null if none. */
+  findByHash(hash: string): ModelRecord | null {
+    const h = hash.trim().toLowerCase();
+    if (!h) return null;
+    // Prefer the model whose primary file has the hash, then the lowest doc_id, so the answer is stable.
+    const docId = this.stmt(
+      "SELECT h.doc_id FROM model_hashes h JOIN models m ON m.doc_id = h.doc_id WHERE h.hash = ? " +
+        "ORDER BY (m.sha256 = h.hash OR m.blake3 = h.hash) DESC, h.doc_id LIMIT 1",
+    )
+      .pluck()
+      .get(h) as number | undefined;
+    if (docId === undefined) return null;
+    return this.toRecord(this.stmt(`SELECT ${ROW_COLUMNS} FROM models WHERE doc_id = ?`).get(docId) as ModelRow);
+  }
+
+  /** Files already in the library with this size and fast hash: the importer's cheap duplicate pre-check. */
+  findFilesBySizeAndFastHash(size: number, fastHash: string): FileMatch[] {
+    return this.stmt(
+      "SELECT m.id AS modelId, f.name AS name, f.sha256 AS sha256 FROM model_hashes h " +
+        "JOIN model_files f ON f.doc_id = h.doc_id AND f.fast_hash = h.hash JOIN models m ON m.doc_id = h.doc_id " +
+        "WHERE h.hash = ? AND f.size = ? ORDER BY m.id, f.name",
+    ).all(fastHash.trim().toLowerCase(), size) as FileMatch[];
+  }
+
+  stats(): IndexStats {
+    const totals = this.stmt("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM models").get() as { n: number; bytes: number };
+    const group = (column: string): Record<string, number> =>
+      countsOf(
+        this.stmt(`SELECT coalesce(${column}, 'unknown') AS k, count(*) AS n FROM models GROUP BY k COLLATE NOCASE ORDER BY n DESC, k`).all() as {
+          k: string;
+          n: number;
+        }[],
+      );
+    return {
+      count: totals.n,
+      totalBytes: totals.bytes,
+      byType: group("model_type"),
+      byFamily: group("family"),
+      byFormat: group("format"),
+      byQuantization: group("quantization"),
+    };
+  }
+
+  /** Merges FTS5 segments; worth running after a full reindex (queries then read one segment per term). */
+  optimize(): void {
+    this.db.exec("INSERT INTO model_fts (model_fts) VALUES ('optimize'); INSERT INTO model_names (model_names) VALUES ('optimize'); PRAGMA optimize;");
+  }
+
+  /** Folds the WAL back into the database file (e.g. after a reindex, before a backup). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private pageTotal(got: number, limit: number, offset: number, count: () => number): number {
+    // A short first page already tells the total; the count query is only needed when the page is full.
+    if (offset === 0 && got < limit) return got;
+    return count();
+  }
+
+  private ftsCall<T>(query: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof Database.SqliteError) {
+        throw new ModelLibraryError("E_INVALID", `${this.dbPath}: search for ${JSON.stringify(query)} failed: ${e.message}`, {
+          path: this.dbPath,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      // Filter lists of different lengths make different SQL; bound the cache so it cannot grow forever.
+      if (this.statements.size > 500) this.statements.clear();
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private toRecord(row: ModelRow): ModelRecord {
+    const dbPath = this.dbPath;
+    const corrupt = (e: unknown): ModelLibraryError =>
+      new ModelLibraryError("E_CORRUPT", `${dbPath}: the row of ${row.id} holds invalid JSON; run a reindex`, { path: dbPath, cause: e });
+    let tags: string[];
+    try {
+      tags = JSON.parse(row.tags_json) as string[];
+    } catch (e) {
+      throw corrupt(e);
+    }
+    const record = {
+      id: row.id,
+      path: row.path,
+      officialName: row.official_name,
+      cleanedName: row.cleaned_name,
+      modelType: row.model_type,
+      subtype: row.subtype,
+      family: row.family,
+      format: row.format,
+      quantization: row.quantization,
+      architecture: row.architecture,
+      tags,
+      sizeBytes: row.size_bytes,
+      parameterCount: row.parameter_count,
+      contextLength: row.context_length,
+      hashes: { sha256: row.sha256, blake3: row.blake3 },
+      addedAt: row.added_at,
+      updatedAt: row.updated_at,
+    } as ModelRecord;
+    // metadata is parsed on first read: parsing 50 full metadata.json texts was about half the time of a
+    // search page at 100k models, and lists that show names and sizes never look at it. It stays an
+    // ordinary enumerable property for JSON.stringify, spread and structuredClone.
+    let metadata: Record<string, unknown> | undefined;
+    Object.defineProperty(record, "metadata", {
+      enumerable: true,
+      configurable: true,
+      get(): Record<string, unknown> {
+        if (metadata === undefined) {
+          try {
+            metadata = JSON.parse(row.metadata_json) as Record<string, unknown>;
+          } catch (e) {
+            throw corrupt(e);
+          }
+        }
+        return metadata;
+      },
+      set(value: Record<string, unknown>): void {
+        metadata = value;
+      },
+    });
+    return record;
+  }
+}
+
+// ------------------------------------------------------------------ module helpers
+
+function migrate(db: Database.Database, dbPath: string): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new ModelLibraryError(
+      "E_UNSUPPORTED",
+      `${dbPath}: index schema version ${current} is newer than this program's (${SCHEMA_VERSION}); upgrade, or delete the file to rebuild it`,
+      { path: dbPath },
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  // IMMEDIATE takes the write lock before reading user_version again, so two processes opening a new
+  // library at once do not both run the same migration.
+  db.transaction(() => {
+    let version = db.pragma("user_version", { simple: true }) as number;
+    while (version < SCHEMA_VERSION) {
+      MIGRATIONS[version](db);
+      version += 1;
+      db.pragma(`user_version = ${version}`);
+    }
+  }).immediate();
+}
+
+function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
+  if (e instanceof ModelLibraryError) return e;
+  if (e instanceof Database.SqliteError) {
+    if (e.code === "SQLITE_NOTADB" || e.code === "SQLITE_CORRUPT") {
+      return new ModelLibraryError("E_CORRUPT", `${dbPath}: not a readable index (${e.message}); delete it and run a reindex`, {
+        path: dbPath,
+        cause: e,
+      });
+    }
+    if (e.code === "SQLITE_BUSY" || e.code === "SQLITE_LOCKED") {
+      return new ModelLibraryError("E_LOCKED", `${dbPath}: the index is locked by another process (${e.message})`, { path: dbPath, cause: e });
+    }
+  }
+  return ioError(dbPath, "open the index", e);
+}
+
+type FtsTable = "model_fts" | "model_names";
+
+/** A MATCH expression and the FTS table it runs on. */
+interface Hits {
+  table: FtsTable;
+  expr: string;
+}
+
+/** bm25, newest first (rowid DESC, which FTS5 produces without sorting), or an ORDER BY on `models m`. */
+type Order = "rank" | "newest" | { models: string };
+
+interface FtsMatch {
+  /** Every hit of the query. */
+  all: Hits;
+  /** Hits whose name holds every term. */
+  names: Hits;
+  /** The hits that are not name hits (null when the query only looks at names). */
+  rest: Hits | null;
+}
+
+function ftsMatch(query: string): FtsMatch | null {
+  const expr = buildFtsQuery(query);
+  if (expr === null) return null;
+  const names: Hits = { table: "model_names", expr };
+  // 1-2 character queries look at names only (see SHORT_TERM_CHARS).
+  if (longestTermLength(query) <= SHORT_TERM_CHARS) return { all: names, names, rest: null };
+  return {
+    all: { table: "model_fts", expr },
+    names,
+    rest: { table: "model_fts", expr: `(${expr}) NOT (${buildFtsQuery(query, ["name"])})` },
+  };
+}
+
+function ftsText(r: IndexRecord): { name: string; tags: string; family: string; body: string } {
+  const join = (parts: (string | null | undefined)[]): string => parts.filter((p): p is string => !!p).join(" ");
+  // The cleaned name usually holds the same words as the official one; index it only when it adds some,
+  // so that doubled words do not inflate bm25 for most rows.
+  const words = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  const cleanedAdds = words(r.cleanedName) !== words(r.officialName);
+  return {
+    name: join([r.officialName, cleanedAdds ? r.cleanedName : null]),
+    tags: join([...r.tags, r.quantization, r.format]),
+    family: join([r.family, r.architecture, r.modelType, r.subtype]),
+    body: join([r.description, r.notes, r.repoId]),
+  };
+}
+
+interface FilterSql {
+  sql: string;
+  params: unknown[];
+}
+
+function filterSql(o: SearchFilters): FilterSql {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const inList = (column: string, values: string[] | undefined): void => {
+    const list = cleanList(values, `search filter on ${column}`);
+    if (list.length === 0) return;
+    const marks = list.map(() => "?").join(",");
+    // Stats and facets report a missing value as "unknown"; filtering by it finds those rows.
+    const withNull = NULLABLE_FILTER_COLUMNS.has(column) && list.some((v) => v.toLowerCase() === "unknown");
+    parts.push(withNull ? `(m.${column} IN (${marks}) OR m.${column} IS NULL)` : `m.${column} IN (${marks})`);
+    params.push(...list);
+  };
+  inList("model_type", o.types);
+  inList("subtype", o.subtypes);
+  inList("family", o.families);
+  inList("format", o.formats);
+  inList("quantization", o.quantizations);
+  const tags = [...new Set(cleanList(o.tags, "search filter on tags").map((t) => t.toLowerCase()))];
+  if (tags.length > 0) {
+    const mode = o.tagMode ?? "any";
+    const marks = tags.map(() => "?").join(",");
+    if (mode === "any") {
+      parts.push(`m.doc_id IN (SELECT doc_id FROM model_tags WHERE tag IN (${marks}))`);
+      params.push(...tags);
+    } else if (mode === "all") {
+      parts.push(`m.doc_id IN (SELECT doc_id FROM model_tags WHERE tag IN (${marks}) GROUP BY doc_id HAVING count(*) = ?)`);
+      params.push(...tags, tags.length);
+    } else {
+      throw new ModelLibraryError("E_USAGE", `search: tagMode must be "any" or "all", not "${String(mode)}"`);
+    }
+  }
+  return { sql: parts.join(" AND "), params };
+}
+
+function cleanList(values: string[] | undefined, what: string): string[] {
+  if (values === undefined || values === null) return [];
+  if (!Array.isArray(values) || values.some((v) => typeof v !== "string")) {
+    throw new ModelLibraryError("E_USAGE", `${what}: expected a list of strings`);
+  }
+  return values.map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+const SORTS = new Set<SortMode>(["relevance", "name", "updated", "added", "size"]);
+
+function orderBy(sort: Exclude<SortMode, "relevance">): string {
+  switch (sort) {
+    case "name":
+      return "m.official_name, m.id";
+    case "updated":
+      return "m.updated_at DESC, m.doc_id DESC";
+    case "added":
+      // NULLs sort lowest in SQLite, so DESC puts models without an added date last.
+      return "m.added_at DESC, m.doc_id DESC";
+    case "size":
+      return "m.size_bytes DESC, m.doc_id DESC";
+  }
+}
+
+function checkLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) throw new ModelLibraryError("E_USAGE", `search: limit must be a positive integer, not ${limit}`);
+  return Math.min(limit, MAX_LIMIT);
+}
+
+function checkOffset(offset: number | undefined): number {
+  if (offset === undefined) return 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new ModelLibraryError("E_USAGE", `search: offset must be an integer ≥ 0, not ${offset}`);
+  return offset;
+}
+
+function countsOf(rows: { k: string; n: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { k, n } of rows) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
+function lowerOrNull(s: string | null | undefined): string | null {
+  return s ? s.toLowerCase() : null;
+}

@@ -1,0 +1,572 @@
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { ModelIndex } from "../../src/storage/model-index.js";
+import { SCHEMA_VERSION } from "../../src/storage/index-schema.js";
+import { ModelLibraryError } from "../../src/errors.js";
+import { fakeHash, makeRecord } from "../helpers/index-records.js";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+function withIndex(fn: (index: ModelIndex, dir: string) => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
+    const index = ModelIndex.open(path.join(dir, "models.db"));
+    try {
+      await fn(index, dir);
+    } finally {
+      index.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+const ids = (r: { models: { id: string }[] }): string[] => r.models.map((m) => m.id);
+
+/** The five rows of the original's model_index tests. */
+function seedOriginal(index: ModelIndex): void {
+  index.upsert(makeRecord({ id: "llm/llama/llama-2-7b", officialName: "Llama 2 7B", modelType: "llm", family: "llama", tags: ["chat", "gguf"], sha256: fakeHash("l2"), blake3: fakeHash("l2b") }));
+  index.upsert(makeRecord({ id: "llm/llama/llama-3-8b", officialName: "Llama 3 8B Instruct", modelType: "llm", family: "llama", tags: ["instruct"] }));
+  index.upsert(makeRecord({ id: "stable-diffusion", officialName: "Stable Diffusion XL", modelType: "checkpoint", family: "sdxl", tags: ["image"] }));
+  index.upsert(makeRecord({ id: "checkpoint/flux/flux-dev", officialName: "FLUX.1 dev", modelType: "checkpoint", family: "flux", tags: ["image"] }));
+  index.upsert(makeRecord({ id: "llm/mistral/mistral-7b", officialName: "Mistral 7B", modelType: "llm", family: "mistral", tags: ["chat"] }));
+}
+
+describe("ModelIndex: records", () => {
+  test(
+    "upsert then get returns every field",
+    withIndex((index) => {
+      const rec = makeRecord({
+        id: "llm/qwen/qwen2_5_7b",
+        officialName: "Qwen2.5 7B Instruct",
+        cleanedName: "qwen2_5_7b_instruct",
+        modelType: "llm",
+        subtype: "checkpoints",
+        family: "qwen",
+        format: "gguf",
+        quantization: "Q4_K_M",
+        architecture: "qwen2",
+        tags: ["chat", "Instruct"],
+        sizeBytes: 4_683_073_536,
+        parameterCount: 7_615_616_512,
+        contextLength: 32768,
+        sha256: fakeHash("q").toUpperCase(),
+        blake3: fakeHash("qb"),
+        addedAt: "2024-05-01T10:00:00Z",
+        updatedAt: "2024-05-02T10:00:00Z",
+        metadataJson: JSON.stringify({ official_name: "Qwen2.5 7B Instruct", notes: null, nested: { a: [1, 2] } }, null, 2),
+      });
+      index.upsert(rec);
+      const got = index.get("llm/qwen/qwen2_5_7b");
+      assert.deepEqual(got, {
+        id: "llm/qwen/qwen2_5_7b",
+        path: "/lib/llm/qwen/qwen2_5_7b",
+        officialName: "Qwen2.5 7B Instruct",
+        cleanedName: "qwen2_5_7b_instruct",
+        modelType: "llm",
+        subtype: "checkpoints",
+        family: "qwen",
+        format: "gguf",
+        quantization: "Q4_K_M",
+        architecture: "qwen2",
+        tags: ["chat", "Instruct"],
+        sizeBytes: 4_683_073_536,
+        parameterCount: 7_615_616_512,
+        contextLength: 32768,
+        hashes: { sha256: fakeHash("q"), blake3: fakeHash("qb") },
+        addedAt: "2024-05-01T10:00:00Z",
+        updatedAt: "2024-05-02T10:00:00Z",
+        metadata: { official_name: "Qwen2.5 7B Instruct", notes: null, nested: { a: [1, 2] } },
+      });
+      assert.equal(index.get("nope"), null);
+    }),
+  );
+
+  test(
+    "a second upsert replaces the row, its text index, tags and hashes",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "a", officialName: "Old Name", tags: ["oldtag"], sha256: fakeHash("old") }));
+      index.upsert(makeRecord({ id: "a", officialName: "New Name", tags: ["newtag"], sha256: fakeHash("new") }));
+      assert.equal(index.count(), 1);
+      assert.equal(index.get("a")?.officialName, "New Name");
+      assert.equal(index.search("old").totalCount, 0);
+      assert.equal(index.search("oldtag").totalCount, 0);
+      assert.deepEqual(ids(index.search("new")), ["a"]);
+      assert.equal(index.search("", { tags: ["oldtag"] }).totalCount, 0);
+      assert.equal(index.search("", { tags: ["newtag"] }).totalCount, 1);
+      assert.equal(index.findByHash(fakeHash("old")), null);
+      assert.equal(index.findByHash(fakeHash("new"))?.id, "a");
+    }),
+  );
+
+  test(
+    "delete removes the row and everything derived from it",
+    withIndex((index) => {
+      seedOriginal(index);
+      assert.equal(index.delete("llm/llama/llama-2-7b"), true);
+      assert.equal(index.delete("llm/llama/llama-2-7b"), false);
+      assert.equal(index.get("llm/llama/llama-2-7b"), null);
+      assert.equal(index.count(), 4);
+      assert.deepEqual(ids(index.search("llama")), ["llm/llama/llama-3-8b"]);
+      assert.equal(index.findByHash(fakeHash("l2")), null);
+      assert.equal(index.search("", { tags: ["gguf"] }).totalCount, 0);
+    }),
+  );
+
+  test(
+    "clear empties the index, search included",
+    withIndex((index) => {
+      seedOriginal(index);
+      index.clear();
+      assert.equal(index.count(), 0);
+      assert.equal(index.search("llama").totalCount, 0);
+      assert.equal(index.search("").totalCount, 0);
+      index.upsert(makeRecord({ id: "again", officialName: "Llama again" }));
+      assert.deepEqual(ids(index.search("llama")), ["again"]);
+    }),
+  );
+
+  test(
+    "transaction: all or nothing",
+    withIndex((index) => {
+      assert.throws(() =>
+        index.transaction(() => {
+          index.upsert(makeRecord({ id: "x1" }));
+          index.upsert(makeRecord({ id: "x2" }));
+          throw new Error("stop");
+        }),
+      );
+      assert.equal(index.count(), 0);
+      assert.equal(index.search("x1").totalCount, 0);
+      index.transaction(() => {
+        index.upsert(makeRecord({ id: "x1" }));
+        index.upsert(makeRecord({ id: "x2" }));
+      });
+      assert.equal(index.count(), 2);
+    }),
+  );
+
+  test(
+    "syncState gives the metadata.json stat of every model",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "a", metaMtimeMs: 1234.5, metaSize: 99 }));
+      index.upsert(makeRecord({ id: "b/c", metaMtimeMs: 5, metaSize: 7 }));
+      assert.deepEqual(
+        index.syncState(),
+        new Map([
+          ["a", { metaMtimeMs: 1234.5, metaSize: 99 }],
+          ["b/c", { metaMtimeMs: 5, metaSize: 7 }],
+        ]),
+      );
+    }),
+  );
+});
+
+describe("ModelIndex: the original's index tests", () => {
+  test(
+    "search_all lists 5, search 'llama' gives 2, 'stable' gives 1 (stable-diffusion), by type 2 checkpoints, count",
+    withIndex((index) => {
+      seedOriginal(index);
+      assert.equal(index.search("").totalCount, 5);
+      assert.equal(index.search("").models.length, 5);
+      const llama = index.search("llama");
+      assert.equal(llama.totalCount, 2);
+      assert.deepEqual(ids(llama).sort(), ["llm/llama/llama-2-7b", "llm/llama/llama-3-8b"]);
+      const stable = index.search("stable");
+      assert.equal(stable.totalCount, 1);
+      assert.equal(stable.models[0].id, "stable-diffusion");
+      const byType = index.search("", { types: ["checkpoint"] });
+      assert.equal(byType.totalCount, 2);
+      assert.deepEqual(ids(byType).sort(), ["checkpoint/flux/flux-dev", "stable-diffusion"]);
+      assert.equal(index.count(), 5);
+      assert.ok(llama.queryTimeMs >= 0);
+    }),
+  );
+
+  test(
+    "find_by_hash: sha256, blake3, not found",
+    withIndex((index) => {
+      seedOriginal(index);
+      assert.equal(index.findByHash(fakeHash("l2"))?.id, "llm/llama/llama-2-7b");
+      assert.equal(index.findByHash(fakeHash("l2b"))?.id, "llm/llama/llama-2-7b");
+      assert.equal(index.findByHash(fakeHash("l2").toUpperCase())?.id, "llm/llama/llama-2-7b");
+      assert.equal(index.findByHash(fakeHash("nothing")), null);
+      assert.equal(index.findByHash(""), null);
+    }),
+  );
+});
+
+describe("ModelIndex: text search", () => {
+  test(
+    "by name, tag, family, prefix, notes/repo id; terms are ANDed",
+    withIndex((index) => {
+      seedOriginal(index);
+      index.upsert(makeRecord({ id: "llm/qwen/coder", officialName: "Qwen2.5 Coder 7B", family: "qwen", architecture: "qwen2", tags: ["code"], notes: "great at refactoring", repoId: "Qwen/Qwen2.5-Coder-7B-Instruct-GGUF", description: "A coding model" }));
+      assert.deepEqual(ids(index.search("coder")), ["llm/qwen/coder"]);
+      assert.deepEqual(ids(index.search("code")), ["llm/qwen/coder"], "tag (and prefix of 'coder')");
+      assert.deepEqual(ids(index.search("mistral")), ["llm/mistral/mistral-7b"]);
+      assert.deepEqual(ids(index.search("sdxl")), ["stable-diffusion"], "family");
+      assert.deepEqual(ids(index.search("refactor")), ["llm/qwen/coder"], "notes");
+      assert.deepEqual(ids(index.search("coding")), ["llm/qwen/coder"], "description");
+      assert.deepEqual(ids(index.search("qwen2")), ["llm/qwen/coder"], "architecture / name prefix");
+      assert.deepEqual(ids(index.search("lla")).sort(), ["llm/llama/llama-2-7b", "llm/llama/llama-3-8b"], "prefix");
+      assert.deepEqual(ids(index.search("llama 7b")), ["llm/llama/llama-2-7b"], "AND, not OR");
+      assert.deepEqual(ids(index.search("LLAMA Instruct")), ["llm/llama/llama-3-8b"]);
+      assert.deepEqual(ids(index.search("flux.1")), ["checkpoint/flux/flux-dev"], "dotted term as one phrase");
+      assert.equal(index.search("zzzz").totalCount, 0);
+    }),
+  );
+
+  test(
+    "name matches rank above tag and description matches",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "desc", officialName: "Alpha", description: "mentions vicuna in passing" }));
+      index.upsert(makeRecord({ id: "tag", officialName: "Beta", tags: ["vicuna"] }));
+      index.upsert(makeRecord({ id: "name", officialName: "Vicuna 13B" }));
+      assert.deepEqual(ids(index.search("vicuna")), ["name", "tag", "desc"]);
+    }),
+  );
+
+  test(
+    "diacritics are folded both ways",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "a", officialName: "Café Crème Model" }));
+      assert.deepEqual(ids(index.search("cafe")), ["a"]);
+      assert.deepEqual(ids(index.search("CRÈME")), ["a"]);
+    }),
+  );
+
+  test(
+    "FTS syntax in a query is literal and never throws",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "gpt2", officialName: "GPT-2 XL" }));
+      index.upsert(makeRecord({ id: "near", officialName: "Nearline AND Ortho model", tags: ["a:b"] }));
+      index.upsert(makeRecord({ id: "plain", officialName: "Plain" }));
+      const hostile = ['"', "*", "(", ")", "NEAR", "NEAR(a b)", "a:b", "name:gpt", "-x", "^", "^gpt", "AND", "OR", "NOT", "+", "{name}", "}", '"unterminated', "gpt*", "a OR", "NOT plain", "\\", "'", ";", "--", "%", "_", "[x]", "\u0000", "𝔘𝔫𝔦"];
+      for (const q of hostile) {
+        const r = index.search(q);
+        assert.ok(r.totalCount >= 0, q);
+        index.facets(q);
+      }
+      assert.deepEqual(ids(index.search("gpt-2")), ["gpt2"]);
+      assert.deepEqual(ids(index.search("NEAR")), ["near"], "NEAR is a word");
+      assert.deepEqual(ids(index.search("AND ortho")), ["near"], "AND is a word too");
+      assert.deepEqual(ids(index.search("a:b")), ["near"], "column syntax is text");
+      assert.deepEqual(ids(index.search("NOT plain")), [], "NOT does not negate");
+      assert.deepEqual(ids(index.search("-xl")), ["gpt2"], "'-xl' is the word xl, not a negation");
+      // Punctuation-only input cannot match a token: it lists, like an empty query.
+      assert.equal(index.search("( * )").totalCount, 3);
+    }),
+  );
+
+  test(
+    "1-2 character queries match names only, by prefix",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "name", officialName: "Llava 7B" }));
+      index.upsert(makeRecord({ id: "tagonly", officialName: "Other", tags: ["llx-tag"] }));
+      assert.deepEqual(ids(index.search("ll")), ["name"]);
+      assert.deepEqual(ids(index.search("7b")), ["name"]);
+      assert.deepEqual(ids(index.search("l")), ["name"]);
+      // With a longer term in the query every column counts again.
+      assert.deepEqual(ids(index.search("llx")), ["tagonly"]);
+    }),
+  );
+
+  test(
+    "more hits than the exact-ranking cap: name matches first, every hit exactly once across pages, right totals",
+    withIndex((index) => {
+      index.transaction(() => {
+        for (let i = 0; i < 2300; i++) {
+          const inName = i % 7 === 0; // 329 name matches
+          index.upsert(makeRecord({ id: `m${i}`, officialName: inName ? `Common model ${i}` : `Model ${i}`, tags: ["common", i % 2 ? "odd" : "even"], family: i % 3 ? "f1" : "f2" }));
+        }
+      });
+      const nameHits = new Set(Array.from({ length: 2300 }, (_, i) => i).filter((i) => i % 7 === 0).map((i) => `m${i}`));
+      const first = index.search("common", { limit: 50 });
+      assert.equal(first.totalCount, 2300);
+      assert.equal(first.models.length, 50);
+      assert.ok(first.models.every((m) => nameHits.has(m.id)));
+      const seen: string[] = [];
+      for (let offset = 0; offset < 2300; offset += 170) {
+        const page = index.search("common", { limit: 170, offset });
+        assert.equal(page.totalCount, 2300);
+        assert.equal(page.models.length, Math.min(170, 2300 - offset));
+        seen.push(...ids(page));
+      }
+      assert.equal(seen.length, 2300);
+      assert.equal(new Set(seen).size, 2300);
+      assert.ok(seen.slice(0, nameHits.size).every((id) => nameHits.has(id)), "the name group comes first");
+      // The same under a filter (joined path).
+      const filtered = index.search("common", { families: ["f1"], limit: 10000 });
+      assert.equal(filtered.totalCount, 2300 - Math.ceil(2300 / 3));
+      assert.equal(new Set(ids(filtered)).size, filtered.totalCount);
+      // Past the end: empty page, total still right.
+      const past = index.search("common", { offset: 5000 });
+      assert.equal(past.models.length, 0);
+      assert.equal(past.totalCount, 2300);
+    }),
+  );
+});
+
+describe("ModelIndex: filters, totals, paging, sorting", () => {
+  function seedMany(index: ModelIndex): void {
+    index.transaction(() => {
+      for (let i = 0; i < 60; i++) {
+        const tags = [i % 2 === 0 ? "even" : "odd", i % 3 === 0 ? "three" : "notthree", ...(i % 5 === 0 ? ["Five"] : [])];
+        index.upsert(
+          makeRecord({
+            id: `t/m${String(i).padStart(2, "0")}`,
+            officialName: `Model ${String(i).padStart(2, "0")} ${i % 4 === 0 ? "special" : "plain"}`,
+            modelType: i < 40 ? "llm" : "diffusion",
+            subtype: i >= 40 ? (i % 2 ? "loras" : "checkpoints") : null,
+            family: ["llama", "qwen", null][i % 3],
+            format: i % 2 ? "gguf" : "safetensors",
+            quantization: i % 2 ? (i % 4 === 1 ? "Q4_K_M" : "Q8_0") : null,
+            tags,
+            sizeBytes: (i * 37) % 61,
+            addedAt: i % 10 === 0 ? null : `2024-02-${String((i % 28) + 1).padStart(2, "0")}T00:00:00Z`,
+            updatedAt: `2024-03-01T00:${String(i).padStart(2, "0")}:00Z`,
+          }),
+        );
+      }
+    });
+  }
+
+  const all60 = Array.from({ length: 60 }, (_, i) => i);
+  const idOf = (i: number): string => `t/m${String(i).padStart(2, "0")}`;
+
+  test(
+    "tags any / all: right totals and full pages",
+    withIndex((index) => {
+      seedMany(index);
+      const anyExpected = all60.filter((i) => i % 3 === 0 || i % 5 === 0);
+      const any = index.search("", { tags: ["three", "five"], limit: 10 });
+      assert.equal(any.totalCount, anyExpected.length);
+      assert.equal(any.models.length, 10);
+      const allExpected = all60.filter((i) => i % 3 === 0 && i % 5 === 0);
+      const all = index.search("", { tags: ["THREE", "five"], tagMode: "all", limit: 3 });
+      assert.equal(all.totalCount, allExpected.length);
+      assert.equal(all.models.length, 3);
+      assert.deepEqual(ids(index.search("", { tags: ["three", "five"], tagMode: "all", limit: 100 })).sort(), allExpected.map(idOf));
+      assert.deepEqual(ids(index.search("", { tags: ["three", "five"], limit: 100 })).sort(), anyExpected.map(idOf));
+      // Duplicate tags in the filter do not break "all".
+      assert.equal(index.search("", { tags: ["five", "Five"], tagMode: "all" }).totalCount, 12);
+      // With a text query as well.
+      const q = index.search("special", { tags: ["three", "five"], tagMode: "all" });
+      assert.deepEqual(ids(q).sort(), all60.filter((i) => i % 4 === 0 && i % 15 === 0).map(idOf));
+      assert.throws(() => index.search("", { tags: ["x"], tagMode: "some" as "any" }), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE");
+    }),
+  );
+
+  test(
+    "each filter, case-insensitive, with totals; 'unknown' finds missing values",
+    withIndex((index) => {
+      seedMany(index);
+      const check = (opts: Parameters<ModelIndex["search"]>[1], expected: number[], query = ""): void => {
+        const r = index.search(query, { ...opts, limit: 7 });
+        assert.equal(r.totalCount, expected.length, JSON.stringify(opts));
+        assert.equal(r.models.length, Math.min(7, expected.length));
+        assert.deepEqual(ids(index.search(query, { ...opts, limit: 1000 })).sort(), expected.map(idOf), JSON.stringify(opts));
+      };
+      check({ types: ["LLM"] }, all60.filter((i) => i < 40));
+      check({ types: ["llm", "diffusion"] }, all60);
+      check({ subtypes: ["loras"] }, all60.filter((i) => i >= 40 && i % 2 === 1));
+      check({ families: ["Qwen"] }, all60.filter((i) => i % 3 === 1));
+      check({ families: ["unknown"] }, all60.filter((i) => i % 3 === 2));
+      check({ formats: ["GGUF"] }, all60.filter((i) => i % 2 === 1));
+      check({ quantizations: ["q4_k_m"] }, all60.filter((i) => i % 4 === 1));
+      check({ quantizations: ["unknown", "Q8_0"] }, all60.filter((i) => i % 4 !== 1));
+      check({ types: ["diffusion"], formats: ["gguf"], tags: ["three"] }, all60.filter((i) => i >= 40 && i % 2 === 1 && i % 3 === 0));
+      check({ types: ["llm"] }, all60.filter((i) => i < 40 && i % 4 === 0), "special");
+      check({ families: ["llama"], tags: ["even"] }, all60.filter((i) => i % 3 === 0 && i % 2 === 0), "model");
+      check({ types: [] }, all60);
+      check({ types: ["none-such"] }, []);
+    }),
+  );
+
+  test(
+    "sort modes and paging",
+    withIndex((index) => {
+      seedMany(index);
+      const list = (sort: "name" | "updated" | "added" | "size" | "relevance", q = ""): string[] => ids(index.search(q, { sort, limit: 100 }));
+      assert.deepEqual(list("relevance"), all60.slice().reverse().map(idOf), "empty query: most recently updated first");
+      assert.deepEqual(list("updated"), all60.slice().reverse().map(idOf));
+      assert.deepEqual(list("name"), all60.map(idOf));
+      const bySize = list("size").map((id) => index.get(id)?.sizeBytes ?? -1);
+      assert.deepEqual(bySize, bySize.slice().sort((a, b) => b - a));
+      const added = list("added").map((id) => index.get(id)?.addedAt ?? null);
+      const nonNull = added.filter((a) => a !== null);
+      assert.deepEqual(nonNull, nonNull.slice().sort().reverse());
+      assert.ok(added.slice(nonNull.length).every((a) => a === null), "models without a date come last");
+      assert.deepEqual(list("name", "special"), all60.filter((i) => i % 4 === 0).map(idOf));
+      // Pages concatenate to the full list, whatever the sort.
+      for (const sort of ["relevance", "name", "updated", "added", "size"] as const) {
+        for (const q of ["", "model"]) {
+          const full = ids(index.search(q, { sort, limit: 100 }));
+          const paged: string[] = [];
+          for (let offset = 0; offset < 60; offset += 13) paged.push(...ids(index.search(q, { sort, limit: 13, offset })));
+          assert.deepEqual(paged, full, `${sort} ${q}`);
+        }
+      }
+      assert.throws(() => index.search("", { limit: 0 }), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE");
+      assert.throws(() => index.search("", { offset: -1 }), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE");
+      assert.throws(() => index.search("", { sort: "random" as "name" }), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE");
+      assert.equal(index.search("", { limit: 50_000 }).models.length, 60, "limit is capped, not refused");
+      assert.equal(index.search("").models.length, 50, "default limit 50");
+    }),
+  );
+
+  test(
+    "facets count the current query and filters",
+    withIndex((index) => {
+      seedMany(index);
+      const f = index.facets("special", { types: ["llm"] });
+      const hits = all60.filter((i) => i < 40 && i % 4 === 0);
+      assert.deepEqual(f.types, { llm: hits.length });
+      assert.equal(Object.values(f.families).reduce((a, b) => a + b, 0), hits.length);
+      assert.equal(f.families.unknown, hits.filter((i) => i % 3 === 2).length);
+      assert.deepEqual(f.formats, { safetensors: hits.length });
+      assert.equal(f.tags.even, hits.length);
+      assert.equal(f.tags.five, hits.filter((i) => i % 5 === 0).length);
+      const everything = index.facets("");
+      assert.deepEqual(everything.types, { llm: 40, diffusion: 20 });
+      assert.deepEqual(everything.subtypes, { unknown: 40, checkpoints: 10, loras: 10 });
+    }),
+  );
+});
+
+describe("ModelIndex: hashes and stats", () => {
+  test(
+    "findByHash by primary sha256/blake3, any file's hashes, and fast hash; findFilesBySizeAndFastHash",
+    withIndex((index) => {
+      index.upsert(
+        makeRecord({
+          id: "sharded",
+          sha256: fakeHash("s1"),
+          blake3: fakeHash("b1"),
+          files: [
+            { name: "model-00001-of-00002.safetensors", size: 100, sha256: fakeHash("s1"), blake3: fakeHash("b1"), fastHash: fakeHash("f1") },
+            { name: "sub/model-00002-of-00002.safetensors", size: 50, sha256: fakeHash("s2"), blake3: fakeHash("b2"), fastHash: fakeHash("f2") },
+          ],
+        }),
+      );
+      index.upsert(makeRecord({ id: "other", files: [{ name: "x.gguf", size: 50, sha256: null, blake3: null, fastHash: fakeHash("f3") }] }));
+      for (const h of ["s1", "b1", "s2", "b2", "f1", "f2"]) assert.equal(index.findByHash(fakeHash(h))?.id, "sharded", h);
+      assert.equal(index.findByHash(fakeHash("f3"))?.id, "other");
+      assert.equal(index.findByHash(fakeHash("zz")), null);
+      assert.deepEqual(index.findFilesBySizeAndFastHash(50, fakeHash("f2")), [{ modelId: "sharded", name: "sub/model-00002-of-00002.safetensors", sha256: fakeHash("s2") }]);
+      assert.deepEqual(index.findFilesBySizeAndFastHash(51, fakeHash("f2")), []);
+      assert.deepEqual(index.findFilesBySizeAndFastHash(50, fakeHash("f3").toUpperCase()), [{ modelId: "other", name: "x.gguf", sha256: null }]);
+    }),
+  );
+
+  test(
+    "a file shared by two models: the model whose primary file it is wins",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "a-holder", files: [{ name: "vae.safetensors", size: 1, sha256: fakeHash("vae"), blake3: null, fastHash: null }] }));
+      index.upsert(makeRecord({ id: "z-primary", sha256: fakeHash("vae"), files: [{ name: "vae.safetensors", size: 1, sha256: fakeHash("vae"), blake3: null, fastHash: null }] }));
+      assert.equal(index.findByHash(fakeHash("vae"))?.id, "z-primary");
+    }),
+  );
+
+  test(
+    "stats: count, bytes, and groups with null as 'unknown'",
+    withIndex((index) => {
+      seedOriginal(index);
+      index.upsert(makeRecord({ id: "g", modelType: "llm", family: null, format: "gguf", quantization: "Q4_K_M", sizeBytes: 5000 }));
+      const s = index.stats();
+      assert.equal(s.count, 6);
+      assert.equal(s.totalBytes, 5 * 1000 + 5000);
+      assert.deepEqual(s.byType, { llm: 4, checkpoint: 2 });
+      assert.deepEqual(s.byFamily, { llama: 2, flux: 1, mistral: 1, sdxl: 1, unknown: 1 });
+      assert.deepEqual(s.byFormat, { unknown: 5, gguf: 1 });
+      assert.deepEqual(s.byQuantization, { unknown: 5, Q4_K_M: 1 });
+      index.clear();
+      assert.deepEqual(index.stats(), { count: 0, totalBytes: 0, byType: {}, byFamily: {}, byFormat: {}, byQuantization: {} });
+    }),
+  );
+});
+
+describe("ModelIndex: schema, files, processes", () => {
+  test("a new database is migrated from version 0; re-opening is idempotent and keeps the rows", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
+    try {
+      const dbPath = path.join(dir, "sub", "models.db");
+      // An existing, empty SQLite file at user_version 0.
+      fs.mkdirSync(path.dirname(dbPath));
+      new Database(dbPath).close();
+      const a = ModelIndex.open(dbPath);
+      assert.equal(a.schemaVersion(), SCHEMA_VERSION);
+      a.upsert(makeRecord({ id: "keep", officialName: "Keeper" }));
+      a.close();
+      for (let i = 0; i < 2; i++) {
+        const b = ModelIndex.open(dbPath);
+        assert.equal(b.schemaVersion(), SCHEMA_VERSION);
+        assert.deepEqual(ids(b.search("keeper")), ["keep"]);
+        b.close();
+      }
+      const raw = new Database(dbPath, { readonly: true });
+      assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
+      raw.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a database from a newer version is refused; a file that is not SQLite is E_CORRUPT", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
+    try {
+      const newer = path.join(dir, "newer.db");
+      const db = new Database(newer);
+      db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+      db.close();
+      assert.throws(() => ModelIndex.open(newer), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_UNSUPPORTED" && e.message.includes(newer));
+      const junk = path.join(dir, "junk.db");
+      fs.writeFileSync(junk, "this is not a database, just some text that is long enough to have a header".repeat(20));
+      assert.throws(() => ModelIndex.open(junk), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_CORRUPT" && e.message.includes(junk));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("two processes writing to one new database at once: no error, both sets of rows", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
+    try {
+      const dbPath = path.join(dir, "models.db");
+      const script = (who: string): string =>
+        `import { ModelIndex } from ${JSON.stringify(path.resolve(HERE, "../../src/storage/model-index.ts"))};\n` +
+        `import { makeRecord } from ${JSON.stringify(path.resolve(HERE, "../helpers/index-records.ts"))};\n` +
+        `const index = ModelIndex.open(${JSON.stringify(dbPath)});\n` +
+        `for (let i = 0; i < 150; i++) {\n` +
+        `  index.upsert(makeRecord({ id: "${who}/" + i, officialName: "${who} model " + i, tags: ["${who}"] }));\n` +
+        `  if (i % 10 === 0) index.search("model");\n` +
+        `}\n` +
+        `index.close();\n`;
+      const runs = ["alpha", "beta"].map(
+        (who) =>
+          new Promise<{ code: number | null; err: string }>((resolve) => {
+            const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script(who)], { stdio: ["ignore", "ignore", "pipe"] });
+            let err = "";
+            child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+            child.on("exit", (code) => resolve({ code, err }));
+          }),
+      );
+      for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.err);
+      const index = ModelIndex.open(dbPath);
+      try {
+        assert.equal(index.count(), 300);
+        assert.equal(index.search("alpha").totalCount, 150);
+        assert.equal(index.search("", { tags: ["beta"] }).totalCount, 150);
+      } finally {
+        index.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
