@@ -8,7 +8,7 @@ import { readSafetensorsHeader, summarizeSafetensors } from "./safetensors.js";
 import { readHfConfig } from "./hf-config.js";
 import { missingShardNames, readShardIndex, shardInfoOf } from "./sharding.js";
 import { isModelFileName } from "./sniff.js";
-import { blankIdentification, securityTierOf, type FolderInfo, type Identification } from "./types.js";
+import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "./types.js";
 
 export type IdentifyFileFn = (path: string) => Promise<Identification>;
 
@@ -158,7 +158,7 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   const result = blankIdentification(dir, fileSize);
 
   if (folder.kind === "diffusers") {
-    Object.assign(result, await describeDiffusers(dir));
+    mergeIdentification(result, await describeDiffusers(dir));
   } else if (folder.weightFiles.length > 0) {
     const idents = [];
     for (const w of folder.weightFiles) idents.push(await identifyFile(join(dir, w)));
@@ -166,13 +166,13 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     const safetensors = idents.filter((i) => i.format === "safetensors");
     const chosen = safetensors.length > 0 ? safetensors : idents;
     const primary = chosen.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
-    Object.assign(result, primary, { path: dir, fileSize, shard: null });
+    Object.assign(result, primary, { path: dir, fileSize, shard: null, warnings: [...primary.warnings] });
     if (safetensors.length > 1) {
       // Classify from every shard's tensor names together: one shard alone may lack the telling keys.
       const headers = await Promise.all(safetensors.map((s) => readSafetensorsHeader(s.path)));
       const merged = { ...headers[0], tensors: headers.flatMap((h) => h.tensors) };
       const config = await readHfConfig(dir, result.warnings);
-      Object.assign(result, summarizeSafetensors(merged, { config }));
+      mergeIdentification(result, summarizeSafetensors(merged, { config }));
     }
     const pointers = idents.filter((i) => i.format === "lfs-pointer");
     if (pointers.length > 0) {

@@ -15,7 +15,7 @@ import { readSafetensorsHeader, summarizeSafetensors } from "./safetensors.js";
 import { shardInfoOf } from "./sharding.js";
 import { sniffFormat } from "./sniff.js";
 import { identifyFolder } from "./folder.js";
-import { blankIdentification, securityTierOf, type Identification } from "./types.js";
+import { blankIdentification, mergeIdentification as merge, securityTierOf, type Identification } from "./types.js";
 
 const HEAD_BYTES = 4096;
 
@@ -46,24 +46,24 @@ export async function identifyFile(path: string): Promise<Identification> {
 
   switch (format) {
     case "gguf":
-      Object.assign(result, summarizeGguf(await readGguf(path)));
+      merge(result, summarizeGguf(await readGguf(path)));
       break;
     case "ggml": {
       const ggml = sniffGgml(head);
-      if (ggml) Object.assign(result, summarizeGgml(ggml, head));
+      if (ggml) merge(result, summarizeGgml(ggml, head));
       break;
     }
     case "safetensors": {
       const header = await readSafetensorsHeader(path);
       const config = await readHfConfig(dirname(path), result.warnings);
-      Object.assign(result, summarizeSafetensors(header, { config }));
+      merge(result, summarizeSafetensors(header, { config }));
       break;
     }
     case "pickle":
-      Object.assign(result, await summarizePickle(path, head));
+      merge(result, await summarizePickle(path, head));
       break;
     case "onnx":
-      Object.assign(result, summarizeOnnx(await readOnnxHeader(path)));
+      merge(result, summarizeOnnx(await readOnnxHeader(path)));
       break;
     case "lfs-pointer": {
       const info = parseLfsPointer(head);

@@ -129,3 +129,10 @@ export function blankIdentification(path: string, fileSize: number): Identificat
     warnings: [],
   };
 }
+
+/** Copies a reader's answer onto a record; warnings add up rather than replace each other. */
+export function mergeIdentification(result: Identification, partial: Partial<Identification>): void {
+  const warnings = [...result.warnings, ...(partial.warnings ?? [])];
+  Object.assign(result, partial);
+  result.warnings = warnings;
+}
