@@ -1,0 +1,85 @@
+// `mlib list [filters]` and `mlib search QUERY [filters]`: the index's search, as a table or as
+// `{ models, totalCount, queryTimeMs }`. Filters are repeatable or comma-separated.
+import { Option, type Command } from "commander";
+import type { SearchOptions, SearchResult, SortMode } from "../../storage/index-types.js";
+import { collectList, commonOptions, parseNonNegativeInt, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
+import { formatBytes, out, printJson, table } from "../output.js";
+
+interface FilterFlags {
+  type?: string[];
+  subtype?: string[];
+  family?: string[];
+  format?: string[];
+  quant?: string[];
+  tag?: string[];
+  tagMode?: "any" | "all";
+  limit?: number;
+  offset?: number;
+  sort?: SortMode;
+}
+
+function addFilters(cmd: Command): Command {
+  return cmd
+    .option("--type <type>", "model type (repeatable, or comma-separated)", collectList)
+    .option("--subtype <subtype>", "subtype: checkpoints, loras, vae... (repeatable)", collectList)
+    .option("--family <family>", "family (repeatable)", collectList)
+    .option("--format <format>", "file format: gguf, safetensors, pickle, onnx... (repeatable)", collectList)
+    .option("--quant <quantization>", "quantization: Q4_K_M, F16... (repeatable)", collectList)
+    .option("--tag <tag>", "tag (repeatable)", collectList)
+    .addOption(new Option("--tag-mode <mode>", "with several tags: any of them, or all").choices(["any", "all"]).default("any"))
+    .option("--limit <n>", "at most N models (default 50)", parsePositiveInt)
+    .option("--offset <n>", "skip the first N models", parseNonNegativeInt)
+    .addOption(new Option("--sort <order>", "order").choices(["relevance", "name", "updated", "added", "size"]));
+}
+
+function searchOptions(flags: FilterFlags): SearchOptions {
+  return {
+    types: flags.type,
+    subtypes: flags.subtype,
+    families: flags.family,
+    formats: flags.format,
+    quantizations: flags.quant,
+    tags: flags.tag,
+    tagMode: flags.tagMode,
+    limit: flags.limit,
+    offset: flags.offset,
+    sort: flags.sort,
+  };
+}
+
+export function register(program: Command): void {
+  const list = addFilters(program.command("list").description("list the models in the library"));
+  list.action(async () => {
+    const common = commonOptions(list);
+    await withLibrary(common, async (lib) => printResult(lib.list(searchOptions(list.opts<FilterFlags>())), common.json, list.opts<FilterFlags>()));
+  });
+  withCommonOptions(list);
+
+  const search = addFilters(
+    program
+      .command("search")
+      .description("full-text search of names, tags, families, architectures and descriptions")
+      .argument("<query>", "words to look for (prefixes match: `lla` finds llama)"),
+  );
+  search.action(async (query: string) => {
+    const common = commonOptions(search);
+    const flags = search.opts<FilterFlags>();
+    await withLibrary(common, async (lib) => printResult(lib.search(query, searchOptions(flags)), common.json, flags));
+  });
+  withCommonOptions(search);
+}
+
+function printResult(result: SearchResult, json: boolean, flags: FilterFlags): void {
+  if (json) {
+    printJson({ models: result.models, totalCount: result.totalCount, queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000 });
+    return;
+  }
+  if (result.models.length > 0) {
+    const rows = result.models.map((m) => [m.id, m.modelType, m.family ?? "-", m.format ?? "-", m.quantization ?? "-", formatBytes(m.sizeBytes)]);
+    const cols = [{ header: "ID" }, { header: "TYPE" }, { header: "FAMILY" }, { header: "FORMAT" }, { header: "QUANT" }, { header: "SIZE", right: true }];
+    for (const line of table(cols, rows)) out(line);
+  }
+  const offset = flags.offset ?? 0;
+  const range = result.models.length > 0 && offset > 0 ? ` (from ${offset + 1})` : "";
+  out(`${result.models.length} of ${result.totalCount} model${result.totalCount === 1 ? "" : "s"}${range}`);
+}

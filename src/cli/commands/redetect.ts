@@ -1,0 +1,38 @@
+// `mlib redetect [ID...]`: identifies stored models again from their bytes (all by default); manual choices are kept.
+import type { Command } from "commander";
+import type { RedetectResult } from "../../library/redetect.js";
+import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
+import { err, out, printJson } from "../output.js";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("redetect")
+    .description("identify stored models again and update type, family and format where they changed")
+    .argument("[id...]", "model ids (default: all)")
+    .action(async (ids: string[]) => {
+      const common = commonOptions(cmd);
+      const { redetectModels } = await import("../../library/redetect.js");
+      await withLibrary(common, async (lib) => {
+        const results = await redetectModels(lib, ids);
+        const changed = results.filter((r) => r.changed);
+        const errors = results.filter((r) => r.error !== null);
+        if (errors.length > 0) markFailed();
+        if (common.json) {
+          printJson({ results, changed: changed.length, errors: errors.length });
+          return;
+        }
+        for (const r of changed) out(`changed  ${r.id}: ${describeChange(r)}`);
+        for (const r of errors) err(`${r.id}: ${r.error}`);
+        out(`${results.length} checked, ${changed.length} changed, ${errors.length} failed`);
+      });
+    });
+  withCommonOptions(cmd);
+}
+
+function describeChange(r: RedetectResult): string {
+  const parts: string[] = [];
+  for (const key of ["modelType", "family", "format"] as const) {
+    if (r.before[key] !== r.after[key]) parts.push(`${key === "modelType" ? "type" : key} ${r.before[key] ?? "-"} → ${r.after[key] ?? "-"}`);
+  }
+  return parts.length > 0 ? parts.join(", ") : "quantization or parameters updated";
+}

@@ -1,0 +1,30 @@
+// `mlib reindex`: rebuilds models.db from every metadata.json.
+import type { Command } from "commander";
+import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
+import { err, formatMs, out, printJson } from "../output.js";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("reindex")
+    .description("rebuild the index (models.db) from every metadata.json")
+    .action(async () => {
+      const common = commonOptions(cmd);
+      // Opening without a reconcile: the rebuild reads everything anyway.
+      await withLibrary(
+        common,
+        async (lib) => {
+          const report = await lib.reindex();
+          const models = lib.index.count();
+          if (report.problems.length > 0) markFailed();
+          if (common.json) {
+            printJson({ ...report, models });
+            return;
+          }
+          for (const p of report.problems) err(`${p.id}: ${p.error}`);
+          out(`reindexed ${models} model${models === 1 ? "" : "s"} in ${formatMs(report.elapsedMs)}` + (report.problems.length > 0 ? ` (${report.problems.length} unreadable)` : ""));
+        },
+        { reconcile: "none" },
+      );
+    });
+  withCommonOptions(cmd);
+}

@@ -1,0 +1,21 @@
+// `mlib restore ID`: puts back metadata.json from metadata.json.bak (after a bad edit or a corrupt write).
+import type { Command } from "commander";
+import { commonOptions, withCommonOptions, withLibrary } from "../common.js";
+import { out, printJson } from "../output.js";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("restore")
+    .description("restore a model's metadata.json from its backup (metadata.json.bak)")
+    .argument("<id>", "model id (its folder relative to the library)")
+    .action(async (id: string) => {
+      const common = commonOptions(cmd);
+      await withLibrary(common, async (lib) => {
+        const normalized = id.replace(/\/+$/, "");
+        await lib.restoreMetadataBackup(normalized);
+        if (common.json) printJson({ id: normalized, restored: true });
+        else out(`restored ${normalized}/metadata.json from its backup`);
+      });
+    });
+  withCommonOptions(cmd);
+}

@@ -1,0 +1,79 @@
+// What every `mlib` command shares: the --json/--library/--debug options, opening the library,
+// option parsers (repeatable and comma-separated lists, integers) and the exit status of "some item failed".
+import { Command, InvalidArgumentError } from "commander";
+import { ModelLibraryError } from "../errors.js";
+import type { ModelLibrary, OpenOptions } from "../library/model-library.js";
+import { defaultLibraryRoot } from "../library/paths.js";
+
+export interface CommonOptions {
+  json: boolean;
+  /** The library root given with --library (on the command or before it), or null for the default. */
+  library: string | null;
+  debug: boolean;
+}
+
+/** Adds --json, --library DIR and --debug to a command (they are also accepted before the command name). */
+export function withCommonOptions(cmd: Command, options: { library?: boolean } = {}): Command {
+  cmd.option("--json", "print machine-readable JSON on stdout");
+  if (options.library !== false) cmd.option("--library <dir>", "library folder (default: $MODEL_LIBRARY_HOME, $XDG_DATA_HOME/model-library or ~/.local/share/model-library)");
+  cmd.option("--debug", "print stack traces of errors");
+  return cmd;
+}
+
+/** The common options of `cmd`, the command's own value winning over the one given before the command name. */
+export function commonOptions(cmd: Command): CommonOptions {
+  const own = cmd.opts<{ json?: boolean; library?: string; debug?: boolean }>();
+  const global = cmd.parent?.opts<{ json?: boolean; library?: string; debug?: boolean }>() ?? {};
+  return {
+    json: Boolean(own.json ?? global.json),
+    library: own.library ?? global.library ?? null,
+    debug: Boolean(own.debug ?? global.debug),
+  };
+}
+
+export function libraryRoot(common: CommonOptions): string {
+  return common.library ?? defaultLibraryRoot();
+}
+
+/** Opens the library, runs `fn`, and closes it whatever happens. */
+export async function withLibrary<T>(common: CommonOptions, fn: (lib: ModelLibrary) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library.
+  const { ModelLibrary } = await import("../library/model-library.js");
+  const lib = await ModelLibrary.open(libraryRoot(common), options);
+  try {
+    return await fn(lib);
+  } finally {
+    lib.close();
+  }
+}
+
+/** Marks the run as failed (exit status 1) without stopping it: the other items are still done. */
+export function markFailed(): void {
+  if (!process.exitCode) process.exitCode = 1;
+}
+
+export function usageError(message: string): ModelLibraryError {
+  return new ModelLibraryError("E_USAGE", message);
+}
+
+/** Collects a repeatable option whose values may also be comma-separated: `--tag a,b --tag c` → [a, b, c]. */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  const parts = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  return [...(previous ?? []), ...parts];
+}
+
+export function parseNonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("expected a whole number (0 or more).");
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError("the number is too large.");
+  return n;
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = parseNonNegativeInt(value);
+  if (n === 0) throw new InvalidArgumentError("expected a whole number of 1 or more.");
+  return n;
+}

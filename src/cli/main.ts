@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// `mlib`: the command line on top of the library API. Builds the commander program, runs it, and maps
+// what goes wrong to an exit status: 0 ok, 1 an operation failed, 2 a usage error. Errors print as
+// `mlib: <message>` (the message names the file); stack traces only with --debug.
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { ModelLibraryError } from "../errors.js";
+import { closeHashWorkers } from "../hashing/worker-host.js";
+import { register as adopt } from "./commands/adopt.js";
+import { register as hash } from "./commands/hash.js";
+import { register as identify } from "./commands/identify.js";
+import { register as importCmd } from "./commands/import.js";
+import { register as init } from "./commands/init.js";
+import { register as list } from "./commands/list.js";
+import { register as redetect } from "./commands/redetect.js";
+import { register as reindex } from "./commands/reindex.js";
+import { register as restore } from "./commands/restore.js";
+import { register as rm } from "./commands/rm.js";
+import { register as show } from "./commands/show.js";
+import { register as stats } from "./commands/stats.js";
+import { register as verify } from "./commands/verify.js";
+import { register as demo } from "./demo.js";
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function buildProgram(): Command {
+  const program = new Command("mlib");
+  program
+    .description("one canonical, searchable, verified store of AI model files (GGUF, safetensors, checkpoints, LoRAs, ONNX)")
+    .version(packageVersion(), "-V, --version")
+    // Options before the command name belong to mlib, after it to the command; both accept the common ones.
+    .enablePositionalOptions()
+    .option("--json", "print machine-readable JSON on stdout")
+    .option("--library <dir>", "library folder (default: $MODEL_LIBRARY_HOME, $XDG_DATA_HOME/model-library or ~/.local/share/model-library)")
+    .option("--debug", "print stack traces of errors")
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`mlib: ${text.replace(/^error: /, "")}`) });
+  // Commands are added with program.command(), so they inherit exitOverride and the output settings.
+  for (const register of [identify, hash, init, importCmd, list, show, verify, reindex, rm, stats, adopt, redetect, restore, demo]) {
+    register(program);
+  }
+  return program;
+}
+
+/** Runs mlib with `argv` (the arguments after the program name); resolves to the exit status. */
+export async function run(argv: string[]): Promise<number> {
+  const debug = argv.includes("--debug");
+  const program = buildProgram();
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT_USAGE;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+  } catch (e) {
+    return reportError(e, debug);
+  } finally {
+    await closeHashWorkers().catch(() => undefined);
+  }
+}
+
+function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    // commander has already printed its message (help, version, or the usage error).
+    return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`mlib: ${message}\n`);
+  if (debug) {
+    if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    const cause = e instanceof Error ? (e.cause as Error | undefined) : undefined;
+    if (cause?.stack) process.stderr.write(`caused by: ${cause.stack}\n`);
+  }
+  if (e instanceof ModelLibraryError && e.code === "E_USAGE") return EXIT_USAGE;
+  return EXIT_FAILED;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+// Output piped into `head` and closed early is not an error; anything thrown outside a command still
+// prints as `mlib: <message>` (with its stack only under --debug), never as a raw Node crash.
+const debugFlag = process.argv.includes("--debug");
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  process.exit(reportError(e, debugFlag));
+});
+process.on("uncaughtException", (e) => process.exit(reportError(e, debugFlag)));
+process.on("unhandledRejection", (e) => process.exit(reportError(e, debugFlag)));
+
+process.exitCode = await run(process.argv.slice(2));

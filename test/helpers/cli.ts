@@ -1,0 +1,68 @@
+// Runs the real `mlib` CLI (src/cli/main.ts under tsx) as a child process, the way a user would.
+// stdin is a closed pipe (never a terminal), so commands that would prompt must refuse instead.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  /** Added to the environment (MODEL_LIBRARY_HOME, say); undefined values remove a variable. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Kill the child after this long (default 30 s). */
+  timeoutMs?: number;
+}
+
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  // Never touch the user's library: without an explicit home the tests must pass --library.
+  delete env.MODEL_LIBRARY_HOME;
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", TSX, CLI_MAIN, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdin.end();
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** runCli + JSON.parse of stdout, with the output in the error when it is not JSON. */
+export async function runCliJson<T = unknown>(args: string[], options: RunCliOptions = {}): Promise<CliResult & { json: T }> {
+  const r = await runCli(args, options);
+  try {
+    return { ...r, json: JSON.parse(r.stdout) as T };
+  } catch {
+    throw new Error(`mlib ${args.join(" ")}: stdout is not JSON (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+/** True when the text holds a JavaScript stack frame (`    at fn (file:line:col)`). */
+export function hasStackTrace(text: string): boolean {
+  return /^\s+at .+(:\d+:\d+\)?|\(native\))$/m.test(text);
+}
