@@ -1,0 +1,177 @@
+// Hashing benchmarks, each against reference tools measured in the same run on the same files, run
+// in turn (ours, theirs, ours, theirs...) so load from others on a shared machine hits both alike:
+// (1) one 1 GiB file, process start included, vs openssl / sha256sum / b3sum;
+// (2) several files at once with hashFiles vs one file;
+// (3) copyAndHash vs cp (with and without fsync) and vs hashing alone.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { closeHashWorkers, copyAndHash, hashFile, hashFiles } from "../src/hashing/index.js";
+import { benchData, bestOfEach, GiB, gibPerSecond, hasCommand, makeFile, MiB, repoRoot, round, timeCommand, warmRead, type BenchResult } from "./lib.js";
+
+const RUNS = 3;
+
+/** Compiles the hashing layer with tsc into `out` (what dist/hashing holds), without touching dist/. */
+function compileHashing(out: string): string {
+  rmSync(out, { recursive: true, force: true });
+  const res = spawnSync(
+    process.execPath,
+    [
+      path.join(repoRoot, "node_modules/typescript/bin/tsc"),
+      ...["--outDir", out, "--rootDir", path.join(repoRoot, "src"), "--module", "NodeNext", "--moduleResolution", "NodeNext"],
+      ...["--target", "ES2022", "--lib", "ES2023", "--types", "node", "--strict", "--skipLibCheck", "--esModuleInterop"],
+      path.join(repoRoot, "src/hashing/index.ts"),
+      path.join(repoRoot, "src/hashing/hash-worker.ts"),
+    ],
+    { cwd: repoRoot, encoding: "utf8" },
+  );
+  if (res.status !== 0) throw new Error(`tsc failed: ${res.stdout}${res.stderr}`);
+  writeFileSync(path.join(out, "package.json"), '{ "type": "module" }');
+  symlinkSync(path.join(repoRoot, "node_modules"), path.join(out, "node_modules"));
+  return pathToFileURL(path.join(out, "hashing/index.js")).href;
+}
+
+/** SHA-256 alone, in this process, through the same kind of read loop: the floor for the dual hash. */
+async function sha256Alone(file: string): Promise<void> {
+  const fh = await open(file, "r");
+  const buf = new Uint8Array(2 * MiB);
+  const h = createHash("sha256");
+  try {
+    for (let off = 0; ; ) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, off);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  h.digest("hex");
+}
+
+const gib = (ms: number, bytes = GiB) => round(gibPerSecond(bytes, ms));
+
+function versus(name: string, ms: number, refName: string, refMs: number, goal: string, pass: boolean, bytes = GiB): BenchResult {
+  return { name, value: gib(ms, bytes), unit: "GiB/s", reference: { name: refName, value: gib(refMs, bytes) }, ratio: round(ms / refMs), goal, pass };
+}
+
+/** (1) one 1 GiB file, hashed by a fresh process each time, against the usual command-line tools. */
+async function oneFileWithProcessStart(dir: string, big: string, results: BenchResult[]): Promise<void> {
+  const node = process.execPath;
+  const indexUrl = compileHashing(path.join(dir, "build"));
+  const tiny = path.join(dir, "tiny.bin");
+  writeFileSync(tiny, "x");
+  const startup = await bestOfEach(RUNS, {
+    node: () => timeCommand(node, ["-e", "0"]),
+    tsx: () => timeCommand(node, ["--import", "tsx", "-e", "0"]),
+    worker: () => timeCommand(node, ["--input-type=module", "-e", `import { hashFile } from ${JSON.stringify(indexUrl)}; await hashFile(${JSON.stringify(tiny)}, { blake3Thread: "worker" });`]),
+  });
+  results.push({ name: "node start-up (node -e 0)", value: round(startup.node, 1), unit: "ms" });
+  results.push({ name: "tsx load on top of node", value: round(startup.tsx - startup.node, 1), unit: "ms" });
+  results.push({ name: "worker start-up + tiny hash, compiled (minus node start)", value: round(startup.worker - startup.node, 1), unit: "ms" });
+  await closeHashWorkers();
+  const t = performance.now();
+  await hashFile(tiny, { blake3Thread: "worker" });
+  results.push({ name: "worker start-up + tiny hash, under tsx (in-process)", value: round(performance.now() - t, 1), unit: "ms" });
+
+  const tools: Record<string, () => Promise<number>> = {
+    openssl: () => timeCommand("openssl", ["dgst", "-sha256", big]),
+    sha256sum: () => timeCommand("sha256sum", [big]),
+    compiled: () => timeCommand(node, ["--input-type=module", "-e", `import { hashFile } from ${JSON.stringify(indexUrl)}; await hashFile(${JSON.stringify(big)});`]),
+    tsx: () => timeCommand(node, ["--import", "tsx", "bench/hash-one.ts", big]),
+  };
+  if (hasCommand("b3sum")) tools.b3sum = () => timeCommand("b3sum", ["--num-threads", "1", big]);
+  const cli = path.join(repoRoot, "dist/cli/main.js");
+  let cliError = "";
+  if (existsSync(cli)) {
+    try {
+      await timeCommand(node, [cli, "hash", big, "--json"]);
+      tools.cli = () => timeCommand(node, [cli, "hash", big, "--json"]);
+    } catch (e) {
+      cliError = (e as Error).message.split("\n")[0].slice(0, 80);
+    }
+  }
+  const ms = await bestOfEach(RUNS, tools);
+  results.push({ name: "openssl dgst -sha256 (1 GiB, process incl.)", value: gib(ms.openssl), unit: "GiB/s" });
+  results.push({ name: "sha256sum (1 GiB, process incl.)", value: gib(ms.sha256sum), unit: "GiB/s" });
+  if (ms.b3sum) results.push({ name: "b3sum --num-threads 1 (1 GiB, process incl.)", value: gib(ms.b3sum), unit: "GiB/s" });
+  const goal = "time <= 1.0x openssl";
+  results.push(versus("dual hash 1 GiB, process incl. (compiled JS)", ms.compiled, "openssl", ms.openssl, goal, ms.compiled <= ms.openssl));
+  results.push(versus("dual hash 1 GiB, process incl. (tsx, hash-one.ts)", ms.tsx, "openssl", ms.openssl, goal, ms.tsx <= ms.openssl));
+  if (ms.cli) results.push(versus("mlib hash --json 1 GiB (dist CLI)", ms.cli, "openssl", ms.openssl, goal, ms.cli <= ms.openssl));
+  else if (cliError) results.push({ name: `mlib hash --json: not measured (${cliError})`, value: NaN, unit: "" });
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const dir = path.join(benchData, "hash");
+  mkdirSync(dir, { recursive: true });
+  const results: BenchResult[] = [];
+  try {
+    const big = makeFile(path.join(dir, "1g.bin"), GiB);
+    warmRead(big);
+    await oneFileWithProcessStart(dir, big, results);
+
+    // in this process: the pair against SHA-256 alone (the split's promise: the same cost)
+    await hashFile(big); // starts the worker
+    const one = await bestOfEach(RUNS, {
+      sha: () => sha256Alone(big),
+      split: () => hashFile(big),
+      inline: () => hashFile(big, { blake3Thread: "inline" }),
+    });
+    results.push({ name: "SHA-256 alone in-process (1 GiB)", value: gib(one.sha), unit: "GiB/s" });
+    results.push(versus("hashFile in-process (BLAKE3 in worker)", one.split, "SHA-256 alone", one.sha, "time <= 1.05x SHA-256 alone", one.split <= 1.05 * one.sha));
+    results.push({ name: "hashFile in-process, both in one thread", value: gib(one.inline), unit: "GiB/s", ratio: round(one.inline / one.sha) });
+
+    // ---- (2) several files at once ----
+    const files = [0, 1, 2, 3].map((i) => makeFile(path.join(dir, `quarter-${i}.bin`), 256 * MiB));
+    files.forEach(warmRead);
+    await hashFiles(files, { concurrency: 2 }); // warm-up: starts both workers
+    const many = await bestOfEach(RUNS, {
+      one: () => hashFile(files[0]),
+      seq: () => hashFiles(files, { concurrency: 1 }),
+      pool: () => hashFiles(files, { concurrency: 2 }),
+    });
+    const oneRate = gibPerSecond(256 * MiB, many.one);
+    const poolRate = gibPerSecond(GiB, many.pool);
+    results.push({ name: "4 x 256 MiB, hashFiles concurrency 1", value: gib(many.seq), unit: "GiB/s" });
+    results.push({
+      name: "4 x 256 MiB, hashFiles concurrency 2",
+      value: round(poolRate),
+      unit: "GiB/s",
+      reference: { name: "hashFile, one 256 MiB file", value: round(oneRate) },
+      ratio: round(poolRate / oneRate),
+      goal: "throughput >= 1.6x",
+      pass: poolRate / oneRate >= 1.6,
+    });
+
+    // ---- (3) copy and hash ----
+    const dst = path.join(dir, "copy.bin");
+    const fresh = () => {
+      rmSync(dst, { force: true });
+      spawnSync("sync"); // earlier runs' dirty pages must not be flushed during this one
+    };
+    const copy = await bestOfEach(
+      RUNS,
+      {
+        cp: () => timeCommand("cp", [big, dst]),
+        cpSync: () => timeCommand("sh", ["-c", 'cp "$0" "$1" && sync "$1"', big, dst]),
+        hash: () => hashFile(big),
+        copyAndHash: () => copyAndHash(big, dst),
+      },
+      fresh,
+    );
+    fresh();
+    const floor = Math.max(copy.cpSync, copy.hash);
+    results.push({ name: "cp 1 GiB (no fsync)", value: gib(copy.cp), unit: "GiB/s" });
+    results.push({ name: "cp + fsync 1 GiB", value: gib(copy.cpSync), unit: "GiB/s" });
+    results.push(versus("copyAndHash 1 GiB (fsync'd)", copy.copyAndHash, copy.cpSync >= copy.hash ? "cp + fsync" : "hashFile", floor, "time <= 1.1x max(cp+fsync, hash)", copy.copyAndHash <= 1.1 * floor));
+    results.push({ name: "copyAndHash vs cp without fsync", value: round(copy.copyAndHash / Math.max(copy.cp, copy.hash)), unit: "x max(cp, hash)" });
+  } finally {
+    await closeHashWorkers();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,51 @@
+// `npm run bench [-- NAME...]`: runs the benchmark modules (all, or those named), prints one table
+// with the machine it ran on. Goals are reported as PASS/MISS, not enforced: the exit status is
+// non-zero only when a benchmark crashes.
+import { machineInfo, type BenchResult } from "./lib.js";
+
+// name -> module exporting `run(): Promise<BenchResult[]>`
+const BENCHES: Record<string, string> = {
+  hash: "./hash.ts",
+};
+
+function cell(r: BenchResult): string[] {
+  const value = Number.isNaN(r.value) ? "-" : `${r.value} ${r.unit}`;
+  const ref = r.reference ? `${r.reference.name}: ${r.reference.value}` : "";
+  const ratio = r.ratio === undefined ? "" : `${r.ratio}x`;
+  const goal = r.goal ? `${r.pass ? "PASS" : "MISS"} (${r.goal})` : "";
+  return [r.name, value, ref, ratio, goal];
+}
+
+function printTable(title: string, rows: BenchResult[]): void {
+  const table = [["benchmark", "value", "reference (same run)", "ratio", "goal"], ...rows.map(cell)];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  console.log(`\n## ${title}`);
+  for (const [i, row] of table.entries()) {
+    console.log(row.map((c, j) => c.padEnd(widths[j])).join("  ").trimEnd());
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+}
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const unknown = wanted.filter((n) => !(n in BENCHES));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(BENCHES).join(", ")}`);
+  process.exit(2);
+}
+
+const m = machineInfo();
+console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, node ${m.node}, disk ${m.disk}, load at start ${m.load}`);
+let crashed = false;
+for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+  const started = performance.now();
+  try {
+    const mod = (await import(BENCHES[name])) as { run(): Promise<BenchResult[]> };
+    const rows = await mod.run();
+    printTable(`${name} (${((performance.now() - started) / 1000).toFixed(0)} s)`, rows);
+  } catch (e) {
+    crashed = true;
+    console.error(`\n## ${name}: CRASHED\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
+}
+console.log(`\nload at end: ${machineInfo().load}`);
+process.exit(crashed ? 1 : 0);

@@ -1,0 +1,78 @@
+// The original's "fast hash" (hashing.rs compute_fast_hash), byte for byte: SHA-256 over the first
+// min(size, 8 MiB), then the last 8 MiB only when size > 16 MiB, then the size as a u64 little-endian.
+// FastHasher computes it from the chunks of a full read pass; fastHashFile reads only head and tail.
+import { createHash, type Hash } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
+import { ModelLibraryError, ioError } from "../errors.js";
+
+export const FAST_HASH_SPAN = 8 * 1024 * 1024;
+
+/** Byte ranges [start, end) of a file of `size` bytes that the fast hash covers, in feeding order. */
+export function fastHashRanges(size: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [[0, Math.min(size, FAST_HASH_SPAN)]];
+  if (size > 2 * FAST_HASH_SPAN) ranges.push([size - FAST_HASH_SPAN, size]);
+  return ranges;
+}
+
+function sizeTrailer(size: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(size));
+  return b;
+}
+
+/** Feeds the fast hash from consecutive chunks of one sequential pass over a file of known size. */
+export class FastHasher {
+  private readonly hash: Hash = createHash("sha256");
+  private readonly ranges: Array<[number, number]>;
+
+  constructor(private readonly size: number) {
+    this.ranges = fastHashRanges(size);
+  }
+
+  /** `chunk` holds the file's bytes starting at `offset`; chunks must arrive in file order. */
+  update(chunk: Uint8Array, offset: number): void {
+    const end = offset + chunk.length;
+    for (const [a, b] of this.ranges) {
+      const from = Math.max(a, offset);
+      const to = Math.min(b, end);
+      if (from < to) this.hash.update(chunk.subarray(from - offset, to - offset));
+    }
+  }
+
+  digestHex(): string {
+    this.hash.update(sizeTrailer(this.size));
+    return this.hash.digest("hex");
+  }
+}
+
+/** The fast hash read straight from disk: at most 16 MiB read whatever the size (the cheap dedup pre-check). */
+export async function fastHashFile(path: string): Promise<string> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    throw ioError(path, "open", e);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const hasher = new FastHasher(size);
+    const buf = Buffer.allocUnsafe(Math.min(size, FAST_HASH_SPAN));
+    for (const [start, end] of fastHashRanges(size)) {
+      let done = 0;
+      while (done < end - start) {
+        const { bytesRead } = await fh.read(buf, done, end - start - done, start + done);
+        if (bytesRead === 0) {
+          throw new ModelLibraryError("E_IO", `${path}: changed while hashing (ended at ${start + done} of ${size} bytes)`, { path });
+        }
+        done += bytesRead;
+      }
+      hasher.update(buf.subarray(0, done), start);
+    }
+    return hasher.digestHex();
+  } catch (e) {
+    if (e instanceof ModelLibraryError) throw e;
+    throw ioError(path, "read", e);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}

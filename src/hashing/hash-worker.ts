@@ -1,0 +1,100 @@
+// Worker-thread entry for hashing (started by worker-host.ts). Two kinds of job:
+// - "side": BLAKE3 and the fast hash of chunks the main thread reads (the main thread does SHA-256),
+//   each slot handed back as soon as it is hashed so the main thread can reuse it;
+// - "file": a whole file hashed here (pool.ts runs one per core).
+import { parentPort } from "node:worker_threads";
+import { isModelLibraryError } from "../errors.js";
+import { createBlake3, type Blake3 } from "./blake3.js";
+import { FastHasher } from "./fast-hash.js";
+import { hashFileInThread } from "./hash-in-thread.js";
+import type { FromWorker, ToWorker, WireError } from "./worker-protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("hash-worker.ts must run in a worker thread");
+
+interface SideJob {
+  ring: Uint8Array;
+  slotSize: number;
+  blake3: Promise<Blake3>;
+  fast: FastHasher;
+  // chunks are handled in order even though the wasm hasher is created asynchronously
+  queue: Promise<void>;
+  failed: boolean;
+}
+const sides = new Map<number, SideJob>();
+let fileBuf: Uint8Array | null = null;
+
+function send(msg: FromWorker): void {
+  port!.postMessage(msg);
+}
+
+function wire(e: unknown): WireError {
+  if (isModelLibraryError(e)) return { code: e.code, message: e.message, path: e.path };
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+
+function onSideChunk(job: number, s: SideJob, slot: number, offset: number, length: number): void {
+  s.queue = s.queue.then(async () => {
+    if (s.failed) return;
+    try {
+      const bytes = s.ring.subarray(slot * s.slotSize, slot * s.slotSize + length);
+      (await s.blake3).update(bytes);
+      s.fast.update(bytes, offset);
+      send({ type: "slot-done", job, slot });
+    } catch (e) {
+      s.failed = true;
+      send({ type: "error", job, error: wire(e) });
+    }
+  });
+}
+
+async function onFile(msg: Extract<ToWorker, { type: "file" }>): Promise<void> {
+  // one buffer per worker, reused by every file job it runs (jobs run one at a time per worker)
+  if (!fileBuf || fileBuf.length !== msg.chunkSize) fileBuf = new Uint8Array(msg.chunkSize);
+  try {
+    const hashes = await hashFileInThread(
+      msg.path,
+      fileBuf,
+      () => Atomics.load(msg.cancel, 0) !== 0,
+      (bytes) => send({ type: "progress", job: msg.job, bytes }),
+    );
+    send({ type: "file-result", job: msg.job, hashes });
+  } catch (e) {
+    send({ type: "error", job: msg.job, error: wire(e) });
+  }
+}
+
+port.on("message", (msg: ToWorker) => {
+  switch (msg.type) {
+    case "side-start":
+      sides.set(msg.job, {
+        ring: new Uint8Array(msg.ring),
+        slotSize: msg.slotSize,
+        blake3: createBlake3(),
+        fast: new FastHasher(msg.size),
+        queue: Promise.resolve(),
+        failed: false,
+      });
+      break;
+    case "side-chunk": {
+      const s = sides.get(msg.job);
+      if (s) onSideChunk(msg.job, s, msg.slot, msg.offset, msg.length);
+      break;
+    }
+    case "side-end": {
+      const s = sides.get(msg.job);
+      if (!s) break;
+      sides.delete(msg.job);
+      if (!msg.wantResult) break;
+      void s.queue.then(async () => {
+        if (s.failed) return;
+        send({ type: "side-result", job: msg.job, blake3: (await s.blake3).digestHex(), fastHash: s.fast.digestHex() });
+      });
+      break;
+    }
+    case "file":
+      void onFile(msg);
+      break;
+  }
+});
+send({ type: "ready", job: 0 });

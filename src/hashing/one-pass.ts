@@ -1,0 +1,217 @@
+// The one read pass behind hashFile and copyAndHash. The main thread reads the file into a small ring
+// of reused slots and runs SHA-256 on each; a worker thread runs BLAKE3 and the fast hash on the same
+// slot (shared memory, no copy); an optional sink (copyAndHash's destination) writes it. A slot is read
+// into again only once every consumer is done with it. The next read is issued before SHA-256 of the
+// current slot, so disk and both hashes overlap and the whole costs what SHA-256 alone costs.
+import { createHash } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { ModelLibraryError, ioError } from "../errors.js";
+import { createBlake3 } from "./blake3.js";
+import { changedWhileHashing } from "./changed-error.js";
+import { FastHasher } from "./fast-hash.js";
+import { autoV2Of, CHUNK_SIZE, type FileHashes } from "./file-hashes.js";
+import { fromWire, hashWorkerState, hashWorkers, newJobId, warmHashWorkers } from "./worker-host.js";
+
+const SLOTS = 4;
+// BLAKE3 inline adds ~0.2 s/GiB to SHA-256's ~0.8 s/GiB, while a worker's start-up stalls the ring
+// for 80-180 ms (measured, compiled JS on a busy 2-core machine; more under tsx). So: a ready worker
+// from 16 MiB; waiting for one only from 512 MiB; in between, hash inline and start a worker in the
+// background for the next file (it is unref'd: a process that exits first does not wait for it).
+const WAIT_FOR_WORKER_MIN_BYTES = 512 * 1024 * 1024;
+const WORKER_MIN_BYTES = 8 * CHUNK_SIZE;
+
+function chooseWorker(size: number, blake3Thread: "auto" | "worker" | "inline"): boolean {
+  if (blake3Thread !== "auto") return blake3Thread === "worker";
+  if (size < WORKER_MIN_BYTES) return false;
+  if (hashWorkerState() === "ready" || size >= WAIT_FOR_WORKER_MIN_BYTES) return true;
+  warmHashWorkers(1);
+  return false;
+}
+
+export interface OnePassOptions {
+  onProgress?: (bytesDone: number) => void;
+  signal?: AbortSignal;
+  /** where BLAKE3 runs; "auto" (default): a worker thread for big files, this thread for small ones */
+  blake3Thread?: "auto" | "worker" | "inline";
+  /** receives every chunk in file order, e.g. the copy's destination */
+  sink?: (bytes: Uint8Array, position: number) => Promise<void>;
+}
+
+/** Where BLAKE3 and the fast hash run: in a worker, or inline on this thread for small files. */
+interface SideHasher {
+  submit(slot: number, offset: number, length: number): void;
+  finish(): Promise<{ blake3: string; fastHash: string }>;
+  abandon(): void;
+}
+
+async function inlineSide(ring: Uint8Array, slotSize: number, size: number, release: (slot: number) => void): Promise<SideHasher> {
+  const blake3 = await createBlake3();
+  const fast = new FastHasher(size);
+  return {
+    submit(slot, offset, length) {
+      const bytes = ring.subarray(slot * slotSize, slot * slotSize + length);
+      blake3.update(bytes);
+      fast.update(bytes, offset);
+      release(slot);
+    },
+    finish: async () => ({ blake3: blake3.digestHex(), fastHash: fast.digestHex() }),
+    abandon() {},
+  };
+}
+
+function workerSide(sab: SharedArrayBuffer, slotSize: number, size: number, release: (slot: number) => void, fail: (e: Error) => void): SideHasher {
+  const [worker] = hashWorkers(1);
+  const job = newJobId();
+  let settle: { resolve: (r: { blake3: string; fastHash: string }) => void; reject: (e: Error) => void } | null = null;
+  let failure: Error | null = null;
+  worker.begin(job, (msg) => {
+    if (msg.type === "slot-done") release(msg.slot);
+    else if (msg.type === "side-result") {
+      worker.end(job);
+      settle?.resolve({ blake3: msg.blake3, fastHash: msg.fastHash });
+    } else if (msg.type === "error") {
+      worker.end(job);
+      failure = fromWire(msg.error);
+      fail(failure);
+      settle?.reject(failure);
+    }
+  });
+  worker.post({ type: "side-start", job, ring: sab, slotSize, size });
+  return {
+    submit(slot, offset, length) {
+      worker.post({ type: "side-chunk", job, slot, offset, length });
+    },
+    finish() {
+      return new Promise((resolve, reject) => {
+        if (failure) return reject(failure);
+        settle = { resolve, reject };
+        worker.post({ type: "side-end", job, wantResult: true });
+      });
+    },
+    abandon() {
+      worker.post({ type: "side-end", job, wantResult: false });
+      worker.end(job);
+    },
+  };
+}
+
+/** Reads until `buf` is full or the file ends; returns the bytes read. */
+async function readFull(fh: FileHandle, buf: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+/** One pass over the open file `fh` (named `path` in errors). The caller opens and closes it. */
+export async function hashOnePass(path: string, fh: FileHandle, options: OnePassOptions = {}): Promise<FileHashes> {
+  const { onProgress, signal, sink, blake3Thread = "auto" } = options;
+  signal?.throwIfAborted();
+  const before = await fh.stat().catch((e) => Promise.reject(ioError(path, "stat", e)));
+  const size = before.size;
+
+  const useWorker = chooseWorker(size, blake3Thread);
+  // a small file gets a small ring: one byte more than the file, so a single read also sees the end
+  const slotSize = Math.min(CHUNK_SIZE, size + 1);
+  const slots = Math.min(SLOTS, Math.ceil(size / slotSize) + 1);
+  const backing = useWorker ? new SharedArrayBuffer(slots * slotSize) : new ArrayBuffer(slots * slotSize);
+  const ring = new Uint8Array(backing);
+  const slotView = (slot: number, length = slotSize) => ring.subarray(slot * slotSize, slot * slotSize + length);
+
+  // Slot bookkeeping: `pending[s]` consumers still hold slot s; it returns to `free` at zero.
+  const free: number[] = Array.from({ length: slots }, (_, i) => i);
+  const pending = new Array<number>(slots).fill(0);
+  const lengths = new Array<number>(slots).fill(0);
+  let bytesDone = 0;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const release = (slot: number) => {
+    if (--pending[slot] > 0) return;
+    free.push(slot);
+    bytesDone += lengths[slot];
+    wake?.();
+    // may run inside a worker-message handler, where a throw would be uncaught: it fails the hash instead
+    try {
+      onProgress?.(bytesDone);
+    } catch (e) {
+      fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  const fail = (e: Error) => {
+    failure ??= e;
+    wake?.();
+  };
+  const takeSlot = async (): Promise<number> => {
+    while (free.length === 0 && !failure) await new Promise<void>((r) => (wake = r));
+    wake = null;
+    if (failure) throw failure;
+    return free.shift()!;
+  };
+
+  const side = useWorker ? workerSide(backing as SharedArrayBuffer, slotSize, size, release, fail) : await inlineSide(ring, slotSize, size, release);
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>) => {
+    inflight.add(p);
+    void p.then(
+      () => inflight.delete(p),
+      () => inflight.delete(p),
+    );
+    return p;
+  };
+  const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  const sha = createHash("sha256");
+  let offset = 0;
+  try {
+    let slot = await takeSlot();
+    let reading = track(readFull(fh, slotView(slot), 0));
+    while (true) {
+      const n = await reading.catch((e) => Promise.reject(ioError(path, "read", e)));
+      if (failure) throw failure;
+      if (n === 0) {
+        free.push(slot);
+        break;
+      }
+      const cur = slot;
+      const at = offset;
+      offset += n;
+      if (offset > size) throw changedWhileHashing(path, size, offset, offset); // grew: at least `offset` now
+      lengths[cur] = n;
+      pending[cur] = sink ? 3 : 2;
+      const bytes = slotView(cur, n);
+      side.submit(cur, at, n);
+      if (sink) {
+        track(sink(bytes, at)).then(
+          () => release(cur),
+          (e: unknown) => fail(e instanceof Error ? e : new Error(String(e))),
+        );
+      }
+      slot = await takeSlot();
+      reading = track(readFull(fh, slotView(slot), offset));
+      sha.update(bytes);
+      release(cur);
+    }
+    // every consumer has to be done before the digests are final
+    await Promise.allSettled([...inflight]);
+    if (failure) throw failure;
+    const { blake3, fastHash } = await side.finish();
+    const after = await fh.stat().catch((e) => Promise.reject(ioError(path, "stat", e)));
+    if (offset !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
+      throw changedWhileHashing(path, size, offset, after.size);
+    }
+    const sha256 = sha.digest("hex");
+    return { size, sha256, blake3, fastHash, autoV2: autoV2Of(sha256) };
+  } catch (e) {
+    side.abandon();
+    // no read or write may still target the ring or the file handles once the caller closes them
+    await Promise.allSettled([...inflight]);
+    if (e instanceof ModelLibraryError || e === signal?.reason) throw e;
+    throw failure ?? e;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
