@@ -152,6 +152,20 @@ describe("ModelIndex: records", () => {
   );
 
   test(
+    "a malformed record is refused before anything is written, inside a transaction too",
+    withIndex((index) => {
+      const bad = { ...makeRecord({ id: "bad" }), sizeBytes: "big" } as unknown as Parameters<ModelIndex["upsert"]>[0];
+      assert.throws(() => index.upsert(bad), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE" && e.message.includes("sizeBytes"));
+      const noName = makeRecord({ id: "nofile", files: [{ name: "", size: 1, sha256: null, blake3: null, fastHash: null }] });
+      index.transaction(() => {
+        index.upsert(makeRecord({ id: "good" }));
+        assert.throws(() => index.upsert(noName), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE");
+      });
+      assert.deepEqual(index.allIds(), ["good"]);
+    }),
+  );
+
+  test(
     "syncState gives the metadata.json stat of every model",
     withIndex((index) => {
       index.upsert(makeRecord({ id: "a", metaMtimeMs: 1234.5, metaSize: 99 }));
