@@ -85,11 +85,26 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
   if (!["copy", "move", "hardlink", "reflink"].includes(mode)) {
     throw new ModelLibraryError("E_USAGE", `unknown import mode "${mode}" (copy, move, hardlink, reflink)`);
   }
-  const units = await planImport(paths);
+  // A path that cannot be planned (missing, unreadable) fails on its own; the other paths still import.
+  const units: ImportUnit[] = [];
+  const planFailures: ImportResult[] = [];
+  const taken = new Set<string>(); // files already in a unit: shard 1 and shard 2 named together are one set
+  for (const p of paths) {
+    try {
+      for (const u of await planImport([p])) {
+        const files = u.files.map((f) => join(u.baseDir, f));
+        if (files.every((f) => taken.has(f))) continue;
+        files.forEach((f) => taken.add(f));
+        units.push(u);
+      }
+    } catch (e) {
+      planFailures.push(failed({ source: p, kind: "file", baseDir: p, files: [], weightFiles: [], defaultName: p }, e, null));
+    }
+  }
   const sizes = await Promise.all(units.map(async (u) => Promise.all(u.files.map(async (f) => (await stat(join(u.baseDir, f))).size))));
   const bytesTotal = sizes.flat().reduce((a, b) => a + b, 0);
   let bytesBefore = 0;
-  const results: ImportResult[] = [];
+  const results: ImportResult[] = [...planFailures];
   for (let i = 0; i < units.length; i++) {
     const unit = units[i];
     const emit = (stage: ImportStage, unitBytes = 0) =>

@@ -73,7 +73,12 @@ export class ModelLibrary {
   /** Reads a model's metadata.json; E_NOT_FOUND for an unknown id (never creates anything). */
   async getMetadata(id: string): Promise<ModelMetadata> {
     const file = join(this.modelDir(id), METADATA_FILE);
-    const raw = await readJson(file);
+    let raw: unknown;
+    try {
+      raw = await readJson(file);
+    } catch (e) {
+      throw e instanceof ModelLibraryError && e.code === "E_CORRUPT" ? corruptMetadata(file) : e;
+    }
     if (raw === null) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
     return normalizeMetadata(raw);
   }

@@ -101,6 +101,9 @@ CREATE VIRTUAL TABLE model_names USING fts5(
 );
 `;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1)];
+// Small named values the library keeps beside the index (e.g. the container-folder mtimes reconcile compares).
+const V2 = `CREATE TABLE library_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2)];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -272,6 +272,15 @@ export class ModelIndex {
     return this.stmt("SELECT count(*) FROM models").pluck().get() as number;
   }
 
+  /** A named value kept with the index (null when unset); used by the library for reconcile state. */
+  getState(key: string): string | null {
+    return (this.stmt("SELECT value FROM library_state WHERE key = ?").pluck().get(key) as string | undefined) ?? null;
+  }
+
+  setState(key: string, value: string): void {
+    this.stmt("INSERT INTO library_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
   /** Every id with the stat of its metadata.json when indexed: what reconcile compares against the disk. */
   syncState(): Map<string, { metaMtimeMs: number; metaSize: number }> {
     const out = new Map<string, { metaMtimeMs: number; metaSize: number }>();

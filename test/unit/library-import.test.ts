@@ -79,7 +79,9 @@ describe("importModels", () => {
   test("a shard set named by one of its files is one model with every shard; sizes summed", () =>
     withLibrary(async (lib, src) => {
       const shards = writeShardSet(src, "model", 3);
-      const [r] = await importModels(lib, [shards[1]]);
+      const all = await importModels(lib, [shards[1], shards[0]]);
+      assert.equal(all.length, 1, "two shards of one set named together are one model");
+      const [r] = all;
       assert.equal(r.status, "imported", r.error?.message);
       assert.equal(r.files, 3);
       const m = await lib.getMetadata(r.modelId!);
@@ -175,9 +177,15 @@ describe("importModels", () => {
       assert.ok(events.some((e) => e.stage === "copying"));
     }));
 
-  test("bad arguments: a missing path names it", () =>
+  test("a missing path fails on its own, naming it; the other paths still import", () =>
     withLibrary(async (lib, src) => {
-      mkdirSync(src, { recursive: true });
-      await assert.rejects(importModels(lib, [join(src, "nope.gguf")]), (e: Error & { code?: string }) => e.code === "E_NOT_FOUND" && /nope\.gguf/.test(e.message));
+      const good = writeGgufModel(join(src, "good.gguf"));
+      const results = await importModels(lib, [join(src, "nope.gguf"), good]);
+      assert.equal(results.length, 2);
+      const missing = results.find((r) => r.source.endsWith("nope.gguf"))!;
+      assert.equal(missing.status, "failed");
+      assert.equal(missing.error!.code, "E_NOT_FOUND");
+      assert.match(missing.error!.message, /nope\.gguf/);
+      assert.equal(results.find((r) => r.source === good)!.status, "imported");
     }));
 });
