@@ -6,6 +6,9 @@ import { machineInfo, type BenchResult } from "./lib.js";
 // name -> module exporting `run(): Promise<BenchResult[]>`
 const BENCHES: Record<string, string> = {
   hash: "./hash.ts",
+  identify: "./identify.ts",
+  import: "./import.ts",
+  search: "./search.ts",
 };
 
 function cell(r: BenchResult): string[] {
