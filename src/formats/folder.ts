@@ -176,27 +176,25 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     }
     const pointers = idents.filter((i) => i.format === "lfs-pointer");
     if (pointers.length > 0) {
-      result.warnings.push(
-        `${dir}: ${pointers.length} of ${idents.length} weight files are Git LFS pointers: the model was never downloaded`,
-      );
+      // Weights that are LFS pointers: the model was never downloaded. Describe it from config.json instead.
+      result.format = "lfs-pointer";
+      result.lfsPointer = null;
+      result.warnings = [
+        `${dir}: ${pointers.length} of ${idents.length} weight files are Git LFS pointers: the model was never downloaded (run \`git lfs pull\` or download it again)`,
+      ];
+      await describeFromConfig(dir, result);
       folder.complete = false;
     }
   } else {
     // An index or config with none of its weights present: the model is described but absent.
-    const config = await readHfConfig(dir, result.warnings);
-    if (config) {
-      const hints = summarizeSafetensors({ headerLength: 0, tensors: [], metadata: null, dataSize: 0, warnings: [] }, { config });
-      result.modelType = hints.modelType ?? "unknown";
-      result.family = hints.family ?? null;
-      result.architecture = hints.architecture ?? null;
-    }
+    await describeFromConfig(dir, result);
   }
-  if (!folder.complete) {
+  if (folder.missingFiles.length > 0) {
     result.warnings.push(
-      folder.missingFiles.length > 0
-        ? `${dir}: incomplete: missing ${folder.missingFiles.length} file(s): ${folder.missingFiles.slice(0, 5).join(", ")}${folder.missingFiles.length > 5 ? ", ..." : ""}`
-        : `${dir}: incomplete model folder`,
+      `${dir}: incomplete: missing ${folder.missingFiles.length} file(s): ${folder.missingFiles.slice(0, 5).join(", ")}${folder.missingFiles.length > 5 ? ", ..." : ""}`,
     );
+  } else if (!folder.complete && result.format !== "lfs-pointer") {
+    result.warnings.push(`${dir}: incomplete model folder (no weight files found)`);
   }
   result.folder = folder;
   if (folder.kind === "diffusers") {
@@ -204,6 +202,17 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   }
   result.securityTier = securityTierOf(result.format);
   return result;
+}
+
+/** Type, family and architecture from config.json alone (no weights to read). */
+async function describeFromConfig(dir: string, result: Identification): Promise<void> {
+  const config = await readHfConfig(dir, result.warnings);
+  if (!config) return;
+  const hints = summarizeSafetensors({ headerLength: 0, tensors: [], metadata: null, dataSize: 0, warnings: [] }, { config });
+  result.modelType = hints.modelType ?? "unknown";
+  result.family = hints.family ?? null;
+  result.architecture = hints.architecture ?? null;
+  result.contextLength = hints.contextLength ?? result.contextLength;
 }
 
 /** A diffusers pipeline: family from the pipeline class and the unet's cross-attention width. */

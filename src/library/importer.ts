@@ -340,9 +340,18 @@ async function transferFile(
   if (mode === "copy") return copyAndHash(src, dst, { onProgress });
   if (mode === "reflink") {
     try {
+      const before = await stat(src);
       await copyFile(src, dst, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE_FORCE);
-      return await hashFile(dst, { onProgress });
+      // The clone is the source's bytes at this instant; hash the source (likely in the page cache, unlike the new
+      // clone) and make sure it did not change meanwhile, so the hashes describe the clone.
+      const hashes = await hashFile(src, { onProgress });
+      const after = await stat(src);
+      if (after.mtimeMs !== before.mtimeMs || after.size !== before.size || hashes.size !== (await stat(dst)).size) {
+        throw new ModelLibraryError("E_IO", `${src}: changed while being imported; try again when nothing writes to it`, { path: src });
+      }
+      return hashes;
     } catch (e) {
+      if (e instanceof ModelLibraryError) throw e;
       if (!isNoCloneError(e)) throw ioError(dst, "clone", e);
       await rm(dst, { force: true });
       if (!warnings.some((w) => w.includes("reflink"))) warnings.push("this filesystem has no reflink (copy-on-write) support: the files were copied");

@@ -43,7 +43,9 @@ export function errorInfo(e: unknown): { code: string; message: string } {
 /** A compact human summary of one identification. */
 export function describeIdentification(id: Identification): string[] {
   const lines = [id.path];
-  if (id.format === "lfs-pointer") {
+  if (id.format === "lfs-pointer" && id.folder) {
+    lines.push(`  NOT DOWNLOADED: ${id.warnings[0] ?? "its weight files are Git LFS pointers"}`);
+  } else if (id.format === "lfs-pointer") {
     const size = id.lfsPointer ? ` (the real file is ${formatBytes(id.lfsPointer.size)}, ${id.lfsPointer.oid})` : "";
     lines.push(`  NOT DOWNLOADED: a Git LFS pointer, not the model: the file was never downloaded${size}.`);
     lines.push("  Run `git lfs pull` in the repository, or download the file again.");
@@ -54,7 +56,11 @@ export function describeIdentification(id: Identification): string[] {
   const type = [id.modelType, id.subtype].filter(Boolean).join(" / ");
   const folder = id.folder
     ? `${id.folder.kind}, ${id.folder.weightFiles.length} weight file(s), ${id.folder.files.length} file(s)` +
-      (id.folder.complete ? ", complete" : `, INCOMPLETE: missing ${id.folder.missingFiles.join(", ")}`)
+      (id.folder.complete
+        ? ", complete"
+        : id.folder.missingFiles.length > 0
+          ? `, INCOMPLETE: missing ${id.folder.missingFiles.slice(0, 8).join(", ")}${id.folder.missingFiles.length > 8 ? `, ... (${id.folder.missingFiles.length})` : ""}`
+          : ", not usable as it is")
     : null;
   const shard = id.shard ? `${id.shard.index} of ${id.shard.total ?? "?"} (set ${id.shard.setKey})` : null;
   lines.push(
@@ -71,8 +77,10 @@ export function describeIdentification(id: Identification): string[] {
       ["size", `${formatBytes(id.fileSize)} (${id.fileSize} bytes)`],
       ["shard", shard],
       ["folder", folder],
+      ["onnx", id.onnx ? `ir_version ${id.onnx.irVersion ?? "?"}, producer ${[id.onnx.producerName, id.onnx.producerVersion].filter(Boolean).join(" ") || "?"}, opset ${id.onnx.opsetImports.map((o) => `${o.domain || "ai.onnx"} ${o.version}`).join(", ") || "?"}` : null],
+      ["entries", id.pickleEntries ? `${id.pickleEntries.slice(0, 4).join(", ")}${id.pickleEntries.length > 4 ? `, ... (${id.pickleEntries.length})` : ""}` : null],
     ]),
   );
-  for (const w of id.warnings) lines.push(`  warning: ${w}`);
+  for (const w of id.format === "lfs-pointer" && id.folder ? id.warnings.slice(1) : id.warnings) lines.push(`  warning: ${w}`);
   return lines;
 }
