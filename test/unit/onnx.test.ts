@@ -67,7 +67,7 @@ describe("readOnnxHeader", () => {
     fs.rmSync(p);
     assert.equal(info.producerName, "big");
     assert.deepEqual(info.opsetImports, [{ domain: "", version: 21 }]);
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.ok(ms < 3000, `took ${ms} ms (reading the 5 GiB hole would take far longer)`);
   });
 
   test("empty strings are protobuf defaults: null", async () => {
