@@ -71,8 +71,21 @@ export async function identifyFile(path: string): Promise<Identification> {
       if (info) result.warnings.push(lfsPointerMessage(path, info));
       break;
     }
-    default:
+    default: {
+      // Unknown bytes under a name that promises a format with a magic: say so, rather than a bare "unknown".
+      const ext = basename(path).toLowerCase().split(".").pop() ?? "";
+      const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", onnx: "ONNX" };
+      if (promised[ext]) {
+        const first = head.subarray(0, 8);
+        const shown = [...first].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+        throw new ModelLibraryError(
+          "E_BAD_MAGIC",
+          `${path}: named .${ext} but its bytes are not ${promised[ext]} (it starts with "${shown}", ${first.toString("hex")}); the file is damaged or not a model`,
+          { path },
+        );
+      }
       break;
+    }
   }
   // Readers describe content; these two always come from the sniffed format and the file itself.
   result.format = format;
