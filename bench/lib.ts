@@ -127,6 +127,17 @@ export interface MachineInfo {
   node: string;
   disk: string;
   load: string;
+  /** share of time tasks waited for CPU / I/O over the last 60 s (Linux PSI): how busy the machine was */
+  pressure: string;
+}
+
+function pressure(kind: "cpu" | "io"): string {
+  try {
+    const line = readFileSync(`/proc/pressure/${kind}`, "utf8").split("\n")[0];
+    return `${kind} ${line.match(/avg60=([\d.]+)/)?.[1] ?? "?"}%`;
+  } catch {
+    return `${kind} ?`;
+  }
 }
 
 export function machineInfo(): MachineInfo {
@@ -152,5 +163,6 @@ export function machineInfo(): MachineInfo {
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(" "),
+    pressure: `${pressure("cpu")}, ${pressure("io")}`,
   };
 }

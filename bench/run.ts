@@ -37,7 +37,7 @@ if (unknown.length) {
 }
 
 const m = machineInfo();
-console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, node ${m.node}, disk ${m.disk}, load at start ${m.load}`);
+console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, node ${m.node}, disk ${m.disk}, load at start ${m.load}, waiting-for-CPU/IO (PSI, last 60 s) ${m.pressure}`);
 let crashed = false;
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const started = performance.now();
@@ -50,5 +50,6 @@ for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
     console.error(`\n## ${name}: CRASHED\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
 }
-console.log(`\nload at end: ${machineInfo().load}`);
+const end = machineInfo();
+console.log(`\nload at end: ${end.load}; PSI ${end.pressure} (tens of % = other work competed for the machine: ratios are noisy)`);
 process.exit(crashed ? 1 : 0);
