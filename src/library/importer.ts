@@ -17,7 +17,7 @@ import type { Identification } from "../formats/types.js";
 import { copyAndHash, fastHashFile, hashFile, type FileHashes } from "../hashing/index.js";
 import { writeJsonAtomic } from "../storage/atomic-json.js";
 import { withLock } from "../storage/lock.js";
-import { blankMetadata, nowIso, serializeMetadata, type MetadataFile, type ModelMetadata } from "./metadata.js";
+import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile, type ModelMetadata } from "./metadata.js";
 import type { ModelLibrary } from "./model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "./paths.js";
 import { planImport, type ImportUnit } from "./import-plan.js";
@@ -197,27 +197,24 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportOptions): 
   return null;
 }
 
-/** Size + fast-hash pre-check, then full SHA-256: the id of a model holding all these weights, or null. */
-async function findDuplicate(lib: ModelLibrary, unit: ImportUnit): Promise<{ modelId: string; hashes: Map<string, FileHashes> } | null> {
-  let candidates = null as Set<string> | null;
+/** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
+async function findDuplicate(lib: ModelLibrary, unit: ImportUnit): Promise<string | null> {
+  const perFile: { abs: string; matches: { modelId: string; sha256: string | null }[] }[] = [];
   for (const rel of unit.weightFiles) {
     const abs = join(unit.baseDir, rel);
-    const size = (await stat(abs)).size;
-    const matches = lib.index.findFilesBySizeAndFastHash(size, await fastHashFile(abs));
-    const ids = new Set(matches.map((m) => m.modelId));
+    const matches = lib.index.findFilesBySizeAndFastHash((await stat(abs)).size, await fastHashFile(abs));
+    if (matches.length === 0) return null;
+    perFile.push({ abs, matches });
+  }
+  // Same size and same head/tail bytes: confirm with the whole content before calling it a duplicate.
+  let candidates = null as Set<string> | null;
+  for (const { abs, matches } of perFile) {
+    const sha256 = (await hashFile(abs)).sha256;
+    const ids = new Set(matches.filter((m) => m.sha256 === sha256).map((m) => m.modelId));
     candidates = candidates === null ? ids : new Set([...candidates].filter((id) => ids.has(id)));
     if (candidates.size === 0) return null;
   }
-  if (!candidates) return null;
-  // Same size and same head/tail bytes: confirm with the whole content before calling it a duplicate.
-  const hashes = new Map<string, FileHashes>();
-  for (const rel of unit.weightFiles) hashes.set(rel, await hashFile(join(unit.baseDir, rel)));
-  for (const id of candidates) {
-    const rec = lib.index.get(id);
-    const stored = new Set((rec?.metadata as ModelMetadata | undefined)?.files?.map((f) => f.sha256) ?? []);
-    if ([...hashes.values()].every((h) => stored.has(h.sha256))) return { modelId: id, hashes };
-  }
-  return null;
+  return candidates ? ([...candidates][0] ?? null) : null;
 }
 
 async function importUnit(
@@ -238,7 +235,7 @@ async function importUnit(
     emit("checking");
     if (!options.allowDuplicate) {
       const dup = await findDuplicate(lib, unit);
-      if (dup) return duplicateResult(unit, ident, dup.modelId);
+      if (dup) return duplicateResult(unit, ident, dup);
     }
 
     staging = await makeStagingDir(lib.root);
@@ -432,12 +429,7 @@ function buildMetadata(
   m.match_source = "import";
   m.pending_online_lookup = true;
   m.lookup_attempts = 0;
-  m.format = ident.format;
-  m.security_tier = ident.securityTier;
-  m.quantization = ident.quantization;
-  m.parameter_count = ident.parameterCount;
-  m.context_length = ident.contextLength;
-  m.architecture = ident.architecture;
+  applyIdentification(m, ident);
   m.description = ident.name && ident.name !== name ? ident.name : null;
   m.expected_files = ident.folder && !ident.folder.complete ? [...unit.files, ...ident.folder.missingFiles].sort() : null;
   return m;

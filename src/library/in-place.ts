@@ -13,7 +13,7 @@ import { isModelFileName } from "../formats/sniff.js";
 import { hashFile } from "../hashing/index.js";
 import { writeJsonAtomic } from "../storage/atomic-json.js";
 import { withLock } from "../storage/lock.js";
-import { blankMetadata, nowIso, serializeMetadata, type MetadataFile } from "./metadata.js";
+import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile } from "./metadata.js";
 import type { ModelLibrary } from "./model-library.js";
 import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE, STAGING_DIR } from "./paths.js";
 
@@ -98,12 +98,7 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   m.lookup_attempts = 0;
   m.repo_id = spec.repoId ?? null;
   m.expected_files = spec.expectedFiles ?? null;
-  m.format = ident.format;
-  m.security_tier = ident.securityTier;
-  m.quantization = ident.quantization;
-  m.parameter_count = ident.parameterCount;
-  m.context_length = ident.contextLength;
-  m.architecture = ident.architecture;
+  applyIdentification(m, ident);
   await withLock(join(lib.root, COMMIT_LOCK), async () => {
     if (await stat(join(spec.modelDir, METADATA_FILE)).catch(() => null)) return; // another process was first
     await writeJsonAtomic(join(spec.modelDir, METADATA_FILE), serializeMetadata(m), { backup: true });

@@ -1,6 +1,7 @@
 // metadata.json: the source of truth for each model, compatible with the original's file (snake_case,
 // absent values written as null, every original field present). Fields added here come after the original's.
 // Unknown fields found on load are kept, so a newer writer's data survives a round-trip through us.
+import type { Identification } from "../formats/types.js";
 
 export interface MetadataFile {
   name: string; // relative to the model folder, `/`-separated
@@ -134,4 +135,14 @@ export function serializeMetadata(m: ModelMetadata): Record<string, unknown> {
 
 export function nowIso(): string {
   return new Date().toISOString();
+}
+
+/** Copies what identification found in the model's bytes into the fields we add to metadata.json. */
+export function applyIdentification(m: ModelMetadata, ident: Identification): void {
+  m.format = ident.format;
+  m.security_tier = ident.securityTier;
+  m.quantization = ident.quantization;
+  m.parameter_count = ident.parameterCount;
+  m.context_length = ident.contextLength;
+  m.architecture = ident.architecture;
 }
