@@ -80,6 +80,12 @@ describe("ModelLibrary store", () => {
         assert.equal(raw.notes, "edited");
         assert.equal(raw.match_method, null);
         assert.ok(existsSync(join(t.dir, "llm/llama/llama_2_7b/metadata.json.bak")));
+        // overrides.json as the original writes it: read, and written back.
+        assert.equal(await lib.loadOverrides("llm/llama/llama_2_7b"), null);
+        writeFileSync(join(t.dir, "llm/llama/llama_2_7b/overrides.json"), JSON.stringify({ version_ranges: { comfyui: ">=0.3.0" } }));
+        assert.deepEqual((await lib.loadOverrides("llm/llama/llama_2_7b"))!.version_ranges, { comfyui: ">=0.3.0" });
+        await lib.saveOverrides("llm/llama/llama_2_7b", { version_ranges: { comfyui: ">=0.4.0" } });
+        assert.deepEqual(JSON.parse(readFileSync(join(t.dir, "llm/llama/llama_2_7b/overrides.json"), "utf8")), { version_ranges: { comfyui: ">=0.4.0" } });
       } finally {
         lib.close();
       }
