@@ -170,27 +170,26 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportOptions): 
       { path: unit.source },
     );
   }
-  if (ident.format === "unknown") {
-    return new ModelLibraryError(
-      "E_INVALID",
-      `${unit.source}: not a recognised model file (its bytes are not GGUF, GGML, safetensors, pickle/zip or ONNX)`,
-      { path: unit.source },
-    );
-  }
-  if (ident.securityTier === "pickle" && !options.securityAcknowledged) {
-    return new ModelLibraryError(
-      "E_PICKLE",
-      `${unit.source}: pickle format (${ident.pickleEntries ? "a zip holding a pickle" : "raw pickle"}): loading it can run arbitrary code. ` +
-        `Prefer a safetensors version; to store it anyway pass --allow-pickle (API: securityAcknowledged: true)`,
-      { path: unit.source },
-    );
-  }
   if (ident.folder && !ident.folder.complete && !options.allowIncomplete) {
     const missing = ident.folder.missingFiles;
     return new ModelLibraryError(
       "E_INCOMPLETE",
       `${unit.source}: incomplete shard set: missing ${missing.length} file(s): ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}` +
         ` (pass --allow-incomplete to store it anyway)`,
+      { path: unit.source },
+    );
+  }
+  if (ident.format === "unknown") {
+    const why = ident.folder && ident.folder.weightFiles.length === 0
+      ? "the folder holds no weight files"
+      : "not a recognised model file (its bytes are not GGUF, GGML, safetensors, pickle/zip or ONNX)";
+    return new ModelLibraryError("E_INVALID", `${unit.source}: ${why}`, { path: unit.source });
+  }
+  if (ident.securityTier === "pickle" && !options.securityAcknowledged) {
+    return new ModelLibraryError(
+      "E_PICKLE",
+      `${unit.source}: pickle format (${ident.pickleEntries ? "a zip holding a pickle" : "raw pickle"}): loading it can run arbitrary code. ` +
+        `Prefer a safetensors version; to store it anyway pass --allow-pickle (API: securityAcknowledged: true)`,
       { path: unit.source },
     );
   }
