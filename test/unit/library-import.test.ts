@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary, importModels } from "../../src/index.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
@@ -11,7 +11,6 @@ import {
   writeGgufModel,
   writeKohyaLora,
   writeLfsPointer,
-  writeSafetensorsModel,
   writeShardSet,
   writeZipPickle,
 } from "../helpers/library-fixtures.js";
