@@ -50,7 +50,9 @@ export interface ImportProgress {
   source: string;
   unitIndex: number;
   unitCount: number;
-  /** Bytes processed over the whole call, and the total (sum of every unit's files). */
+  /** Files and bytes processed over the whole call, and the totals (every unit's files). */
+  filesDone: number;
+  filesTotal: number;
   bytesDone: number;
   bytesTotal: number;
 }
@@ -103,16 +105,28 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
   }
   const sizes = await Promise.all(units.map(async (u) => Promise.all(u.files.map(async (f) => (await stat(join(u.baseDir, f))).size))));
   const bytesTotal = sizes.flat().reduce((a, b) => a + b, 0);
+  const filesTotal = units.reduce((a, u) => a + u.files.length, 0);
   let bytesBefore = 0;
+  let filesBefore = 0;
   const results: ImportResult[] = [...planFailures];
   for (let i = 0; i < units.length; i++) {
     const unit = units[i];
-    const emit = (stage: ImportStage, unitBytes = 0) =>
-      options.onProgress?.({ stage, source: unit.source, unitIndex: i, unitCount: units.length, bytesDone: bytesBefore + unitBytes, bytesTotal });
+    const emit = (stage: ImportStage, unitBytes = 0, unitFiles = 0) =>
+      options.onProgress?.({
+        stage,
+        source: unit.source,
+        unitIndex: i,
+        unitCount: units.length,
+        filesDone: filesBefore + (stage === "done" ? unit.files.length : unitFiles),
+        filesTotal,
+        bytesDone: bytesBefore + unitBytes,
+        bytesTotal,
+      });
     const result = await importUnit(lib, unit, { ...options, mode, name: units.length === 1 ? options.name : undefined }, emit);
     results.push(result);
     bytesBefore += sizes[i].reduce((a, b) => a + b, 0);
     emit("done");
+    filesBefore += unit.files.length;
   }
   return results;
 }
@@ -220,7 +234,7 @@ async function importUnit(
   lib: ModelLibrary,
   unit: ImportUnit,
   options: ImportOptions & { mode: ImportMode },
-  emit: (stage: ImportStage, unitBytes?: number) => void,
+  emit: (stage: ImportStage, unitBytes?: number, unitFiles?: number) => void,
 ): Promise<ImportResult> {
   let ident: Identification | null = null;
   let staging: string | null = null;
@@ -246,13 +260,14 @@ async function importUnit(
       const dst = join(staging, ...rel.split("/"));
       await mkdir(dirname(dst), { recursive: true });
       const before = unitBytes;
-      const onProgress = (n: number) => emit(options.mode === "copy" ? "copying" : "hashing", before + n);
+      const filesDone = staged.length;
+      const onProgress = (n: number) => emit(options.mode === "copy" ? "copying" : "hashing", before + n, filesDone);
       const hashes = await transferFile(src, dst, options.mode, onProgress, warnings);
       unitBytes += hashes.size;
       staged.push({ rel, size: hashes.size, hashes });
     }
 
-    emit("committing", unitBytes);
+    emit("committing", unitBytes, staged.length);
     const committed = await withLock(join(lib.root, COMMIT_LOCK), async () => {
       if (!options.allowDuplicate) {
         // Another process may have committed the same content while we copied.

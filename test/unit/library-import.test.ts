@@ -168,11 +168,14 @@ describe("importModels", () => {
   test("progress events cover every byte", () =>
     withLibrary(async (lib, src) => {
       writeShardSet(src, "p", 2);
-      const events: { stage: string; bytesDone: number; bytesTotal: number }[] = [];
+      const events: { stage: string; bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number }[] = [];
       await importModels(lib, [src], { onProgress: (e) => events.push(e) });
       const last = events[events.length - 1];
       assert.equal(last.stage, "done");
       assert.equal(last.bytesDone, last.bytesTotal);
+      assert.equal(last.filesDone, 2);
+      assert.equal(last.filesTotal, 2);
+      for (let i = 1; i < events.length; i++) assert.ok(events[i].bytesDone >= events[i - 1].bytesDone, "bytes only go up");
       assert.ok(events.some((e) => e.stage === "copying"));
     }));
 
