@@ -1,7 +1,8 @@
 // Search benchmark at 100k models. Writes (once, cached in .bench-data/) a library of 100k metadata.json
 // files laid out as <root>/<type>/<family>/<name>/metadata.json, then measures:
 //   (a) reading + JSON.parse of every file: the reference, the least any reindex must do;
-//   (b) a full reindex from those files into a fresh ModelIndex (goal ≤ 2x (a));
+//   (b) `ModelLibrary.reindex()` of that library into a fresh models.db, the real `mlib reindex` path
+//       (goal ≤ 2x (a)), interleaved with (a) and reported in wall and CPU time;
 //   (c) a cold process that opens the index and runs one search, vs `node -e 0` (goal ≤ node start + 0.3 s);
 //   (d) query latency p50/p99 over ~1000 queries of 3+ characters (goal p99 ≤ 5 ms), and of 1-2 characters.
 import * as fs from "node:fs";
@@ -11,7 +12,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 import type { BenchResult } from "./lib.js";
 import { ModelIndex } from "../src/storage/model-index.js";
-import type { IndexRecord } from "../src/storage/index-types.js";
+import { ModelLibrary } from "../src/library/model-library.js";
+import { DB_FILE } from "../src/library/paths.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
@@ -200,48 +202,6 @@ function metadataFiles(root: string): { id: string; file: string }[] {
   return out;
 }
 
-const str = (v: unknown): string | null => (typeof v === "string" && v.length > 0 ? v : null);
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-
-/** A minimal metadata.json → IndexRecord mapping for the benchmark (the library has the real one). */
-function toIndexRecord(root: string, id: string, text: string, meta: Record<string, unknown>, st: fs.Stats): IndexRecord {
-  const hashes = (meta.hashes ?? {}) as Record<string, unknown>;
-  const files = Array.isArray(meta.files) ? (meta.files as Record<string, unknown>[]) : [];
-  return {
-    id,
-    path: path.join(root, id),
-    officialName: str(meta.official_name) ?? id,
-    cleanedName: str(meta.cleaned_name) ?? id.slice(id.lastIndexOf("/") + 1),
-    modelType: str(meta.model_type) ?? "unknown",
-    subtype: str(meta.subtype),
-    family: str(meta.family),
-    format: str(meta.format),
-    quantization: str(meta.quantization),
-    architecture: str(meta.architecture),
-    tags: Array.isArray(meta.tags) ? (meta.tags as unknown[]).filter((t): t is string => typeof t === "string") : [],
-    description: str(meta.description),
-    notes: str(meta.notes),
-    repoId: str(meta.repo_id),
-    sizeBytes: num(meta.size_bytes) ?? 0,
-    parameterCount: num(meta.parameter_count),
-    contextLength: num(meta.context_length),
-    sha256: str(hashes.sha256),
-    blake3: str(hashes.blake3),
-    addedAt: str(meta.added_date),
-    updatedAt: str(meta.updated_date) ?? new Date(st.mtimeMs).toISOString(),
-    metadataJson: text,
-    metaMtimeMs: st.mtimeMs,
-    metaSize: st.size,
-    files: files.map((f) => ({
-      name: String(f.name),
-      size: num(f.size) ?? 0,
-      sha256: str(f.sha256),
-      blake3: str(f.blake3),
-      fastHash: str(f.fast_hash),
-    })),
-  };
-}
-
 /** (a) the reference: find, read and parse every metadata.json, nothing else. */
 function readAll(root: string): number {
   let n = 0;
@@ -252,26 +212,21 @@ function readAll(root: string): number {
   return n;
 }
 
-/** (b) a full reindex: the same reading plus a stat per file, mapping, and inserts in one transaction. */
-function reindexAll(root: string, dbPath: string): number {
+/**
+ * (b) the real reindex: `ModelLibrary.open(root, { reconcile: "none" })` + `lib.reindex()` on a fresh
+ * models.db, exactly what `mlib reindex` runs (walk, stat, read, parse, normalize, map, index).
+ */
+async function reindexLibrary(root: string): Promise<number> {
+  const dbPath = path.join(root, DB_FILE);
   for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(dbPath + suffix, { force: true });
-  const index = ModelIndex.open(dbPath);
-  let n = 0;
+  const lib = await ModelLibrary.open(root, { reconcile: "none" });
   try {
-    index.transaction(() => {
-      for (const { id, file } of metadataFiles(root)) {
-        const st = fs.statSync(file);
-        const text = fs.readFileSync(file, "utf8");
-        index.upsert(toIndexRecord(root, id, text, JSON.parse(text) as Record<string, unknown>, st));
-        n++;
-      }
-    });
-    index.optimize();
-    index.checkpoint();
+    const report = await lib.reindex();
+    if (report.problems.length > 0) throw new Error(`reindex problems: ${JSON.stringify(report.problems.slice(0, 3))}`);
+    return report.added;
   } finally {
-    index.close();
+    lib.close();
   }
-  return n;
 }
 
 // ------------------------------------------------------------------ queries
@@ -373,49 +328,53 @@ function spawnMs(args: string[], runs: number): number {
 
 // ------------------------------------------------------------------ run
 
-function timeMs(fn: () => void): number {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
-
-/** CPU time (user + system) of this process during fn: steadier than wall time on a shared machine. */
-function cpuMs(fn: () => void): number {
+/** Wall and CPU time (user + system, every thread of this process, workers included) of fn, in ms. */
+async function measure(fn: () => unknown): Promise<{ wall: number; cpu: number }> {
   const c0 = process.cpuUsage();
-  fn();
+  const t0 = performance.now();
+  await fn();
+  const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 export async function run(): Promise<BenchResult[]> {
   const count = Number(process.env.MLIB_BENCH_MODELS ?? DEFAULT_COUNT);
+  const rounds = Number(process.env.MLIB_BENCH_ROUNDS ?? 2);
   const root = ensureLibrary(count);
-  const dbPath = path.join(DATA_DIR, `search-index-${count}.db`);
+  const dbPath = path.join(root, DB_FILE);
   const results: BenchResult[] = [];
 
   readAll(root); // warm the page cache so (a) and (b) both read from memory
-  const readMs = Math.min(timeMs(() => readAll(root)), timeMs(() => readAll(root)));
-  let reindexCpu = 0;
-  const reindexMs = timeMs(() => (reindexCpu = cpuMs(() => reindexAll(root, dbPath))));
-  const readCpu = cpuMs(() => readAll(root));
-  results.push({ name: `read + JSON.parse ${count} metadata.json`, value: readMs, unit: "ms" });
+  // Interleaved rounds (read, reindex, read, reindex...), best of each: load from other processes on a
+  // shared machine falls on both alike.
+  const best = { readWall: Infinity, readCpu: Infinity, reindexWall: Infinity, reindexCpu: Infinity };
+  for (let i = 0; i < rounds; i++) {
+    const r = await measure(() => readAll(root));
+    const x = await measure(() => reindexLibrary(root));
+    best.readWall = Math.min(best.readWall, r.wall);
+    best.readCpu = Math.min(best.readCpu, r.cpu);
+    best.reindexWall = Math.min(best.reindexWall, x.wall);
+    best.reindexCpu = Math.min(best.reindexCpu, x.cpu);
+  }
+  results.push({ name: `read + JSON.parse ${count} metadata.json`, value: best.readWall, unit: "ms" });
   results.push({
-    name: `full reindex of ${count} models`,
-    value: reindexMs,
+    name: `ModelLibrary.reindex() of ${count} models`,
+    value: best.reindexWall,
     unit: "ms",
-    reference: { name: "read + parse", value: readMs },
-    ratio: reindexMs / readMs,
+    reference: { name: "read + parse", value: best.readWall },
+    ratio: best.reindexWall / best.readWall,
     goal: "≤ 2x read + parse",
-    pass: reindexMs <= 2 * readMs,
+    pass: best.reindexWall <= 2 * best.readWall,
   });
   results.push({
-    name: `full reindex of ${count} models, CPU time`,
-    value: reindexCpu,
+    name: `ModelLibrary.reindex() of ${count} models, CPU time`,
+    value: best.reindexCpu,
     unit: "ms",
-    reference: { name: "read + parse, CPU time", value: readCpu },
-    ratio: reindexCpu / readCpu,
+    reference: { name: "read + parse, CPU time", value: best.readCpu },
+    ratio: best.reindexCpu / best.readCpu,
     goal: "≤ 2x read + parse",
-    pass: reindexCpu <= 2 * readCpu,
+    pass: best.reindexCpu <= 2 * best.readCpu,
   });
 
   const script = coldScript(dbPath);

@@ -12,9 +12,10 @@ import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ModelIndex } from "../storage/model-index.js";
 import type { IndexRecord } from "../storage/index-types.js";
-import { normalizeMetadata } from "./metadata.js";
+import { ModelLibraryError } from "../errors.js";
 import { METADATA_FILE } from "./paths.js";
-import { recordFromMetadata } from "./record.js";
+import { recordFromParsed } from "./record.js";
+import { MAX_DEPTH, startReader, type ReaderMessage } from "./reindex-reader.js";
 
 export type ReconcileMode = "quick" | "full" | "rebuild";
 
@@ -30,12 +31,11 @@ export interface ReconcileReport {
 }
 
 const DIR_STATE_KEY = "container_mtimes";
-const MAX_DEPTH = 8;
 const READ_BATCH = 64;
 
 export async function reconcileIndex(root: string, index: ModelIndex, mode: ReconcileMode): Promise<ReconcileReport> {
+  if (mode === "rebuild") return rebuildIndex(root, index);
   const t0 = performance.now();
-  if (mode === "rebuild") index.clear();
   const known = index.syncState();
   const oldDirs: Record<string, number> = mode === "quick" ? parseDirState(index.getState(DIR_STATE_KEY)) : {};
   const newDirs: Record<string, number> = {};
@@ -129,6 +129,51 @@ export async function reconcileIndex(root: string, index: ModelIndex, mode: Reco
   };
 }
 
+/**
+ * "rebuild": a worker thread reads every metadata.json (reindex-reader.ts) while this thread bulk-loads the
+ * rows (ModelIndex.bulkReplace) in one transaction. Other processes keep reading the old index until the new
+ * one commits; if anything fails, the old index stays as it was. Unreadable files are reported as problems.
+ */
+async function rebuildIndex(root: string, index: ModelIndex): Promise<ReconcileReport> {
+  const t0 = performance.now();
+  const problems: ReconcileReport["problems"] = [];
+  const loader = index.bulkReplace();
+  const { worker, ack } = startReader(root);
+  try {
+    const dirs = await new Promise<Record<string, number>>((resolve, reject) => {
+      worker.on("message", (m: ReaderMessage) => {
+        try {
+          if (m.type === "batch") {
+            problems.push(...m.problems);
+            for (const rec of m.records) {
+              try {
+                loader.add(rec);
+              } catch (e) {
+                if (!(e instanceof ModelLibraryError && e.code === "E_USAGE")) throw e;
+                problems.push({ id: rec.id, error: e.message });
+              }
+            }
+            ack();
+          } else if (m.type === "done") resolve(m.dirs);
+          else reject(new ModelLibraryError("E_IO", `${root}: reindex failed while reading: ${m.message}`, { path: root }));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+      worker.on("error", reject);
+      worker.on("exit", (code) => reject(new Error(`${root}: the reindex reader stopped early (exit code ${code})`)));
+    });
+    index.setState(DIR_STATE_KEY, JSON.stringify(dirs));
+    const added = loader.finish();
+    return { mode: "rebuild", added, updated: 0, removed: 0, unchanged: 0, problems, elapsedMs: performance.now() - t0 };
+  } catch (e) {
+    loader.abort();
+    throw e;
+  } finally {
+    await worker.terminate();
+  }
+}
+
 async function readRecord(root: string, id: string): Promise<IndexRecord> {
   const dir = join(root, ...id.split("/"));
   const file = join(dir, METADATA_FILE);
@@ -139,7 +184,7 @@ async function readRecord(root: string, id: string): Promise<IndexRecord> {
   } catch {
     throw new Error(`${file}: not valid JSON; the previous version may be in ${file}.bak (restore it with \`mlib restore ${id}\`)`);
   }
-  return recordFromMetadata(id, dir, normalizeMetadata(parsed), text, st);
+  return recordFromParsed(id, dir, parsed, text, st);
 }
 
 function parseDirState(text: string | null): Record<string, number> {

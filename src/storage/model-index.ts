@@ -16,6 +16,8 @@ import * as path from "node:path";
 import { ModelLibraryError, ioError } from "../errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
 import { buildFtsQuery, longestTermLength } from "./fts-query.js";
+import { BulkLoader } from "./bulk-load.js";
+import { MODEL_COLUMNS, checkRecord, insertDerived, modelValues, prepareDerived } from "./index-rows.js";
 import type {
   Facets,
   FileMatch,
@@ -76,6 +78,9 @@ const SELECT_RECORD =
   "SELECT m.doc_id, m.id, m.path, m.official_name, m.cleaned_name, m.model_type, m.subtype, m.family, m.format, " +
   "m.quantization, m.architecture, m.tags_json, m.size_bytes, m.parameter_count, m.context_length, m.sha256, m.blake3, " +
   "m.added_at, m.updated_at, x.metadata_json FROM models m JOIN model_meta x ON x.doc_id = m.doc_id";
+
+const UPDATE_MODEL = `UPDATE models SET ${MODEL_COLUMNS.split(", ").map((c) => `${c}=?`).join(", ")} WHERE doc_id=?`;
+const INSERT_MODEL = `INSERT INTO models (id, ${MODEL_COLUMNS}) VALUES (?${", ?".repeat(MODEL_COLUMNS.split(", ").length)})`;
 
 export class ModelIndex {
   readonly dbPath: string;
@@ -157,82 +162,24 @@ export class ModelIndex {
   }
 
   private upsertNow(record: IndexRecord): void {
-    {
-      const existing = this.stmt("SELECT doc_id FROM models WHERE id = ?").pluck().get(record.id) as number | undefined;
-      const values = [
-        record.path,
-        record.officialName,
-        record.cleanedName,
-        record.modelType,
-        record.subtype,
-        record.family,
-        record.format,
-        record.quantization,
-        record.architecture,
-        JSON.stringify(record.tags),
-        record.sizeBytes,
-        record.parameterCount,
-        record.contextLength,
-        lowerOrNull(record.sha256),
-        lowerOrNull(record.blake3),
-        record.addedAt,
-        record.updatedAt,
-        record.metaMtimeMs,
-        record.metaSize,
-      ];
-      let docId: number;
-      if (existing !== undefined) {
-        docId = existing;
-        this.removeDerived(docId);
-        this.stmt(
-          "UPDATE models SET path=?, official_name=?, cleaned_name=?, model_type=?, subtype=?, family=?, format=?, " +
-            "quantization=?, architecture=?, tags_json=?, size_bytes=?, parameter_count=?, context_length=?, sha256=?, " +
-            "blake3=?, added_at=?, updated_at=?, meta_mtime_ms=?, meta_size=? WHERE doc_id=?",
-        ).run(...values, docId);
-      } else {
-        const info = this.stmt(
-          "INSERT INTO models (id, path, official_name, cleaned_name, model_type, subtype, family, format, quantization, " +
-            "architecture, tags_json, size_bytes, parameter_count, context_length, sha256, blake3, added_at, updated_at, " +
-            "meta_mtime_ms, meta_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        ).run(record.id, ...values);
-        docId = Number(info.lastInsertRowid);
-      }
-      this.stmt("INSERT OR REPLACE INTO model_meta (doc_id, metadata_json) VALUES (?, ?)").run(docId, record.metadataJson);
-      const text = ftsText(record);
-      this.stmt("INSERT INTO model_fts (rowid, name, tags, family, body) VALUES (?,?,?,?,?)").run(
-        docId,
-        text.name,
-        text.tags,
-        text.family,
-        text.body,
-      );
-      this.stmt("INSERT INTO model_names (rowid, name) VALUES (?,?)").run(docId, text.name);
-      const addTag = this.stmt("INSERT OR IGNORE INTO model_tags (tag, doc_id) VALUES (?, ?)");
-      for (const tag of record.tags) {
-        const t = tag.trim().toLowerCase();
-        if (t) addTag.run(t, docId);
-      }
-      const addFile = this.stmt(
-        "INSERT OR REPLACE INTO model_files (doc_id, name, size, sha256, blake3, fast_hash) VALUES (?,?,?,?,?,?)",
-      );
-      const hashes = new Set<string>();
-      const keep = (h: string | null): void => {
-        if (h) hashes.add(h);
-      };
-      keep(lowerOrNull(record.sha256));
-      keep(lowerOrNull(record.blake3));
-      for (const f of record.files) {
-        const sha = lowerOrNull(f.sha256);
-        const b3 = lowerOrNull(f.blake3);
-        const fast = lowerOrNull(f.fastHash);
-        addFile.run(docId, f.name, f.size, sha, b3, fast);
-        keep(sha);
-        keep(b3);
-        keep(fast);
-      }
-      const addHash = this.stmt("INSERT INTO model_hashes (hash, doc_id) VALUES (?, ?)");
-      for (const h of hashes) addHash.run(h, docId);
+    const existing = this.stmt("SELECT doc_id FROM models WHERE id = ?").pluck().get(record.id) as number | undefined;
+    let docId: number;
+    if (existing !== undefined) {
+      docId = existing;
+      this.removeDerived(docId);
+      this.stmt(UPDATE_MODEL).run(...modelValues(record), docId);
+    } else {
+      docId = Number(this.stmt(INSERT_MODEL).run(record.id, ...modelValues(record)).lastInsertRowid);
     }
+    insertDerived(prepareDerived((sql) => this.stmt(sql)), docId, record);
+  }
+
+  /**
+   * Replaces the whole index with the records added to the returned loader, in one write transaction
+   * (see bulk-load.ts): call add() for each model, then finish(), or abort() to keep the old index.
+   */
+  bulkReplace(): BulkLoader {
+    return new BulkLoader(this.db, this.dbPath, () => undefined);
   }
 
   delete(id: string): boolean {
@@ -548,37 +495,6 @@ export class ModelIndex {
 
 // ------------------------------------------------------------------ module helpers
 
-/** Rejects a record that would fail half-way through an upsert (wrong types), before anything is written. */
-function checkRecord(dbPath: string, r: IndexRecord): void {
-  const bad = (what: string): never => {
-    throw new ModelLibraryError("E_USAGE", `${dbPath}: cannot index ${JSON.stringify(r?.id)}: ${what}`, { path: dbPath });
-  };
-  const str = (v: unknown, name: string, nullable: boolean): void => {
-    if (typeof v === "string" || (nullable && (v === null || v === undefined))) return;
-    bad(`${name} must be a string${nullable ? " or null" : ""}`);
-  };
-  const num = (v: unknown, name: string, nullable: boolean): void => {
-    if ((typeof v === "number" && Number.isFinite(v)) || (nullable && (v === null || v === undefined))) return;
-    bad(`${name} must be a finite number${nullable ? " or null" : ""}`);
-  };
-  if (typeof r?.id !== "string" || r.id.length === 0) bad("id must be a non-empty string");
-  for (const k of ["path", "officialName", "cleanedName", "modelType", "updatedAt", "metadataJson"] as const) str(r[k], k, false);
-  for (const k of ["subtype", "family", "format", "quantization", "architecture", "description", "notes", "repoId", "sha256", "blake3", "addedAt"] as const) {
-    str(r[k], k, true);
-  }
-  for (const k of ["sizeBytes", "metaMtimeMs", "metaSize"] as const) num(r[k], k, false);
-  for (const k of ["parameterCount", "contextLength"] as const) num(r[k], k, true);
-  if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== "string")) bad("tags must be a list of strings");
-  if (!Array.isArray(r.files)) bad("files must be a list");
-  for (const f of r.files) {
-    if (typeof f?.name !== "string" || f.name.length === 0) bad("every file needs a name");
-    num(f.size, `size of ${f.name}`, false);
-    str(f.sha256, `sha256 of ${f.name}`, true);
-    str(f.blake3, `blake3 of ${f.name}`, true);
-    str(f.fastHash, `fastHash of ${f.name}`, true);
-  }
-}
-
 function migrate(db: Database.Database, dbPath: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
@@ -647,20 +563,6 @@ function ftsMatch(query: string): FtsMatch | null {
     all: { table: "model_fts", expr },
     names,
     rest: { table: "model_fts", expr: `(${expr}) NOT (${buildFtsQuery(query, ["name"])})` },
-  };
-}
-
-function ftsText(r: IndexRecord): { name: string; tags: string; family: string; body: string } {
-  const join = (parts: (string | null | undefined)[]): string => parts.filter((p): p is string => !!p).join(" ");
-  // The cleaned name usually holds the same words as the official one; index it only when it adds some,
-  // so that doubled words do not inflate bm25 for most rows.
-  const words = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
-  const cleanedAdds = words(r.cleanedName) !== words(r.officialName);
-  return {
-    name: join([r.officialName, cleanedAdds ? r.cleanedName : null]),
-    tags: join([...r.tags, r.quantization, r.format]),
-    family: join([r.family, r.architecture, r.modelType, r.subtype]),
-    body: join([r.description, r.notes, r.repoId]),
   };
 }
 
@@ -749,8 +651,4 @@ function countsOf(rows: { k: string | null; n: number }[]): Record<string, numbe
   const out: Record<string, number> = {};
   for (const [k, n] of [...merged].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out[k] = n;
   return out;
-}
-
-function lowerOrNull(s: string | null | undefined): string | null {
-  return s ? s.toLowerCase() : null;
 }

@@ -1,0 +1,132 @@
+// How one IndexRecord becomes rows: shared by ModelIndex.upsert (one model) and BulkLoader (a full
+// reindex), so both write exactly the same rows for the same record.
+import type Database from "better-sqlite3";
+import { ModelLibraryError } from "../errors.js";
+import type { IndexRecord } from "./index-types.js";
+
+/** The models columns after id, in the order of MODEL_COLUMNS. */
+export const MODEL_COLUMNS =
+  "path, official_name, cleaned_name, model_type, subtype, family, format, quantization, architecture, tags_json, " +
+  "size_bytes, parameter_count, context_length, sha256, blake3, added_at, updated_at, meta_mtime_ms, meta_size";
+
+export function modelValues(r: IndexRecord): unknown[] {
+  return [
+    r.path,
+    r.officialName,
+    r.cleanedName,
+    r.modelType,
+    r.subtype,
+    r.family,
+    r.format,
+    r.quantization,
+    r.architecture,
+    JSON.stringify(r.tags),
+    r.sizeBytes,
+    r.parameterCount,
+    r.contextLength,
+    lowerOrNull(r.sha256),
+    lowerOrNull(r.blake3),
+    r.addedAt,
+    r.updatedAt,
+    r.metaMtimeMs,
+    r.metaSize,
+  ];
+}
+
+/** The statements that write everything of a model but its models row. */
+export interface DerivedStatements {
+  meta: Database.Statement;
+  fts: Database.Statement;
+  names: Database.Statement;
+  tag: Database.Statement;
+  file: Database.Statement;
+  hash: Database.Statement;
+}
+
+export function prepareDerived(prepare: (sql: string) => Database.Statement): DerivedStatements {
+  return {
+    meta: prepare("INSERT OR REPLACE INTO model_meta (doc_id, metadata_json) VALUES (?, ?)"),
+    fts: prepare("INSERT INTO model_fts (rowid, name, tags, family, body) VALUES (?,?,?,?,?)"),
+    names: prepare("INSERT INTO model_names (rowid, name) VALUES (?,?)"),
+    tag: prepare("INSERT OR IGNORE INTO model_tags (tag, doc_id) VALUES (?, ?)"),
+    file: prepare("INSERT OR REPLACE INTO model_files (doc_id, name, size, sha256, blake3, fast_hash) VALUES (?,?,?,?,?,?)"),
+    hash: prepare("INSERT INTO model_hashes (hash, doc_id) VALUES (?, ?)"),
+  };
+}
+
+/** Writes the metadata text, both FTS rows, tags, files and hashes of the model at docId. */
+export function insertDerived(s: DerivedStatements, docId: number, r: IndexRecord): void {
+  s.meta.run(docId, r.metadataJson);
+  const text = ftsText(r);
+  s.fts.run(docId, text.name, text.tags, text.family, text.body);
+  s.names.run(docId, text.name);
+  for (const tag of r.tags) {
+    const t = tag.trim().toLowerCase();
+    if (t) s.tag.run(t, docId);
+  }
+  const hashes = new Set<string>();
+  const keep = (h: string | null): void => {
+    if (h) hashes.add(h);
+  };
+  keep(lowerOrNull(r.sha256));
+  keep(lowerOrNull(r.blake3));
+  for (const f of r.files) {
+    const sha = lowerOrNull(f.sha256);
+    const b3 = lowerOrNull(f.blake3);
+    const fast = lowerOrNull(f.fastHash);
+    s.file.run(docId, f.name, f.size, sha, b3, fast);
+    keep(sha);
+    keep(b3);
+    keep(fast);
+  }
+  for (const h of hashes) s.hash.run(h, docId);
+}
+
+export function ftsText(r: IndexRecord): { name: string; tags: string; family: string; body: string } {
+  const join = (parts: (string | null | undefined)[]): string => parts.filter((p): p is string => !!p).join(" ");
+  // The cleaned name usually holds the same words as the official one; index it only when it adds some,
+  // so that doubled words do not inflate bm25 for most rows.
+  const words = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  const cleanedAdds = words(r.cleanedName) !== words(r.officialName);
+  return {
+    name: join([r.officialName, cleanedAdds ? r.cleanedName : null]),
+    tags: join([...r.tags, r.quantization, r.format]),
+    family: join([r.family, r.architecture, r.modelType, r.subtype]),
+    body: join([r.description, r.notes, r.repoId]),
+  };
+}
+
+/** Rejects a record that would fail half-way through an upsert (wrong types), before anything is written. */
+export function checkRecord(dbPath: string, r: IndexRecord): void {
+  const bad = (what: string): never => {
+    throw new ModelLibraryError("E_USAGE", `${dbPath}: cannot index ${JSON.stringify(r?.id)}: ${what}`, { path: dbPath });
+  };
+  const str = (v: unknown, name: string, nullable: boolean): void => {
+    if (typeof v === "string" || (nullable && (v === null || v === undefined))) return;
+    bad(`${name} must be a string${nullable ? " or null" : ""}`);
+  };
+  const num = (v: unknown, name: string, nullable: boolean): void => {
+    if ((typeof v === "number" && Number.isFinite(v)) || (nullable && (v === null || v === undefined))) return;
+    bad(`${name} must be a finite number${nullable ? " or null" : ""}`);
+  };
+  if (typeof r?.id !== "string" || r.id.length === 0) bad("id must be a non-empty string");
+  for (const k of ["path", "officialName", "cleanedName", "modelType", "updatedAt", "metadataJson"] as const) str(r[k], k, false);
+  for (const k of ["subtype", "family", "format", "quantization", "architecture", "description", "notes", "repoId", "sha256", "blake3", "addedAt"] as const) {
+    str(r[k], k, true);
+  }
+  for (const k of ["sizeBytes", "metaMtimeMs", "metaSize"] as const) num(r[k], k, false);
+  for (const k of ["parameterCount", "contextLength"] as const) num(r[k], k, true);
+  if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== "string")) bad("tags must be a list of strings");
+  if (!Array.isArray(r.files)) bad("files must be a list");
+  for (const f of r.files) {
+    if (typeof f?.name !== "string" || f.name.length === 0) bad("every file needs a name");
+    num(f.size, `size of ${f.name}`, false);
+    str(f.sha256, `sha256 of ${f.name}`, true);
+    str(f.blake3, `blake3 of ${f.name}`, true);
+    str(f.fastHash, `fastHash of ${f.name}`, true);
+  }
+}
+
+export function lowerOrNull(s: string | null | undefined): string | null {
+  return s ? s.toLowerCase() : null;
+}
