@@ -11,6 +11,8 @@
 
 const HAS_TOKEN_CHAR = /[\p{L}\p{N}]/u;
 
+const ONE_TOKEN = /^[\p{L}\p{N}]+$/u;
+
 /** The user's terms that can match something: lowercased (NFKC), split on whitespace, punctuation-only terms dropped. */
 export function queryTerms(input: string): string[] {
   return input
@@ -18,6 +20,16 @@ export function queryTerms(input: string): string[] {
     .toLowerCase()
     .split(/\s+/u)
     .filter((t) => t.length > 0 && HAS_TOKEN_CHAR.test(t));
+}
+
+/**
+ * The terms that decide the match: a one-token term that starts another one-token term ("lla" with
+ * "llama", or a repeated word) is implied by it under AND + prefix matching, so it is left out: the same
+ * rows match, and FTS5 does not build and intersect the doclists of that common prefix again.
+ */
+export function matchTerms(input: string): string[] {
+  const terms = [...new Set(queryTerms(input))];
+  return terms.filter((t) => !(ONE_TOKEN.test(t) && terms.some((o) => o !== t && o.startsWith(t) && ONE_TOKEN.test(o))));
 }
 
 /** One term as a quoted FTS5 prefix phrase: `gpt-2` → `"gpt-2"*`, `a"b` → `"a""b"*`. */
@@ -30,7 +42,7 @@ export function quoteTerm(term: string): string {
  * instead of searching). `columns` restricts every term to those FTS columns (`{name tags} : ...`).
  */
 export function buildFtsQuery(input: string, columns?: readonly string[]): string | null {
-  const terms = queryTerms(input);
+  const terms = matchTerms(input);
   if (terms.length === 0) return null;
   const body = terms.map(quoteTerm).join(" AND ");
   if (!columns || columns.length === 0) return body;

@@ -104,6 +104,12 @@ CREATE VIRTUAL TABLE model_names USING fts5(
 // Small named values the library keeps beside the index (e.g. the container-folder mtimes reconcile compares).
 const V2 = `CREATE TABLE library_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2)];
+// The group indexes also hold size_bytes, so stats() sums bytes per group from the index alone (with the
+// bare column, each sum looked up every row: 25-55 ms per group at 100k models instead of ~4).
+const V3 = ["model_type", "family", "format", "quantization"]
+  .map((c) => `DROP INDEX models_${c === "model_type" ? "type" : c}; CREATE INDEX models_${c === "model_type" ? "type" : c} ON models(${c}, size_bytes);`)
+  .join("\n");
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

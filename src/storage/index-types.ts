@@ -97,6 +97,11 @@ export interface IndexStats {
   byFamily: Record<string, number>;
   byFormat: Record<string, number>;
   byQuantization: Record<string, number>;
+  /** Sum of size_bytes per group, keyed as the counts above (same keys, same order). */
+  bytesByType: Record<string, number>;
+  bytesByFamily: Record<string, number>;
+  bytesByFormat: Record<string, number>;
+  bytesByQuantization: Record<string, number>;
 }
 
 export interface Facets {

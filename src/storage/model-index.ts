@@ -48,6 +48,9 @@ const SHORT_TERM_CHARS = 2;
 // beyond it see broadPage().
 const RANK_ALL_MAX = 2000;
 
+// Remembered totals (see cachedCount); a bound so that a long session cannot grow the map forever.
+const MAX_CACHED_COUNTS = 1000;
+
 const NULLABLE_FILTER_COLUMNS = new Set(["subtype", "family", "format", "quantization"]);
 
 interface ModelRow {
@@ -86,6 +89,10 @@ export class ModelIndex {
   readonly dbPath: string;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  // Totals of recent (query, filters), valid while the data is: paging through a broad query re-counts
+  // nothing. See dataVersion().
+  private readonly counts = new Map<string, number>();
+  private countsVersion = "";
 
   // Inside a caller's transaction an upsert runs without a savepoint of its own: a savepoint makes SQLite
   // copy every page it touches into a statement journal, which took ~120 µs of the ~200 µs per upsert of a
@@ -237,6 +244,7 @@ export class ModelIndex {
     return out;
   }
 
+  /** Every id, sorted: read from the id index alone (~25 ms at 100k models where syncState takes ~260). */
   allIds(): string[] {
     return this.stmt("SELECT id FROM models ORDER BY id").pluck().all() as string[];
   }
@@ -258,7 +266,7 @@ export class ModelIndex {
         .pluck()
         .all(...filter.params, limit, offset) as number[];
       total = this.pageTotal(ids.length, limit, offset, () =>
-        this.stmt(`SELECT count(*) FROM models m ${where}`).pluck().get(...filter.params) as number,
+        this.cachedCount("list", filter, () => this.stmt(`SELECT count(*) FROM models m ${where}`).pluck().get(...filter.params) as number),
       );
     } else {
       total = this.countHits(query, match.all, filter);
@@ -276,6 +284,37 @@ export class ModelIndex {
   }
 
   private countHits(query: string, hits: Hits, filter: FilterSql): number {
+    return this.cachedCount(`${hits.table}\0${hits.expr}`, filter, () => this.countHitsNow(query, hits, filter));
+  }
+
+  /** A count remembered under key + filter until any connection changes the database. */
+  private cachedCount(key: string, filter: FilterSql, count: () => number): number {
+    const version = this.dataVersion();
+    if (version !== this.countsVersion) {
+      this.counts.clear();
+      this.countsVersion = version;
+    }
+    const full = `${key}\0${filter.sql}\0${JSON.stringify(filter.params)}`;
+    let n = this.counts.get(full);
+    if (n === undefined) {
+      n = count();
+      if (this.counts.size >= MAX_CACHED_COUNTS) this.counts.clear();
+      this.counts.set(full, n);
+    }
+    return n;
+  }
+
+  /**
+   * Changes whenever the database may have changed: PRAGMA data_version moves on commits by other
+   * connections, total_changes() on every row this connection writes (committed or not).
+   */
+  private dataVersion(): string {
+    const other = this.stmt("PRAGMA data_version").pluck().get() as number;
+    const own = this.stmt("SELECT total_changes()").pluck().get() as number;
+    return `${other}:${own}`;
+  }
+
+  private countHitsNow(query: string, hits: Hits, filter: FilterSql): number {
     const t = hits.table;
     const sql = filter.sql
       ? `SELECT count(*) FROM ${t} JOIN models m ON m.doc_id = ${t}.rowid WHERE ${t} MATCH ? AND ${filter.sql}`
@@ -307,7 +346,10 @@ export class ModelIndex {
     if (first.length === limit || match.rest === null) return first;
     // How many name hits precede the second group: known from a partial page, counted only past the end.
     const nameHits = first.length > 0 ? offset + first.length : this.countHits(query, match.names, filter);
-    return first.concat(this.hitPage(query, match.rest, filter, "newest", limit - first.length, Math.max(0, offset - nameHits)));
+    // No name hits at all (a tag or format word, "llama safetensors"): the rest is every hit, which FTS5
+    // pages without evaluating the NOT of the name query.
+    const rest = nameHits === 0 ? match.all : match.rest;
+    return first.concat(this.hitPage(query, rest, filter, "newest", limit - first.length, Math.max(0, offset - nameHits)));
   }
 
   /** Counts per type/subtype/family/format/quantization/tag among the models the query and filters match. */
@@ -382,17 +424,25 @@ export class ModelIndex {
 
   stats(): IndexStats {
     const totals = this.stmt("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM models").get() as { n: number; bytes: number };
-    // Grouping on the bare column lets SQLite walk that column's index instead of sorting every row;
-    // NULL becomes "unknown" in countsOf.
-    const group = (column: string): Record<string, number> =>
-      countsOf(this.stmt(`SELECT ${column} AS k, count(*) AS n FROM models GROUP BY ${column}`).all() as { k: string | null; n: number }[]);
+    // Grouping on the bare column lets SQLite walk that column's (column, size_bytes) index instead of
+    // sorting or reading every row; NULL becomes "unknown" in groupsOf.
+    const group = (column: string): { counts: Record<string, number>; bytes: Record<string, number> } =>
+      groupsOf(this.stmt(`SELECT ${column} AS k, count(*) AS n, coalesce(sum(size_bytes), 0) AS b FROM models GROUP BY ${column}`).all() as GroupRow[]);
+    const type = group("model_type");
+    const family = group("family");
+    const format = group("format");
+    const quant = group("quantization");
     return {
       count: totals.n,
       totalBytes: totals.bytes,
-      byType: group("model_type"),
-      byFamily: group("family"),
-      byFormat: group("format"),
-      byQuantization: group("quantization"),
+      byType: type.counts,
+      byFamily: family.counts,
+      byFormat: format.counts,
+      byQuantization: quant.counts,
+      bytesByType: type.bytes,
+      bytesByFamily: family.bytes,
+      bytesByFormat: format.bytes,
+      bytesByQuantization: quant.bytes,
     };
   }
 
@@ -639,6 +689,22 @@ function checkOffset(offset: number | undefined): number {
   if (offset === undefined) return 0;
   if (!Number.isInteger(offset) || offset < 0) throw new ModelLibraryError("E_USAGE", `search: offset must be an integer ≥ 0, not ${offset}`);
   return offset;
+}
+
+interface GroupRow {
+  k: string | null;
+  n: number;
+  b: number;
+}
+
+/** countsOf for counts and bytes alike: the bytes keyed and ordered as the counts. */
+function groupsOf(rows: GroupRow[]): { counts: Record<string, number>; bytes: Record<string, number> } {
+  const counts = countsOf(rows);
+  const sums = new Map<string, number>();
+  for (const { k, b } of rows) sums.set(k ?? "unknown", (sums.get(k ?? "unknown") ?? 0) + b);
+  const bytes: Record<string, number> = {};
+  for (const k of Object.keys(counts)) bytes[k] = sums.get(k) ?? 0;
+  return { counts, bytes };
 }
 
 /** Counts keyed by value, NULL as "unknown", largest first (ties by name), merged where keys coincide. */

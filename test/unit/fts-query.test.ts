@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { buildFtsQuery, queryTerms, quoteTerm, longestTermLength } from "../../src/storage/fts-query.js";
+import { buildFtsQuery, matchTerms, queryTerms, quoteTerm, longestTermLength } from "../../src/storage/fts-query.js";
 
 describe("buildFtsQuery", () => {
   // The original's cases (§7), with the decided changes: every term quoted, terms ANDed.
@@ -55,5 +55,14 @@ describe("buildFtsQuery", () => {
     assert.equal(longestTermLength("日本"), 2);
     assert.equal(longestTermLength("qwen 7b"), 4);
     assert.equal(longestTermLength(""), 0);
+  });
+  test("a one-token term implied by a longer one under AND + prefix is left out; repeats once", () => {
+    assert.equal(buildFtsQuery("safeten safetensors"), '"safetensors"*');
+    assert.equal(buildFtsQuery("llama LLAMA"), '"llama"*');
+    assert.equal(buildFtsQuery("q qwen 7b"), '"qwen"* AND "7b"*');
+    // Phrases are not single tokens: "gpt" does not imply "gpt-2" rows the same way, both stay.
+    assert.equal(buildFtsQuery("gpt gpt-2"), '"gpt"* AND "gpt-2"*');
+    assert.equal(buildFtsQuery("qwen wen"), '"qwen"* AND "wen"*', "only a prefix, not any substring");
+    assert.deepEqual(matchTerms("b a b"), ["b", "a"]);
   });
 });

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { ModelIndex } from "../../src/storage/model-index.js";
-import { SCHEMA_VERSION } from "../../src/storage/index-schema.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/index-schema.js";
 import { ModelLibraryError } from "../../src/errors.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
@@ -500,13 +500,89 @@ describe("ModelIndex: hashes and stats", () => {
       assert.deepEqual(s.byFamily, { llama: 2, flux: 1, mistral: 1, sdxl: 1, unknown: 1 });
       assert.deepEqual(s.byFormat, { unknown: 5, gguf: 1 });
       assert.deepEqual(s.byQuantization, { unknown: 5, Q4_K_M: 1 });
+      // Bytes per group: same keys in the same order as the counts, each the sum of its models' sizes.
+      assert.deepEqual(Object.entries(s.bytesByType), [["llm", 3 * 1000 + 5000], ["checkpoint", 2 * 1000]]);
+      assert.deepEqual(Object.entries(s.bytesByFamily), [["llama", 2000], ["flux", 1000], ["mistral", 1000], ["sdxl", 1000], ["unknown", 5000]]);
+      assert.deepEqual(Object.entries(s.bytesByFormat), [["unknown", 5000], ["gguf", 5000]]);
+      assert.deepEqual(s.bytesByQuantization, { unknown: 5000, Q4_K_M: 5000 });
       index.clear();
-      assert.deepEqual(index.stats(), { count: 0, totalBytes: 0, byType: {}, byFamily: {}, byFormat: {}, byQuantization: {} });
+      assert.deepEqual(index.stats(), {
+        count: 0,
+        totalBytes: 0,
+        byType: {},
+        byFamily: {},
+        byFormat: {},
+        byQuantization: {},
+        bytesByType: {},
+        bytesByFamily: {},
+        bytesByFormat: {},
+        bytesByQuantization: {},
+      });
+    }),
+  );
+});
+
+describe("ModelIndex: remembered totals", () => {
+  test(
+    "a total stays exact after writes by this connection and by another one; dropped terms change nothing",
+    withIndex((index, dir) => {
+      for (let i = 0; i < 8; i++) index.upsert(makeRecord({ id: `m${i}`, officialName: `Safetensors model ${i}`, tags: ["gguf"] }));
+      const page = { limit: 3, offset: 3 };
+      assert.equal(index.search("safetensors", page).totalCount, 8);
+      assert.deepEqual(ids(index.search("safeten safetensors", page)), ids(index.search("safetensors", page)));
+      index.upsert(makeRecord({ id: "m8", officialName: "Safetensors model 8" }));
+      assert.equal(index.search("safetensors", page).totalCount, 9, "own write seen");
+      index.transaction(() => {
+        index.delete("m0");
+        assert.equal(index.search("safetensors", page).totalCount, 8, "inside an open transaction too");
+      });
+      assert.equal(index.search("", { tags: ["gguf"], ...page }).totalCount, 7);
+      const other = ModelIndex.open(path.join(dir, "models.db"));
+      try {
+        other.delete("m1");
+        other.delete("m2");
+        other.upsert(makeRecord({ id: "z", officialName: "Other safetensors", tags: ["gguf"] }));
+      } finally {
+        other.close();
+      }
+      assert.equal(index.search("safetensors", page).totalCount, 7, "another connection's commit seen");
+      assert.equal(index.search("", { tags: ["gguf"], ...page }).totalCount, 6);
     }),
   );
 });
 
 describe("ModelIndex: schema, files, processes", () => {
+  test("a version 2 database gets the (column, size_bytes) group indexes and keeps its rows", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
+    try {
+      const dbPath = path.join(dir, "models.db");
+      const v2 = new Database(dbPath);
+      MIGRATIONS[0](v2);
+      MIGRATIONS[1](v2);
+      v2.pragma("user_version = 2");
+      v2.prepare(
+        "INSERT INTO models (id, path, official_name, cleaned_name, model_type, family, tags_json, size_bytes, updated_at, meta_mtime_ms, meta_size) " +
+          "VALUES ('a', '/a', 'A', 'a', 'llm', 'qwen', '[]', 42, '2024', 1, 1)",
+      ).run();
+      v2.close();
+      const index = ModelIndex.open(dbPath);
+      try {
+        assert.equal(index.schemaVersion(), SCHEMA_VERSION);
+        assert.deepEqual(index.stats().bytesByFamily, { qwen: 42 });
+      } finally {
+        index.close();
+      }
+      const raw = new Database(dbPath, { readonly: true });
+      for (const ix of ["models_type", "models_family", "models_format", "models_quantization"]) {
+        assert.deepEqual((raw.pragma(`index_info(${ix})`) as { name: string }[]).map((c) => c.name).slice(1), ["size_bytes"], ix);
+      }
+      raw.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   test("a new database is migrated from version 0; re-opening is idempotent and keeps the rows", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
     try {
