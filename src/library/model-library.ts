@@ -218,7 +218,7 @@ export class ModelLibrary {
 
   /** Every model id in the index, sorted. */
   allIds(): string[] {
-    return [...this.index.syncState().keys()].sort();
+    return this.index.allIds().sort();
   }
 }
 
