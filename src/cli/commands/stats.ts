@@ -1,6 +1,5 @@
 // `mlib stats`: how many models and bytes, by type, family, format and quantization.
 import type { Command } from "commander";
-import type { ModelLibrary } from "../../library/model-library.js";
 import { commonOptions, withCommonOptions, withLibrary } from "../common.js";
 import { formatBytes, out, printJson, table } from "../output.js";
 
@@ -14,14 +13,13 @@ export function register(program: Command): void {
       const common = commonOptions(cmd);
       await withLibrary(common, async (lib) => {
         const s = lib.stats();
-        const bytes = bytesByGroup(lib);
         const merge = (counts: Record<string, number>, sizes: Record<string, number>): Group =>
-          Object.fromEntries(Object.entries(counts).map(([k, count]) => [k, { count, bytes: sizes[k.toLowerCase()] ?? 0 }]));
+          Object.fromEntries(Object.entries(counts).map(([k, count]) => [k, { count, bytes: sizes[k] ?? 0 }]));
         const groups = {
-          byType: merge(s.byType, bytes.type),
-          byFamily: merge(s.byFamily, bytes.family),
-          byFormat: merge(s.byFormat, bytes.format),
-          byQuantization: merge(s.byQuantization, bytes.quantization),
+          byType: merge(s.byType, s.bytesByType),
+          byFamily: merge(s.byFamily, s.bytesByFamily),
+          byFormat: merge(s.byFormat, s.bytesByFormat),
+          byQuantization: merge(s.byQuantization, s.bytesByQuantization),
         };
         if (common.json) {
           printJson({ root: lib.root, models: s.count, totalBytes: s.totalBytes, ...groups });
@@ -43,25 +41,4 @@ export function register(program: Command): void {
       });
     });
   withCommonOptions(cmd);
-}
-
-/** Bytes per group, summed page by page over the index (IndexStats only has counts). Keys lower-cased, like the index's grouping. */
-function bytesByGroup(lib: ModelLibrary): Record<"type" | "family" | "format" | "quantization", Record<string, number>> {
-  const acc = { type: {}, family: {}, format: {}, quantization: {} } as Record<"type" | "family" | "format" | "quantization", Record<string, number>>;
-  const add = (g: Record<string, number>, key: string | null, n: number) => {
-    const k = (key ?? "unknown").toLowerCase();
-    g[k] = (g[k] ?? 0) + n;
-  };
-  const page = 5000;
-  for (let offset = 0; ; offset += page) {
-    const { models } = lib.list({ limit: page, offset, sort: "name" });
-    for (const m of models) {
-      add(acc.type, m.modelType, m.sizeBytes);
-      add(acc.family, m.family, m.sizeBytes);
-      add(acc.format, m.format, m.sizeBytes);
-      add(acc.quantization, m.quantization, m.sizeBytes);
-    }
-    if (models.length < page) break;
-  }
-  return acc;
 }
