@@ -4,7 +4,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError } from "../errors.js";
-import { detectModelFolder, listFolderFiles } from "../formats/folder.js";
+import { detectModelFolder } from "../formats/folder.js";
 import { shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 
@@ -108,10 +108,3 @@ function stemOf(name: string): string {
   const dot = name.lastIndexOf(".");
   return dot > 0 ? name.slice(0, dot) : name;
 }
-
-/** Sizes of a unit's files (for progress totals). */
-export async function unitSizes(unit: ImportUnit): Promise<number[]> {
-  return Promise.all(unit.files.map(async (f) => (await stat(join(unit.baseDir, f))).size));
-}
-
-export { listFolderFiles };
