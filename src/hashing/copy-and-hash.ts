@@ -73,7 +73,6 @@ export async function copyAndHash(src: string, dst: string, options: CopyAndHash
   let outputOpen = true;
   const flusher = new BackgroundFlusher(output);
   try {
-    const T0 = performance.now();
     const hashes = await hashOnePass(src, input, {
       ...options,
       sink: async (bytes, position) => {
@@ -82,14 +81,12 @@ export async function copyAndHash(src: string, dst: string, options: CopyAndHash
         } catch (e) {
           throw ioError(dst, "write", e);
         }
-        if (!process.env.NOFLUSH) flusher.wrote(bytes.length);
+        flusher.wrote(bytes.length);
       },
     });
-    const T1 = performance.now();
     try {
       await flusher.settle();
       await output.sync();
-      if (process.env.DBG) console.error(options.blake3Thread, "pass", (T1 - T0).toFixed(0), "final sync", (performance.now() - T1).toFixed(0));
     } catch (e) {
       throw ioError(dst, "sync", e);
     }
