@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ModelLibraryError, ioError } from "../errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
-import { buildFtsQuery, longestTermLength } from "./fts-query.js";
+import { buildFtsQuery, longestTermLength, matchTerms } from "./fts-query.js";
 import { BulkLoader } from "./bulk-load.js";
 import { MODEL_COLUMNS, checkRecord, insertDerived, modelValues, prepareDerived } from "./index-rows.js";
 import type {
@@ -44,8 +44,10 @@ const RANK: Record<FtsTable, string> = {
 // where the prefix index (prefix='1 2 3') makes the lookup a single doclist read.
 const SHORT_TERM_CHARS = 2;
 
-// Up to this many hits, relevance is exact bm25 (about 0.7 µs per hit measured, so ~1.5 ms here);
-// beyond it see broadPage().
+// Up to this many hits, a one-term query is ranked by exact bm25 (about 0.7 µs per hit measured, so
+// ~1.5 ms here); beyond it, and for every query of two or more terms, see broadPage(). bm25 counts the
+// documents of each term on its own (its IDF), reading every term's whole doclist again: for "dolphin llama"
+// (1089 hits) that was ~9 ms of "llama"'s 38k documents, for "shieth llama" (32 hits) still ~7 ms.
 const RANK_ALL_MAX = 2000;
 
 // Remembered totals (see cachedCount); a bound so that a long session cannot grow the map forever.
@@ -272,7 +274,7 @@ export class ModelIndex {
       total = this.countHits(query, match.all, filter);
       if (sort !== "relevance") {
         ids = this.hitPage(query, match.all, filter, { models: orderBy(sort) }, limit, offset);
-      } else if (total <= RANK_ALL_MAX) {
+      } else if (total <= RANK_ALL_MAX && match.terms === 1) {
         ids = this.hitPage(query, match.all, filter, "rank", limit, offset);
       } else {
         ids = this.broadPage(query, match, filter, limit, offset);
@@ -336,10 +338,11 @@ export class ModelIndex {
   }
 
   /**
-   * Relevance order for a query with more than RANK_ALL_MAX hits: models whose name holds every term
-   * first, then the others, each group newest first. FTS5 walks its doclists in rowid order and stops at
-   * the page, instead of scoring every hit (bm25 over 40k hits took 25-35 ms at 100k models, and
-   * among that many hits of a common word the scores differ by little more than name length).
+   * Relevance order for a query of several terms, or with more than RANK_ALL_MAX hits: models whose name
+   * holds every term first, then the others, each group newest first, instead of scoring every hit (bm25
+   * over 40k hits took 25-35 ms at 100k models, and among that many hits of a common word the scores differ
+   * by little more than name length). A prefix term that covers several tokens ("llama"*) still has its
+   * doclists merged whole before the first row, so such a page costs about what its count does.
    */
   private broadPage(query: string, match: FtsMatch, filter: FilterSql, limit: number, offset: number): number[] {
     const first = this.hitPage(query, match.names, filter, "newest", limit, offset);
@@ -595,6 +598,8 @@ interface Hits {
 type Order = "rank" | "newest" | { models: string };
 
 interface FtsMatch {
+  /** How many terms decide the match (see matchTerms). */
+  terms: number;
   /** Every hit of the query. */
   all: Hits;
   /** Hits whose name holds every term. */
@@ -607,9 +612,11 @@ function ftsMatch(query: string): FtsMatch | null {
   const expr = buildFtsQuery(query);
   if (expr === null) return null;
   const names: Hits = { table: "model_names", expr };
+  const terms = matchTerms(query).length;
   // 1-2 character queries look at names only (see SHORT_TERM_CHARS).
-  if (longestTermLength(query) <= SHORT_TERM_CHARS) return { all: names, names, rest: null };
+  if (longestTermLength(query) <= SHORT_TERM_CHARS) return { terms, all: names, names, rest: null };
   return {
+    terms,
     all: { table: "model_fts", expr },
     names,
     rest: { table: "model_fts", expr: `(${expr}) NOT (${buildFtsQuery(query, ["name"])})` },

@@ -247,6 +247,22 @@ describe("ModelIndex: text search", () => {
   );
 
   test(
+    "several terms: models whose name holds them all first, then the others, each newest first (no bm25)",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "desc", officialName: "Alpha 13B", description: "mentions vicuna in passing" }));
+      index.upsert(makeRecord({ id: "old", officialName: "Vicuna 13B Old" }));
+      index.upsert(makeRecord({ id: "tag", officialName: "Beta 13B", tags: ["vicuna"] }));
+      index.upsert(makeRecord({ id: "new", officialName: "Vicuna 13B New" }));
+      index.upsert(makeRecord({ id: "other", officialName: "Vicuna 7B" }));
+      assert.deepEqual(ids(index.search("vicuna 13b")), ["new", "old", "tag", "desc"]);
+      assert.deepEqual(ids(index.search("vicuna 13b", { offset: 1, limit: 2 })), ["old", "tag"], "pages cross the groups");
+      assert.equal(index.search("vicuna 13b", { limit: 1 }).totalCount, 4);
+      // One term is still ranked by bm25: the shorter name scores higher.
+      assert.deepEqual(ids(index.search("vicuna")).slice(0, 2), ["other", "old"]);
+    }),
+  );
+
+  test(
     "diacritics are folded both ways",
     withIndex((index) => {
       index.upsert(makeRecord({ id: "a", officialName: "Café Crème Model" }));
