@@ -135,7 +135,8 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   // Slot bookkeeping: `pending[s]` hashes still read slot s; at zero the slot goes to the sink (if any),
   // one write at a time in file order, then back to `free`. Writing only hashed slots, never beside the
   // hashes, with no concurrent writes to the one file: copyAndHash 1 GiB median 2.1 s / 2.3 s CPU
-  // against 4.1 s / 4.2 s with up to 4 writes racing the hashes (bench/hash.ts, 10 rotated rounds).
+  // against 4.1 s / 4.2 s with up to 4 writes racing the hashes (A/B in one process, 10 rounds rotated
+  // as in bench/hash.ts).
   const free: number[] = Array.from({ length: slots }, (_, i) => i);
   const pending = new Array<number>(slots).fill(0);
   const lengths = new Array<number>(slots).fill(0);
