@@ -2,6 +2,7 @@
 export { type FileHashes, autoV2Of } from "./file-hashes.js";
 export { hashFile, type HashFileOptions } from "./hash-file.js";
 export { copyAndHash, type CopyAndHashOptions } from "./copy-and-hash.js";
+export { copyWhileHashing } from "./copy-while-hashing.js";
 export { hashFiles, type HashFilesOptions, type HashFilesProgress } from "./pool.js";
 export { fastHashFile, FastHasher, fastHashRanges, FAST_HASH_SPAN } from "./fast-hash.js";
 export { createBlake3, blake3Backend, type Blake3, type Blake3Backend } from "./blake3.js";
