@@ -55,11 +55,17 @@ export async function run(): Promise<BenchResult[]> {
   const cpDst = path.join(dir, "cp-copy.bin");
   warmRead(big);
 
-  // Copy mode: one pass that copies and hashes, against cp and hashing alone.
+  // Copy mode against cp and hashing alone. The import fsyncs its copy (it commits it right after), so cp is
+  // shown both as it is and followed by a sync of the copy; the goal is judged against the plain cp.
   const t = await bestOfEach(3, {
     cp: async () => {
       rmSync(cpDst, { force: true });
       await timeCommand("cp", [big, cpDst]);
+    },
+    cpSync: async () => {
+      rmSync(cpDst, { force: true });
+      await timeCommand("cp", [big, cpDst]);
+      await timeCommand("sync", [cpDst]);
     },
     hash: () => hashFile(big),
     importCopy: () => importOnce(lib, big, "copy"),
@@ -73,6 +79,14 @@ export async function run(): Promise<BenchResult[]> {
     ratio: round(t.importCopy / ref),
     goal: "ratio <= 1.1",
     pass: t.importCopy / ref <= 1.1,
+  });
+  const refSync = Math.max(t.cpSync, t.hash);
+  results.push({
+    name: "import --mode copy, 1 GiB (vs cp + sync)",
+    value: round(t.importCopy),
+    unit: "ms",
+    reference: { name: `max(cp+sync ${round(t.cpSync)} ms, hash)`, value: round(refSync) },
+    ratio: round(t.importCopy / refSync),
   });
 
   // Same filesystem, no data copied: the time beyond hashing must not grow with the size.
