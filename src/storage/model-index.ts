@@ -270,14 +270,16 @@ export class ModelIndex {
       total = this.pageTotal(ids.length, limit, offset, () =>
         this.cachedCount("list", filter, () => this.stmt(`SELECT count(*) FROM models m ${where}`).pluck().get(...filter.params) as number),
       );
+    } else if (sort === "relevance" && match.terms > 1) {
+      ({ ids, total } = this.broadPage(query, match, filter, limit, offset));
     } else {
       total = this.countHits(query, match.all, filter);
       if (sort !== "relevance") {
         ids = this.hitPage(query, match.all, filter, { models: orderBy(sort) }, limit, offset);
-      } else if (total <= RANK_ALL_MAX && match.terms === 1) {
+      } else if (total <= RANK_ALL_MAX) {
         ids = this.hitPage(query, match.all, filter, "rank", limit, offset);
       } else {
-        ids = this.broadPage(query, match, filter, limit, offset);
+        ids = this.broadPage(query, match, filter, limit, offset).ids;
       }
     }
     const byDoc = this.stmt(`${SELECT_RECORD} WHERE m.doc_id = ?`);
@@ -291,19 +293,28 @@ export class ModelIndex {
 
   /** A count remembered under key + filter until any connection changes the database. */
   private cachedCount(key: string, filter: FilterSql, count: () => number): number {
+    const full = this.countKey(key, filter);
+    let n = this.counts.get(full);
+    if (n === undefined) {
+      n = count();
+      this.rememberCount(full, n);
+    }
+    return n;
+  }
+
+  /** The key of a remembered count; forgets them all first if the data changed. */
+  private countKey(key: string, filter: FilterSql): string {
     const version = this.dataVersion();
     if (version !== this.countsVersion) {
       this.counts.clear();
       this.countsVersion = version;
     }
-    const full = `${key}\0${filter.sql}\0${JSON.stringify(filter.params)}`;
-    let n = this.counts.get(full);
-    if (n === undefined) {
-      n = count();
-      if (this.counts.size >= MAX_CACHED_COUNTS) this.counts.clear();
-      this.counts.set(full, n);
-    }
-    return n;
+    return `${key}\0${filter.sql}\0${JSON.stringify(filter.params)}`;
+  }
+
+  private rememberCount(full: string, n: number): void {
+    if (this.counts.size >= MAX_CACHED_COUNTS) this.counts.clear();
+    this.counts.set(full, n);
   }
 
   /**
@@ -344,15 +355,42 @@ export class ModelIndex {
    * by little more than name length). A prefix term that covers several tokens ("llama"*) still has its
    * doclists merged whole before the first row, so such a page costs about what its count does.
    */
-  private broadPage(query: string, match: FtsMatch, filter: FilterSql, limit: number, offset: number): number[] {
+  private broadPage(query: string, match: FtsMatch, filter: FilterSql, limit: number, offset: number): { ids: number[]; total: number } {
     const first = this.hitPage(query, match.names, filter, "newest", limit, offset);
-    if (first.length === limit || match.rest === null) return first;
+    if (first.length === limit || match.rest === null) return { ids: first, total: this.countHits(query, match.all, filter) };
     // How many name hits precede the second group: known from a partial page, counted only past the end.
     const nameHits = first.length > 0 ? offset + first.length : this.countHits(query, match.names, filter);
+    const restOffset = Math.max(0, offset - nameHits);
+    const key = this.countKey(`${match.all.table}\0${match.all.expr}`, filter);
+    if (!this.counts.has(key)) {
+      // Total not known yet: one pass over every hit gives both it and the second group, where a count
+      // and then a page each merged the terms' doclists (~2x the time for "shieth llama" or
+      // "llama safetensors" at 100k models).
+      const all = this.allHits(query, match.all, filter);
+      this.rememberCount(key, all.length);
+      const names = nameHits === 0 ? null : new Set(this.allHits(query, match.names, filter));
+      const rest = names ? all.filter((d) => !names.has(d)) : all;
+      return { ids: first.concat(rest.slice(restOffset, restOffset + limit - first.length)), total: all.length };
+    }
     // No name hits at all (a tag or format word, "llama safetensors"): the rest is every hit, which FTS5
     // pages without evaluating the NOT of the name query.
     const rest = nameHits === 0 ? match.all : match.rest;
-    return first.concat(this.hitPage(query, rest, filter, "newest", limit - first.length, Math.max(0, offset - nameHits)));
+    const ids = first.concat(this.hitPage(query, rest, filter, "newest", limit - first.length, restOffset));
+    return { ids, total: this.counts.get(key) as number };
+  }
+
+  /** Every hit's doc_id, newest first, read in one call: group_concat instead of a row per hit into JS. */
+  private allHits(query: string, hits: Hits, filter: FilterSql): number[] {
+    const t = hits.table;
+    const inner = filter.sql
+      ? `SELECT m.doc_id AS d FROM ${t} JOIN models m ON m.doc_id = ${t}.rowid WHERE ${t} MATCH ? AND ${filter.sql} ORDER BY m.doc_id DESC`
+      : `SELECT rowid AS d FROM ${t} WHERE ${t} MATCH ? ORDER BY rowid DESC`;
+    const text = this.ftsCall(query, () => this.stmt(`SELECT group_concat(d) FROM (${inner})`).pluck().get(hits.expr, ...filter.params)) as string | null;
+    if (!text) return [];
+    const ids = text.split(",").map(Number);
+    // group_concat keeps the subquery's order in practice, which SQLite does not promise: check it.
+    for (let i = 1; i < ids.length; i++) if (ids[i] >= ids[i - 1]) return ids.sort((a, b) => b - a);
+    return ids;
   }
 
   /** Counts per type/subtype/family/format/quantization/tag among the models the query and filters match. */

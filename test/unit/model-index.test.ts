@@ -251,12 +251,26 @@ describe("ModelIndex: text search", () => {
     withIndex((index) => {
       index.upsert(makeRecord({ id: "desc", officialName: "Alpha 13B", description: "mentions vicuna in passing" }));
       index.upsert(makeRecord({ id: "old", officialName: "Vicuna 13B Old" }));
-      index.upsert(makeRecord({ id: "tag", officialName: "Beta 13B", tags: ["vicuna"] }));
-      index.upsert(makeRecord({ id: "new", officialName: "Vicuna 13B New" }));
+      index.upsert(makeRecord({ id: "tag", officialName: "Beta 13B", tags: ["vicuna"], family: "f1" }));
+      index.upsert(makeRecord({ id: "new", officialName: "Vicuna 13B New", family: "f1" }));
       index.upsert(makeRecord({ id: "other", officialName: "Vicuna 7B" }));
-      assert.deepEqual(ids(index.search("vicuna 13b")), ["new", "old", "tag", "desc"]);
-      assert.deepEqual(ids(index.search("vicuna 13b", { offset: 1, limit: 2 })), ["old", "tag"], "pages cross the groups");
-      assert.equal(index.search("vicuna 13b", { limit: 1 }).totalCount, 4);
+      const all = ["new", "old", "tag", "desc"];
+      // Every page both with the total not yet known (a write forgets remembered totals: the page and the
+      // total then come from one pass over the hits) and with it remembered (count, then a page).
+      for (let offset = 0; offset <= all.length; offset++) {
+        index.upsert(makeRecord({ id: `unrelated${offset}`, officialName: "Zeta" }));
+        for (const pass of ["fresh", "remembered"]) {
+          const page = index.search("vicuna 13b", { offset, limit: 2 });
+          assert.deepEqual(ids(page), all.slice(offset, offset + 2), `offset ${offset}, ${pass}`);
+          assert.equal(page.totalCount, 4, `offset ${offset}, ${pass}`);
+        }
+      }
+      for (const pass of ["fresh", "remembered"]) {
+        const filtered = index.search("vicuna 13b", { families: ["f1"], limit: 1, offset: 1 });
+        assert.deepEqual([ids(filtered), filtered.totalCount], [["tag"], 2], pass);
+      }
+      const noName = index.search("beta vicuna");
+      assert.deepEqual([ids(noName), noName.totalCount], [["tag"], 1], "no name hit: the rest is every hit");
       // One term is still ranked by bm25: the shorter name scores higher.
       assert.deepEqual(ids(index.search("vicuna")).slice(0, 2), ["other", "old"]);
     }),
