@@ -11,10 +11,18 @@ const BENCHES: Record<string, string> = {
   search: "./search.ts",
 };
 
+/** At most 3 decimals and 4 significant digits past the point: enough for ms and GiB/s, no float noise. */
+function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  const digits = abs >= 100 ? 1 : abs >= 1 ? 2 : 3;
+  return String(Number(x.toFixed(digits)));
+}
+
 function cell(r: BenchResult): string[] {
-  const value = Number.isNaN(r.value) ? "-" : `${r.value} ${r.unit}`;
-  const ref = r.reference ? `${r.reference.name}: ${r.reference.value}` : "";
-  const ratio = r.ratio === undefined ? "" : `${r.ratio}x`;
+  const value = Number.isNaN(r.value) ? "-" : `${num(r.value)} ${r.unit}`;
+  const ref = r.reference ? `${r.reference.name}: ${num(r.reference.value)}` : "";
+  const ratio = r.ratio === undefined ? "" : `${num(r.ratio)}x`;
   const goal = r.goal ? `${r.pass ? "PASS" : "MISS"} (${r.goal})` : "";
   return [r.name, value, ref, ratio, goal];
 }
