@@ -1,16 +1,12 @@
 // Bounded reads from a file: every reader in formats/ reads headers through these, so no declared
 // length can make us allocate or read more than the file holds.
-import { open, type FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import type { FileHandle } from "node:fs/promises";
+import { ModelLibraryError } from "../errors.js";
+import { openForReading } from "../open-for-reading.js";
 
 /** Reads up to `n` bytes from the start of the file; returns fewer when the file is shorter. */
 export async function readHead(path: string, n: number): Promise<{ bytes: Buffer; size: number }> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   try {
     const size = (await fh.stat()).size;
     const want = Math.min(n, size);

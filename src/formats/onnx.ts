@@ -1,9 +1,10 @@
 // ONNX ModelProto header, decoded by hand from the protobuf wire format: the top-level fields we want
 // are small, but the graph between them can be gigabytes, so it is stepped over by its length, never read.
 // Field numbers: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto (ModelProto, OperatorSetIdProto).
-import { open, type FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import type { FileHandle } from "node:fs/promises";
+import { ModelLibraryError } from "../errors.js";
 import type { Identification, OnnxInfo } from "./types.js";
+import { openForReading } from "../open-for-reading.js";
 
 /** Strings and opset entries longer than this are not what ONNX writers produce. */
 const MAX_SMALL_FIELD = 64 * 1024;
@@ -71,12 +72,7 @@ class FileCursor {
 
 /** Reads ir_version, producer, domain, model_version and opset imports of an .onnx file. */
 export async function readOnnxHeader(path: string): Promise<OnnxInfo> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   const fail: Fail = (code, why) => {
     throw new ModelLibraryError(code, `${path}: ONNX ${why}`, { path });
   };

@@ -2,10 +2,11 @@
 // holds by reading its central directory only, bounded: nothing is inflated and nothing is unpickled,
 // because unpickling runs code the file chooses.
 // ZIP layout: https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT (4.3.12, 4.3.14-4.3.16).
-import { open, type FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import type { FileHandle } from "node:fs/promises";
+import { ModelLibraryError } from "../errors.js";
 import { readExactly } from "./file-bytes.js";
 import type { Identification } from "./types.js";
+import { openForReading } from "../open-for-reading.js";
 
 const EOCD_SIG = 0x06054b50;
 const EOCD_LEN = 22;
@@ -29,12 +30,7 @@ interface CentralDirectory {
 
 /** Lists the entry names of a ZIP archive from its central directory. */
 export async function listZipEntries(path: string): Promise<string[]> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   try {
     const size = (await fh.stat()).size;
     const cd = await findCentralDirectory(fh, path, size);

@@ -2,11 +2,12 @@
 // ({dtype, shape, data_offsets} relative to the data area that follows), then the data.
 // We read only the header, bounded by the file size and a cap, and check every entry against the
 // data area so a truncated or hostile file gives a clear error instead of a wrong answer.
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { ModelLibraryError, ioError } from "../errors.js";
 import { readExactly } from "./file-bytes.js";
 import { classifyTensors, type ClassifyContext } from "./classify-tensors.js";
 import type { Identification } from "./types.js";
+import { openForReading } from "../open-for-reading.js";
 
 /** The original's limit; real headers are a few MB at most (a 1000-tensor header is ~100 KB). */
 export const SAFETENSORS_HEADER_CAP = 100_000_000;
@@ -66,12 +67,7 @@ export function looksLikeSafetensors(head: Buffer, fileSize: number): boolean {
 
 /** Reads and validates the header of a safetensors file. Never reads the tensor data. */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   try {
     return await readOpened(fh, path);
   } catch (e) {

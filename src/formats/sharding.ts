@@ -1,10 +1,10 @@
 // Shard sets: files that together make one model (`model-00001-of-00003.safetensors`, gguf-split's
 // `name-00001-of-00003.gguf`, `model.safetensors.part1`, `model_00001.safetensors`), whether a set is
 // complete, and the Hugging Face index files (`*.index.json`) that name a set's files.
-import { open, type FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError } from "../errors.js";
 import { safeRelativePath } from "./naming.js";
 import type { ShardInfo } from "./types.js";
+import { openForReading } from "../open-for-reading.js";
 
 // Applied to the file name, in this order (the first match wins).
 const PATTERN_OF_TOTAL = /^(.+)-(\d+)-of-(\d+)(\.[^.]+)$/;
@@ -228,12 +228,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 async function readBoundedText(path: string, max: number): Promise<string> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   try {
     const size = (await fh.stat()).size;
     if (size > max) throw new ModelLibraryError("E_TOO_LARGE", `${path}: ${size} bytes, beyond the ${max}-byte cap for an index file`, { path });

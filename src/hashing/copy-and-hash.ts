@@ -10,6 +10,7 @@ import { ModelLibraryError, ioError } from "../errors.js";
 import type { FileHashes } from "./file-hashes.js";
 import type { HashFileOptions } from "./hash-file.js";
 import { hashOnePass } from "./one-pass.js";
+import { openForReading } from "../open-for-reading.js";
 
 export type CopyAndHashOptions = HashFileOptions;
 
@@ -53,12 +54,7 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Pr
 
 export async function copyAndHash(src: string, dst: string, options: CopyAndHashOptions = {}): Promise<FileHashes> {
   options.signal?.throwIfAborted();
-  let input: FileHandle;
-  try {
-    input = await open(src, "r");
-  } catch (e) {
-    throw ioError(src, "open", e);
-  }
+  const input = await openForReading(src);
   let output: FileHandle;
   try {
     output = await open(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);

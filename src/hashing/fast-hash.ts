@@ -2,8 +2,8 @@
 // min(size, 8 MiB), then the last 8 MiB only when size > 16 MiB, then the size as a u64 little-endian.
 // FastHasher computes it from the chunks of a full read pass; fastHashFile reads only head and tail.
 import { createHash, type Hash } from "node:crypto";
-import { open, type FileHandle } from "node:fs/promises";
 import { ModelLibraryError, ioError } from "../errors.js";
+import { openForReading } from "../open-for-reading.js";
 
 export const FAST_HASH_SPAN = 8 * 1024 * 1024;
 
@@ -47,12 +47,7 @@ export class FastHasher {
 
 /** The fast hash read straight from disk: at most 16 MiB read whatever the size (the cheap dedup pre-check). */
 export async function fastHashFile(path: string): Promise<string> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   try {
     const size = (await fh.stat()).size;
     const hasher = new FastHasher(size);

@@ -1,8 +1,7 @@
 // hashFile: SHA-256, BLAKE3, the fast hash and AutoV2 of a file from one read pass (see one-pass.ts).
-import { open, type FileHandle } from "node:fs/promises";
-import { ioError } from "../errors.js";
 import type { FileHashes } from "./file-hashes.js";
 import { hashOnePass } from "./one-pass.js";
+import { openForReading } from "../open-for-reading.js";
 
 export interface HashFileOptions {
   /** called after each chunk with the bytes hashed so far */
@@ -17,12 +16,7 @@ export interface HashFileOptions {
 
 export async function hashFile(path: string, options: HashFileOptions = {}): Promise<FileHashes> {
   options.signal?.throwIfAborted();
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (e) {
-    throw ioError(path, "open", e);
-  }
+  const fh = await openForReading(path);
   try {
     return await hashOnePass(path, fh, options);
   } finally {
