@@ -53,7 +53,11 @@ export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): P
 
 /** Whether `dir` holds exactly one model (and which kind), judged from names and small JSON files only. */
 export async function detectModelFolder(dir: string): Promise<FolderInfo | null> {
-  const files = await listFolderFiles(dir);
+  return detectFromFiles(dir, await listFolderFiles(dir));
+}
+
+/** detectModelFolder on a listing already made (identifyFolder needs the sizes too: one walk, not two). */
+async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<FolderInfo | null> {
   const top = files.filter((f) => !f.rel.includes("/"));
   const names = new Set(top.map((f) => f.rel));
   const allRels = files.map((f) => f.rel);
@@ -145,7 +149,8 @@ async function readSmallText(path: string, cap: number): Promise<string> {
 
 /** Identification of a folder holding one model; E_INVALID when the folder is not one model. */
 export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn): Promise<Identification> {
-  const folder = await detectModelFolder(dir);
+  const files = await listFolderFiles(dir);
+  const folder = await detectFromFiles(dir, files);
   if (!folder) {
     throw new ModelLibraryError(
       "E_INVALID",
@@ -153,7 +158,6 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
       { path: dir },
     );
   }
-  const files = await listFolderFiles(dir);
   const fileSize = files.filter((f) => folder.files.includes(f.rel)).reduce((a, f) => a + f.size, 0);
   const result = blankIdentification(dir, fileSize);
 

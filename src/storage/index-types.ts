@@ -9,7 +9,8 @@ export interface IndexFileRecord {
   fastHash: string | null;
 }
 
-export interface IndexRecord {
+/** What a model's row holds in both directions: written from metadata.json, read back in search results. */
+export interface ModelFields {
   /** The model folder relative to the library root, `/`-separated. */
   id: string;
   path: string;
@@ -22,17 +23,20 @@ export interface IndexRecord {
   quantization: string | null;
   architecture: string | null;
   tags: string[];
+  sizeBytes: number;
+  parameterCount: number | null;
+  contextLength: number | null;
+  addedAt: string | null;
+  updatedAt: string;
+}
+
+export interface IndexRecord extends ModelFields {
   description: string | null;
   /** Extra searchable text (metadata notes, HF repo id); both optional. */
   notes?: string | null;
   repoId?: string | null;
-  sizeBytes: number;
-  parameterCount: number | null;
-  contextLength: number | null;
   sha256: string | null;
   blake3: string | null;
-  addedAt: string | null;
-  updatedAt: string;
   /** The full metadata.json text. */
   metadataJson: string;
   /** stat of metadata.json when it was read: lets the library reconcile without reading every file. */
@@ -41,24 +45,8 @@ export interface IndexRecord {
   files: IndexFileRecord[];
 }
 
-export interface ModelRecord {
-  id: string;
-  path: string;
-  officialName: string;
-  cleanedName: string;
-  modelType: string;
-  subtype: string | null;
-  family: string | null;
-  format: string | null;
-  quantization: string | null;
-  architecture: string | null;
-  tags: string[];
-  sizeBytes: number;
-  parameterCount: number | null;
-  contextLength: number | null;
+export interface ModelRecord extends ModelFields {
   hashes: { sha256: string | null; blake3: string | null };
-  addedAt: string | null;
-  updatedAt: string;
   metadata: Record<string, unknown>;
 }
 

@@ -10,6 +10,7 @@ export type {
   Facets,
   FileMatch,
   IndexFileRecord,
+  ModelFields,
   IndexRecord,
   IndexStats,
   ModelRecord,
