@@ -268,12 +268,14 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * p50/p99 over the queries, each timed on its first run in a freshly opened index (the index remembers
- * totals, so a repeated query would measure the cache). With `passes` > 1 each query's time is its best
+ * p50/p99 over the queries, each timed as if it were the first: the index remembers totals and prefix
+ * expansions, so a query sharing a word with an earlier one would partly measure those caches (what a
+ * long-lived process gets, and a one-shot CLI search does not); forgetCaches() before each query keeps
+ * only what any warm connection has (prepared statements, SQLite's page cache). With `passes` > 1 each query's time is its best
  * over that many fresh opens: what the query itself costs, without the stalls other processes on a shared
  * machine add to single runs. `next` times the second page (offset = limit) right after the first.
  */
-function latencies(
+export function latencies(
   dbPath: string,
   queries: string[],
   warm: string[],
@@ -286,6 +288,7 @@ function latencies(
     try {
       for (const q of warm) index.search(q); // warm the page cache and statement cache
       for (const q of new Set(queries)) {
+        index.forgetCaches();
         if (next) index.search(q);
         const t0 = performance.now();
         index.search(q, next ? { offset: 50 } : {});

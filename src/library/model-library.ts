@@ -137,7 +137,7 @@ export class ModelLibrary {
     } catch {
       throw corruptMetadata(file);
     }
-    this.index.upsert(recordFromMetadata(id, dir, normalizeMetadata(parsed), text, st));
+    this.index.upsert(recordFromMetadata(id, dir, normalizeMetadata(parsed), st));
     return this.index.get(id);
   }
 

@@ -186,7 +186,7 @@ async function readRecord(root: string, id: string): Promise<IndexRecord> {
   } catch {
     throw new Error(`${file}: not valid JSON; the previous version may be in ${file}.bak (restore it with \`mlib restore ${id}\`)`);
   }
-  return recordFromParsed(id, dir, parsed, text, st);
+  return recordFromParsed(id, dir, parsed, st);
 }
 
 function parseDirState(text: string | null): Record<string, number> {

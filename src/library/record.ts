@@ -7,10 +7,9 @@ export function recordFromMetadata(
   id: string,
   dir: string,
   m: ModelMetadata,
-  metadataJson: string,
   metaStat: { mtimeMs: number; size: number },
 ): IndexRecord {
-  return recordFromParsed(id, dir, m, metadataJson, metaStat);
+  return recordFromParsed(id, dir, m, metaStat);
 }
 
 // The same leniency as normalizeMetadata (metadata.ts) for the fields the row needs: wrong types read as
@@ -26,7 +25,6 @@ export function recordFromParsed(
   id: string,
   dir: string,
   parsed: unknown,
-  metadataJson: string,
   metaStat: { mtimeMs: number; size: number },
 ): IndexRecord {
   const m = obj(parsed) ?? {};
@@ -60,7 +58,6 @@ export function recordFromParsed(
     blake3: str(hashes?.blake3) || null,
     addedAt: str(m.added_date),
     updatedAt: str(m.updated_date) ?? nowIso(),
-    metadataJson,
     metaMtimeMs: metaStat.mtimeMs,
     metaSize: metaStat.size,
     files,

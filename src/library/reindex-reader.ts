@@ -100,7 +100,7 @@ function readModel(id: string, dir: string): Item | null {
       problem: { id, error: `${file}: not valid JSON; the previous version may be in ${file}.bak (restore it with \`mlib restore ${id}\`)` },
     };
   }
-  return { record: recordFromParsed(id, dir, parsed, text, st) };
+  return { record: recordFromParsed(id, dir, parsed, st) };
 }
 
 /**

@@ -48,7 +48,7 @@ export class BulkLoader {
       for (const t of FTS_TABLES) {
         db.exec(`INSERT INTO ${t} (${t}) VALUES ('delete-all'); INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 0);`);
       }
-      db.exec("DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM model_meta; DELETE FROM models;");
+      db.exec("DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM models;");
       this.insertModel = db.prepare(`INSERT INTO models (doc_id, id, ${MODEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
       this.derived = prepareDerived((sql) => db.prepare(sql));
     } catch (e) {

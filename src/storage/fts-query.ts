@@ -6,6 +6,9 @@
 // operator between phrases): someone typing "qwen 7b" wants models that are both, not the union of every
 // Qwen and every 7B model that OR would give (the original's behaviour).
 //
+// A prefix term can be expanded by the caller into the index's own terms (see PrefixExpander), which FTS5
+// then reads as an OR of plain terms: measured 2-3x cheaper than its prefix scan when no prefix index fits.
+//
 // A term with no letter or digit ("-", "(", "***") would tokenize to nothing; it is dropped, as web search
 // boxes drop punctuation, instead of becoming an empty phrase.
 
@@ -32,19 +35,60 @@ export function matchTerms(input: string): string[] {
   return terms.filter((t) => !(ONE_TOKEN.test(t) && terms.some((o) => o !== t && o.startsWith(t) && ONE_TOKEN.test(o))));
 }
 
-/** One term as a quoted FTS5 prefix phrase: `gpt-2` → `"gpt-2"*`, `a"b` → `"a""b"*`. */
-export function quoteTerm(term: string): string {
-  return `"${term.replace(/"/g, '""')}"*`;
+/**
+ * The indexed terms that start with `token` (a lowercase ASCII letters-and-digits token longer than the
+ * prefix index covers), or null to leave the prefix query to FTS5.
+ */
+export type PrefixExpander = (token: string) => string[] | null;
+
+// Prefix lengths FTS5 answers from its own prefix index (the tables' prefix='1 2 3'): never expanded.
+const PREFIX_INDEXED_MAX = 3;
+// The last token of a term, when it is one the index stores unchanged (ASCII: no case or diacritic folding).
+const LAST_ASCII_TOKEN = /(?:^|[^\p{L}\p{N}\p{Co}])([a-z0-9]+)[^\p{L}\p{N}\p{Co}]*$/u;
+
+const quote = (text: string): string => `"${text.replace(/"/g, '""')}"`;
+
+/**
+ * One term as a quoted FTS5 prefix phrase: `gpt-2` → `"gpt-2"*`, `a"b` → `"a""b"*`. With `expand`, a last
+ * token the prefix index does not cover becomes the OR of the terms it expands to: `llama` →
+ * `("llama" OR "llama3")`, `gpt-2` → `("gpt-2" OR "gpt-20b")`.
+ */
+export function quoteTerm(term: string, expand?: PrefixExpander): string {
+  const x = expansion(term, expand);
+  return x ? `(${x.terms.map((t) => quote(x.head + t)).join(" OR ")})` : `${quote(term)}*`;
+}
+
+/** The terms the last token of term expands to, and the text before that token; null when not expanded. */
+function expansion(term: string, expand?: PrefixExpander): { head: string; terms: string[] } | null {
+  const last = expand ? LAST_ASCII_TOKEN.exec(term) : null;
+  if (!last || last[1].length <= PREFIX_INDEXED_MAX) return null;
+  const terms = expand!(last[1]);
+  if (!terms || terms.length === 0) return null;
+  return { head: term.slice(0, last.index + last[0].indexOf(last[1])), terms };
+}
+
+/**
+ * Whether buildFtsQuery(input, _, expand) leaves FTS5 a prefix scan: a term whose last token is longer than
+ * the prefix index covers and was not expanded. Such a scan merges every matching term's doclist before the
+ * first row, so even a LIMIT 50 page of it costs what a count does.
+ */
+export function hasPrefixScan(input: string, expand?: PrefixExpander): boolean {
+  return matchTerms(input).some((t) => {
+    const tokens = t.match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+    const last = tokens[tokens.length - 1] ?? "";
+    return [...last].length > PREFIX_INDEXED_MAX && expansion(t, expand) === null;
+  });
 }
 
 /**
  * The MATCH expression for `input`, or null when nothing in it can match a token (the caller then lists
- * instead of searching). `columns` restricts every term to those FTS columns (`{name tags} : ...`).
+ * instead of searching). `columns` restricts every term to those FTS columns (`{name tags} : ...`);
+ * `expand` turns long prefixes into the terms they match (see quoteTerm).
  */
-export function buildFtsQuery(input: string, columns?: readonly string[]): string | null {
+export function buildFtsQuery(input: string, columns?: readonly string[], expand?: PrefixExpander): string | null {
   const terms = matchTerms(input);
   if (terms.length === 0) return null;
-  const body = terms.map(quoteTerm).join(" AND ");
+  const body = terms.map((t) => quoteTerm(t, expand)).join(" AND ");
   if (!columns || columns.length === 0) return body;
   return `{${columns.join(" ")}} : (${body})`;
 }

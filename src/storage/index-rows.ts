@@ -35,7 +35,6 @@ export function modelValues(r: IndexRecord): unknown[] {
 
 /** The statements that write everything of a model but its models row. */
 export interface DerivedStatements {
-  meta: Database.Statement;
   fts: Database.Statement;
   names: Database.Statement;
   tag: Database.Statement;
@@ -45,41 +44,55 @@ export interface DerivedStatements {
 
 export function prepareDerived(prepare: (sql: string) => Database.Statement): DerivedStatements {
   return {
-    meta: prepare("INSERT OR REPLACE INTO model_meta (doc_id, metadata_json) VALUES (?, ?)"),
     fts: prepare("INSERT INTO model_fts (rowid, name, tags, family, body) VALUES (?,?,?,?,?)"),
     names: prepare("INSERT INTO model_names (rowid, name) VALUES (?,?)"),
-    tag: prepare("INSERT OR IGNORE INTO model_tags (tag, doc_id) VALUES (?, ?)"),
+    tag: prepare("INSERT INTO model_tags (tag, doc_id) VALUES (?, ?)"),
     file: prepare("INSERT OR REPLACE INTO model_files (doc_id, name, size, sha256, blake3, fast_hash) VALUES (?,?,?,?,?,?)"),
     hash: prepare("INSERT INTO model_hashes (hash, doc_id) VALUES (?, ?)"),
   };
 }
 
-/** Writes the metadata text, both FTS rows, tags, files and hashes of the model at docId. */
+/** Writes both FTS rows, tags, files and hashes of the model at docId. */
 export function insertDerived(s: DerivedStatements, docId: number, r: IndexRecord): void {
-  s.meta.run(docId, r.metadataJson);
   const text = ftsText(r);
   s.fts.run(docId, text.name, text.tags, text.family, text.body);
   s.names.run(docId, text.name);
-  for (const tag of r.tags) {
+  for (const f of r.files) s.file.run(docId, f.name, f.size, lowerOrNull(f.sha256), lowerOrNull(f.blake3), lowerOrNull(f.fastHash));
+  for (const t of tagKeys(r.tags)) s.tag.run(t, docId);
+  for (const h of hashKeys(r)) s.hash.run(h, docId);
+}
+
+/** The model_tags keys of a model: its tags trimmed and lowercased, empty ones dropped, each once. */
+export function tagKeys(tags: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const tag of tags) {
     const t = tag.trim().toLowerCase();
-    if (t) s.tag.run(t, docId);
+    if (t) out.add(t);
   }
-  const hashes = new Set<string>();
-  const keep = (h: string | null): void => {
-    if (h) hashes.add(h);
+  return [...out];
+}
+
+/**
+ * The model_hashes keys of a model: its primary sha256/blake3 and every file's sha256, blake3 and fast hash,
+ * lowercased, each once. model_hashes has no index by doc_id: a model's rows are found again from these.
+ */
+export function hashKeys(r: {
+  sha256: string | null;
+  blake3: string | null;
+  files: readonly { sha256: string | null; blake3: string | null; fastHash: string | null }[];
+}): string[] {
+  const out = new Set<string>();
+  const keep = (h: string | null | undefined): void => {
+    if (h) out.add(h.toLowerCase());
   };
-  keep(lowerOrNull(r.sha256));
-  keep(lowerOrNull(r.blake3));
+  keep(r.sha256);
+  keep(r.blake3);
   for (const f of r.files) {
-    const sha = lowerOrNull(f.sha256);
-    const b3 = lowerOrNull(f.blake3);
-    const fast = lowerOrNull(f.fastHash);
-    s.file.run(docId, f.name, f.size, sha, b3, fast);
-    keep(sha);
-    keep(b3);
-    keep(fast);
+    keep(f.sha256);
+    keep(f.blake3);
+    keep(f.fastHash);
   }
-  for (const h of hashes) s.hash.run(h, docId);
+  return [...out];
 }
 
 export function ftsText(r: IndexRecord): { name: string; tags: string; family: string; body: string } {
@@ -110,7 +123,7 @@ export function checkRecord(dbPath: string, r: IndexRecord): void {
     bad(`${name} must be a finite number${nullable ? " or null" : ""}`);
   };
   if (typeof r?.id !== "string" || r.id.length === 0) bad("id must be a non-empty string");
-  for (const k of ["path", "officialName", "cleanedName", "modelType", "updatedAt", "metadataJson"] as const) str(r[k], k, false);
+  for (const k of ["path", "officialName", "cleanedName", "modelType", "updatedAt"] as const) str(r[k], k, false);
   for (const k of ["subtype", "family", "format", "quantization", "architecture", "description", "notes", "repoId", "sha256", "blake3", "addedAt"] as const) {
     str(r[k], k, true);
   }

@@ -110,6 +110,13 @@ const V3 = ["model_type", "family", "format", "quantization"]
   .map((c) => `DROP INDEX models_${c === "model_type" ? "type" : c}; CREATE INDEX models_${c === "model_type" ? "type" : c} ON models(${c}, size_bytes);`)
   .join("\n");
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3)];
+// The metadata.json text is no longer copied into the index: it was half the database (~2 KiB a model,
+// ~200 MB at 100k) and the largest cost of a reindex, for a copy of what the model folder holds anyway.
+// Callers that want the whole metadata read metadata.json (ModelLibrary.getMetadata).
+// model_hashes and model_tags lose their doc_id indexes for the same reason (building them was ~10% of a
+// reindex): a model's rows there are deleted by their keys, derived again from its row and files.
+const V4 = `DROP TABLE model_meta; DROP INDEX model_hashes_doc; DROP INDEX model_tags_doc;`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3), (db) => db.exec(V4)];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -37,8 +37,6 @@ export interface IndexRecord extends ModelFields {
   repoId?: string | null;
   sha256: string | null;
   blake3: string | null;
-  /** The full metadata.json text. */
-  metadataJson: string;
   /** stat of metadata.json when it was read: lets the library reconcile without reading every file. */
   metaMtimeMs: number;
   metaSize: number;
@@ -47,7 +45,6 @@ export interface IndexRecord extends ModelFields {
 
 export interface ModelRecord extends ModelFields {
   hashes: { sha256: string | null; blake3: string | null };
-  metadata: Record<string, unknown>;
 }
 
 export type SortMode = "relevance" | "name" | "updated" | "added" | "size";

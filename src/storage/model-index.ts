@@ -7,7 +7,9 @@
 //   models.doc_id, written by this class in the same transaction as the row (no triggers parsing JSON);
 // - with no filter and relevance order, the top N are picked inside FTS5 (rowid + bm25 only) and only those
 //   N rows are then read from `models`: a broad prefix like "ins" matches tens of thousands of rows, and
-//   reading all of them (metadata_json included) to keep 50 is what made the naive query slow;
+//   reading all of them to keep 50 is what made the naive query slow;
+// - a typed prefix longer than the prefix index covers ("llama") is expanded into the terms the index holds
+//   ("llama" OR "llama3"): FTS5 then reads doclists lazily instead of merging every term of the prefix first;
 // - filters are SQL on `models` joined to the FTS hits, tag filters are sub-selects on model_tags, so
 //   totals and pages are right under every filter (the original filtered tags after LIMIT).
 import Database from "better-sqlite3";
@@ -15,9 +17,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ModelLibraryError, ioError } from "../errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
-import { buildFtsQuery, longestTermLength, matchTerms } from "./fts-query.js";
+import { buildFtsQuery, hasPrefixScan, longestTermLength, matchTerms, type PrefixExpander } from "./fts-query.js";
 import { BulkLoader } from "./bulk-load.js";
-import { MODEL_COLUMNS, checkRecord, insertDerived, modelValues, prepareDerived } from "./index-rows.js";
+import { MODEL_COLUMNS, checkRecord, hashKeys, insertDerived, modelValues, prepareDerived, tagKeys } from "./index-rows.js";
 import type {
   Facets,
   FileMatch,
@@ -50,6 +52,11 @@ const SHORT_TERM_CHARS = 2;
 // (1089 hits) that was ~9 ms of "llama"'s 38k documents, for "shieth llama" (32 hits) still ~7 ms.
 const RANK_ALL_MAX = 2000;
 
+// A prefix that matches more terms than this is left to FTS5's prefix scan (see expandPrefix).
+const MAX_PREFIX_TERMS = 16;
+
+const NO_FILTER: FilterSql = { sql: "", params: [] };
+
 // Remembered totals (see cachedCount); a bound so that a long session cannot grow the map forever.
 const MAX_CACHED_COUNTS = 1000;
 
@@ -75,14 +82,13 @@ interface ModelRow {
   blake3: string | null;
   added_at: string | null;
   updated_at: string;
-  metadata_json: string;
 }
 
-// A whole record: the row and its metadata text; callers append `WHERE m.doc_id = ?` or `WHERE m.id = ?`.
+// A whole record; callers append `WHERE m.doc_id = ?` or `WHERE m.id = ?`.
 const SELECT_RECORD =
   "SELECT m.doc_id, m.id, m.path, m.official_name, m.cleaned_name, m.model_type, m.subtype, m.family, m.format, " +
   "m.quantization, m.architecture, m.tags_json, m.size_bytes, m.parameter_count, m.context_length, m.sha256, m.blake3, " +
-  "m.added_at, m.updated_at, x.metadata_json FROM models m JOIN model_meta x ON x.doc_id = m.doc_id";
+  "m.added_at, m.updated_at FROM models m";
 
 const UPDATE_MODEL = `UPDATE models SET ${MODEL_COLUMNS.split(", ").map((c) => `${c}=?`).join(", ")} WHERE doc_id=?`;
 const INSERT_MODEL = `INSERT INTO models (id, ${MODEL_COLUMNS}) VALUES (?${", ?".repeat(MODEL_COLUMNS.split(", ").length)})`;
@@ -94,6 +100,8 @@ export class ModelIndex {
   // Totals of recent (query, filters), valid while the data is: paging through a broad query re-counts
   // nothing. See dataVersion().
   private readonly counts = new Map<string, number>();
+  // Prefix expansions (see expandPrefix), valid while the counts are.
+  private readonly expansions = new Map<string, string[] | null>();
   private countsVersion = "";
 
   // Inside a caller's transaction an upsert runs without a savepoint of its own: a savepoint makes SQLite
@@ -124,7 +132,7 @@ export class ModelIndex {
     try {
       // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
       db.pragma("busy_timeout = 30000");
-      // 16 KiB pages hold several ~2 KiB rows (metadata_json) where 4 KiB pages held one; it only takes
+      // 16 KiB pages: fewer, larger writes and shallower B-trees for the FTS doclists; it only takes
       // effect on a new, empty database, before WAL is switched on.
       db.pragma("page_size = 16384");
       db.pragma("journal_mode = WAL");
@@ -136,6 +144,8 @@ export class ModelIndex {
       db.pragma("synchronous = NORMAL");
       db.pragma("temp_store = MEMORY");
       migrate(db, dbPath);
+      // The term list of model_fts, for expanding prefixes (see expandPrefix); temp: this connection only.
+      db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.model_fts_terms USING fts5vocab(main, 'model_fts', 'row')");
     } catch (e) {
       db.close();
       throw asIndexError(dbPath, e);
@@ -197,7 +207,6 @@ export class ModelIndex {
       if (docId === undefined) return false;
       this.removeDerived(docId);
       this.stmt("DELETE FROM models WHERE doc_id = ?").run(docId);
-      this.stmt("DELETE FROM model_meta WHERE doc_id = ?").run(docId);
       return true;
     });
   }
@@ -205,16 +214,31 @@ export class ModelIndex {
   clear(): void {
     this.transaction(() => {
       // 'delete-all' is how a contentless FTS5 table is emptied in one step.
-      this.db.exec("INSERT INTO model_fts (model_fts) VALUES ('delete-all'); INSERT INTO model_names (model_names) VALUES ('delete-all'); DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM model_meta; DELETE FROM models;");
+      this.db.exec("INSERT INTO model_fts (model_fts) VALUES ('delete-all'); INSERT INTO model_names (model_names) VALUES ('delete-all'); DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM models;");
     });
   }
 
+  /** Deletes everything of a model but its models row, which must still hold what was indexed. */
   private removeDerived(docId: number): void {
+    // model_tags and model_hashes are keyed by tag / hash first, with no index by doc_id (building those
+    // two indexes was a tenth of a reindex): the keys of this model are derived again from its row and files.
+    const row = this.stmt("SELECT tags_json, sha256, blake3 FROM models WHERE doc_id = ?").get(docId) as
+      | { tags_json: string; sha256: string | null; blake3: string | null }
+      | undefined;
+    const files = this.stmt("SELECT sha256, blake3, fast_hash AS fastHash FROM model_files WHERE doc_id = ?").all(docId) as {
+      sha256: string | null;
+      blake3: string | null;
+      fastHash: string | null;
+    }[];
+    const tags = parseTags(row?.tags_json);
+    if (tags) for (const t of tagKeys(tags)) this.stmt("DELETE FROM model_tags WHERE tag = ? AND doc_id = ?").run(t, docId);
+    else this.stmt("DELETE FROM model_tags WHERE doc_id = ?").run(docId); // unreadable row: a scan, but nothing left behind
+    for (const h of hashKeys({ sha256: row?.sha256 ?? null, blake3: row?.blake3 ?? null, files })) {
+      this.stmt("DELETE FROM model_hashes WHERE hash = ? AND doc_id = ?").run(h, docId);
+    }
     this.stmt("DELETE FROM model_fts WHERE rowid = ?").run(docId);
     this.stmt("DELETE FROM model_names WHERE rowid = ?").run(docId);
-    this.stmt("DELETE FROM model_tags WHERE doc_id = ?").run(docId);
     this.stmt("DELETE FROM model_files WHERE doc_id = ?").run(docId);
-    this.stmt("DELETE FROM model_hashes WHERE doc_id = ?").run(docId);
   }
 
   // ---------------------------------------------------------------- reads
@@ -258,7 +282,7 @@ export class ModelIndex {
     const sort: SortMode = options.sort ?? "relevance";
     if (!SORTS.has(sort)) throw new ModelLibraryError("E_USAGE", `search: unknown sort "${String(sort)}" (relevance, name, updated, added, size)`);
     const filter = filterSql(options);
-    const match = ftsMatch(query);
+    const match = ftsMatch(query, this.expandPrefix);
 
     let ids: number[];
     let total: number;
@@ -302,11 +326,18 @@ export class ModelIndex {
     return n;
   }
 
+  /** Forgets remembered totals and prefix expansions: the next searches run as if never seen (benchmarks). */
+  forgetCaches(): void {
+    this.counts.clear();
+    this.expansions.clear();
+  }
+
   /** The key of a remembered count; forgets them all first if the data changed. */
   private countKey(key: string, filter: FilterSql): string {
     const version = this.dataVersion();
     if (version !== this.countsVersion) {
       this.counts.clear();
+      this.expansions.clear();
       this.countsVersion = version;
     }
     return `${key}\0${filter.sql}\0${JSON.stringify(filter.params)}`;
@@ -352,8 +383,8 @@ export class ModelIndex {
    * Relevance order for a query of several terms, or with more than RANK_ALL_MAX hits: models whose name
    * holds every term first, then the others, each group newest first, instead of scoring every hit (bm25
    * over 40k hits took 25-35 ms at 100k models, and among that many hits of a common word the scores differ
-   * by little more than name length). A prefix term that covers several tokens ("llama"*) still has its
-   * doclists merged whole before the first row, so such a page costs about what its count does.
+   * by little more than name length). With every prefix expanded into plain terms a page is read lazily
+   * and the count is the only full pass; a prefix left to FTS5's scan is merged whole before the first row.
    */
   private broadPage(query: string, match: FtsMatch, filter: FilterSql, limit: number, offset: number): { ids: number[]; total: number } {
     const first = this.hitPage(query, match.names, filter, "newest", limit, offset);
@@ -362,10 +393,10 @@ export class ModelIndex {
     const nameHits = first.length > 0 ? offset + first.length : this.countHits(query, match.names, filter);
     const restOffset = Math.max(0, offset - nameHits);
     const key = this.countKey(`${match.all.table}\0${match.all.expr}`, filter);
-    if (!this.counts.has(key)) {
-      // Total not known yet: one pass over every hit gives both it and the second group, where a count
-      // and then a page each merged the terms' doclists (~2x the time for "shieth llama" or
-      // "llama safetensors" at 100k models).
+    if (match.prefixScan && !this.counts.has(key)) {
+      // Total not known yet and a prefix scan in the query: one pass over every hit gives both it and the
+      // second group, where a count and then a page would each merge the prefix's doclists (~2x the time).
+      // Without a scan FTS5 pages lazily (~0.1 ms), and the count below is the only full pass.
       const all = this.allHits(query, match.all, filter);
       this.rememberCount(key, all.length);
       const names = nameHits === 0 ? null : new Set(this.allHits(query, match.names, filter));
@@ -376,7 +407,7 @@ export class ModelIndex {
     // pages without evaluating the NOT of the name query.
     const rest = nameHits === 0 ? match.all : match.rest;
     const ids = first.concat(this.hitPage(query, rest, filter, "newest", limit - first.length, restOffset));
-    return { ids, total: this.counts.get(key) as number };
+    return { ids, total: this.countHits(query, match.all, filter) };
   }
 
   /** Every hit's doc_id, newest first, read in one call: group_concat instead of a row per hit into JS. */
@@ -396,7 +427,7 @@ export class ModelIndex {
   /** Counts per type/subtype/family/format/quantization/tag among the models the query and filters match. */
   facets(query: string, options: SearchFilters = {}): Facets {
     const filter = filterSql(options);
-    const match = ftsMatch(query)?.all ?? null;
+    const match = ftsMatch(query, this.expandPrefix)?.all ?? null;
     const t = match?.table;
     // The matching set is computed once into a temp table, then grouped six ways, all in one read
     // snapshot (deferred: only the temp table is written).
@@ -505,6 +536,26 @@ export class ModelIndex {
     return count();
   }
 
+  /**
+   * The terms of model_fts starting with token, or null when there are more than MAX_PREFIX_TERMS (FTS5's
+   * own prefix scan then does it). "llama"* read as ("llama" OR "llama3") took 1.7 ms instead of 3.8 ms at
+   * 100k models, and ANDed with "safetensors" 2.0 ms instead of 6.1 (FTS5 merges every term of a prefix that
+   * no prefix index covers, with their positions, before the first row); the lookup itself costs ~0.1-0.7 ms.
+   */
+  private readonly expandPrefix: PrefixExpander = (token) => {
+    this.countKey("", NO_FILTER); // forgets remembered expansions if the data changed
+    const known = this.expansions.get(token);
+    if (known !== undefined) return known;
+    if (this.expansions.size >= MAX_CACHED_COUNTS) this.expansions.clear();
+    const next = token.slice(0, -1) + String.fromCharCode(token.charCodeAt(token.length - 1) + 1);
+    const terms = this.stmt("SELECT term FROM temp.model_fts_terms WHERE term >= ? AND term < ? LIMIT ?")
+      .pluck()
+      .all(token, next, MAX_PREFIX_TERMS + 1) as string[];
+    const result = terms.length > MAX_PREFIX_TERMS ? null : terms;
+    this.expansions.set(token, result);
+    return result;
+  };
+
   private ftsCall<T>(query: string, fn: () => T): T {
     try {
       return fn();
@@ -540,7 +591,7 @@ export class ModelIndex {
     } catch (e) {
       throw corrupt(e);
     }
-    const record = {
+    const record: ModelRecord = {
       id: row.id,
       path: row.path,
       officialName: row.official_name,
@@ -558,33 +609,23 @@ export class ModelIndex {
       hashes: { sha256: row.sha256, blake3: row.blake3 },
       addedAt: row.added_at,
       updatedAt: row.updated_at,
-    } as ModelRecord;
-    // metadata is parsed on first read: parsing 50 full metadata.json texts was about half the time of a
-    // search page at 100k models, and lists that show names and sizes never look at it. It stays an
-    // ordinary enumerable property for JSON.stringify, spread and structuredClone.
-    let metadata: Record<string, unknown> | undefined;
-    Object.defineProperty(record, "metadata", {
-      enumerable: true,
-      configurable: true,
-      get(): Record<string, unknown> {
-        if (metadata === undefined) {
-          try {
-            metadata = JSON.parse(row.metadata_json) as Record<string, unknown>;
-          } catch (e) {
-            throw corrupt(e);
-          }
-        }
-        return metadata;
-      },
-      set(value: Record<string, unknown>): void {
-        metadata = value;
-      },
-    });
+    };
     return record;
   }
 }
 
 // ------------------------------------------------------------------ module helpers
+
+/** The tags of a models row, or null when tags_json is not a JSON list. */
+function parseTags(tagsJson: string | undefined): string[] | null {
+  if (tagsJson === undefined) return [];
+  try {
+    const v = JSON.parse(tagsJson) as unknown;
+    return Array.isArray(v) ? v.filter((t): t is string => typeof t === "string") : null;
+  } catch {
+    return null;
+  }
+}
 
 function migrate(db: Database.Database, dbPath: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
@@ -644,20 +685,23 @@ interface FtsMatch {
   names: Hits;
   /** The hits that are not name hits (null when the query only looks at names). */
   rest: Hits | null;
+  /** FTS5 must merge a prefix's doclists before the first row (see hasPrefixScan): pages are not cheap. */
+  prefixScan: boolean;
 }
 
-function ftsMatch(query: string): FtsMatch | null {
-  const expr = buildFtsQuery(query);
+function ftsMatch(query: string, expand: PrefixExpander): FtsMatch | null {
+  const expr = buildFtsQuery(query, undefined, expand);
   if (expr === null) return null;
   const names: Hits = { table: "model_names", expr };
   const terms = matchTerms(query).length;
   // 1-2 character queries look at names only (see SHORT_TERM_CHARS).
-  if (longestTermLength(query) <= SHORT_TERM_CHARS) return { terms, all: names, names, rest: null };
+  if (longestTermLength(query) <= SHORT_TERM_CHARS) return { terms, all: names, names, rest: null, prefixScan: false };
   return {
     terms,
+    prefixScan: hasPrefixScan(query, expand),
     all: { table: "model_fts", expr },
     names,
-    rest: { table: "model_fts", expr: `(${expr}) NOT (${buildFtsQuery(query, ["name"])})` },
+    rest: { table: "model_fts", expr: `(${expr}) NOT (${buildFtsQuery(query, ["name"], expand)})` },
   };
 }
 

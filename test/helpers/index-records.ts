@@ -17,7 +17,6 @@ export function fakeHash(label: string): string {
 export function makeRecord(over: Partial<IndexRecord> & { id: string }): IndexRecord {
   seq++;
   const name = over.officialName ?? over.id.split("/").pop() ?? over.id;
-  const metadata = { official_name: name, model_type: over.modelType ?? "llm", family: over.family ?? null, tags: over.tags ?? [], seq };
   return {
     path: `/lib/${over.id}`,
     officialName: name,
@@ -37,7 +36,6 @@ export function makeRecord(over: Partial<IndexRecord> & { id: string }): IndexRe
     blake3: null,
     addedAt: null,
     updatedAt: `2024-01-01T00:00:${String(seq % 60).padStart(2, "0")}Z`,
-    metadataJson: JSON.stringify(metadata, null, 2),
     metaMtimeMs: 1_700_000_000_000 + seq,
     metaSize: 100 + seq,
     files: [],

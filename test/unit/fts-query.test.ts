@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { buildFtsQuery, matchTerms, queryTerms, quoteTerm, longestTermLength } from "../../src/storage/fts-query.js";
+import { buildFtsQuery, hasPrefixScan, matchTerms, queryTerms, quoteTerm, longestTermLength } from "../../src/storage/fts-query.js";
 
 describe("buildFtsQuery", () => {
   // The original's cases (§7), with the decided changes: every term quoted, terms ANDed.
@@ -64,5 +64,37 @@ describe("buildFtsQuery", () => {
     assert.equal(buildFtsQuery("gpt gpt-2"), '"gpt"* AND "gpt-2"*');
     assert.equal(buildFtsQuery("qwen wen"), '"qwen"* AND "wen"*', "only a prefix, not any substring");
     assert.deepEqual(matchTerms("b a b"), ["b", "a"]);
+  });
+});
+
+describe("prefix expansion", () => {
+  const vocab = ["llama", "llama3", "llamacpp", "safetensors", "gpt", "2", "20b"];
+  const expand = (token: string): string[] | null => {
+    if (token === "many") return null; // the caller says: too many terms, let FTS5 scan
+    return vocab.filter((t) => t.startsWith(token));
+  };
+  test("a long prefix becomes the OR of the index's terms it covers", () => {
+    assert.equal(buildFtsQuery("llama", undefined, expand), '("llama" OR "llama3" OR "llamacpp")');
+    assert.equal(buildFtsQuery("LLAMA3 safetensors", undefined, expand), '("llama3") AND ("safetensors")');
+  });
+  test("only the last token of a phrase is expanded; the rest of the term stays as typed", () => {
+    assert.equal(quoteTerm("gpt-2000", expand), '"gpt-2000"*', "no term starts with 2000: FTS5's own prefix query");
+    assert.equal(quoteTerm("license:llama3", expand), '("license:llama3")');
+    assert.equal(quoteTerm('x"llama', expand), '("x""llama" OR "x""llama3" OR "x""llamacpp")');
+    assert.equal(quoteTerm("llama-", expand), '("llama" OR "llama3" OR "llamacpp")');
+  });
+  test("left to FTS5: prefixes its prefix index covers, non-ASCII tokens, unknown prefixes, too many terms", () => {
+    assert.equal(quoteTerm("lla", expand), '"lla"*');
+    assert.equal(quoteTerm("llamaé", expand), '"llamaé"*');
+    assert.equal(quoteTerm("café", expand), '"café"*');
+    assert.equal(quoteTerm("zzzz", expand), '"zzzz"*');
+    assert.equal(quoteTerm("many", expand), '"many"*');
+  });
+  test("hasPrefixScan: true when a long last token was not expanded", () => {
+    assert.equal(hasPrefixScan("llama safetensors", expand), false);
+    assert.equal(hasPrefixScan("lla 7b", expand), false, "prefix index");
+    assert.equal(hasPrefixScan("llama many", expand), true);
+    assert.equal(hasPrefixScan("café", expand), true);
+    assert.equal(hasPrefixScan("llama"), true, "no expander at all");
   });
 });

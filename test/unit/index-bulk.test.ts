@@ -168,8 +168,8 @@ describe("recordFromParsed", () => {
       { added_date: "2024", updated_date: "2025", quantization: "Q4", subtype: "loras", architecture: null, format: "gguf", extra: { a: 1 } },
     ];
     for (const raw of raws) {
-      const direct = recordFromParsed("t/f/m", "/lib/t/f/m", raw, "{}", st);
-      const viaNormalize = recordFromMetadata("t/f/m", "/lib/t/f/m", normalizeMetadata(raw), "{}", st);
+      const direct = recordFromParsed("t/f/m", "/lib/t/f/m", raw, st);
+      const viaNormalize = recordFromMetadata("t/f/m", "/lib/t/f/m", normalizeMetadata(raw), st);
       // updatedAt falls back to "now" when absent: compare the rest.
       if (!(raw && typeof raw === "object" && "updated_date" in raw)) viaNormalize.updatedAt = direct.updatedAt;
       assert.deepEqual(direct, viaNormalize, JSON.stringify(raw));

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { ModelIndex } from "../../src/storage/model-index.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/index-schema.js";
+import { buildFtsQuery } from "../../src/storage/fts-query.js";
 import { ModelLibraryError } from "../../src/errors.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
@@ -59,7 +60,6 @@ describe("ModelIndex: records", () => {
         blake3: fakeHash("qb"),
         addedAt: "2024-05-01T10:00:00Z",
         updatedAt: "2024-05-02T10:00:00Z",
-        metadataJson: JSON.stringify({ official_name: "Qwen2.5 7B Instruct", notes: null, nested: { a: [1, 2] } }, null, 2),
       });
       index.upsert(rec);
       const got = index.get("llm/qwen/qwen2_5_7b");
@@ -81,7 +81,6 @@ describe("ModelIndex: records", () => {
         hashes: { sha256: fakeHash("q"), blake3: fakeHash("qb") },
         addedAt: "2024-05-01T10:00:00Z",
         updatedAt: "2024-05-02T10:00:00Z",
-        metadata: { official_name: "Qwen2.5 7B Instruct", notes: null, nested: { a: [1, 2] } },
       });
       assert.equal(index.get("nope"), null);
     }),
@@ -579,10 +578,78 @@ describe("ModelIndex: remembered totals", () => {
       assert.equal(index.search("", { tags: ["gguf"], ...page }).totalCount, 6);
     }),
   );
+
+  test(
+    "a prefix expanded into the index's terms finds a term added later, by this connection or another",
+    withIndex((index, dir) => {
+      index.upsert(makeRecord({ id: "a", officialName: "Llama 2" }));
+      assert.deepEqual(ids(index.search("llama")), ["a"]);
+      index.upsert(makeRecord({ id: "b", officialName: "Llama3 instruct" }));
+      assert.deepEqual(ids(index.search("llama")).sort(), ["a", "b"], "own write");
+      const other = ModelIndex.open(path.join(dir, "models.db"));
+      try {
+        other.upsert(makeRecord({ id: "c", officialName: "Llamacpp build", tags: ["llamafile"] }));
+      } finally {
+        other.close();
+      }
+      assert.equal(index.search("llama").totalCount, 3, "another connection's new terms");
+      assert.equal(index.search("llamaf").totalCount, 1);
+      index.delete("c");
+      assert.equal(index.search("llamaf").totalCount, 0);
+    }),
+  );
+});
+
+describe("ModelIndex: prefix expansion matches FTS5's own prefix queries", () => {
+  test(
+    "300 random queries over 1500 models: the same hits, totals and page order as the unexpanded MATCH",
+    withIndex((index) => {
+      // Words sharing prefixes, some with long tails of rare variants ("coder17"), so that some prefixes
+      // expand to a few terms and others to more than the expansion takes.
+      const stems = ["llama", "llamacpp", "code", "coder", "codestral", "safetensors", "diffusion", "diffusers", "instruct", "qwen", "qwen2", "gpt-2", "license:mit"];
+      let seed = 7;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const word = (): string => {
+        const s = stems[rnd(stems.length)];
+        return rnd(4) === 0 ? `${s}${rnd(s === "coder" ? 60 : 5)}` : s;
+      };
+      index.transaction(() => {
+        for (let i = 0; i < 1500; i++) {
+          index.upsert(makeRecord({ id: `m${i}`, officialName: `${word()} ${word()} ${i}`, tags: [word(), word()], description: rnd(3) ? word() : null }));
+        }
+      });
+      const raw = new Database(index.dbPath, { readonly: true });
+      try {
+        const nativeIds = raw.prepare("SELECT m.id FROM model_fts f JOIN models m ON m.doc_id = f.rowid WHERE model_fts MATCH ? ORDER BY m.id");
+        const queries: string[] = [];
+        for (let i = 0; i < 300; i++) {
+          const w = word();
+          const cut = w.slice(0, 3 + rnd(Math.max(1, w.length - 2)));
+          queries.push(rnd(3) === 0 ? `${cut} ${word().slice(0, 4)}` : cut);
+        }
+        for (const q of queries) {
+          const expected = nativeIds.pluck().all(buildFtsQuery(q)) as string[];
+          index.forgetCaches();
+          const got = index.search(q, { limit: 2000 });
+          assert.equal(got.totalCount, expected.length, q);
+          assert.deepEqual(ids(got).sort(), expected, q);
+          // Paging by newest within the groups gives every hit once.
+          const paged: string[] = [];
+          for (let offset = 0; offset < expected.length; offset += 97) paged.push(...ids(index.search(q, { sort: "relevance", limit: 97, offset })));
+          assert.deepEqual(paged.sort(), expected, `${q}: pages`);
+        }
+      } finally {
+        raw.close();
+      }
+    }),
+  );
 });
 
 describe("ModelIndex: schema, files, processes", () => {
-  test("a version 2 database gets the (column, size_bytes) group indexes and keeps its rows", () => {
+  test("a version 2 database gets the (column, size_bytes) group indexes, loses the metadata copy, keeps its rows", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
     try {
       const dbPath = path.join(dir, "models.db");
@@ -606,6 +673,7 @@ describe("ModelIndex: schema, files, processes", () => {
       for (const ix of ["models_type", "models_family", "models_format", "models_quantization"]) {
         assert.deepEqual((raw.pragma(`index_info(${ix})`) as { name: string }[]).map((c) => c.name).slice(1), ["size_bytes"], ix);
       }
+      assert.equal(raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'model_meta'").pluck().get(), 0);
       raw.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
