@@ -149,7 +149,7 @@ async function rebuildIndex(root: string, index: ModelIndex): Promise<ReconcileR
             problems.push(...m.problems);
             for (const rec of m.records) {
               try {
-                loader.add(rec);
+                loader.addRows(rec);
               } catch (e) {
                 if (!(e instanceof ModelLibraryError && e.code === "E_USAGE")) throw e;
                 problems.push({ id: rec.id, error: e.message });

@@ -9,7 +9,7 @@
 //   instead of merging the same data again and again while it grows.
 import type Database from "better-sqlite3";
 import { ModelLibraryError } from "../errors.js";
-import { MODEL_COLUMNS, checkRecord, insertDerived, modelValues, prepareDerived, type DerivedStatements } from "./index-rows.js";
+import { MODEL_COLUMNS, prepareDerived, prepareRows, writeRows, type DerivedStatements, type PreparedRows } from "./index-rows.js";
 import type { IndexRecord } from "./index-types.js";
 
 // Indexes on these tables other than their primary keys (and the UNIQUE on models.id, which catches a
@@ -68,17 +68,25 @@ export class BulkLoader {
    */
   add(record: IndexRecord): void {
     this.checkOpen();
-    checkRecord(this.dbPath, record);
+    this.addRows(prepareRows(this.dbPath, record));
+  }
+
+  /**
+   * Adds one model from rows made by prepareRows (which a caller may run in another thread: a reindex
+   * prepares in its reading worker, so this thread only runs statements). Errors as add().
+   */
+  addRows(rows: PreparedRows): void {
+    this.checkOpen();
     const docId = this.nextDocId;
     try {
-      this.insertModel.run(docId, record.id, ...modelValues(record));
+      this.insertModel.run(docId, rows.id, ...rows.model);
     } catch (e) {
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new ModelLibraryError("E_USAGE", `${this.dbPath}: cannot index ${JSON.stringify(record.id)} twice in one load`, { path: this.dbPath });
+        throw new ModelLibraryError("E_USAGE", `${this.dbPath}: cannot index ${JSON.stringify(rows.id)} twice in one load`, { path: this.dbPath });
       }
       throw e;
     }
-    insertDerived(this.derived, docId, record);
+    writeRows(this.derived, docId, rows);
     this.nextDocId++;
   }
 

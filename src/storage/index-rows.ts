@@ -1,5 +1,6 @@
 // How one IndexRecord becomes rows: shared by ModelIndex.upsert (one model) and BulkLoader (a full
-// reindex), so both write exactly the same rows for the same record.
+// reindex), so both write exactly the same rows for the same record. prepareRows() is plain data work with
+// no database (a reindex runs it in its reading thread); writeRows() only runs the statements.
 import type Database from "better-sqlite3";
 import { ModelLibraryError } from "../errors.js";
 import type { IndexRecord } from "./index-types.js";
@@ -52,14 +53,41 @@ export function prepareDerived(prepare: (sql: string) => Database.Statement): De
   };
 }
 
-/** Writes both FTS rows, tags, files and hashes of the model at docId. */
-export function insertDerived(s: DerivedStatements, docId: number, r: IndexRecord): void {
+/** Every value a model's rows hold, in statement order: what prepareRows makes and writeRows writes. */
+export interface PreparedRows {
+  id: string;
+  /** The models columns after id (MODEL_COLUMNS). */
+  model: unknown[];
+  /** name, tags, family, body of model_fts (name alone goes to model_names). */
+  text: [string, string, string, string];
+  /** name, size, sha256, blake3, fast_hash of each file. */
+  files: [string, number, string | null, string | null, string | null][];
+  tags: string[];
+  hashes: string[];
+}
+
+/** Checks a record (see checkRecord) and turns it into the values of its rows. */
+export function prepareRows(dbPath: string, r: IndexRecord): PreparedRows {
+  checkRecord(dbPath, r);
   const text = ftsText(r);
-  s.fts.run(docId, text.name, text.tags, text.family, text.body);
-  s.names.run(docId, text.name);
-  for (const f of r.files) s.file.run(docId, f.name, f.size, lowerOrNull(f.sha256), lowerOrNull(f.blake3), lowerOrNull(f.fastHash));
-  for (const t of tagKeys(r.tags)) s.tag.run(t, docId);
-  for (const h of hashKeys(r)) s.hash.run(h, docId);
+  return {
+    id: r.id,
+    model: modelValues(r),
+    text: [text.name, text.tags, text.family, text.body],
+    files: r.files.map((f) => [f.name, f.size, lowerOrNull(f.sha256), lowerOrNull(f.blake3), lowerOrNull(f.fastHash)]),
+    tags: tagKeys(r.tags),
+    hashes: hashKeys(r),
+  };
+}
+
+/** Writes both FTS rows, files, tags and hashes of the model at docId (everything but its models row). */
+export function writeRows(s: DerivedStatements, docId: number, p: PreparedRows): void {
+  const [name, tags, family, body] = p.text;
+  s.fts.run(docId, name, tags, family, body);
+  s.names.run(docId, name);
+  for (const [file, size, sha, b3, fast] of p.files) s.file.run(docId, file, size, sha, b3, fast);
+  for (const t of p.tags) s.tag.run(t, docId);
+  for (const h of p.hashes) s.hash.run(h, docId);
 }
 
 /** The model_tags keys of a model: its tags trimmed and lowercased, empty ones dropped, each once. */

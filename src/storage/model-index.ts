@@ -19,7 +19,7 @@ import { ModelLibraryError, ioError } from "../errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
 import { buildFtsQuery, hasPrefixScan, longestTermLength, matchTerms, type PrefixExpander } from "./fts-query.js";
 import { BulkLoader } from "./bulk-load.js";
-import { MODEL_COLUMNS, checkRecord, hashKeys, insertDerived, modelValues, prepareDerived, tagKeys } from "./index-rows.js";
+import { MODEL_COLUMNS, hashKeys, prepareDerived, prepareRows, tagKeys, writeRows, type PreparedRows } from "./index-rows.js";
 import type {
   Facets,
   FileMatch,
@@ -106,12 +106,12 @@ export class ModelIndex {
   // copy every page it touches into a statement journal, which took ~120 µs of the ~200 µs per upsert of a
   // bulk reindex (measured). The record is checked before anything is written, so what can still fail is
   // SQLite itself (disk full...), and that error leaves the caller's transaction, which then rolls back whole.
-  private readonly upsertTxn: Database.Transaction<(record: IndexRecord) => void>;
+  private readonly upsertTxn: Database.Transaction<(rows: PreparedRows) => void>;
 
   private constructor(dbPath: string, db: Database.Database) {
     this.dbPath = dbPath;
     this.db = db;
-    this.upsertTxn = db.transaction((record: IndexRecord) => this.upsertNow(record));
+    this.upsertTxn = db.transaction((rows: PreparedRows) => this.upsertNow(rows));
   }
 
   /** Opens (creating if needed) the index at dbPath and brings its schema up to date. */
@@ -173,22 +173,22 @@ export class ModelIndex {
   // ---------------------------------------------------------------- writes
 
   upsert(record: IndexRecord): void {
-    checkRecord(this.dbPath, record);
-    if (this.db.inTransaction) this.upsertNow(record);
-    else this.upsertTxn.immediate(record);
+    const rows = prepareRows(this.dbPath, record); // checks the record before anything is written
+    if (this.db.inTransaction) this.upsertNow(rows);
+    else this.upsertTxn.immediate(rows);
   }
 
-  private upsertNow(record: IndexRecord): void {
-    const existing = this.stmt("SELECT doc_id FROM models WHERE id = ?").pluck().get(record.id) as number | undefined;
+  private upsertNow(rows: PreparedRows): void {
+    const existing = this.stmt("SELECT doc_id FROM models WHERE id = ?").pluck().get(rows.id) as number | undefined;
     let docId: number;
     if (existing !== undefined) {
       docId = existing;
       this.removeDerived(docId);
-      this.stmt(UPDATE_MODEL).run(...modelValues(record), docId);
+      this.stmt(UPDATE_MODEL).run(...rows.model, docId);
     } else {
-      docId = Number(this.stmt(INSERT_MODEL).run(record.id, ...modelValues(record)).lastInsertRowid);
+      docId = Number(this.stmt(INSERT_MODEL).run(rows.id, ...rows.model).lastInsertRowid);
     }
-    insertDerived(prepareDerived((sql) => this.stmt(sql)), docId, record);
+    writeRows(prepareDerived((sql) => this.stmt(sql)), docId, rows);
   }
 
   /**
