@@ -5,8 +5,9 @@
 // - the secondary indexes are dropped first and built again at the end: building an index from a sort is
 //   cheaper than 100k inserts at random places in 10 B-trees (DDL is transactional, so a rollback
 //   brings them back too);
-// - FTS5 automerge is off during the load and one 'optimize' at the end leaves one segment per table,
-//   instead of merging the same data again and again while it grows.
+// - FTS5 keeps its default automerge while loading and no 'optimize' follows: merging as it goes runs
+//   while this thread would otherwise wait for the reader, where one optimize at the end added ~0.35 s
+//   to a 100k reindex, and queries measured the same on either index.
 import type Database from "better-sqlite3";
 import { ModelLibraryError } from "../errors.js";
 import { MODEL_COLUMNS, prepareDerived, prepareRows, writeRows, type DerivedStatements, type PreparedRows } from "./index-rows.js";
@@ -16,8 +17,6 @@ import type { IndexRecord } from "./index-types.js";
 // duplicate id) are rebuilt at the end.
 const REBUILT_INDEX_TABLES = ["models", "model_tags", "model_hashes"];
 const FTS_TABLES = ["model_fts", "model_names"];
-// FTS5's default automerge level, restored at the end (it is stored in the table's config).
-const FTS_AUTOMERGE = 4;
 
 export class BulkLoader {
   private readonly db: Database.Database;
@@ -46,7 +45,7 @@ export class BulkLoader {
       for (const ix of indexes) db.exec(`DROP INDEX "${ix.name.replace(/"/g, '""')}"`);
       this.dropped = indexes.map((ix) => ix.sql);
       for (const t of FTS_TABLES) {
-        db.exec(`INSERT INTO ${t} (${t}) VALUES ('delete-all'); INSERT INTO ${t} (${t}, rank) VALUES ('automerge', 0);`);
+        db.exec(`INSERT INTO ${t} (${t}) VALUES ('delete-all');`);
       }
       db.exec("DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM models;");
       this.insertModel = db.prepare(`INSERT INTO models (doc_id, id, ${MODEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
@@ -90,14 +89,11 @@ export class BulkLoader {
     this.nextDocId++;
   }
 
-  /** Builds the indexes again, merges the FTS segments and commits: the new index replaces the old. */
+  /** Builds the indexes again and commits: the new index replaces the old. */
   finish(): number {
     this.checkOpen();
     try {
       for (const sql of this.dropped) this.db.exec(sql);
-      for (const t of FTS_TABLES) {
-        this.db.exec(`INSERT INTO ${t} (${t}, rank) VALUES ('automerge', ${FTS_AUTOMERGE}); INSERT INTO ${t} (${t}) VALUES ('optimize');`);
-      }
       this.db.exec("COMMIT");
     } catch (e) {
       this.rollback();
