@@ -18,16 +18,30 @@ type NativeCtor = new () => NativeHasher;
 
 let nativeCtor: NativeCtor | null | undefined;
 
+// The binary packages @napi-rs/blake-hash picks from, for the platforms whose name needs no runtime probe.
+// Loading one directly skips the package's own choice, which asks process.report for the libc (~7 ms of a
+// worker's start); on musl the -gnu binary fails to load and the package's choice runs as before.
+const DIRECT_BINARIES: Record<string, string[]> = {
+  "linux-x64": ["@napi-rs/blake-hash-linux-x64-gnu"],
+  "linux-arm64": ["@napi-rs/blake-hash-linux-arm64-gnu"],
+  "darwin-x64": ["@napi-rs/blake-hash-darwin-universal", "@napi-rs/blake-hash-darwin-x64"],
+  "darwin-arm64": ["@napi-rs/blake-hash-darwin-universal", "@napi-rs/blake-hash-darwin-arm64"],
+  "win32-x64": ["@napi-rs/blake-hash-win32-x64-msvc"],
+};
+
 // The native package is CommonJS and throws at require time when no binary matches the platform.
 function loadNative(): NativeCtor | null {
   if (nativeCtor !== undefined) return nativeCtor;
   nativeCtor = null;
   if (process.env.MLIB_BLAKE3_BACKEND === "wasm") return nativeCtor;
-  try {
-    const mod = createRequire(import.meta.url)("@napi-rs/blake-hash") as { Blake3Hasher?: NativeCtor };
-    if (typeof mod.Blake3Hasher === "function") nativeCtor = mod.Blake3Hasher;
-  } catch {
-    // no binary for this platform: the wasm fallback takes over
+  const require = createRequire(import.meta.url);
+  for (const name of [...(DIRECT_BINARIES[`${process.platform}-${process.arch}`] ?? []), "@napi-rs/blake-hash"]) {
+    try {
+      const mod = require(name) as { Blake3Hasher?: NativeCtor };
+      if (typeof mod.Blake3Hasher === "function") return (nativeCtor = mod.Blake3Hasher);
+    } catch {
+      // not installed or not loadable here: the next candidate, in the end the wasm fallback
+    }
   }
   return nativeCtor;
 }

@@ -3,6 +3,12 @@
 // slot (shared memory, no copy); an optional sink (copyAndHash's destination) writes it. A slot is read
 // into again only once every consumer is done with it. The next read is issued before SHA-256 of the
 // current slot, so disk and both hashes overlap and the whole costs what SHA-256 alone costs.
+//
+// A worker still starting when the pass begins (~60-80 ms here, most of a fresh process's lead over
+// openssl) does not stall the ring: the main thread goes on alone, recycling each slot after SHA-256,
+// and the worker, once up, reads the bytes it missed from the file itself (from the page cache this pass
+// just filled; BLAKE3 runs ~4x faster than SHA-256, so it catches up), then joins the ring at an offset
+// the main thread picks (see LateJoin). Those first ~100 MB are read twice from memory, never from disk.
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { ModelLibraryError, ioError } from "../errors.js";
@@ -11,6 +17,7 @@ import { changedWhileHashing } from "./changed-error.js";
 import { FastHasher } from "./fast-hash.js";
 import { autoV2Of, CHUNK_SIZE, type FileHashes } from "./file-hashes.js";
 import { fromWire, hashWorkerState, hashWorkers, newJobId, warmHashWorkers } from "./worker-host.js";
+import { LATE_ABORT, LATE_FRONTIER, LATE_JOIN_AT, LATE_REQUEST, LATE_WORDS } from "./worker-protocol.js";
 
 const SLOTS = 4;
 // BLAKE3 inline adds ~0.2 s/GiB to SHA-256's ~0.8 s/GiB, while a worker's start-up stalls the ring
@@ -39,6 +46,10 @@ export interface OnePassOptions {
 
 /** Where BLAKE3 and the fast hash run: in a worker, or inline on this thread for small files. */
 interface SideHasher {
+  /** called before each read is issued at `offset`, every byte before it read */
+  beforeRead(offset: number): void;
+  /** whether the chunk at `offset` goes to the side hasher (a late worker read it itself) */
+  takes(offset: number): boolean;
   submit(slot: number, offset: number, length: number): void;
   finish(): Promise<{ blake3: string; fastHash: string }>;
   abandon(): void;
@@ -48,6 +59,8 @@ async function inlineSide(ring: Uint8Array, slotSize: number, size: number, rele
   const blake3 = await createBlake3();
   const fast = new FastHasher(size);
   return {
+    beforeRead() {},
+    takes: () => true,
     submit(slot, offset, length) {
       const bytes = ring.subarray(slot * slotSize, slot * slotSize + length);
       blake3.update(bytes);
@@ -59,9 +72,25 @@ async function inlineSide(ring: Uint8Array, slotSize: number, size: number, rele
   };
 }
 
-function workerSide(sab: SharedArrayBuffer, slotSize: number, size: number, release: (slot: number) => void, fail: (e: Error) => void): SideHasher {
+function workerSide(
+  sab: SharedArrayBuffer,
+  slotSize: number,
+  file: { path: string; size: number; dev: number; ino: number },
+  release: (slot: number) => void,
+  fail: (e: Error) => void,
+): SideHasher {
+  const { size } = file;
   const [worker] = hashWorkers(1);
   const job = newJobId();
+  // A ready worker takes every chunk; one still starting reads the bytes before joinAt itself.
+  let joinAt = worker.ready ? 0 : -1;
+  const control = new BigInt64Array(new SharedArrayBuffer(LATE_WORDS * 8));
+  control[LATE_JOIN_AT] = BigInt(joinAt);
+  const join = (offset: number) => {
+    joinAt = offset;
+    Atomics.store(control, LATE_JOIN_AT, BigInt(offset));
+    Atomics.notify(control, LATE_JOIN_AT);
+  };
   let settle: { resolve: (r: { blake3: string; fastHash: string }) => void; reject: (e: Error) => void } | null = null;
   let failure: Error | null = null;
   worker.begin(job, (msg) => {
@@ -76,12 +105,20 @@ function workerSide(sab: SharedArrayBuffer, slotSize: number, size: number, rele
       settle?.reject(failure);
     }
   });
-  worker.post({ type: "side-start", job, ring: sab, slotSize, size });
+  const late = joinAt < 0 ? { path: file.path, dev: file.dev, ino: file.ino, control: control.buffer as SharedArrayBuffer } : undefined;
+  worker.post({ type: "side-start", job, ring: sab, slotSize, size, late });
   return {
+    beforeRead(offset) {
+      if (joinAt >= 0) return;
+      Atomics.store(control, LATE_FRONTIER, BigInt(offset));
+      if (Atomics.load(control, LATE_REQUEST) !== 0n) join(offset);
+    },
+    takes: (offset) => joinAt >= 0 && offset >= joinAt,
     submit(slot, offset, length) {
       worker.post({ type: "side-chunk", job, slot, offset, length });
     },
     finish() {
+      if (joinAt < 0) join(size); // the file ended before the worker caught up: it reads the rest itself
       return new Promise((resolve, reject) => {
         if (failure) return reject(failure);
         settle = { resolve, reject };
@@ -89,6 +126,8 @@ function workerSide(sab: SharedArrayBuffer, slotSize: number, size: number, rele
       });
     },
     abandon() {
+      Atomics.store(control, LATE_ABORT, 1n);
+      Atomics.notify(control, LATE_JOIN_AT);
       worker.post({ type: "side-end", job, wantResult: false });
       worker.end(job);
     },
@@ -181,7 +220,9 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
     return free.shift()!;
   };
 
-  const side = useWorker ? workerSide(backing as SharedArrayBuffer, slotSize, size, release, fail) : await inlineSide(ring, slotSize, size, release);
+  const side = useWorker
+    ? workerSide(backing as SharedArrayBuffer, slotSize, { path, size, dev: before.dev, ino: before.ino }, release, fail)
+    : await inlineSide(ring, slotSize, size, release);
   const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
   signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -189,6 +230,7 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   let offset = 0;
   try {
     let slot = await takeSlot();
+    side.beforeRead(0);
     let reading = track(readFull(fh, slotView(slot), 0));
     while (true) {
       const n = await reading.catch((e) => Promise.reject(ioError(path, "read", e)));
@@ -203,10 +245,12 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
       if (offset > size) throw changedWhileHashing(path, size, offset, offset); // grew: at least `offset` now
       lengths[cur] = n;
       offsets[cur] = at;
-      pending[cur] = 2;
+      const toSide = side.takes(at);
+      pending[cur] = toSide ? 2 : 1;
       const bytes = slotView(cur, n);
-      side.submit(cur, at, n);
+      if (toSide) side.submit(cur, at, n);
       slot = await takeSlot();
+      side.beforeRead(offset);
       reading = track(readFull(fh, slotView(slot), offset));
       sha.update(bytes);
       release(cur);

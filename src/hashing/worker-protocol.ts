@@ -8,7 +8,30 @@ export interface SideStart {
   ring: SharedArrayBuffer;
   slotSize: number;
   size: number;
+  /** the worker was not ready when the pass began: it reads the start of the file itself (see LateJoin) */
+  late?: LateJoin;
 }
+
+/**
+ * A worker that starts after the main thread began reading hashes the bytes it missed by reading the file
+ * itself (the same file: dev and ino are checked), from the page cache the main thread just filled, then
+ * joins the ring. `control` is a BigInt64Array of LATE_* words.
+ */
+export interface LateJoin {
+  path: string;
+  dev: number;
+  ino: number;
+  control: SharedArrayBuffer;
+}
+/** bytes the main thread has finished reading: the worker reads no further on its own */
+export const LATE_FRONTIER = 0;
+/** set to 1 by the worker when it has nearly caught up and wants to join */
+export const LATE_REQUEST = 1;
+/** -1 until the main thread answers: the offset from which it hands the worker every chunk */
+export const LATE_JOIN_AT = 2;
+/** set to 1 by the main thread when it gives up the pass */
+export const LATE_ABORT = 3;
+export const LATE_WORDS = 4;
 export interface SideChunk {
   type: "side-chunk";
   job: number;

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createBLAKE3 } from "hash-wasm";
-import { hashFile, hashFiles, fastHashFile, blake3Backend, createBlake3 } from "../../src/hashing/index.js";
+import { hashFile, hashFiles, fastHashFile, blake3Backend, createBlake3, closeHashWorkers } from "../../src/hashing/index.js";
 import { isModelLibraryError } from "../../src/errors.js";
 
 const MiB = 1024 * 1024;
@@ -190,6 +190,52 @@ describe("hashFile", () => {
     const p = path.join(dir, "nope.bin");
     await assert.rejects(hashFile(p), (e: unknown) => isModelLibraryError(e) && e.code === "E_IO" && e.message.includes(p) && e.message.includes("ENOENT"));
     await assert.rejects(fastHashFile(p), (e: unknown) => isModelLibraryError(e) && e.message.includes(p));
+  });
+});
+
+describe("hashFile with a worker that starts during the pass (it reads the bytes it missed itself)", () => {
+  const busy = (ms: number): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  test("the same hashes as sha256sum / b3sum / the reference fast hash, whenever the worker joins", async () => {
+    const cases: { file: string; slow: number }[] = [
+      { file: files[1], slow: 0 }, // ends long before the worker is up: it reads the whole file
+      { file: files[files.length - 1], slow: 0 },
+      // a slow consumer on this thread: the worker catches up and joins the ring part-way
+      { file: files[files.length - 1], slow: 25 },
+    ];
+    const b3 = has("b3sum") ? toolHashes("b3sum", files) : null;
+    for (const { file, slow } of cases) {
+      await closeHashWorkers(); // the next pass starts its worker from nothing
+      const h = await hashFile(file, { blake3Thread: "worker", onProgress: () => busy(slow) });
+      const bytes = fs.readFileSync(file);
+      assert.equal(h.sha256, createHash("sha256").update(bytes).digest("hex"), path.basename(file));
+      const wasm = await createBLAKE3();
+      wasm.update(bytes);
+      assert.equal(h.blake3, b3?.get(file) ?? wasm.digest("hex"), `${path.basename(file)}, slow ${slow}`);
+      assert.equal(h.fastHash, referenceFastHash(bytes), path.basename(file));
+    }
+  });
+
+  test("a file replaced by another under the same name before the worker reads it is an E_IO, not a hash of the other file", async () => {
+    const p = path.join(dir, "replaced.bin");
+    const other = path.join(dir, "other.bin");
+    fs.writeFileSync(p, random.subarray(0, 40 * MiB));
+    await closeHashWorkers();
+    let swapped = false;
+    await assert.rejects(
+      hashFile(p, {
+        blake3Thread: "worker",
+        onProgress: () => {
+          if (swapped) return;
+          swapped = true;
+          fs.writeFileSync(other, random.subarray(1, 40 * MiB + 1));
+          fs.renameSync(other, p);
+        },
+      }),
+      (e: unknown) => isModelLibraryError(e) && e.code === "E_IO" && e.message.includes(p) && /replaced while hashing/.test(e.message),
+    );
   });
 });
 
