@@ -137,6 +137,19 @@ describe("usage errors exit 2, help exits 0", () => {
     assert.match(runs[5].stdout, /Usage: mlib/);
     assert.equal(fs.existsSync(lib), false, "a usage error creates no library");
   });
+
+  test("only the command being run is loaded, yet help lists every command and a typo gets a suggestion", async () => {
+    const [help, typo, helpHash, version] = await Promise.all([runCli(["--help"]), runCli(["--json", "hassh", "x"]), runCli(["help", "hash"]), runCli(["--version"])]);
+    for (const name of ["identify", "hash", "init", "import", "list", "search", "show", "verify", "reindex", "rm", "stats", "adopt", "redetect", "restore", "demo"]) {
+      assert.match(help.stdout, new RegExp(`^  ${name} `, "m"), name);
+    }
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown command 'hassh'[^]*Did you mean hash\?/);
+    assert.equal(helpHash.code, 0);
+    assert.match(helpHash.stdout, /Usage: mlib hash/);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+  });
 });
 
 describe("mlib hash", () => {
