@@ -218,6 +218,26 @@ describe("hashFile with a worker that starts during the pass (it reads the bytes
     }
   });
 
+  test("aborted while the worker reads what it missed: AbortError, and the worker serves the next hash", async () => {
+    const f = files[files.length - 1];
+    await closeHashWorkers();
+    const ac = new AbortController();
+    let chunks = 0;
+    await assert.rejects(
+      hashFile(f, {
+        blake3Thread: "worker",
+        signal: ac.signal,
+        onProgress: () => {
+          busy(20); // slow enough for the worker to come up and start reading
+          if (++chunks === 15) ac.abort();
+        },
+      }),
+      (e: unknown) => (e as Error).name === "AbortError",
+    );
+    const again = await hashFile(f, { blake3Thread: "worker" });
+    assert.equal(again.sha256, createHash("sha256").update(fs.readFileSync(f)).digest("hex"));
+  });
+
   test("a file replaced by another under the same name before the worker reads it is an E_IO, not a hash of the other file", async () => {
     const p = path.join(dir, "replaced.bin");
     const other = path.join(dir, "other.bin");
