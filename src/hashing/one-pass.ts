@@ -35,6 +35,27 @@ function chooseWorker(size: number, blake3Thread: "auto" | "worker" | "inline"):
   return false;
 }
 
+// One full-size ring of each kind kept between passes: a fresh 8 MiB ring costs ~35 ms of page faults on a
+// VM (measured here), paid again by every file of an import or a hash of many files. Only a ring no thread
+// reads any more comes back (a pass that failed may leave a worker reading its ring: that one is dropped).
+const spareRings: { shared: SharedArrayBuffer | null; local: ArrayBuffer | null } = { shared: null, local: null };
+
+function takeRing(shared: boolean, bytes: number): SharedArrayBuffer | ArrayBuffer {
+  const spare = shared ? spareRings.shared : spareRings.local;
+  if (spare && spare.byteLength === bytes) {
+    if (shared) spareRings.shared = null;
+    else spareRings.local = null;
+    return spare;
+  }
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+function giveBackRing(ring: SharedArrayBuffer | ArrayBuffer): void {
+  if (ring.byteLength !== SLOTS * CHUNK_SIZE) return; // small files' rings are cheap to make
+  if (ring instanceof SharedArrayBuffer) spareRings.shared = ring;
+  else spareRings.local = ring;
+}
+
 export interface OnePassOptions {
   onProgress?: (bytesDone: number) => void;
   signal?: AbortSignal;
@@ -156,7 +177,7 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   // a small file gets a small ring: one byte more than the file, so a single read also sees the end
   const slotSize = Math.min(CHUNK_SIZE, size + 1);
   const slots = Math.min(SLOTS, Math.ceil(size / slotSize) + 1);
-  const backing = useWorker ? new SharedArrayBuffer(slots * slotSize) : new ArrayBuffer(slots * slotSize);
+  const backing = takeRing(useWorker, slots * slotSize);
   const ring = new Uint8Array(backing);
   const slotView = (slot: number, length = slotSize) => ring.subarray(slot * slotSize, slot * slotSize + length);
 
@@ -267,6 +288,7 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
       throw changedWhileHashing(path, size, offset, after.size);
     }
     const sha256 = sha.digest("hex");
+    giveBackRing(backing); // every reader of the ring is done (the worker answered after its last chunk)
     return { size, sha256, blake3, fastHash, autoV2: autoV2Of(sha256) };
   } catch (e) {
     side.abandon();
