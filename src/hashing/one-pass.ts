@@ -20,6 +20,8 @@ import { fromWire, hashWorkerState, hashWorkers, newJobId, warmHashWorkers } fro
 import { LATE_ABORT, LATE_FRONTIER, LATE_JOIN_AT, LATE_REQUEST, LATE_WORDS } from "./worker-protocol.js";
 
 const SLOTS = 4;
+// Reads in flight ahead of the chunk being hashed (of the SLOTS): two keep SHA-256 fed through a slow read.
+const READ_AHEAD = 2;
 // BLAKE3 inline adds ~0.2 s/GiB to SHA-256's ~0.8 s/GiB, while a worker's start-up stalls the ring
 // for 80-180 ms (measured, compiled JS on a busy 2-core machine; more under tsx). So: a ready worker
 // from 16 MiB; waiting for one only from 512 MiB; in between, hash inline and start a worker in the
@@ -67,8 +69,8 @@ export interface OnePassOptions {
 
 /** Where BLAKE3 and the fast hash run: in a worker, or inline on this thread for small files. */
 interface SideHasher {
-  /** called before each read is issued at `offset`, every byte before it read */
-  beforeRead(offset: number): void;
+  /** every byte before `frontier` has been read, and the chunks from `frontier` on are not yet handed out */
+  progress(frontier: number): void;
   /** whether the chunk at `offset` goes to the side hasher (a late worker read it itself) */
   takes(offset: number): boolean;
   submit(slot: number, offset: number, length: number): void;
@@ -80,7 +82,7 @@ async function inlineSide(ring: Uint8Array, slotSize: number, size: number, rele
   const blake3 = await createBlake3();
   const fast = new FastHasher(size);
   return {
-    beforeRead() {},
+    progress() {},
     takes: () => true,
     submit(slot, offset, length) {
       const bytes = ring.subarray(slot * slotSize, slot * slotSize + length);
@@ -129,10 +131,10 @@ function workerSide(
   const late = joinAt < 0 ? { path: file.path, dev: file.dev, ino: file.ino, control: control.buffer as SharedArrayBuffer } : undefined;
   worker.post({ type: "side-start", job, ring: sab, slotSize, size, late });
   return {
-    beforeRead(offset) {
+    progress(frontier) {
       if (joinAt >= 0) return;
-      Atomics.store(control, LATE_FRONTIER, BigInt(offset));
-      if (Atomics.load(control, LATE_REQUEST) !== 0n) join(offset);
+      Atomics.store(control, LATE_FRONTIER, BigInt(frontier));
+      if (Atomics.load(control, LATE_REQUEST) !== 0n) join(frontier);
     },
     takes: (offset) => joinAt >= 0 && offset >= joinAt,
     submit(slot, offset, length) {
@@ -234,11 +236,10 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
     });
     track(writes);
   };
-  const takeSlot = async (): Promise<number> => {
+  const waitForSlot = async (): Promise<void> => {
     while (free.length === 0 && !failure) await new Promise<void>((r) => (wake = r));
     wake = null;
     if (failure) throw failure;
-    return free.shift()!;
   };
 
   const side = useWorker
@@ -248,21 +249,31 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   signal?.addEventListener("abort", onAbort, { once: true });
 
   const sha = createHash("sha256");
-  let offset = 0;
+  let offset = 0; // bytes hashed, in file order
+  // Reads issued ahead of the chunk being hashed, in file order: up to READ_AHEAD in flight, so a slow read
+  // (or the page faults of a fresh ring's first fill) does not leave SHA-256 waiting.
+  const ahead: { slot: number; at: number; read: Promise<number> }[] = [];
+  let nextRead = 0;
+  const issueReads = () => {
+    while (ahead.length < READ_AHEAD && free.length > 0 && nextRead <= size) {
+      const slot = free.shift()!;
+      ahead.push({ slot, at: nextRead, read: track(readFull(fh, slotView(slot), nextRead)) });
+      nextRead += slotSize;
+    }
+  };
   try {
-    let slot = await takeSlot();
-    side.beforeRead(0);
-    let reading = track(readFull(fh, slotView(slot), 0));
+    side.progress(0);
     while (true) {
-      const n = await reading.catch((e) => Promise.reject(ioError(path, "read", e)));
-      if (failure) throw failure;
-      if (n === 0) {
-        free.push(slot);
-        break;
+      issueReads();
+      if (ahead.length === 0) {
+        await waitForSlot(); // every slot still in the side hasher's or the sink's hands
+        continue;
       }
-      const cur = slot;
-      const at = offset;
-      offset += n;
+      const { slot: cur, at, read } = ahead.shift()!;
+      const n = await read.catch((e) => Promise.reject(ioError(path, "read", e)));
+      if (failure) throw failure;
+      if (n === 0) break; // the end, on a slot boundary
+      offset = at + n;
       if (offset > size) throw changedWhileHashing(path, size, offset, offset); // grew: at least `offset` now
       lengths[cur] = n;
       offsets[cur] = at;
@@ -270,11 +281,11 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
       pending[cur] = toSide ? 2 : 1;
       const bytes = slotView(cur, n);
       if (toSide) side.submit(cur, at, n);
-      slot = await takeSlot();
-      side.beforeRead(offset);
-      reading = track(readFull(fh, slotView(slot), offset));
+      issueReads();
       sha.update(bytes);
       release(cur);
+      side.progress(offset);
+      if (n < slotSize) break; // readFull stops short only at the end of the file
     }
     // every consumer has to be done before the digests are final
     await Promise.allSettled([...inflight]);
