@@ -666,6 +666,24 @@ describe("ModelIndex: schema, files, processes", () => {
       try {
         assert.equal(index.schemaVersion(), SCHEMA_VERSION);
         assert.deepEqual(index.stats().bytesByFamily, { qwen: 42 });
+        // Writes on the migrated database: tags and hashes found again by their keys, replaced and deleted.
+        index.upsert(makeRecord({ id: "b", officialName: "Bee", tags: ["Old"], sha256: fakeHash("b1") }));
+        index.upsert(makeRecord({ id: "b", officialName: "Bee", tags: ["new"], sha256: fakeHash("b2") }));
+        assert.equal(index.search("", { tags: ["old"] }).totalCount, 0);
+        assert.equal(index.findByHash(fakeHash("b1")), null);
+        assert.equal(index.findByHash(fakeHash("b2"))?.id, "b");
+        index.delete("b");
+        assert.equal(index.search("", { tags: ["new"] }).totalCount, 0);
+        assert.equal(index.findByHash(fakeHash("b2")), null);
+        // A row whose tags_json cannot be read still loses all its tag rows (by a scan).
+        index.upsert(makeRecord({ id: "c", tags: ["kept-until-deleted"] }));
+        const raw = new Database(dbPath);
+        raw.prepare("UPDATE models SET tags_json = 'not json' WHERE id = 'c'").run();
+        raw.close();
+        index.delete("c");
+        const check = new Database(dbPath, { readonly: true });
+        assert.equal(check.prepare("SELECT count(*) FROM model_tags WHERE tag = 'kept-until-deleted'").pluck().get(), 0);
+        check.close();
       } finally {
         index.close();
       }
