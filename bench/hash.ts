@@ -5,11 +5,12 @@
 // (3) copyAndHash vs cp (with and without fsync) and vs hashing alone, wall and CPU time.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { closeHashWorkers, copyAndHash, hashFile, hashFiles } from "../src/hashing/index.js";
+import { compileHashingLayer } from "../test/helpers/compile-hashing.js";
 import { benchData, bestOfEach, GiB, gibPerSecond, hasCommand, makeFile, MiB, repoRoot, round, timeCommand, warmRead, type BenchResult } from "./lib.js";
 
 const RUNS = 3;
@@ -17,21 +18,9 @@ const RUNS = 3;
 /** Compiles the hashing layer with tsc into `out` (what dist/hashing holds), without touching dist/. */
 function compileHashing(out: string): string {
   rmSync(out, { recursive: true, force: true });
-  const res = spawnSync(
-    process.execPath,
-    [
-      path.join(repoRoot, "node_modules/typescript/bin/tsc"),
-      ...["--outDir", out, "--rootDir", path.join(repoRoot, "src"), "--module", "NodeNext", "--moduleResolution", "NodeNext"],
-      ...["--target", "ES2022", "--lib", "ES2023", "--types", "node", "--strict", "--skipLibCheck", "--esModuleInterop"],
-      path.join(repoRoot, "src/hashing/index.ts"),
-      path.join(repoRoot, "src/hashing/hash-worker.ts"),
-    ],
-    { cwd: repoRoot, encoding: "utf8" },
-  );
-  if (res.status !== 0) throw new Error(`tsc failed: ${res.stdout}${res.stderr}`);
-  writeFileSync(path.join(out, "package.json"), '{ "type": "module" }');
-  symlinkSync(path.join(repoRoot, "node_modules"), path.join(out, "node_modules"));
-  return pathToFileURL(path.join(out, "hashing/index.js")).href;
+  const res = compileHashingLayer(out);
+  if (res.status !== 0) throw new Error(`tsc failed: ${res.output}`);
+  return pathToFileURL(res.indexJs).href;
 }
 
 /** SHA-256 alone, in this process, through the same kind of read loop: the floor for the dual hash. */

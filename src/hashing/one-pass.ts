@@ -1,8 +1,8 @@
 // The one read pass behind hashFile and copyAndHash. The main thread reads the file into a small ring
 // of reused slots and runs SHA-256 on each; a worker thread runs BLAKE3 and the fast hash on the same
 // slot (shared memory, no copy); an optional sink (copyAndHash's destination) writes it. A slot is read
-// into again only once every consumer is done with it. The next read is issued before SHA-256 of the
-// current slot, so disk and both hashes overlap and the whole costs what SHA-256 alone costs.
+// into again only once every consumer is done with it. Reads run ahead of SHA-256 (up to READ_AHEAD in
+// flight), so disk and both hashes overlap and the whole costs what SHA-256 alone costs.
 //
 // A worker still starting when the pass begins (~60-80 ms here, most of a fresh process's lead over
 // openssl) does not stall the ring: the main thread goes on alone, recycling each slot after SHA-256,

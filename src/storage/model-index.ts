@@ -704,7 +704,7 @@ function ftsMatch(query: string, expand: PrefixExpander): FtsMatch | null {
     prefixScan: hasPrefixScan(query, expand),
     all: { table: "model_fts", expr },
     names,
-    rest: { table: "model_fts", expr: `(${expr}) NOT (${buildFtsQuery(query, ["name"], expand)})` },
+    rest: { table: "model_fts", expr: `(${expr}) NOT ({name} : (${expr}))` },
   };
 }
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createBLAKE3 } from "hash-wasm";
 import { hashFile, hashFiles, fastHashFile, blake3Backend, createBlake3, closeHashWorkers } from "../../src/hashing/index.js";
 import { isModelLibraryError } from "../../src/errors.js";
+import { compileHashingLayer } from "../helpers/compile-hashing.js";
 
 const MiB = 1024 * 1024;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -298,24 +299,12 @@ describe("compiled output (dist-style JS, plain node, no tsx)", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
     try {
       // compile just the hashing layer with the project's options, into a throwaway folder
-      const tsc = spawnSync(
-        process.execPath,
-        [
-          path.join(repoRoot, "node_modules/typescript/bin/tsc"),
-          ...["--outDir", out, "--rootDir", path.join(repoRoot, "src"), "--module", "NodeNext", "--moduleResolution", "NodeNext"],
-          ...["--target", "ES2022", "--lib", "ES2023", "--types", "node", "--strict", "--skipLibCheck", "--esModuleInterop"],
-          path.join(repoRoot, "src/hashing/index.ts"),
-          path.join(repoRoot, "src/hashing/hash-worker.ts"),
-        ],
-        { cwd: repoRoot, encoding: "utf8" },
-      );
-      assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+      const tsc = compileHashingLayer(out);
+      assert.equal(tsc.status, 0, tsc.output);
       assert.ok(fs.existsSync(path.join(out, "hashing/hash-worker.js")));
-      fs.writeFileSync(path.join(out, "package.json"), '{ "type": "module" }');
-      fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(out, "node_modules"));
       const big = files[files.length - 1];
       const script = `
-        import { hashFile, hashFiles } from ${JSON.stringify(path.join(out, "hashing/index.js"))};
+        import { hashFile, hashFiles } from ${JSON.stringify(tsc.indexJs)};
         const one = await hashFile(${JSON.stringify(big)}, { blake3Thread: "worker" });
         const many = await hashFiles(${JSON.stringify([files[1], big, files[5]])}, { concurrency: 2 });
         console.log(JSON.stringify({ one, many }));`;
