@@ -165,6 +165,37 @@ describe("ModelIndex: records", () => {
   );
 
   test(
+    "every field of a record is checked: a wrong type anywhere is refused, naming the field",
+    withIndex((index) => {
+      const file = { name: "m.gguf", size: 1, sha256: null, blake3: null, fastHash: null };
+      const cases: [string, Record<string, unknown>][] = [
+        ...["path", "officialName", "cleanedName", "modelType", "updatedAt"].map((k): [string, Record<string, unknown>] => [k, { [k]: null }]),
+        ...["subtype", "family", "format", "quantization", "architecture", "description", "notes", "repoId", "sha256", "blake3", "addedAt"].map(
+          (k): [string, Record<string, unknown>] => [k, { [k]: 7 }],
+        ),
+        ...["sizeBytes", "metaMtimeMs", "metaSize"].map((k): [string, Record<string, unknown>] => [k, { [k]: Infinity }]),
+        ...["parameterCount", "contextLength"].map((k): [string, Record<string, unknown>] => [k, { [k]: "7B" }]),
+        ["tags", { tags: ["ok", 3] }],
+        ["files", { files: "m.gguf" }],
+        ["size of m.gguf", { files: [{ ...file, size: -Infinity }] }],
+        ["sha256 of m.gguf", { files: [{ ...file, sha256: 1 }] }],
+        ["blake3 of m.gguf", { files: [{ ...file, blake3: {} }] }],
+        ["fastHash of m.gguf", { files: [{ ...file, fastHash: [] }] }],
+        ["id", { id: "" }],
+      ];
+      for (const [field, change] of cases) {
+        const bad = { ...makeRecord({ id: "bad" }), ...change } as unknown as Parameters<ModelIndex["upsert"]>[0];
+        assert.throws(
+          () => index.upsert(bad),
+          (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE" && e.message.includes(field),
+          `a wrong ${field} must be refused`,
+        );
+      }
+      assert.equal(index.count(), 0);
+    }),
+  );
+
+  test(
     "syncState gives the metadata.json stat of every model",
     withIndex((index) => {
       index.upsert(makeRecord({ id: "a", metaMtimeMs: 1234.5, metaSize: 99 }));
