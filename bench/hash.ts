@@ -243,7 +243,7 @@ export async function run(): Promise<BenchResult[]> {
       pass: poolRate / oneRate >= 1.6,
     });
 
-    // Why the ratio cannot go much past ~1.6 here: one file already spreads over more than one core
+    // Why the ratio stays near 1.5-1.6 here: one file already spreads over more than one core
     // (SHA-256 on this thread, reads in libuv's pool, BLAKE3 in a worker), and no pool can beat 2 cores
     // divided by the core-time a GiB costs in one thread.
     const cost = await perGibCosts(big);
