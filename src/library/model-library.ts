@@ -8,7 +8,7 @@ import { normalizeName } from "../formats/naming.js";
 import { readJson, writeJsonAtomic, backupPathOf } from "../storage/atomic-json.js";
 import { withLock } from "../storage/lock.js";
 import { ModelIndex } from "../storage/model-index.js";
-import type { IndexStats, ModelRecord, SearchOptions, SearchResult } from "../storage/index-types.js";
+import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../storage/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, DB_FILE, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./paths.js";
 import { recordFromMetadata } from "./record.js";
@@ -169,6 +169,11 @@ export class ModelLibrary {
 
   list(options: SearchOptions = {}): SearchResult {
     return this.index.search("", options);
+  }
+
+  /** How many of the models a query and filters match fall in each type, subtype, family, format, quantization and tag. */
+  facets(query: string, filters: SearchFilters = {}): Facets {
+    return this.index.facets(query, filters);
   }
 
   findByHash(hash: string): ModelRecord | null {

@@ -205,17 +205,21 @@ describe("library lifecycle through the CLI", () => {
     assert.deepEqual([...list.json.models[0].tags].sort(), ["cli", "demo", "tiny"]);
 
     // search + filters, --library given before the command (the env points elsewhere)
-    const search = await runCliJson<{ models: { id: string }[]; totalCount: number }>(
-      ["--library", home, "search", "llama", "--json", "--format", "gguf,safetensors", "--tag", "tiny"],
+    // (--facets: the counts of what the query and filters match, per group)
+    const search = await runCliJson<{ models: { id: string }[]; totalCount: number; facets: Record<string, Record<string, number>> }>(
+      ["--library", home, "search", "llama", "--json", "--format", "gguf,safetensors", "--tag", "tiny", "--facets"],
       { env: { MODEL_LIBRARY_HOME: path.join(tmp, "elsewhere") } },
     );
     assert.equal(search.code, 0, search.stderr);
     assert.deepEqual(search.json.models.map((m) => m.id), [id]);
+    assert.deepEqual(search.json.facets.types, { llm: 1 });
+    assert.deepEqual(search.json.facets.formats, { gguf: 1 });
+    assert.deepEqual(search.json.facets.tags, { cli: 1, demo: 1, tiny: 1 });
     assert.equal(fs.existsSync(path.join(tmp, "elsewhere")), false, "--library wins over $MODEL_LIBRARY_HOME");
 
     const [show, table, verify] = await Promise.all([
       runCliJson<{ id: string; metadata: { files: { name: string; size: number; sha256: string }[] } }>(["show", id, "--json"], { env }),
-      runCli(["list", "--type", "llm"], { env }),
+      runCli(["list", "--type", "llm", "--facets"], { env }),
       runCli(["verify", id], { env }),
     ]);
     assert.equal(show.code, 0, show.stderr);
@@ -227,6 +231,8 @@ describe("library lifecycle through the CLI", () => {
     assert.match(table.stdout, /^ID\s+TYPE\s+FAMILY\s+FORMAT\s+QUANT\s+SIZE$/m);
     assert.match(table.stdout, /KiB/);
     assert.match(table.stdout, /^1 of 1 model$/m);
+    assert.match(table.stdout, /^types:\s+llm 1$/m);
+    assert.match(table.stdout, /^formats:\s+gguf 1$/m);
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout, /^OK\s+/m);
 

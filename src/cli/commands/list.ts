@@ -1,9 +1,10 @@
 // `mlib list [filters]` and `mlib search QUERY [filters]`: the index's search, as a table or as
-// `{ models, totalCount, queryTimeMs }`. Filters are repeatable or comma-separated.
+// `{ models, totalCount, queryTimeMs }` (plus `facets` with --facets). Filters are repeatable or comma-separated.
 import { Option, type Command } from "commander";
-import type { SearchOptions, SearchResult, SortMode } from "../../storage/index-types.js";
+import type { ModelLibrary } from "../../library/model-library.js";
+import type { Facets, SearchOptions, SearchResult, SortMode } from "../../storage/index-types.js";
 import { collectList, commonOptions, parseNonNegativeInt, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
-import { formatBytes, out, printJson, table } from "../output.js";
+import { countsLine, formatBytes, out, printJson, table } from "../output.js";
 
 interface FilterFlags {
   type?: string[];
@@ -16,6 +17,7 @@ interface FilterFlags {
   limit?: number;
   offset?: number;
   sort?: SortMode;
+  facets?: boolean;
 }
 
 function addFilters(cmd: Command): Command {
@@ -29,7 +31,8 @@ function addFilters(cmd: Command): Command {
     .addOption(new Option("--tag-mode <mode>", "with several tags: any of them, or all").choices(["any", "all"]).default("any"))
     .option("--limit <n>", "at most N models (default 50)", parsePositiveInt)
     .option("--offset <n>", "skip the first N models", parseNonNegativeInt)
-    .addOption(new Option("--sort <order>", "order").choices(["relevance", "name", "updated", "added", "size"]));
+    .addOption(new Option("--sort <order>", "order").choices(["relevance", "name", "updated", "added", "size"]))
+    .option("--facets", "also count the matches per type, subtype, family, format, quantization and tag");
 }
 
 function searchOptions(flags: FilterFlags): SearchOptions {
@@ -51,7 +54,7 @@ export function register(program: Command): void {
   const list = addFilters(program.command("list").description("list the models in the library"));
   list.action(async () => {
     const common = commonOptions(list);
-    await withLibrary(common, async (lib) => printResult(lib.list(searchOptions(list.opts<FilterFlags>())), common.json, list.opts<FilterFlags>()));
+    await withLibrary(common, async (lib) => printResult(lib, "", lib.list(searchOptions(list.opts<FilterFlags>())), common.json, list.opts<FilterFlags>()));
   });
   withCommonOptions(list);
 
@@ -64,14 +67,16 @@ export function register(program: Command): void {
   search.action(async (query: string) => {
     const common = commonOptions(search);
     const flags = search.opts<FilterFlags>();
-    await withLibrary(common, async (lib) => printResult(lib.search(query, searchOptions(flags)), common.json, flags));
+    await withLibrary(common, async (lib) => printResult(lib, query, lib.search(query, searchOptions(flags)), common.json, flags));
   });
   withCommonOptions(search);
 }
 
-function printResult(result: SearchResult, json: boolean, flags: FilterFlags): void {
+function printResult(lib: ModelLibrary, query: string, result: SearchResult, json: boolean, flags: FilterFlags): void {
+  // The same query and filters as the page (limit, offset and sort do not change what matches).
+  const facets = flags.facets ? lib.facets(query, searchOptions({ ...flags, limit: undefined, offset: undefined, sort: undefined })) : undefined;
   if (json) {
-    printJson({ models: result.models, totalCount: result.totalCount, queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000 });
+    printJson({ models: result.models, totalCount: result.totalCount, queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000, ...(facets ? { facets } : {}) });
     return;
   }
   if (result.models.length > 0) {
@@ -82,4 +87,26 @@ function printResult(result: SearchResult, json: boolean, flags: FilterFlags): v
   const offset = flags.offset ?? 0;
   const range = result.models.length > 0 && offset > 0 ? ` (from ${offset + 1})` : "";
   out(`${result.models.length} of ${result.totalCount} model${result.totalCount === 1 ? "" : "s"}${range}`);
+  if (facets) printFacets(facets);
+}
+
+// At most this many values a group on a terminal (a large library has hundreds of tags); --json has them all.
+const FACET_VALUES_SHOWN = 12;
+
+function printFacets(f: Facets): void {
+  const groups: [string, Record<string, number>][] = [
+    ["types", f.types],
+    ["subtypes", f.subtypes],
+    ["families", f.families],
+    ["formats", f.formats],
+    ["quantizations", f.quantizations],
+    ["tags", f.tags],
+  ];
+  out();
+  for (const [name, counts] of groups) {
+    const entries = Object.entries(counts);
+    const shown = countsLine(Object.fromEntries(entries.slice(0, FACET_VALUES_SHOWN)));
+    const more = entries.length > FACET_VALUES_SHOWN ? `, … ${entries.length - FACET_VALUES_SHOWN} more` : "";
+    out(`${`${name}:`.padEnd(15)}${shown}${more}`);
+  }
 }
