@@ -1,7 +1,7 @@
 // ModelLibrary: the store on disk (`<root>/<type>/<family>/<name>/` + metadata.json) and its SQLite index.
 // metadata.json files are the truth; models.db is derived and kept in step: every write through this class
 // updates the index at once, and opening reconciles what other programs changed (see reconcile.ts).
-import { mkdir, readFile, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelLibraryError, ioError } from "../errors.js";
 import { normalizeName } from "../formats/naming.js";
@@ -11,7 +11,7 @@ import { ModelIndex } from "../storage/model-index.js";
 import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../storage/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, DB_FILE, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./paths.js";
-import { recordFromMetadata } from "./record.js";
+import { corruptMetadata, readRecord } from "./record.js";
 import { reconcileIndex, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
 import { cleanStaging } from "./staging.js";
 
@@ -77,7 +77,7 @@ export class ModelLibrary {
     try {
       raw = await readJson(file);
     } catch (e) {
-      throw e instanceof ModelLibraryError && e.code === "E_CORRUPT" ? corruptMetadata(file) : e;
+      throw e instanceof ModelLibraryError && e.code === "E_CORRUPT" ? corruptMetadata(file, id) : e;
     }
     if (raw === null) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
     return normalizeMetadata(raw);
@@ -119,25 +119,18 @@ export class ModelLibrary {
   /** (Re)indexes one model from its metadata.json; removes it from the index when the file is gone. */
   async indexModel(id: string): Promise<ModelRecord | null> {
     const dir = this.modelDir(id);
-    const file = join(dir, METADATA_FILE);
-    let text: string;
-    let st;
+    let record;
     try {
-      [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+      record = await readRecord(id, dir);
     } catch (e) {
+      if (e instanceof ModelLibraryError) throw e;
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         this.index.delete(id);
         return null;
       }
-      throw ioError(file, "read", e);
+      throw ioError(join(dir, METADATA_FILE), "read", e);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw corruptMetadata(file);
-    }
-    this.index.upsert(recordFromMetadata(id, dir, normalizeMetadata(parsed), st));
+    this.index.upsert(record);
     return this.index.get(id);
   }
 
@@ -225,12 +218,4 @@ export class ModelLibrary {
   allIds(): string[] {
     return this.index.allIds().sort();
   }
-}
-
-export function corruptMetadata(file: string): ModelLibraryError {
-  return new ModelLibraryError(
-    "E_CORRUPT",
-    `${file}: not valid JSON; the previous version may be in ${backupPathOf(file)} (restore it with \`mlib restore ID\`)`,
-    { path: file },
-  );
 }

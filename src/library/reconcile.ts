@@ -8,13 +8,12 @@
 //            update the index at once). This is what opening does: ~ms at 100k models.
 //   full:    list every container and stat every metadata.json, re-reading the ones whose mtime or size changed.
 //   rebuild: clear the index and read every metadata.json (`mlib reindex`).
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ModelIndex } from "../storage/model-index.js";
-import type { IndexRecord } from "../storage/index-types.js";
 import { ModelLibraryError } from "../errors.js";
 import { METADATA_FILE } from "./paths.js";
-import { recordFromParsed } from "./record.js";
+import { readRecord } from "./record.js";
 import { MAX_DEPTH, startReader, type ReaderMessage } from "./reindex-reader.js";
 
 export type ReconcileMode = "quick" | "full" | "rebuild";
@@ -97,7 +96,7 @@ export async function reconcileIndex(root: string, index: ModelIndex, mode: Reco
   let updated = 0;
   for (let i = 0; i < toRead.length; i += READ_BATCH) {
     const batch = toRead.slice(i, i + READ_BATCH);
-    const records = await Promise.all(batch.map((item) => readRecord(root, item.id).catch((e: Error) => e)));
+    const records = await Promise.all(batch.map((item) => readRecord(item.id, join(root, ...item.id.split("/"))).catch((e: Error) => e)));
     index.transaction(() => {
       records.forEach((rec, j) => {
         if (rec instanceof Error) {
@@ -174,19 +173,6 @@ async function rebuildIndex(root: string, index: ModelIndex): Promise<ReconcileR
   } finally {
     await worker.terminate();
   }
-}
-
-async function readRecord(root: string, id: string): Promise<IndexRecord> {
-  const dir = join(root, ...id.split("/"));
-  const file = join(dir, METADATA_FILE);
-  const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${file}: not valid JSON; the previous version may be in ${file}.bak (restore it with \`mlib restore ${id}\`)`);
-  }
-  return recordFromParsed(id, dir, parsed, st);
 }
 
 function parseDirState(text: string | null): Record<string, number> {

@@ -1,15 +1,32 @@
 // metadata.json → the index row. One place, so reindex, reconcile and every write index a model the same way.
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ModelLibraryError } from "../errors.js";
+import { backupPathOf } from "../storage/atomic-json.js";
 import type { IndexRecord } from "../storage/index-types.js";
-import type { ModelMetadata } from "./metadata.js";
 import { nowIso } from "./metadata.js";
+import { METADATA_FILE } from "./paths.js";
 
-export function recordFromMetadata(
-  id: string,
-  dir: string,
-  m: ModelMetadata,
-  metaStat: { mtimeMs: number; size: number },
-): IndexRecord {
-  return recordFromParsed(id, dir, m, metaStat);
+/** The error for a metadata.json that does not parse: names the file, its backup and the command to restore it. */
+export function corruptMetadata(file: string, id: string): ModelLibraryError {
+  return new ModelLibraryError(
+    "E_CORRUPT",
+    `${file}: not valid JSON; the previous version may be in ${backupPathOf(file)} (restore it with \`mlib restore ${id}\`)`,
+    { path: file },
+  );
+}
+
+/** The row of the model in `dir`, read from its metadata.json (fs errors as thrown, E_CORRUPT when it does not parse). */
+export async function readRecord(id: string, dir: string): Promise<IndexRecord> {
+  const file = join(dir, METADATA_FILE);
+  const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corruptMetadata(file, id);
+  }
+  return recordFromParsed(id, dir, parsed, st);
 }
 
 // The same leniency as normalizeMetadata (metadata.ts) for the fields the row needs: wrong types read as

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { prepareRows, type PreparedRows } from "../storage/index-rows.js";
 import { METADATA_FILE } from "./paths.js";
-import { recordFromParsed } from "./record.js";
+import { corruptMetadata, recordFromParsed } from "./record.js";
 
 /** Folder depth below the root searched for model folders (the layout uses 3). */
 export const MAX_DEPTH = 8;
@@ -97,9 +97,7 @@ function readModel(id: string, dir: string): Item | null {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return {
-      problem: { id, error: `${file}: not valid JSON; the previous version may be in ${file}.bak (restore it with \`mlib restore ${id}\`)` },
-    };
+    return { problem: { id, error: corruptMetadata(file, id).message } };
   }
   try {
     return { record: prepareRows(file, recordFromParsed(id, dir, parsed, st)) };

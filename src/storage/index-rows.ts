@@ -137,58 +137,59 @@ export function ftsText(r: IndexRecord): { name: string; tags: string; family: s
   };
 }
 
-/** Rejects a record that would fail half-way through an upsert (wrong types), before anything is written. */
+/**
+ * Rejects a record that would fail half-way through an upsert (wrong types), before anything is written.
+ * Plain property reads and module-level checks: a reindex checks 100k records, where keyed loops over field
+ * names and a closure per call cost ~2 µs a record.
+ */
 export function checkRecord(dbPath: string, r: IndexRecord): void {
-  if (looksRight(r)) return;
-  const bad = (what: string): never => {
-    throw new ModelLibraryError("E_USAGE", `${dbPath}: cannot index ${JSON.stringify(r?.id)}: ${what}`, { path: dbPath });
-  };
-  const str = (v: unknown, name: string, nullable: boolean): void => {
-    if (typeof v === "string" || (nullable && (v === null || v === undefined))) return;
-    bad(`${name} must be a string${nullable ? " or null" : ""}`);
-  };
-  const num = (v: unknown, name: string, nullable: boolean): void => {
-    if ((typeof v === "number" && Number.isFinite(v)) || (nullable && (v === null || v === undefined))) return;
-    bad(`${name} must be a finite number${nullable ? " or null" : ""}`);
-  };
-  if (typeof r?.id !== "string" || r.id.length === 0) bad("id must be a non-empty string");
-  for (const k of ["path", "officialName", "cleanedName", "modelType", "updatedAt"] as const) str(r[k], k, false);
-  for (const k of ["subtype", "family", "format", "quantization", "architecture", "description", "notes", "repoId", "sha256", "blake3", "addedAt"] as const) {
-    str(r[k], k, true);
-  }
-  for (const k of ["sizeBytes", "metaMtimeMs", "metaSize"] as const) num(r[k], k, false);
-  for (const k of ["parameterCount", "contextLength"] as const) num(r[k], k, true);
-  if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== "string")) bad("tags must be a list of strings");
-  if (!Array.isArray(r.files)) bad("files must be a list");
+  if (typeof r?.id !== "string" || r.id.length === 0) badRecord(dbPath, r, "id must be a non-empty string");
+  needString(dbPath, r, r.path, "path", false);
+  needString(dbPath, r, r.officialName, "officialName", false);
+  needString(dbPath, r, r.cleanedName, "cleanedName", false);
+  needString(dbPath, r, r.modelType, "modelType", false);
+  needString(dbPath, r, r.updatedAt, "updatedAt", false);
+  needString(dbPath, r, r.subtype, "subtype", true);
+  needString(dbPath, r, r.family, "family", true);
+  needString(dbPath, r, r.format, "format", true);
+  needString(dbPath, r, r.quantization, "quantization", true);
+  needString(dbPath, r, r.architecture, "architecture", true);
+  needString(dbPath, r, r.description, "description", true);
+  needString(dbPath, r, r.notes, "notes", true);
+  needString(dbPath, r, r.repoId, "repoId", true);
+  needString(dbPath, r, r.sha256, "sha256", true);
+  needString(dbPath, r, r.blake3, "blake3", true);
+  needString(dbPath, r, r.addedAt, "addedAt", true);
+  needNumber(dbPath, r, r.sizeBytes, "sizeBytes", false);
+  needNumber(dbPath, r, r.metaMtimeMs, "metaMtimeMs", false);
+  needNumber(dbPath, r, r.metaSize, "metaSize", false);
+  needNumber(dbPath, r, r.parameterCount, "parameterCount", true);
+  needNumber(dbPath, r, r.contextLength, "contextLength", true);
+  if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== "string")) badRecord(dbPath, r, "tags must be a list of strings");
+  if (!Array.isArray(r.files)) badRecord(dbPath, r, "files must be a list");
   for (const f of r.files) {
-    if (typeof f?.name !== "string" || f.name.length === 0) bad("every file needs a name");
-    num(f.size, `size of ${f.name}`, false);
-    str(f.sha256, `sha256 of ${f.name}`, true);
-    str(f.blake3, `blake3 of ${f.name}`, true);
-    str(f.fastHash, `fastHash of ${f.name}`, true);
+    if (typeof f?.name !== "string" || f.name.length === 0) badRecord(dbPath, r, "every file needs a name");
+    needNumber(dbPath, r, f.size, "size", false, f.name);
+    needString(dbPath, r, f.sha256, "sha256", true, f.name);
+    needString(dbPath, r, f.blake3, "blake3", true, f.name);
+    needString(dbPath, r, f.fastHash, "fastHash", true, f.name);
   }
 }
 
-const isStr = (v: unknown): boolean => typeof v === "string";
-const isOptStr = (v: unknown): boolean => v === null || v === undefined || typeof v === "string";
-const isNum = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
-const isOptNum = (v: unknown): boolean => v === null || v === undefined || isNum(v);
+function badRecord(dbPath: string, r: IndexRecord, what: string): never {
+  throw new ModelLibraryError("E_USAGE", `${dbPath}: cannot index ${JSON.stringify(r?.id)}: ${what}`, { path: dbPath });
+}
 
-// The common case of checkRecord as one expression of plain property reads (a reindex checks 100k records:
-// the keyed loops below cost ~2 µs a record); the loops run only to name what is wrong.
-function looksRight(r: IndexRecord): boolean {
-  if (!r || typeof r.id !== "string" || r.id.length === 0) return false;
-  if (!(isStr(r.path) && isStr(r.officialName) && isStr(r.cleanedName) && isStr(r.modelType) && isStr(r.updatedAt))) return false;
-  if (!(isOptStr(r.subtype) && isOptStr(r.family) && isOptStr(r.format) && isOptStr(r.quantization) && isOptStr(r.architecture))) return false;
-  if (!(isOptStr(r.description) && isOptStr(r.notes) && isOptStr(r.repoId) && isOptStr(r.sha256) && isOptStr(r.blake3) && isOptStr(r.addedAt))) return false;
-  if (!(isNum(r.sizeBytes) && isNum(r.metaMtimeMs) && isNum(r.metaSize) && isOptNum(r.parameterCount) && isOptNum(r.contextLength))) return false;
-  if (!Array.isArray(r.tags) || !Array.isArray(r.files)) return false;
-  for (const t of r.tags) if (typeof t !== "string") return false;
-  for (const f of r.files) {
-    if (!f || typeof f.name !== "string" || f.name.length === 0 || !isNum(f.size)) return false;
-    if (!(isOptStr(f.sha256) && isOptStr(f.blake3) && isOptStr(f.fastHash))) return false;
-  }
-  return true;
+/** `field` of the record, or of its file `ofFile`, must be a string (or null/undefined when nullable). */
+function needString(dbPath: string, r: IndexRecord, v: unknown, field: string, nullable: boolean, ofFile?: string): void {
+  if (typeof v === "string" || (nullable && (v === null || v === undefined))) return;
+  badRecord(dbPath, r, `${field}${ofFile === undefined ? "" : ` of ${ofFile}`} must be a string${nullable ? " or null" : ""}`);
+}
+
+/** `field` of the record, or of its file `ofFile`, must be a finite number (or null/undefined when nullable). */
+function needNumber(dbPath: string, r: IndexRecord, v: unknown, field: string, nullable: boolean, ofFile?: string): void {
+  if ((typeof v === "number" && Number.isFinite(v)) || (nullable && (v === null || v === undefined))) return;
+  badRecord(dbPath, r, `${field}${ofFile === undefined ? "" : ` of ${ofFile}`} must be a finite number${nullable ? " or null" : ""}`);
 }
 
 export function lowerOrNull(s: string | null | undefined): string | null {

@@ -8,7 +8,7 @@ import { ModelIndex } from "../../src/storage/model-index.js";
 import { ModelLibraryError } from "../../src/errors.js";
 import { ModelLibrary } from "../../src/library/model-library.js";
 import { normalizeMetadata } from "../../src/library/metadata.js";
-import { recordFromMetadata, recordFromParsed } from "../../src/library/record.js";
+import { recordFromParsed } from "../../src/library/record.js";
 import type { IndexRecord } from "../../src/storage/index-types.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
@@ -155,7 +155,7 @@ describe("ModelIndex.bulkReplace", () => {
 });
 
 describe("recordFromParsed", () => {
-  test("maps raw JSON exactly as normalizeMetadata + recordFromMetadata do, whatever the types", () => {
+  test("maps raw JSON exactly as normalizeMetadata first and then mapping does, whatever the types", () => {
     const st = { mtimeMs: 1, size: 2 };
     const raws: unknown[] = [
       {},
@@ -169,7 +169,7 @@ describe("recordFromParsed", () => {
     ];
     for (const raw of raws) {
       const direct = recordFromParsed("t/f/m", "/lib/t/f/m", raw, st);
-      const viaNormalize = recordFromMetadata("t/f/m", "/lib/t/f/m", normalizeMetadata(raw), st);
+      const viaNormalize = recordFromParsed("t/f/m", "/lib/t/f/m", normalizeMetadata(raw), st);
       // updatedAt falls back to "now" when absent: compare the rest.
       if (!(raw && typeof raw === "object" && "updated_date" in raw)) viaNormalize.updatedAt = direct.updatedAt;
       assert.deepEqual(direct, viaNormalize, JSON.stringify(raw));

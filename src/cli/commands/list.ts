@@ -54,7 +54,8 @@ export function register(program: Command): void {
   const list = addFilters(program.command("list").description("list the models in the library"));
   list.action(async () => {
     const common = commonOptions(list);
-    await withLibrary(common, async (lib) => printResult(lib, "", lib.list(searchOptions(list.opts<FilterFlags>())), common.json, list.opts<FilterFlags>()));
+    const flags = list.opts<FilterFlags>();
+    await withLibrary(common, async (lib) => printResult(lib.list(searchOptions(flags)), facetsOf(lib, "", flags), common.json, flags));
   });
   withCommonOptions(list);
 
@@ -67,14 +68,17 @@ export function register(program: Command): void {
   search.action(async (query: string) => {
     const common = commonOptions(search);
     const flags = search.opts<FilterFlags>();
-    await withLibrary(common, async (lib) => printResult(lib, query, lib.search(query, searchOptions(flags)), common.json, flags));
+    await withLibrary(common, async (lib) => printResult(lib.search(query, searchOptions(flags)), facetsOf(lib, query, flags), common.json, flags));
   });
   withCommonOptions(search);
 }
 
-function printResult(lib: ModelLibrary, query: string, result: SearchResult, json: boolean, flags: FilterFlags): void {
-  // The same query and filters as the page (limit, offset and sort do not change what matches).
-  const facets = flags.facets ? lib.facets(query, searchOptions({ ...flags, limit: undefined, offset: undefined, sort: undefined })) : undefined;
+/** With --facets: the counts of what the query and filters match (limit, offset and sort are not filters). */
+function facetsOf(lib: ModelLibrary, query: string, flags: FilterFlags): Facets | undefined {
+  return flags.facets ? lib.facets(query, searchOptions(flags)) : undefined;
+}
+
+function printResult(result: SearchResult, facets: Facets | undefined, json: boolean, flags: FilterFlags): void {
   if (json) {
     printJson({ models: result.models, totalCount: result.totalCount, queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000, ...(facets ? { facets } : {}) });
     return;
