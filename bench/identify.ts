@@ -2,8 +2,8 @@
 // (valid files whose data area is a hole) from 1 MiB to 1 TiB, and compared with reading the 1 GiB one.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { identify } from "../src/formats/identify.js";
-import { writeSafetensorsHeaderOnly } from "../src/formats/safetensors-writer.js";
+import { identify } from "../src/identify/identify.js";
+import { writeSafetensorsHeaderOnly } from "../src/demo/safetensors-writer.js";
 import { benchData, bestOf, GiB, MiB, round, timeCommand, type BenchResult } from "./lib.js";
 
 function tensorsFor(bytes: number) {

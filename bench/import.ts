@@ -5,7 +5,7 @@ import { linkSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ModelLibrary, importModels } from "../src/index.js";
 import { closeHashWorkers, hashFile } from "../src/hashing/index.js";
-import { buildSafetensors } from "../src/formats/safetensors-writer.js";
+import { buildSafetensors } from "../src/demo/safetensors-writer.js";
 import { benchData, bestOfEach, GiB, hasCommand, MiB, round, timeCommand, warmRead, type BenchResult } from "./lib.js";
 import { writeFileSync, openSync, writeSync, closeSync, statSync, statfsSync } from "node:fs";
 import { randomFillSync } from "node:crypto";

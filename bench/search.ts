@@ -11,9 +11,9 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 import type { BenchResult } from "./lib.js";
-import { ModelIndex } from "../src/storage/model-index.js";
-import { ModelLibrary } from "../src/library/model-library.js";
-import { DB_FILE } from "../src/library/paths.js";
+import { ModelIndex } from "../src/index/model-index.js";
+import { ModelLibrary } from "../src/store/model-library.js";
+import { DB_FILE } from "../src/store/layout.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
@@ -308,12 +308,12 @@ export function latencies(
 
 // ------------------------------------------------------------------ cold process
 
-/** Transpiles the storage layer to plain JS under .bench-data/cold so a fresh `node` runs what users run. */
+/** Transpiles the index layer to plain JS under .bench-data/cold so a fresh `node` runs what users run. */
 function coldScript(dbPath: string): string {
   const out = path.join(DATA_DIR, "cold");
-  fs.mkdirSync(path.join(out, "src", "storage"), { recursive: true });
+  for (const dir of ["core", "index"]) fs.mkdirSync(path.join(out, "src", dir), { recursive: true });
   fs.writeFileSync(path.join(out, "package.json"), '{ "type": "module" }\n');
-  const sources = ["src/errors.ts", ...fs.readdirSync(path.join(REPO, "src/storage")).filter((f) => f.endsWith(".ts")).map((f) => `src/storage/${f}`)];
+  const sources = ["src/core/errors.ts", ...fs.readdirSync(path.join(REPO, "src/index")).filter((f) => f.endsWith(".ts")).map((f) => `src/index/${f}`)];
   for (const rel of sources) {
     const js = ts.transpileModule(fs.readFileSync(path.join(REPO, rel), "utf8"), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
@@ -323,7 +323,7 @@ function coldScript(dbPath: string): string {
   const script = path.join(out, "cold-search.mjs");
   fs.writeFileSync(
     script,
-    `import { ModelIndex } from ${JSON.stringify(pathToFileURL(path.join(out, "src/storage/model-index.js")).href)};\n` +
+    `import { ModelIndex } from ${JSON.stringify(pathToFileURL(path.join(out, "src/index/model-index.js")).href)};\n` +
       `const index = ModelIndex.open(${JSON.stringify(dbPath)});\n` +
       `const r = index.search("qwen coder");\n` +
       `if (r.totalCount === 0) { console.error("cold search found nothing"); process.exit(1); }\n` +

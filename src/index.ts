@@ -1,10 +1,10 @@
 // model-library's public API: identification, hashing, the library (store + index + importer).
-export { ModelLibraryError, type ErrorCode } from "./errors.js";
-export { identify, identifyFile } from "./formats/identify.js";
-export { detectModelFolder } from "./formats/folder.js";
+export { ModelLibraryError, type ErrorCode } from "./core/errors.js";
+export { identify, identifyFile } from "./identify/identify.js";
+export { detectModelFolder } from "./identify/folder.js";
 export type { Identification, Format, SecurityTier, ModelType, Subtype, ShardInfo, FolderInfo } from "./formats/types.js";
 export { normalizeName, normalizeFilename, extractBaseName } from "./formats/naming.js";
 export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "./formats/sharding.js";
 export { hashFile, hashFiles, fastHashFile, copyAndHash, type FileHashes } from "./hashing/index.js";
-export type { SearchOptions, SearchResult, ModelRecord } from "./storage/index-types.js";
-export * from "./library/index.js";
+export type { SearchOptions, SearchResult, ModelRecord } from "./index/index-types.js";
+export * from "./operations/index.js";

@@ -1,9 +1,9 @@
 // What every `mlib` command shares: the --json/--library/--debug options, opening the library,
 // option parsers (repeatable and comma-separated lists, integers) and the exit status of "some item failed".
 import { Command, InvalidArgumentError } from "commander";
-import { ModelLibraryError } from "../errors.js";
-import type { ModelLibrary, OpenOptions } from "../library/model-library.js";
-import { defaultLibraryRoot } from "../library/paths.js";
+import { ModelLibraryError } from "../core/errors.js";
+import type { ModelLibrary, OpenOptions } from "../store/model-library.js";
+import { defaultLibraryRoot } from "../store/layout.js";
 
 export interface CommonOptions {
   json: boolean;
@@ -38,7 +38,7 @@ export function libraryRoot(common: CommonOptions): string {
 /** Opens the library, runs `fn`, and closes it whatever happens. */
 export async function withLibrary<T>(common: CommonOptions, fn: (lib: ModelLibrary) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library.
-  const { ModelLibrary } = await import("../library/model-library.js");
+  const { ModelLibrary } = await import("../store/model-library.js");
   const lib = await ModelLibrary.open(libraryRoot(common), options);
   try {
     return await fn(lib);

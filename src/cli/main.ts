@@ -4,7 +4,7 @@
 // `mlib: <message>` (the message names the file); stack traces only with --debug.
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 import { closeHashWorkers } from "../hashing/worker-host.js";
 
 type CommandModule = { register(program: Command): void };
@@ -25,7 +25,7 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["adopt"], () => import("./commands/adopt.js")],
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
-  [["demo"], () => import("./demo.js")],
+  [["demo"], () => import("../demo/demo.js")],
 ];
 
 /** The command named in argv (the first word that is not an option of mlib itself), or null. */

@@ -2,7 +2,7 @@
 // small fields, so each field must be a plain buffer read, with I/O only when the window runs out,
 // and spans the parser does not need are skipped by moving the position, without reading them.
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 

@@ -1,8 +1,8 @@
 // Bounded reads from a file: every reader in formats/ reads headers through these, so no declared
 // length can make us allocate or read more than the file holds.
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError } from "../errors.js";
-import { openForReading } from "../open-for-reading.js";
+import { ModelLibraryError } from "../core/errors.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 /** Reads up to `n` bytes from the start of the file; returns fewer when the file is shorter. */
 export async function readHead(path: string, n: number): Promise<{ bytes: Buffer; size: number }> {

@@ -9,7 +9,7 @@
 // padding to `general.alignment` (default 32), then tensor data. v1 uses u32 for counts, string lengths,
 // array lengths and dims; v2 and v3 use u64 (v3 only adds big-endian files, which we refuse).
 import { open, type FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import { BufferedFileReader } from "./buffered-file-reader.js";
 import { fileTypeName, ggmlTensorBytes, ggmlTypeName } from "./gguf-file-types.js";
 import type { Identification, ModelType } from "./types.js";

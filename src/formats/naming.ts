@@ -1,6 +1,6 @@
 // Names on disk: folder names made from model names, file names, the base name used for Hub look-ups,
 // and the check every relative path from outside (Hub listing, index.json, folder walk) passes through.
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 
 const MAX_NAME = 128;
 const WINDOWS_RESERVED = new Set([

@@ -2,9 +2,9 @@
 // are small, but the graph between them can be gigabytes, so it is stepped over by its length, never read.
 // Field numbers: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto (ModelProto, OperatorSetIdProto).
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 import type { Identification, OnnxInfo } from "./types.js";
-import { openForReading } from "../open-for-reading.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 /** Strings and opset entries longer than this are not what ONNX writers produce. */
 const MAX_SMALL_FIELD = 64 * 1024;

@@ -3,10 +3,10 @@
 // because unpickling runs code the file chooses.
 // ZIP layout: https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT (4.3.12, 4.3.14-4.3.16).
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 import { readExactly } from "./file-bytes.js";
 import type { Identification } from "./types.js";
-import { openForReading } from "../open-for-reading.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 const EOCD_SIG = 0x06054b50;
 const EOCD_LEN = 22;

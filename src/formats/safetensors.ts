@@ -3,11 +3,11 @@
 // We read only the header, bounded by the file size and a cap, and check every entry against the
 // data area so a truncated or hostile file gives a clear error instead of a wrong answer.
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import { readExactly } from "./file-bytes.js";
 import { classifyTensors, type ClassifyContext } from "./classify-tensors.js";
 import type { Identification } from "./types.js";
-import { openForReading } from "../open-for-reading.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 /** The original's limit; real headers are a few MB at most (a 1000-tensor header is ~100 KB). */
 export const SAFETENSORS_HEADER_CAP = 100_000_000;

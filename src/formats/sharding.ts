@@ -1,10 +1,10 @@
 // Shard sets: files that together make one model (`model-00001-of-00003.safetensors`, gguf-split's
 // `name-00001-of-00003.gguf`, `model.safetensors.part1`, `model_00001.safetensors`), whether a set is
 // complete, and the Hugging Face index files (`*.index.json`) that name a set's files.
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 import { safeRelativePath } from "./naming.js";
 import type { ShardInfo } from "./types.js";
-import { openForReading } from "../open-for-reading.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 // Applied to the file name, in this order (the first match wins).
 const PATTERN_OF_TOTAL = /^(.+)-(\d+)-of-(\d+)(\.[^.]+)$/;

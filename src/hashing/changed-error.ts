@@ -1,5 +1,5 @@
 // The one error for a file that is written to while we hash it: its hashes would describe no real content.
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 
 export function changedWhileHashing(path: string, sizeAtStart: number, bytesRead: number, sizeAtEnd: number): ModelLibraryError {
   const detail =

@@ -6,11 +6,11 @@
 // ~1.1-1.4x (bench/hash.ts).
 import { constants } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import type { FileHashes } from "./file-hashes.js";
 import type { HashFileOptions } from "./hash-file.js";
 import { hashOnePass } from "./one-pass.js";
-import { openForReading } from "../open-for-reading.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 export type CopyAndHashOptions = HashFileOptions;
 

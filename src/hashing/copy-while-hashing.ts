@@ -8,7 +8,7 @@
 // disk writes overlap the hashing instead of following it. On any error the copy is removed.
 import { constants } from "node:fs";
 import { copyFile, open, rm, stat } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import type { FileHashes } from "./file-hashes.js";
 import { hashFile, type HashFileOptions } from "./hash-file.js";
 

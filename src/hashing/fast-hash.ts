@@ -2,8 +2,8 @@
 // min(size, 8 MiB), then the last 8 MiB only when size > 16 MiB, then the size as a u64 little-endian.
 // FastHasher computes it from the chunks of a full read pass; fastHashFile reads only head and tail.
 import { createHash, type Hash } from "node:crypto";
-import { ModelLibraryError, ioError } from "../errors.js";
-import { openForReading } from "../open-for-reading.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 export const FAST_HASH_SPAN = 8 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 // hashFile: SHA-256, BLAKE3, the fast hash and AutoV2 of a file from one read pass (see one-pass.ts).
 import type { FileHashes } from "./file-hashes.js";
 import { hashOnePass } from "./one-pass.js";
-import { openForReading } from "../open-for-reading.js";
+import { openForReading } from "../core/open-for-reading.js";
 
 export interface HashFileOptions {
   /** called after each chunk with the bytes hashed so far */

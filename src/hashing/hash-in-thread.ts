@@ -3,7 +3,7 @@
 // so N workers keep N cores busy without any per-chunk hand-off.
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import { createBlake3 } from "./blake3.js";
 import { FastHasher } from "./fast-hash.js";
 import { autoV2Of, type FileHashes } from "./file-hashes.js";

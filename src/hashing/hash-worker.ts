@@ -4,7 +4,7 @@
 // - "file": a whole file hashed here (pool.ts runs one per core).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
-import { ModelLibraryError, isModelLibraryError } from "../errors.js";
+import { ModelLibraryError, isModelLibraryError } from "../core/errors.js";
 import { createBlake3, type Blake3 } from "./blake3.js";
 import { FastHasher } from "./fast-hash.js";
 import { hashFileInThread } from "./hash-in-thread.js";

@@ -11,7 +11,7 @@
 // the main thread picks (see LateJoin). Those first ~100 MB are read twice from memory, never from disk.
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import { createBlake3 } from "./blake3.js";
 import { changedWhileHashing } from "./changed-error.js";
 import { FastHasher } from "./fast-hash.js";

@@ -4,7 +4,7 @@
 // fastest way to hash one file.
 import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
-import { ioError } from "../errors.js";
+import { ioError } from "../core/errors.js";
 import { CHUNK_SIZE, type FileHashes } from "./file-hashes.js";
 import { hashFile } from "./hash-file.js";
 import { fromWire, hashWorkers, newJobId, type HashWorker } from "./worker-host.js";

@@ -3,7 +3,7 @@
 // process from exiting; while a job runs the worker is ref'd, or a process awaiting only the worker
 // would exit mid-hash.
 import { Worker } from "node:worker_threads";
-import { ModelLibraryError, type ErrorCode } from "../errors.js";
+import { ModelLibraryError, type ErrorCode } from "../core/errors.js";
 import type { FromWorker, ToWorker, WireError } from "./worker-protocol.js";
 
 // Compiled: dist/hashing/hash-worker.js beside this file. From source (tests, bench under tsx):

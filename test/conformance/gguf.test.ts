@@ -6,7 +6,7 @@ import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { readGguf, summarizeGguf, ggufMetadataStrings, type GgufArray } from "../../src/formats/gguf.js";
 import { sniffGgml, summarizeGgml } from "../../src/formats/ggml.js";
-import { ModelLibraryError, type ErrorCode } from "../../src/errors.js";
+import { ModelLibraryError, type ErrorCode } from "../../src/core/errors.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../shared/fixtures/", import.meta.url));
 const present = fs.existsSync(`${FIXTURES}gguf`) && fs.existsSync(`${FIXTURES}legacy-ggml`);

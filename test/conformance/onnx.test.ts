@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { readOnnxHeader } from "../../src/formats/onnx.js";
 import { readHead } from "../../src/formats/file-bytes.js";
 import { sniffFormat } from "../../src/formats/sniff.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 import type { OnnxInfo } from "../../src/formats/types.js";
 
 const root = fileURLToPath(new URL("../../../shared/fixtures/onnx/", import.meta.url));

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { looksLikeSafetensors, readSafetensorsHeader, summarizeSafetensors } from "../../src/formats/safetensors.js";
 import { readHfConfig } from "../../src/formats/hf-config.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../shared/fixtures/", import.meta.url));
 const ROOT = path.join(FIXTURES, "safetensors");

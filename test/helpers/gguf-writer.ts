@@ -14,4 +14,4 @@ export {
   type GgufScalarTypeName,
   type GgufTypeName,
   type TinyLlamaOptions,
-} from "../../src/formats/gguf-writer.js";
+} from "../../src/demo/gguf-writer.js";

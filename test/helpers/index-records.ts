@@ -1,5 +1,5 @@
 // Builds IndexRecords for index tests: sensible defaults, overridden per test.
-import type { IndexRecord } from "../../src/storage/index-types.js";
+import type { IndexRecord } from "../../src/index/index-types.js";
 
 let seq = 0;
 

@@ -3,9 +3,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { buildTinyLlamaGguf } from "../../src/formats/gguf-writer.js";
-import { buildSafetensors, type TensorSpec } from "../../src/formats/safetensors-writer.js";
-import { buildStoredZip } from "../../src/formats/zip-writer.js";
+import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
+import { buildSafetensors, type TensorSpec } from "../../src/demo/safetensors-writer.js";
+import { buildStoredZip } from "../../src/demo/zip-writer.js";
 
 export function tempDir(prefix = "mlib-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -1,2 +1,2 @@
 // Tests build their PyTorch-style archives with the same writer `mlib demo` uses.
-export { buildStoredZip, crc32, type ZipEntryInput } from "../../src/formats/zip-writer.js";
+export { buildStoredZip, crc32, type ZipEntryInput } from "../../src/demo/zip-writer.js";

@@ -12,8 +12,8 @@ import {
   restoreBackup,
   writeJsonAtomic,
   writeJsonAtomicSync,
-} from "../../src/storage/atomic-json.js";
-import { ModelLibraryError } from "../../src/errors.js";
+} from "../../src/core/atomic-json.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));

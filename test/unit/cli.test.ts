@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { buildTinyLlamaGguf } from "../../src/formats/gguf-writer.js";
-import { buildSafetensors } from "../../src/formats/safetensors-writer.js";
-import { buildStoredZip } from "../../src/formats/zip-writer.js";
+import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
+import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
+import { buildStoredZip } from "../../src/demo/zip-writer.js";
 import { hasStackTrace, runCli, runCliJson } from "../helpers/cli.js";
 
 let tmp: string;

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { copyAndHash, hashFile } from "../../src/hashing/index.js";
-import { isModelLibraryError } from "../../src/errors.js";
+import { isModelLibraryError } from "../../src/core/errors.js";
 
 const MiB = 1024 * 1024;
 let dir: string;

@@ -5,7 +5,7 @@ import { createHash, randomFillSync } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeHashWorkers, copyWhileHashing, hashFile } from "../../src/hashing/index.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 import { tempDir } from "../helpers/library-fixtures.js";
 
 describe("copyWhileHashing", () => {

@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { buildFtsQuery, hasPrefixScan, matchTerms, queryTerms, quoteTerm, longestTermLength } from "../../src/storage/fts-query.js";
+import { buildFtsQuery, hasPrefixScan, matchTerms, queryTerms, quoteTerm, longestTermLength } from "../../src/index/fts-query.js";
 
 describe("buildFtsQuery", () => {
   // The original's cases (§7), with the decided changes: every term quoted, terms ANDed.

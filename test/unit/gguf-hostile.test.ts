@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readGguf } from "../../src/formats/gguf.js";
-import { ModelLibraryError, type ErrorCode } from "../../src/errors.js";
+import { ModelLibraryError, type ErrorCode } from "../../src/core/errors.js";
 import { buildGguf, buildTinyLlamaGguf, type GgufSpec } from "../helpers/gguf-writer.js";
 
 let dir: string;

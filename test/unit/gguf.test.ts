@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { readGguf, summarizeGguf, parameterCountOf, ggufMetadataStrings, GgufType, type GgufArray } from "../../src/formats/gguf.js";
 import { fileTypeName, fileTypeNumber, ggmlTypeName, ggmlTypeNumber, ggmlTensorBytes } from "../../src/formats/gguf-file-types.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 import { buildGguf, writeGguf, writeTinyLlamaGguf, type GgufKvSpec, type GgufSpec } from "../helpers/gguf-writer.js";
 
 let dir: string;

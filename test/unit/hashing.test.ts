@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createBLAKE3 } from "hash-wasm";
 import { hashFile, hashFiles, fastHashFile, blake3Backend, createBlake3, closeHashWorkers } from "../../src/hashing/index.js";
-import { isModelLibraryError } from "../../src/errors.js";
+import { isModelLibraryError } from "../../src/core/errors.js";
 import { compileHashingLayer } from "../helpers/compile-hashing.js";
 
 const MiB = 1024 * 1024;

@@ -4,12 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { ModelIndex } from "../../src/storage/model-index.js";
-import { ModelLibraryError } from "../../src/errors.js";
-import { ModelLibrary } from "../../src/library/model-library.js";
-import { normalizeMetadata } from "../../src/library/metadata.js";
-import { recordFromParsed } from "../../src/library/record.js";
-import type { IndexRecord } from "../../src/storage/index-types.js";
+import { ModelIndex } from "../../src/index/model-index.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
+import { ModelLibrary } from "../../src/store/model-library.js";
+import { normalizeMetadata } from "../../src/store/metadata.js";
+import { recordFromParsed } from "../../src/store/record.js";
+import type { IndexRecord } from "../../src/index/index-types.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
 function tmpDir(): string {

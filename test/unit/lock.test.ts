@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { withLock, acquireLock, releaseLock } from "../../src/storage/lock.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { withLock, acquireLock, releaseLock } from "../../src/core/lock.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 
 const STORAGE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/storage");
 

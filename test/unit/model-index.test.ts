@@ -6,10 +6,10 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { ModelIndex } from "../../src/storage/model-index.js";
-import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/index-schema.js";
-import { buildFtsQuery } from "../../src/storage/fts-query.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelIndex } from "../../src/index/model-index.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/index/index-schema.js";
+import { buildFtsQuery } from "../../src/index/fts-query.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { extractBaseName, normalizeFilename, normalizeName, safeRelativePath } from "../../src/formats/naming.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 
 describe("normalizeName (original-behaviour §4)", () => {
   const cases: [string, string][] = [

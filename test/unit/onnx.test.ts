@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readOnnxHeader, summarizeOnnx } from "../../src/formats/onnx.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 import { buildTinyOnnx, bytesField, varint, varintField } from "../helpers/onnx-writer.js";
 
 const isError = (codes: string[], re?: RegExp) => (e: unknown) =>

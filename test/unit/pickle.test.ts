@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { listZipEntries, summarizePickle } from "../../src/formats/pickle.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 import { buildStoredZip, crc32 } from "../helpers/zip-writer.js";
 
 const isError = (codes: string[], re?: RegExp) => (e: unknown) =>

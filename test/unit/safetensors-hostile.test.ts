@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readSafetensorsHeader, SAFETENSORS_HEADER_CAP } from "../../src/formats/safetensors.js";
-import { ModelLibraryError, type ErrorCode } from "../../src/errors.js";
+import { ModelLibraryError, type ErrorCode } from "../../src/core/errors.js";
 import { buildSafetensors } from "../helpers/safetensors-writer.js";
 
 let dir: string;

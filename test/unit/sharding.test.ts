@@ -13,7 +13,7 @@ import {
   validateShardCompleteness,
   MAX_INDEX_BYTES,
 } from "../../src/formats/sharding.js";
-import { ModelLibraryError } from "../../src/errors.js";
+import { ModelLibraryError } from "../../src/core/errors.js";
 
 const isError = (code: string, re?: RegExp) => (e: unknown) =>
   e instanceof ModelLibraryError && e.code === code && (!re || re.test(e.message));

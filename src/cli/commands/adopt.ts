@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .description("index model folders inside the library that have no metadata.json; report incomplete shard sets")
     .action(async () => {
       const common = commonOptions(cmd);
-      const { adoptOrphans, incompleteShardReport } = await import("../../library/in-place.js");
+      const { adoptOrphans, incompleteShardReport } = await import("../../operations/import-in-place.js");
       await withLibrary(common, async (lib) => {
         const result = await adoptOrphans(lib);
         const incomplete = await incompleteShardReport(lib);

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError, ioError } from "../../errors.js";
+import { ModelLibraryError, ioError } from "../../core/errors.js";
 import { commonOptions, markFailed, withCommonOptions } from "../common.js";
 import { err, formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";

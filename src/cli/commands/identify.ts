@@ -1,6 +1,6 @@
 // `mlib identify PATH...`: what each file (or model folder) is, from its own bytes. Reads only.
 import type { Command } from "commander";
-import { ModelLibraryError } from "../../errors.js";
+import { ModelLibraryError } from "../../core/errors.js";
 import type { Identification } from "../../formats/types.js";
 import { commonOptions, markFailed, withCommonOptions } from "../common.js";
 import { err, fields, formatBytes, formatCount, out, printJson } from "../output.js";
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .argument("<path...>", "model files or folders")
     .action(async (paths: string[]) => {
       const common = commonOptions(cmd);
-      const { identify } = await import("../../formats/identify.js");
+      const { identify } = await import("../../identify/identify.js");
       const records: unknown[] = [];
       for (const [i, path] of paths.entries()) {
         try {

@@ -1,7 +1,7 @@
 // `mlib import PATH...`: stores model files in the library (copy by default), deduplicated by content.
 // Sources are only read, except with --mode move, which deletes them once the stored copy is committed.
 import { Option, type Command } from "commander";
-import type { ImportMode, ImportResult } from "../../library/importer.js";
+import type { ImportMode, ImportResult } from "../../operations/import-models.js";
 import { collectList, commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .action(async (paths: string[]) => {
       const common = commonOptions(cmd);
       const flags = cmd.opts<ImportFlags>();
-      const { importModels } = await import("../../library/importer.js");
+      const { importModels } = await import("../../operations/import-models.js");
       await withLibrary(common, async (lib) => {
         const progress = startProgress({ json: common.json, title: "importing" });
         let results: ImportResult[];

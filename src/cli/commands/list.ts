@@ -1,8 +1,8 @@
 // `mlib list [filters]` and `mlib search QUERY [filters]`: the index's search, as a table or as
 // `{ models, totalCount, queryTimeMs }` (plus `facets` with --facets). Filters are repeatable or comma-separated.
 import { Option, type Command } from "commander";
-import type { ModelLibrary } from "../../library/model-library.js";
-import type { Facets, SearchOptions, SearchResult, SortMode } from "../../storage/index-types.js";
+import type { ModelLibrary } from "../../store/model-library.js";
+import type { Facets, SearchOptions, SearchResult, SortMode } from "../../index/index-types.js";
 import { collectList, commonOptions, parseNonNegativeInt, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
 import { countsLine, formatBytes, out, printJson, table } from "../output.js";
 

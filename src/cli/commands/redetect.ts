@@ -1,6 +1,6 @@
 // `mlib redetect [ID...]`: identifies stored models again from their bytes (all by default); manual choices are kept.
 import type { Command } from "commander";
-import type { RedetectResult } from "../../library/redetect.js";
+import type { RedetectResult } from "../../operations/redetect-models.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, out, printJson } from "../output.js";
 
@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .argument("[id...]", "model ids (default: all)")
     .action(async (ids: string[]) => {
       const common = commonOptions(cmd);
-      const { redetectModels } = await import("../../library/redetect.js");
+      const { redetectModels } = await import("../../operations/redetect-models.js");
       await withLibrary(common, async (lib) => {
         const results = await redetectModels(lib, ids);
         const changed = results.filter((r) => r.changed);

@@ -1,6 +1,6 @@
 // `mlib verify [ID...]`: re-hashes every file of the models (all of them by default) against metadata.json.
 import type { Command } from "commander";
-import type { VerifyFileResult, VerifyResult } from "../../library/verify.js";
+import type { VerifyFileResult, VerifyResult } from "../../operations/verify-models.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .argument("[id...]", "model ids")
     .action(async (ids: string[]) => {
       const common = commonOptions(cmd);
-      const { verifyModels } = await import("../../library/verify.js");
+      const { verifyModels } = await import("../../operations/verify-models.js");
       await withLibrary(common, async (lib) => {
         const progress = startProgress({ json: common.json, title: "verifying" });
         let results: VerifyResult[];

@@ -2,7 +2,7 @@
 // reindex), so both write exactly the same rows for the same record. prepareRows() is plain data work with
 // no database (a reindex runs it in its reading thread); writeRows() only runs the statements.
 import type Database from "better-sqlite3";
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 import type { IndexRecord } from "./index-types.js";
 
 /** The models columns after id, in the order of MODEL_COLUMNS. */

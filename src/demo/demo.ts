@@ -7,13 +7,13 @@ import type { Command } from "commander";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
-import type { TensorSpec } from "../formats/safetensors-writer.js";
+import type { TensorSpec } from "./safetensors-writer.js";
 import type { Identification } from "../formats/types.js";
-import type { ImportResult } from "../library/importer.js";
-import type { ModelLibrary } from "../library/model-library.js";
-import { commonOptions, markFailed, withCommonOptions } from "./common.js";
-import { describeVerify } from "./commands/verify.js";
-import { formatBytes, formatCount, formatMs, out, printJson } from "./output.js";
+import type { ImportResult } from "../operations/import-models.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { commonOptions, markFailed, withCommonOptions } from "../cli/common.js";
+import { describeVerify } from "../cli/commands/verify.js";
+import { formatBytes, formatCount, formatMs, out, printJson } from "../cli/output.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -48,10 +48,10 @@ export async function runDemo(options: { keep: boolean; library: string | null; 
   const { say } = options;
   // The API is loaded here, not at start-up, so other commands do not pay for it.
   const [{ identify }, { importModels }, { ModelLibrary }, { verifyModels }] = await Promise.all([
-    import("../formats/identify.js"),
-    import("../library/importer.js"),
-    import("../library/model-library.js"),
-    import("../library/verify.js"),
+    import("../identify/identify.js"),
+    import("../operations/import-models.js"),
+    import("../store/model-library.js"),
+    import("../operations/verify-models.js"),
   ]);
   const started = performance.now();
   const tmp = await mkdtemp(join(tmpdir(), "mlib-demo-"));
@@ -193,7 +193,7 @@ interface Samples {
 
 /** Writes the sample models: a few KiB each, but valid files that any reader of their format accepts. */
 async function writeSamples(dir: string): Promise<Samples> {
-  const [{ writeTinyLlamaGguf }, { buildSafetensors }] = await Promise.all([import("../formats/gguf-writer.js"), import("../formats/safetensors-writer.js")]);
+  const [{ writeTinyLlamaGguf }, { buildSafetensors }] = await Promise.all([import("./gguf-writer.js"), import("./safetensors-writer.js")]);
   await mkdir(dir, { recursive: true });
   const gguf = join(dir, "tiny-llama-demo-F16.gguf");
   await writeTinyLlamaGguf(gguf, { name: "Tiny Llama Demo", contextLength: 2048 });

@@ -17,6 +17,9 @@ export type ErrorCode =
   | "E_HASH_MISMATCH" // content differs from the recorded hash
   | "E_CORRUPT" // a library file (metadata.json, index) that cannot be read
   | "E_LOCKED" // another process holds a lock past the wait time
+  | "E_CANCELLED" // the caller aborted the operation (AbortSignal, Ctrl-C)
+  | "E_NETWORK" // a remote server could not be reached or kept failing
+  | "E_AUTH" // a remote server refused us (401/403: a token is missing or lacks access)
   | "E_IO"; // an operating-system error (full disk, permission...)
 
 export class ModelLibraryError extends Error {
@@ -62,4 +65,18 @@ function osReason(code: string): string {
 
 export function isModelLibraryError(e: unknown): e is ModelLibraryError {
   return e instanceof ModelLibraryError;
+}
+
+/** The error every operation throws when its AbortSignal fires: the caller asked for it, nothing failed. */
+export function cancelledError(what = "operation"): ModelLibraryError {
+  return new ModelLibraryError("E_CANCELLED", `${what} cancelled`);
+}
+
+/** Throws E_CANCELLED when `signal` has fired: call it at each safe point of a long operation. */
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw cancelledError(what);
+}
+
+export function isCancelled(e: unknown): boolean {
+  return e instanceof ModelLibraryError && e.code === "E_CANCELLED";
 }

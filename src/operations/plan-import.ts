@@ -3,8 +3,8 @@
 // (diffusers, HF snapshot, shard set) is one model; any other folder is walked and each model in it is its own unit.
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ModelLibraryError, ioError } from "../errors.js";
-import { detectModelFolder } from "../formats/folder.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { detectModelFolder } from "../identify/folder.js";
 import { shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "./errors.js";
 
 export interface WriteJsonOptions {
   /** Keep the version being replaced as `<name>.bak` (used for metadata.json). */

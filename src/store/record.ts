@@ -1,11 +1,11 @@
 // metadata.json → the index row. One place, so reindex, reconcile and every write index a model the same way.
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError } from "../errors.js";
-import { backupPathOf } from "../storage/atomic-json.js";
-import type { IndexRecord } from "../storage/index-types.js";
+import { ModelLibraryError } from "../core/errors.js";
+import { backupPathOf } from "../core/atomic-json.js";
+import type { IndexRecord } from "../index/index-types.js";
 import { nowIso } from "./metadata.js";
-import { METADATA_FILE } from "./paths.js";
+import { METADATA_FILE } from "./layout.js";
 
 /** The error for a metadata.json that does not parse: names the file, its backup and the command to restore it. */
 export function corruptMetadata(file: string, id: string): ModelLibraryError {

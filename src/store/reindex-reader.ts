@@ -7,8 +7,8 @@
 import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { prepareRows, type PreparedRows } from "../storage/index-rows.js";
-import { METADATA_FILE } from "./paths.js";
+import { prepareRows, type PreparedRows } from "../index/index-rows.js";
+import { METADATA_FILE } from "./layout.js";
 import { corruptMetadata, recordFromParsed } from "./record.js";
 
 /** Folder depth below the root searched for model folders (the layout uses 3). */

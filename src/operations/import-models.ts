@@ -7,21 +7,21 @@
 import { constants as fsc } from "node:fs";
 import { copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ModelLibraryError, ioError } from "../errors.js";
-import { identifyFile } from "../formats/identify.js";
-import { identifyFolder } from "../formats/folder.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { identifyFile } from "../identify/identify.js";
+import { identifyFolder } from "../identify/folder.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { safeRelativePath } from "../formats/naming.js";
 import { normalizeName } from "../formats/naming.js";
 import type { Identification } from "../formats/types.js";
 import { copyWhileHashing, fastHashFile, hashFile, type FileHashes } from "../hashing/index.js";
-import { writeJsonAtomic } from "../storage/atomic-json.js";
-import { withLock } from "../storage/lock.js";
-import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile, type ModelMetadata } from "./metadata.js";
-import type { ModelLibrary } from "./model-library.js";
-import { COMMIT_LOCK, METADATA_FILE } from "./paths.js";
-import { planImport, type ImportUnit } from "./import-plan.js";
-import { makeStagingDir } from "./staging.js";
+import { writeJsonAtomic } from "../core/atomic-json.js";
+import { withLock } from "../core/lock.js";
+import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile, type ModelMetadata } from "../store/metadata.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
+import { planImport, type ImportUnit } from "./plan-import.js";
+import { makeStagingDir } from "../store/staging.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
 

@@ -3,19 +3,19 @@
 // not grow with the file's size. The file name is used only for shard membership and as a weak hint.
 import { stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { ModelLibraryError, ioError } from "../errors.js";
-import { readHead } from "./file-bytes.js";
-import { readGguf, summarizeGguf } from "./gguf.js";
-import { sniffGgml, summarizeGgml } from "./ggml.js";
-import { readHfConfig } from "./hf-config.js";
-import { lfsPointerMessage, parseLfsPointer } from "./lfs-pointer.js";
-import { readOnnxHeader, summarizeOnnx } from "./onnx.js";
-import { summarizePickle } from "./pickle.js";
-import { readSafetensorsHeader, summarizeSafetensors } from "./safetensors.js";
-import { shardInfoOf } from "./sharding.js";
-import { sniffFormat } from "./sniff.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { readHead } from "../formats/file-bytes.js";
+import { readGguf, summarizeGguf } from "../formats/gguf.js";
+import { sniffGgml, summarizeGgml } from "../formats/ggml.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { lfsPointerMessage, parseLfsPointer } from "../formats/lfs-pointer.js";
+import { readOnnxHeader, summarizeOnnx } from "../formats/onnx.js";
+import { summarizePickle } from "../formats/pickle.js";
+import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
+import { shardInfoOf } from "../formats/sharding.js";
+import { sniffFormat } from "../formats/sniff.js";
 import { identifyFolder } from "./folder.js";
-import { blankIdentification, mergeIdentification as merge, securityTierOf, type Identification } from "./types.js";
+import { blankIdentification, mergeIdentification as merge, securityTierOf, type Identification } from "../formats/types.js";
 
 const HEAD_BYTES = 4096;
 

@@ -3,12 +3,12 @@
 // Any other folder is not a model: callers walk it and take each model file on its own.
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError, ioError } from "../errors.js";
-import { readSafetensorsHeader, summarizeSafetensors } from "./safetensors.js";
-import { readHfConfig } from "./hf-config.js";
-import { missingShardNames, readShardIndex, shardInfoOf } from "./sharding.js";
-import { isModelFileName } from "./sniff.js";
-import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "./types.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { missingShardNames, readShardIndex, shardInfoOf } from "../formats/sharding.js";
+import { isModelFileName } from "../formats/sniff.js";
+import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
 
 export type IdentifyFileFn = (path: string) => Promise<Identification>;
 

@@ -1,9 +1,9 @@
 // Re-identifying stored models from their bytes (after an upgrade of the readers, say). Unlike the original,
 // a manual choice (match_source "manual") is kept, and an "unknown" answer never overwrites a known type.
 import { join } from "node:path";
-import { identify } from "../formats/identify.js";
+import { identify } from "../identify/identify.js";
 import { isModelFileName } from "../formats/sniff.js";
-import type { ModelLibrary } from "./model-library.js";
+import type { ModelLibrary } from "../store/model-library.js";
 
 export interface RedetectResult {
   id: string;

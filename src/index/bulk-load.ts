@@ -9,7 +9,7 @@
 //   while this thread would otherwise wait for the reader, where one optimize at the end added ~0.35 s
 //   to a 100k reindex, and queries measured the same on either index.
 import type Database from "better-sqlite3";
-import { ModelLibraryError } from "../errors.js";
+import { ModelLibraryError } from "../core/errors.js";
 import { MODEL_COLUMNS, prepareDerived, prepareRows, writeRows, type DerivedStatements, type PreparedRows } from "./index-rows.js";
 import type { IndexRecord } from "./index-types.js";
 

@@ -2,8 +2,8 @@
 // Tensors are laid out back to back in the given order; the header is padded with spaces to a
 // multiple of 8 bytes, as the reference writer does, so the data area stays aligned.
 import { open } from "node:fs/promises";
-import { ioError } from "../errors.js";
-import { SAFETENSORS_DTYPE_BITS } from "./safetensors.js";
+import { ioError } from "../core/errors.js";
+import { SAFETENSORS_DTYPE_BITS } from "../formats/safetensors.js";
 
 export interface TensorSpec {
   name: string;

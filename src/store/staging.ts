@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { LEGACY_STAGING_PREFIX, STAGING_DIR } from "./paths.js";
+import { LEGACY_STAGING_PREFIX, STAGING_DIR } from "./layout.js";
 
 const LEGACY_STALE_MS = 60 * 60 * 1000;
 

@@ -16,7 +16,7 @@
 //
 // The tensor data alignment is the `general.alignment` kv when the spec has one (a number), else 32.
 import { writeFile } from "node:fs/promises";
-import { ggmlTensorBytes, ggmlTypeNumber } from "./gguf-file-types.js";
+import { ggmlTensorBytes, ggmlTypeNumber } from "../formats/gguf-file-types.js";
 
 export type GgufScalarTypeName =
   | "uint8"

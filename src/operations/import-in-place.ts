@@ -4,18 +4,18 @@
 // trusted, model_id is the folder's real id, and no repo id is invented from a folder name.
 import { readdir, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ModelLibraryError } from "../errors.js";
-import { listFolderFiles } from "../formats/folder.js";
-import { identify } from "../formats/identify.js";
+import { ModelLibraryError } from "../core/errors.js";
+import { listFolderFiles } from "../identify/folder.js";
+import { identify } from "../identify/identify.js";
 import { normalizeName } from "../formats/naming.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { hashFile } from "../hashing/index.js";
-import { writeJsonAtomic } from "../storage/atomic-json.js";
-import { withLock } from "../storage/lock.js";
-import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile } from "./metadata.js";
-import type { ModelLibrary } from "./model-library.js";
-import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE, STAGING_DIR } from "./paths.js";
+import { writeJsonAtomic } from "../core/atomic-json.js";
+import { withLock } from "../core/lock.js";
+import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile } from "../store/metadata.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE, STAGING_DIR } from "../store/layout.js";
 
 export interface InPlaceImportSpec {
   /** Absolute folder inside the library root. */

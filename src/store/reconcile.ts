@@ -10,9 +10,9 @@
 //   rebuild: clear the index and read every metadata.json (`mlib reindex`).
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ModelIndex } from "../storage/model-index.js";
-import { ModelLibraryError } from "../errors.js";
-import { METADATA_FILE } from "./paths.js";
+import type { ModelIndex } from "../index/model-index.js";
+import { ModelLibraryError } from "../core/errors.js";
+import { METADATA_FILE } from "./layout.js";
 import { readRecord } from "./record.js";
 import { MAX_DEPTH, startReader, type ReaderMessage } from "./reindex-reader.js";
 

@@ -15,7 +15,7 @@
 import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
 import { buildFtsQuery, hasPrefixScan, longestTermLength, matchTerms, type PrefixExpander } from "./fts-query.js";
 import { BulkLoader } from "./bulk-load.js";

@@ -12,7 +12,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "./errors.js";
 
 export interface LockOptions {
   /** How long to wait for the holder before failing with E_LOCKED (default 10 s). */

@@ -2,7 +2,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hashFile } from "../hashing/index.js";
-import type { ModelLibrary } from "./model-library.js";
+import type { ModelLibrary } from "../store/model-library.js";
 
 export type FileCheck = "ok" | "missing" | "size-mismatch" | "hash-mismatch" | "unhashed";
 

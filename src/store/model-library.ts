@@ -3,14 +3,14 @@
 // updates the index at once, and opening reconciles what other programs changed (see reconcile.ts).
 import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError, ioError } from "../errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
 import { normalizeName } from "../formats/naming.js";
-import { readJson, writeJsonAtomic, backupPathOf } from "../storage/atomic-json.js";
-import { withLock } from "../storage/lock.js";
-import { ModelIndex } from "../storage/model-index.js";
-import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../storage/index-types.js";
+import { readJson, writeJsonAtomic, backupPathOf } from "../core/atomic-json.js";
+import { withLock } from "../core/lock.js";
+import { ModelIndex } from "../index/model-index.js";
+import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
-import { COMMIT_LOCK, DB_FILE, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./paths.js";
+import { COMMIT_LOCK, DB_FILE, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
 import { corruptMetadata, readRecord } from "./record.js";
 import { reconcileIndex, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
 import { cleanStaging } from "./staging.js";
