@@ -3,10 +3,12 @@
 // (diffusers, HF snapshot, shard set) is one model; any other folder is walked and each model in it is its own unit.
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ModelLibraryError, ioError } from "../core/errors.js";
+import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { detectModelFolder } from "../identify/folder.js";
 import { shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import type { OperationOptions } from "./types.js";
 
 export interface ImportUnit {
   /** What the user named (or the walk found): a file, a folder, or the first file of a shard set. */
@@ -24,9 +26,44 @@ export interface ImportUnit {
 
 const MAX_WALK_DEPTH = 12;
 
-/** Turns user paths into import units, in order, each unit once. */
-export async function planImport(paths: string[]): Promise<ImportUnit[]> {
+export interface PlanImportParams {
+  /** Files or folders, as the user named them. */
+  paths: string[];
+}
+
+export interface PlanImportResult {
+  /** The units to import, in order, each file in one unit only. */
+  units: ImportUnit[];
+  /** Paths that could not be planned (missing, unreadable, not a file or folder): each fails on its own. */
+  failures: { path: string; error: ModelLibraryError }[];
+}
+
+/**
+ * What importing `params.paths` would store, reading only names and small JSON files. The library is not read
+ * (the call shape is the same for every operation). The walk checks `signal` at every folder.
+ */
+export async function planImport(library: ModelLibrary, params: PlanImportParams, options?: OperationOptions): Promise<PlanImportResult>;
+/** @deprecated the old call shape: use `planImport(library, { paths })`. Throws on the first path that cannot be planned. */
+export async function planImport(paths: string[]): Promise<ImportUnit[]>;
+export async function planImport(
+  first: ModelLibrary | string[],
+  params?: PlanImportParams,
+  options: OperationOptions = {},
+): Promise<PlanImportResult | ImportUnit[]> {
+  if (Array.isArray(first)) {
+    const plan = await planUnits(first, undefined);
+    if (plan.failures.length > 0) throw plan.failures[0].error;
+    return plan.units;
+  }
+  const plan = await planUnits(params?.paths ?? [], options.signal);
+  options.onProgress?.({ op: "plan-import", phase: "done", done: plan.units.length, total: plan.units.length, unit: "items" });
+  return plan;
+}
+
+/** Turns user paths into import units, in order, each file in one unit only (shard 1 and 2 named together are one set). */
+export async function planUnits(paths: string[], signal: AbortSignal | undefined): Promise<PlanImportResult> {
   const units: ImportUnit[] = [];
+  const failures: PlanImportResult["failures"] = [];
   const taken = new Set<string>(); // absolute file paths already in a unit
   const push = (u: ImportUnit) => {
     const abs = u.files.map((f) => join(u.baseDir, f));
@@ -35,25 +72,31 @@ export async function planImport(paths: string[]): Promise<ImportUnit[]> {
     units.push(u);
   };
   for (const p of paths) {
-    const abs = resolve(p);
-    let st;
+    throwIfAborted(signal, "import planning");
     try {
-      st = await stat(abs);
+      for (const u of await unitsOfPath(p, signal)) push(u);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new ModelLibraryError("E_NOT_FOUND", `${p}: no such file or folder`, { path: abs });
-      }
-      throw ioError(abs, "read", e);
-    }
-    if (st.isDirectory()) {
-      for (const u of await unitsInFolder(abs, 0)) push(u);
-    } else if (st.isFile()) {
-      push(await unitForFile(abs));
-    } else {
-      throw new ModelLibraryError("E_INVALID", `${p}: not a regular file or folder`, { path: abs });
+      if (isCancelled(e)) throw e;
+      failures.push({ path: p, error: e instanceof ModelLibraryError ? e : ioError(p, "import", e) });
     }
   }
-  return units;
+  return { units, failures };
+}
+
+async function unitsOfPath(p: string, signal: AbortSignal | undefined): Promise<ImportUnit[]> {
+  const abs = resolve(p);
+  let st;
+  try {
+    st = await stat(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ModelLibraryError("E_NOT_FOUND", `${p}: no such file or folder`, { path: abs });
+    }
+    throw ioError(abs, "read", e);
+  }
+  if (st.isDirectory()) return unitsInFolder(abs, 0, signal);
+  if (st.isFile()) return [await unitForFile(abs)];
+  throw new ModelLibraryError("E_INVALID", `${p}: not a regular file or folder`, { path: abs });
 }
 
 /** A single file, widened to its whole shard set when its name says it is a shard and siblings exist. */
@@ -70,7 +113,8 @@ async function unitForFile(abs: string): Promise<ImportUnit> {
   return { source: abs, kind: "file", baseDir: dir, files: [name], weightFiles: [name], defaultName: stemOf(name) };
 }
 
-async function unitsInFolder(dir: string, depth: number): Promise<ImportUnit[]> {
+async function unitsInFolder(dir: string, depth: number, signal: AbortSignal | undefined): Promise<ImportUnit[]> {
+  throwIfAborted(signal, "import planning");
   const folder = await detectModelFolder(dir);
   if (folder) {
     return [{ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) }];
@@ -98,7 +142,7 @@ async function unitsInFolder(dir: string, depth: number): Promise<ImportUnit[]> 
   }
   if (depth < MAX_WALK_DEPTH) {
     for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1)));
+      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1, signal)));
     }
   }
   return units;
