@@ -10,7 +10,7 @@
 import { constants as fsc } from "node:fs";
 import { copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
+import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
 import { missingShardNames } from "../formats/sharding.js";
@@ -25,6 +25,7 @@ import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planUnits, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir } from "../store/staging.js";
 import { buildModelMetadata, primaryFileOf } from "./build-metadata.js";
+import { rethrowIfCancelled } from "./cancel.js";
 import type { OperationOptions, ProgressEvent } from "./types.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
@@ -401,16 +402,11 @@ async function importUnit(
     };
   } catch (e) {
     // A cancellation ends the whole call (after the finally below removed the staging); any other error fails this unit only.
-    if (isCancelled(e) || signal?.aborted) throw isCancelled(e) ? e : cancelledBy(e);
+    rethrowIfCancelled(e, signal, "import");
     return failed(unit, e, ident);
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
-}
-
-/** The E_CANCELLED of an abort that surfaced as another error (an AbortError from a stream, say). */
-function cancelledBy(cause: unknown): ModelLibraryError {
-  return new ModelLibraryError("E_CANCELLED", "import cancelled", { cause });
 }
 
 function duplicateResult(unit: ImportUnit, ident: Identification, modelId: string): ImportResult {
