@@ -4,10 +4,10 @@ import type { Command } from "commander";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelLibraryError, ioError } from "../../core/errors.js";
-import { commonOptions, markFailed, withCommonOptions } from "../common.js";
+import { commonOptions, errorInfo, markFailed, withCommonOptions } from "../common.js";
 import { err, formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
-import { errorInfo } from "./identify.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -33,7 +33,7 @@ export function register(program: Command): void {
       const progress = startProgress({ json: common.json, title: "hashing" });
       let hashes;
       try {
-        hashes = await hashFiles(files, { onProgress: (p) => progress.update(p.bytesDone, p.totalBytes, `${p.filesDone}/${p.totalFiles} files`) });
+        hashes = await hashFiles(files, { signal: cliSignal(), onProgress: (p) => progress.update(p.bytesDone, p.totalBytes, `${p.filesDone}/${p.totalFiles} files`) });
       } finally {
         progress.stop();
       }
