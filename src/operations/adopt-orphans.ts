@@ -30,8 +30,8 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
   const orphans = await findOrphans(library, signal);
   const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [] };
   for (const [i, o] of orphans.entries()) {
-    throwIfAborted(signal, "adopt");
     onProgress?.({ op: "adopt", phase: "adopt", item: o.dir, done: i, total: orphans.length, unit: "items" });
+    throwIfAborted(signal, "adopt");
     if (o.missingFiles.length > 0) {
       result.incomplete.push(o);
       continue;
@@ -46,7 +46,8 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
           modelType: o.modelType,
           computeHashes: params.computeHashes ?? true,
         },
-        { signal },
+        // Its hashing progress, as this operation's.
+        { signal, onProgress: onProgress && ((e) => onProgress({ ...e, op: "adopt", item: `${o.id}/${e.item}` })) },
       );
       result.adopted.push(r.modelId);
     } catch (e) {

@@ -9,13 +9,14 @@ import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { listFolderFiles } from "../identify/folder.js";
 import { identify } from "../identify/identify.js";
 import { isModelFileName } from "../formats/sniff.js";
-import { hashFile } from "../hashing/index.js";
+import { hashFile, type FileHashes, type HashFileOptions } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
 import { serializeMetadata, type MetadataFile } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 import { buildModelMetadata } from "./build-metadata.js";
+import { rethrowIfCancelled } from "./cancel.js";
 import { incompleteSets } from "./find-orphans.js";
 import type { OperationOptions } from "./types.js";
 
@@ -73,13 +74,13 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
     throwIfAborted(signal, "import in place");
     const before = done;
     const progress = (n: number) => onProgress?.({ op: "import-in-place", phase: "hash", item: f.rel, done: before + n, total, unit: "bytes" });
-    const h = spec.computeHashes === false ? null : await hashFile(join(spec.modelDir, ...f.rel.split("/")), { signal, onProgress: progress });
+    const h = spec.computeHashes === false ? null : await hashCancellable(join(spec.modelDir, ...f.rel.split("/")), { signal, onProgress: progress });
     done += f.size;
     metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null });
   }
   const primaryMeta = metaFiles.find((f) => f.name === primary.rel)!;
   if (spec.knownSha256) {
-    const actual = primaryMeta.sha256 ?? (await hashFile(join(spec.modelDir, ...primary.rel.split("/")), { signal })).sha256;
+    const actual = primaryMeta.sha256 ?? (await hashCancellable(join(spec.modelDir, ...primary.rel.split("/")), { signal })).sha256;
     if (actual !== spec.knownSha256.toLowerCase()) {
       throw new ModelLibraryError(
         "E_HASH_MISMATCH",
@@ -110,3 +111,12 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
   return { modelId: id, created: true, securityTier: ident.securityTier };
 }
 
+/** hashFile, whose abort (however the hasher reports it) is E_CANCELLED. */
+async function hashCancellable(path: string, options: HashFileOptions): Promise<FileHashes> {
+  try {
+    return await hashFile(path, options);
+  } catch (e) {
+    rethrowIfCancelled(e, options.signal, "import in place");
+    throw e;
+  }
+}

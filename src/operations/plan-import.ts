@@ -55,13 +55,14 @@ export async function planImport(
     if (plan.failures.length > 0) throw plan.failures[0].error;
     return plan.units;
   }
-  const plan = await planUnits(params?.paths ?? [], options.signal);
+  const onFolder = options.onProgress && ((dir: string) => options.onProgress!({ op: "plan-import", phase: "walk", item: dir }));
+  const plan = await planUnits(params?.paths ?? [], options.signal, onFolder);
   options.onProgress?.({ op: "plan-import", phase: "done", done: plan.units.length, total: plan.units.length, unit: "items" });
   return plan;
 }
 
 /** Turns user paths into import units, in order, each file in one unit only (shard 1 and 2 named together are one set). */
-export async function planUnits(paths: string[], signal: AbortSignal | undefined): Promise<PlanImportResult> {
+export async function planUnits(paths: string[], signal: AbortSignal | undefined, onFolder?: (dir: string) => void): Promise<PlanImportResult> {
   const units: ImportUnit[] = [];
   const failures: PlanImportResult["failures"] = [];
   const taken = new Set<string>(); // absolute file paths already in a unit
@@ -74,7 +75,7 @@ export async function planUnits(paths: string[], signal: AbortSignal | undefined
   for (const p of paths) {
     throwIfAborted(signal, "import planning");
     try {
-      for (const u of await unitsOfPath(p, signal)) push(u);
+      for (const u of await unitsOfPath(p, { signal, onFolder })) push(u);
     } catch (e) {
       if (isCancelled(e)) throw e;
       failures.push({ path: p, error: e instanceof ModelLibraryError ? e : ioError(p, "import", e) });
@@ -83,7 +84,12 @@ export async function planUnits(paths: string[], signal: AbortSignal | undefined
   return { units, failures };
 }
 
-async function unitsOfPath(p: string, signal: AbortSignal | undefined): Promise<ImportUnit[]> {
+interface Walk {
+  signal: AbortSignal | undefined;
+  onFolder: ((dir: string) => void) | undefined;
+}
+
+async function unitsOfPath(p: string, walk: Walk): Promise<ImportUnit[]> {
   const abs = resolve(p);
   let st;
   try {
@@ -94,7 +100,7 @@ async function unitsOfPath(p: string, signal: AbortSignal | undefined): Promise<
     }
     throw ioError(abs, "read", e);
   }
-  if (st.isDirectory()) return unitsInFolder(abs, 0, signal);
+  if (st.isDirectory()) return unitsInFolder(abs, 0, walk);
   if (st.isFile()) return [await unitForFile(abs)];
   throw new ModelLibraryError("E_INVALID", `${p}: not a regular file or folder`, { path: abs });
 }
@@ -113,8 +119,9 @@ async function unitForFile(abs: string): Promise<ImportUnit> {
   return { source: abs, kind: "file", baseDir: dir, files: [name], weightFiles: [name], defaultName: stemOf(name) };
 }
 
-async function unitsInFolder(dir: string, depth: number, signal: AbortSignal | undefined): Promise<ImportUnit[]> {
-  throwIfAborted(signal, "import planning");
+async function unitsInFolder(dir: string, depth: number, walk: Walk): Promise<ImportUnit[]> {
+  throwIfAborted(walk.signal, "import planning");
+  walk.onFolder?.(dir);
   const folder = await detectModelFolder(dir);
   if (folder) {
     return [{ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) }];
@@ -142,7 +149,7 @@ async function unitsInFolder(dir: string, depth: number, signal: AbortSignal | u
   }
   if (depth < MAX_WALK_DEPTH) {
     for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1, signal)));
+      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1, walk)));
     }
   }
   return units;

@@ -46,8 +46,8 @@ async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgres
   const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
   const out: RedetectResult[] = [];
   for (const [i, id] of targets.entries()) {
-    throwIfAborted(signal, "redetect");
     onProgress?.({ op: "redetect", phase: "identify", item: id, done: i, total: targets.length, unit: "items" });
+    throwIfAborted(signal, "redetect");
     try {
       const m = await lib.getMetadata(id);
       const before = { modelType: m.model_type, family: m.family, format: m.format };
