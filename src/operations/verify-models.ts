@@ -108,6 +108,8 @@ async function runVerify(
         rethrowIfCancelled(e, signal, "verify");
         throw e;
       }
+      // An abort the hasher did not see (it can come just as a file is opened) still ends the run here.
+      throwIfAborted(signal, "verify");
       bytesBefore += h.size;
       const actual = { size: h.size, sha256: h.sha256, blake3: h.blake3 };
       let status: FileCheck = "ok";
