@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { readHfConfig } from "../formats/hf-config.js";
-import { missingShardNames, readShardIndex, shardInfoOf } from "../formats/sharding.js";
+import { groupShards, missingShardNames, readShardIndex } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
 
@@ -84,12 +84,8 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
 
   const topWeights = top.filter((f) => isModelFileName(f.rel)).map((f) => f.rel);
   if (topWeights.length === 0) return null;
-  const sets = new Map<string, string[]>();
-  for (const w of topWeights) {
-    const key = shardInfoOf(w)?.setKey ?? `single:${w}`;
-    sets.set(key, [...(sets.get(key) ?? []), w]);
-  }
-  const isOneShardSet = sets.size === 1 && !topWeights.some((w) => shardInfoOf(w) === null) && topWeights.length >= 1;
+  const sets = groupShards(topWeights);
+  const isOneShardSet = sets.length === 1 && sets[0].setKey !== null;
   if (isOneShardSet) {
     const missingFiles = missingShardNames(topWeights);
     const modelFiles = names.has("config.json") ? allRels : topWeights;
@@ -103,7 +99,7 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
     };
   }
   // A snapshot: config.json beside one set of weights in one format (e.g. model.safetensors, or pytorch_model.bin).
-  if (names.has("config.json") && sets.size >= 1) {
+  if (names.has("config.json") && sets.length >= 1) {
     const byExt = new Map<string, string[]>();
     for (const w of topWeights) {
       const ext = w.slice(w.lastIndexOf(".") + 1).toLowerCase();
@@ -111,8 +107,7 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
     }
     // Snapshots often carry the same weights twice (safetensors + bin): still one model.
     const preferred = byExt.get("safetensors") ?? byExt.get("bin") ?? byExt.get("pt") ?? topWeights;
-    const preferredSets = new Set(preferred.map((w) => shardInfoOf(w)?.setKey ?? w));
-    if (preferredSets.size === 1) {
+    if (groupShards(preferred).length === 1) {
       return {
         kind: "hf-snapshot",
         weightFiles: topWeights,

@@ -3,7 +3,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
-import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
+import { groupShards, missingShardNames } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, STAGING_DIR } from "../store/layout.js";
@@ -57,12 +57,5 @@ export async function incompleteShardReport(lib: ModelLibrary): Promise<OrphanFo
 
 /** The missing shard names of every shard set among `weightNames` (paths relative to one folder). */
 export function incompleteSets(weightNames: string[]): string[] {
-  const sets = new Map<string, string[]>();
-  for (const n of weightNames) {
-    const info = shardInfoOf(n.slice(n.lastIndexOf("/") + 1));
-    if (!info || info.total === null) continue;
-    const key = `${n.slice(0, n.lastIndexOf("/") + 1)}${info.setKey}`;
-    sets.set(key, [...(sets.get(key) ?? []), n]);
-  }
-  return [...sets.values()].flatMap((names) => missingShardNames(names));
+  return groupShards(weightNames).flatMap((g) => (g.setKey === null ? [] : missingShardNames(g.names)));
 }

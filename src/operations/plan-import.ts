@@ -5,7 +5,7 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { detectModelFolder } from "../identify/folder.js";
-import { shardInfoOf } from "../formats/sharding.js";
+import { groupShards, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "./types.js";
@@ -109,11 +109,11 @@ async function unitsOfPath(p: string, walk: Walk): Promise<ImportUnit[]> {
 async function unitForFile(abs: string): Promise<ImportUnit> {
   const dir = dirname(abs);
   const name = basename(abs);
-  const info = shardInfoOf(name);
-  if (info) {
-    const siblings = (await readdir(dir)).filter((n) => shardInfoOf(n)?.setKey === info.setKey).sort();
-    if (siblings.length > 1 || (info.total ?? 1) > 1) {
-      return { source: abs, kind: "shard-set", baseDir: dir, files: siblings, weightFiles: siblings, defaultName: stemOf(info.setKey) };
+  if (shardInfoOf(name)) {
+    const set = groupShards(await readdir(dir)).find((g) => g.names.includes(name))!;
+    if (set.isSet) {
+      const files = [...set.names].sort();
+      return { source: abs, kind: "shard-set", baseDir: dir, files, weightFiles: files, defaultName: stemOf(set.setKey!) };
     }
   }
   return { source: abs, kind: "file", baseDir: dir, files: [name], weightFiles: [name], defaultName: stemOf(name) };
@@ -134,18 +134,10 @@ async function unitsInFolder(dir: string, depth: number, walk: Walk): Promise<Im
     throw ioError(dir, "list", e);
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const sets = new Map<string, string[]>();
-  for (const e of entries) {
-    if (!e.isFile() || e.name.startsWith(".") || !isModelFileName(e.name)) continue;
-    const key = shardInfoOf(e.name)?.setKey ?? `\0${e.name}`;
-    sets.set(key, [...(sets.get(key) ?? []), e.name]);
-  }
-  for (const [key, names] of sets) {
-    if (key.startsWith("\0") || (names.length === 1 && (shardInfoOf(names[0])?.total ?? 1) <= 1)) {
-      units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
-    } else {
-      units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(key) });
-    }
+  const modelFiles = entries.filter((e) => e.isFile() && !e.name.startsWith(".") && isModelFileName(e.name)).map((e) => e.name);
+  for (const { setKey, names, isSet } of groupShards(modelFiles)) {
+    if (isSet) units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(setKey!) });
+    else units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
   }
   if (depth < MAX_WALK_DEPTH) {
     for (const e of entries) {
