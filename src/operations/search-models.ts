@@ -5,6 +5,8 @@ import type { Facets, SearchOptions, SearchResult } from "../index/index-types.j
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "./types.js";
 
+export type { Facets, SearchFilters, SearchOptions, SortMode } from "../index/index-types.js";
+
 export interface SearchParams extends SearchOptions {
   /** Words to look for (prefixes match: `lla` finds llama); empty lists everything. */
   query: string;

@@ -1,8 +1,7 @@
 // `mlib list [filters]` and `mlib search QUERY [filters]`: the index's search, as a table or as
 // `{ models, totalCount, queryTimeMs }` (plus `facets` with --facets). Filters are repeatable or comma-separated.
 import { Option, type Command } from "commander";
-import type { Facets, SearchOptions, SortMode } from "../../index/index-types.js";
-import type { SearchModelsResult } from "../../operations/search-models.js";
+import type { Facets, SearchModelsResult, SearchOptions, SortMode } from "../../operations/search-models.js";
 import { collectList, commonOptions, parseNonNegativeInt, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
 import { countsLine, formatBytes, out, printJson, table } from "../output.js";
 import { cliSignal } from "../signals.js";
