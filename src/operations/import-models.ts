@@ -102,7 +102,7 @@ export interface ImportResult {
   warnings: string[];
 }
 
-export interface StagedFile {
+interface StagedFile {
   rel: string;
   size: number;
   hashes: FileHashes;
