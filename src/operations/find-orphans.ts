@@ -1,12 +1,10 @@
 // Folders inside the library root with model files but no metadata.json ("orphans": copied in by hand, left by
 // another tool or an interrupted download), and shard sets among them that miss files. Original §9.5-§9.6.
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
-import { throwIfAborted } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { groupShards, missingShardNames } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
-import { METADATA_FILE, STAGING_DIR } from "../store/layout.js";
+import { METADATA_FILE } from "../store/layout.js";
 
 export interface OrphanFolder {
   dir: string;
@@ -21,25 +19,25 @@ export interface OrphanFolder {
 /** Folders at depth 1-3 under the root with model files but no metadata.json (skipping hidden, staging and in-progress downloads). */
 export async function findOrphans(lib: ModelLibrary, signal?: AbortSignal): Promise<OrphanFolder[]> {
   const out: OrphanFolder[] = [];
-  async function walk(dir: string, parts: string[]): Promise<void> {
-    if (parts.length > 3) return;
-    throwIfAborted(signal, "orphan search");
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    const names = entries.map((e) => e.name);
-    if (names.includes(METADATA_FILE)) return; // a model: never look inside
-    if (parts.length >= 1 && !names.some((n) => n.endsWith(".part"))) {
-      const weights = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name).sort();
-      if (weights.length > 0) {
-        const inferred = inferSpec(parts);
-        out.push({ dir, id: parts.join("/"), ...inferred, weightFiles: weights, missingFiles: incompleteSets(weights) });
-        return;
+  await walkFolders(
+    lib.root,
+    ({ abs, rel, entries }) => {
+      const names = entries.map((e) => e.name);
+      if (names.includes(METADATA_FILE)) return false; // a model: never look inside
+      if (rel && !names.some((n) => n.endsWith(".part"))) {
+        const weights = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name);
+        if (weights.length > 0) {
+          const parts = rel.split("/");
+          out.push({ dir: abs, id: rel, ...inferSpec(parts), weightFiles: weights, missingFiles: incompleteSets(weights) });
+          return false;
+        }
       }
-    }
-    for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".") && e.name !== STAGING_DIR) await walk(join(dir, e.name), [...parts, e.name]);
-    }
-  }
-  await walk(lib.root, []);
+      return true;
+    },
+    // Hidden folders (the staging among them) are not entered, hidden files still count (a `.x.part` download);
+    // an unreadable folder is nobody's orphan.
+    { maxDepth: 3, skip: (e) => e.isDirectory() && e.name.startsWith("."), unreadable: "skip", signal },
+  );
   return out;
 }
 

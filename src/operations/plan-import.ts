@@ -4,6 +4,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { detectModelFolder } from "../identify/folder.js";
 import { groupShards, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
@@ -100,7 +101,7 @@ async function unitsOfPath(p: string, walk: Walk): Promise<ImportUnit[]> {
     }
     throw ioError(abs, "read", e);
   }
-  if (st.isDirectory()) return unitsInFolder(abs, 0, walk);
+  if (st.isDirectory()) return unitsInFolder(abs, walk);
   if (st.isFile()) return [await unitForFile(abs)];
   throw new ModelLibraryError("E_INVALID", `${p}: not a regular file or folder`, { path: abs });
 }
@@ -119,31 +120,26 @@ async function unitForFile(abs: string): Promise<ImportUnit> {
   return { source: abs, kind: "file", baseDir: dir, files: [name], weightFiles: [name], defaultName: stemOf(name) };
 }
 
-async function unitsInFolder(dir: string, depth: number, walk: Walk): Promise<ImportUnit[]> {
-  throwIfAborted(walk.signal, "import planning");
-  walk.onFolder?.(dir);
-  const folder = await detectModelFolder(dir);
-  if (folder) {
-    return [{ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) }];
-  }
+/** The units under a folder: the folder itself when it is one model, else each model file or shard set in it, and below. */
+async function unitsInFolder(root: string, walk: Walk): Promise<ImportUnit[]> {
   const units: ImportUnit[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    throw ioError(dir, "list", e);
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const modelFiles = entries.filter((e) => e.isFile() && !e.name.startsWith(".") && isModelFileName(e.name)).map((e) => e.name);
-  for (const { setKey, names, isSet } of groupShards(modelFiles)) {
-    if (isSet) units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(setKey!) });
-    else units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
-  }
-  if (depth < MAX_WALK_DEPTH) {
-    for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1, walk)));
-    }
-  }
+  await walkFolders(
+    root,
+    async ({ abs: dir, entries }) => {
+      walk.onFolder?.(dir);
+      const folder = await detectModelFolder(dir);
+      if (folder) {
+        units.push({ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) });
+        return false; // one model: its sub-folders are its own
+      }
+      const modelFiles = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name);
+      for (const { setKey, names, isSet } of groupShards(modelFiles)) {
+        if (isSet) units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(setKey!) });
+        else units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
+      }
+    },
+    { maxDepth: MAX_WALK_DEPTH, signal: walk.signal },
+  );
   return units;
 }
 
