@@ -8,7 +8,7 @@ import tseslint from "typescript-eslint";
 // Each folder of src/ and the folders it may import (besides itself). Anything else in src/ is off limits.
 const BELOW_FEATURES = ["operations", "store", "index", "identify", "formats", "hashing", "core"];
 const FEATURES = ["hub", "mapper", "watcher", "merge", "doctor"];
-export const LAYERS = {
+const LAYERS = {
   core: [],
   formats: ["core"],
   identify: ["formats", "core"],
