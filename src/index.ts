@@ -1,10 +1,11 @@
-// model-library's public API: identification, hashing, the library (store + index + importer).
-export { ModelLibraryError, type ErrorCode } from "./core/errors.js";
+// model-library's public API: identification, hashing, the library (store + index) and the operations on it
+// (one function per user-level operation: `op(library, params, { signal, onProgress })`).
+export { ModelLibraryError, isModelLibraryError, isCancelled, type ErrorCode } from "./core/errors.js";
 export { identify, identifyFile } from "./identify/identify.js";
 export { detectModelFolder } from "./identify/folder.js";
 export type { Identification, Format, SecurityTier, ModelType, Subtype, ShardInfo, FolderInfo } from "./formats/types.js";
 export { normalizeName, normalizeFilename, extractBaseName } from "./formats/naming.js";
 export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "./formats/sharding.js";
 export { hashFile, hashFiles, fastHashFile, copyAndHash, type FileHashes } from "./hashing/index.js";
-export type { SearchOptions, SearchResult, ModelRecord } from "./index/index-types.js";
+export type { SearchOptions, SearchFilters, SearchResult, SortMode, ModelRecord, Facets, IndexStats } from "./index/index-types.js";
 export * from "./operations/index.js";

@@ -52,6 +52,12 @@ export function markFailed(): void {
   if (!process.exitCode) process.exitCode = 1;
 }
 
+/** An error as `{ code, message }` for --json output (an OS error without a code is E_IO). */
+export function errorInfo(e: unknown): { code: string; message: string } {
+  if (e instanceof ModelLibraryError) return { code: e.code, message: e.message };
+  return { code: "E_IO", message: e instanceof Error ? e.message : String(e) };
+}
+
 export function usageError(message: string): ModelLibraryError {
   return new ModelLibraryError("E_USAGE", message);
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `mlib`: the command line on top of the library API. Builds the commander program, runs it, and maps
-// what goes wrong to an exit status: 0 ok, 1 an operation failed, 2 a usage error. Errors print as
-// `mlib: <message>` (the message names the file); stack traces only with --debug.
+// what goes wrong to an exit status: 0 ok, 1 an operation failed, 2 a usage error, 130/143 cancelled by
+// SIGINT/SIGTERM (see signals.ts). Errors print as `mlib: <message>` (the message names the file); stack
+// traces only with --debug.
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { ModelLibraryError } from "../core/errors.js";
 import { closeHashWorkers } from "../hashing/worker-host.js";
+import { exitStatus, installSignalHandlers, receivedSignal, stoppedLongRunning } from "./signals.js";
 
 type CommandModule = { register(program: Command): void };
 
@@ -25,7 +27,7 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["adopt"], () => import("./commands/adopt.js")],
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
-  [["demo"], () => import("../demo/demo.js")],
+  [["demo"], () => import("./commands/demo.js")],
 ];
 
 /** The command named in argv (the first word that is not an option of mlib itself), or null. */
@@ -72,12 +74,21 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     await program.parseAsync(argv, { from: "user" });
+    if (receivedSignal()) return reportCancelled();
     return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
   } catch (e) {
+    // After a signal, whatever the operation threw on its way out (E_CANCELLED, an AbortError) is the cancellation.
+    if (receivedSignal() && !(e instanceof CommanderError)) return reportCancelled();
     return reportError(e, debug);
   } finally {
     await closeHashWorkers().catch(() => undefined);
   }
+}
+
+function reportCancelled(): number {
+  const sig = receivedSignal()!;
+  if (!stoppedLongRunning()) process.stderr.write("mlib: cancelled\n");
+  return exitStatus(sig);
 }
 
 function reportError(e: unknown, debug: boolean): number {
@@ -115,4 +126,5 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 process.on("uncaughtException", (e) => process.exit(reportError(e, debugFlag)));
 process.on("unhandledRejection", (e) => process.exit(reportError(e, debugFlag)));
 
+installSignalHandlers();
 process.exitCode = await run(process.argv.slice(2));

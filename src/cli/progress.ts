@@ -1,7 +1,13 @@
 // A byte progress bar on stderr, only when stderr is a terminal and the output is not JSON;
 // otherwise every call is a no-op, so pipes, logs and tests never see control characters.
+// The bar hides the cursor and turns line wrap off while it draws: on Ctrl-C it is stopped at once and both
+// are turned back on (ESC[?25h, ESC[?7h), and it stays stopped while the operation reaches its safe point.
 import { createRequire } from "node:module";
 import { formatBytes } from "./output.js";
+import { onInterrupt } from "./signals.js";
+
+const SHOW_CURSOR = "\x1b[?25h";
+const WRAP_LINES = "\x1b[?7h";
 
 export interface Progress {
   /** Bytes done out of `total`; `label` is what is being worked on (a file, a model id). */
@@ -28,8 +34,21 @@ export function startProgress(options: { json: boolean; title: string }): Progre
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let closed = false;
+  const stop = () => {
+    if (started) bar.stop();
+    started = false;
+  };
+  const removeHandler = onInterrupt(() => {
+    // What bar.stop() restores, said again: the bar may not have drawn its last frame yet.
+    const drawn = started;
+    stop();
+    if (drawn) process.stderr.write(SHOW_CURSOR + WRAP_LINES);
+    closed = true;
+  });
   return {
     update(done, total, label = "") {
+      if (closed) return;
       const shortLabel = label.length > 40 ? `…${label.slice(-39)}` : label;
       const payload = { doneH: formatBytes(done), totalH: formatBytes(total), label: shortLabel };
       if (!started) {
@@ -41,8 +60,9 @@ export function startProgress(options: { json: boolean; title: string }): Progre
       bar.update(done, payload);
     },
     stop() {
-      if (started) bar.stop();
-      started = false;
+      stop();
+      closed = true;
+      removeHandler();
     },
   };
 }

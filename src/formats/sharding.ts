@@ -50,6 +50,43 @@ export function shardInfoOf(fileName: string): ShardInfo | null {
   return info && { index: info.index, total: info.total, setKey: info.baseKey };
 }
 
+export interface ShardGroup {
+  /** The set key with the files' folder in front (`sub/model.safetensors`), or null for a file that is no shard. */
+  setKey: string | null;
+  /** The files, in the order given. */
+  names: string[];
+  /** A real set: several shards, or one shard that declares more (`-00001-of-00003`). A lone `_00001` is no set. */
+  isSet: boolean;
+}
+
+/**
+ * The one shard grouping: files (names or `/`-separated relative paths) grouped by shard set, in the order each
+ * group is first seen. Shards in different folders never share a set; a file that is no shard is a group of its
+ * own. Used to plan imports, to tell a shard-set folder, to find the missing shards of orphan folders, and by
+ * detectShardedSets.
+ */
+export function groupShards(files: string[]): ShardGroup[] {
+  const groups: ShardGroup[] = [];
+  const bySet = new Map<string, ShardGroup>();
+  for (const f of files) {
+    const info = extractShardInfo(fileNameOf(f));
+    if (!info) {
+      groups.push({ setKey: null, names: [f], isSet: false });
+      continue;
+    }
+    const key = dirPrefixOf(f) + info.baseKey;
+    let group = bySet.get(key);
+    if (!group) {
+      group = { setKey: key, names: [], isSet: false };
+      bySet.set(key, group);
+      groups.push(group);
+    }
+    group.names.push(f);
+    group.isSet ||= group.names.length > 1 || (info.total ?? 1) > 1;
+  }
+  return groups;
+}
+
 /**
  * Groups paths into shard sets. Keys are the set key (`model.safetensors`) with the paths' folder in front
  * (`sub/model.safetensors`), so shards in different folders never share a set. Each set is sorted by file
@@ -58,28 +95,15 @@ export function shardInfoOf(fileName: string): ShardInfo | null {
  * the suffix ` (shards)` so neither hides the other.
  */
 export function detectShardedSets(paths: string[]): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  const standalone: string[] = [];
-  for (const p of paths) {
-    const info = extractShardInfo(fileNameOf(p));
-    if (!info) {
-      standalone.push(p);
-      continue;
-    }
-    const key = dirPrefixOf(p) + info.baseKey;
-    const group = groups.get(key);
-    if (group) group.push(p);
-    else groups.set(key, [p]);
-  }
+  const groups = groupShards(paths);
+  const sets = groups.filter((g) => g.setKey !== null && g.names.length >= 2);
+  // Files that are no shard first, then shards alone in their set (the order callers have always seen).
+  const standalone = [...groups.filter((g) => g.setKey === null), ...groups.filter((g) => g.setKey !== null && g.names.length < 2)];
   const result = new Map<string, string[]>();
-  for (const members of groups.values()) {
-    if (members.length === 1) standalone.push(members[0]);
-  }
-  for (const p of standalone) result.set(p, [p]);
-  for (const [key, members] of groups) {
-    if (members.length < 2) continue;
-    members.sort((a, b) => compareNames(fileNameOf(a), fileNameOf(b)));
-    result.set(result.has(key) ? `${key} (shards)` : key, members);
+  for (const g of standalone) result.set(g.names[0], [g.names[0]]);
+  for (const g of sets) {
+    const members = [...g.names].sort((a, b) => compareNames(fileNameOf(a), fileNameOf(b)));
+    result.set(result.has(g.setKey!) ? `${g.setKey} (shards)` : g.setKey!, members);
   }
   return result;
 }

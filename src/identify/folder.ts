@@ -1,12 +1,13 @@
 // Folders that hold ONE model: a diffusers pipeline (model_index.json + component folders), a Hugging Face
 // snapshot (config.json + weights), or a shard set (`-00001-of-00003` names, or a `*.index.json` weight map).
 // Any other folder is not a model: callers walk it and take each model file on its own.
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError, ioError } from "../core/errors.js";
+import { ModelLibraryError } from "../core/errors.js";
+import { listFiles } from "../core/walk.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { readHfConfig } from "../formats/hf-config.js";
-import { missingShardNames, readShardIndex, shardInfoOf } from "../formats/sharding.js";
+import { groupShards, missingShardNames, readShardIndex } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
 
@@ -23,31 +24,13 @@ interface WalkedFile {
 
 /** Every regular file under `dir` (hidden entries, `.part` downloads and symlinks skipped), bounded in depth and count. */
 export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): Promise<WalkedFile[]> {
+  const files = await listFiles(dir, {
+    maxDepth,
+    skip: (e) => e.name.startsWith(".") || e.name.endsWith(".part"),
+    maxFiles: { count: MAX_FILES, error: () => new ModelLibraryError("E_TOO_LARGE", `${dir}: more than ${MAX_FILES} files; not one model folder`, { path: dir }) },
+  });
   const out: WalkedFile[] = [];
-  async function walk(abs: string, rel: string, depth: number): Promise<void> {
-    let entries;
-    try {
-      entries = await readdir(abs, { withFileTypes: true });
-    } catch (e) {
-      throw ioError(abs, "list", e);
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      if (e.name.startsWith(".") || e.name.endsWith(".part")) continue;
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      const childAbs = join(abs, e.name);
-      if (e.isDirectory()) {
-        if (depth < maxDepth) await walk(childAbs, childRel, depth + 1);
-      } else if (e.isFile()) {
-        if (out.length >= MAX_FILES) {
-          throw new ModelLibraryError("E_TOO_LARGE", `${dir}: more than ${MAX_FILES} files; not one model folder`, { path: dir });
-        }
-        const st = await lstat(childAbs);
-        out.push({ rel: childRel, size: st.size });
-      }
-    }
-  }
-  await walk(dir, "", 0);
+  for (const f of files) out.push({ rel: f.rel, size: (await lstat(f.abs)).size });
   return out;
 }
 
@@ -84,12 +67,8 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
 
   const topWeights = top.filter((f) => isModelFileName(f.rel)).map((f) => f.rel);
   if (topWeights.length === 0) return null;
-  const sets = new Map<string, string[]>();
-  for (const w of topWeights) {
-    const key = shardInfoOf(w)?.setKey ?? `single:${w}`;
-    sets.set(key, [...(sets.get(key) ?? []), w]);
-  }
-  const isOneShardSet = sets.size === 1 && !topWeights.some((w) => shardInfoOf(w) === null) && topWeights.length >= 1;
+  const sets = groupShards(topWeights);
+  const isOneShardSet = sets.length === 1 && sets[0].setKey !== null;
   if (isOneShardSet) {
     const missingFiles = missingShardNames(topWeights);
     const modelFiles = names.has("config.json") ? allRels : topWeights;
@@ -103,7 +82,7 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
     };
   }
   // A snapshot: config.json beside one set of weights in one format (e.g. model.safetensors, or pytorch_model.bin).
-  if (names.has("config.json") && sets.size >= 1) {
+  if (names.has("config.json") && sets.length >= 1) {
     const byExt = new Map<string, string[]>();
     for (const w of topWeights) {
       const ext = w.slice(w.lastIndexOf(".") + 1).toLowerCase();
@@ -111,8 +90,7 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
     }
     // Snapshots often carry the same weights twice (safetensors + bin): still one model.
     const preferred = byExt.get("safetensors") ?? byExt.get("bin") ?? byExt.get("pt") ?? topWeights;
-    const preferredSets = new Set(preferred.map((w) => shardInfoOf(w)?.setKey ?? w));
-    if (preferredSets.size === 1) {
+    if (groupShards(preferred).length === 1) {
       return {
         kind: "hf-snapshot",
         weightFiles: topWeights,

@@ -1,21 +1,24 @@
-// Models whose files are already inside the library root: a finished download (import in place), folders
-// without metadata.json (orphan adoption), and shard sets left incomplete (recovery report). Original §9.4-§9.6,
-// with its quirks fixed: every shard set is checked (not only the first), a known sha256 is verified rather than
-// trusted, model_id is the folder's real id, and no repo id is invented from a folder name.
-import { readdir, stat } from "node:fs/promises";
+// importInPlace: a model whose files are already inside the library root (a finished download, an orphan folder
+// being adopted) gets its metadata.json and its index row. Original §9.4, with its quirks fixed: every shard set is
+// checked (not only the first), a known sha256 is verified rather than trusted, model_id is the folder's real id,
+// and no repo id is invented from a folder name. Nothing is written before every file is hashed, so a
+// cancellation (checked between files and inside hashing) leaves the folder as it was.
+import { stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ModelLibraryError } from "../core/errors.js";
+import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { listFolderFiles } from "../identify/folder.js";
 import { identify } from "../identify/identify.js";
-import { normalizeName } from "../formats/naming.js";
-import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
-import { hashFile } from "../hashing/index.js";
+import { hashFile, type FileHashes, type HashFileOptions } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
-import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile } from "../store/metadata.js";
+import { serializeMetadata, type MetadataFile } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
-import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE, STAGING_DIR } from "../store/layout.js";
+import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
+import { buildModelMetadata } from "./build-metadata.js";
+import { rethrowIfCancelled } from "./cancel.js";
+import { incompleteSets } from "./find-orphans.js";
+import type { OperationOptions } from "./types.js";
 
 export interface InPlaceImportSpec {
   /** Absolute folder inside the library root. */
@@ -39,7 +42,9 @@ export interface InPlaceResult {
 }
 
 /** Writes metadata.json for a folder already in place and indexes it. Idempotent: an existing metadata.json is kept. */
-export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec): Promise<InPlaceResult> {
+export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, options: OperationOptions = {}): Promise<InPlaceResult> {
+  const { signal, onProgress } = options;
+  throwIfAborted(signal, "import in place");
   const rel = relative(lib.root, spec.modelDir);
   if (!rel || rel.startsWith("..") || rel.startsWith(sep) || rel.split(sep).some((p) => p.startsWith("."))) {
     throw new ModelLibraryError("E_INVALID", `${spec.modelDir}: not a folder inside the library ${lib.root}`, { path: spec.modelDir });
@@ -63,13 +68,19 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   const primary = weights.reduce((a, b) => (b.size > a.size ? b : a));
   const ident = await identify(join(spec.modelDir, ...primary.rel.split("/")));
   const metaFiles: MetadataFile[] = [];
+  const total = files.reduce((a, f) => a + f.size, 0);
+  let done = 0;
   for (const f of files) {
-    const h = spec.computeHashes === false ? null : await hashFile(join(spec.modelDir, ...f.rel.split("/")));
+    throwIfAborted(signal, "import in place");
+    const before = done;
+    const progress = (n: number) => onProgress?.({ op: "import-in-place", phase: "hash", item: f.rel, done: before + n, total, unit: "bytes" });
+    const h = spec.computeHashes === false ? null : await hashCancellable(join(spec.modelDir, ...f.rel.split("/")), { signal, onProgress: progress });
+    done += f.size;
     metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null });
   }
   const primaryMeta = metaFiles.find((f) => f.name === primary.rel)!;
   if (spec.knownSha256) {
-    const actual = primaryMeta.sha256 ?? (await hashFile(join(spec.modelDir, ...primary.rel.split("/")))).sha256;
+    const actual = primaryMeta.sha256 ?? (await hashCancellable(join(spec.modelDir, ...primary.rel.split("/")), { signal })).sha256;
     if (actual !== spec.knownSha256.toLowerCase()) {
       throw new ModelLibraryError(
         "E_HASH_MISMATCH",
@@ -79,26 +90,19 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
     }
     primaryMeta.sha256 = actual;
   }
-  const m = blankMetadata();
-  const now = nowIso();
-  m.model_id = id;
-  m.official_name = spec.officialName;
-  m.cleaned_name = normalizeName(spec.officialName);
-  m.family = spec.family ?? ident.family;
-  m.model_type = spec.modelType ?? ident.modelType;
-  m.subtype = ident.subtype;
-  m.tags = [];
-  m.hashes = { sha256: primaryMeta.sha256, blake3: primaryMeta.blake3 };
-  m.added_date = now;
-  m.updated_date = now;
-  m.size_bytes = files.reduce((a, f) => a + f.size, 0);
-  m.files = metaFiles;
-  m.match_source = spec.repoId ? "download" : "orphan_recovery";
-  m.pending_online_lookup = true;
-  m.lookup_attempts = 0;
-  m.repo_id = spec.repoId ?? null;
-  m.expected_files = spec.expectedFiles ?? null;
-  applyIdentification(m, ident);
+  const m = buildModelMetadata({
+    id,
+    name: spec.officialName,
+    ident,
+    files: metaFiles,
+    weightFiles: weights.map((w) => w.rel),
+    modelType: spec.modelType,
+    family: spec.family,
+    matchSource: spec.repoId ? "download" : "orphan_recovery",
+    repoId: spec.repoId,
+    expectedFiles: spec.expectedFiles,
+  });
+  throwIfAborted(signal, "import in place");
   await withLock(join(lib.root, COMMIT_LOCK), async () => {
     if (await stat(join(spec.modelDir, METADATA_FILE)).catch(() => null)) return; // another process was first
     await writeJsonAtomic(join(spec.modelDir, METADATA_FILE), serializeMetadata(m), { backup: true });
@@ -107,91 +111,12 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   return { modelId: id, created: true, securityTier: ident.securityTier };
 }
 
-function incompleteSets(weightNames: string[]): string[] {
-  const sets = new Map<string, string[]>();
-  for (const n of weightNames) {
-    const info = shardInfoOf(n.slice(n.lastIndexOf("/") + 1));
-    if (!info || info.total === null) continue;
-    const key = `${n.slice(0, n.lastIndexOf("/") + 1)}${info.setKey}`;
-    sets.set(key, [...(sets.get(key) ?? []), n]);
+/** hashFile, whose abort (however the hasher reports it) is E_CANCELLED. */
+async function hashCancellable(path: string, options: HashFileOptions): Promise<FileHashes> {
+  try {
+    return await hashFile(path, options);
+  } catch (e) {
+    rethrowIfCancelled(e, options.signal, "import in place");
+    throw e;
   }
-  return [...sets.values()].flatMap((names) => missingShardNames(names));
-}
-
-export interface OrphanFolder {
-  dir: string;
-  id: string;
-  modelType: string | null;
-  family: string;
-  officialName: string;
-  weightFiles: string[];
-  missingFiles: string[];
-}
-
-/** Folders at depth 1-3 under the root with model files but no metadata.json (skipping hidden, staging and in-progress downloads). */
-export async function findOrphans(lib: ModelLibrary): Promise<OrphanFolder[]> {
-  const out: OrphanFolder[] = [];
-  async function walk(dir: string, parts: string[]): Promise<void> {
-    if (parts.length > 3) return;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    const names = entries.map((e) => e.name);
-    if (names.includes(METADATA_FILE)) return; // a model: never look inside
-    if (parts.length >= 1 && !names.some((n) => n.endsWith(".part"))) {
-      const weights = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name).sort();
-      if (weights.length > 0) {
-        const inferred = inferSpec(parts);
-        out.push({ dir, id: parts.join("/"), ...inferred, weightFiles: weights, missingFiles: incompleteSets(weights) });
-        return;
-      }
-    }
-    for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".") && e.name !== STAGING_DIR) await walk(join(dir, e.name), [...parts, e.name]);
-    }
-  }
-  await walk(lib.root, []);
-  return out;
-}
-
-function inferSpec(parts: string[]): { modelType: string | null; family: string; officialName: string } {
-  const name = parts[parts.length - 1].replace(/_/g, " ");
-  if (parts.length === 3) return { modelType: parts[0], family: parts[1], officialName: name };
-  if (parts.length === 2) return { modelType: null, family: parts[0], officialName: name };
-  return { modelType: null, family: "unknown", officialName: name };
-}
-
-export interface AdoptResult {
-  orphansFound: number;
-  adopted: string[];
-  incomplete: { dir: string; missingFiles: string[] }[];
-  errors: { dir: string; error: string }[];
-}
-
-/** Gives every complete orphan folder a metadata.json (hashing its files) and indexes it; incomplete sets are reported, not adopted. */
-export async function adoptOrphans(lib: ModelLibrary, options: { computeHashes?: boolean } = {}): Promise<AdoptResult> {
-  const orphans = await findOrphans(lib);
-  const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [] };
-  for (const o of orphans) {
-    if (o.missingFiles.length > 0) {
-      result.incomplete.push({ dir: o.dir, missingFiles: o.missingFiles });
-      continue;
-    }
-    try {
-      const r = await importInPlace(lib, {
-        modelDir: o.dir,
-        officialName: o.officialName,
-        family: o.family === "unknown" ? null : o.family,
-        modelType: o.modelType,
-        computeHashes: options.computeHashes ?? true,
-      });
-      result.adopted.push(r.modelId);
-    } catch (e) {
-      result.errors.push({ dir: o.dir, error: (e as Error).message });
-    }
-  }
-  return result;
-}
-
-/** Orphan folders holding an incomplete shard set: what is there and what is missing (for a later download to finish). */
-export async function incompleteShardReport(lib: ModelLibrary): Promise<OrphanFolder[]> {
-  return (await findOrphans(lib)).filter((o) => o.missingFiles.length > 0);
 }

@@ -1,31 +1,37 @@
-// Importing models into the library. Each unit (see import-plan.ts) goes through:
+// importModels: stores model files in the library. Each unit (see plan-import.ts) goes through:
 //   identify → refuse what must be refused (LFS pointer, pickle without consent, incomplete shard set, unknown bytes)
 //   → dedup by content (size + fast hash pre-check, then SHA-256) → stage inside the library root (copy, move,
 //   hardlink or reflink, hashing every file as it is transferred) → commit under the library lock: pick the
 //   folder, write metadata.json, one rename into place, index.
 // The source is never changed, except by `move`, which deletes it only after the stored copy is verified and committed.
+// Cancellation (options.signal): checked before each unit, between its steps and files, and inside hashing; the
+// unit in progress removes its staging folder before E_CANCELLED is thrown. Units already committed stay (each is
+// a whole model); once a unit's commit has begun it is finished, so a model is never half in place.
 import { constants as fsc } from "node:fs";
 import { copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ModelLibraryError, ioError } from "../core/errors.js";
+import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { safeRelativePath } from "../formats/naming.js";
-import { normalizeName } from "../formats/naming.js";
 import type { Identification } from "../formats/types.js";
 import { copyWhileHashing, fastHashFile, hashFile, type FileHashes } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
-import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile, type ModelMetadata } from "../store/metadata.js";
+import { serializeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
-import { planImport, type ImportUnit } from "./plan-import.js";
+import { planUnits, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir } from "../store/staging.js";
+import { buildModelMetadata, primaryFileOf } from "./build-metadata.js";
+import { rethrowIfCancelled } from "./cancel.js";
+import type { OperationOptions, ProgressEvent } from "./types.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
 
-export interface ImportOptions {
+/** What an import is asked to do, besides which paths (the same for both call shapes). */
+export interface ImportSettings {
   mode?: ImportMode;
   /** Pickle can run code when loaded: it is stored only when the caller says they know (CLI: --allow-pickle). */
   securityAcknowledged?: boolean;
@@ -40,11 +46,31 @@ export interface ImportOptions {
   /** Display name; only used when the call imports a single unit. */
   name?: string;
   tags?: string[];
+}
+
+/** The params of `importModels(library, params, options)`. */
+export interface ImportParams extends ImportSettings {
+  /** Files or folders (a folder is searched for models). */
+  paths: string[];
+}
+
+/** What `importModels(library, params, options)` returns: one result per unit, and the counts. */
+export interface ImportSummary {
+  results: ImportResult[];
+  imported: number;
+  duplicates: number;
+  failed: number;
+}
+
+/** The options of the old call shape `importModels(library, paths, options)` (kept as a wrapper). */
+export interface ImportOptions extends ImportSettings {
   onProgress?: (event: ImportProgress) => void;
+  signal?: AbortSignal;
 }
 
 export type ImportStage = "planning" | "identifying" | "checking" | "copying" | "hashing" | "committing" | "done";
 
+/** The old call shape's progress report (the new one reports ProgressEvent with op "import"). */
 export interface ImportProgress {
   stage: ImportStage;
   source: string;
@@ -82,27 +108,63 @@ interface StagedFile {
   hashes: FileHashes;
 }
 
-export async function importModels(lib: ModelLibrary, paths: string[], options: ImportOptions = {}): Promise<ImportResult[]> {
-  const mode = options.mode ?? "copy";
+// ProgressEvent phases of op "import", by the stage names of the old progress report.
+const PHASE: Record<ImportStage, string> = {
+  planning: "plan",
+  identifying: "identify",
+  checking: "check",
+  copying: "copy",
+  hashing: "hash",
+  committing: "commit",
+  done: "done",
+};
+
+/** Imports the models found at `params.paths`; a path or unit that fails is a "failed" result, the others go on. */
+export async function importModels(library: ModelLibrary, params: ImportParams, options?: OperationOptions): Promise<ImportSummary>;
+/** @deprecated the old call shape: use `importModels(library, { paths, ...settings }, { signal, onProgress })`. */
+export async function importModels(library: ModelLibrary, paths: string[], options?: ImportOptions): Promise<ImportResult[]>;
+export async function importModels(
+  library: ModelLibrary,
+  params: ImportParams | string[],
+  options: OperationOptions | ImportOptions = {},
+): Promise<ImportSummary | ImportResult[]> {
+  if (Array.isArray(params)) {
+    const legacy = options as ImportOptions;
+    return runImport(library, params, legacy, legacy.signal, legacy.onProgress);
+  }
+  const { paths, ...settings } = params;
+  const { signal, onProgress } = options as OperationOptions;
+  const toEvent = (p: ImportProgress): ProgressEvent => ({
+    op: "import",
+    phase: PHASE[p.stage],
+    item: p.source,
+    done: p.bytesDone,
+    total: p.bytesTotal,
+    unit: "bytes",
+  });
+  const results = await runImport(library, paths, settings, signal, onProgress && ((p) => onProgress(toEvent(p))));
+  const count = (s: ImportStatus) => results.filter((r) => r.status === s).length;
+  return { results, imported: count("imported"), duplicates: count("duplicate"), failed: count("failed") };
+}
+
+async function runImport(
+  lib: ModelLibrary,
+  paths: string[],
+  settings: ImportSettings,
+  signal: AbortSignal | undefined,
+  onProgress: ((p: ImportProgress) => void) | undefined,
+): Promise<ImportResult[]> {
+  const mode = settings.mode ?? "copy";
   if (!["copy", "move", "hardlink", "reflink"].includes(mode)) {
     throw new ModelLibraryError("E_USAGE", `unknown import mode "${mode}" (copy, move, hardlink, reflink)`);
   }
+  throwIfAborted(signal, "import");
   // A path that cannot be planned (missing, unreadable) fails on its own; the other paths still import.
-  const units: ImportUnit[] = [];
-  const planFailures: ImportResult[] = [];
-  const taken = new Set<string>(); // files already in a unit: shard 1 and shard 2 named together are one set
-  for (const p of paths) {
-    try {
-      for (const u of await planImport([p])) {
-        const files = u.files.map((f) => join(u.baseDir, f));
-        if (files.every((f) => taken.has(f))) continue;
-        files.forEach((f) => taken.add(f));
-        units.push(u);
-      }
-    } catch (e) {
-      planFailures.push(failed({ source: p, kind: "file", baseDir: p, files: [], weightFiles: [], defaultName: p }, e, null));
-    }
-  }
+  const plan = await planUnits(paths, signal);
+  const units = plan.units;
+  const planFailures = plan.failures.map((f) =>
+    failed({ source: f.path, kind: "file", baseDir: f.path, files: [], weightFiles: [], defaultName: f.path }, f.error, null),
+  );
   const sizes = await Promise.all(units.map(async (u) => Promise.all(u.files.map(async (f) => (await stat(join(u.baseDir, f))).size))));
   const bytesTotal = sizes.flat().reduce((a, b) => a + b, 0);
   const filesTotal = units.reduce((a, u) => a + u.files.length, 0);
@@ -110,9 +172,10 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
   let filesBefore = 0;
   const results: ImportResult[] = [...planFailures];
   for (let i = 0; i < units.length; i++) {
+    throwIfAborted(signal, "import");
     const unit = units[i];
     const emit = (stage: ImportStage, unitBytes = 0, unitFiles = 0) =>
-      options.onProgress?.({
+      onProgress?.({
         stage,
         source: unit.source,
         unitIndex: i,
@@ -122,7 +185,7 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
         bytesDone: bytesBefore + unitBytes,
         bytesTotal,
       });
-    const result = await importUnit(lib, unit, { ...options, mode, name: units.length === 1 ? options.name : undefined }, emit);
+    const result = await importUnit(lib, unit, { ...settings, mode, name: units.length === 1 ? settings.name : undefined }, signal, emit);
     results.push(result);
     bytesBefore += sizes[i].reduce((a, b) => a + b, 0);
     emit("done");
@@ -175,7 +238,7 @@ async function identifyUnit(unit: ImportUnit): Promise<Identification> {
 }
 
 /** The reasons a unit is refused before any byte is copied. */
-function gate(unit: ImportUnit, ident: Identification, options: ImportOptions): ModelLibraryError | null {
+function gate(unit: ImportUnit, ident: Identification, options: ImportSettings): ModelLibraryError | null {
   if (ident.format === "lfs-pointer" || ident.lfsPointer) {
     return new ModelLibraryError(
       "E_LFS_POINTER",
@@ -211,9 +274,10 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportOptions): 
 }
 
 /** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
-async function findDuplicate(lib: ModelLibrary, unit: ImportUnit): Promise<string | null> {
+async function findDuplicate(lib: ModelLibrary, unit: ImportUnit, signal: AbortSignal | undefined): Promise<string | null> {
   const perFile: { abs: string; matches: { modelId: string; sha256: string | null }[] }[] = [];
   for (const rel of unit.weightFiles) {
+    throwIfAborted(signal, "import");
     const abs = join(unit.baseDir, rel);
     const matches = lib.index.findFilesBySizeAndFastHash((await stat(abs)).size, await fastHashFile(abs));
     if (matches.length === 0) return null;
@@ -222,7 +286,7 @@ async function findDuplicate(lib: ModelLibrary, unit: ImportUnit): Promise<strin
   // Same size and same head/tail bytes: confirm with the whole content before calling it a duplicate.
   let candidates = null as Set<string> | null;
   for (const { abs, matches } of perFile) {
-    const sha256 = (await hashFile(abs)).sha256;
+    const sha256 = (await hashFile(abs, { signal })).sha256;
     const ids = new Set(matches.filter((m) => m.sha256 === sha256).map((m) => m.modelId));
     candidates = candidates === null ? ids : new Set([...candidates].filter((id) => ids.has(id)));
     if (candidates.size === 0) return null;
@@ -233,7 +297,8 @@ async function findDuplicate(lib: ModelLibrary, unit: ImportUnit): Promise<strin
 async function importUnit(
   lib: ModelLibrary,
   unit: ImportUnit,
-  options: ImportOptions & { mode: ImportMode },
+  options: ImportSettings & { mode: ImportMode },
+  signal: AbortSignal | undefined,
   emit: (stage: ImportStage, unitBytes?: number, unitFiles?: number) => void,
 ): Promise<ImportResult> {
   let ident: Identification | null = null;
@@ -245,41 +310,67 @@ async function importUnit(
     if (refusal) return failed(unit, refusal, ident);
     for (const f of unit.files) safeRelativePath(f);
 
+    throwIfAborted(signal, "import");
     emit("checking");
     if (!options.allowDuplicate) {
-      const dup = await findDuplicate(lib, unit);
+      const dup = await findDuplicate(lib, unit, signal);
       if (dup) return duplicateResult(unit, ident, dup);
     }
 
+    throwIfAborted(signal, "import");
     staging = await makeStagingDir(lib.root);
     const warnings = [...ident.warnings];
     const staged: StagedFile[] = [];
     let unitBytes = 0;
     for (const rel of unit.files) {
+      throwIfAborted(signal, "import");
       const src = join(unit.baseDir, rel);
       const dst = join(staging, ...rel.split("/"));
       await mkdir(dirname(dst), { recursive: true });
       const before = unitBytes;
       const filesDone = staged.length;
       const onProgress = (n: number) => emit(options.mode === "copy" ? "copying" : "hashing", before + n, filesDone);
-      const hashes = await transferFile(src, dst, options.mode, onProgress, warnings);
+      const hashes = await transferFile(src, dst, options.mode, { onProgress, signal }, warnings);
       unitBytes += hashes.size;
       staged.push({ rel, size: hashes.size, hashes });
     }
 
+    // The last safe point: from here on the unit is committed whole.
+    throwIfAborted(signal, "import");
     emit("committing", unitBytes, staged.length);
     const committed = await withLock(join(lib.root, COMMIT_LOCK), async () => {
+      const files = staged.map((s) => ({
+        name: s.rel,
+        original_name: s.rel,
+        size: s.size,
+        sha256: s.hashes.sha256,
+        blake3: s.hashes.blake3,
+        fast_hash: s.hashes.fastHash,
+      }));
       if (!options.allowDuplicate) {
         // Another process may have committed the same content while we copied.
-        const primary = primaryOf(staged, unit);
-        const other = lib.index.findByHash(primary.hashes.sha256);
+        const primary = primaryFileOf(files, (f) => unit.weightFiles.includes(f.name));
+        const other = lib.findByHash(primary.sha256);
         if (other) return { kind: "duplicate" as const, duplicateOf: other.id };
       }
       const name = options.name ?? unit.defaultName;
       const modelType = options.modelType ?? ident!.modelType;
       const family = options.family ?? ident!.family;
       const id = await freeModelId(lib, lib.buildModelId(modelType, family, name));
-      const metadata = buildMetadata(id, name, ident!, unit, staged, options);
+      const metadata = buildModelMetadata({
+        id,
+        name,
+        ident: ident!,
+        files,
+        weightFiles: unit.weightFiles,
+        modelType: options.modelType,
+        family: options.family,
+        subtype: options.subtype,
+        tags: options.tags,
+        matchSource: "import",
+        description: ident!.name && ident!.name !== name ? ident!.name : null,
+        expectedFiles: ident!.folder && !ident!.folder.complete ? [...unit.files, ...ident!.folder.missingFiles].sort() : null,
+      });
       await writeJsonAtomic(join(staging!, METADATA_FILE), serializeMetadata(metadata), { backup: false });
       const target = lib.modelDir(id);
       await mkdir(dirname(target), { recursive: true });
@@ -310,6 +401,8 @@ async function importUnit(
       warnings,
     };
   } catch (e) {
+    // A cancellation ends the whole call (after the finally below removed the staging); any other error fails this unit only.
+    rethrowIfCancelled(e, signal, "import");
     return failed(unit, e, ident);
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
@@ -345,17 +438,18 @@ async function transferFile(
   src: string,
   dst: string,
   mode: ImportMode,
-  onProgress: (bytes: number) => void,
+  hashOptions: { onProgress: (bytes: number) => void; signal: AbortSignal | undefined },
   warnings: string[],
 ): Promise<FileHashes> {
-  if (mode === "copy") return copyWhileHashing(src, dst, { onProgress });
+  const { signal } = hashOptions;
+  if (mode === "copy") return copyWhileHashing(src, dst, hashOptions);
   if (mode === "reflink") {
     try {
       const before = await stat(src);
       await copyFile(src, dst, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE_FORCE);
       // The clone is the source's bytes at this instant; hash the source (likely in the page cache, unlike the new
       // clone) and make sure it did not change meanwhile, so the hashes describe the clone.
-      const hashes = await hashFile(src, { onProgress });
+      const hashes = await hashFile(src, hashOptions);
       const after = await stat(src);
       if (after.mtimeMs !== before.mtimeMs || after.size !== before.size || hashes.size !== (await stat(dst)).size) {
         throw new ModelLibraryError("E_IO", `${src}: changed while being imported; try again when nothing writes to it`, { path: src });
@@ -366,20 +460,20 @@ async function transferFile(
       if (!isNoCloneError(e)) throw ioError(dst, "clone", e);
       await rm(dst, { force: true });
       if (!warnings.some((w) => w.includes("reflink"))) warnings.push("this filesystem has no reflink (copy-on-write) support: the files were copied");
-      return copyWhileHashing(src, dst, { onProgress });
+      return copyWhileHashing(src, dst, hashOptions);
     }
   }
   // hardlink and move
   try {
     await link(src, dst);
-    return await hashFile(dst, { onProgress });
+    return await hashFile(dst, hashOptions);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw e instanceof ModelLibraryError ? e : ioError(dst, "link", e);
     await rm(dst, { force: true });
-    const copied = await copyWhileHashing(src, dst, { onProgress });
+    const copied = await copyWhileHashing(src, dst, hashOptions);
     if (mode === "move") {
-      const check = await hashFile(dst);
+      const check = await hashFile(dst, { signal });
       if (check.sha256 !== copied.sha256) {
         throw new ModelLibraryError("E_HASH_MISMATCH", `${dst}: the copy of ${src} does not match it (sha256 ${check.sha256} vs ${copied.sha256}); the source is kept`, { path: dst });
       }
@@ -395,11 +489,6 @@ function isNoCloneError(e: unknown): boolean {
   return code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "EXDEV" || code === "EINVAL" || code === "ENOSYS" || code === "ERR_FS_CP_EINVAL";
 }
 
-function primaryOf(staged: StagedFile[], unit: ImportUnit): StagedFile {
-  const weights = staged.filter((s) => unit.weightFiles.includes(s.rel));
-  return (weights.length > 0 ? weights : staged).reduce((a, b) => (b.size > a.size ? b : a));
-}
-
 /** `id`, or `id_2`, `id_3`... when a different model already has that folder. */
 async function freeModelId(lib: ModelLibrary, id: string): Promise<string> {
   for (let n = 1; ; n++) {
@@ -407,44 +496,4 @@ async function freeModelId(lib: ModelLibrary, id: string): Promise<string> {
     const exists = await stat(lib.modelDir(candidate)).then(() => true, () => false);
     if (!exists) return candidate;
   }
-}
-
-function buildMetadata(
-  id: string,
-  name: string,
-  ident: Identification,
-  unit: ImportUnit,
-  staged: StagedFile[],
-  options: ImportOptions,
-): ModelMetadata {
-  const m = blankMetadata();
-  const primary = primaryOf(staged, unit);
-  const now = nowIso();
-  const files: MetadataFile[] = staged.map((s) => ({
-    name: s.rel,
-    original_name: s.rel,
-    size: s.size,
-    sha256: s.hashes.sha256,
-    blake3: s.hashes.blake3,
-    fast_hash: s.hashes.fastHash,
-  }));
-  m.model_id = id;
-  m.family = options.family ?? ident.family;
-  m.model_type = options.modelType ?? ident.modelType;
-  m.subtype = options.subtype ?? ident.subtype;
-  m.official_name = name;
-  m.cleaned_name = normalizeName(name);
-  m.tags = options.tags && options.tags.length > 0 ? [...new Set(options.tags)] : [];
-  m.hashes = { sha256: primary.hashes.sha256, blake3: primary.hashes.blake3 };
-  m.added_date = now;
-  m.updated_date = now;
-  m.size_bytes = staged.reduce((a, s) => a + s.size, 0);
-  m.files = files;
-  m.match_source = "import";
-  m.pending_online_lookup = true;
-  m.lookup_attempts = 0;
-  applyIdentification(m, ident);
-  m.description = ident.name && ident.name !== name ? ident.name : null;
-  m.expected_files = ident.folder && !ident.folder.complete ? [...unit.files, ...ident.folder.missingFiles].sort() : null;
-  return m;
 }

@@ -3,10 +3,13 @@
 // (diffusers, HF snapshot, shard set) is one model; any other folder is walked and each model in it is its own unit.
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ModelLibraryError, ioError } from "../core/errors.js";
+import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { detectModelFolder } from "../identify/folder.js";
-import { shardInfoOf } from "../formats/sharding.js";
+import { groupShards, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import type { OperationOptions } from "./types.js";
 
 export interface ImportUnit {
   /** What the user named (or the walk found): a file, a folder, or the first file of a shard set. */
@@ -24,9 +27,45 @@ export interface ImportUnit {
 
 const MAX_WALK_DEPTH = 12;
 
-/** Turns user paths into import units, in order, each unit once. */
-export async function planImport(paths: string[]): Promise<ImportUnit[]> {
+export interface PlanImportParams {
+  /** Files or folders, as the user named them. */
+  paths: string[];
+}
+
+export interface PlanImportResult {
+  /** The units to import, in order, each file in one unit only. */
+  units: ImportUnit[];
+  /** Paths that could not be planned (missing, unreadable, not a file or folder): each fails on its own. */
+  failures: { path: string; error: ModelLibraryError }[];
+}
+
+/**
+ * What importing `params.paths` would store, reading only names and small JSON files. The library is not read
+ * (the call shape is the same for every operation). The walk checks `signal` at every folder.
+ */
+export async function planImport(library: ModelLibrary, params: PlanImportParams, options?: OperationOptions): Promise<PlanImportResult>;
+/** @deprecated the old call shape: use `planImport(library, { paths })`. Throws on the first path that cannot be planned. */
+export async function planImport(paths: string[]): Promise<ImportUnit[]>;
+export async function planImport(
+  first: ModelLibrary | string[],
+  params?: PlanImportParams,
+  options: OperationOptions = {},
+): Promise<PlanImportResult | ImportUnit[]> {
+  if (Array.isArray(first)) {
+    const plan = await planUnits(first, undefined);
+    if (plan.failures.length > 0) throw plan.failures[0].error;
+    return plan.units;
+  }
+  const onFolder = options.onProgress && ((dir: string) => options.onProgress!({ op: "plan-import", phase: "walk", item: dir }));
+  const plan = await planUnits(params?.paths ?? [], options.signal, onFolder);
+  options.onProgress?.({ op: "plan-import", phase: "done", done: plan.units.length, total: plan.units.length, unit: "items" });
+  return plan;
+}
+
+/** Turns user paths into import units, in order, each file in one unit only (shard 1 and 2 named together are one set). */
+export async function planUnits(paths: string[], signal: AbortSignal | undefined, onFolder?: (dir: string) => void): Promise<PlanImportResult> {
   const units: ImportUnit[] = [];
+  const failures: PlanImportResult["failures"] = [];
   const taken = new Set<string>(); // absolute file paths already in a unit
   const push = (u: ImportUnit) => {
     const abs = u.files.map((f) => join(u.baseDir, f));
@@ -35,72 +74,72 @@ export async function planImport(paths: string[]): Promise<ImportUnit[]> {
     units.push(u);
   };
   for (const p of paths) {
-    const abs = resolve(p);
-    let st;
+    throwIfAborted(signal, "import planning");
     try {
-      st = await stat(abs);
+      for (const u of await unitsOfPath(p, { signal, onFolder })) push(u);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new ModelLibraryError("E_NOT_FOUND", `${p}: no such file or folder`, { path: abs });
-      }
-      throw ioError(abs, "read", e);
-    }
-    if (st.isDirectory()) {
-      for (const u of await unitsInFolder(abs, 0)) push(u);
-    } else if (st.isFile()) {
-      push(await unitForFile(abs));
-    } else {
-      throw new ModelLibraryError("E_INVALID", `${p}: not a regular file or folder`, { path: abs });
+      if (isCancelled(e)) throw e;
+      failures.push({ path: p, error: e instanceof ModelLibraryError ? e : ioError(p, "import", e) });
     }
   }
-  return units;
+  return { units, failures };
+}
+
+interface Walk {
+  signal: AbortSignal | undefined;
+  onFolder: ((dir: string) => void) | undefined;
+}
+
+async function unitsOfPath(p: string, walk: Walk): Promise<ImportUnit[]> {
+  const abs = resolve(p);
+  let st;
+  try {
+    st = await stat(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ModelLibraryError("E_NOT_FOUND", `${p}: no such file or folder`, { path: abs });
+    }
+    throw ioError(abs, "read", e);
+  }
+  if (st.isDirectory()) return unitsInFolder(abs, walk);
+  if (st.isFile()) return [await unitForFile(abs)];
+  throw new ModelLibraryError("E_INVALID", `${p}: not a regular file or folder`, { path: abs });
 }
 
 /** A single file, widened to its whole shard set when its name says it is a shard and siblings exist. */
 async function unitForFile(abs: string): Promise<ImportUnit> {
   const dir = dirname(abs);
   const name = basename(abs);
-  const info = shardInfoOf(name);
-  if (info) {
-    const siblings = (await readdir(dir)).filter((n) => shardInfoOf(n)?.setKey === info.setKey).sort();
-    if (siblings.length > 1 || (info.total ?? 1) > 1) {
-      return { source: abs, kind: "shard-set", baseDir: dir, files: siblings, weightFiles: siblings, defaultName: stemOf(info.setKey) };
+  if (shardInfoOf(name)) {
+    const set = groupShards(await readdir(dir)).find((g) => g.names.includes(name))!;
+    if (set.isSet) {
+      const files = [...set.names].sort();
+      return { source: abs, kind: "shard-set", baseDir: dir, files, weightFiles: files, defaultName: stemOf(set.setKey!) };
     }
   }
   return { source: abs, kind: "file", baseDir: dir, files: [name], weightFiles: [name], defaultName: stemOf(name) };
 }
 
-async function unitsInFolder(dir: string, depth: number): Promise<ImportUnit[]> {
-  const folder = await detectModelFolder(dir);
-  if (folder) {
-    return [{ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) }];
-  }
+/** The units under a folder: the folder itself when it is one model, else each model file or shard set in it, and below. */
+async function unitsInFolder(root: string, walk: Walk): Promise<ImportUnit[]> {
   const units: ImportUnit[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    throw ioError(dir, "list", e);
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const sets = new Map<string, string[]>();
-  for (const e of entries) {
-    if (!e.isFile() || e.name.startsWith(".") || !isModelFileName(e.name)) continue;
-    const key = shardInfoOf(e.name)?.setKey ?? `\0${e.name}`;
-    sets.set(key, [...(sets.get(key) ?? []), e.name]);
-  }
-  for (const [key, names] of sets) {
-    if (key.startsWith("\0") || (names.length === 1 && (shardInfoOf(names[0])?.total ?? 1) <= 1)) {
-      units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
-    } else {
-      units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(key) });
-    }
-  }
-  if (depth < MAX_WALK_DEPTH) {
-    for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1)));
-    }
-  }
+  await walkFolders(
+    root,
+    async ({ abs: dir, entries }) => {
+      walk.onFolder?.(dir);
+      const folder = await detectModelFolder(dir);
+      if (folder) {
+        units.push({ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) });
+        return false; // one model: its sub-folders are its own
+      }
+      const modelFiles = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name);
+      for (const { setKey, names, isSet } of groupShards(modelFiles)) {
+        if (isSet) units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(setKey!) });
+        else units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
+      }
+    },
+    { maxDepth: MAX_WALK_DEPTH, signal: walk.signal },
+  );
   return units;
 }
 

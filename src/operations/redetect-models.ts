@@ -1,9 +1,12 @@
-// Re-identifying stored models from their bytes (after an upgrade of the readers, say). Unlike the original,
-// a manual choice (match_source "manual") is kept, and an "unknown" answer never overwrites a known type.
+// redetectModels (`mlib redetect`): identifies stored models again from their bytes (after an upgrade of the
+// readers, say). Unlike the original, a manual choice (match_source "manual") is kept, and an "unknown" answer
+// never overwrites a known type. A cancellation stops between models (each update is one atomic write).
 import { join } from "node:path";
+import { throwIfAborted } from "../core/errors.js";
 import { identify } from "../identify/identify.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
+import type { OperationOptions } from "./types.js";
 
 export interface RedetectResult {
   id: string;
@@ -13,10 +16,38 @@ export interface RedetectResult {
   error: string | null;
 }
 
-export async function redetectModels(lib: ModelLibrary, ids: string[] = []): Promise<RedetectResult[]> {
+export interface RedetectParams {
+  /** Model ids; all models when absent or empty. */
+  ids?: string[];
+}
+
+export interface RedetectSummary {
+  results: RedetectResult[];
+  changed: number;
+  errors: number;
+}
+
+/** Re-identifies the given models (all when `params.ids` is empty) and updates what changed. */
+export async function redetectModels(library: ModelLibrary, params: RedetectParams, options?: OperationOptions): Promise<RedetectSummary>;
+/** @deprecated the old call shape: use `redetectModels(library, { ids }, { signal, onProgress })`. */
+export async function redetectModels(library: ModelLibrary, ids?: string[]): Promise<RedetectResult[]>;
+export async function redetectModels(
+  library: ModelLibrary,
+  params?: RedetectParams | string[],
+  options: OperationOptions = {},
+): Promise<RedetectSummary | RedetectResult[]> {
+  if (params === undefined || Array.isArray(params)) return runRedetect(library, params ?? [], {});
+  const results = await runRedetect(library, params.ids ?? [], options);
+  return { results, changed: results.filter((r) => r.changed).length, errors: results.filter((r) => r.error !== null).length };
+}
+
+async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgress }: OperationOptions): Promise<RedetectResult[]> {
+  throwIfAborted(signal, "redetect");
   const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
   const out: RedetectResult[] = [];
-  for (const id of targets) {
+  for (const [i, id] of targets.entries()) {
+    onProgress?.({ op: "redetect", phase: "identify", item: id, done: i, total: targets.length, unit: "items" });
+    throwIfAborted(signal, "redetect");
     try {
       const m = await lib.getMetadata(id);
       const before = { modelType: m.model_type, family: m.family, format: m.format };
@@ -56,5 +87,6 @@ export async function redetectModels(lib: ModelLibrary, ids: string[] = []): Pro
       out.push({ id, changed: false, before: none, after: none, error: (e as Error).message });
     }
   }
+  onProgress?.({ op: "redetect", phase: "done", done: targets.length, total: targets.length, unit: "items" });
   return out;
 }

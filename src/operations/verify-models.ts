@@ -1,8 +1,12 @@
-// Re-hashing every file of a model and comparing with what metadata.json recorded.
+// verifyModels (`mlib verify`): re-hashes every file of the models and compares with what metadata.json recorded.
+// Reads only; a cancellation stops inside the hashing of the current file.
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import { throwIfAborted } from "../core/errors.js";
 import { hashFile } from "../hashing/index.js";
 import type { ModelLibrary } from "../store/model-library.js";
+import { rethrowIfCancelled } from "./cancel.js";
+import type { OperationOptions } from "./types.js";
 
 export type FileCheck = "ok" | "missing" | "size-mismatch" | "hash-mismatch" | "unhashed";
 
@@ -21,6 +25,19 @@ export interface VerifyResult {
   error: string | null;
 }
 
+export interface VerifyParams {
+  /** Model ids; all models when absent or empty. */
+  ids?: string[];
+}
+
+export interface VerifySummary {
+  results: VerifyResult[];
+  /** How many models are intact, and how many are not. */
+  ok: number;
+  failed: number;
+}
+
+/** The old call shape's progress report (the new one reports ProgressEvent with op "verify"). */
 export interface VerifyProgress {
   id: string;
   file: string;
@@ -28,12 +45,30 @@ export interface VerifyProgress {
   bytesTotal: number;
 }
 
-/** Verifies the given models (all when `ids` is empty). */
+/** Verifies the given models (all when `params.ids` is empty). */
+export async function verifyModels(library: ModelLibrary, params: VerifyParams, options?: OperationOptions): Promise<VerifySummary>;
+/** @deprecated the old call shape: use `verifyModels(library, { ids }, { signal, onProgress })`. */
+export async function verifyModels(library: ModelLibrary, ids?: string[], onProgress?: (p: VerifyProgress) => void): Promise<VerifyResult[]>;
 export async function verifyModels(
+  library: ModelLibrary,
+  params?: VerifyParams | string[],
+  options?: OperationOptions | ((p: VerifyProgress) => void),
+): Promise<VerifySummary | VerifyResult[]> {
+  if (params === undefined || Array.isArray(params)) return runVerify(library, params ?? [], typeof options === "function" ? options : undefined, undefined);
+  const { signal, onProgress } = (options ?? {}) as OperationOptions;
+  const report = onProgress && ((p: VerifyProgress) => onProgress({ op: "verify", phase: "hash", item: `${p.id}/${p.file}`, done: p.bytesDone, total: p.bytesTotal, unit: "bytes" }));
+  const results = await runVerify(library, params.ids ?? [], report, signal);
+  const failed = results.filter((r) => !r.ok).length;
+  return { results, ok: results.length - failed, failed };
+}
+
+async function runVerify(
   lib: ModelLibrary,
-  ids: string[] = [],
-  onProgress?: (p: VerifyProgress) => void,
+  ids: string[],
+  onProgress: ((p: VerifyProgress) => void) | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<VerifyResult[]> {
+  throwIfAborted(signal, "verify");
   const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
   const plans: { id: string; files: { name: string; size: number | null; sha256: string | null; blake3: string | null }[]; error: string | null }[] = [];
   for (const id of targets) {
@@ -48,6 +83,7 @@ export async function verifyModels(
   let bytesBefore = 0;
   const results: VerifyResult[] = [];
   for (const plan of plans) {
+    throwIfAborted(signal, "verify");
     const dir = lib.modelDir(plan.id);
     const files: VerifyFileResult[] = [];
     for (const f of plan.files) {
@@ -65,7 +101,15 @@ export async function verifyModels(
         continue;
       }
       const base = bytesBefore;
-      const h = await hashFile(abs, { onProgress: (n) => onProgress?.({ id: plan.id, file: f.name, bytesDone: base + n, bytesTotal }) });
+      let h;
+      try {
+        h = await hashFile(abs, { signal, onProgress: (n) => onProgress?.({ id: plan.id, file: f.name, bytesDone: base + n, bytesTotal }) });
+      } catch (e) {
+        rethrowIfCancelled(e, signal, "verify");
+        throw e;
+      }
+      // An abort the hasher did not see (it can come just as a file is opened) still ends the run here.
+      throwIfAborted(signal, "verify");
       bytesBefore += h.size;
       const actual = { size: h.size, sha256: h.sha256, blake3: h.blake3 };
       let status: FileCheck = "ok";

@@ -1,6 +1,6 @@
 // Runs the real `mlib` CLI (src/cli/main.ts under tsx) as a child process, the way a user would.
 // stdin is a closed pipe (never a terminal), so commands that would prompt must refuse instead.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,6 +22,11 @@ export interface RunCliOptions {
 }
 
 export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result;
+}
+
+/** Starts `mlib` and returns the child (to signal it: `child.kill("SIGINT")`) and its result once it exits. */
+export function startCli(args: string[], options: RunCliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   // Never touch the user's library: without an explicit home the tests must pass --library.
   delete env.MODEL_LIBRARY_HOME;
@@ -29,17 +34,17 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, CLI_MAIN, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    child.stdin.end();
+  const child = spawn(process.execPath, ["--import", TSX, CLI_MAIN, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.stdin!.end();
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
     child.on("error", (e) => {
       clearTimeout(timer);
@@ -50,6 +55,7 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
   });
+  return { child, result };
 }
 
 /** runCli + JSON.parse of stdout, with the output in the error when it is not JSON. */

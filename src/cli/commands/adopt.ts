@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, out, printJson } from "../output.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -10,13 +11,13 @@ export function register(program: Command): void {
     .description("index model folders inside the library that have no metadata.json; report incomplete shard sets")
     .action(async () => {
       const common = commonOptions(cmd);
-      const { adoptOrphans, incompleteShardReport } = await import("../../operations/import-in-place.js");
+      const { adoptOrphans } = await import("../../operations/adopt-orphans.js");
       await withLibrary(common, async (lib) => {
-        const result = await adoptOrphans(lib);
-        const incomplete = await incompleteShardReport(lib);
+        const result = await adoptOrphans(lib, {}, { signal: cliSignal() });
+        const { incomplete } = result;
         if (result.errors.length > 0) markFailed();
         if (common.json) {
-          printJson({ ...result, incomplete });
+          printJson(result);
           return;
         }
         for (const id of result.adopted) out(`adopted     ${id}`);

@@ -1,13 +1,13 @@
 // `mlib hash PATH...`: SHA-256, BLAKE3, the fast hash and AutoV2 of files, on every core. Reads only.
 // A folder stands for every regular file under it.
 import type { Command } from "commander";
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
 import { ModelLibraryError, ioError } from "../../core/errors.js";
-import { commonOptions, markFailed, withCommonOptions } from "../common.js";
+import { listFiles } from "../../core/walk.js";
+import { commonOptions, errorInfo, markFailed, withCommonOptions } from "../common.js";
 import { err, formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
-import { errorInfo } from "./identify.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -33,7 +33,7 @@ export function register(program: Command): void {
       const progress = startProgress({ json: common.json, title: "hashing" });
       let hashes;
       try {
-        hashes = await hashFiles(files, { onProgress: (p) => progress.update(p.bytesDone, p.totalBytes, `${p.filesDone}/${p.totalFiles} files`) });
+        hashes = await hashFiles(files, { signal: cliSignal(), onProgress: (p) => progress.update(p.bytesDone, p.totalBytes, `${p.filesDone}/${p.totalFiles} files`) });
       } finally {
         progress.stop();
       }
@@ -63,18 +63,6 @@ async function expand(path: string): Promise<string[]> {
   }
   if (st.isFile()) return [path];
   if (!st.isDirectory()) throw new ModelLibraryError("E_INVALID", `${path}: not a regular file or folder`, { path });
-  let entries;
-  try {
-    entries = await readdir(path, { withFileTypes: true });
-  } catch (e) {
-    throw ioError(path, "list", e);
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
-  for (const e of entries) {
-    const child = join(path, e.name);
-    if (e.isDirectory()) files.push(...(await expand(child)));
-    else if (e.isFile()) files.push(child);
-  }
-  return files;
+  // Hidden files too: hashing is asked for everything under the folder.
+  return (await listFiles(path, { skip: () => false })).map((f) => f.abs);
 }

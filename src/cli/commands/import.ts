@@ -1,10 +1,12 @@
 // `mlib import PATH...`: stores model files in the library (copy by default), deduplicated by content.
 // Sources are only read, except with --mode move, which deletes them once the stored copy is committed.
 import { Option, type Command } from "commander";
-import type { ImportMode, ImportResult } from "../../operations/import-models.js";
+import type { ImportMode, ImportSummary } from "../../operations/import-models.js";
 import { collectList, commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
-import { err, formatBytes, out, printJson } from "../output.js";
+import { printImportResults } from "../describe.js";
+import { err, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
+import { cliSignal } from "../signals.js";
 
 interface ImportFlags {
   mode: ImportMode;
@@ -38,48 +40,37 @@ export function register(program: Command): void {
       const { importModels } = await import("../../operations/import-models.js");
       await withLibrary(common, async (lib) => {
         const progress = startProgress({ json: common.json, title: "importing" });
-        let results: ImportResult[];
+        let summary: ImportSummary;
         try {
-          results = await importModels(lib, paths, {
-            mode: flags.mode,
-            securityAcknowledged: Boolean(flags.allowPickle),
-            allowDuplicate: Boolean(flags.allowDuplicate),
-            allowIncomplete: Boolean(flags.allowIncomplete),
-            modelType: flags.type,
-            family: flags.family,
-            subtype: flags.subtype,
-            name: flags.name,
-            tags: flags.tag,
-            onProgress: (p) => progress.update(p.bytesDone, p.bytesTotal, p.source),
-          });
+          summary = await importModels(
+            lib,
+            {
+              paths,
+              mode: flags.mode,
+              securityAcknowledged: Boolean(flags.allowPickle),
+              allowDuplicate: Boolean(flags.allowDuplicate),
+              allowIncomplete: Boolean(flags.allowIncomplete),
+              modelType: flags.type,
+              family: flags.family,
+              subtype: flags.subtype,
+              name: flags.name,
+              tags: flags.tag,
+            },
+            { signal: cliSignal(), onProgress: (p) => progress.update(p.done ?? 0, p.total ?? 0, p.item) },
+          );
         } finally {
           progress.stop();
         }
-        const count = (s: ImportResult["status"]) => results.filter((r) => r.status === s).length;
-        const summary = { imported: count("imported"), duplicates: count("duplicate"), failed: count("failed") };
-        if (summary.failed > 0) markFailed();
+        const { results, imported, duplicates, failed } = summary;
+        if (failed > 0) markFailed();
         if (common.json) {
-          printJson({ results, ...summary });
+          printJson({ results, imported, duplicates, failed });
           return;
         }
         printImportResults(results);
         if (flags.name && results.length > 1) err(`--name applies to a single model; ${results.length} were imported under their own names`);
-        out(`${summary.imported} imported, ${summary.duplicates} already in the library, ${summary.failed} failed`);
+        out(`${imported} imported, ${duplicates} already in the library, ${failed} failed`);
       }, { reconcile: "full" });
     });
   withCommonOptions(cmd);
-}
-
-export function printImportResults(results: ImportResult[]): void {
-  for (const r of results) {
-    if (r.status === "imported") {
-      out(`imported   ${r.modelId}  (${r.format}, ${r.files} file${r.files === 1 ? "" : "s"}, ${formatBytes(r.bytes)})`);
-      out(`           ${r.path}`);
-      for (const w of r.warnings) out(`           warning: ${w}`);
-    } else if (r.status === "duplicate") {
-      out(`duplicate  ${r.source}: already in the library as ${r.duplicateOf}`);
-    } else {
-      err(r.error?.message ?? `${r.source}: import failed`);
-    }
-  }
 }

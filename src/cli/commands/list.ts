@@ -1,10 +1,10 @@
 // `mlib list [filters]` and `mlib search QUERY [filters]`: the index's search, as a table or as
 // `{ models, totalCount, queryTimeMs }` (plus `facets` with --facets). Filters are repeatable or comma-separated.
 import { Option, type Command } from "commander";
-import type { ModelLibrary } from "../../store/model-library.js";
-import type { Facets, SearchOptions, SearchResult, SortMode } from "../../index/index-types.js";
+import type { Facets, SearchModelsResult, SearchOptions, SortMode } from "../../operations/search-models.js";
 import { collectList, commonOptions, parseNonNegativeInt, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
 import { countsLine, formatBytes, out, printJson, table } from "../output.js";
+import { cliSignal } from "../signals.js";
 
 interface FilterFlags {
   type?: string[];
@@ -55,7 +55,8 @@ export function register(program: Command): void {
   list.action(async () => {
     const common = commonOptions(list);
     const flags = list.opts<FilterFlags>();
-    await withLibrary(common, async (lib) => printResult(lib.list(searchOptions(flags)), facetsOf(lib, "", flags), common.json, flags));
+    const { listModels } = await import("../../operations/list-models.js");
+    await withLibrary(common, async (lib) => printResult(await listModels(lib, { ...searchOptions(flags), facets: flags.facets }, { signal: cliSignal() }), common.json, flags));
   });
   withCommonOptions(list);
 
@@ -68,17 +69,16 @@ export function register(program: Command): void {
   search.action(async (query: string) => {
     const common = commonOptions(search);
     const flags = search.opts<FilterFlags>();
-    await withLibrary(common, async (lib) => printResult(lib.search(query, searchOptions(flags)), facetsOf(lib, query, flags), common.json, flags));
+    const { searchModels } = await import("../../operations/search-models.js");
+    await withLibrary(common, async (lib) =>
+      printResult(await searchModels(lib, { query, ...searchOptions(flags), facets: flags.facets }, { signal: cliSignal() }), common.json, flags),
+    );
   });
   withCommonOptions(search);
 }
 
-/** With --facets: the counts of what the query and filters match (limit, offset and sort are not filters). */
-function facetsOf(lib: ModelLibrary, query: string, flags: FilterFlags): Facets | undefined {
-  return flags.facets ? lib.facets(query, searchOptions(flags)) : undefined;
-}
-
-function printResult(result: SearchResult, facets: Facets | undefined, json: boolean, flags: FilterFlags): void {
+function printResult(result: SearchModelsResult, json: boolean, flags: FilterFlags): void {
+  const { facets } = result;
   if (json) {
     printJson({ models: result.models, totalCount: result.totalCount, queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000, ...(facets ? { facets } : {}) });
     return;

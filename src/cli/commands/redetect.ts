@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { RedetectResult } from "../../operations/redetect-models.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, out, printJson } from "../output.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -13,17 +14,15 @@ export function register(program: Command): void {
       const common = commonOptions(cmd);
       const { redetectModels } = await import("../../operations/redetect-models.js");
       await withLibrary(common, async (lib) => {
-        const results = await redetectModels(lib, ids);
-        const changed = results.filter((r) => r.changed);
-        const errors = results.filter((r) => r.error !== null);
-        if (errors.length > 0) markFailed();
+        const { results, changed, errors } = await redetectModels(lib, { ids }, { signal: cliSignal() });
+        if (errors > 0) markFailed();
         if (common.json) {
-          printJson({ results, changed: changed.length, errors: errors.length });
+          printJson({ results, changed, errors });
           return;
         }
-        for (const r of changed) out(`changed  ${r.id}: ${describeChange(r)}`);
-        for (const r of errors) err(`${r.id}: ${r.error}`);
-        out(`${results.length} checked, ${changed.length} changed, ${errors.length} failed`);
+        for (const r of results) if (r.changed) out(`changed  ${r.id}: ${describeChange(r)}`);
+        for (const r of results) if (r.error !== null) err(`${r.id}: ${r.error}`);
+        out(`${results.length} checked, ${changed} changed, ${errors} failed`);
       });
     });
   withCommonOptions(cmd);

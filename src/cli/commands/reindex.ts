@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, formatMs, out, printJson } from "../output.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -9,15 +10,16 @@ export function register(program: Command): void {
     .description("rebuild the index (models.db) from every metadata.json")
     .action(async () => {
       const common = commonOptions(cmd);
+      const { reindexLibrary } = await import("../../operations/reindex-library.js");
       // Opening without a reconcile: the rebuild reads everything anyway.
       await withLibrary(
         common,
         async (lib) => {
-          const report = await lib.reindex();
-          const models = lib.index.count();
+          const report = await reindexLibrary(lib, {}, { signal: cliSignal() });
+          const { models } = report;
           if (report.problems.length > 0) markFailed();
           if (common.json) {
-            printJson({ ...report, models });
+            printJson(report);
             return;
           }
           for (const p of report.problems) err(`${p.id}: ${p.error}`);

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { commonOptions, withCommonOptions, withLibrary } from "../common.js";
 import { out, printJson } from "../output.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -10,11 +11,11 @@ export function register(program: Command): void {
     .argument("<id>", "model id (its folder relative to the library)")
     .action(async (id: string) => {
       const common = commonOptions(cmd);
+      const { restoreMetadata } = await import("../../operations/restore-metadata.js");
       await withLibrary(common, async (lib) => {
-        const normalized = id.replace(/\/+$/, "");
-        await lib.restoreMetadataBackup(normalized);
-        if (common.json) printJson({ id: normalized, restored: true });
-        else out(`restored ${normalized}/metadata.json from its backup`);
+        const result = await restoreMetadata(lib, { id }, { signal: cliSignal() });
+        if (common.json) printJson(result);
+        else out(`restored ${result.id}/metadata.json from its backup`);
       });
     });
   withCommonOptions(cmd);

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import { commonOptions, usageError, withCommonOptions, withLibrary } from "../common.js";
 import { formatBytes, out, printJson } from "../output.js";
+import { cliSignal, interrupt } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -13,17 +14,19 @@ export function register(program: Command): void {
     .action(async (id: string) => {
       const common = commonOptions(cmd);
       const yes = Boolean(cmd.opts<{ yes?: boolean }>().yes);
+      const [{ showModel }, { removeModel }] = await Promise.all([import("../../operations/show-model.js"), import("../../operations/remove-model.js")]);
+      const signal = cliSignal();
       await withLibrary(common, async (lib) => {
-        const record = lib.require(id);
+        const { record } = await showModel(lib, { id }, { signal });
         if (!yes) {
           if (!process.stdin.isTTY) throw usageError(`refusing to delete ${record.id} without --yes (no terminal to ask on)`);
-          if (!(await confirm(`Delete ${record.id} (${formatBytes(record.sizeBytes)})? [y/N] `))) {
+          if (!(await confirm(`Delete ${record.id} (${formatBytes(record.sizeBytes)})? [y/N] `, signal))) {
             if (common.json) printJson({ id: record.id, deleted: false });
             else out("not deleted");
             return;
           }
         }
-        const removed = await lib.remove(record.id);
+        const removed = await removeModel(lib, { id: record.id }, { signal });
         if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes });
         else out(`deleted ${removed.id} (${formatBytes(removed.freedBytes)} freed)`);
       });
@@ -31,10 +34,12 @@ export function register(program: Command): void {
   withCommonOptions(cmd);
 }
 
-async function confirm(question: string): Promise<boolean> {
+async function confirm(question: string, signal: AbortSignal): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // On a terminal readline reads Ctrl-C as a key, not as a signal: make it one.
+  rl.on("SIGINT", () => interrupt("SIGINT"));
   try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
+    return /^y(es)?$/i.test((await rl.question(question, { signal })).trim());
   } finally {
     rl.close();
   }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { commonOptions, withCommonOptions, withLibrary } from "../common.js";
 import { fields, formatBytes, formatCount, out, printJson, table } from "../output.js";
+import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -10,9 +11,9 @@ export function register(program: Command): void {
     .argument("<id>", "model id (as `mlib list` prints it)")
     .action(async (id: string) => {
       const common = commonOptions(cmd);
+      const { showModel } = await import("../../operations/show-model.js");
       await withLibrary(common, async (lib) => {
-        const record = lib.require(id);
-        const metadata = await lib.getMetadata(record.id);
+        const { record, metadata } = await showModel(lib, { id }, { signal: cliSignal() });
         if (common.json) {
           printJson({ ...record, metadata });
           return;

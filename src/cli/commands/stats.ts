@@ -1,9 +1,11 @@
 // `mlib stats`: how many models and bytes, by type, family, format and quantization.
 import type { Command } from "commander";
 import { commonOptions, withCommonOptions, withLibrary } from "../common.js";
+import type { StatsGroup } from "../../operations/get-stats.js";
 import { formatBytes, out, printJson, table } from "../output.js";
+import { cliSignal } from "../signals.js";
 
-type Group = Record<string, { count: number; bytes: number }>;
+type Group = Record<string, StatsGroup>;
 
 export function register(program: Command): void {
   const cmd = program
@@ -11,26 +13,19 @@ export function register(program: Command): void {
     .description("counts and sizes by type, family, format and quantization")
     .action(async () => {
       const common = commonOptions(cmd);
+      const { getStats } = await import("../../operations/get-stats.js");
       await withLibrary(common, async (lib) => {
-        const s = lib.stats();
-        const merge = (counts: Record<string, number>, sizes: Record<string, number>): Group =>
-          Object.fromEntries(Object.entries(counts).map(([k, count]) => [k, { count, bytes: sizes[k] ?? 0 }]));
-        const groups = {
-          byType: merge(s.byType, s.bytesByType),
-          byFamily: merge(s.byFamily, s.bytesByFamily),
-          byFormat: merge(s.byFormat, s.bytesByFormat),
-          byQuantization: merge(s.byQuantization, s.bytesByQuantization),
-        };
+        const stats = await getStats(lib, {}, { signal: cliSignal() });
         if (common.json) {
-          printJson({ root: lib.root, models: s.count, totalBytes: s.totalBytes, ...groups });
+          printJson(stats);
           return;
         }
-        out(`${lib.root}: ${s.count} model${s.count === 1 ? "" : "s"}, ${formatBytes(s.totalBytes)}`);
+        out(`${stats.root}: ${stats.models} model${stats.models === 1 ? "" : "s"}, ${formatBytes(stats.totalBytes)}`);
         const sections: [string, Group][] = [
-          ["TYPE", groups.byType],
-          ["FAMILY", groups.byFamily],
-          ["FORMAT", groups.byFormat],
-          ["QUANT", groups.byQuantization],
+          ["TYPE", stats.byType],
+          ["FAMILY", stats.byFamily],
+          ["FORMAT", stats.byFormat],
+          ["QUANT", stats.byQuantization],
         ];
         for (const [title, group] of sections) {
           if (Object.keys(group).length === 0) continue;

@@ -1,0 +1,96 @@
+// The one directory walker. Every walk of the project lists a folder the same way: entries sorted by name,
+// hidden names (".…") left out unless the caller says otherwise, a bounded depth, symlinks never followed,
+// and a folder that cannot be listed either an E_IO error naming it or, where the caller prefers, skipped.
+// Two shapes: walkFolders visits folders (the caller decides at each whether to go deeper: a model folder is
+// not looked into), listFiles lists regular files (a folder's files and sub-folders interleaved by name).
+import type { Dirent } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { ModelLibraryError, ioError, throwIfAborted } from "./errors.js";
+
+export interface WalkOptions {
+  /** The deepest folder level visited or listed (the root is 0). Default: no limit. */
+  maxDepth?: number;
+  /** Entries left out (default: hidden names, starting with "."). */
+  skip?: (entry: Dirent) => boolean;
+  /** A folder that cannot be listed: "throw" (default: E_IO naming it) or "skip" (as if empty). */
+  unreadable?: "throw" | "skip";
+  /** Checked at every folder: a walk of a big tree stops with E_CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface Folder {
+  abs: string;
+  /** `/`-separated path from the root ("" for the root itself). */
+  rel: string;
+  depth: number;
+  /** The folder's entries, sorted by name, without the skipped ones. */
+  entries: Dirent[];
+}
+
+export interface WalkedFile {
+  abs: string;
+  /** `/`-separated path from the root. */
+  rel: string;
+}
+
+const isHidden = (e: Dirent) => e.name.startsWith(".");
+
+async function entriesOf(abs: string, options: WalkOptions): Promise<Dirent[]> {
+  throwIfAborted(options.signal, "walk");
+  let entries: Dirent[];
+  try {
+    entries = await readdir(abs, { withFileTypes: true });
+  } catch (e) {
+    if (options.unreadable === "skip") return [];
+    throw ioError(abs, "list", e);
+  }
+  const skip = options.skip ?? isHidden;
+  return entries.filter((e) => !skip(e)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Visits `root`, then depth-first in name order each sub-folder, down to maxDepth. `visit` returns false to
+ * not look inside the folder it was given (its sub-folders are then not visited).
+ */
+export async function walkFolders(
+  root: string,
+  visit: (folder: Folder) => Promise<boolean | void> | boolean | void,
+  options: WalkOptions = {},
+): Promise<void> {
+  const maxDepth = options.maxDepth ?? Infinity;
+  const go = async (abs: string, rel: string, depth: number): Promise<void> => {
+    const entries = await entriesOf(abs, options);
+    if ((await visit({ abs, rel, depth, entries })) === false || depth >= maxDepth) return;
+    for (const e of entries) {
+      if (e.isDirectory()) await go(join(abs, e.name), rel ? `${rel}/${e.name}` : e.name, depth + 1);
+    }
+  };
+  await go(root, "", 0);
+}
+
+/**
+ * Every regular file under `root` (symlinks and other kinds left out), in name order with each sub-folder's files
+ * at the sub-folder's place. `maxFiles`: past that many, the error it makes is thrown (a walk that is not a model).
+ */
+export async function listFiles(
+  root: string,
+  options: WalkOptions & { maxFiles?: { count: number; error: () => ModelLibraryError } } = {},
+): Promise<WalkedFile[]> {
+  const maxDepth = options.maxDepth ?? Infinity;
+  const out: WalkedFile[] = [];
+  const go = async (abs: string, rel: string, depth: number): Promise<void> => {
+    for (const e of await entriesOf(abs, options)) {
+      const childAbs = join(abs, e.name);
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (depth < maxDepth) await go(childAbs, childRel, depth + 1);
+      } else if (e.isFile()) {
+        if (options.maxFiles && out.length >= options.maxFiles.count) throw options.maxFiles.error();
+        out.push({ abs: childAbs, rel: childRel });
+      }
+    }
+  };
+  await go(root, "", 0);
+  return out;
+}

@@ -1,0 +1,59 @@
+// Folders inside the library root with model files but no metadata.json ("orphans": copied in by hand, left by
+// another tool or an interrupted download), and shard sets among them that miss files. Original §9.5-§9.6.
+import { walkFolders } from "../core/walk.js";
+import { groupShards, missingShardNames } from "../formats/sharding.js";
+import { isModelFileName } from "../formats/sniff.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { METADATA_FILE } from "../store/layout.js";
+
+export interface OrphanFolder {
+  dir: string;
+  id: string;
+  modelType: string | null;
+  family: string;
+  officialName: string;
+  weightFiles: string[];
+  missingFiles: string[];
+}
+
+/** Folders at depth 1-3 under the root with model files but no metadata.json (skipping hidden, staging and in-progress downloads). */
+export async function findOrphans(lib: ModelLibrary, signal?: AbortSignal): Promise<OrphanFolder[]> {
+  const out: OrphanFolder[] = [];
+  await walkFolders(
+    lib.root,
+    ({ abs, rel, entries }) => {
+      const names = entries.map((e) => e.name);
+      if (names.includes(METADATA_FILE)) return false; // a model: never look inside
+      if (rel && !names.some((n) => n.endsWith(".part"))) {
+        const weights = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name);
+        if (weights.length > 0) {
+          const parts = rel.split("/");
+          out.push({ dir: abs, id: rel, ...inferSpec(parts), weightFiles: weights, missingFiles: incompleteSets(weights) });
+          return false;
+        }
+      }
+      return true;
+    },
+    // Hidden folders (the staging among them) are not entered, hidden files still count (a `.x.part` download);
+    // an unreadable folder is nobody's orphan.
+    { maxDepth: 3, skip: (e) => e.isDirectory() && e.name.startsWith("."), unreadable: "skip", signal },
+  );
+  return out;
+}
+
+function inferSpec(parts: string[]): { modelType: string | null; family: string; officialName: string } {
+  const name = parts[parts.length - 1].replace(/_/g, " ");
+  if (parts.length === 3) return { modelType: parts[0], family: parts[1], officialName: name };
+  if (parts.length === 2) return { modelType: null, family: parts[0], officialName: name };
+  return { modelType: null, family: "unknown", officialName: name };
+}
+
+/** Orphan folders holding an incomplete shard set: what is there and what is missing (for a later download to finish). */
+export async function incompleteShardReport(lib: ModelLibrary): Promise<OrphanFolder[]> {
+  return (await findOrphans(lib)).filter((o) => o.missingFiles.length > 0);
+}
+
+/** The missing shard names of every shard set among `weightNames` (paths relative to one folder). */
+export function incompleteSets(weightNames: string[]): string[] {
+  return groupShards(weightNames).flatMap((g) => (g.setKey === null ? [] : missingShardNames(g.names)));
+}

@@ -1,0 +1,62 @@
+// core/walk.ts, the one directory walker: name order, hidden entries, depth, pruning, unreadable folders, limits.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ModelLibraryError } from "../../src/core/errors.js";
+import { listFiles, walkFolders } from "../../src/core/walk.js";
+import { tempDir } from "../helpers/library-fixtures.js";
+
+function withTree(fn: (root: string) => Promise<void>): Promise<void> {
+  const t = tempDir("mlib-walk-");
+  for (const f of ["b.bin", "a/x.bin", "a/deep/y.bin", "a/deep/deeper/z.bin", ".hidden/h.bin", ".dot.bin", "c/model/metadata.json", "c/model/w.bin"]) {
+    mkdirSync(join(t.dir, f, ".."), { recursive: true });
+    writeFileSync(join(t.dir, f), f);
+  }
+  symlinkSync(join(t.dir, "b.bin"), join(t.dir, "link.bin"));
+  return fn(t.dir).finally(() => t.cleanup());
+}
+
+test("listFiles: regular files in name order, sub-folders at their place, hidden and symlinks left out", () =>
+  withTree(async (root) => {
+    const rels = async (o = {}) => (await listFiles(root, o)).map((f) => f.rel);
+    assert.deepEqual(await rels(), ["a/deep/deeper/z.bin", "a/deep/y.bin", "a/x.bin", "b.bin", "c/model/metadata.json", "c/model/w.bin"]);
+    assert.deepEqual(await rels({ maxDepth: 1 }), ["a/x.bin", "b.bin"]);
+    assert.deepEqual(await rels({ maxDepth: 0 }), ["b.bin"]);
+    assert.deepEqual((await rels({ skip: () => false })).slice(0, 2), [".dot.bin", ".hidden/h.bin"]);
+    const tooMany = () => new ModelLibraryError("E_TOO_LARGE", "too many");
+    await assert.rejects(listFiles(root, { maxFiles: { count: 2, error: tooMany } }), /too many/);
+  }));
+
+test("walkFolders: pre-order in name order, pruned where the visitor says, bounded in depth", () =>
+  withTree(async (root) => {
+    const seen: string[] = [];
+    await walkFolders(root, ({ rel, entries, depth }) => {
+      seen.push(`${depth}:${rel}`);
+      return !entries.some((e) => e.name === "metadata.json"); // a model folder: not looked into
+    });
+    assert.deepEqual(seen, ["0:", "1:a", "2:a/deep", "3:a/deep/deeper", "1:c", "2:c/model"]);
+    const shallow: string[] = [];
+    await walkFolders(root, ({ rel }) => void shallow.push(rel), { maxDepth: 1 });
+    assert.deepEqual(shallow, ["", "a", "c"]);
+  }));
+
+test("an unreadable folder is an E_IO naming it, or skipped when asked", { skip: process.getuid?.() === 0 ? "root reads every folder" : false }, () =>
+  withTree(async (root) => {
+    chmodSync(join(root, "a"), 0o000);
+    try {
+      await assert.rejects(listFiles(root), (e: ModelLibraryError) => e.code === "E_IO" && e.message.includes(join(root, "a")));
+      assert.deepEqual((await listFiles(root, { unreadable: "skip" })).map((f) => f.rel), ["b.bin", "c/model/metadata.json", "c/model/w.bin"]);
+    } finally {
+      chmodSync(join(root, "a"), 0o755);
+    }
+  }));
+
+test("a fired signal stops the walk with E_CANCELLED", () =>
+  withTree(async (root) => {
+    const c = new AbortController();
+    await assert.rejects(
+      walkFolders(root, ({ rel }) => void (rel === "a" && c.abort()), { signal: c.signal }),
+      (e: ModelLibraryError) => e.code === "E_CANCELLED",
+    );
+  }));
