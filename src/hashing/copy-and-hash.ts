@@ -65,7 +65,7 @@ export async function copyAndHash(src: string, dst: string, options: CopyAndHash
 
     const copying = copyInChunks(input, out, before.size, { signal: halt.signal, chunkSize: copyChunkSize, backend: copyBackend, what })
       .then(async (copied) => {
-        if (copied !== before.size) throw changedWhileCopying(src);
+        if (copied.bytes !== before.size) throw changedWhileCopying(src);
         await out.sync().catch((e: unknown) => Promise.reject(ioError(dst, "sync", e)));
       })
       .catch((e: unknown) => {

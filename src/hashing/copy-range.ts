@@ -96,12 +96,19 @@ async function readWriteRange(input: FileHandle, output: FileHandle, from: numbe
   }
 }
 
+export interface CopyResult {
+  /** bytes copied: fewer than asked only when the source ended early */
+  bytes: number;
+  /** how the last chunk was copied ("read-write" once the kernel refused, or when forced) */
+  via: CopyBackend;
+}
+
 /**
- * Copies bytes [0, length) of `input` to the same offsets of `output`; returns the bytes copied, fewer than
- * `length` only when the source ended early. Throws the OS error of a failed read or write (ENOSPC...), or
- * E_CANCELLED when `signal` fires: a chunk already handed to the kernel finishes first, nothing starts after.
+ * Copies bytes [0, length) of `input` to the same offsets of `output`. Throws the OS error of a failed read
+ * or write (ENOSPC...), or E_CANCELLED when `signal` fires: a chunk already handed to the kernel finishes
+ * first, nothing starts after it.
  */
-export async function copyInChunks(input: FileHandle, output: FileHandle, length: number, options: CopyInChunksOptions = {}): Promise<number> {
+export async function copyInChunks(input: FileHandle, output: FileHandle, length: number, options: CopyInChunksOptions = {}): Promise<CopyResult> {
   const { signal, onCopied, what = "copy" } = options;
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? COPY_CHUNK_SIZE));
   let kernel = options.backend === "read-write" ? null : loadAddon();
@@ -132,5 +139,5 @@ export async function copyInChunks(input: FileHandle, output: FileHandle, length
     done += n;
     onCopied?.(done);
   }
-  return done;
+  return { bytes: done, via: kernel ? "copy_file_range" : "read-write" };
 }

@@ -1,0 +1,132 @@
+// Cancellation: an abort mid-hash of a 200 MiB file rejects with E_CANCELLED within ~300 ms (the promise is
+// ~100 ms; CI machines are slower and shared) and leaves no worker busy (the next hash works at once); an
+// abort in the middle of the kernel copy rejects within ~1 s (one 64 MiB chunk) and leaves no destination.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomFillSync } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { closeHashWorkers, copyAndHash, fastHashFile, hashFile, hashFiles } from "../../../src/hashing/index.js";
+import { busyHashWorkers } from "../../../src/hashing/worker-host.js";
+import { isModelLibraryError } from "../../../src/core/errors.js";
+
+const MiB = 1024 * 1024;
+let dir: string;
+let big: string;
+let bigSha256: string;
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
+  // 200 MiB of real data (a random 4 MiB block over and over: cheap to make, no holes)
+  big = path.join(dir, "big.bin");
+  const block = randomFillSync(Buffer.allocUnsafe(4 * MiB));
+  const sha = createHash("sha256");
+  const fd = fs.openSync(big, "w");
+  for (let i = 0; i < 50; i++) {
+    fs.writeSync(fd, block);
+    sha.update(block);
+  }
+  fs.closeSync(fd);
+  bigSha256 = sha.digest("hex");
+});
+after(async () => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  await closeHashWorkers();
+});
+
+const cancelled = (e: unknown) => isModelLibraryError(e) && e.code === "E_CANCELLED";
+
+/** Runs `start(signal)`, aborts it when `when()` first holds (polled every ms); the ms from abort to rejection. */
+async function abortWhen<T>(start: (signal: AbortSignal) => Promise<T>, when: () => boolean): Promise<{ lag: number; error: unknown }> {
+  const ac = new AbortController();
+  let abortedAt = 0;
+  const poll = setInterval(() => {
+    if (abortedAt === 0 && when()) {
+      abortedAt = performance.now();
+      ac.abort();
+    }
+  }, 1);
+  try {
+    await start(ac.signal);
+    assert.fail("finished before the abort: nothing was tested");
+  } catch (error) {
+    assert.ok(abortedAt > 0, `failed before the abort: ${String(error)}`);
+    return { lag: performance.now() - abortedAt, error };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+describe("cancellation", () => {
+  test("hashFile aborted mid-hash: E_CANCELLED within 300 ms, no worker left busy, the next hash works", async () => {
+    for (const blake3Thread of ["worker", "inline"] as const) {
+      let done = 0;
+      const { lag, error } = await abortWhen(
+        (signal) => hashFile(big, { blake3Thread, signal, onProgress: (n) => (done = n) }),
+        () => done >= 20 * MiB,
+      );
+      assert.ok(cancelled(error), `${blake3Thread}: ${String(error)}`);
+      assert.ok(lag < 300, `${blake3Thread}: rejected ${Math.round(lag)} ms after the abort`);
+      assert.equal(busyHashWorkers(), 0, "a worker still holds the aborted job");
+      assert.equal((await hashFile(big, { blake3Thread })).sha256, bigSha256);
+    }
+  });
+
+  test("hashFiles aborted mid-hash: E_CANCELLED within 300 ms once every worker has stopped; the pool works after", async () => {
+    let done = 0;
+    const { lag, error } = await abortWhen(
+      (signal) => hashFiles([big, big], { concurrency: 2, signal, onProgress: (p) => (done = p.bytesDone) }),
+      () => done >= 40 * MiB,
+    );
+    assert.ok(cancelled(error), String(error));
+    assert.ok(lag < 300, `rejected ${Math.round(lag)} ms after the abort`);
+    assert.equal(busyHashWorkers(), 0);
+    assert.deepEqual(
+      (await hashFiles([big, big], { concurrency: 2 })).map((h) => h.sha256),
+      [bigSha256, bigSha256],
+    );
+  });
+
+  test("fastHashFile and every entry point refuse an already-aborted signal with E_CANCELLED", async () => {
+    const signal = AbortSignal.abort();
+    await assert.rejects(fastHashFile(big, { signal }), cancelled);
+    await assert.rejects(hashFile(big, { signal }), cancelled);
+    await assert.rejects(hashFiles([big, big], { signal }), cancelled);
+    await assert.rejects(copyAndHash(big, path.join(dir, "never.bin"), { signal }), cancelled);
+    assert.equal(fs.existsSync(path.join(dir, "never.bin")), false);
+  });
+
+  test("copyAndHash aborted during the kernel copy: E_CANCELLED within 1 s, no destination left", async () => {
+    const dst = path.join(dir, "copy.bin");
+    let sizeAtAbort = -1;
+    // abort as soon as the copy has started writing: the kernel is mid-chunk
+    const { lag, error } = await abortWhen(
+      (signal) => copyAndHash(big, dst, { signal }),
+      () => {
+        const size = fs.statSync(dst, { throwIfNoEntry: false })?.size ?? 0;
+        if (size > 0) sizeAtAbort = size;
+        return size > 0;
+      },
+    );
+    assert.ok(cancelled(error), String(error));
+    assert.ok(sizeAtAbort < 200 * MiB, `the copy was already complete (${sizeAtAbort} bytes) when aborted`);
+    assert.ok(lag < 1000, `rejected ${Math.round(lag)} ms after the abort`);
+    assert.equal(fs.existsSync(dst), false, "the partial copy was left behind");
+    assert.equal(busyHashWorkers(), 0);
+    // and the same copy runs to its end afterwards
+    assert.equal((await copyAndHash(big, dst)).sha256, bigSha256);
+    assert.equal(fs.statSync(dst).size, 200 * MiB);
+  });
+
+  test("copyAndHash aborted mid-copy through the read/write fallback: E_CANCELLED within 300 ms, no destination", async () => {
+    const dst = path.join(dir, "copy-rw.bin");
+    const { lag, error } = await abortWhen(
+      (signal) => copyAndHash(big, dst, { signal, copyBackend: "read-write" }),
+      () => (fs.statSync(dst, { throwIfNoEntry: false })?.size ?? 0) > 0,
+    );
+    assert.ok(cancelled(error), String(error));
+    assert.ok(lag < 300, `rejected ${Math.round(lag)} ms after the abort`);
+    assert.equal(fs.existsSync(dst), false);
+  });
+});
