@@ -57,6 +57,7 @@ export async function copyAndHash(src: string, dst: string, options: CopyAndHash
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const before = await input.stat().catch((e: unknown) => Promise.reject(ioError(src, "stat", e)));
+    if (!before.isFile()) throw new ModelLibraryError("E_IO", `${src}: not a regular file; only files are copied`, { path: src });
     output = await createExclusive(src, dst, before.mode & 0o777);
     created = true;
     const out = output;

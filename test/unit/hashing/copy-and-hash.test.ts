@@ -83,10 +83,13 @@ describe("copyAndHash", () => {
     assert.equal(fs.readFileSync(dst, "utf8"), "precious");
   });
 
-  test("a missing source is an E_IO naming it, and no destination is created", async () => {
+  test("a missing source, or a directory, is an E_IO naming it, and no destination is created", async () => {
     const src = path.join(dir, "missing.bin");
     const dst = path.join(dir, "missing-copy.bin");
     await assert.rejects(copyAndHash(src, dst), (e: unknown) => isModelLibraryError(e) && e.code === "E_IO" && e.message.includes(src));
+    assert.equal(fs.existsSync(dst), false);
+    // a directory opens for reading on Linux, but is no file to copy
+    await assert.rejects(copyAndHash(dir, dst), (e: unknown) => isModelLibraryError(e) && e.code === "E_IO" && e.message.includes(dir) && /not a regular file/.test(e.message));
     assert.equal(fs.existsSync(dst), false);
   });
 
