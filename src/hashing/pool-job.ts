@@ -19,6 +19,7 @@ export async function hashWholeFileSync(
   cancelled: () => boolean,
   onChunk: (bytes: number) => void,
 ): Promise<FileHashes | null> {
+  if (cancelled()) return null; // e.g. the call was aborted while this worker was starting
   const blake3 = await createBlake3();
   let fd: number;
   try {

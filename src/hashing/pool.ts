@@ -82,6 +82,8 @@ function hashInWorkers(
   let next = 0;
   let running = 0;
   let failure: unknown = null;
+  // jobs handed out and not answered yet, with their worker
+  const active = new Map<number, HashWorker>();
 
   return new Promise((resolve, reject) => {
     const settle = () => {
@@ -102,9 +104,17 @@ function hashInWorkers(
         stop(e);
       }
     };
-    // the call settles once every worker has answered (each stops within a chunk), so none is left busy
+    // The call settles once every running worker has answered (each stops within a chunk), so none is left
+    // busy. A worker still starting has not begun its job: it is released at once, and sees the flag set
+    // before its first read when it comes up (a start can take a few hundred ms on a loaded machine).
     const onAbort = () => {
       stop(cancelledError(what));
+      for (const [job, worker] of active) {
+        if (worker.ready) continue;
+        worker.end(job);
+        active.delete(job);
+        running--;
+      }
       settle();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -114,6 +124,7 @@ function hashInWorkers(
       const index = next++;
       const job = newJobId();
       running++;
+      active.set(job, worker);
       worker.begin(job, (msg) => {
         if (msg.type === "progress") {
           progress.bytesDone += msg.bytes;
@@ -122,6 +133,7 @@ function hashInWorkers(
         }
         if (msg.type !== "file-result" && msg.type !== "error") return;
         worker.end(job);
+        active.delete(job);
         running--;
         if (msg.type === "error") stop(fromWire(msg.error));
         else if (msg.hashes) {

@@ -233,6 +233,7 @@ export async function hashSplitPass(path: string, fh: FileHandle, options: Split
     : await inlineSide(ring, slotSize, size, release);
   const onAbort = () => fail(cancelledError(`hash of ${path}`));
   signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // fired while the file was opened and the side hasher set up
 
   const sha = createHash("sha256");
   let offset = 0; // bytes hashed, in file order

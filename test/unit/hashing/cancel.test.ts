@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { closeHashWorkers, copyAndHash, fastHashFile, hashFile, hashFiles } from "../../../src/hashing/index.js";
-import { busyHashWorkers } from "../../../src/hashing/worker-host.js";
+import { busyHashWorkers, hashWorkerState } from "../../../src/hashing/worker-host.js";
 import { isModelLibraryError } from "../../../src/core/errors.js";
 
 const MiB = 1024 * 1024;
@@ -86,6 +86,46 @@ describe("cancellation", () => {
       (await hashFiles([big, big], { concurrency: 2 })).map((h) => h.sha256),
       [bigSha256, bigSha256],
     );
+  });
+
+  test("hashFiles aborted while its workers are still starting: E_CANCELLED at once, and they serve the next call", async () => {
+    await closeHashWorkers();
+    let stateAtAbort = "";
+    const { lag, error } = await abortWhen(
+      (signal) => hashFiles([big, big], { concurrency: 2, signal }),
+      () => {
+        stateAtAbort = hashWorkerState();
+        return stateAtAbort !== "none"; // as soon as the call has started its workers
+      },
+    );
+    assert.ok(cancelled(error), String(error));
+    assert.equal(stateAtAbort, "starting", "the workers were up already: this case was not reached");
+    assert.ok(lag < 100, `rejected ${Math.round(lag)} ms after the abort`);
+    assert.equal(busyHashWorkers(), 0);
+    assert.deepEqual(
+      (await hashFiles([big, big], { concurrency: 2 })).map((h) => h.sha256),
+      [bigSha256, bigSha256],
+    );
+  });
+
+  test("an abort fired just after the call started (the file still being opened) is not missed", async () => {
+    const calls: [string, (signal: AbortSignal) => Promise<unknown>][] = [
+      ["hashFile (worker)", (signal) => hashFile(big, { signal, blake3Thread: "worker" })],
+      ["hashFile (inline)", (signal) => hashFile(big, { signal, blake3Thread: "inline" })],
+      ["hashFiles", (signal) => hashFiles([big, big], { signal, concurrency: 2 })],
+      ["fastHashFile", (signal) => fastHashFile(big, { signal })],
+      ["copyAndHash", (signal) => copyAndHash(big, path.join(dir, "early.bin"), { signal })],
+    ];
+    for (const [name, call] of calls) {
+      for (const later of [(f: () => void) => queueMicrotask(f), (f: () => void) => setImmediate(f), (f: () => void) => setTimeout(f, 2)]) {
+        const ac = new AbortController();
+        const running = call(ac.signal);
+        later(() => ac.abort());
+        await assert.rejects(running, cancelled, name);
+      }
+    }
+    assert.equal(fs.existsSync(path.join(dir, "early.bin")), false);
+    assert.equal(busyHashWorkers(), 0);
   });
 
   test("fastHashFile and every entry point refuse an already-aborted signal with E_CANCELLED", async () => {
