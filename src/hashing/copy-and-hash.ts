@@ -25,7 +25,7 @@ export interface CopyAndHashOptions extends HashFileOptions {
   /** bytes per kernel copy call (default 64 MiB): what an abort may wait for; tests use small ones */
   copyChunkSize?: number;
   /** "read-write" copies through a buffer instead of copy_file_range (tests force the fallback with it) */
-  copyBackend?: "auto" | "read-write";
+  copyVia?: "auto" | "read-write";
 }
 
 function changedWhileCopying(src: string): ModelLibraryError {
@@ -44,7 +44,7 @@ async function createExclusive(src: string, dst: string, mode: number): Promise<
 }
 
 export async function copyAndHash(src: string, dst: string, options: CopyAndHashOptions = {}): Promise<FileHashes> {
-  const { signal, copyChunkSize, copyBackend, ...hashOptions } = options;
+  const { signal, copyChunkSize, copyVia, ...hashOptions } = options;
   const what = `copy of ${src}`;
   throwIfAborted(signal, what);
   const input = await openForReading(src);
@@ -64,7 +64,7 @@ export async function copyAndHash(src: string, dst: string, options: CopyAndHash
     // the copy keeps the source's permission bits, as fs.copyFile and `cp` do (the umask applied at creation)
     await out.chmod(before.mode & 0o777).catch((e: unknown) => Promise.reject(ioError(dst, "chmod", e)));
 
-    const copying = copyInChunks(input, out, before.size, { signal: halt.signal, chunkSize: copyChunkSize, backend: copyBackend, what })
+    const copying = copyInChunks(input, out, before.size, { signal: halt.signal, chunkSize: copyChunkSize, via: copyVia, what })
       .then(async (copied) => {
         if (copied.bytes !== before.size) throw changedWhileCopying(src);
         await out.sync().catch((e: unknown) => Promise.reject(ioError(dst, "sync", e)));

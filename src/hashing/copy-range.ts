@@ -26,7 +26,7 @@ export interface CopyInChunksOptions {
   /** bytes per kernel copy call (default COPY_CHUNK_SIZE); tests use small ones to cross chunk edges */
   chunkSize?: number;
   /** "read-write" forces the fallback (tests); "auto" (default) uses copy_file_range where it works */
-  backend?: "auto" | "read-write";
+  via?: "auto" | "read-write";
   /** bytes copied so far, after each chunk */
   onCopied?: (bytes: number) => void;
   /** names the copy in the E_CANCELLED message */
@@ -111,7 +111,7 @@ export interface CopyResult {
 export async function copyInChunks(input: FileHandle, output: FileHandle, length: number, options: CopyInChunksOptions = {}): Promise<CopyResult> {
   const { signal, onCopied, what = "copy" } = options;
   const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? COPY_CHUNK_SIZE));
-  let kernel = options.backend === "read-write" ? null : loadAddon();
+  let kernel = options.via === "read-write" ? null : loadAddon();
   let done = 0;
   while (done < length) {
     throwIfAborted(signal, what);

@@ -162,7 +162,7 @@ describe("cancellation", () => {
   test("copyAndHash aborted mid-copy through the read/write fallback: E_CANCELLED within 300 ms, no destination", async () => {
     const dst = path.join(dir, "copy-rw.bin");
     const { lag, error } = await abortWhen(
-      (signal) => copyAndHash(big, dst, { signal, copyBackend: "read-write" }),
+      (signal) => copyAndHash(big, dst, { signal, copyVia: "read-write" }),
       () => (fs.statSync(dst, { throwIfNoEntry: false })?.size ?? 0) > 0,
     );
     assert.ok(cancelled(error), String(error));

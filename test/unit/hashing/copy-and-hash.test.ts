@@ -38,10 +38,10 @@ describe("copyAndHash", () => {
       const src = source(`src-${size}.bin`, size);
       const sha256 = createHash("sha256").update(fs.readFileSync(src)).digest("hex");
       for (const blake3Thread of ["inline", "worker"] as const) {
-        for (const copyBackend of BACKENDS) {
-          const dst = path.join(dir, `dst-${size}-${blake3Thread}-${copyBackend}.bin`);
-          const hashes = await copyAndHash(src, dst, { blake3Thread, copyBackend });
-          assert.ok(fs.readFileSync(dst).equals(fs.readFileSync(src)), `copy of ${size} bytes differs (${copyBackend})`);
+        for (const copyVia of BACKENDS) {
+          const dst = path.join(dir, `dst-${size}-${blake3Thread}-${copyVia}.bin`);
+          const hashes = await copyAndHash(src, dst, { blake3Thread, copyVia });
+          assert.ok(fs.readFileSync(dst).equals(fs.readFileSync(src)), `copy of ${size} bytes differs (${copyVia})`);
           assert.equal(hashes.sha256, sha256);
           assert.deepEqual(hashes, await hashFile(src));
           fs.rmSync(dst);
@@ -95,11 +95,11 @@ describe("copyAndHash", () => {
 
   test("an abort mid-copy removes the partial destination and throws E_CANCELLED", async () => {
     const src = source("abort.bin", 12 * MiB);
-    for (const copyBackend of BACKENDS) {
+    for (const copyVia of BACKENDS) {
       const dst = path.join(dir, "abort-copy.bin");
       const ac = new AbortController();
       await assert.rejects(
-        copyAndHash(src, dst, { signal: ac.signal, onProgress: () => ac.abort(), copyBackend, copyChunkSize: MiB }),
+        copyAndHash(src, dst, { signal: ac.signal, onProgress: () => ac.abort(), copyVia, copyChunkSize: MiB }),
         (e: unknown) => isModelLibraryError(e) && e.code === "E_CANCELLED",
       );
       assert.equal(fs.existsSync(dst), false);
@@ -136,12 +136,12 @@ describe("copyAndHash", () => {
       try {
         const src = source("enospc.bin", 8 * MiB);
         const dst = path.join(mnt, "copy.bin");
-        for (const copyBackend of BACKENDS) {
+        for (const copyVia of BACKENDS) {
           await assert.rejects(
-            copyAndHash(src, dst, { copyBackend }),
+            copyAndHash(src, dst, { copyVia }),
             (e: unknown) => isModelLibraryError(e) && e.code === "E_IO" && e.message.includes(dst) && e.message.includes("ENOSPC") && /no space left/.test(e.message),
           );
-          assert.deepEqual(fs.readdirSync(mnt), [], `the partial copy was left behind (${copyBackend})`);
+          assert.deepEqual(fs.readdirSync(mnt), [], `the partial copy was left behind (${copyVia})`);
         }
       } finally {
         spawnSync("umount", [mnt]);

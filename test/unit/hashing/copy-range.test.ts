@@ -59,7 +59,7 @@ describe("copyInChunks", () => {
       for (const backend of backends) {
         const dst = path.join(dir, `dst-${size}-${backend}.bin`);
         const reports: number[] = [];
-        const res = await copy(src, dst, { chunkSize: chunk, backend, onCopied: (n) => reports.push(n) });
+        const res = await copy(src, dst, { chunkSize: chunk, via: backend, onCopied: (n) => reports.push(n) });
         assert.equal(res.bytes, size);
         assert.equal(res.via, backend === "auto" ? "copy_file_range" : "read-write");
         assert.equal(sha256(dst), sha256(src), `size ${size}, ${backend}`);
@@ -74,7 +74,7 @@ describe("copyInChunks", () => {
     fs.writeFileSync(src, random.subarray(0, 100 * KiB));
     for (const backend of ["auto", "read-write"] as const) {
       const dst = path.join(dir, `short-${backend}.bin`);
-      const res = await copy(src, dst, { chunkSize: 64 * KiB, backend }, 300 * KiB);
+      const res = await copy(src, dst, { chunkSize: 64 * KiB, via: backend }, 300 * KiB);
       assert.equal(res.bytes, 100 * KiB);
       assert.equal(sha256(dst), sha256(src));
     }
@@ -111,7 +111,7 @@ describe("copyInChunks", () => {
       const dst = path.join(dir, `abort-${backend}.bin`);
       const ac = new AbortController();
       await assert.rejects(
-        copy(src, dst, { chunkSize: 64 * KiB, backend, signal: ac.signal, onCopied: (n) => n >= 128 * KiB && ac.abort() }),
+        copy(src, dst, { chunkSize: 64 * KiB, via: backend, signal: ac.signal, onCopied: (n) => n >= 128 * KiB && ac.abort() }),
         (e: unknown) => isModelLibraryError(e) && e.code === "E_CANCELLED",
       );
       assert.equal(fs.statSync(dst).size, 128 * KiB, `${backend}: stopped after the chunk in flight`);
