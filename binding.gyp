@@ -3,7 +3,7 @@
     {
       "target_name": "copy_range",
       "sources": ["native/copy_range.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "cflags": ["-Wall", "-Wextra"]
     }
   ]
 }

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
 #include <unistd.h>
+#endif
 #include <node_api.h>
 
 typedef struct {
