@@ -20,7 +20,7 @@ export interface HashFilesOptions {
   /** files hashed at once; default: the number of cores */
   concurrency?: number;
   onProgress?: (progress: HashFilesProgress) => void;
-  /** aborting stops every worker at its next chunk (2 MiB) and rejects with E_CANCELLED once they have stopped */
+  /** aborting stops every worker at its next chunk (2 MiB); rejects with E_CANCELLED once the running ones have stopped */
   signal?: AbortSignal;
 }
 
