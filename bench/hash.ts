@@ -10,7 +10,7 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createBlake3 } from "../src/hashing/blake3.js";
-import { hashFileInThread } from "../src/hashing/hash-in-thread.js";
+import { hashWholeFileSync } from "../src/hashing/pool-job.js";
 import { closeHashWorkers, copyAndHash, hashFile, hashFiles } from "../src/hashing/index.js";
 import { compileHashingLayer } from "../test/helpers/compile-hashing.js";
 import { benchData, bestOfEach, GiB, gibPerSecond, hasCommand, makeFile, MiB, repoRoot, round, timeCommand, warmRead, type BenchResult } from "./lib.js";
@@ -46,7 +46,7 @@ async function sha256Alone(file: string): Promise<void> {
 /**
  * The core-time a GiB costs: SHA-256 and BLAKE3 over bytes already in memory, the read from the page
  * cache into a buffer, each alone on one core, and all three in one thread as a pool worker runs them
- * (hashFileInThread). However the work is spread, 2 cores cannot do more than 2 / that per second.
+ * (hashWholeFileSync). However the work is spread, 2 cores cannot do more than 2 / that per second.
  */
 async function perGibCosts(file: string): Promise<{ sha: number; blake3: number; read: number; oneThread: number }> {
   const chunk = new Uint8Array(2 * MiB).fill(0x5a);
@@ -71,7 +71,7 @@ async function perGibCosts(file: string): Promise<{ sha: number; blake3: number;
         closeSync(fd);
       }
     },
-    oneThread: () => hashFileInThread(file, buf, () => false, () => undefined),
+    oneThread: () => hashWholeFileSync(file, buf, () => false, () => undefined),
   });
 }
 

@@ -6,6 +6,6 @@ export { detectModelFolder } from "./identify/folder.js";
 export type { Identification, Format, SecurityTier, ModelType, Subtype, ShardInfo, FolderInfo } from "./formats/types.js";
 export { normalizeName, normalizeFilename, extractBaseName } from "./formats/naming.js";
 export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "./formats/sharding.js";
-export { hashFile, hashFiles, fastHashFile, copyAndHash, type FileHashes } from "./hashing/index.js";
+export { hashFile, hashFiles, fastHashFile, copyAndHash, copyBackend, type FileHashes } from "./hashing/index.js";
 export type { SearchOptions, SearchFilters, SearchResult, SortMode, ModelRecord, Facets, IndexStats } from "./index/index-types.js";
 export * from "./operations/index.js";

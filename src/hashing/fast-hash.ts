@@ -2,7 +2,7 @@
 // min(size, 8 MiB), then the last 8 MiB only when size > 16 MiB, then the size as a u64 little-endian.
 // FastHasher computes it from the chunks of a full read pass; fastHashFile reads only head and tail.
 import { createHash, type Hash } from "node:crypto";
-import { ModelLibraryError, ioError } from "../core/errors.js";
+import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { openForReading } from "../core/open-for-reading.js";
 
 export const FAST_HASH_SPAN = 8 * 1024 * 1024;
@@ -47,8 +47,16 @@ export class FastHasher {
 
 const FAST_HASH_READ = 1024 * 1024;
 
+export interface FastHashFileOptions {
+  /** checked before each 1 MiB read: aborting rejects with E_CANCELLED */
+  signal?: AbortSignal;
+}
+
 /** The fast hash read straight from disk: at most 16 MiB read whatever the size (the cheap dedup pre-check). */
-export async function fastHashFile(path: string): Promise<string> {
+export async function fastHashFile(path: string, options: FastHashFileOptions = {}): Promise<string> {
+  const { signal } = options;
+  const what = `fast hash of ${path}`;
+  throwIfAborted(signal, what);
   const fh = await openForReading(path);
   try {
     const size = (await fh.stat()).size;
@@ -58,6 +66,7 @@ export async function fastHashFile(path: string): Promise<string> {
     const buf = Buffer.allocUnsafe(Math.min(size, FAST_HASH_READ));
     for (const [start, end] of fastHashRanges(size)) {
       for (let pos = start; pos < end; ) {
+        throwIfAborted(signal, what);
         const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
         if (bytesRead === 0) {
           throw new ModelLibraryError("E_IO", `${path}: changed while hashing (ended at ${pos} of ${size} bytes)`, { path });

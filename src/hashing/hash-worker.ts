@@ -7,7 +7,7 @@ import { parentPort } from "node:worker_threads";
 import { ModelLibraryError, isModelLibraryError } from "../core/errors.js";
 import { createBlake3, type Blake3 } from "./blake3.js";
 import { FastHasher } from "./fast-hash.js";
-import { hashFileInThread } from "./hash-in-thread.js";
+import { hashWholeFileSync } from "./pool-job.js";
 import { changedWhileHashing } from "./changed-error.js";
 import { LATE_ABORT, LATE_FRONTIER, LATE_JOIN_AT, LATE_REQUEST, type FromWorker, type LateJoin, type ToWorker, type WireError } from "./worker-protocol.js";
 
@@ -96,7 +96,7 @@ async function onFile(msg: Extract<ToWorker, { type: "file" }>): Promise<void> {
   // one buffer per worker, reused by every file job it runs (jobs run one at a time per worker)
   if (!fileBuf || fileBuf.length !== msg.chunkSize) fileBuf = new Uint8Array(msg.chunkSize);
   try {
-    const hashes = await hashFileInThread(
+    const hashes = await hashWholeFileSync(
       msg.path,
       fileBuf,
       () => Atomics.load(msg.cancel, 0) !== 0,

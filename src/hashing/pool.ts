@@ -4,8 +4,8 @@
 // fastest way to hash one file.
 import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
-import { ioError } from "../core/errors.js";
-import { CHUNK_SIZE, type FileHashes } from "./file-hashes.js";
+import { cancelledError, ioError, throwIfAborted } from "../core/errors.js";
+import { CHUNK_SIZE, type FileHashes } from "./types.js";
 import { hashFile } from "./hash-file.js";
 import { fromWire, hashWorkers, newJobId, type HashWorker } from "./worker-host.js";
 
@@ -20,12 +20,14 @@ export interface HashFilesOptions {
   /** files hashed at once; default: the number of cores */
   concurrency?: number;
   onProgress?: (progress: HashFilesProgress) => void;
+  /** aborting stops every worker at its next chunk (2 MiB); rejects with E_CANCELLED once the running ones have stopped */
   signal?: AbortSignal;
 }
 
 /** Hashes of `paths`, in the same order. The first file that fails rejects the whole call, naming it. */
 export async function hashFiles(paths: readonly string[], options: HashFilesOptions = {}): Promise<FileHashes[]> {
-  options.signal?.throwIfAborted();
+  const what = `hash of ${paths.length} file${paths.length === 1 ? "" : "s"}`;
+  throwIfAborted(options.signal, what);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? availableParallelism()));
   const sizes = await Promise.all(
     paths.map((p) =>
@@ -35,6 +37,7 @@ export async function hashFiles(paths: readonly string[], options: HashFilesOpti
       ),
     ),
   );
+  throwIfAborted(options.signal, what);
   const progress: HashFilesProgress = {
     bytesDone: 0,
     totalBytes: sizes.reduce((a, b) => a + b, 0),
@@ -43,7 +46,7 @@ export async function hashFiles(paths: readonly string[], options: HashFilesOpti
   };
   if (paths.length === 0) return [];
   if (concurrency === 1 || paths.length === 1) return hashOneByOne(paths, progress, options);
-  return hashInWorkers(paths, hashWorkers(Math.min(concurrency, paths.length)), progress, options);
+  return hashInWorkers(paths, hashWorkers(Math.min(concurrency, paths.length)), progress, options, what);
 }
 
 async function hashOneByOne(paths: readonly string[], progress: HashFilesProgress, options: HashFilesOptions): Promise<FileHashes[]> {
@@ -70,6 +73,7 @@ function hashInWorkers(
   workers: HashWorker[],
   progress: HashFilesProgress,
   options: HashFilesOptions,
+  what: string,
 ): Promise<FileHashes[]> {
   const { onProgress, signal } = options;
   const results = new Array<FileHashes>(paths.length);
@@ -78,6 +82,8 @@ function hashInWorkers(
   let next = 0;
   let running = 0;
   let failure: unknown = null;
+  // jobs handed out and not answered yet, with their worker
+  const active = new Map<number, HashWorker>();
 
   return new Promise((resolve, reject) => {
     const settle = () => {
@@ -98,8 +104,17 @@ function hashInWorkers(
         stop(e);
       }
     };
+    // The call settles once every running worker has answered (each stops within a chunk), so none is left
+    // busy. A worker still starting has not begun its job: it is released at once, and sees the flag set
+    // before its first read when it comes up (a start can take a few hundred ms on a loaded machine).
     const onAbort = () => {
-      stop(signal!.reason);
+      stop(cancelledError(what));
+      for (const [job, worker] of active) {
+        if (worker.ready) continue;
+        worker.end(job);
+        active.delete(job);
+        running--;
+      }
       settle();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -109,6 +124,7 @@ function hashInWorkers(
       const index = next++;
       const job = newJobId();
       running++;
+      active.set(job, worker);
       worker.begin(job, (msg) => {
         if (msg.type === "progress") {
           progress.bytesDone += msg.bytes;
@@ -117,6 +133,7 @@ function hashInWorkers(
         }
         if (msg.type !== "file-result" && msg.type !== "error") return;
         worker.end(job);
+        active.delete(job);
         running--;
         if (msg.type === "error") stop(fromWire(msg.error));
         else if (msg.hashes) {

@@ -110,6 +110,11 @@ export function hashWorkerState(): "ready" | "starting" | "none" {
   return workers.length > 0 ? "starting" : "none";
 }
 
+/** Workers holding a job right now (tests: an aborted hash must leave none). */
+export function busyHashWorkers(): number {
+  return workers.filter((w) => w.jobs > 0).length;
+}
+
 /** Stops every hash worker (they are unref'd, so this is only needed for a prompt, clean shutdown). */
 export async function closeHashWorkers(): Promise<void> {
   const all = workers.splice(0);

@@ -16,7 +16,7 @@ import { identifyFolder } from "../identify/folder.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { safeRelativePath } from "../formats/naming.js";
 import type { Identification } from "../formats/types.js";
-import { copyWhileHashing, fastHashFile, hashFile, type FileHashes } from "../hashing/index.js";
+import { copyAndHash, fastHashFile, hashFile, type FileHashes } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
 import { serializeMetadata } from "../store/metadata.js";
@@ -429,7 +429,7 @@ function duplicateResult(unit: ImportUnit, ident: Identification, modelId: strin
 
 /**
  * Puts one file into staging and returns its hashes, reading the data once:
- *   copy     — the kernel copies while the hasher reads alongside (see copy-while-hashing.ts);
+ *   copy     — the kernel copies while the hasher reads alongside (see hashing/copy-and-hash.ts);
  *   hardlink — a hard link (no data copied), then hash; across filesystems, a copy (with a warning);
  *   reflink  — a copy-on-write clone where the filesystem can, then hash; else a copy as in copy mode;
  *   move     — a hard link now (the source goes only after commit); across filesystems, copy, then verify the copy.
@@ -442,7 +442,7 @@ async function transferFile(
   warnings: string[],
 ): Promise<FileHashes> {
   const { signal } = hashOptions;
-  if (mode === "copy") return copyWhileHashing(src, dst, hashOptions);
+  if (mode === "copy") return copyAndHash(src, dst, hashOptions);
   if (mode === "reflink") {
     try {
       const before = await stat(src);
@@ -460,7 +460,7 @@ async function transferFile(
       if (!isNoCloneError(e)) throw ioError(dst, "clone", e);
       await rm(dst, { force: true });
       if (!warnings.some((w) => w.includes("reflink"))) warnings.push("this filesystem has no reflink (copy-on-write) support: the files were copied");
-      return copyWhileHashing(src, dst, hashOptions);
+      return copyAndHash(src, dst, hashOptions);
     }
   }
   // hardlink and move
@@ -471,7 +471,7 @@ async function transferFile(
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw e instanceof ModelLibraryError ? e : ioError(dst, "link", e);
     await rm(dst, { force: true });
-    const copied = await copyWhileHashing(src, dst, hashOptions);
+    const copied = await copyAndHash(src, dst, hashOptions);
     if (mode === "move") {
       const check = await hashFile(dst, { signal });
       if (check.sha256 !== copied.sha256) {

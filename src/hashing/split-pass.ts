@@ -1,21 +1,24 @@
-// The one read pass behind hashFile and copyAndHash. The main thread reads the file into a small ring
-// of reused slots and runs SHA-256 on each; a worker thread runs BLAKE3 and the fast hash on the same
-// slot (shared memory, no copy); an optional sink (copyAndHash's destination) writes it. A slot is read
-// into again only once every consumer is done with it. Reads run ahead of SHA-256 (up to READ_AHEAD in
-// flight), so disk and both hashes overlap and the whole costs what SHA-256 alone costs.
+// The read pass behind hashFile, its work split over two threads: the main thread reads the file into a
+// small ring of reused slots and runs SHA-256 on each; a worker thread runs BLAKE3 and the fast hash on the
+// same slot (shared memory, no copy). A slot is read into again only once both are done with it. Reads run
+// ahead of SHA-256 (up to READ_AHEAD in flight), so disk and both hashes overlap and the whole costs what
+// SHA-256 alone costs. Small files hash inline (both hashes on this thread) through the same loop.
 //
 // A worker still starting when the pass begins (~60-80 ms here, most of a fresh process's lead over
 // openssl) does not stall the ring: the main thread goes on alone, recycling each slot after SHA-256,
 // and the worker, once up, reads the bytes it missed from the file itself (from the page cache this pass
 // just filled; BLAKE3 runs ~4x faster than SHA-256, so it catches up), then joins the ring at an offset
 // the main thread picks (see LateJoin). Those first ~100 MB are read twice from memory, never from disk.
+//
+// An abort stops the pass at the next chunk (2 MiB: well under 100 ms): the worker is told to drop the job
+// (a late worker stops reading at its next chunk), the reads in flight are awaited, and E_CANCELLED is thrown.
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { ModelLibraryError, ioError } from "../core/errors.js";
+import { ModelLibraryError, cancelledError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { createBlake3 } from "./blake3.js";
 import { changedWhileHashing } from "./changed-error.js";
 import { FastHasher } from "./fast-hash.js";
-import { autoV2Of, CHUNK_SIZE, type FileHashes } from "./file-hashes.js";
+import { autoV2Of, CHUNK_SIZE, type FileHashes } from "./types.js";
 import { fromWire, hashWorkerState, hashWorkers, newJobId, warmHashWorkers } from "./worker-host.js";
 import { LATE_ABORT, LATE_FRONTIER, LATE_JOIN_AT, LATE_REQUEST, LATE_WORDS } from "./worker-protocol.js";
 
@@ -58,13 +61,11 @@ function giveBackRing(ring: SharedArrayBuffer | ArrayBuffer): void {
   else spareRings.local = ring;
 }
 
-export interface OnePassOptions {
+export interface SplitPassOptions {
   onProgress?: (bytesDone: number) => void;
   signal?: AbortSignal;
   /** where BLAKE3 runs; "auto" (default): a worker thread for big files, this thread for small ones */
   blake3Thread?: "auto" | "worker" | "inline";
-  /** receives every chunk in file order, e.g. the copy's destination */
-  sink?: (bytes: Uint8Array, position: number) => Promise<void>;
 }
 
 /** Where BLAKE3 and the fast hash run: in a worker, or inline on this thread for small files. */
@@ -169,9 +170,9 @@ async function readFull(fh: FileHandle, buf: Uint8Array, position: number): Prom
 }
 
 /** One pass over the open file `fh` (named `path` in errors). The caller opens and closes it. */
-export async function hashOnePass(path: string, fh: FileHandle, options: OnePassOptions = {}): Promise<FileHashes> {
-  const { onProgress, signal, sink, blake3Thread = "auto" } = options;
-  signal?.throwIfAborted();
+export async function hashSplitPass(path: string, fh: FileHandle, options: SplitPassOptions = {}): Promise<FileHashes> {
+  const { onProgress, signal, blake3Thread = "auto" } = options;
+  throwIfAborted(signal, `hash of ${path}`);
   const before = await fh.stat().catch((e) => Promise.reject(ioError(path, "stat", e)));
   const size = before.size;
 
@@ -183,7 +184,7 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   const ring = new Uint8Array(backing);
   const slotView = (slot: number, length = slotSize) => ring.subarray(slot * slotSize, slot * slotSize + length);
 
-  // reads and writes still in flight: none may outlive the pass (the caller closes the file handles)
+  // reads still in flight: none may outlive the pass (the caller closes the file handle)
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>) => {
     inflight.add(p);
@@ -194,19 +195,14 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
     return p;
   };
 
-  // Slot bookkeeping: `pending[s]` hashes still read slot s; at zero the slot goes to the sink (if any),
-  // one write at a time in file order, then back to `free`. Writing only hashed slots, never beside the
-  // hashes, with no concurrent writes to the one file: copyAndHash 1 GiB median 2.1 s / 2.3 s CPU
-  // against 4.1 s / 4.2 s with up to 4 writes racing the hashes (A/B in one process, 10 rounds rotated
-  // as in bench/hash.ts).
+  // Slot bookkeeping: `pending[s]` hashes still read slot s; at zero the slot goes back to `free`.
   const free: number[] = Array.from({ length: slots }, (_, i) => i);
   const pending = new Array<number>(slots).fill(0);
   const lengths = new Array<number>(slots).fill(0);
-  const offsets = new Array<number>(slots).fill(0);
   let bytesDone = 0;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
-  let writes: Promise<void> = Promise.resolve();
+  let onFailure: ((e: Error) => void) | null = null;
   const recycle = (slot: number) => {
     free.push(slot);
     bytesDone += lengths[slot];
@@ -221,20 +217,10 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   const fail = (e: Error) => {
     failure ??= e;
     wake?.();
+    onFailure?.(failure);
   };
   const release = (slot: number) => {
-    if (--pending[slot] > 0) return;
-    if (!sink) return recycle(slot);
-    writes = writes.then(async () => {
-      if (failure) return;
-      try {
-        await sink(slotView(slot, lengths[slot]), offsets[slot]);
-        recycle(slot);
-      } catch (e) {
-        fail(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-    track(writes);
+    if (--pending[slot] === 0) recycle(slot);
   };
   const waitForSlot = async (): Promise<void> => {
     while (free.length === 0 && !failure) await new Promise<void>((r) => (wake = r));
@@ -245,8 +231,9 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
   const side = useWorker
     ? workerSide(backing as SharedArrayBuffer, slotSize, { path, size, dev: before.dev, ino: before.ino }, release, fail)
     : await inlineSide(ring, slotSize, size, release);
-  const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
+  const onAbort = () => fail(cancelledError(`hash of ${path}`));
   signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // fired while the file was opened and the side hasher set up
 
   const sha = createHash("sha256");
   let offset = 0; // bytes hashed, in file order
@@ -266,7 +253,7 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
     while (true) {
       issueReads();
       if (ahead.length === 0) {
-        await waitForSlot(); // every slot still in the side hasher's or the sink's hands
+        await waitForSlot(); // every slot still in the side hasher's hands
         continue;
       }
       const { slot: cur, at, read } = ahead.shift()!;
@@ -276,7 +263,6 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
       offset = at + n;
       if (offset > size) throw changedWhileHashing(path, size, offset, offset); // grew: at least `offset` now
       lengths[cur] = n;
-      offsets[cur] = at;
       const toSide = side.takes(at);
       pending[cur] = toSide ? 2 : 1;
       const bytes = slotView(cur, n);
@@ -290,10 +276,12 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
     // every consumer has to be done before the digests are final
     await Promise.allSettled([...inflight]);
     if (failure) throw failure;
-    const { blake3, fastHash } = await side.finish();
-    // the worker hands back every slot before its result, so every write is queued by now
-    await writes;
-    if (failure) throw failure;
+    // an abort (or error) while the worker finishes does not wait for its answer
+    const { blake3, fastHash } = await new Promise<{ blake3: string; fastHash: string }>((resolve, reject) => {
+      onFailure = reject;
+      if (failure) reject(failure);
+      side.finish().then(resolve, reject);
+    });
     const after = await fh.stat().catch((e) => Promise.reject(ioError(path, "stat", e)));
     if (offset !== size || after.size !== size || after.mtimeMs !== before.mtimeMs) {
       throw changedWhileHashing(path, size, offset, after.size);
@@ -303,10 +291,11 @@ export async function hashOnePass(path: string, fh: FileHandle, options: OnePass
     return { size, sha256, blake3, fastHash, autoV2: autoV2Of(sha256) };
   } catch (e) {
     side.abandon();
-    fail(e instanceof Error ? e : new Error(String(e))); // writes still queued are skipped
-    // no read or write may still target the ring or the file handles once the caller closes them
+    fail(e instanceof Error ? e : new Error(String(e)));
+    // no read may still target the ring or the file handle once the caller closes it
     await Promise.allSettled([...inflight]);
-    if (e instanceof ModelLibraryError || e === signal?.reason) throw e;
+    if (signal?.aborted) throw isCancelled(failure) ? failure : cancelledError(`hash of ${path}`);
+    if (e instanceof ModelLibraryError) throw e;
     throw failure ?? e;
   } finally {
     signal?.removeEventListener("abort", onAbort);

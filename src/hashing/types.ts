@@ -1,4 +1,5 @@
-// What one read pass over a file yields. Hex strings are lowercase, as the original stores them.
+// What hashing a file yields, and the read size every hashing pass uses. Hex strings are lowercase, as the
+// original stores them.
 export interface FileHashes {
   /** bytes hashed (the file's size) */
   size: number;

@@ -1,24 +1,25 @@
-// Hashes a whole file inside the calling thread with synchronous reads into one reused buffer:
-// SHA-256, BLAKE3 and the fast hash from the same bytes. The pool's workers run this, one file each,
-// so N workers keep N cores busy without any per-chunk hand-off.
+// What a hashFiles worker runs for one file (pool.ts): the whole file hashed inside the calling thread with
+// synchronous reads into one reused buffer, SHA-256, BLAKE3 and the fast hash from the same bytes. N workers
+// running this keep N cores busy without any per-chunk hand-off.
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { createBlake3 } from "./blake3.js";
 import { FastHasher } from "./fast-hash.js";
-import { autoV2Of, type FileHashes } from "./file-hashes.js";
+import { autoV2Of, type FileHashes } from "./types.js";
 import { changedWhileHashing } from "./changed-error.js";
 
 /**
- * `cancelled()` is polled between chunks; when it turns true the hash stops with `null`.
+ * `cancelled()` is polled between chunks (2 MiB, ~2 ms); when it turns true the hash stops with `null`.
  * `onChunk(bytes)` reports each chunk as it is hashed.
  */
-export async function hashFileInThread(
+export async function hashWholeFileSync(
   path: string,
   buf: Uint8Array,
   cancelled: () => boolean,
   onChunk: (bytes: number) => void,
 ): Promise<FileHashes | null> {
+  if (cancelled()) return null; // e.g. the call was aborted while this worker was starting
   const blake3 = await createBlake3();
   let fd: number;
   try {

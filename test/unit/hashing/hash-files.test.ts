@@ -6,8 +6,8 @@ import { randomFillSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { hashFile, hashFiles, type HashFilesProgress } from "../../src/hashing/index.js";
-import { isModelLibraryError } from "../../src/core/errors.js";
+import { hashFile, hashFiles, type HashFilesProgress } from "../../../src/hashing/index.js";
+import { isModelLibraryError } from "../../../src/core/errors.js";
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -85,11 +85,11 @@ describe("hashFiles", () => {
     );
   });
 
-  test("an abort signal stops the workers", async () => {
+  test("an abort signal stops the workers with E_CANCELLED", async () => {
     const ac = new AbortController();
     await assert.rejects(
       hashFiles(files, { concurrency: 2, signal: ac.signal, onProgress: () => ac.abort() }),
-      (e: unknown) => (e as Error).name === "AbortError",
+      (e: unknown) => isModelLibraryError(e) && e.code === "E_CANCELLED",
     );
   });
 });
