@@ -5,7 +5,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
-import { readHfConfig } from "../formats/hf-config.js";
+import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
 import { missingShardNames, readShardIndex, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
@@ -193,6 +193,9 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     // An index or config with none of its weights present: the model is described but absent.
     await describeFromConfig(dir, result);
   }
+  if (folder.kind !== "diffusers" && (result.parameterCount === null || result.format === "lfs-pointer" || folder.weightFiles.length < countIndexed(folder))) {
+    await sizeFromShardIndex(dir, files, result);
+  }
   if (folder.missingFiles.length > 0) {
     result.warnings.push(
       `${dir}: incomplete: missing ${folder.missingFiles.length} file(s): ${folder.missingFiles.slice(0, 5).join(", ")}${folder.missingFiles.length > 5 ? ", ..." : ""}`,
@@ -206,6 +209,24 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   }
   result.securityTier = securityTierOf(result.format);
   return result;
+}
+
+function countIndexed(folder: FolderInfo): number {
+  return folder.weightFiles.length + folder.missingFiles.length;
+}
+
+/**
+ * A sharded folder whose weights are not all here (LFS pointers, missing shards): the index's `total_size`
+ * (bytes of every tensor) over the width of the config's dtype is the model's parameter count.
+ */
+async function sizeFromShardIndex(dir: string, files: WalkedFile[], result: Identification): Promise<void> {
+  const indexFile = files.find((f) => !f.rel.includes("/") && SHARD_INDEX_NAMES.test(f.rel));
+  if (!indexFile) return;
+  const index = await readShardIndex(join(dir, indexFile.rel)).catch(() => null);
+  const dtype = dtypeFromConfig(await readHfConfig(dir));
+  if (!index || index.totalSize === null || !dtype) return;
+  result.parameterCount = Math.round(index.totalSize / dtype.bytes);
+  result.quantization ??= dtype.name;
 }
 
 /** Type, family and architecture from config.json alone (no weights to read). */

@@ -9,7 +9,8 @@ import { readGguf, summarizeGguf } from "../formats/gguf.js";
 import { sniffGgml, summarizeGgml } from "../formats/ggml.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { lfsPointerMessage, parseLfsPointer } from "../formats/lfs-pointer.js";
-import { readOnnxHeader, summarizeOnnx } from "../formats/onnx.js";
+import { readOnnxGraphSummary, readOnnxHeader, summarizeOnnx } from "../formats/onnx.js";
+import { describeOnnxGraph } from "./onnx-type.js";
 import { summarizePickle } from "../formats/pickle.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { shardInfoOf } from "../formats/sharding.js";
@@ -64,6 +65,7 @@ export async function identifyFile(path: string): Promise<Identification> {
       break;
     case "onnx":
       merge(result, summarizeOnnx(await readOnnxHeader(path)));
+      merge(result, describeOnnxGraph(await readOnnxGraphSummary(path)));
       break;
     case "lfs-pointer": {
       const info = parseLfsPointer(head);
