@@ -1,7 +1,7 @@
 // A byte progress bar on stderr, only when stderr is a terminal and the output is not JSON;
 // otherwise every call is a no-op, so pipes, logs and tests never see control characters.
 import { createRequire } from "node:module";
-import { formatBytes } from "./output.js";
+import { formatBytes, safeText } from "./output.js";
 
 export interface Progress {
   /** Bytes done out of `total`; `label` is what is being worked on (a file, a model id). */
@@ -30,7 +30,8 @@ export function startProgress(options: { json: boolean; title: string }): Progre
   let started = false;
   return {
     update(done, total, label = "") {
-      const shortLabel = label.length > 40 ? `…${label.slice(-39)}` : label;
+      const safe = safeText(label);
+      const shortLabel = safe.length > 40 ? `…${safe.slice(-39)}` : safe;
       const payload = { doneH: formatBytes(done), totalH: formatBytes(total), label: shortLabel };
       if (!started) {
         bar.start(Math.max(total, 1), done, payload);

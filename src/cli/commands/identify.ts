@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { ModelLibraryError } from "../../core/errors.js";
 import type { Identification } from "../../formats/types.js";
 import { commonOptions, markFailed, withCommonOptions } from "../common.js";
-import { err, fields, formatBytes, formatCount, out, printJson } from "../output.js";
+import { err, fields, formatBytes, formatCount, out, printJson, safeText } from "../output.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -27,7 +27,7 @@ export function register(program: Command): void {
           const error = errorInfo(e);
           if (common.json) records.push({ path, error });
           else err(error.message);
-          if (common.debug) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+          if (common.debug) process.stderr.write(`${safeText((e as Error)?.stack ?? String(e), { keepNewlines: true })}\n`);
         }
       }
       if (common.json) printJson(records);
