@@ -3,11 +3,15 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hashFile } from "../hashing/index.js";
 import type { ModelLibrary } from "../store/model-library.js";
+import { planVerify, type FileToCheck } from "./verify-files.js";
 
-export type FileCheck = "ok" | "missing" | "size-mismatch" | "hash-mismatch" | "unhashed";
+/** "ambiguous": metadata lists a bare name that several sub-folders hold (the original's in-place listing). */
+export type FileCheck = "ok" | "missing" | "size-mismatch" | "hash-mismatch" | "unhashed" | "ambiguous";
 
 export interface VerifyFileResult {
   name: string;
+  /** The file checked, relative to the model folder (a bare name resolved), or null when missing/ambiguous. */
+  path: string | null;
   status: FileCheck;
   expected: { size: number | null; sha256: string | null; blake3: string | null };
   actual: { size: number | null; sha256: string | null; blake3: string | null };
@@ -35,11 +39,11 @@ export async function verifyModels(
   onProgress?: (p: VerifyProgress) => void,
 ): Promise<VerifyResult[]> {
   const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
-  const plans: { id: string; files: { name: string; size: number | null; sha256: string | null; blake3: string | null }[]; error: string | null }[] = [];
+  const plans: { id: string; files: FileToCheck[]; error: string | null }[] = [];
   for (const id of targets) {
     try {
       const m = await lib.getMetadata(id);
-      plans.push({ id, files: (m.files ?? []).map((f) => ({ name: f.name, size: f.size, sha256: f.sha256 || null, blake3: f.blake3 || null })), error: null });
+      plans.push({ id, ...(await planVerify(lib.modelDir(id), m)) });
     } catch (e) {
       plans.push({ id, files: [], error: (e as Error).message });
     }
@@ -51,29 +55,35 @@ export async function verifyModels(
     const dir = lib.modelDir(plan.id);
     const files: VerifyFileResult[] = [];
     for (const f of plan.files) {
-      const abs = join(dir, ...f.name.split("/"));
       const expected = { size: f.size, sha256: f.sha256, blake3: f.blake3 };
+      const none = { size: null, sha256: null, blake3: null };
+      if (f.state === "ambiguous" || f.path === null) {
+        files.push({ name: f.name, path: null, status: f.state === "ambiguous" ? "ambiguous" : "missing", expected, actual: none });
+        bytesBefore += f.size ?? 0;
+        continue;
+      }
+      const abs = join(dir, ...f.path.split("/"));
       const st = await stat(abs).catch(() => null);
       if (!st || !st.isFile()) {
-        files.push({ name: f.name, status: "missing", expected, actual: { size: null, sha256: null, blake3: null } });
+        files.push({ name: f.name, path: f.path, status: "missing", expected, actual: { size: null, sha256: null, blake3: null } });
         bytesBefore += f.size ?? 0;
         continue;
       }
       if (f.size !== null && st.size !== f.size) {
-        files.push({ name: f.name, status: "size-mismatch", expected, actual: { size: st.size, sha256: null, blake3: null } });
+        files.push({ name: f.name, path: f.path, status: "size-mismatch", expected, actual: { size: st.size, sha256: null, blake3: null } });
         bytesBefore += f.size;
         continue;
       }
       const base = bytesBefore;
-      const h = await hashFile(abs, { onProgress: (n) => onProgress?.({ id: plan.id, file: f.name, bytesDone: base + n, bytesTotal }) });
+      const h = await hashFile(abs, { onProgress: (n) => onProgress?.({ id: plan.id, file: f.path!, bytesDone: base + n, bytesTotal }) });
       bytesBefore += h.size;
       const actual = { size: h.size, sha256: h.sha256, blake3: h.blake3 };
       let status: FileCheck = "ok";
       if (!f.sha256 && !f.blake3) status = "unhashed";
       else if ((f.sha256 && f.sha256 !== h.sha256) || (f.blake3 && f.blake3 !== h.blake3)) status = "hash-mismatch";
-      files.push({ name: f.name, status, expected, actual });
+      files.push({ name: f.name, path: f.path, status, expected, actual });
     }
-    const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed");
+    const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed" || f.status === "ambiguous");
     results.push({ id: plan.id, ok, files, error: plan.error });
   }
   return results;

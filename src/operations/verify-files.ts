@@ -1,0 +1,71 @@
+// Which files verify checks in a model folder, and against what. Our metadata.json lists every file with its
+// own hashes; the original's lists them with per-file hashes null (only the largest file's hashes, at model
+// level), and its in-place import lists a nested file by its bare name (`model.onnx` for `onnx/model.onnx`).
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { listFolderFiles } from "../identify/folder.js";
+import { isModelFileName } from "../formats/sniff.js";
+import type { ModelMetadata } from "../store/metadata.js";
+import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
+
+export interface FileToCheck {
+  /** The name metadata.json lists (or, for the model-level hash check, the file's path). */
+  name: string;
+  /** The file it is, relative to the model folder: null when missing or ambiguous. */
+  path: string | null;
+  /** "check": hash it; "missing": no such file; "ambiguous": a bare name several sub-folders hold. */
+  state: "check" | "missing" | "ambiguous";
+  size: number | null;
+  sha256: string | null;
+  blake3: string | null;
+}
+
+export interface VerifyPlan {
+  files: FileToCheck[];
+  /** Why the model cannot be verified as recorded (e.g. metadata.json lists no files while weights are there). */
+  error: string | null;
+}
+
+const isOurs = (rel: string) => rel === METADATA_FILE || rel === OVERRIDES_FILE || rel.endsWith(".bak") || rel.endsWith(".tmp");
+
+export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyPlan> {
+  const onDisk = (await listFolderFiles(dir)).filter((f) => !isOurs(f.rel));
+  const listed = m.files ?? [];
+  if (listed.length === 0) {
+    const weights = onDisk.filter((f) => isModelFileName(f.rel)).map((f) => f.rel);
+    const error = weights.length > 0
+      ? `${join(dir, METADATA_FILE)} lists no files (its "files" is empty, missing or not a list of {name}), but the folder holds ` +
+        `${weights.length} model file(s): ${weights.slice(0, 5).join(", ")}${weights.length > 5 ? ", ..." : ""}; nothing can be verified ` +
+        `(restore metadata.json from its .bak, or remove the model)`
+      : null;
+    return { files: [], error };
+  }
+  const files: FileToCheck[] = [];
+  for (const f of listed) {
+    const expected = { size: f.size, sha256: f.sha256 || null, blake3: f.blake3 || null };
+    const direct = await stat(join(dir, ...f.name.split("/"))).catch(() => null);
+    if (direct?.isFile()) {
+      files.push({ name: f.name, path: f.name, state: "check", ...expected });
+      continue;
+    }
+    let candidates = f.name.includes("/") ? [] : onDisk.filter((d) => d.rel.slice(d.rel.lastIndexOf("/") + 1) === f.name);
+    if (candidates.length > 1 && f.size !== null) {
+      const sameSize = candidates.filter((c) => c.size === f.size);
+      if (sameSize.length >= 1) candidates = sameSize;
+    }
+    if (candidates.length === 1) files.push({ name: f.name, path: candidates[0].rel, state: "check", ...expected });
+    else files.push({ name: f.name, path: null, state: candidates.length === 0 ? "missing" : "ambiguous", ...expected });
+  }
+  // The model-level hashes are the largest model file's (original §9.1 step 7, §9.4 step 3): when that file has
+  // no hash of its own in the list, check it against them.
+  const sha256 = m.hashes?.sha256 || null;
+  const blake3 = m.hashes?.blake3 || null;
+  const weights = onDisk.filter((f) => isModelFileName(f.rel));
+  if ((sha256 || blake3) && weights.length > 0) {
+    const primary = weights.reduce((a, b) => (b.size > a.size ? b : a));
+    const entry = files.find((f) => f.path === primary.rel);
+    if (!entry) files.push({ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 });
+    else if (!entry.sha256 && !entry.blake3) Object.assign(entry, { sha256, blake3 });
+  }
+  return { files, error: null };
+}
