@@ -7,7 +7,8 @@ import { ModelLibraryError, ioError } from "../core/errors.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
 import { missingShardNames, readShardIndex, shardInfoOf } from "../formats/sharding.js";
-import { isModelFileName } from "../formats/sniff.js";
+import { isModelFileName, sniffFormat } from "../formats/sniff.js";
+import { readHead } from "../formats/file-bytes.js";
 import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
 
 export type IdentifyFileFn = (path: string) => Promise<Identification>;
@@ -161,11 +162,18 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   const fileSize = files.filter((f) => folder.files.includes(f.rel)).reduce((a, f) => a + f.size, 0);
   const result = blankIdentification(dir, fileSize);
 
+  const pickleFiles: string[] = [];
   if (folder.kind === "diffusers") {
     mergeIdentification(result, await describeDiffusers(dir));
+    // The components are not read for meaning, but each weight file's first bytes say whether it is a pickle.
+    for (const w of folder.weightFiles) {
+      const { bytes, size } = await readHead(join(dir, ...w.split("/")), 64);
+      if (securityTierOf(sniffFormat(bytes, size, w)) === "pickle") pickleFiles.push(w);
+    }
   } else if (folder.weightFiles.length > 0) {
-    const idents = [];
+    const idents: Identification[] = [];
     for (const w of folder.weightFiles) idents.push(await identifyFile(join(dir, w)));
+    folder.weightFiles.forEach((w, i) => idents[i].securityTier === "pickle" && pickleFiles.push(w));
     // The primary file: the safetensors set when a snapshot carries both formats, else the largest.
     const safetensors = idents.filter((i) => i.format === "safetensors");
     const chosen = safetensors.length > 0 ? safetensors : idents;
@@ -207,7 +215,9 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   if (folder.kind === "diffusers") {
     result.format = "diffusers";
   }
-  result.securityTier = securityTierOf(result.format);
+  // A folder is as safe as its worst file: one pickle among safetensors makes the model "pickle".
+  folder.pickleFiles = pickleFiles;
+  result.securityTier = pickleFiles.length > 0 ? "pickle" : securityTierOf(result.format);
   return result;
 }
 

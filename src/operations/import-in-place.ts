@@ -9,7 +9,9 @@ import { listFolderFiles } from "../identify/folder.js";
 import { identify } from "../identify/identify.js";
 import { normalizeName } from "../formats/naming.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
-import { isModelFileName } from "../formats/sniff.js";
+import { isModelFileName, sniffFormat } from "../formats/sniff.js";
+import { readHead } from "../formats/file-bytes.js";
+import { securityTierOf } from "../formats/types.js";
 import { hashFile } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
@@ -30,6 +32,8 @@ export interface InPlaceImportSpec {
   computeHashes?: boolean;
   expectedFiles?: string[] | null;
   allowIncomplete?: boolean;
+  /** Index a folder holding pickle weights (default: refuse it, leaving its files as they are; see pickle-policy.ts). */
+  allowPickle?: boolean;
 }
 
 export interface InPlaceResult {
@@ -59,6 +63,18 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   const missing = incompleteSets(weights.map((w) => w.rel));
   if (missing.length > 0 && !spec.allowIncomplete) {
     throw new ModelLibraryError("E_INCOMPLETE", `${spec.modelDir}: incomplete shard set: missing ${missing.join(", ")}`, { path: spec.modelDir });
+  }
+  if (!spec.allowPickle) {
+    // The files are already here: none is removed, but a folder holding pickles is not taken in without consent.
+    const pickles = await pickleFilesAmong(spec.modelDir, weights.map((w) => w.rel));
+    if (pickles.length > 0) {
+      throw new ModelLibraryError(
+        "E_PICKLE",
+        `${spec.modelDir}: ${pickles.slice(0, 5).join(", ")} ${pickles.length === 1 ? "is a pickle" : "are pickles"}: loading it can run arbitrary code; ` +
+          `left as it is, not indexed (pass --allow-pickle to index it anyway)`,
+        { path: spec.modelDir },
+      );
+    }
   }
   const primary = weights.reduce((a, b) => (b.size > a.size ? b : a));
   const ident = await identify(join(spec.modelDir, ...primary.rel.split("/")));
@@ -105,6 +121,15 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   });
   await lib.indexModel(id);
   return { modelId: id, created: true, securityTier: ident.securityTier };
+}
+
+async function pickleFilesAmong(dir: string, rels: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of rels) {
+    const { bytes, size } = await readHead(join(dir, ...rel.split("/")), 64);
+    if (securityTierOf(sniffFormat(bytes, size, rel)) === "pickle") out.push(rel);
+  }
+  return out;
 }
 
 function incompleteSets(weightNames: string[]): string[] {
@@ -167,7 +192,7 @@ export interface AdoptResult {
 }
 
 /** Gives every complete orphan folder a metadata.json (hashing its files) and indexes it; incomplete sets are reported, not adopted. */
-export async function adoptOrphans(lib: ModelLibrary, options: { computeHashes?: boolean } = {}): Promise<AdoptResult> {
+export async function adoptOrphans(lib: ModelLibrary, options: { computeHashes?: boolean; allowPickle?: boolean } = {}): Promise<AdoptResult> {
   const orphans = await findOrphans(lib);
   const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [] };
   for (const o of orphans) {
@@ -182,6 +207,7 @@ export async function adoptOrphans(lib: ModelLibrary, options: { computeHashes?:
         family: o.family === "unknown" ? null : o.family,
         modelType: o.modelType,
         computeHashes: options.computeHashes ?? true,
+        allowPickle: options.allowPickle,
       });
       result.adopted.push(r.modelId);
     } catch (e) {

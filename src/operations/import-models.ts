@@ -22,6 +22,8 @@ import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planImport, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir } from "../store/staging.js";
+import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
+import { securityTierOf } from "../formats/types.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
 
@@ -241,6 +243,14 @@ async function importUnit(
   try {
     emit("identifying");
     ident = await identifyUnit(unit);
+    const pickles = decidePickles(unit.source, ident, unit.weightFiles, Boolean(options.securityAcknowledged));
+    if (pickles.refusal) return failed(unit, pickles.refusal, ident);
+    if (pickles.skip.length > 0) {
+      const keep = (f: string) => !pickles.skip.includes(f);
+      unit = { ...unit, files: unit.files.filter(keep), weightFiles: unit.weightFiles.filter(keep) };
+      ident.warnings.push(skippedPicklesWarning(unit.source, pickles.skip));
+      ident.securityTier = securityTierOf(ident.format);
+    }
     const refusal = gate(unit, ident, options);
     if (refusal) return failed(unit, refusal, ident);
     for (const f of unit.files) safeRelativePath(f);

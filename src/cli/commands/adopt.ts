@@ -8,11 +8,12 @@ export function register(program: Command): void {
   const cmd = program
     .command("adopt")
     .description("index model folders inside the library that have no metadata.json; report incomplete shard sets")
+    .option("--allow-pickle", "also index folders holding pickle weights (loading them can run arbitrary code)")
     .action(async () => {
       const common = commonOptions(cmd);
       const { adoptOrphans, incompleteShardReport } = await import("../../operations/import-in-place.js");
       await withLibrary(common, async (lib) => {
-        const result = await adoptOrphans(lib);
+        const result = await adoptOrphans(lib, { allowPickle: Boolean(cmd.opts<{ allowPickle?: boolean }>().allowPickle) });
         const incomplete = await incompleteShardReport(lib);
         if (result.errors.length > 0) markFailed();
         if (common.json) {
