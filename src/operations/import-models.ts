@@ -23,6 +23,7 @@ import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planImport, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir } from "../store/staging.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
+import { modelHoldingAll } from "./find-duplicate.js";
 import { securityTierOf } from "../formats/types.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
@@ -215,7 +216,7 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportOptions): 
 /** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
 async function findDuplicate(lib: ModelLibrary, unit: ImportUnit): Promise<string | null> {
   const perFile: { abs: string; matches: { modelId: string; sha256: string | null }[] }[] = [];
-  for (const rel of unit.weightFiles) {
+  for (const rel of unit.files) { // every file: configs too (two pipelines may differ only there)
     const abs = join(unit.baseDir, rel);
     const matches = lib.index.findFilesBySizeAndFastHash((await stat(abs)).size, await fastHashFile(abs));
     if (matches.length === 0) return null;
@@ -280,10 +281,9 @@ async function importUnit(
     emit("committing", unitBytes, staged.length);
     const committed = await withLock(join(lib.root, COMMIT_LOCK), async () => {
       if (!options.allowDuplicate) {
-        // Another process may have committed the same content while we copied.
-        const primary = primaryOf(staged, unit);
-        const other = lib.index.findByHash(primary.hashes.sha256);
-        if (other) return { kind: "duplicate" as const, duplicateOf: other.id };
+        // Another process may have committed the same content while we copied: the whole model, every file.
+        const other = modelHoldingAll(lib, staged.map((s) => s.hashes));
+        if (other) return { kind: "duplicate" as const, duplicateOf: other };
       }
       const name = options.name ?? unit.defaultName;
       const modelType = options.modelType ?? ident!.modelType;
