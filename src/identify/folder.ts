@@ -9,6 +9,7 @@ import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
 import { missingShardNames, readShardIndex, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName, sniffFormat } from "../formats/sniff.js";
 import { readHead } from "../formats/file-bytes.js";
+import { hfSnapshotOf, statBlobLink } from "./hf-cache.js";
 import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
 
 export type IdentifyFileFn = (path: string) => Promise<Identification>;
@@ -22,15 +23,26 @@ interface WalkedFile {
   size: number;
 }
 
-/** Every regular file under `dir` (hidden entries, `.part` downloads and symlinks skipped), bounded in depth and count. */
-export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): Promise<WalkedFile[]> {
+/**
+ * Every regular file under `dir` (hidden entries, `.part` downloads and symlinks skipped — except, in a Hugging
+ * Face snapshot, links into the repo's own blobs/), bounded in depth and count. An unreadable sub-folder is an
+ * error, unless `onUnreadable` takes it (then it is skipped and the rest listed).
+ */
+export async function listFolderFiles(
+  dir: string,
+  maxDepth = MAX_WALK_DEPTH,
+  onUnreadable?: (path: string, error: ModelLibraryError) => void,
+): Promise<WalkedFile[]> {
   const out: WalkedFile[] = [];
+  const snapshot = hfSnapshotOf(dir);
   async function walk(abs: string, rel: string, depth: number): Promise<void> {
     let entries;
     try {
       entries = await readdir(abs, { withFileTypes: true });
     } catch (e) {
-      throw ioError(abs, "list", e);
+      const error = ioError(abs, "list", e);
+      if (rel && onUnreadable) return onUnreadable(abs, error);
+      throw error;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
@@ -39,12 +51,12 @@ export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): P
       const childAbs = join(abs, e.name);
       if (e.isDirectory()) {
         if (depth < maxDepth) await walk(childAbs, childRel, depth + 1);
-      } else if (e.isFile()) {
+      } else if (e.isFile() || (snapshot && e.isSymbolicLink())) {
         if (out.length >= MAX_FILES) {
           throw new ModelLibraryError("E_TOO_LARGE", `${dir}: more than ${MAX_FILES} files; not one model folder`, { path: dir });
         }
-        const st = await lstat(childAbs);
-        out.push({ rel: childRel, size: st.size });
+        const st = e.isFile() ? await lstat(childAbs) : await statBlobLink(childAbs, snapshot!);
+        if (st) out.push({ rel: childRel, size: st.size });
       }
     }
   }
@@ -53,8 +65,8 @@ export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): P
 }
 
 /** Whether `dir` holds exactly one model (and which kind), judged from names and small JSON files only. */
-export async function detectModelFolder(dir: string): Promise<FolderInfo | null> {
-  return detectFromFiles(dir, await listFolderFiles(dir));
+export async function detectModelFolder(dir: string, onUnreadable?: (path: string, error: ModelLibraryError) => void): Promise<FolderInfo | null> {
+  return detectFromFiles(dir, await listFolderFiles(dir, MAX_WALK_DEPTH, onUnreadable));
 }
 
 /** detectModelFolder on a listing already made (identifyFolder needs the sizes too: one walk, not two). */

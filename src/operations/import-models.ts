@@ -5,7 +5,7 @@
 //   folder, write metadata.json, one rename into place, index.
 // The source is never changed, except by `move`, which deletes it only after the stored copy is verified and committed.
 import { constants as fsc } from "node:fs";
-import { copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { copyFile, link, mkdir, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
@@ -20,7 +20,7 @@ import { withLock } from "../core/lock.js";
 import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile, type ModelMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
-import { planImport, type ImportUnit } from "./plan-import.js";
+import { planImport, type ImportUnit, type PlanProblem } from "./plan-import.js";
 import { makeStagingDir } from "../store/staging.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
 import { modelHoldingAll } from "./find-duplicate.js";
@@ -96,7 +96,14 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
   const taken = new Set<string>(); // files already in a unit: shard 1 and shard 2 named together are one set
   for (const p of paths) {
     try {
-      for (const u of await planImport([p])) {
+      const problems: PlanProblem[] = [];
+      const planned = await planImport([p], problems);
+      for (const { path, error } of problems) {
+        planFailures.push(failed({ source: path, kind: "folder", baseDir: path, files: [], weightFiles: [], defaultName: path }, error, null));
+      }
+      // A walk that found nothing to import is not a success: say why (a folder of non-model files, say).
+      if (planned.length === 0 && problems.length === 0) throw nothingFound(p);
+      for (const u of planned) {
         const files = u.files.map((f) => join(u.baseDir, f));
         if (files.every((f) => taken.has(f))) continue;
         files.forEach((f) => taken.add(f));
@@ -132,6 +139,15 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
     filesBefore += unit.files.length;
   }
   return results;
+}
+
+function nothingFound(path: string): ModelLibraryError {
+  return new ModelLibraryError(
+    "E_NOT_FOUND",
+    `${path}: no model files found (looked for .gguf, .safetensors, .ckpt, .pt, .pth, .bin, .onnx, .ggml; hidden entries ` +
+      `are skipped, and symlinks too, except a Hugging Face snapshot's links into its own blobs/)`,
+    { path },
+  );
 }
 
 function failed(unit: ImportUnit, err: unknown, ident: Identification | null): ImportResult {
@@ -381,7 +397,8 @@ async function transferFile(
   }
   // hardlink and move
   try {
-    await link(src, dst);
+    // A link to the file itself, never to a symlink (a Hugging Face snapshot's file is a link into its blobs/).
+    await link(await realpath(src), dst);
     return await hashFile(dst, { onProgress });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -455,6 +472,7 @@ function buildMetadata(
   m.lookup_attempts = 0;
   applyIdentification(m, ident);
   m.description = ident.name && ident.name !== name ? ident.name : null;
+  m.repo_id = unit.repoId ?? null;
   m.expected_files = ident.folder && !ident.folder.complete ? [...unit.files, ...ident.folder.missingFiles].sort() : null;
   return m;
 }

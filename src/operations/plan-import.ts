@@ -5,6 +5,7 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { detectModelFolder } from "../identify/folder.js";
+import { hfSnapshotOf, statBlobLink } from "../identify/hf-cache.js";
 import { shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 
@@ -20,12 +21,23 @@ export interface ImportUnit {
   weightFiles: string[];
   /** A name for the model when the user gives none: file stem, set base name, or folder name. */
   defaultName: string;
+  /** A Hugging Face cache snapshot's repo (`org/name`), recorded as the model's repo_id. */
+  repoId?: string;
+}
+
+/** A sub-folder a walk could not read: reported, and the rest of the walk goes on. */
+export interface PlanProblem {
+  path: string;
+  error: ModelLibraryError;
 }
 
 const MAX_WALK_DEPTH = 12;
 
-/** Turns user paths into import units, in order, each unit once. */
-export async function planImport(paths: string[]): Promise<ImportUnit[]> {
+/**
+ * Turns user paths into import units, in order, each unit once. With `problems`, an unreadable sub-folder of a
+ * walk is recorded there and skipped; without it, it is thrown.
+ */
+export async function planImport(paths: string[], problems?: PlanProblem[]): Promise<ImportUnit[]> {
   const units: ImportUnit[] = [];
   const taken = new Set<string>(); // absolute file paths already in a unit
   const push = (u: ImportUnit) => {
@@ -46,7 +58,7 @@ export async function planImport(paths: string[]): Promise<ImportUnit[]> {
       throw ioError(abs, "read", e);
     }
     if (st.isDirectory()) {
-      for (const u of await unitsInFolder(abs, 0)) push(u);
+      for (const u of await unitsInFolder(abs, 0, problems)) push(u);
     } else if (st.isFile()) {
       push(await unitForFile(abs));
     } else {
@@ -70,10 +82,15 @@ async function unitForFile(abs: string): Promise<ImportUnit> {
   return { source: abs, kind: "file", baseDir: dir, files: [name], weightFiles: [name], defaultName: stemOf(name) };
 }
 
-async function unitsInFolder(dir: string, depth: number): Promise<ImportUnit[]> {
-  const folder = await detectModelFolder(dir);
+async function unitsInFolder(dir: string, depth: number, problems?: PlanProblem[]): Promise<ImportUnit[]> {
+  const report = problems && ((path: string, error: ModelLibraryError) => {
+    if (!problems.some((p) => p.path === path)) problems.push({ path, error });
+  });
+  const folder = await detectModelFolder(dir, report);
+  const snapshot = hfSnapshotOf(dir);
   if (folder) {
-    return [{ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) }];
+    const named = snapshot ? { defaultName: snapshot.name, repoId: snapshot.repoId } : { defaultName: basename(dir) };
+    return [{ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, ...named }];
   }
   const units: ImportUnit[] = [];
   let entries;
@@ -85,7 +102,9 @@ async function unitsInFolder(dir: string, depth: number): Promise<ImportUnit[]> 
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const sets = new Map<string, string[]>();
   for (const e of entries) {
-    if (!e.isFile() || e.name.startsWith(".") || !isModelFileName(e.name)) continue;
+    if (e.name.startsWith(".") || !isModelFileName(e.name)) continue;
+    // A snapshot of a repo of single files (GGUF quants): its links into the repo's blobs/ are its files.
+    if (!e.isFile() && !(snapshot && e.isSymbolicLink() && (await statBlobLink(join(dir, e.name), snapshot)))) continue;
     const key = shardInfoOf(e.name)?.setKey ?? `\0${e.name}`;
     sets.set(key, [...(sets.get(key) ?? []), e.name]);
   }
@@ -98,7 +117,14 @@ async function unitsInFolder(dir: string, depth: number): Promise<ImportUnit[]> 
   }
   if (depth < MAX_WALK_DEPTH) {
     for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".")) units.push(...(await unitsInFolder(join(dir, e.name), depth + 1)));
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      try {
+        units.push(...(await unitsInFolder(join(dir, e.name), depth + 1, problems)));
+      } catch (err) {
+        // One unreadable sub-folder (lost+found, another user's) does not stop the walk: it is reported.
+        if (!report || !(err instanceof ModelLibraryError)) throw err;
+        report(join(dir, e.name), err);
+      }
     }
   }
   return units;
