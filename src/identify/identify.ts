@@ -77,6 +77,9 @@ export async function identifyFile(path: string): Promise<Identification> {
       // Unknown bytes under a name that promises a format with a magic: say so, rather than a bare "unknown".
       const ext = basename(path).toLowerCase().split(".").pop() ?? "";
       const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", onnx: "ONNX" };
+      if (promised[ext] && size === 0) {
+        throw new ModelLibraryError("E_TRUNCATED", `${path}: named .${ext} but the file is empty (0 bytes); the download or copy did not finish`, { path });
+      }
       if (promised[ext]) {
         const first = head.subarray(0, 8);
         const shown = [...first].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");

@@ -24,6 +24,7 @@ import { planImport, type ImportUnit, type PlanProblem } from "./plan-import.js"
 import { makeStagingDir } from "../store/staging.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
 import { modelHoldingAll } from "./find-duplicate.js";
+import { libraryOverlap } from "./library-overlap.js";
 import { securityTierOf } from "../formats/types.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
@@ -96,6 +97,8 @@ export async function importModels(lib: ModelLibrary, paths: string[], options: 
   const taken = new Set<string>(); // files already in a unit: shard 1 and shard 2 named together are one set
   for (const p of paths) {
     try {
+      const overlap = await libraryOverlap(lib.root, p);
+      if (overlap) throw overlap;
       const problems: PlanProblem[] = [];
       const planned = await planImport([p], problems);
       for (const { path, error } of problems) {
@@ -311,11 +314,16 @@ async function importUnit(
       await mkdir(dirname(target), { recursive: true });
       await rename(staging!, target);
       staging = null;
-      await lib.indexModel(id);
-      return { kind: "committed" as const, id, target };
+      // From here the model is in the library. An index that cannot be written now (a full disk) is derived
+      // data: the next open finds the new folder and indexes it, so the result says so rather than "failed".
+      const indexError = await lib.indexModel(id).then(() => null, (e: unknown) => (e as Error).message);
+      return { kind: "committed" as const, id, target, indexError };
     });
     if (committed.kind === "duplicate") return duplicateResult(unit, ident, committed.duplicateOf);
 
+    if (committed.indexError) {
+      warnings.push(`${committed.target}: stored, but the index could not be updated (${committed.indexError}); it catches up on the next open (or \`mlib reindex\`)`);
+    }
     if (options.mode === "move") {
       // Only now, with the copy verified and committed, does the source go.
       for (const rel of unit.files) await unlink(join(unit.baseDir, rel)).catch(() => undefined);
