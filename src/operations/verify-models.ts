@@ -1,7 +1,9 @@
 // Re-hashing every file of a model and comparing with what metadata.json recorded.
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hashFile } from "../hashing/index.js";
+import { METADATA_FILE } from "../store/layout.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { planVerify, type FileToCheck } from "./verify-files.js";
 
@@ -38,7 +40,7 @@ export async function verifyModels(
   ids: string[] = [],
   onProgress?: (p: VerifyProgress) => void,
 ): Promise<VerifyResult[]> {
-  const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
+  const targets = ids.length > 0 ? ids.map((id) => knownOrBroken(lib, id)) : withBroken(lib, lib.allIds());
   const plans: { id: string; files: FileToCheck[]; error: string | null }[] = [];
   for (const id of targets) {
     try {
@@ -87,4 +89,21 @@ export async function verifyModels(
     results.push({ id: plan.id, ok, files, error: plan.error });
   }
   return results;
+}
+
+/**
+ * Every indexed model, plus the ones whose metadata.json the last reconcile could not read: they are not in
+ * the index (a reindex leaves them out), but their weights are on disk, so verify must fail on them, not skip them.
+ */
+function withBroken(lib: ModelLibrary, ids: string[]): string[] {
+  const broken = (lib.lastReconcile?.problems ?? []).map((p) => p.id);
+  return [...new Set([...ids, ...broken])].sort();
+}
+
+/** An indexed id, or one whose folder still holds a metadata.json (unreadable, so not indexed); else E_NOT_FOUND. */
+function knownOrBroken(lib: ModelLibrary, id: string): string {
+  const clean = id.replace(/\/+$/, "");
+  if (lib.get(clean)) return clean;
+  if (existsSync(join(lib.modelDir(clean), METADATA_FILE))) return clean;
+  return lib.require(clean).id;
 }
