@@ -3,6 +3,7 @@
 // level), and its in-place import lists a nested file by its bare name (`model.onnx` for `onnx/model.onnx`).
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import { readJson } from "../core/atomic-json.js";
 import { listFolderFiles } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelMetadata } from "../store/metadata.js";
@@ -28,14 +29,29 @@ export interface VerifyPlan {
 
 const isOurs = (rel: string) => rel === METADATA_FILE || rel === OVERRIDES_FILE || rel.endsWith(".bak") || rel.endsWith(".tmp");
 
+/** Whether metadata.json has no `files` (key left out, or null) — as opposed to an empty or malformed list. */
+async function filesKeyAbsent(dir: string): Promise<boolean> {
+  const raw = await readJson<Record<string, unknown>>(join(dir, METADATA_FILE)).catch(() => null);
+  return raw !== null && typeof raw === "object" && (raw.files === undefined || raw.files === null);
+}
+
 export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyPlan> {
   const onDisk = (await listFolderFiles(dir)).filter((f) => !isOurs(f.rel));
   const listed = m.files ?? [];
+  const weights = onDisk.filter((f) => isModelFileName(f.rel));
+  const sha256 = m.hashes?.sha256 || null;
+  const blake3 = m.hashes?.blake3 || null;
+  const primary = weights.length > 0 ? weights.reduce((a, b) => (b.size > a.size ? b : a)) : null;
+  if (listed.length === 0 && primary && (sha256 || blake3) && (await filesKeyAbsent(dir))) {
+    // No `files` at all (null or left out: every field of the original's file is optional): what was
+    // recorded is the model-level hash of the largest file, and that is what is checked.
+    return { files: [{ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 }], error: null };
+  }
   if (listed.length === 0) {
-    const weights = onDisk.filter((f) => isModelFileName(f.rel)).map((f) => f.rel);
-    const error = weights.length > 0
+    const names = weights.map((f) => f.rel);
+    const error = names.length > 0
       ? `${join(dir, METADATA_FILE)} lists no files (its "files" is empty, missing or not a list of {name}), but the folder holds ` +
-        `${weights.length} model file(s): ${weights.slice(0, 5).join(", ")}${weights.length > 5 ? ", ..." : ""}; nothing can be verified ` +
+        `${names.length} model file(s): ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}; nothing can be verified ` +
         `(restore metadata.json from its .bak, or remove the model)`
       : null;
     return { files: [], error };
@@ -58,11 +74,7 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
   }
   // The model-level hashes are the largest model file's (original §9.1 step 7, §9.4 step 3): when that file has
   // no hash of its own in the list, check it against them.
-  const sha256 = m.hashes?.sha256 || null;
-  const blake3 = m.hashes?.blake3 || null;
-  const weights = onDisk.filter((f) => isModelFileName(f.rel));
-  if ((sha256 || blake3) && weights.length > 0) {
-    const primary = weights.reduce((a, b) => (b.size > a.size ? b : a));
+  if ((sha256 || blake3) && primary) {
     const entry = files.find((f) => f.path === primary.rel);
     if (!entry) files.push({ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 });
     else if (!entry.sha256 && !entry.blake3) Object.assign(entry, { sha256, blake3 });

@@ -115,6 +115,23 @@ describe("verify on a library the original wrote", () => {
       assert.ok(bad.files.some((f) => f.status === "hash-mismatch" && f.path === "unet/diffusion_pytorch_model.safetensors"), JSON.stringify(bad.files));
     }));
 
+  test("no `files` key (or null) but a model-level hash: the largest file is checked against it", () =>
+    withOriginalLibrary(async (root) => {
+      for (const [name, over] of [["absent", {}], ["null", { files: null }]] as const) {
+        const dir = join(root, "llm", "qwen", name);
+        const weights = writeSafetensorsModel(join(dir, "model.safetensors"));
+        const h = await hashFile(weights);
+        const meta = JSON.parse(originalMetadata({ ...over, hashes: { sha256: h.sha256, blake3: null } })) as Record<string, unknown>;
+        if (name === "absent") delete meta.files;
+        writeFileSync(join(dir, "metadata.json"), JSON.stringify(meta));
+        const good = await verify(root, `llm/qwen/${name}`);
+        assert.equal(good.ok, true, `${name}: ${JSON.stringify(good)}`);
+        assert.deepEqual(good.files.map((f) => [f.path, f.status]), [["model.safetensors", "ok"]]);
+        corrupt(weights, 1000);
+        assert.equal((await verify(root, `llm/qwen/${name}`)).ok, false, name);
+      }
+    }));
+
   test("metadata.json with `files: []` or files of the wrong type, while weights sit in the folder: verify fails", () =>
     withOriginalLibrary(async (root) => {
       for (const [name, files] of [["empty", []], ["wrong", "model.safetensors"], ["badentries", [{ name: 7 }]]] as const) {
