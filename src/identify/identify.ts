@@ -92,6 +92,7 @@ export async function identifyFile(path: string): Promise<Identification> {
       break;
     }
   }
+  if (size === 0) result.warnings.push("the file is empty (0 bytes)");
   // Readers describe content; these two always come from the sniffed format and the file itself.
   result.format = format;
   result.securityTier = securityTierOf(format);

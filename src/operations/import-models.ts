@@ -218,7 +218,9 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportOptions): 
   if (ident.format === "unknown") {
     const why = ident.folder && ident.folder.weightFiles.length === 0
       ? "the folder holds no weight files"
-      : "not a recognised model file (its bytes are not GGUF, GGML, safetensors, pickle/zip or ONNX)";
+      : ident.fileSize === 0 && !ident.folder
+        ? "the file is empty (0 bytes)"
+        : "not a recognised model file (its bytes are not GGUF, GGML, safetensors, pickle/zip or ONNX)";
     return new ModelLibraryError("E_INVALID", `${unit.source}: ${why}`, { path: unit.source });
   }
   if (ident.securityTier === "pickle" && !options.securityAcknowledged) {

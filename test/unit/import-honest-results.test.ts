@@ -113,6 +113,9 @@ describe("import reports what happened", () => {
       assert.ok(e);
       assert.ok(!e.message.includes('"", )'), e.message);
       assert.match(e.message, /empty/);
+      const bin = join(t.dir, "empty.bin");
+      writeFileSync(bin, "");
+      assert.ok((await identify(bin)).warnings.some((w) => /empty \(0 bytes\)/.test(w)));
     } finally {
       t.cleanup();
     }
