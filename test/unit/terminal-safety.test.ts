@@ -40,13 +40,16 @@ describe("terminal safety", () => {
       const listed = await runCliJson<{ models: { id: string; tags: string[] }[] }>(["list", "--json", "--library", lib]);
       const id = listed.json.models[0].id;
       assert.deepEqual(listed.json.models[0].tags, [`tag${HOSTILE}`], "JSON keeps the exact text");
-      await run(["list"]);
-      await run(["search", "name"]);
-      await run(["show", id]);
-      await run(["verify", id]);
+      // Read-only after the import: run side by side.
+      const [shown] = await Promise.all([
+        runCliJson<{ metadata: { description: string | null; files: { name: string }[] } }>(["show", id, "--json", "--library", lib]),
+        run(["list"]),
+        run(["search", "name"]),
+        run(["show", id]),
+        run(["verify", id]),
+        run(["identify", join(t.dir, `missing${HOSTILE}.gguf`)]), // an error naming the file
+      ]);
       await run(["import", file]); // duplicate: names the source
-      await run(["identify", join(t.dir, `missing${HOSTILE}.gguf`)]); // an error naming the file
-      const shown = await runCliJson<{ metadata: { description: string | null; files: { name: string }[] } }>(["show", id, "--json", "--library", lib]);
       assert.equal(shown.json.metadata.files[0].name, `model${HOSTILE}.gguf`);
       for (const o of outputs) {
         assert.ok(!RAW_CONTROL.test(o), `raw control character in:\n${JSON.stringify(o)}`);
