@@ -18,7 +18,7 @@ const MAX_WALK_DEPTH = 4;
 const MAX_FILES = 20_000;
 const SHARD_INDEX_NAMES = /(^|\.)(safetensors|bin|pt|pth|ckpt)\.index\.json$/i;
 
-interface WalkedFile {
+export interface WalkedFile {
   rel: string; // `/`-separated, relative to the folder
   size: number;
 }

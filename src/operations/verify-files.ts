@@ -4,7 +4,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
-import { listFolderFiles } from "../identify/folder.js";
+import { listFolderFiles, type WalkedFile } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelMetadata } from "../store/metadata.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
@@ -36,19 +36,25 @@ async function filesKeyAbsent(dir: string): Promise<boolean> {
 }
 
 export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyPlan> {
-  const onDisk = (await listFolderFiles(dir)).filter((f) => !isOurs(f.rel));
+  // The folder is listed only when needed (original-style metadata, a name not found as written): verifying our
+  // own models stats the listed files and nothing else.
+  let listing: WalkedFile[] | null = null;
+  const onDisk = async () => (listing ??= (await listFolderFiles(dir)).filter((f) => !isOurs(f.rel)));
+  const largestWeight = async () => {
+    const weights = (await onDisk()).filter((f) => isModelFileName(f.rel));
+    return weights.length > 0 ? weights.reduce((a, b) => (b.size > a.size ? b : a)) : null;
+  };
   const listed = m.files ?? [];
-  const weights = onDisk.filter((f) => isModelFileName(f.rel));
   const sha256 = m.hashes?.sha256 || null;
   const blake3 = m.hashes?.blake3 || null;
-  const primary = weights.length > 0 ? weights.reduce((a, b) => (b.size > a.size ? b : a)) : null;
-  if (listed.length === 0 && primary && (sha256 || blake3) && (await filesKeyAbsent(dir))) {
-    // No `files` at all (null or left out: every field of the original's file is optional): what was
-    // recorded is the model-level hash of the largest file, and that is what is checked.
-    return { files: [{ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 }], error: null };
-  }
   if (listed.length === 0) {
-    const names = weights.map((f) => f.rel);
+    const primary = await largestWeight();
+    if (primary && (sha256 || blake3) && (await filesKeyAbsent(dir))) {
+      // No `files` at all (null or left out: every field of the original's file is optional): what was
+      // recorded is the model-level hash of the largest file, and that is what is checked.
+      return { files: [{ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 }], error: null };
+    }
+    const names = (await onDisk()).filter((f) => isModelFileName(f.rel)).map((f) => f.rel);
     const error = names.length > 0
       ? `${join(dir, METADATA_FILE)} lists no files (its "files" is empty, missing or not a list of {name}), but the folder holds ` +
         `${names.length} model file(s): ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}; nothing can be verified ` +
@@ -64,7 +70,7 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
       files.push({ name: f.name, path: f.name, state: "check", ...expected });
       continue;
     }
-    let candidates = f.name.includes("/") ? [] : onDisk.filter((d) => d.rel.slice(d.rel.lastIndexOf("/") + 1) === f.name);
+    let candidates = f.name.includes("/") ? [] : (await onDisk()).filter((d) => d.rel.slice(d.rel.lastIndexOf("/") + 1) === f.name);
     if (candidates.length > 1 && f.size !== null) {
       const sameSize = candidates.filter((c) => c.size === f.size);
       if (sameSize.length >= 1) candidates = sameSize;
@@ -72,12 +78,15 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
     if (candidates.length === 1) files.push({ name: f.name, path: candidates[0].rel, state: "check", ...expected });
     else files.push({ name: f.name, path: null, state: candidates.length === 0 ? "missing" : "ambiguous", ...expected });
   }
-  // The model-level hashes are the largest model file's (original §9.1 step 7, §9.4 step 3): when that file has
-  // no hash of its own in the list, check it against them.
-  if ((sha256 || blake3) && primary) {
+  // Metadata as the original writes it (no per-file hash anywhere): the model-level hashes are the largest model
+  // file's (original §9.1 step 7, §9.4 step 3), so that file is checked against them. Our own metadata hashes
+  // every file, and a bigger file added to the folder later is not taken for the one that was hashed.
+  const perFileHashes = listed.some((f) => f.sha256 || f.blake3);
+  const primary = (sha256 || blake3) && !perFileHashes ? await largestWeight() : null;
+  if (primary) {
     const entry = files.find((f) => f.path === primary.rel);
     if (!entry) files.push({ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 });
-    else if (!entry.sha256 && !entry.blake3) Object.assign(entry, { sha256, blake3 });
+    else Object.assign(entry, { sha256, blake3 });
   }
   return { files, error: null };
 }

@@ -6,7 +6,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { ModelLibrary } from "../../src/index.js";
+import { ModelLibrary, importModels } from "../../src/index.js";
 import { verifyModels } from "../../src/operations/verify-models.js";
 import { closeHashWorkers, hashFile } from "../../src/hashing/index.js";
 import { bytes, tempDir, writeDiffusersFolder, writeSafetensorsModel } from "../helpers/library-fixtures.js";
@@ -129,6 +129,21 @@ describe("verify on a library the original wrote", () => {
         assert.deepEqual(good.files.map((f) => [f.path, f.status]), [["model.safetensors", "ok"]]);
         corrupt(weights, 1000);
         assert.equal((await verify(root, `llm/qwen/${name}`)).ok, false, name);
+      }
+    }));
+
+  test("our own metadata (per-file hashes): a bigger file dropped in later is not checked against the model-level hash", () =>
+    withOriginalLibrary(async (root) => {
+      const lib = await ModelLibrary.open(root);
+      try {
+        const [r] = await importModels(lib, [writeSafetensorsModel(join(root, "..", "src", "small.safetensors"))]);
+        assert.equal(r.status, "imported", r.error?.message);
+        writeFileSync(join(r.path!, "bigger.safetensors"), bytes(200_000, 4));
+        const [v] = await verifyModels(lib, [r.modelId!]);
+        assert.equal(v.ok, true, JSON.stringify(v));
+        assert.deepEqual(v.files.map((f) => f.status), ["ok"]);
+      } finally {
+        lib.close();
       }
     }));
 
