@@ -68,14 +68,16 @@ export function describeVerify(r: VerifyResult, dir: string): string[] {
   const bytes = r.files.reduce((a, f) => a + (f.actual.size ?? 0), 0);
   if (r.ok) {
     const unhashed = r.files.filter((f) => f.status === "unhashed").length;
-    const note = unhashed > 0 ? `, ${unhashed} without a recorded hash (not checked)` : "";
+    const ambiguous = r.files.filter((f) => f.status === "ambiguous").length;
+    const note = (unhashed > 0 ? `, ${unhashed} without a recorded hash (not checked)` : "") +
+      (ambiguous > 0 ? `, ${ambiguous} listed by a bare name several sub-folders hold (not checked)` : "");
     return [`OK      ${r.id}  (${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${formatBytes(bytes)}${note})`];
   }
   const lines = [`FAILED  ${r.id}`];
   if (r.error) lines.push(`        ${r.error}`);
   for (const f of r.files) {
     const text = describeFile(f);
-    if (text) lines.push(`        ${dir}/${f.name}: ${text}`);
+    if (text) lines.push(`        ${dir}/${f.path ?? f.name}: ${text}`);
   }
   return lines;
 }
@@ -84,6 +86,8 @@ function describeFile(f: VerifyFileResult): string | null {
   switch (f.status) {
     case "missing":
       return "missing";
+    case "ambiguous":
+      return "listed by its bare name, which several sub-folders hold (not checked)";
     case "size-mismatch":
       return `size changed (recorded ${f.expected.size} bytes, found ${f.actual.size})`;
     case "hash-mismatch": {

@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { ModelLibraryError } from "../core/errors.js";
 import { closeHashWorkers } from "../hashing/worker-host.js";
+import { safeText } from "./output.js";
 import { exitStatus, installSignalHandlers, receivedSignal, stoppedLongRunning } from "./signals.js";
 
 type CommandModule = { register(program: Command): void };
@@ -97,11 +98,11 @@ function reportError(e: unknown, debug: boolean): number {
     return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`mlib: ${message}\n`);
+  process.stderr.write(`mlib: ${safeText(message)}\n`);
   if (debug) {
-    if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    if (e instanceof Error && e.stack) process.stderr.write(`${safeText(e.stack, { keepNewlines: true })}\n`);
     const cause = e instanceof Error ? (e.cause as Error | undefined) : undefined;
-    if (cause?.stack) process.stderr.write(`caused by: ${cause.stack}\n`);
+    if (cause?.stack) process.stderr.write(`caused by: ${safeText(cause.stack, { keepNewlines: true })}\n`);
   }
   if (e instanceof ModelLibraryError && e.code === "E_USAGE") return EXIT_USAGE;
   return EXIT_FAILED;

@@ -3,7 +3,7 @@
 // The bar hides the cursor and turns line wrap off while it draws: on Ctrl-C it is stopped at once and both
 // are turned back on (ESC[?25h, ESC[?7h), and it stays stopped while the operation reaches its safe point.
 import { createRequire } from "node:module";
-import { formatBytes } from "./output.js";
+import { formatBytes, safeText } from "./output.js";
 import { onInterrupt } from "./signals.js";
 
 const SHOW_CURSOR = "\x1b[?25h";
@@ -49,7 +49,8 @@ export function startProgress(options: { json: boolean; title: string }): Progre
   return {
     update(done, total, label = "") {
       if (closed) return;
-      const shortLabel = label.length > 40 ? `…${label.slice(-39)}` : label;
+      const safe = safeText(label);
+      const shortLabel = safe.length > 40 ? `…${safe.slice(-39)}` : safe;
       const payload = { doneH: formatBytes(done), totalH: formatBytes(total), label: shortLabel };
       if (!started) {
         bar.start(Math.max(total, 1), done, payload);

@@ -1,9 +1,10 @@
 // The one directory walker. Every walk of the project lists a folder the same way: entries sorted by name,
-// hidden names (".…") left out unless the caller says otherwise, a bounded depth, symlinks never followed,
-// and a folder that cannot be listed either an E_IO error naming it or, where the caller prefers, skipped.
+// hidden names (".…") left out unless the caller says otherwise, a bounded depth, symlinks not followed (unless
+// the caller's followLink vouches for one: a Hugging Face snapshot's links into its blobs/), and a folder that
+// cannot be listed either an E_IO error naming it, skipped, or (onUnreadable) reported and skipped.
 // Two shapes: walkFolders visits folders (the caller decides at each whether to go deeper: a model folder is
 // not looked into), listFiles lists regular files (a folder's files and sub-folders interleaved by name).
-import type { Dirent } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelLibraryError, ioError, throwIfAborted } from "./errors.js";
@@ -15,6 +16,11 @@ export interface WalkOptions {
   skip?: (entry: Dirent) => boolean;
   /** A folder that cannot be listed: "throw" (default: E_IO naming it) or "skip" (as if empty). */
   unreadable?: "throw" | "skip";
+  /**
+   * A sub-folder (not the root) that cannot be listed is given here, with the E_IO naming it, and the walk goes on
+   * without it: the caller reports it (an unreadable lost+found is one failed item, not a failed walk).
+   */
+  onUnreadable?: (abs: string, error: ModelLibraryError) => void;
   /** Checked at every folder: a walk of a big tree stops with E_CANCELLED. */
   signal?: AbortSignal;
 }
@@ -32,18 +38,36 @@ export interface WalkedFile {
   abs: string;
   /** `/`-separated path from the root. */
   rel: string;
+  /** For a symlink followLink accepted: the stat of the file it points at. */
+  target?: Stats;
+}
+
+export interface ListFilesOptions extends WalkOptions {
+  /** Past this many files, the error it makes is thrown (a walk that is not a model). */
+  maxFiles?: { count: number; error: () => ModelLibraryError };
+  /**
+   * Asked for each symlink: the stat of the regular file it may be followed to, or null to leave it out (the
+   * default: every link left out). A folder behind a link is never entered.
+   */
+  followLink?: (abs: string) => Promise<Stats | null> | Stats | null;
 }
 
 const isHidden = (e: Dirent) => e.name.startsWith(".");
 
-async function entriesOf(abs: string, options: WalkOptions): Promise<Dirent[]> {
+/** The folder's entries, or null when it is an unreadable sub-folder given to onUnreadable. */
+async function entriesOf(abs: string, depth: number, options: WalkOptions): Promise<Dirent[] | null> {
   throwIfAborted(options.signal, "walk");
   let entries: Dirent[];
   try {
     entries = await readdir(abs, { withFileTypes: true });
   } catch (e) {
     if (options.unreadable === "skip") return [];
-    throw ioError(abs, "list", e);
+    const error = ioError(abs, "list", e);
+    if (depth > 0 && options.onUnreadable) {
+      options.onUnreadable(abs, error);
+      return null;
+    }
+    throw error;
   }
   const skip = options.skip ?? isHidden;
   return entries.filter((e) => !skip(e)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -60,7 +84,8 @@ export async function walkFolders(
 ): Promise<void> {
   const maxDepth = options.maxDepth ?? Infinity;
   const go = async (abs: string, rel: string, depth: number): Promise<void> => {
-    const entries = await entriesOf(abs, options);
+    const entries = await entriesOf(abs, depth, options);
+    if (entries === null) return;
     if ((await visit({ abs, rel, depth, entries })) === false || depth >= maxDepth) return;
     for (const e of entries) {
       if (e.isDirectory()) await go(join(abs, e.name), rel ? `${rel}/${e.name}` : e.name, depth + 1);
@@ -70,25 +95,24 @@ export async function walkFolders(
 }
 
 /**
- * Every regular file under `root` (symlinks and other kinds left out), in name order with each sub-folder's files
- * at the sub-folder's place. `maxFiles`: past that many, the error it makes is thrown (a walk that is not a model).
+ * Every regular file under `root` (symlinks, unless followLink takes them, and other kinds left out), in name
+ * order with each sub-folder's files at the sub-folder's place.
  */
-export async function listFiles(
-  root: string,
-  options: WalkOptions & { maxFiles?: { count: number; error: () => ModelLibraryError } } = {},
-): Promise<WalkedFile[]> {
+export async function listFiles(root: string, options: ListFilesOptions = {}): Promise<WalkedFile[]> {
   const maxDepth = options.maxDepth ?? Infinity;
   const out: WalkedFile[] = [];
   const go = async (abs: string, rel: string, depth: number): Promise<void> => {
-    for (const e of await entriesOf(abs, options)) {
+    for (const e of (await entriesOf(abs, depth, options)) ?? []) {
       const childAbs = join(abs, e.name);
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (depth < maxDepth) await go(childAbs, childRel, depth + 1);
-      } else if (e.isFile()) {
-        if (options.maxFiles && out.length >= options.maxFiles.count) throw options.maxFiles.error();
-        out.push({ abs: childAbs, rel: childRel });
+        continue;
       }
+      const target = e.isSymbolicLink() && options.followLink ? await options.followLink(childAbs) : null;
+      if (!e.isFile() && !target?.isFile()) continue;
+      if (options.maxFiles && out.length >= options.maxFiles.count) throw options.maxFiles.error();
+      out.push(target ? { abs: childAbs, rel: childRel, target } : { abs: childAbs, rel: childRel });
     }
   };
   await go(root, "", 0);

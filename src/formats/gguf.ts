@@ -481,6 +481,9 @@ export function summarizeGguf(file: GgufFile): Partial<Identification> {
   const name = stringOf(md["general.name"]) ?? stringOf(md["general.basename"]);
   const dtypes = [...new Set(file.tensors.map((t) => t.typeName))].sort();
   const warnings = [...new Set(file.duplicateKeys)].map((k) => `duplicate GGUF key "${k}": the first value is used`);
+  // A vocab-only file (llama.cpp's ggml-vocab-*.gguf) carries a tokenizer and no tensors: not a usable model.
+  const noWeights = file.tensorCount === 0;
+  if (noWeights) warnings.push("holds no weights (0 tensors): a vocabulary/tokenizer file, not a usable model");
   return {
     format: "gguf",
     ggufVersion: file.version,
@@ -488,7 +491,8 @@ export function summarizeGguf(file: GgufFile): Partial<Identification> {
     architecture,
     name,
     family: architecture ? architecture.toLowerCase() : null,
-    quantization: quantizationOf(file),
+    // general.file_type describes the weights; with none, there is nothing it describes.
+    quantization: noWeights ? null : quantizationOf(file),
     parameterCount: file.tensors.length > 0 ? parameterCountOf(file.tensors) : null,
     contextLength: safeNumberOf(md[`${arch}.context_length`]),
     embeddingLength: safeNumberOf(md[`${arch}.embedding_length`]),

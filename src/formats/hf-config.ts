@@ -145,3 +145,19 @@ async function readBounded(path: string, cap: number, warnings: string[]): Promi
     await fh.close();
   }
 }
+
+const TORCH_DTYPES: Record<string, { name: string; bytes: number }> = {
+  float32: { name: "F32", bytes: 4 },
+  float: { name: "F32", bytes: 4 },
+  float16: { name: "F16", bytes: 2 },
+  half: { name: "F16", bytes: 2 },
+  bfloat16: { name: "BF16", bytes: 2 },
+  float64: { name: "F64", bytes: 8 },
+};
+
+/** The weights' dtype a config declares (`torch_dtype`, or `dtype` in newer transformers), as a safetensors dtype name and its width. */
+export function dtypeFromConfig(config: HfConfig | null | undefined): { name: string; bytes: number } | null {
+  const raw = config?.torch_dtype ?? config?.dtype;
+  if (typeof raw !== "string") return null;
+  return TORCH_DTYPES[raw.replace(/^torch\./, "").toLowerCase()] ?? null;
+}

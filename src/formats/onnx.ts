@@ -189,6 +189,175 @@ function toSafeNumber(v: bigint, what: string, fail: Fail): number {
   return Number(v);
 }
 
+/** What the graph tells about the model's job: its operators, and the real inputs and outputs with their shapes. */
+export interface OnnxGraphSummary {
+  name: string | null;
+  /** Distinct operator types (op_type of every node read), sorted. */
+  opTypes: string[];
+  /** Graph inputs that are not initializers (weights), in order; a dim is a number, a symbolic name, or null. */
+  inputs: { name: string; shape: (number | string | null)[] | null }[];
+  outputs: { name: string; shape: (number | string | null)[] | null }[];
+}
+
+// Nodes and value infos above this size are stepped over (a Constant node may carry a big tensor).
+const MAX_NODE_BYTES = 1 << 20;
+const MAX_NODES = 200_000;
+
+/**
+ * Reads the graph of an .onnx file for its operator types and its inputs/outputs, stepping over initializers
+ * (weights) by their length, so a multi-gigabyte model costs a few small reads.
+ */
+export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSummary> {
+  const fh = await openForReading(path);
+  const fail: Fail = (code, why) => {
+    throw new ModelLibraryError(code, `${path}: ONNX ${why}`, { path });
+  };
+  try {
+    const cur = new FileCursor(fh, (await fh.stat()).size, fail);
+    const summary: OnnxGraphSummary = { name: null, opTypes: [], inputs: [], outputs: [] };
+    let graph: { start: number; end: number } | null = null;
+    await scanFields(cur, cur.size, async (field, wire, len) => {
+      if (field === 7 && wire === 2) graph = { start: cur.pos, end: cur.pos + len };
+      return false;
+    });
+    if (!graph) return summary;
+    const { start, end } = graph as { start: number; end: number };
+    cur.pos = start;
+    const ops = new Set<string>();
+    const initializers = new Set<string>();
+    const inputs: OnnxGraphSummary["inputs"] = [];
+    let nodes = 0;
+    await scanFields(cur, end, async (field, wire, len) => {
+      if (wire !== 2) return false;
+      if (field === 1 && len <= MAX_NODE_BYTES && nodes++ < MAX_NODES) {
+        const op = stringFieldOf(await cur.bytes(len, "node"), 4);
+        if (op) ops.add(op);
+        return true;
+      }
+      if (field === 2 && len <= MAX_SMALL_FIELD) {
+        summary.name = new TextDecoder().decode(await cur.bytes(len, "graph name")) || null;
+        return true;
+      }
+      if (field === 5) {
+        // An initializer: only its name (field 8) is read; its data is stepped over.
+        const stop = cur.pos + len;
+        await scanFields(cur, stop, async (f, w, l) => {
+          if (f === 8 && w === 2 && l <= MAX_SMALL_FIELD) {
+            initializers.add(new TextDecoder().decode(await cur.bytes(l, "initializer name")));
+            return true;
+          }
+          return false;
+        });
+        cur.pos = stop;
+        return true;
+      }
+      if ((field === 11 || field === 12) && len <= MAX_NODE_BYTES) {
+        const info = decodeValueInfo(await cur.bytes(len, "value info"));
+        (field === 11 ? inputs : summary.outputs).push(info);
+        return true;
+      }
+      return false;
+    });
+    summary.opTypes = [...ops].sort();
+    summary.inputs = inputs.filter((i) => !initializers.has(i.name));
+    return summary;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Visits the fields of a message from cur.pos to `end`. The handler gets each field's number, wire type and
+ * (for length-delimited fields) length, with cur.pos at the field's data; it returns true when it consumed the
+ * data, false to have it stepped over.
+ */
+async function scanFields(cur: FileCursor, end: number, handle: (field: number, wire: number, len: number) => Promise<boolean>): Promise<void> {
+  for (let fields = 0; cur.pos < end; fields++) {
+    if (fields >= MAX_FIELDS * 10) return;
+    const tag = await cur.varint("field tag");
+    const field = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if (wire === 0) {
+      await cur.varint(`field ${field}`);
+    } else if (wire === 2) {
+      const len = await cur.length(`field ${field}`);
+      if (cur.pos + len > end) return;
+      const at = cur.pos;
+      if (!(await handle(field, wire, len))) cur.pos = at + len;
+    } else if (wire === 1 || wire === 5) {
+      cur.pos += wire === 1 ? 8 : 4;
+    } else {
+      return; // not a message we understand: stop rather than guess
+    }
+  }
+}
+
+/** Length-delimited sub-fields of an in-memory message: [field, wire, value (bytes or varint)]. */
+function* fieldsOf(buf: Buffer): Generator<[number, number, Buffer | bigint]> {
+  let pos = 0;
+  const varint = (): bigint | null => {
+    let value = 0n;
+    for (let i = 0; i < 10 && pos < buf.length; i++) {
+      const b = buf[pos++];
+      value |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if (b < 0x80) return value;
+    }
+    return null;
+  };
+  while (pos < buf.length) {
+    const tag = varint();
+    if (tag === null) return;
+    const field = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if (wire === 0) {
+      const v = varint();
+      if (v === null) return;
+      yield [field, wire, v];
+    } else if (wire === 2) {
+      const len = varint();
+      if (len === null || pos + Number(len) > buf.length) return;
+      yield [field, wire, buf.subarray(pos, pos + Number(len))];
+      pos += Number(len);
+    } else if (wire === 1 || wire === 5) {
+      pos += wire === 1 ? 8 : 4;
+    } else return;
+  }
+}
+
+function stringFieldOf(buf: Buffer, field: number): string | null {
+  for (const [f, w, v] of fieldsOf(buf)) if (f === field && w === 2) return new TextDecoder().decode(v as Buffer);
+  return null;
+}
+
+/** ValueInfoProto → name and tensor shape (TypeProto.tensor_type.shape.dim[].dim_value|dim_param). */
+function decodeValueInfo(buf: Buffer): { name: string; shape: (number | string | null)[] | null } {
+  let name = "";
+  let shape: (number | string | null)[] | null = null;
+  for (const [f, w, v] of fieldsOf(buf)) {
+    if (w !== 2) continue;
+    if (f === 1) name = new TextDecoder().decode(v as Buffer);
+    else if (f === 2) {
+      for (const [tf, tw, tv] of fieldsOf(v as Buffer)) {
+        if (tf !== 1 || tw !== 2) continue; // tensor_type
+        for (const [sf, sw, sv] of fieldsOf(tv as Buffer)) {
+          if (sf !== 2 || sw !== 2) continue; // shape
+          shape = [];
+          for (const [df, dw, dv] of fieldsOf(sv as Buffer)) {
+            if (df !== 1 || dw !== 2) continue;
+            let dim: number | string | null = null;
+            for (const [xf, xw, xv] of fieldsOf(dv as Buffer)) {
+              if (xf === 1 && xw === 0) dim = Number(BigInt.asIntN(64, xv as bigint));
+              else if (xf === 2 && xw === 2) dim = new TextDecoder().decode(xv as Buffer);
+            }
+            shape.push(dim);
+          }
+        }
+      }
+    }
+  }
+  return { name, shape };
+}
+
 /** The identification fields an ONNX header gives. */
 export function summarizeOnnx(info: OnnxInfo): Partial<Identification> {
   return { format: "onnx", securityTier: "safe", onnx: info };

@@ -238,13 +238,23 @@ export function summarizeSafetensors(header: SafetensorsHeader, context: Classif
     securityTier: "safe",
     tensorCount: header.tensors.length,
     metadata: header.metadata,
-    quantization: dominantDtype(header.tensors),
+    quantization: dominantDtype(header.tensors.filter(isWeightTensor)),
   };
   // Only when there is something to say: callers Object.assign this onto a record whose own
   // warnings (e.g. from readHfConfig) an empty list would wipe out.
   const warnings = [...(header.warnings ?? []), ...(classified.warnings ?? [])];
   if (warnings.length > 0) summary.warnings = warnings;
   return summary;
+}
+
+/**
+ * Whether a tensor counts for the file's quantization: floating-point tensors, and integer ones named as weights
+ * (packed quantized weights such as GPTQ's `qweight` or bitsandbytes' U8 `.weight`). Integer tensors of other
+ * names are data — token ids, codes, masks, sample buffers — and say nothing about how weights are stored.
+ */
+function isWeightTensor(t: { name: string; dtype: string }): boolean {
+  if (/^B?F\d/.test(t.dtype)) return true;
+  return /(^|[._])(q?weight|weight_packed)$/.test(t.name);
 }
 
 /** The dtype with the most elements; ties go to the alphabetically first, so the answer is stable. */

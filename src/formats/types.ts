@@ -46,6 +46,8 @@ export interface FolderInfo {
   missingFiles: string[];
   /** diffusers: the component folders (unet, vae, text_encoder...). */
   components: string[] | null;
+  /** Weight files whose bytes are pickle (can run code when loaded): the folder's tier is then "pickle". */
+  pickleFiles?: string[];
 }
 
 export interface Identification {

@@ -6,9 +6,11 @@ import { join } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
 import { listFiles } from "../core/walk.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
-import { readHfConfig } from "../formats/hf-config.js";
+import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
 import { groupShards, missingShardNames, readShardIndex } from "../formats/sharding.js";
-import { isModelFileName } from "../formats/sniff.js";
+import { isModelFileName, sniffFormat } from "../formats/sniff.js";
+import { readHead } from "../formats/file-bytes.js";
+import { hfSnapshotOf, statBlobLink } from "./hf-cache.js";
 import { blankIdentification, mergeIdentification, securityTierOf, type FolderInfo, type Identification } from "../formats/types.js";
 
 export type IdentifyFileFn = (path: string) => Promise<Identification>;
@@ -17,26 +19,37 @@ const MAX_WALK_DEPTH = 4;
 const MAX_FILES = 20_000;
 const SHARD_INDEX_NAMES = /(^|\.)(safetensors|bin|pt|pth|ckpt)\.index\.json$/i;
 
-interface WalkedFile {
+export interface WalkedFile {
   rel: string; // `/`-separated, relative to the folder
   size: number;
 }
 
-/** Every regular file under `dir` (hidden entries, `.part` downloads and symlinks skipped), bounded in depth and count. */
-export async function listFolderFiles(dir: string, maxDepth = MAX_WALK_DEPTH): Promise<WalkedFile[]> {
+/**
+ * Every regular file under `dir` (hidden entries, `.part` downloads and symlinks skipped — except, in a Hugging
+ * Face snapshot, links into the repo's own blobs/), bounded in depth and count. An unreadable sub-folder is an
+ * error, unless `onUnreadable` takes it (then it is skipped and the rest listed).
+ */
+export async function listFolderFiles(
+  dir: string,
+  maxDepth = MAX_WALK_DEPTH,
+  onUnreadable?: (path: string, error: ModelLibraryError) => void,
+): Promise<WalkedFile[]> {
+  const snapshot = hfSnapshotOf(dir);
   const files = await listFiles(dir, {
     maxDepth,
     skip: (e) => e.name.startsWith(".") || e.name.endsWith(".part"),
     maxFiles: { count: MAX_FILES, error: () => new ModelLibraryError("E_TOO_LARGE", `${dir}: more than ${MAX_FILES} files; not one model folder`, { path: dir }) },
+    followLink: snapshot ? (abs) => statBlobLink(abs, snapshot) : undefined,
+    onUnreadable,
   });
   const out: WalkedFile[] = [];
-  for (const f of files) out.push({ rel: f.rel, size: (await lstat(f.abs)).size });
+  for (const f of files) out.push({ rel: f.rel, size: f.target?.size ?? (await lstat(f.abs)).size });
   return out;
 }
 
 /** Whether `dir` holds exactly one model (and which kind), judged from names and small JSON files only. */
-export async function detectModelFolder(dir: string): Promise<FolderInfo | null> {
-  return detectFromFiles(dir, await listFolderFiles(dir));
+export async function detectModelFolder(dir: string, onUnreadable?: (path: string, error: ModelLibraryError) => void): Promise<FolderInfo | null> {
+  return detectFromFiles(dir, await listFolderFiles(dir, MAX_WALK_DEPTH, onUnreadable));
 }
 
 /** detectModelFolder on a listing already made (identifyFolder needs the sizes too: one walk, not two). */
@@ -139,11 +152,18 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   const fileSize = files.filter((f) => folder.files.includes(f.rel)).reduce((a, f) => a + f.size, 0);
   const result = blankIdentification(dir, fileSize);
 
+  const pickleFiles: string[] = [];
   if (folder.kind === "diffusers") {
     mergeIdentification(result, await describeDiffusers(dir));
+    // The components are not read for meaning, but each weight file's first bytes say whether it is a pickle.
+    for (const w of folder.weightFiles) {
+      const { bytes, size } = await readHead(join(dir, ...w.split("/")), 64);
+      if (securityTierOf(sniffFormat(bytes, size, w)) === "pickle") pickleFiles.push(w);
+    }
   } else if (folder.weightFiles.length > 0) {
-    const idents = [];
+    const idents: Identification[] = [];
     for (const w of folder.weightFiles) idents.push(await identifyFile(join(dir, w)));
+    folder.weightFiles.forEach((w, i) => idents[i].securityTier === "pickle" && pickleFiles.push(w));
     // The primary file: the safetensors set when a snapshot carries both formats, else the largest.
     const safetensors = idents.filter((i) => i.format === "safetensors");
     const chosen = safetensors.length > 0 ? safetensors : idents;
@@ -171,6 +191,9 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     // An index or config with none of its weights present: the model is described but absent.
     await describeFromConfig(dir, result);
   }
+  if (folder.kind !== "diffusers" && (result.parameterCount === null || result.format === "lfs-pointer" || folder.weightFiles.length < countIndexed(folder))) {
+    await sizeFromShardIndex(dir, files, result);
+  }
   if (folder.missingFiles.length > 0) {
     result.warnings.push(
       `${dir}: incomplete: missing ${folder.missingFiles.length} file(s): ${folder.missingFiles.slice(0, 5).join(", ")}${folder.missingFiles.length > 5 ? ", ..." : ""}`,
@@ -182,8 +205,28 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   if (folder.kind === "diffusers") {
     result.format = "diffusers";
   }
-  result.securityTier = securityTierOf(result.format);
+  // A folder is as safe as its worst file: one pickle among safetensors makes the model "pickle".
+  folder.pickleFiles = pickleFiles;
+  result.securityTier = pickleFiles.length > 0 ? "pickle" : securityTierOf(result.format);
   return result;
+}
+
+function countIndexed(folder: FolderInfo): number {
+  return folder.weightFiles.length + folder.missingFiles.length;
+}
+
+/**
+ * A sharded folder whose weights are not all here (LFS pointers, missing shards): the index's `total_size`
+ * (bytes of every tensor) over the width of the config's dtype is the model's parameter count.
+ */
+async function sizeFromShardIndex(dir: string, files: WalkedFile[], result: Identification): Promise<void> {
+  const indexFile = files.find((f) => !f.rel.includes("/") && SHARD_INDEX_NAMES.test(f.rel));
+  if (!indexFile) return;
+  const index = await readShardIndex(join(dir, indexFile.rel)).catch(() => null);
+  const dtype = dtypeFromConfig(await readHfConfig(dir));
+  if (!index || index.totalSize === null || !dtype) return;
+  result.parameterCount = Math.round(index.totalSize / dtype.bytes);
+  result.quantization ??= dtype.name;
 }
 
 /** Type, family and architecture from config.json alone (no weights to read). */

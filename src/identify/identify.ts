@@ -9,7 +9,8 @@ import { readGguf, summarizeGguf } from "../formats/gguf.js";
 import { sniffGgml, summarizeGgml } from "../formats/ggml.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { lfsPointerMessage, parseLfsPointer } from "../formats/lfs-pointer.js";
-import { readOnnxHeader, summarizeOnnx } from "../formats/onnx.js";
+import { readOnnxGraphSummary, readOnnxHeader, summarizeOnnx } from "../formats/onnx.js";
+import { describeOnnxGraph } from "./onnx-type.js";
 import { summarizePickle } from "../formats/pickle.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { shardInfoOf } from "../formats/sharding.js";
@@ -64,6 +65,7 @@ export async function identifyFile(path: string): Promise<Identification> {
       break;
     case "onnx":
       merge(result, summarizeOnnx(await readOnnxHeader(path)));
+      merge(result, describeOnnxGraph(await readOnnxGraphSummary(path)));
       break;
     case "lfs-pointer": {
       const info = parseLfsPointer(head);
@@ -75,6 +77,9 @@ export async function identifyFile(path: string): Promise<Identification> {
       // Unknown bytes under a name that promises a format with a magic: say so, rather than a bare "unknown".
       const ext = basename(path).toLowerCase().split(".").pop() ?? "";
       const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", onnx: "ONNX" };
+      if (promised[ext] && size === 0) {
+        throw new ModelLibraryError("E_TRUNCATED", `${path}: named .${ext} but the file is empty (0 bytes); the download or copy did not finish`, { path });
+      }
       if (promised[ext]) {
         const first = head.subarray(0, 8);
         const shown = [...first].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
@@ -87,6 +92,7 @@ export async function identifyFile(path: string): Promise<Identification> {
       break;
     }
   }
+  if (size === 0) result.warnings.push("the file is empty (0 bytes)");
   // Readers describe content; these two always come from the sniffed format and the file itself.
   result.format = format;
   result.securityTier = securityTierOf(format);

@@ -12,6 +12,8 @@ import type { OperationOptions } from "./types.js";
 export interface AdoptParams {
   /** Hash every file (default true). Without hashes, verify and dedup cannot work for the adopted models. */
   computeHashes?: boolean;
+  /** Also index folders holding pickle weights (default: refuse them, leaving their files as they are). */
+  allowPickle?: boolean;
 }
 
 export interface AdoptResult {
@@ -45,6 +47,7 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
           family: o.family === "unknown" ? null : o.family,
           modelType: o.modelType,
           computeHashes: params.computeHashes ?? true,
+          allowPickle: params.allowPickle,
         },
         // Its hashing progress, as this operation's.
         { signal, onProgress: onProgress && ((e) => onProgress({ ...e, op: "adopt", item: `${o.id}/${e.item}` })) },

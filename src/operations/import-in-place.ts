@@ -8,7 +8,9 @@ import { join, relative, sep } from "node:path";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { listFolderFiles } from "../identify/folder.js";
 import { identify } from "../identify/identify.js";
-import { isModelFileName } from "../formats/sniff.js";
+import { isModelFileName, sniffFormat } from "../formats/sniff.js";
+import { readHead } from "../formats/file-bytes.js";
+import { securityTierOf } from "../formats/types.js";
 import { hashFile, type FileHashes, type HashFileOptions } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
@@ -33,6 +35,8 @@ export interface InPlaceImportSpec {
   computeHashes?: boolean;
   expectedFiles?: string[] | null;
   allowIncomplete?: boolean;
+  /** Index a folder holding pickle weights (default: refuse it, leaving its files as they are; see pickle-policy.ts). */
+  allowPickle?: boolean;
 }
 
 export interface InPlaceResult {
@@ -64,6 +68,18 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
   const missing = incompleteSets(weights.map((w) => w.rel));
   if (missing.length > 0 && !spec.allowIncomplete) {
     throw new ModelLibraryError("E_INCOMPLETE", `${spec.modelDir}: incomplete shard set: missing ${missing.join(", ")}`, { path: spec.modelDir });
+  }
+  if (!spec.allowPickle) {
+    // The files are already here: none is removed, but a folder holding pickles is not taken in without consent.
+    const pickles = await pickleFilesAmong(spec.modelDir, weights.map((w) => w.rel));
+    if (pickles.length > 0) {
+      throw new ModelLibraryError(
+        "E_PICKLE",
+        `${spec.modelDir}: ${pickles.slice(0, 5).join(", ")} ${pickles.length === 1 ? "is a pickle" : "are pickles"}: loading it can run arbitrary code; ` +
+          `left as it is, not indexed (pass --allow-pickle to index it anyway)`,
+        { path: spec.modelDir },
+      );
+    }
   }
   const primary = weights.reduce((a, b) => (b.size > a.size ? b : a));
   const ident = await identify(join(spec.modelDir, ...primary.rel.split("/")));
@@ -119,4 +135,14 @@ async function hashCancellable(path: string, options: HashFileOptions): Promise<
     rethrowIfCancelled(e, options.signal, "import in place");
     throw e;
   }
+}
+
+/** The weight files (relative names) whose bytes are a pickle. */
+async function pickleFilesAmong(dir: string, rels: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of rels) {
+    const { bytes, size } = await readHead(join(dir, ...rel.split("/")), 64);
+    if (securityTierOf(sniffFormat(bytes, size, rel)) === "pickle") out.push(rel);
+  }
+  return out;
 }

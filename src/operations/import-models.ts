@@ -8,7 +8,7 @@
 // unit in progress removes its staging folder before E_CANCELLED is thrown. Units already committed stay (each is
 // a whole model); once a unit's commit has begun it is finished, so a model is never half in place.
 import { constants as fsc } from "node:fs";
-import { copyFile, link, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { copyFile, link, mkdir, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
@@ -24,8 +24,12 @@ import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planUnits, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir } from "../store/staging.js";
-import { buildModelMetadata, primaryFileOf } from "./build-metadata.js";
+import { buildModelMetadata } from "./build-metadata.js";
 import { rethrowIfCancelled } from "./cancel.js";
+import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
+import { modelHoldingAll } from "./find-duplicate.js";
+import { libraryOverlap } from "./library-overlap.js";
+import { securityTierOf } from "../formats/types.js";
 import type { OperationOptions, ProgressEvent } from "./types.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
@@ -160,11 +164,29 @@ async function runImport(
   }
   throwIfAborted(signal, "import");
   // A path that cannot be planned (missing, unreadable) fails on its own; the other paths still import.
-  const plan = await planUnits(paths, signal);
-  const units = plan.units;
-  const planFailures = plan.failures.map((f) =>
-    failed({ source: f.path, kind: "file", baseDir: f.path, files: [], weightFiles: [], defaultName: f.path }, f.error, null),
-  );
+  const units: ImportUnit[] = [];
+  const planFailures: ImportResult[] = [];
+  const taken = new Set<string>(); // files already in a unit: shard 1 and shard 2 named together are one set
+  const pathUnit = (path: string, kind: ImportUnit["kind"]): ImportUnit => ({ source: path, kind, baseDir: path, files: [], weightFiles: [], defaultName: path });
+  for (const p of paths) {
+    throwIfAborted(signal, "import");
+    const overlap = await libraryOverlap(lib.root, p);
+    if (overlap) {
+      planFailures.push(failed(pathUnit(p, "file"), overlap, null));
+      continue;
+    }
+    const plan = await planUnits([p], signal);
+    // The path itself, or a sub-folder the walk could not read (the rest of the walk was still planned).
+    for (const f of plan.failures) planFailures.push(failed(pathUnit(f.path, f.path === p ? "file" : "folder"), f.error, null));
+    // A walk that found nothing to import is not a success: say why (a folder of non-model files, say).
+    if (plan.units.length === 0 && plan.failures.length === 0) planFailures.push(failed(pathUnit(p, "file"), nothingFound(p), null));
+    for (const u of plan.units) {
+      const files = u.files.map((f) => join(u.baseDir, f));
+      if (files.every((f) => taken.has(f))) continue;
+      files.forEach((f) => taken.add(f));
+      units.push(u);
+    }
+  }
   const sizes = await Promise.all(units.map(async (u) => Promise.all(u.files.map(async (f) => (await stat(join(u.baseDir, f))).size))));
   const bytesTotal = sizes.flat().reduce((a, b) => a + b, 0);
   const filesTotal = units.reduce((a, u) => a + u.files.length, 0);
@@ -192,6 +214,15 @@ async function runImport(
     filesBefore += unit.files.length;
   }
   return results;
+}
+
+function nothingFound(path: string): ModelLibraryError {
+  return new ModelLibraryError(
+    "E_NOT_FOUND",
+    `${path}: no model files found (looked for .gguf, .safetensors, .ckpt, .pt, .pth, .bin, .onnx, .ggml; hidden entries ` +
+      `are skipped, and symlinks too, except a Hugging Face snapshot's links into its own blobs/)`,
+    { path },
+  );
 }
 
 function failed(unit: ImportUnit, err: unknown, ident: Identification | null): ImportResult {
@@ -259,7 +290,9 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
   if (ident.format === "unknown") {
     const why = ident.folder && ident.folder.weightFiles.length === 0
       ? "the folder holds no weight files"
-      : "not a recognised model file (its bytes are not GGUF, GGML, safetensors, pickle/zip or ONNX)";
+      : ident.fileSize === 0 && !ident.folder
+        ? "the file is empty (0 bytes)"
+        : "not a recognised model file (its bytes are not GGUF, GGML, safetensors, pickle/zip or ONNX)";
     return new ModelLibraryError("E_INVALID", `${unit.source}: ${why}`, { path: unit.source });
   }
   if (ident.securityTier === "pickle" && !options.securityAcknowledged) {
@@ -276,7 +309,7 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
 /** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
 async function findDuplicate(lib: ModelLibrary, unit: ImportUnit, signal: AbortSignal | undefined): Promise<string | null> {
   const perFile: { abs: string; matches: { modelId: string; sha256: string | null }[] }[] = [];
-  for (const rel of unit.weightFiles) {
+  for (const rel of unit.files) { // every file: configs too (two pipelines may differ only there)
     throwIfAborted(signal, "import");
     const abs = join(unit.baseDir, rel);
     const matches = lib.index.findFilesBySizeAndFastHash((await stat(abs)).size, await fastHashFile(abs));
@@ -306,6 +339,14 @@ async function importUnit(
   try {
     emit("identifying");
     ident = await identifyUnit(unit);
+    const pickles = decidePickles(unit.source, ident, unit.weightFiles, Boolean(options.securityAcknowledged));
+    if (pickles.refusal) return failed(unit, pickles.refusal, ident);
+    if (pickles.skip.length > 0) {
+      const keep = (f: string) => !pickles.skip.includes(f);
+      unit = { ...unit, files: unit.files.filter(keep), weightFiles: unit.weightFiles.filter(keep) };
+      ident.warnings.push(skippedPicklesWarning(unit.source, pickles.skip));
+      ident.securityTier = securityTierOf(ident.format);
+    }
     const refusal = gate(unit, ident, options);
     if (refusal) return failed(unit, refusal, ident);
     for (const f of unit.files) safeRelativePath(f);
@@ -348,10 +389,9 @@ async function importUnit(
         fast_hash: s.hashes.fastHash,
       }));
       if (!options.allowDuplicate) {
-        // Another process may have committed the same content while we copied.
-        const primary = primaryFileOf(files, (f) => unit.weightFiles.includes(f.name));
-        const other = lib.findByHash(primary.sha256);
-        if (other) return { kind: "duplicate" as const, duplicateOf: other.id };
+        // Another process may have committed the same content while we copied: the whole model, every file.
+        const other = modelHoldingAll(lib, staged.map((s) => s.hashes));
+        if (other) return { kind: "duplicate" as const, duplicateOf: other };
       }
       const name = options.name ?? unit.defaultName;
       const modelType = options.modelType ?? ident!.modelType;
@@ -368,6 +408,7 @@ async function importUnit(
         subtype: options.subtype,
         tags: options.tags,
         matchSource: "import",
+        repoId: unit.repoId,
         description: ident!.name && ident!.name !== name ? ident!.name : null,
         expectedFiles: ident!.folder && !ident!.folder.complete ? [...unit.files, ...ident!.folder.missingFiles].sort() : null,
       });
@@ -376,11 +417,16 @@ async function importUnit(
       await mkdir(dirname(target), { recursive: true });
       await rename(staging!, target);
       staging = null;
-      await lib.indexModel(id);
-      return { kind: "committed" as const, id, target };
+      // From here the model is in the library. An index that cannot be written now (a full disk) is derived
+      // data: the next open finds the new folder and indexes it, so the result says so rather than "failed".
+      const indexError = await lib.indexModel(id).then(() => null, (e: unknown) => (e as Error).message);
+      return { kind: "committed" as const, id, target, indexError };
     });
     if (committed.kind === "duplicate") return duplicateResult(unit, ident, committed.duplicateOf);
 
+    if (committed.indexError) {
+      warnings.push(`${committed.target}: stored, but the index could not be updated (${committed.indexError}); it catches up on the next open (or \`mlib reindex\`)`);
+    }
     if (options.mode === "move") {
       // Only now, with the copy verified and committed, does the source go.
       for (const rel of unit.files) await unlink(join(unit.baseDir, rel)).catch(() => undefined);
@@ -465,7 +511,8 @@ async function transferFile(
   }
   // hardlink and move
   try {
-    await link(src, dst);
+    // A link to the file itself, never to a symlink (a Hugging Face snapshot's file is a link into its blobs/).
+    await link(await realpath(src), dst);
     return await hashFile(dst, hashOptions);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

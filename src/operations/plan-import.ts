@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { detectModelFolder } from "../identify/folder.js";
+import { hfSnapshotOf, statBlobLink } from "../identify/hf-cache.js";
 import { groupShards, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
@@ -23,6 +24,14 @@ export interface ImportUnit {
   weightFiles: string[];
   /** A name for the model when the user gives none: file stem, set base name, or folder name. */
   defaultName: string;
+  /** A Hugging Face cache snapshot's repo (`org/name`), recorded as the model's repo_id. */
+  repoId?: string;
+}
+
+/** A path that could not be planned, or a sub-folder a walk could not read (reported; the rest of the walk goes on). */
+export interface PlanProblem {
+  path: string;
+  error: ModelLibraryError;
 }
 
 const MAX_WALK_DEPTH = 12;
@@ -35,8 +44,11 @@ export interface PlanImportParams {
 export interface PlanImportResult {
   /** The units to import, in order, each file in one unit only. */
   units: ImportUnit[];
-  /** Paths that could not be planned (missing, unreadable, not a file or folder): each fails on its own. */
-  failures: { path: string; error: ModelLibraryError }[];
+  /**
+   * Paths that could not be planned (missing, unreadable, not a file or folder), and sub-folders a walk could not
+   * read (reported; the rest of the walk goes on): each fails on its own.
+   */
+  failures: PlanProblem[];
 }
 
 /**
@@ -44,7 +56,7 @@ export interface PlanImportResult {
  * (the call shape is the same for every operation). The walk checks `signal` at every folder.
  */
 export async function planImport(library: ModelLibrary, params: PlanImportParams, options?: OperationOptions): Promise<PlanImportResult>;
-/** @deprecated the old call shape: use `planImport(library, { paths })`. Throws on the first path that cannot be planned. */
+/** @deprecated the old call shape: use `planImport(library, { paths })`. Throws on the first path (or sub-folder) that cannot be planned. */
 export async function planImport(paths: string[]): Promise<ImportUnit[]>;
 export async function planImport(
   first: ModelLibrary | string[],
@@ -65,7 +77,11 @@ export async function planImport(
 /** Turns user paths into import units, in order, each file in one unit only (shard 1 and 2 named together are one set). */
 export async function planUnits(paths: string[], signal: AbortSignal | undefined, onFolder?: (dir: string) => void): Promise<PlanImportResult> {
   const units: ImportUnit[] = [];
-  const failures: PlanImportResult["failures"] = [];
+  const failures: PlanProblem[] = [];
+  const onUnreadable = (path: string, error: ModelLibraryError) => {
+    // The same folder can be met twice: by the walk, and by the listing that looks for a model in its parent.
+    if (!failures.some((f) => f.path === path)) failures.push({ path, error });
+  };
   const taken = new Set<string>(); // absolute file paths already in a unit
   const push = (u: ImportUnit) => {
     const abs = u.files.map((f) => join(u.baseDir, f));
@@ -76,7 +92,7 @@ export async function planUnits(paths: string[], signal: AbortSignal | undefined
   for (const p of paths) {
     throwIfAborted(signal, "import planning");
     try {
-      for (const u of await unitsOfPath(p, { signal, onFolder })) push(u);
+      for (const u of await unitsOfPath(p, { signal, onFolder, onUnreadable })) push(u);
     } catch (e) {
       if (isCancelled(e)) throw e;
       failures.push({ path: p, error: e instanceof ModelLibraryError ? e : ioError(p, "import", e) });
@@ -88,6 +104,8 @@ export async function planUnits(paths: string[], signal: AbortSignal | undefined
 interface Walk {
   signal: AbortSignal | undefined;
   onFolder: ((dir: string) => void) | undefined;
+  /** A sub-folder that cannot be read: reported, and the walk goes on without it. */
+  onUnreadable: ((path: string, error: ModelLibraryError) => void) | undefined;
 }
 
 async function unitsOfPath(p: string, walk: Walk): Promise<ImportUnit[]> {
@@ -125,20 +143,35 @@ async function unitsInFolder(root: string, walk: Walk): Promise<ImportUnit[]> {
   const units: ImportUnit[] = [];
   await walkFolders(
     root,
-    async ({ abs: dir, entries }) => {
+    async ({ abs: dir, entries, depth }) => {
       walk.onFolder?.(dir);
-      const folder = await detectModelFolder(dir);
+      let folder;
+      try {
+        folder = await detectModelFolder(dir, walk.onUnreadable);
+      } catch (e) {
+        // One sub-folder that cannot be read (lost+found, another user's) does not stop the walk: it is reported.
+        if (depth === 0 || !walk.onUnreadable || !(e instanceof ModelLibraryError) || isCancelled(e)) throw e;
+        walk.onUnreadable(dir, e);
+        return false;
+      }
+      const snapshot = hfSnapshotOf(dir);
       if (folder) {
-        units.push({ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, defaultName: basename(dir) });
+        const named = snapshot ? { defaultName: snapshot.name, repoId: snapshot.repoId } : { defaultName: basename(dir) };
+        units.push({ source: dir, kind: "folder", baseDir: dir, files: folder.files, weightFiles: folder.weightFiles, ...named });
         return false; // one model: its sub-folders are its own
       }
-      const modelFiles = entries.filter((e) => e.isFile() && isModelFileName(e.name)).map((e) => e.name);
+      const modelFiles: string[] = [];
+      for (const e of entries) {
+        if (!isModelFileName(e.name)) continue;
+        // A snapshot of a repo of single files (GGUF quants): its links into the repo's blobs/ are its files.
+        if (e.isFile() || (snapshot && e.isSymbolicLink() && (await statBlobLink(join(dir, e.name), snapshot)))) modelFiles.push(e.name);
+      }
       for (const { setKey, names, isSet } of groupShards(modelFiles)) {
         if (isSet) units.push({ source: join(dir, names[0]), kind: "shard-set", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(setKey!) });
         else units.push({ source: join(dir, names[0]), kind: "file", baseDir: dir, files: names, weightFiles: names, defaultName: stemOf(names[0]) });
       }
     },
-    { maxDepth: MAX_WALK_DEPTH, signal: walk.signal },
+    { maxDepth: MAX_WALK_DEPTH, signal: walk.signal, onUnreadable: walk.onUnreadable },
   );
   return units;
 }

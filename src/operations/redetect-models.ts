@@ -4,6 +4,8 @@
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { identify } from "../identify/identify.js";
+import { familyAfterRedetect } from "../identify/family.js";
+import { listFolderFiles } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "./types.js";
@@ -51,18 +53,20 @@ async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgres
     try {
       const m = await lib.getMetadata(id);
       const before = { modelType: m.model_type, family: m.family, format: m.format };
-      const weights = (m.files ?? []).filter((f) => isModelFileName(f.name));
+      // The folder's own files, not the names metadata lists: an original library may list none, or a nested
+      // file by its bare name (`model.onnx` for `onnx/model.onnx`).
+      const dir = lib.modelDir(id);
+      const weights = (await listFolderFiles(dir)).filter((f) => isModelFileName(f.rel)).map((f) => ({ name: f.rel, size: f.size }));
       if (weights.length === 0 || m.match_source === "manual") {
         out.push({ id, changed: false, before, after: before, error: null });
         continue;
       }
-      const dir = lib.modelDir(id);
       // A folder model (diffusers, snapshot, shard set) is identified as a whole; a single file as itself.
       const target = weights.length > 1 || weights.some((w) => w.name.includes("/")) ? dir : join(dir, weights[0].name);
       const ident = await identify(target).catch(() => identify(join(dir, weights.reduce((a, b) => ((b.size ?? 0) > (a.size ?? 0) ? b : a)).name)));
       const next = {
         modelType: ident.modelType !== "unknown" ? ident.modelType : m.model_type,
-        family: ident.family ?? m.family,
+        family: familyAfterRedetect(m.family, ident.family),
         format: ident.format !== "unknown" ? ident.format : m.format,
       };
       const changed =

@@ -1,17 +1,23 @@
 // verifyModels (`mlib verify`): re-hashes every file of the models and compares with what metadata.json recorded.
 // Reads only; a cancellation stops inside the hashing of the current file.
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { hashFile } from "../hashing/index.js";
+import { METADATA_FILE } from "../store/layout.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { rethrowIfCancelled } from "./cancel.js";
 import type { OperationOptions } from "./types.js";
+import { planVerify, type FileToCheck } from "./verify-files.js";
 
-export type FileCheck = "ok" | "missing" | "size-mismatch" | "hash-mismatch" | "unhashed";
+/** "ambiguous": metadata lists a bare name that several sub-folders hold (the original's in-place listing). */
+export type FileCheck = "ok" | "missing" | "size-mismatch" | "hash-mismatch" | "unhashed" | "ambiguous";
 
 export interface VerifyFileResult {
   name: string;
+  /** The file checked, relative to the model folder (a bare name resolved), or null when missing/ambiguous. */
+  path: string | null;
   status: FileCheck;
   expected: { size: number | null; sha256: string | null; blake3: string | null };
   actual: { size: number | null; sha256: string | null; blake3: string | null };
@@ -69,12 +75,12 @@ async function runVerify(
   signal: AbortSignal | undefined,
 ): Promise<VerifyResult[]> {
   throwIfAborted(signal, "verify");
-  const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
-  const plans: { id: string; files: { name: string; size: number | null; sha256: string | null; blake3: string | null }[]; error: string | null }[] = [];
+  const targets = ids.length > 0 ? ids.map((id) => knownOrBroken(lib, id)) : withBroken(lib, lib.allIds());
+  const plans: { id: string; files: FileToCheck[]; error: string | null }[] = [];
   for (const id of targets) {
     try {
       const m = await lib.getMetadata(id);
-      plans.push({ id, files: (m.files ?? []).map((f) => ({ name: f.name, size: f.size, sha256: f.sha256 || null, blake3: f.blake3 || null })), error: null });
+      plans.push({ id, ...(await planVerify(lib.modelDir(id), m)) });
     } catch (e) {
       plans.push({ id, files: [], error: (e as Error).message });
     }
@@ -87,23 +93,29 @@ async function runVerify(
     const dir = lib.modelDir(plan.id);
     const files: VerifyFileResult[] = [];
     for (const f of plan.files) {
-      const abs = join(dir, ...f.name.split("/"));
       const expected = { size: f.size, sha256: f.sha256, blake3: f.blake3 };
+      const none = { size: null, sha256: null, blake3: null };
+      if (f.state === "ambiguous" || f.path === null) {
+        files.push({ name: f.name, path: null, status: f.state === "ambiguous" ? "ambiguous" : "missing", expected, actual: none });
+        bytesBefore += f.size ?? 0;
+        continue;
+      }
+      const abs = join(dir, ...f.path.split("/"));
       const st = await stat(abs).catch(() => null);
       if (!st || !st.isFile()) {
-        files.push({ name: f.name, status: "missing", expected, actual: { size: null, sha256: null, blake3: null } });
+        files.push({ name: f.name, path: f.path, status: "missing", expected, actual: { size: null, sha256: null, blake3: null } });
         bytesBefore += f.size ?? 0;
         continue;
       }
       if (f.size !== null && st.size !== f.size) {
-        files.push({ name: f.name, status: "size-mismatch", expected, actual: { size: st.size, sha256: null, blake3: null } });
+        files.push({ name: f.name, path: f.path, status: "size-mismatch", expected, actual: { size: st.size, sha256: null, blake3: null } });
         bytesBefore += f.size;
         continue;
       }
       const base = bytesBefore;
       let h;
       try {
-        h = await hashFile(abs, { signal, onProgress: (n) => onProgress?.({ id: plan.id, file: f.name, bytesDone: base + n, bytesTotal }) });
+        h = await hashFile(abs, { signal, onProgress: (n) => onProgress?.({ id: plan.id, file: f.path!, bytesDone: base + n, bytesTotal }) });
       } catch (e) {
         rethrowIfCancelled(e, signal, "verify");
         throw e;
@@ -115,10 +127,27 @@ async function runVerify(
       let status: FileCheck = "ok";
       if (!f.sha256 && !f.blake3) status = "unhashed";
       else if ((f.sha256 && f.sha256 !== h.sha256) || (f.blake3 && f.blake3 !== h.blake3)) status = "hash-mismatch";
-      files.push({ name: f.name, status, expected, actual });
+      files.push({ name: f.name, path: f.path, status, expected, actual });
     }
-    const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed");
+    const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed" || f.status === "ambiguous");
     results.push({ id: plan.id, ok, files, error: plan.error });
   }
   return results;
+}
+
+/**
+ * Every indexed model, plus the ones whose metadata.json the last reconcile could not read: they are not in
+ * the index (a reindex leaves them out), but their weights are on disk, so verify must fail on them, not skip them.
+ */
+function withBroken(lib: ModelLibrary, ids: string[]): string[] {
+  const broken = (lib.lastReconcile?.problems ?? []).map((p) => p.id);
+  return [...new Set([...ids, ...broken])].sort();
+}
+
+/** An indexed id, or one whose folder still holds a metadata.json (unreadable, so not indexed); else E_NOT_FOUND. */
+function knownOrBroken(lib: ModelLibrary, id: string): string {
+  const clean = id.replace(/\/+$/, "");
+  if (lib.get(clean)) return clean;
+  if (existsSync(join(lib.modelDir(clean), METADATA_FILE))) return clean;
+  return lib.require(clean).id;
 }

@@ -10,6 +10,15 @@ export interface MetadataFile {
   sha256: string | null;
   blake3: string | null;
   fast_hash?: string | null;
+  /** Keys other writers put in a file entry, kept as they were. */
+  [extra: string]: unknown;
+}
+
+/** Hashes of the primary (largest) file; other keys another writer put here are kept. */
+export interface MetadataHashes {
+  sha256: string | null;
+  blake3: string | null;
+  [extra: string]: unknown;
 }
 
 export interface ModelMetadata {
@@ -26,9 +35,10 @@ export interface ModelMetadata {
   release_date: string | null;
   download_url: string | null;
   model_card: Record<string, unknown> | null;
-  inference_settings: Record<string, unknown> | null;
+  /** Free-form JSON: an object, or (the original since early 2026) an array of per-app settings. */
+  inference_settings: Record<string, unknown> | unknown[] | null;
   compatible_apps: string[] | null;
-  hashes: { sha256: string | null; blake3: string | null } | null;
+  hashes: MetadataHashes | null;
   notes: string | null;
   added_date: string | null;
   updated_date: string | null;
@@ -96,10 +106,10 @@ export function normalizeMetadata(raw: unknown): ModelMetadata {
   const base = typeof src.base_model === "string" ? [src.base_model] : strList(src.base_model);
   m.base_model = base && base.length > 0 ? base : null;
   m.model_card = obj(src.model_card);
-  m.inference_settings = obj(src.inference_settings);
+  m.inference_settings = Array.isArray(src.inference_settings) ? src.inference_settings : obj(src.inference_settings);
   m.conversion_source = obj(src.conversion_source);
   const hashes = obj(src.hashes);
-  m.hashes = hashes ? { sha256: str(hashes.sha256), blake3: str(hashes.blake3) } : null;
+  m.hashes = hashes ? { ...hashes, sha256: str(hashes.sha256), blake3: str(hashes.blake3) } : null;
   m.size_bytes = num(src.size_bytes);
   m.match_confidence = num(src.match_confidence);
   m.lookup_attempts = num(src.lookup_attempts);
@@ -112,6 +122,7 @@ export function normalizeMetadata(raw: unknown): ModelMetadata {
         .filter((f): f is Record<string, unknown> => f !== null && typeof f.name === "string")
         .map((f) => {
           const file: MetadataFile = {
+            ...f, // keys we do not know stay; the ones we do are read as their types below
             name: f.name as string,
             original_name: str(f.original_name),
             size: num(f.size),

@@ -184,7 +184,11 @@ export class ModelLibrary {
   async remove(id: string): Promise<{ id: string; path: string; freedBytes: number }> {
     const dir = this.modelDir(id);
     return withLock(join(this.root, COMMIT_LOCK), async () => {
-      const meta = await this.getMetadata(id);
+      // A model whose metadata.json no longer parses can still be removed (its size is then unknown).
+      const meta = await this.getMetadata(id).catch((e: unknown) => {
+        if (e instanceof ModelLibraryError && e.code === "E_CORRUPT") return null;
+        throw e;
+      });
       this.index.delete(id);
       try {
         await rm(dir, { recursive: true });
@@ -201,7 +205,7 @@ export class ModelLibrary {
           break; // not empty (or not ours to remove)
         }
       }
-      return { id, path: dir, freedBytes: meta.size_bytes ?? 0 };
+      return { id, path: dir, freedBytes: meta?.size_bytes ?? 0 };
     });
   }
 

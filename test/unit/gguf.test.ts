@@ -197,9 +197,11 @@ describe("value types round-trip", () => {
     assert.equal(file.metadata["general.file_type"], 15);
     assert.deepEqual(file.duplicateKeys, ["general.file_type"]);
     const summary = summarizeGguf(file);
-    assert.equal(summary.quantization, "Q4_K_M");
-    assert.equal(summary.warnings?.length, 1);
+    // 0 tensors: the declared file type describes no weights (issue 9 item 10), and the file is flagged.
+    assert.equal(summary.quantization, null);
+    assert.equal(summary.warnings?.length, 2);
     assert.match(summary.warnings![0], /general\.file_type/);
+    assert.match(summary.warnings![1], /no weights/);
   });
 });
 

@@ -1,7 +1,7 @@
 // core/walk.ts, the one directory walker: name order, hidden entries, depth, pruning, unreadable folders, limits.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibraryError } from "../../src/core/errors.js";
 import { listFiles, walkFolders } from "../../src/core/walk.js";
@@ -28,6 +28,23 @@ test("listFiles: regular files in name order, sub-folders at their place, hidden
     await assert.rejects(listFiles(root, { maxFiles: { count: 2, error: tooMany } }), /too many/);
   }));
 
+test("listFiles follows a symlink only when followLink vouches for it, and gives the target's stat", () =>
+  withTree(async (root) => {
+    symlinkSync(join(root, "a"), join(root, "dirlink"));
+    const asked: string[] = [];
+    const files = await listFiles(root, {
+      maxDepth: 0,
+      followLink: (abs) => {
+        asked.push(abs);
+        return abs.endsWith("link.bin") ? statSync(abs) : null;
+      },
+    });
+    assert.deepEqual(files.map((f) => f.rel), ["b.bin", "link.bin"]);
+    assert.equal(files[1].target?.size, "b.bin".length);
+    assert.equal(files[0].target, undefined, "a regular file has no target");
+    assert.deepEqual(asked.sort(), [join(root, "dirlink"), join(root, "link.bin")]);
+  }));
+
 test("walkFolders: pre-order in name order, pruned where the visitor says, bounded in depth", () =>
   withTree(async (root) => {
     const seen: string[] = [];
@@ -47,6 +64,23 @@ test("an unreadable folder is an E_IO naming it, or skipped when asked", { skip:
     try {
       await assert.rejects(listFiles(root), (e: ModelLibraryError) => e.code === "E_IO" && e.message.includes(join(root, "a")));
       assert.deepEqual((await listFiles(root, { unreadable: "skip" })).map((f) => f.rel), ["b.bin", "c/model/metadata.json", "c/model/w.bin"]);
+    } finally {
+      chmodSync(join(root, "a"), 0o755);
+    }
+  }));
+
+test("onUnreadable: an unreadable sub-folder is reported and the walk goes on; an unreadable root still throws", { skip: process.getuid?.() === 0 ? "root reads every folder" : false }, () =>
+  withTree(async (root) => {
+    chmodSync(join(root, "a"), 0o000);
+    try {
+      const reported: string[] = [];
+      const onUnreadable = (abs: string, e: ModelLibraryError) => void reported.push(`${e.code} ${abs}`);
+      assert.deepEqual((await listFiles(root, { onUnreadable })).map((f) => f.rel), ["b.bin", "c/model/metadata.json", "c/model/w.bin"]);
+      assert.deepEqual(reported, [`E_IO ${join(root, "a")}`]);
+      const seen: string[] = [];
+      await walkFolders(root, ({ rel }) => void seen.push(rel), { onUnreadable });
+      assert.deepEqual(seen, ["", "c", "c/model"]);
+      await assert.rejects(listFiles(join(root, "a"), { onUnreadable }), (e: ModelLibraryError) => e.code === "E_IO");
     } finally {
       chmodSync(join(root, "a"), 0o755);
     }

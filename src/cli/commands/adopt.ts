@@ -9,11 +9,13 @@ export function register(program: Command): void {
   const cmd = program
     .command("adopt")
     .description("index model folders inside the library that have no metadata.json; report incomplete shard sets")
+    .option("--allow-pickle", "also index folders holding pickle weights (loading them can run arbitrary code)")
     .action(async () => {
       const common = commonOptions(cmd);
       const { adoptOrphans } = await import("../../operations/adopt-orphans.js");
       await withLibrary(common, async (lib) => {
-        const result = await adoptOrphans(lib, {}, { signal: cliSignal() });
+        const allowPickle = Boolean(cmd.opts<{ allowPickle?: boolean }>().allowPickle);
+        const result = await adoptOrphans(lib, { allowPickle }, { signal: cliSignal() });
         const { incomplete } = result;
         if (result.errors.length > 0) markFailed();
         if (common.json) {

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { commonOptions, errorInfo, markFailed, withCommonOptions } from "../common.js";
 import { describeIdentification } from "../describe.js";
-import { err, out, printJson } from "../output.js";
+import { err, out, printJson, safeText } from "../output.js";
 import { cliSignal } from "../signals.js";
 
 export function register(program: Command): void {
@@ -29,7 +29,7 @@ export function register(program: Command): void {
           const error = errorInfo(e);
           if (common.json) records.push({ path, error });
           else err(error.message);
-          if (common.debug) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+          if (common.debug) process.stderr.write(`${safeText((e as Error)?.stack ?? String(e), { keepNewlines: true })}\n`);
         }
       }
       if (common.json) printJson(records);

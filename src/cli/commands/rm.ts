@@ -1,5 +1,7 @@
 // `mlib rm ID`: deletes a model (its folder and index row). Asks first on a terminal unless --yes.
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { commonOptions, usageError, withCommonOptions, withLibrary } from "../common.js";
 import { formatBytes, out, printJson } from "../output.js";
@@ -17,7 +19,9 @@ export function register(program: Command): void {
       const [{ showModel }, { removeModel }] = await Promise.all([import("../../operations/show-model.js"), import("../../operations/remove-model.js")]);
       const signal = cliSignal();
       await withLibrary(common, async (lib) => {
-        const { record } = await showModel(lib, { id }, { signal });
+        // A model whose metadata.json does not parse is not in the index, but it can still be removed.
+        const broken = !lib.get(id) && existsSync(join(lib.modelDir(id), "metadata.json"));
+        const record = broken ? { id, sizeBytes: null } : (await showModel(lib, { id }, { signal })).record;
         if (!yes) {
           if (!process.stdin.isTTY) throw usageError(`refusing to delete ${record.id} without --yes (no terminal to ask on)`);
           if (!(await confirm(`Delete ${record.id} (${formatBytes(record.sizeBytes)})? [y/N] `, signal))) {
