@@ -15,4 +15,11 @@ export default tseslint.config(
       "no-constant-condition": ["error", { checkLoops: false }],
     },
   },
+  {
+    // The web page's plain ES modules run in the browser.
+    files: ["src/server/web/**/*.js"],
+    languageOptions: {
+      globals: { document: "readonly", window: "readonly", history: "readonly", location: "readonly", EventSource: "readonly", Node: "readonly", URLSearchParams: "readonly" },
+    },
+  },
 );
