@@ -120,9 +120,20 @@ export function createListView(root) {
     const seq = ++facetsSeq;
     facetsAbort?.abort();
     facetsAbort = new AbortController();
+    const forState = state;
     try {
-      const result = await api.facets(apiParams(state), facetsAbort.signal);
-      if (seq === facetsSeq) renderFacets(result);
+      // A group with a value picked counts as if it had none (its other values stay offered, to be added as
+      // "or"); every other group counts under all filters. One more request per such group (cached server-side).
+      const params = apiParams(forState);
+      const own = GROUPS.filter(([key]) => forState[key].length > 0);
+      const [result, ...others] = await Promise.all([
+        api.facets(params, facetsAbort.signal),
+        ...own.map(([key]) => api.facets({ ...params, [key]: [], ...(key === "tag" ? { tagMode: "" } : {}) }, facetsAbort.signal)),
+      ]);
+      own.forEach(([, group], i) => (result[group] = others[i][group]));
+      if (seq !== facetsSeq) return;
+      renderFacets(result);
+      facets.dataset.for = stateUrl(forState);
     } catch (e) {
       if (e.name !== "AbortError" && seq === facetsSeq) facets.textContent = e.message;
     }

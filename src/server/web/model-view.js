@@ -4,12 +4,11 @@ import { api } from "./api.js";
 import { h, clear } from "./dom.js";
 import { formatBytes, formatCount, formatDate } from "./format.js";
 import { confirmDialog } from "./confirm.js";
-import { onOperationEnd, trackOperation } from "./operations.js";
+import { operationEnd, trackOperation } from "./operations.js";
 import { go, navigate } from "./router.js";
 import { session } from "./session.js";
 
 export function createModelView(root, id) {
-  let stopListening = () => undefined;
   load();
 
   async function load() {
@@ -39,23 +38,20 @@ export function createModelView(root, id) {
       try {
         const { id: opId } = op === "verify" ? await api.verify([r.id]) : await api.redetect([r.id]);
         trackOperation(opId, op);
-        stopListening();
-        stopListening = onOperationEnd((e) => {
-          if (e.id !== opId) return;
-          stopListening();
-          if (e.state === "done" && op === "verify") {
-            const ok = e.summary.failed === 0;
-            result.className = ok ? "message ok" : "message error";
-            result.textContent = ok ? "Verified: every file matches its recorded hashes." : `Verify FAILED: ${JSON.stringify(e.summary.failures[0]?.files?.filter((f) => f.status !== "ok").map((f) => `${f.name}: ${f.status}`))}`;
-          } else if (e.state === "done") {
-            result.className = "message ok";
-            result.textContent = e.summary.changed ? "Redetected: the identification changed." : "Redetected: nothing changed.";
-            load();
-          } else {
-            result.className = "message error";
-            result.textContent = `${op} ${e.state}${e.error ? `: ${e.error.message}` : ""}`;
-          }
-        });
+        const e = await operationEnd(opId);
+        if (!root.contains(result)) return; // the user has moved on
+        if (e.state === "done" && op === "verify") {
+          const ok = e.summary.failed === 0;
+          result.className = ok ? "message ok" : "message error";
+          result.textContent = ok ? "Verified: every file matches its recorded hashes." : `Verify FAILED: ${describeFailure(e.summary.failures[0])}`;
+        } else if (e.state === "done") {
+          result.className = "message ok";
+          result.textContent = e.summary.changed ? "Redetected: the identification changed." : "Redetected: nothing changed.";
+          if (e.summary.changed) load();
+        } else {
+          result.className = "message error";
+          result.textContent = `${op} ${e.state}${e.error ? `: ${e.error.message}` : ""}`;
+        }
       } catch (e) {
         result.className = "message error";
         result.textContent = e.message;
@@ -116,7 +112,13 @@ export function createModelView(root, id) {
     );
   }
 
-  return { dispose: () => stopListening() };
+  return {};
+}
+
+function describeFailure(f) {
+  if (!f) return "";
+  if (f.error) return f.error;
+  return f.files.filter((x) => x.status !== "ok" && x.status !== "unhashed").map((x) => `${x.name}: ${x.status}`).join(", ");
 }
 
 function definitionList(pairs, id) {

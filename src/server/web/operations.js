@@ -14,6 +14,22 @@ export function onOperationEnd(fn) {
   return () => endListeners.delete(fn);
 }
 
+/**
+ * Resolves with the end event of operation `id`. The end may come over the stream before the POST that
+ * started it has answered (a small verify takes a few ms), so an end already seen resolves at once.
+ */
+export function operationEnd(id) {
+  const seen = ops.get(id);
+  if (seen?.phase === "end") return Promise.resolve(seen);
+  return new Promise((resolve) => {
+    const stop = onOperationEnd((e) => {
+      if (e.id !== id) return;
+      stop();
+      resolve(e);
+    });
+  });
+}
+
 /** Shows an operation the page just started (before its first event arrives). */
 export function trackOperation(id, op) {
   if (!ops.has(id)) ops.set(id, { id, op, phase: "start", state: "running" });
