@@ -8,14 +8,14 @@ import type { OperationOptions } from "../operations/types.js";
 import * as adapter from "./library-adapter.js";
 import { HttpError, readJsonBody, sendJson } from "./http-json.js";
 import { parseSearchParams } from "./search-params.js";
-import type { FacetCache } from "./facet-cache.js";
+import type { FacetService } from "./facet-service.js";
 import type { OperationRunner } from "./operation-runner.js";
 import { openEventStream } from "./event-stream.js";
 
 export interface ApiContext {
   library: ModelLibrary;
   runner: OperationRunner;
-  facets: FacetCache;
+  facets: FacetService;
   /** Whether this request carries the token (mutating routes are refused before they get here without it). */
   authorized: boolean;
 }
@@ -80,9 +80,13 @@ function listModels(_req: IncomingMessage, res: ServerResponse, url: URL, ctx: A
   sendJson(res, 200, { models: result.models, totalCount: result.totalCount, queryTimeMs: result.queryTimeMs });
 }
 
-function facets(_req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): void {
+async function facets(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): Promise<void> {
   const { query, filters } = parseSearchParams(url.searchParams);
-  sendJson(res, 200, ctx.facets.get(query, filters, () => adapter.modelFacets(ctx.library, query, filters)));
+  // A client that goes away (the page asks again for the next keystroke) no longer needs its facets counted.
+  const gone = new AbortController();
+  res.on("close", () => gone.abort());
+  const result = await ctx.facets.get(query, filters, gone.signal);
+  if (!res.destroyed) sendJson(res, 200, result);
 }
 
 function session(_req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): void {

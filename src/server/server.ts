@@ -8,7 +8,8 @@ import { HttpError, sendError } from "./http-json.js";
 import { allowedHosts, checkRequest, checkToken, isMutating, newToken, sameSecret, tokenCookieName, type GuardConfig } from "./request-guard.js";
 import { assetFor, loadAssets, type Asset } from "./static-assets.js";
 import { findRoute, type ApiContext } from "./api-routes.js";
-import { FacetCache } from "./facet-cache.js";
+import { FacetService } from "./facet-service.js";
+import { modelFacets } from "./library-adapter.js";
 import { OperationRunner } from "./operation-runner.js";
 
 export interface ServeOptions {
@@ -52,7 +53,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const token = options.token ?? newToken();
   const assets = loadAssets(options.webDir);
   const runner = new OperationRunner();
-  const facets = new FacetCache(options.library.index.dbPath);
+  const facets = new FacetService(options.library.index.dbPath, (query, filters) => modelFacets(options.library, query, filters));
+  // The page's first view asks for the whole library's facets: have them counted before it does.
+  facets.get("", {}).catch(() => undefined);
   const guard: GuardConfig = { port: options.port ?? DEFAULT_PORT, host, token };
   let hosts = new Set<string>();
 
@@ -121,7 +124,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections(); // event streams never end by themselves
       await closed;
-      facets.close();
+      await facets.close();
     },
   };
 }

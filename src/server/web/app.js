@@ -20,8 +20,12 @@ function route() {
   return "models";
 }
 
-function render() {
+async function render() {
   const r = route();
+  if (r !== "models") {
+    await sessionKnown;
+    if (route() !== r) return; // navigated on meanwhile
+  }
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.tab === r);
   if (current?.route === "models" && r === "models") {
     current.instance.update(location.search);
@@ -38,18 +42,22 @@ function render() {
   document.title = r === "models" ? "model-library" : `${r} — model-library`;
 }
 
+let sessionKnown = null;
+
 async function main() {
-  try {
-    Object.assign(session, await api.session());
-  } catch {
-    // the views show their own errors
-  }
-  document.getElementById("library-root").textContent = session.library;
-  if (!session.authorized) {
-    const banner = document.getElementById("banner");
-    banner.hidden = false;
-    banner.textContent = "Read-only: to import, edit, verify or delete, open the URL that `mlib serve` printed (it carries the token).";
-  }
+  // The list needs no session: it starts at once; the views that change things wait for it.
+  sessionKnown = api.session().then(
+    (s) => Object.assign(session, s),
+    () => undefined, // the views show their own errors
+  );
+  sessionKnown.then(() => {
+    document.getElementById("library-root").textContent = session.library;
+    if (!session.authorized) {
+      const banner = document.getElementById("banner");
+      banner.hidden = false;
+      banner.textContent = "Read-only: to import, edit, verify or delete, open the URL that `mlib serve` printed (it carries the token).";
+    }
+  });
   for (const a of document.querySelectorAll("a[data-nav]")) a.addEventListener("click", (e) => navigate(e, a.getAttribute("href")));
   setRenderer(render);
   window.addEventListener("popstate", render);

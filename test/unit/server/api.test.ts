@@ -161,6 +161,9 @@ test("DELETE removes the model's folder and row; an unknown id is a 404", async 
   assert.equal((await raw(s.server.port, "GET", `/api/models/${enc(id)}`)).status, 404);
   assert.equal((await api(s, "DELETE", `/api/models/${enc(id)}`)).status, 404);
   assert.ok(existsSync(join(s.sources, "mistral-7b.safetensors")), "the import source is never touched");
+  // the remembered facets follow the change
+  const f = (await raw(s.server.port, "GET", "/api/facets")).json() as { formats: Record<string, number> };
+  assert.equal(f.formats.safetensors, undefined);
 });
 
 test("routes of features not merged yet answer 501 with a message; unknown routes 404; wrong methods 405", async () => {
