@@ -3,6 +3,7 @@
 // change the library without the token `mlib serve` printed (the page keeps it in a cookie).
 import type { IncomingMessage } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { networkInterfaces } from "node:os";
 import { HttpError } from "./http-json.js";
 
 export const TOKEN_HEADER = "x-mlib-token";
@@ -23,12 +24,19 @@ export interface GuardConfig {
   token: string;
 }
 
-/** The Host values this server answers to: its loopback names and the host it was bound to, with the port. */
+/**
+ * The Host values this server answers to, with the port: its loopback names, the address it was bound to,
+ * and — bound to every address (0.0.0.0, ::) — each address of this machine's interfaces. Never a DNS name
+ * other than localhost: a name is what DNS rebinding forges.
+ */
 export function allowedHosts(config: GuardConfig): Set<string> {
   const p = config.port;
+  const withPort = (addr: string) => `${addr.includes(":") ? `[${addr}]` : addr}:${p}`.toLowerCase();
   const hosts = new Set([`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`]);
-  const bound = config.host.includes(":") && !config.host.startsWith("[") ? `[${config.host}]` : config.host;
-  if (bound !== "0.0.0.0" && bound !== "[::]") hosts.add(`${bound.toLowerCase()}:${p}`);
+  const bound = config.host.replace(/^\[|\]$/g, "");
+  if (bound === "0.0.0.0" || bound === "::") {
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" || bound === "::") hosts.add(withPort(a.address.split("%")[0]));
+  } else hosts.add(withPort(bound));
   return hosts;
 }
 

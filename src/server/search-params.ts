@@ -14,7 +14,7 @@ const FILTERS: [string, keyof SearchFilters][] = [
   ["quant", "quantizations"],
   ["tag", "tags"],
 ];
-const KNOWN = new Set(["q", "tagMode", "sort", "limit", "offset", "token", ...FILTERS.map(([k]) => k)]);
+const KNOWN = new Set(["q", "tagMode", "sort", "limit", "offset", ...FILTERS.map(([k]) => k)]);
 
 export interface SearchParams {
   query: string;

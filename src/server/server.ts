@@ -100,13 +100,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(guard.port, host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(guard.port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    await facets.close(); // its worker thread would keep the process alive
+    throw e;
+  }
   guard.port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(guard);
   const shownHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
