@@ -155,7 +155,7 @@ async function startImport(req: IncomingMessage, res: ServerResponse, _url: URL,
     imported: results.filter((r) => r.status === "imported").length,
     duplicates: results.filter((r) => r.status === "duplicate").length,
     failed: results.filter((r) => r.status === "failed").length,
-    models: results.map((r) => ({ source: r.source, status: r.status, modelId: r.modelId, error: r.error })).slice(0, 100),
+    models: results.map((r) => ({ source: r.source, status: r.status, modelId: r.modelId, duplicateOf: r.duplicateOf, error: r.error })).slice(0, 100),
   }));
   sendJson(res, 202, { id, op: "import" });
 }

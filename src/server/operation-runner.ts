@@ -25,6 +25,8 @@ export interface OperationInfo {
   startedAt: string;
   endedAt: string | null;
   last: OperationEvent | null;
+  /** The operation's own short account of its result (counts, the first failures). */
+  summary: unknown;
   result: unknown;
   error: { code: string; message: string } | null;
 }
@@ -56,7 +58,7 @@ export class OperationRunner {
   ): string {
     const id = randomBytes(8).toString("hex");
     const controller = new AbortController();
-    const info: Running = { id, op, state: "running", startedAt: new Date().toISOString(), endedAt: null, last: null, result: null, error: null, controller };
+    const info: Running = { id, op, state: "running", startedAt: new Date().toISOString(), endedAt: null, last: null, summary: null, result: null, error: null, controller };
     this.ops.set(id, info);
     let lastSent = 0;
     let lastPhase = "";
@@ -93,8 +95,12 @@ export class OperationRunner {
     return info ? publicInfo(info) : null;
   }
 
-  list(): OperationInfo[] {
-    return [...this.ops.values()].map(publicInfo);
+  /** The recent operations without their full results (a verify of 100k models is a big one). */
+  list(): Omit<OperationInfo, "result">[] {
+    return [...this.ops.values()].map((o) => {
+      const { result: _result, ...rest } = publicInfo(o);
+      return rest;
+    });
   }
 
   /** Aborts every running operation and waits (up to `ms`) for them to end. */
@@ -110,6 +116,7 @@ export class OperationRunner {
     info.state = state;
     info.endedAt = new Date().toISOString();
     info.result = result;
+    info.summary = summary ?? null;
     info.error = error;
     const event: OperationEvent = { id: info.id, op: info.op, phase: "end", state, ...(error ? { error } : {}), ...(summary !== undefined ? { summary } : {}) };
     info.last = event;

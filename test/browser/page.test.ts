@@ -175,6 +175,7 @@ test("import a path from the page: progress, then the new model is in the list",
   await page.click("#import-form button[type=submit]");
   await page.waitForSelector('.op[data-op="import"][data-state="done"]');
   assert.match(await page.locator('.op[data-op="import"] .op-detail').textContent() ?? "", /1 imported/);
+  await waitText(page, "#recent", /imported: .*tinyllama-1\.1b-q4_k_m\.gguf → llm\//);
   await page.goto(`${w.server.origin}/?q=tinyllama-1.1b-q4`);
   await waitTotal(page, "1 model");
 });

@@ -75,13 +75,12 @@ export function createActionsView(root) {
 }
 
 function describe(o) {
-  if (o.state !== "done" || !Array.isArray(o.result)) return null;
+  const s = o.summary;
+  if (o.state !== "done" || !s) return null;
   if (o.op === "import") {
-    return h("ul", {}, o.result.slice(0, 20).map((r) => h("li", { class: r.status === "failed" ? "error" : "" }, `${r.status}: ${r.source}${r.modelId ? ` → ${r.modelId}` : ""}${r.duplicateOf ? ` (already in ${r.duplicateOf})` : ""}${r.error ? ` — ${r.error.message}` : ""}`)));
+    return h("ul", {}, s.models.slice(0, 20).map((r) => h("li", { class: r.status === "failed" ? "error" : "" }, `${r.status}: ${r.source}${r.modelId ? ` → ${r.modelId}` : ""}${r.duplicateOf ? ` (already in ${r.duplicateOf})` : ""}${r.error ? ` — ${r.error.message}` : ""}`)));
   }
-  if (o.op === "verify") {
-    const bad = o.result.filter((r) => !r.ok);
-    return h("span", {}, ` — ${o.result.length - bad.length} OK, ${bad.length} failed${bad.length ? `: ${bad.slice(0, 5).map((r) => r.id).join(", ")}` : ""}`);
-  }
+  if (o.op === "verify") return h("span", {}, ` — ${s.ok} OK, ${s.failed} failed${s.failed ? `: ${s.failures.slice(0, 5).map((r) => r.id).join(", ")}` : ""}`);
+  if (o.op === "redetect") return h("span", {}, ` — ${s.changed} changed, ${s.unchanged} unchanged${s.errors ? `, ${s.errors} errors` : ""}`);
   return null;
 }

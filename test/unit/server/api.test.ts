@@ -113,6 +113,10 @@ test("POST /api/verify returns an id; /api/events streams its progress and the e
   const info = (await raw(s.server.port, "GET", `/api/operations/${id}`)).json() as { state: string; result: unknown[] };
   assert.equal(info.state, "done");
   assert.equal(info.result.length, 3);
+  const list = (await raw(s.server.port, "GET", "/api/operations")).json() as { operations: { id: string; summary: { ok: number }; result?: unknown }[] };
+  const listed = list.operations.find((o) => o.id === id)!;
+  assert.equal(listed.summary.ok, 3);
+  assert.equal(listed.result, undefined, "the list leaves the full results out");
 });
 
 test("verify of an unknown id is a 404 before anything starts", async () => {
