@@ -33,6 +33,12 @@ export function register(program: Command): void {
         if (code === "EADDRNOTAVAIL") throw usageError(`--host ${opts.host}: no such address on this machine`);
         throw e;
       }
+      // Listening for the signals before the URL is out: whoever reads it may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
       if (common.json) printJson({ url: server.url, origin: server.origin, port: server.port, host: server.host, library: library.root });
       else {
         out(`model-library at ${library.root}`);
@@ -40,11 +46,7 @@ export function register(program: Command): void {
         out("(the token in the URL lets the page change the library; Ctrl-C stops)");
       }
       if (opts.open) openBrowser(server.url);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      await stopped;
       if (!common.json) err("stopping");
       await server.close();
       library.close();
