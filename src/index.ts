@@ -8,3 +8,5 @@ export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "
 export { hashFile, hashFiles, fastHashFile, copyAndHash, type FileHashes } from "./hashing/index.js";
 export type { SearchOptions, SearchResult, ModelRecord } from "./index/index-types.js";
 export * from "./operations/index.js";
+export { editModel, type EditModelParams, type EditModelResult } from "./operations/edit-model.js";
+export { startServer, type ServeOptions, type RunningServer } from "./server/server.js";
