@@ -68,6 +68,24 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
+test("SIGTERM while a verify is running: the operation is stopped and the server exits 0", async () => {
+  const big = join(tmp.dir, "src", "big-model-q8_0.gguf");
+  const { buildTinyLlamaGguf } = await import("../../../src/demo/gguf-writer.js");
+  const { writeFileSync, appendFileSync } = await import("node:fs");
+  writeFileSync(big, buildTinyLlamaGguf({ name: "Big", fileType: 7, seed: 9 }));
+  appendFileSync(big, Buffer.alloc(48 * 1024 * 1024, 7)); // tensor data past the header: hashed, not parsed
+  const imported = await runCli(["import", big, "--library", lib]);
+  assert.equal(imported.code, 0, imported.stderr);
+  const s = await serve([]);
+  const url = new URL(s.url);
+  const token = url.searchParams.get("token")!;
+  const res = await fetch(new URL("/api/verify", url), { method: "POST", headers: { "x-mlib-token": token, "content-type": "application/json" }, body: "{}" });
+  assert.equal(res.status, 202);
+  s.child.kill("SIGTERM");
+  assert.equal(await s.exit, 0, s.stderr());
+  assert.doesNotMatch(s.stderr(), /Error|at .+:\d+:\d+/);
+});
+
 test("--host other than loopback warns", async () => {
   const s = await serve(["--host", "0.0.0.0"]);
   s.child.kill("SIGTERM");
