@@ -161,14 +161,14 @@ export function createListView(root) {
       tbody.append(
         h("tr", { dataset: { id: m.id } },
           h("td", { class: "name" }, h("a", { href, onclick: (e) => navigate(e, href) }, m.officialName || m.cleanedName), h("div", { class: "id" }, m.id)),
-          h("td", {}, m.modelType, m.subtype ? h("span", { class: "muted" }, ` / ${m.subtype}`) : null),
-          h("td", {}, m.family ?? "-"),
-          h("td", {}, m.format ?? "-"),
-          h("td", {}, m.quantization ?? "-"),
+          h("td", { class: "short", title: [m.modelType, m.subtype].filter(Boolean).join(" / ") }, m.modelType, m.subtype ? h("div", { class: "muted small" }, m.subtype) : null),
+          h("td", { class: "short", title: m.family ?? "" }, m.family ?? "-"),
+          h("td", { class: "short", title: m.format ?? "" }, m.format ?? "-"),
+          h("td", { class: "short", title: m.quantization ?? "" }, m.quantization ?? "-"),
           h("td", { class: "num" }, formatBytes(m.sizeBytes)),
           h("td", { class: "num" }, m.parameterCount ? formatCount(m.parameterCount) : "-"),
-          h("td", { class: "tags" }, m.tags.slice(0, 4).map((t) => h("span", { class: "tag" }, t)), m.tags.length > 4 ? h("span", { class: "muted" }, ` +${m.tags.length - 4}`) : null),
-          h("td", { class: "date" }, formatDate(m.updatedAt)),
+          h("td", { class: "tags" }, m.tags.slice(0, 3).map((t) => h("span", { class: "tag" }, t)), m.tags.length > 3 ? h("span", { class: "muted" }, ` +${m.tags.length - 3}`) : null),
+          h("td", { class: "date", title: formatDate(m.updatedAt) }, formatDate(m.updatedAt).slice(0, 10)),
         ),
       );
     }
