@@ -171,7 +171,7 @@ async function startOnIds<T>(
   const body = await readJsonBody(req);
   const ids = body.ids ?? [];
   if (!Array.isArray(ids) || ids.some((x) => typeof x !== "string") || ids.length > 100_000) throw new HttpError(400, "E_USAGE", "ids must be a list of model ids (empty: every model)");
-  for (const id of ids as string[]) ctx.library.require(id); // an unknown id is a 404 now, not a failed operation later
+  adapter.requireModels(ctx.library, ids as string[]); // an unknown id is a 404 now, not a failed operation later
   const id = ctx.runner.start(op, (o) => run(ctx.library, { ids: ids as string[] }, o), summarize);
   sendJson(res, 202, { id, op });
 }

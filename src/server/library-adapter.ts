@@ -27,6 +27,11 @@ export function libraryStats(library: ModelLibrary): IndexStats {
   return library.stats();
 }
 
+/** Throws E_NOT_FOUND naming the first id the library does not hold. */
+export function requireModels(library: ModelLibrary, ids: string[]): void {
+  for (const id of ids) library.require(id);
+}
+
 export interface ModelDetails {
   record: ModelRecord;
   metadata: ModelMetadata;
