@@ -19,8 +19,9 @@ const LAYERS = {
   // A feature never imports another feature: features meet through operations.
   ...Object.fromEntries(FEATURES.map((f) => [f, BELOW_FEATURES])),
   demo: [...FEATURES, ...BELOW_FEATURES],
-  cli: ["demo", ...FEATURES, ...BELOW_FEATURES],
   server: ["demo", ...FEATURES, ...BELOW_FEATURES],
+  // `mlib serve` starts the server: the CLI is the outermost adapter.
+  cli: ["server", "demo", ...FEATURES, ...BELOW_FEATURES],
 };
 
 function layerRules(folder, allowed) {
@@ -60,6 +61,13 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
       "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+  {
+    // The web page's plain ES modules run in the browser.
+    files: ["src/server/web/**/*.js"],
+    languageOptions: {
+      globals: { document: "readonly", window: "readonly", history: "readonly", location: "readonly", EventSource: "readonly", Node: "readonly", URLSearchParams: "readonly" },
     },
   },
   ...Object.entries(LAYERS).map(([folder, allowed]) => layerRules(folder, allowed)),

@@ -9,3 +9,5 @@ export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "
 export { hashFile, hashFiles, fastHashFile, copyAndHash, copyBackend, type FileHashes } from "./hashing/index.js";
 export type { SearchOptions, SearchFilters, SearchResult, SortMode, ModelRecord, Facets, IndexStats } from "./index/index-types.js";
 export * from "./operations/index.js";
+export { editModel, type EditModelParams, type EditModelResult } from "./operations/edit-model.js";
+export { startServer, type ServeOptions, type RunningServer } from "./server/server.js";

@@ -28,6 +28,8 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["adopt"], () => import("./commands/adopt.js")],
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
+  [["edit"], () => import("./commands/edit.js")],
+  [["serve"], () => import("./commands/serve.js")],
   [["demo"], () => import("./commands/demo.js")],
 ];
 

@@ -1,0 +1,62 @@
+// `mlib serve [--port P] [--host H] [--open]`: the local web page and JSON API over the library. Prints the
+// URL with the token (the page needs it to change anything); runs until SIGINT/SIGTERM, then stops cleanly.
+import type { Command } from "commander";
+import { spawn } from "node:child_process";
+import { commonOptions, libraryRoot, parseNonNegativeInt, usageError, withCommonOptions } from "../common.js";
+import { err, out, printJson } from "../output.js";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("serve")
+    .description("serve a local web page and JSON API over the library (loopback only by default)")
+    .option("--port <n>", "port to listen on (0: any free port)", parseNonNegativeInt, 8765)
+    .option("--host <addr>", "address to listen on", "127.0.0.1")
+    .option("--open", "open the page in the default browser")
+    .action(async () => {
+      const common = commonOptions(cmd);
+      const opts = cmd.opts<{ port: number; host: string; open?: boolean }>();
+      if (opts.port > 65535) throw usageError(`--port ${opts.port}: a port is at most 65535`);
+      const { isLoopback } = await import("../../server/request-guard.js");
+      if (!isLoopback(opts.host)) {
+        err(`warning: listening on ${opts.host}: other machines that can reach it can read the library; changes still need the token`);
+      }
+      const { ModelLibrary } = await import("../../store/model-library.js");
+      const { startServer } = await import("../../server/server.js");
+      const library = await ModelLibrary.open(libraryRoot(common));
+      let server;
+      try {
+        server = await startServer({ library, port: opts.port, host: opts.host });
+      } catch (e) {
+        library.close();
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EADDRINUSE") throw usageError(`port ${opts.port} on ${opts.host} is in use (pick another with --port)`);
+        if (code === "EADDRNOTAVAIL") throw usageError(`--host ${opts.host}: no such address on this machine`);
+        throw e;
+      }
+      // Listening for the signals before the URL is out: whoever reads it may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      if (common.json) printJson({ url: server.url, origin: server.origin, port: server.port, host: server.host, library: library.root });
+      else {
+        out(`model-library at ${library.root}`);
+        out(`serving on ${server.url}`);
+        out("(the token in the URL lets the page change the library; Ctrl-C stops)");
+      }
+      if (opts.open) openBrowser(server.url);
+      await stopped;
+      if (!common.json) err("stopping");
+      await server.close();
+      library.close();
+    });
+  withCommonOptions(cmd);
+}
+
+function openBrowser(url: string): void {
+  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
+  const child = spawn(command, [url], { stdio: "ignore", detached: true });
+  child.on("error", () => err(`could not start ${command}: open ${url} yourself`));
+  child.unref();
+}

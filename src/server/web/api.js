@@ -1,0 +1,55 @@
+// The page's calls to the JSON API. The token travels in the HttpOnly cookie the server set when the printed
+// URL was opened; the page never sees it. Errors come back as { code, message } and are thrown as ApiError.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(method, path, body, signal) {
+  const init = { method, signal, credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, data?.code ?? `HTTP_${res.status}`, data?.message ?? `${method} ${path}: HTTP ${res.status}`);
+  return data;
+}
+
+/** `?q=..&type=a&type=b...` from a state object whose list values repeat. */
+export function queryString(params) {
+  const sp = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) for (const v of value) sp.append(key, v);
+    else if (value !== undefined && value !== null && value !== "") sp.set(key, String(value));
+  }
+  const s = sp.toString();
+  return s ? `?${s}` : "";
+}
+
+export const api = {
+  session: () => call("GET", "/api/session"),
+  models: (params, signal) => call("GET", `/api/models${queryString(params)}`, undefined, signal),
+  facets: (params, signal) => call("GET", `/api/facets${queryString(params)}`, undefined, signal),
+  model: (id) => call("GET", `/api/models/${encodeURIComponent(id)}`),
+  edit: (id, fields) => call("PATCH", `/api/models/${encodeURIComponent(id)}`, fields),
+  remove: (id) => call("DELETE", `/api/models/${encodeURIComponent(id)}?cascade=1`),
+  stats: () => call("GET", "/api/stats"),
+  importPaths: (paths, options) => call("POST", "/api/import", { paths, ...options }),
+  verify: (ids) => call("POST", "/api/verify", { ids }),
+  redetect: (ids) => call("POST", "/api/redetect", { ids }),
+  operations: () => call("GET", "/api/operations"),
+  operation: (id) => call("GET", `/api/operations/${encodeURIComponent(id)}`),
+  cancel: (id) => call("POST", `/api/operations/${encodeURIComponent(id)}/cancel`),
+};

@@ -1,0 +1,247 @@
+// The model list: search as you type, filters with facet counts, sorting and paging. Everything the user
+// picked lives in the URL (`/?q=qwen&type=llm&sort=name&page=2`), so a search is a link to share or reload.
+// The list answers first; facet counts follow (they cost more at 100k models and may lag a keystroke).
+import { api } from "./api.js";
+import { h, clear } from "./dom.js";
+import { formatBytes, formatCount, formatDate, formatNumber } from "./format.js";
+import { navigate } from "./router.js";
+
+export const PAGE_SIZE = 50;
+
+/** Filter parameter in the URL/API → facet group in /api/facets, with its heading. */
+const GROUPS = [
+  ["type", "types", "Type"],
+  ["family", "families", "Family"],
+  ["format", "formats", "Format"],
+  ["quant", "quantizations", "Quantization"],
+  ["tag", "tags", "Tags"],
+];
+const FILTER_KEYS = ["type", "subtype", "family", "format", "quant", "tag"];
+const SORTS = [["relevance", "Relevance"], ["name", "Name"], ["updated", "Recently updated"], ["added", "Recently added"], ["size", "Largest"]];
+const SHOWN_PER_GROUP = 12;
+
+export function readState(search) {
+  const sp = new URLSearchParams(search);
+  const state = { q: sp.get("q") ?? "", sort: sp.get("sort") ?? "", tagMode: sp.get("tagMode") ?? "", page: Math.max(1, Number.parseInt(sp.get("page") ?? "1", 10) || 1) };
+  for (const key of FILTER_KEYS) state[key] = sp.getAll(key);
+  return state;
+}
+
+function stateUrl(state) {
+  const sp = new URLSearchParams();
+  if (state.q) sp.set("q", state.q);
+  for (const key of FILTER_KEYS) for (const v of state[key]) sp.append(key, v);
+  if (state.tagMode) sp.set("tagMode", state.tagMode);
+  if (state.sort) sp.set("sort", state.sort);
+  if (state.page > 1) sp.set("page", String(state.page));
+  const s = sp.toString();
+  return s ? `/?${s}` : "/";
+}
+
+function apiParams(state) {
+  const params = { q: state.q, tagMode: state.tagMode, sort: state.sort };
+  for (const key of FILTER_KEYS) params[key] = state[key];
+  return params;
+}
+
+export function createListView(root) {
+  let state = readState(location.search);
+  let modelsSeq = 0;
+  let facetsSeq = 0;
+  let modelsAbort = null;
+  let facetsAbort = null;
+  let facetsTimer = null;
+  const expanded = new Set();
+
+  const search = h("input", { id: "search", type: "search", placeholder: "Search models — name, family, tag, quantization…", autocomplete: "off", spellcheck: "false", "aria-label": "search" });
+  search.value = state.q;
+  search.addEventListener("input", () => {
+    state = { ...state, q: search.value, page: 1 };
+    history.replaceState(null, "", stateUrl(state));
+    refresh();
+  });
+  const sort = h("select", { id: "sort", "aria-label": "sort" }, SORTS.map(([v, label]) => h("option", { value: v }, label)));
+  sort.value = state.sort || "relevance";
+  sort.addEventListener("change", () => change({ sort: sort.value === "relevance" ? "" : sort.value }));
+  const total = h("span", { id: "total", class: "total" });
+  const facets = h("div", { class: "facets", id: "facets" });
+  const chips = h("div", { class: "chips", id: "active-filters" });
+  const tbody = h("tbody");
+  const table = h("table", { class: "models", id: "models" },
+    h("thead", {}, h("tr", {}, ["Name", "Type", "Family", "Format", "Quant", "Size", "Params", "Tags", "Updated"].map((t) => h("th", {}, t)))),
+    tbody);
+  const pager = h("div", { class: "pager", id: "pager" });
+  const message = h("div", { class: "message", id: "list-message" });
+
+  root.append(
+    h("div", { class: "list-layout" },
+      h("section", { class: "sidebar" }, facets),
+      h("section", { class: "results" },
+        h("div", { class: "searchbar" }, search, sort),
+        h("div", { class: "summary" }, total, chips),
+        message,
+        table,
+        pager)),
+  );
+  search.focus();
+
+  function change(patch, push = true) {
+    state = { ...state, page: 1, ...patch };
+    if (push) history.pushState(null, "", stateUrl(state));
+    else history.replaceState(null, "", stateUrl(state));
+    refresh();
+  }
+
+  function toggle(key, value) {
+    const values = state[key].includes(value) ? state[key].filter((v) => v !== value) : [...state[key], value];
+    change({ [key]: values });
+  }
+
+  async function loadModels() {
+    const seq = ++modelsSeq;
+    modelsAbort?.abort();
+    modelsAbort = new AbortController();
+    const params = { ...apiParams(state), limit: PAGE_SIZE, offset: (state.page - 1) * PAGE_SIZE };
+    const started = performance.now();
+    try {
+      const result = await api.models(params, modelsAbort.signal);
+      if (seq !== modelsSeq) return;
+      renderModels(result, performance.now() - started);
+    } catch (e) {
+      if (e.name === "AbortError" || seq !== modelsSeq) return;
+      message.textContent = e.message;
+      message.className = "message error";
+      clear(tbody);
+      total.textContent = "";
+    }
+  }
+
+  async function loadFacets() {
+    const seq = ++facetsSeq;
+    facetsAbort?.abort();
+    facetsAbort = new AbortController();
+    const forState = state;
+    try {
+      // A group with a value picked counts as if it had none (its other values stay offered, to be added as
+      // "or"); every other group counts under all filters. One more request per such group (cached server-side).
+      const params = apiParams(forState);
+      const own = GROUPS.filter(([key]) => forState[key].length > 0);
+      const [result, ...others] = await Promise.all([
+        api.facets(params, facetsAbort.signal),
+        ...own.map(([key]) => api.facets({ ...params, [key]: [], ...(key === "tag" ? { tagMode: "" } : {}) }, facetsAbort.signal)),
+      ]);
+      own.forEach(([, group], i) => (result[group] = others[i][group]));
+      if (seq !== facetsSeq) return;
+      renderFacets(result);
+      facets.dataset.for = stateUrl(forState);
+    } catch (e) {
+      if (e.name !== "AbortError" && seq === facetsSeq) facets.textContent = e.message;
+    }
+  }
+
+  function refresh() {
+    loadModels();
+    // While typing, facets wait for a short pause: the list is what keeps up with each key.
+    clearTimeout(facetsTimer);
+    facetsTimer = setTimeout(loadFacets, 120);
+    renderChips();
+  }
+
+  function renderModels(result, ms) {
+    message.textContent = "";
+    message.className = "message";
+    total.textContent = `${formatNumber(result.totalCount)} model${result.totalCount === 1 ? "" : "s"}`;
+    total.title = `${ms.toFixed(0)} ms`;
+    clear(tbody);
+    if (result.models.length === 0) {
+      message.textContent = state.q || FILTER_KEYS.some((k) => state[k].length) ? "No model matches." : "The library is empty: import a file or folder under “Import & verify”.";
+    }
+    for (const m of result.models) {
+      const href = `/model?id=${encodeURIComponent(m.id)}`;
+      tbody.append(
+        h("tr", { dataset: { id: m.id } },
+          h("td", { class: "name" }, h("a", { href, onclick: (e) => navigate(e, href) }, m.officialName || m.cleanedName), h("div", { class: "id" }, m.id)),
+          h("td", { class: "short", title: [m.modelType, m.subtype].filter(Boolean).join(" / ") }, m.modelType, m.subtype ? h("div", { class: "muted small" }, m.subtype) : null),
+          h("td", { class: "short", title: m.family ?? "" }, m.family ?? "-"),
+          h("td", { class: "short", title: m.format ?? "" }, m.format ?? "-"),
+          h("td", { class: "short", title: m.quantization ?? "" }, m.quantization ?? "-"),
+          h("td", { class: "num" }, formatBytes(m.sizeBytes)),
+          h("td", { class: "num" }, m.parameterCount ? formatCount(m.parameterCount) : "-"),
+          h("td", { class: "tags" }, m.tags.slice(0, 3).map((t) => h("span", { class: "tag" }, t)), m.tags.length > 3 ? h("span", { class: "muted" }, ` +${m.tags.length - 3}`) : null),
+          h("td", { class: "date", title: formatDate(m.updatedAt) }, formatDate(m.updatedAt).slice(0, 10)),
+        ),
+      );
+    }
+    renderPager(result.totalCount);
+  }
+
+  function renderPager(count) {
+    clear(pager);
+    const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
+    if (pages === 1) return;
+    const go = (page) => {
+      state = { ...state, page };
+      history.pushState(null, "", stateUrl(state));
+      loadModels();
+      window.scrollTo(0, 0);
+    };
+    pager.append(
+      h("button", { id: "prev", disabled: state.page <= 1, onclick: () => go(state.page - 1) }, "‹ Previous"),
+      h("span", {}, ` page ${formatNumber(state.page)} of ${formatNumber(pages)} `),
+      h("button", { id: "next", disabled: state.page >= pages, onclick: () => go(state.page + 1) }, "Next ›"),
+    );
+  }
+
+  function renderFacets(result) {
+    clear(facets);
+    for (const [key, group, title] of GROUPS) {
+      const counts = result[group] ?? {};
+      const entries = Object.entries(counts);
+      // What is selected stays visible even when the other filters leave it no match.
+      for (const v of state[key]) if (!(v in counts)) entries.push([v, 0]);
+      if (entries.length === 0) continue;
+      const all = expanded.has(key);
+      const shown = all ? entries : entries.slice(0, SHOWN_PER_GROUP).concat(entries.slice(SHOWN_PER_GROUP).filter(([v]) => state[key].includes(v)));
+      facets.append(
+        h("div", { class: "facet", dataset: { group: key } },
+          h("h3", {}, title),
+          key === "tag" && state.tag.length > 1
+            ? h("label", { class: "tagmode" }, h("input", { type: "checkbox", checked: state.tagMode === "all", onchange: (e) => change({ tagMode: e.target.checked ? "all" : "" }) }), " every tag")
+            : null,
+          shown.map(([value, n]) =>
+            h("label", { class: "facet-value" },
+              h("input", { type: "checkbox", value, checked: state[key].includes(value), onchange: () => toggle(key, value) }),
+              h("span", { class: "facet-name" }, value),
+              h("span", { class: "count" }, formatNumber(n)))),
+          entries.length > SHOWN_PER_GROUP
+            ? h("button", { class: "link", onclick: () => { if (all) expanded.delete(key); else expanded.add(key); renderFacets(result); } }, all ? "fewer" : `all ${entries.length}`)
+            : null,
+        ),
+      );
+    }
+  }
+
+  function renderChips() {
+    clear(chips);
+    for (const key of FILTER_KEYS) {
+      for (const v of state[key]) chips.append(h("button", { class: "chip", title: "remove this filter", onclick: () => toggle(key, v) }, `${key}: ${v} ×`));
+    }
+    if (FILTER_KEYS.some((k) => state[k].length)) {
+      const none = Object.fromEntries(FILTER_KEYS.map((k) => [k, []]));
+      chips.append(h("button", { class: "link", onclick: () => change({ ...none, tagMode: "" }) }, "clear filters"));
+    }
+  }
+
+  refresh();
+
+  return {
+    /** Back/forward to another list URL: take its state without rebuilding the view. */
+    update(search2) {
+      state = readState(search2);
+      search.value = state.q;
+      sort.value = state.sort || "relevance";
+      refresh();
+    },
+    refresh,
+  };
+}

@@ -1,0 +1,154 @@
+// One model: every field, its files with sizes and hashes, where it came from, the metadata.json as stored,
+// a form to edit its display name, tags and notes, and verify / redetect / delete.
+import { api } from "./api.js";
+import { h, clear } from "./dom.js";
+import { formatBytes, formatCount, formatDate } from "./format.js";
+import { confirmDialog } from "./confirm.js";
+import { operationEnd, trackOperation } from "./operations.js";
+import { go, navigate } from "./router.js";
+import { session } from "./session.js";
+
+export function createModelView(root, id) {
+  load();
+
+  async function load() {
+    clear(root).append(h("p", { class: "muted" }, "Loading…"));
+    let d;
+    try {
+      d = await api.model(id);
+    } catch (e) {
+      clear(root).append(h("p", { class: "message error" }, e.message), h("a", { href: "/", onclick: (ev) => navigate(ev, "/") }, "Back to the list"));
+      return;
+    }
+    render(d);
+  }
+
+  function render(d) {
+    const { record: r, metadata: m } = d;
+    const canWrite = session.authorized;
+    const result = h("div", { id: "action-result", class: "message" });
+    const buttons = h("div", { class: "actions" },
+      h("button", { id: "verify", disabled: !canWrite, onclick: () => start("verify") }, "Verify"),
+      h("button", { id: "redetect", disabled: !canWrite, onclick: () => start("redetect") }, "Redetect"),
+      h("button", { id: "delete", class: "danger", disabled: !canWrite, onclick: remove }, "Delete…"));
+
+    async function start(op) {
+      result.className = "message";
+      result.textContent = `${op}: starting…`;
+      try {
+        const { id: opId } = op === "verify" ? await api.verify([r.id]) : await api.redetect([r.id]);
+        trackOperation(opId, op);
+        const e = await operationEnd(opId);
+        if (!root.contains(result)) return; // the user has moved on
+        if (e.state === "done" && op === "verify") {
+          const ok = e.summary.failed === 0;
+          result.className = ok ? "message ok" : "message error";
+          result.textContent = ok ? "Verified: every file matches its recorded hashes." : `Verify FAILED: ${describeFailure(e.summary.failures[0])}`;
+        } else if (e.state === "done") {
+          result.className = "message ok";
+          result.textContent = e.summary.changed ? "Redetected: the identification changed." : "Redetected: nothing changed.";
+          if (e.summary.changed) load();
+        } else {
+          result.className = "message error";
+          result.textContent = `${op} ${e.state}${e.error ? `: ${e.error.message}` : ""}`;
+        }
+      } catch (e) {
+        result.className = "message error";
+        result.textContent = e.message;
+      }
+    }
+
+    async function remove() {
+      if (!(await confirmDialog(`Delete ${r.id} and its ${formatBytes(r.sizeBytes)} of files from the library? This cannot be undone.`))) return;
+      try {
+        await api.remove(r.id);
+        go("/");
+      } catch (e) {
+        result.className = "message error";
+        result.textContent = e.message;
+      }
+    }
+
+    const fields = [
+      ["id", r.id], ["folder", d.folder], ["type", [r.modelType, r.subtype].filter(Boolean).join(" / ")], ["family", r.family],
+      ["architecture", r.architecture], ["format", [r.format, m.security_tier ? `(${m.security_tier})` : null].filter(Boolean).join(" ")],
+      ["quantization", r.quantization], ["parameters", r.parameterCount ? formatCount(r.parameterCount) : null],
+      ["context length", r.contextLength], ["size", `${formatBytes(r.sizeBytes)} (${r.sizeBytes.toLocaleString("en-US")} bytes)`],
+      ["tags", r.tags.join(", ")], ["description", m.description], ["notes", m.notes], ["base model", m.base_model?.join(", ")],
+      ["sha256", r.hashes.sha256], ["blake3", r.hashes.blake3], ["added", formatDate(r.addedAt)], ["updated", formatDate(r.updatedAt)],
+      ["expected files", m.expected_files?.join(", ")], ["edited by hand", Array.isArray(m.manual_fields) ? m.manual_fields.join(", ") : null],
+    ];
+    const provenance = [
+      ["Hub repo", m.repo_id], ["download URL", m.download_url], ["matched by", [m.match_source, m.match_method].filter(Boolean).join(" / ")],
+      ["match confidence", m.match_confidence], ["pending lookup", m.pending_online_lookup === null ? null : String(m.pending_online_lookup)],
+      ["compatible apps", m.compatible_apps?.join(", ")],
+    ];
+    const files = m.files ?? [];
+
+    clear(root).append(
+      h("div", { class: "model-page", id: "model-page" },
+        h("a", { href: "/", class: "back", onclick: (e) => { e.preventDefault(); history.back(); } }, "‹ Back"),
+        h("h1", { id: "model-name" }, r.officialName || r.cleanedName),
+        h("div", { class: "id" }, r.id),
+        buttons,
+        result,
+        h("div", { class: "columns" },
+          h("section", {}, h("h2", {}, "Fields"), definitionList(fields, "fields")),
+          h("section", {},
+            h("h2", {}, "Provenance"), definitionList(provenance, "provenance"),
+            h("h2", {}, "Links into apps"), h("p", { class: "muted" }, "Mapping into apps is not available in this build yet."),
+            editForm(r, m, canWrite, load))),
+        h("h2", {}, `Files (${files.length})`),
+        h("table", { class: "files", id: "files" },
+          h("thead", {}, h("tr", {}, ["Name", "Size", "SHA-256", "BLAKE3"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, files.map((f) => h("tr", {},
+            h("td", {}, f.name),
+            h("td", { class: "num" }, formatBytes(f.size)),
+            h("td", { class: "hash" }, f.sha256 ?? "-"),
+            h("td", { class: "hash" }, f.blake3 ?? "-"))))),
+        h("h2", {}, "metadata.json as stored"),
+        h("pre", { class: "json", id: "metadata-json" }, d.metadataText),
+      ),
+    );
+  }
+
+  return {};
+}
+
+function describeFailure(f) {
+  if (!f) return "";
+  if (f.error) return f.error;
+  return f.files.filter((x) => x.status !== "ok" && x.status !== "unhashed").map((x) => `${x.name}: ${x.status}`).join(", ");
+}
+
+function definitionList(pairs, id) {
+  return h("dl", { id }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+}
+
+function editForm(r, m, canWrite, reload) {
+  const name = h("input", { id: "edit-name", value: m.official_name ?? r.officialName, maxlength: 300 });
+  const tags = h("input", { id: "edit-tags", value: (m.tags ?? []).join(", "), placeholder: "comma-separated" });
+  const notes = h("textarea", { id: "edit-notes", rows: 4 });
+  notes.value = m.notes ?? "";
+  const status = h("span", { class: "muted", id: "edit-status" });
+  const form = h("form", { class: "edit", id: "edit-form" },
+    h("h2", {}, "Edit"),
+    h("label", {}, "Display name", name),
+    h("label", {}, "Tags", tags),
+    h("label", {}, "Notes", notes),
+    h("div", {}, h("button", { type: "submit", id: "edit-save", disabled: !canWrite }, "Save"), " ", status),
+    h("p", { class: "muted small" }, "The id and folder stay as they are; fields saved here are kept when the Hub is consulted."));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    status.textContent = "saving…";
+    try {
+      await api.edit(r.id, { name: name.value, tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean), notes: notes.value });
+      status.textContent = "saved";
+      await reload();
+    } catch (err) {
+      status.textContent = err.message;
+      status.className = "error";
+    }
+  });
+  return form;
+}

@@ -1,0 +1,100 @@
+// Live progress of long operations: one EventSource on /api/events for the whole page; each operation gets a
+// card in the corner with a progress bar, what it is working on, a cancel button, and its outcome.
+import { api } from "./api.js";
+import { h, clear } from "./dom.js";
+import { formatBytes } from "./format.js";
+
+const ops = new Map();
+const endListeners = new Set();
+let panel = null;
+
+/** Calls fn(event) when any operation ends (state done, failed or cancelled). */
+export function onOperationEnd(fn) {
+  endListeners.add(fn);
+  return () => endListeners.delete(fn);
+}
+
+/**
+ * Resolves with the end event of operation `id`. The end may come over the stream before the POST that
+ * started it has answered (a small verify takes a few ms), so an end already seen resolves at once.
+ */
+export function operationEnd(id) {
+  const seen = ops.get(id);
+  if (seen?.phase === "end") return Promise.resolve(seen);
+  return new Promise((resolve) => {
+    const stop = onOperationEnd((e) => {
+      if (e.id !== id) return;
+      stop();
+      resolve(e);
+    });
+  });
+}
+
+/** Shows an operation the page just started (before its first event arrives). */
+export function trackOperation(id, op) {
+  if (!ops.has(id)) ops.set(id, { id, op, phase: "start", state: "running" });
+  render();
+}
+
+export function startOperationEvents(container) {
+  panel = container;
+  const source = new EventSource("/api/events");
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    const known = ops.get(event.id) ?? { id: event.id, op: event.op };
+    ops.set(event.id, { ...known, ...event });
+    render();
+    if (event.phase === "end") for (const fn of endListeners) fn(event);
+  };
+  // Operations already running when the page was opened (another tab started them).
+  api.operations().then(({ operations }) => {
+    for (const o of operations) if (o.state === "running" && !ops.has(o.id)) ops.set(o.id, { ...(o.last ?? {}), id: o.id, op: o.op, state: o.state });
+    render();
+  }, () => undefined);
+}
+
+function percent(o) {
+  if (o.state && o.state !== "running") return 100;
+  if (typeof o.done === "number" && typeof o.total === "number" && o.total > 0) return Math.min(100, (100 * o.done) / o.total);
+  return null;
+}
+
+function amount(o) {
+  if (typeof o.done !== "number" || typeof o.total !== "number") return "";
+  return o.unit === "bytes" ? `${formatBytes(o.done)} of ${formatBytes(o.total)}` : `${o.done} of ${o.total}`;
+}
+
+function outcome(o) {
+  if (o.state === "failed") return o.error?.message ?? "failed";
+  if (o.state === "cancelled") return "cancelled";
+  const s = o.summary;
+  if (!s) return "done";
+  if (o.op === "verify") return `${s.ok} OK, ${s.failed} failed`;
+  if (o.op === "import") return `${s.imported} imported, ${s.duplicates} already there, ${s.failed} failed`;
+  if (o.op === "redetect") return `${s.changed} changed, ${s.unchanged} unchanged${s.errors ? `, ${s.errors} errors` : ""}`;
+  return "done";
+}
+
+function render() {
+  if (!panel) return;
+  clear(panel);
+  for (const o of [...ops.values()].slice(-4)) {
+    const running = o.state === "running" || !o.state;
+    const p = percent(o);
+    panel.append(
+      h("div", { class: `op op-${o.state ?? "running"}`, dataset: { op: o.op, id: o.id, state: o.state ?? "running" } },
+        h("div", { class: "op-head" },
+          h("strong", {}, o.op),
+          h("span", { class: "op-phase" }, running ? o.phase : o.state),
+          running
+            ? h("button", { class: "small", onclick: () => api.cancel(o.id).catch(() => undefined) }, "Cancel")
+            : h("button", { class: "small", "aria-label": "close", onclick: () => { ops.delete(o.id); render(); } }, "×")),
+        h("div", { class: "bar" }, h("div", { class: p === null ? "fill busy" : "fill", style: p === null ? null : `width:${p.toFixed(1)}%` })),
+        h("div", { class: "op-detail" }, running ? [amount(o), o.item ? ` — ${o.item}` : ""] : outcome(o)),
+        !running && o.op === "verify" && o.summary?.failures?.length
+          ? h("ul", { class: "op-failures" }, o.summary.failures.slice(0, 5).map((f) => h("li", {}, f.id)))
+          : null,
+      ),
+    );
+  }
+}
