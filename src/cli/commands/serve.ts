@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { spawn } from "node:child_process";
 import { commonOptions, libraryRoot, parseNonNegativeInt, usageError, withCommonOptions } from "../common.js";
 import { err, out, printJson } from "../output.js";
+import { untilInterrupted } from "../signals.js";
 
 export function register(program: Command): void {
   const cmd = program
@@ -33,12 +34,10 @@ export function register(program: Command): void {
         if (code === "EADDRNOTAVAIL") throw usageError(`--host ${opts.host}: no such address on this machine`);
         throw e;
       }
-      // Listening for the signals before the URL is out: whoever reads it may stop us at once.
-      const stopped = new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      // SIGINT/SIGTERM are this command's normal end (exit 0); the handlers are main.ts's, installed before
+      // the URL is out, so whoever reads it may stop us at once.
+      const stopped = (signal: AbortSignal) =>
+        new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
       if (common.json) printJson({ url: server.url, origin: server.origin, port: server.port, host: server.host, library: library.root });
       else {
         out(`model-library at ${library.root}`);
@@ -46,10 +45,12 @@ export function register(program: Command): void {
         out("(the token in the URL lets the page change the library; Ctrl-C stops)");
       }
       if (opts.open) openBrowser(server.url);
-      await stopped;
-      if (!common.json) err("stopping");
-      await server.close();
-      library.close();
+      await untilInterrupted(async (signal) => {
+        await stopped(signal);
+        if (!common.json) err("stopping");
+        await server.close();
+        library.close();
+      });
     });
   withCommonOptions(cmd);
 }
