@@ -10,7 +10,7 @@ import { identify } from "../identify/identify.js";
 import { normalizeName } from "../formats/naming.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
-import { hashFile } from "../hashing/index.js";
+import { fastHashFile, hashFile } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
 import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type MetadataFile } from "../store/metadata.js";
@@ -30,6 +30,8 @@ export interface InPlaceImportSpec {
   computeHashes?: boolean;
   expectedFiles?: string[] | null;
   allowIncomplete?: boolean;
+  /** Hashes already computed while the files were written (a download): these files are not read again. */
+  knownHashes?: Record<string, { sha256: string; blake3: string }> | null;
 }
 
 export interface InPlaceResult {
@@ -64,7 +66,9 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   const ident = await identify(join(spec.modelDir, ...primary.rel.split("/")));
   const metaFiles: MetadataFile[] = [];
   for (const f of files) {
-    const h = spec.computeHashes === false ? null : await hashFile(join(spec.modelDir, ...f.rel.split("/")));
+    const abs = join(spec.modelDir, ...f.rel.split("/"));
+    const known = spec.knownHashes?.[f.rel];
+    const h = known ? { ...known, fastHash: await fastHashFile(abs) } : spec.computeHashes === false ? null : await hashFile(abs);
     metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null });
   }
   const primaryMeta = metaFiles.find((f) => f.name === primary.rel)!;
