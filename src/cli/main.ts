@@ -25,6 +25,9 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["adopt"], () => import("./commands/adopt.js")],
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
+  [["hub"], () => import("./commands/hub.js")],
+  [["download"], () => import("./commands/download.js")],
+  [["downloads"], () => import("./commands/downloads.js")],
   [["demo"], () => import("../demo/demo.js")],
 ];
 

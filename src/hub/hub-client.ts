@@ -2,7 +2,7 @@
 // the recursive file tree of a revision. The JSON API is called through @huggingface/hub (listModels,
 // modelInfo, listFiles), handed our fetch (token policy, offline switch, retries, error mapping) and hubUrl.
 // Offline (HF_HUB_OFFLINE=1) every answer comes from the cache, whatever its age, or fails saying so.
-import { listFiles, listModels, modelInfo } from "@huggingface/hub";
+// @huggingface/hub is loaded on the first network call only: a cached search never pays for it.
 import { ModelLibraryError } from "../core/errors.js";
 import { hubConfig, type HubConfig } from "./config.js";
 import { enrichWithTree, toHubModel, pipelineTagOfKind, type ApiModelItem, type HubModel, type RepoFile } from "./convert-model.js";
@@ -82,6 +82,7 @@ export class HubClient {
       if (hit) return { models: hit, fromCache: true };
     }
     if (this.config.offline) throw offlineError(`${this.config.endpoint}/api/models?search=${params.query}`);
+    const { listModels } = await import("@huggingface/hub");
     const items: ApiModelItem[] = [];
     const task = params.kind ? pipelineTagOfKind(params.kind) : undefined;
     for await (const m of listModels({
@@ -130,6 +131,7 @@ export class HubClient {
       if (!t || !t.info) throw offlineError(`${this.config.endpoint}/api/models/${repoId}`);
       return repoInfoOf(t.info as ApiModelItem, t.commitSha, revision, t.files, this.config.endpoint);
     }
+    const { modelInfo } = await import("@huggingface/hub");
     const entry = await modelInfo({
       name: repoId,
       revision,
@@ -162,6 +164,7 @@ export class HubClient {
   }
 
   private async fetchTree(repoId: string, revision: string, options: CallOptions): Promise<RepoFile[]> {
+    const { listFiles } = await import("@huggingface/hub");
     const files: RepoFile[] = [];
     for await (const e of listFiles({
       repo: { type: "model", name: repoId },
