@@ -145,7 +145,6 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     control: null,
     runner: { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() },
   } satisfies Partial<DownloadEntry>);
-  entry.download_request.quant = choice.quant ?? entry.download_request.quant;
   entry.download_request.model_type ??= modelTypeOfKind(info.model.kind);
   await saveDownload(root, entry);
 
@@ -228,7 +227,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     emit?.({ op: "download", phase: "commit", item: repoId });
     const modelId = completeDir
       ? await landCompletion(lib, completeDir, params2.completeModelId!, staging, results)
-      : await landModel(lib, { entry, staging, results, kind: info.model.kind, repoId, commitSha: info.commitSha, params: params2, tags: info.model.tags, cardData: info.cardData, endpoint: client.config.endpoint });
+      : await landModel(lib, { entry, staging, results, kind: info.model.kind, repoId, commitSha: info.commitSha, params: params2, tags: info.model.tags, cardData: info.cardData, endpoint: client.config.endpoint, quant: choice.quant });
     await rm(staging, { recursive: true, force: true });
     await removeDownload(root, entry.download_id);
     emit?.({ op: "download", phase: "done", item: modelId });
@@ -369,6 +368,7 @@ interface LandParams {
   tags: string[];
   cardData: Record<string, unknown> | null;
   endpoint: string;
+  quant: string | null;
 }
 
 /** Moves the verified files into `<type>/<family>/<name>/` and imports them in place with their hashes. */
@@ -379,7 +379,7 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
   const modelType = p.params.modelType ?? (ident && ident.modelType !== "unknown" ? ident.modelType : modelTypeOfKind(p.kind));
   const family = p.params.family ?? ident?.family ?? "unknown";
   const repoName = p.repoId.slice(p.repoId.indexOf("/") + 1);
-  const quant = p.entry.download_request.quant;
+  const quant = p.quant;
   const name = p.params.name ?? (quant && !repoName.toLowerCase().includes(quant.toLowerCase()) ? `${repoName}-${quant}` : repoName);
   const baseId = lib.buildModelId(modelType, family, name);
   // A folder of that name holding another model: take the next free name (never mix two models).

@@ -47,6 +47,8 @@ export interface Fault {
   times?: number;
   /** Only requests whose path contains this. */
   match?: string;
+  /** Only requests whose Range header contains this (e.g. "bytes=16777216-" for one part). */
+  matchRange?: string;
   /** drop/stall: after this many body bytes (default 0). */
   afterBytes?: number;
   /** status: the code (429, 500, 503...). */
@@ -121,8 +123,10 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   };
   for (const r of options.repos ?? []) addRepo(r);
 
-  const takeFault = (origin: "hub" | "cdn", url: string, kinds: Fault["kind"][]): Fault | null => {
-    const i = faults.findIndex((f) => (f.on ?? "cdn") === origin && kinds.includes(f.kind) && (!f.match || url.includes(f.match)));
+  const takeFault = (origin: "hub" | "cdn", url: string, kinds: Fault["kind"][], range: string | undefined = undefined): Fault | null => {
+    const i = faults.findIndex(
+      (f) => (f.on ?? "cdn") === origin && kinds.includes(f.kind) && (!f.match || url.includes(f.match)) && (!f.matchRange || (range ?? "").includes(f.matchRange)),
+    );
     if (i < 0) return null;
     const f = faults[i];
     f.times = (f.times ?? 1) - 1;
@@ -391,9 +395,9 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       res.end();
       return;
     }
-    const wrong = probe ? null : takeFault(origin, u.pathname, ["wrong-bytes"]);
-    const drop = probe ? null : takeFault(origin, u.pathname, ["drop"]);
-    const stall = probe ? null : takeFault(origin, u.pathname, ["stall"]);
+    const wrong = probe ? null : takeFault(origin, u.pathname, ["wrong-bytes"], req.headers.range);
+    const drop = probe ? null : takeFault(origin, u.pathname, ["drop"], req.headers.range);
+    const stall = probe ? null : takeFault(origin, u.pathname, ["stall"], req.headers.range);
     if (s.content && !drop && !stall && !wrong) {
       res.end(s.content.subarray(start, end + 1));
       return;
