@@ -28,6 +28,7 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["hub"], () => import("./commands/hub.js")],
   [["download"], () => import("./commands/download.js")],
   [["downloads"], () => import("./commands/downloads.js")],
+  [["lookup"], () => import("./commands/lookup.js")],
   [["demo"], () => import("../demo/demo.js")],
 ];
 
