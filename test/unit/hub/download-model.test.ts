@@ -4,7 +4,7 @@
 // and resume, cancel, and --complete for a shard set with a missing shard.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { buildSafetensors } from "../../../src/demo/safetensors-writer.js";
@@ -179,4 +179,19 @@ test("--complete fetches only the missing shard of a stored set", async () => {
   assert.deepEqual(readFileSync(join(dir, "model-00002-of-00003.safetensors")), shard(2));
   const m = await lib.getMetadata(r0.modelId);
   assert.equal(m.files?.length, 3);
+});
+
+test("not enough free space: refused before any byte is fetched, with the numbers", async () => {
+  const sparse = join(tmp.dir, "huge.gguf");
+  const fd = openSync(sparse, "w");
+  ftruncateSync(fd, 2 ** 43); // 8 TiB, sparse: more than this disk has free
+  closeSync(fd);
+  hub.addRepo({ id: "acme/huge-GGUF", files: [{ path: "huge-Q4_K_M.gguf", file: sparse, sha256: "0".repeat(64) }] });
+  hub.requests.length = 0;
+  await assert.rejects(downloadModel(lib, { repoId: "acme/huge-GGUF", client, ...fast }), (e: ModelLibraryError) =>
+    e.code === "E_IO" && /not enough free space/.test(e.message) && /8796093022208 bytes/.test(e.message));
+  assert.equal(hub.requests.filter((q) => q.origin === "cdn").length, 0);
+  const [d] = await listDownloads(lib.root);
+  assert.equal(d.status, "error");
+  await cancelDownloads(lib.root, [d.download_id]);
 });
