@@ -61,6 +61,7 @@ export interface DownloadFileResult {
 
 const MiB = 1024 * 1024;
 const BUFFER_SIZE = 2 * MiB;
+const SYNC_EVERY = 128 * MiB;
 
 class RangeIgnored extends Error {}
 class RetryableError extends Error {
@@ -165,12 +166,38 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   let fetchedBytes = 0;
   let highWater = 0; // rangeless mode: bytes written so far, which a restart from byte 0 does not count again
 
-  // Record writes are chained so they never overlap; each lists the parts complete at that moment.
+  // Record writes never overlap, and coalesce: a save asked while one is being written is folded into the
+  // next write, which lists every part complete by then. A connection waits for its part to be recorded
+  // before it starts the next one, so a kill finds at most one unrecorded part per connection.
   let recordChain: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | null = null;
   const saveRecord = (): Promise<void> => {
-    const snapshot: PartRecord = { ...rec, completed: [...rec.completed], synced: [...rec.synced] };
-    recordChain = recordChain.then(() => savePartRecord(p.partialPath, snapshot));
-    return recordChain;
+    if (queued) return queued;
+    queued = recordChain.then(() => {
+      queued = null;
+      return savePartRecord(p.partialPath, { ...rec, completed: [...rec.completed], synced: [...rec.synced] });
+    });
+    recordChain = queued.catch(() => undefined);
+    return queued;
+  };
+  // Data is synced to disk in the background as it accumulates (so the sync at the end has little left);
+  // parts complete before a sync began are then listed as `synced`: they survive a reboot, not just a kill.
+  let unsynced = 0;
+  let syncing: Promise<void> | null = null;
+  const syncInBackground = (bytes: number): void => {
+    unsynced += bytes;
+    if (syncing || unsynced < SYNC_EVERY) return;
+    unsynced = 0;
+    const covered = [...rec.completed];
+    syncing = fh
+      .datasync()
+      .then(() => {
+        rec.synced = [...new Set([...rec.synced, ...covered])];
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        syncing = null;
+      });
   };
 
   let abortAll = new AbortController();
@@ -195,7 +222,8 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
             await fetchPart(i, buffers);
             rec.completed.push(i);
             partsFetched++;
-            void saveRecord().catch(() => undefined);
+            syncInBackground(partLength(i, size!, partSize));
+            await saveRecord();
           }
         };
         await settleAll(Array.from({ length: Math.min(connections, todo.length) }, worker), abortAll);
@@ -214,6 +242,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     }
     if (signal?.aborted) throw cancelledError("download");
     await recordChain;
+    await syncing;
     await fh.sync();
     const digests = await hasher.digest();
     if (hasher.hashed !== size) throw new ModelLibraryError("E_IO", `${p.partialPath}: hashed ${hasher.hashed} of ${size} bytes`);
