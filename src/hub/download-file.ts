@@ -15,7 +15,7 @@ import { hubHttpError } from "./hub-errors.js";
 import { networkError } from "./hub-fetch.js";
 import { discard, hubGet, type RawResponse } from "./http-get.js";
 import { loadPartRecord, recordPathOf, savePartRecord, type PartRecord } from "./part-record.js";
-import { PrefixHasher } from "./prefix-hasher.js";
+import { PrefixHasher, WorkerPrefixHasher, type PrefixHashing } from "./prefix-hasher.js";
 import { DEFAULT_RETRY, backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
 
 export interface DownloadFileParams {
@@ -34,6 +34,8 @@ export interface DownloadFileParams {
   /** Files up to this size go in one request (default 16 MiB). */
   wholeBelow?: number;
   retry?: RetryPolicy;
+  /** Hash in a worker thread (default: for files of 64 MiB and more). */
+  hashInWorker?: boolean;
   /** A connection that delivers no byte for this long is dropped and retried (default 30 s). */
   stallMs?: number;
   signal?: AbortSignal;
@@ -62,6 +64,7 @@ export interface DownloadFileResult {
 const MiB = 1024 * 1024;
 const BUFFER_SIZE = 2 * MiB;
 const SYNC_EVERY = 128 * MiB;
+const WORKER_HASH_FROM = 64 * MiB;
 
 class RangeIgnored extends Error {}
 class RetryableError extends Error {
@@ -159,7 +162,8 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     }
     return end;
   };
-  const hasher = await PrefixHasher.create(fh, prefixEnd);
+  // Small files are hashed on this thread (a worker's start-up would cost more than their hashing).
+  const hasher: PrefixHashing = (p.hashInWorker ?? size >= WORKER_HASH_FROM) ? WorkerPrefixHasher.create(p.partialPath, prefixEnd) : await PrefixHasher.create(fh, prefixEnd);
   void hasher.catchUp().catch(() => undefined); // the resumed prefix, read back while the rest downloads
 
   p.onStart?.({ size, resumedBytes });
@@ -269,6 +273,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     throw e;
   } finally {
     signal?.removeEventListener("abort", onOuterAbort);
+    hasher.close();
     await fh.close().catch(() => undefined);
   }
 
@@ -447,7 +452,7 @@ class WriteBuffers {
 
   constructor(
     private readonly fh: FileHandle,
-    private readonly hasher: PrefixHasher,
+    private readonly hasher: PrefixHashing,
   ) {}
 
   begin(pos: number, onWritten: (n: number) => void): void {

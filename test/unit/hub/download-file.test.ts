@@ -66,6 +66,16 @@ test("parallel ranges land every byte and both hashes; the token never reaches t
   assert.ok(hub.requests.filter((q) => q.origin === "hub").every((q) => q.authorization === "Bearer hf_secret"));
 });
 
+test("hashing in a worker thread gives the same digests; wrong bytes are still caught there", async () => {
+  const p = params({ hashInWorker: true });
+  const r = await downloadFile(p);
+  assert.equal(r.sha256, bigSha);
+  const inThread = await downloadFile(params({ hashInWorker: false }));
+  assert.equal(r.blake3, inThread.blake3);
+  hub.faults.push({ kind: "wrong-bytes", times: 1 });
+  await assert.rejects(downloadFile(params({ hashInWorker: true })), (e: ModelLibraryError) => e.code === "E_HASH_MISMATCH");
+});
+
 test("a small non-LFS file comes whole from the Hub", async () => {
   const p = params({ url: `${hub.url}/acme/tiny-GGUF/resolve/main/config.json`, expectedSize: small.length, expectedSha256: null, wholeBelow: undefined, partSize: undefined });
   const r = await downloadFile(p);
