@@ -6,6 +6,7 @@
 // Network errors, stalls, 429 and 5xx are retried per part with backoff (honouring Retry-After), resuming the
 // part where it stopped; a part record (part-record.ts) makes a killed download resume at the parts in flight.
 // The anchor is Ollama's server/download.go (parts, a resumable record, the digest checked before trusting).
+import { writeSync } from "node:fs";
 import { open, rm, stat, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { mkdir } from "node:fs/promises";
@@ -62,7 +63,6 @@ export interface DownloadFileResult {
 }
 
 const MiB = 1024 * 1024;
-const BUFFER_SIZE = 2 * MiB;
 const SYNC_EVERY = 128 * MiB;
 const WORKER_HASH_FROM = 64 * MiB;
 
@@ -220,7 +220,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
       try {
         let next = 0;
         const worker = async (): Promise<void> => {
-          const buffers = new WriteBuffers(fh, hasher);
+          const buffers = new WriteBuffers(fh.fd, p.partialPath, hasher);
           while (next < todo.length && !abortAll.signal.aborted) {
             const i = todo[next++];
             await fetchPart(i, buffers);
@@ -328,7 +328,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   /** The whole file as one stream (the server ignores Range): each attempt starts again at byte 0. */
   async function streamWhole(first: RawResponse | null): Promise<void> {
     let response: RawResponse | null = first;
-    const buffers = new WriteBuffers(fh, hasher);
+    const buffers = new WriteBuffers(fh.fd, p.partialPath, hasher);
     await withRetries(retry, abortAll.signal, currentUrl, async () => {
       const attempt = new AbortController();
       const stopAttempt = (): void => attempt.abort(abortAll.signal.reason);
@@ -441,64 +441,40 @@ async function stallAware<T>(attempt: AbortController, fn: () => Promise<T>): Pr
   }
 }
 
-/** Two alternating buffers per connection: one fills while the other is written; both hashed as written. */
+/**
+ * Writes each received chunk at its offset, synchronously, as curl does. Measured here on 256 MiB: writing the
+ * socket's 64 KiB chunks straight away cost 135-236 ms of write time, copying them into 2 MiB buffers written
+ * through the thread pool 0.9-1.4 s (large writes are slow on this VM), and the total went from ~2 s to ~1.1 s.
+ */
 class WriteBuffers {
-  private bufs = [Buffer.allocUnsafe(BUFFER_SIZE), Buffer.allocUnsafe(BUFFER_SIZE)];
-  private cur = 0;
-  private fill = 0;
   private pos = 0;
-  private pending: Promise<void> = Promise.resolve();
   private onWritten: (n: number) => void = () => undefined;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
+    private readonly path: string,
     private readonly hasher: PrefixHashing,
   ) {}
 
   begin(pos: number, onWritten: (n: number) => void): void {
     this.pos = pos;
-    this.fill = 0;
     this.onWritten = onWritten;
   }
 
   async push(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) {
-      const take = Math.min(BUFFER_SIZE - this.fill, bytes.length - off);
-      this.bufs[this.cur].set(bytes.subarray(off, off + take), this.fill);
-      this.fill += take;
-      off += take;
-      if (this.fill === BUFFER_SIZE) await this.swap();
-    }
-  }
-
-  async flush(): Promise<void> {
-    if (this.fill > 0) await this.swap();
-    await this.pending;
-  }
-
-  private async swap(): Promise<void> {
-    await this.pending; // the other buffer's write must be done before it is filled again
-    const buf = this.bufs[this.cur].subarray(0, this.fill);
     const at = this.pos;
-    const onWritten = this.onWritten;
-    this.pos += this.fill;
-    this.cur ^= 1;
-    this.fill = 0;
-    this.pending = writeAll(this.fh, buf, at).then(() => {
-      onWritten(buf.length);
-      this.hasher.written(at, buf);
-    });
-    await Promise.resolve();
+    let off = 0;
+    try {
+      while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off, at + off);
+    } catch (e) {
+      throw ioError(this.path, "write", e);
+    }
+    this.pos += bytes.length;
+    this.onWritten(bytes.length);
+    this.hasher.written(at, bytes);
   }
-}
 
-async function writeAll(fh: FileHandle, buf: Buffer, pos: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos + off);
-    off += bytesWritten;
-  }
+  async flush(): Promise<void> {}
 }
 
 function partLength(i: number, size: number, partSize: number): number {
