@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { HubModel, RepoFile } from "./convert-model.js";
 
 export const CACHE_FILE = "hub-cache.sqlite";
+const SCHEMA_VERSION = 1;
 
 export interface CacheSettings {
   maxSizeBytes: number;
@@ -84,10 +85,14 @@ export class HubCache {
 
   private static connect(file: string): Database.Database {
     const db = new Database(file);
-    db.pragma("journal_mode = WAL");
     db.pragma("busy_timeout = 5000");
+    // A cache already set up is only opened: the schema and WAL switch run once (user_version marks it).
+    if (db.pragma("user_version", { simple: true }) !== SCHEMA_VERSION) {
+      db.pragma("journal_mode = WAL");
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
     db.pragma("synchronous = NORMAL");
-    db.exec(SCHEMA);
     return db;
   }
 
