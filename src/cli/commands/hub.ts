@@ -36,7 +36,7 @@ export function register(program: Command): void {
         client.close();
       }
     });
-  withCommonOptions(search, { library: false });
+  withCommonOptions(search);
 
   const info = hub
     .command("info")
@@ -64,7 +64,7 @@ export function register(program: Command): void {
         client.close();
       }
     });
-  withCommonOptions(info, { library: false });
+  withCommonOptions(info);
 
   const files = hub
     .command("files")
@@ -84,5 +84,5 @@ export function register(program: Command): void {
         client.close();
       }
     });
-  withCommonOptions(files, { library: false });
+  withCommonOptions(files);
 }
