@@ -382,23 +382,38 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   ): Promise<void> {
     let got = 0;
     buffers.begin(pos, onWritten);
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    const body = res.body;
+    // 'data' events with synchronous writes: no promise per 64 KiB chunk (the async iterator made two).
+    const failure = await new Promise<unknown>((resolve) => {
+      const finish = (e: unknown): void => {
+        body.off("data", onData);
+        resolve(e);
+      };
+      const onData = (chunk: Buffer): void => {
         watchdog.touch();
         let bytes = chunk;
         if (got + bytes.length > length) bytes = bytes.subarray(0, length - got); // never past the range asked for
         got += bytes.length;
         fetchedBytes += bytes.length;
-        await buffers.push(bytes);
-        if (got >= length) break;
-      }
-    } catch (e) {
+        try {
+          buffers.write(bytes);
+        } catch (e) {
+          body.destroy();
+          return finish(e);
+        }
+        if (got >= length) finish(null);
+      };
+      body.on("data", onData);
+      body.once("end", () => finish(null));
+      body.once("error", (e) => finish(e));
+      body.once("close", () => finish(got >= length ? null : new Error("connection closed")));
+    });
+    if (!body.complete) body.destroy();
+    if (failure instanceof ModelLibraryError) throw failure; // a write failed (disk full...): final
+    if (failure) {
       if (attempt.signal.reason instanceof StallError) throw new RetryableError(`${currentUrl}: no byte for ${stallMs} ms (stalled); retrying`);
       if (attempt.signal.aborted) throw cancelledError("download");
-      throw new RetryableError(`${currentUrl}: connection lost after ${got} of ${length} bytes (${(e as Error).message})`);
-    } finally {
-      await buffers.flush(); // what arrived is good: keep it, the retry continues after it
-      if (!res.body.complete) res.body.destroy();
+      throw new RetryableError(`${currentUrl}: connection lost after ${got} of ${length} bytes (${(failure as Error).message})`);
     }
     if (got < length) throw new RetryableError(`${currentUrl}: connection closed after ${got} of ${length} bytes`);
   }
@@ -461,7 +476,7 @@ class WriteBuffers {
     this.onWritten = onWritten;
   }
 
-  async push(bytes: Uint8Array): Promise<void> {
+  write(bytes: Uint8Array): void {
     const at = this.pos;
     let off = 0;
     try {
@@ -473,8 +488,6 @@ class WriteBuffers {
     this.onWritten(bytes.length);
     this.hasher.written(at, bytes);
   }
-
-  async flush(): Promise<void> {}
 }
 
 function partLength(i: number, size: number, partSize: number): number {
