@@ -124,6 +124,29 @@ test("kill -9 mid-download: the same command resumes and fetches only the part t
   assert.deepEqual(after.json.downloads, []);
 });
 
+test("downloads resume ID runs a paused download to the end", async () => {
+  const { ModelLibrary } = await import("../../../src/store/model-library.js");
+  const { downloadModel } = await import("../../../src/hub/download-model.js");
+  const { HubClient } = await import("../../../src/hub/hub-client.js");
+  hub.addRepo({ id: "acme/paused-GGUF", files: [{ path: "p-Q4_K_M.gguf", content: bigGguf.subarray(0, 20 * MiB) }] });
+  hub.faults.push({ kind: "stall", matchRange: `bytes=${8 * MiB}-`, stallMs: 5000, afterBytes: 0, times: 1 });
+  const l = await ModelLibrary.open(lib());
+  const client = new HubClient({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "cache") });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 1500);
+  await assert.rejects(downloadModel(l, { repoId: "acme/paused-GGUF", connections: 2, client }, { signal: ac.signal }), /paused/);
+  client.close();
+  l.close();
+  hub.faults.length = 0;
+  const listed = await runCliJson<{ downloads: { status: string; download_id: string }[] }>(["downloads", "--library", lib(), "--json"], { env });
+  const paused = listed.json.downloads.find((d) => d.status === "paused");
+  assert.ok(paused);
+  const r = await runCliJson<{ modelId: string; files: { how: string }[] }>(["downloads", "resume", paused.download_id.slice(0, 8), "--library", lib(), "--json"], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.files[0].how, "resumed");
+  assert.ok(readFileSync(join(lib(), ...r.json.modelId.split("/"), "p-Q4_K_M.gguf")).equals(bigGguf.subarray(0, 20 * MiB)));
+});
+
 test("downloads pause/cancel of unknown ids are clear errors", async () => {
   const r = await runCli(["downloads", "cancel", "nope", "--library", lib()], { env });
   assert.equal(r.code, 1);
