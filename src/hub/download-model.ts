@@ -7,7 +7,9 @@
 // (Ctrl-C, `mlib downloads pause`) leaves it paused, `mlib downloads cancel` removes its partial files.
 import { randomUUID } from "node:crypto";
 import { link, mkdir, readdir, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
+import { readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
 import { identify } from "../identify/identify.js";
 import type { ModelLibrary } from "../store/model-library.js";
@@ -18,7 +20,6 @@ import { chooseFiles } from "./choose-files.js";
 import { modelTypeOfKind, type RepoFile } from "./convert-model.js";
 import { downloadFile } from "./download-file.js";
 import { HubClient } from "./hub-client.js";
-import { hostname } from "node:os";
 import {
   downloadsStagingRoot,
   getDownload,
@@ -189,8 +190,9 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
         emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
         continue;
       }
-      if (await isVerifiedStaged(dest, f)) {
-        results.push({ path: f.path, size: f.size, sha256: f.sha256!, blake3: (await verifiedBlake3(partial)) ?? "", how: "resumed" });
+      const staged = await stagedAndVerified(dest, f);
+      if (staged) {
+        results.push({ path: f.path, size: f.size, ...staged, how: "resumed" });
         downloaded += f.size;
         continue;
       }
@@ -219,7 +221,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       await rename(partial, dest).catch((e) => {
         throw ioError(dest, "move into place", e);
       });
-      await rm(`${partial}.json`, { force: true });
+      // The record (now saying "verified") stays until the model has landed: a crash before that resumes from it.
       results.push({ path: f.path, size: r.size, sha256: r.sha256, blake3: r.blake3, how: r.resumedBytes > 0 ? "resumed" : "downloaded" });
       downloaded = base + f.size;
     }
@@ -326,15 +328,12 @@ async function checkFreeSpace(staging: string, files: RepoFile[], root: string):
   }
 }
 
-async function isVerifiedStaged(dest: string, f: RepoFile): Promise<boolean> {
+/** The hashes of a file a previous run downloaded, verified and moved to its staged name, if it is that file. */
+async function stagedAndVerified(dest: string, f: RepoFile): Promise<{ sha256: string; blake3: string } | null> {
   const st = await stat(dest).catch(() => null);
-  return Boolean(st && st.size === f.size && f.sha256 && (await verifiedBlake3(`${dest}.part`)) !== null);
-}
-
-async function verifiedBlake3(partial: string): Promise<string | null> {
-  const { readJson } = await import("../core/atomic-json.js");
-  const r = await readJson<{ verified?: { blake3: string } | null }>(`${partial}.json`).catch(() => null);
-  return r?.verified?.blake3 ?? null;
+  if (!st || st.size !== f.size || !f.sha256) return null;
+  const r = await readJson<{ verified?: { sha256: string; blake3: string } | null }>(`${dest}.part.json`).catch(() => null);
+  return r?.verified && r.verified.sha256 === f.sha256 ? r.verified : null;
 }
 
 /** Hard-links a file whose content the library already holds (same SHA-256) into the staging folder. */
@@ -387,14 +386,18 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
   for (let n = 2; await stat(lib.modelDir(id)).catch(() => null); n++) {
     const meta = await lib.getMetadata(id).catch(() => null);
     if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) return id;
+    // A folder without metadata.json holding only our files: this download's own move, cut short by a crash.
+    if (!meta && (await onlyOurFiles(lib.modelDir(id), p.results))) break;
     id = `${baseId}_${n}`;
   }
   const dir = lib.modelDir(id);
   await mkdir(dir, { recursive: true });
   for (const f of p.results) {
     const to = join(dir, ...f.path.split("/"));
+    const from = join(p.staging, ...f.path.split("/"));
+    if (!(await stat(from).catch(() => null)) && (await stat(to).catch(() => null))?.size === f.size) continue; // moved before the crash
     await mkdir(dirname(to), { recursive: true });
-    await rename(join(p.staging, ...f.path.split("/")), to).catch((e) => {
+    await rename(from, to).catch((e) => {
       throw ioError(to, "move into place", e);
     });
   }
@@ -423,6 +426,12 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
     else if (Array.isArray(baseModel)) m.base_model = baseModel.filter((b): b is string => typeof b === "string");
   });
   return r.modelId;
+}
+
+async function onlyOurFiles(dir: string, ours: DownloadedFile[]): Promise<boolean> {
+  const names = new Set(ours.map((f) => f.path));
+  const entries = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
+  return entries.every((e) => names.has(join(e.parentPath ?? e.path, e.name).slice(dir.length + 1).split("\\").join("/")));
 }
 
 function sameFiles(have: { name: string; sha256: string | null }[], got: DownloadedFile[]): boolean {
