@@ -11,3 +11,4 @@ export type { SearchOptions, SearchFilters, SearchResult, SortMode, ModelRecord,
 export * from "./operations/index.js";
 export { editModel, type EditModelParams, type EditModelResult } from "./operations/edit-model.js";
 export { startServer, type ServeOptions, type RunningServer } from "./server/server.js";
+export * from "./hub/index.js";

@@ -30,6 +30,10 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["restore"], () => import("./commands/restore.js")],
   [["edit"], () => import("./commands/edit.js")],
   [["serve"], () => import("./commands/serve.js")],
+  [["hub"], () => import("./commands/hub.js")],
+  [["download"], () => import("./commands/download.js")],
+  [["downloads"], () => import("./commands/downloads.js")],
+  [["lookup"], () => import("./commands/lookup.js")],
   [["demo"], () => import("./commands/demo.js")],
 ];
 

@@ -11,7 +11,7 @@ import { identify } from "../identify/identify.js";
 import { isModelFileName, sniffFormat } from "../formats/sniff.js";
 import { readHead } from "../formats/file-bytes.js";
 import { securityTierOf } from "../formats/types.js";
-import { hashFile, type FileHashes, type HashFileOptions } from "../hashing/index.js";
+import { fastHashFile, hashFile, type FileHashes, type HashFileOptions } from "../hashing/index.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
 import { serializeMetadata, type MetadataFile } from "../store/metadata.js";
@@ -37,6 +37,8 @@ export interface InPlaceImportSpec {
   allowIncomplete?: boolean;
   /** Index a folder holding pickle weights (default: refuse it, leaving its files as they are; see pickle-policy.ts). */
   allowPickle?: boolean;
+  /** Hashes already computed while the files were written (a download): these files are not read again. */
+  knownHashes?: Record<string, { sha256: string; blake3: string }> | null;
 }
 
 export interface InPlaceResult {
@@ -90,7 +92,13 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
     throwIfAborted(signal, "import in place");
     const before = done;
     const progress = (n: number) => onProgress?.({ op: "import-in-place", phase: "hash", item: f.rel, done: before + n, total, unit: "bytes" });
-    const h = spec.computeHashes === false ? null : await hashCancellable(join(spec.modelDir, ...f.rel.split("/")), { signal, onProgress: progress });
+    const abs = join(spec.modelDir, ...f.rel.split("/"));
+    const known = spec.knownHashes?.[f.rel];
+    const h = known
+      ? { ...known, fastHash: await fastHashFile(abs, { signal }) }
+      : spec.computeHashes === false
+        ? null
+        : await hashCancellable(abs, { signal, onProgress: progress });
     done += f.size;
     metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null });
   }

@@ -1,0 +1,93 @@
+// Which files of a repo a download takes (original §11.5, made stricter): named files exactly; a quant = every
+// file of that quant (all shards of a split GGUF) plus, for a transformers/diffusers repo, the small files a
+// runtime loads beside the weights (config, tokenizer, index). Without either: the one download option when
+// there is one, else the whole repo's weights for a transformers/diffusers snapshot — a GGUF repo with several
+// quants asks which (the original fetched every quant: tens of GB nobody asked for). Every Hub path is checked:
+// `..`, absolute paths and backslashes are refused before anything is fetched.
+import { ModelLibraryError } from "../core/errors.js";
+import { safeRelativePath } from "../formats/naming.js";
+import { downloadOptions, type RepoFile } from "./convert-model.js";
+
+const WEIGHT = /\.(gguf|safetensors|bin|pt|pth|ckpt|onnx|h5|msgpack|ot)$/i;
+// Files a transformers/diffusers runtime reads beside the weights.
+const RUNTIME_FILE =
+  /(^|\/)(config\.json|generation_config\.json|tokenizer(_config)?\.json|tokenizer\.model|special_tokens_map\.json|added_tokens\.json|vocab\.(json|txt)|merges\.txt|preprocessor_config\.json|processor_config\.json|chat_template\.(json|jinja)|model_index\.json|scheduler_config\.json|params\.json|tekken\.json|[^/]*\.index\.json)$/i;
+
+export interface FileChoice {
+  files: RepoFile[];
+  /** The option chosen (quant or name), null for named files or a whole snapshot. */
+  quant: string | null;
+}
+
+export interface ChooseParams {
+  files: RepoFile[];
+  quant?: string | null;
+  paths?: string[] | null;
+  /** library_name of the repo ("transformers", "diffusers"...). */
+  libraryName?: string | null;
+  repoId: string;
+}
+
+export function isSnapshotRepo(files: RepoFile[], libraryName: string | null | undefined): boolean {
+  if (libraryName === "transformers" || libraryName === "diffusers" || libraryName === "sentence-transformers") return true;
+  return files.some((f) => f.path === "config.json" || f.path === "model_index.json");
+}
+
+export function chooseFiles(p: ChooseParams): FileChoice {
+  const choice = choose(p);
+  for (const f of choice.files) checkHubPath(f.path, p.repoId);
+  return choice;
+}
+
+function choose(p: ChooseParams): FileChoice {
+  const snapshot = isSnapshotRepo(p.files, p.libraryName);
+  const runtime = snapshot ? p.files.filter((f) => !f.lfs && RUNTIME_FILE.test(f.path)) : [];
+  if (p.paths && p.paths.length > 0) {
+    const chosen: RepoFile[] = [];
+    for (const want of p.paths) {
+      const f = p.files.find((x) => x.path === want);
+      if (!f) throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no file "${want}" in the repo (see \`mlib hub files ${p.repoId}\`)`);
+      chosen.push(f);
+    }
+    return { files: unique(chosen), quant: null };
+  }
+  const weights = p.files.filter((f) => WEIGHT.test(f.path));
+  if (p.quant) {
+    let hits = weights.filter((f) => f.path.includes(p.quant!));
+    if (hits.length === 0) hits = weights.filter((f) => f.path.toLowerCase().includes(p.quant!.toLowerCase()));
+    if (hits.length === 0) {
+      const opts = downloadOptions(p.files, []).map((o) => o.quant);
+      throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no file for quant "${p.quant}"${opts.length ? ` (available: ${opts.join(", ")})` : ""}`);
+    }
+    return { files: unique([...hits, ...runtime]), quant: p.quant };
+  }
+  const options = downloadOptions(p.files, []);
+  const ggufOptions = options.filter((o) => o.files.every((f) => f.toLowerCase().endsWith(".gguf")));
+  if (ggufOptions.length > 1) {
+    const list = ggufOptions.map((o) => `${o.quant} (${o.sizeBytes ?? "?"} bytes)`).join(", ");
+    throw new ModelLibraryError("E_USAGE", `${p.repoId} has ${ggufOptions.length} quants: choose one with --quant (${list})`);
+  }
+  if (options.length === 1) {
+    const files = p.files.filter((f) => options[0].files.includes(f.path));
+    return { files: unique([...files, ...runtime]), quant: options[0].quant };
+  }
+  // A snapshot: its weights — safetensors only when the repo has them (the .bin/.h5 copies are the same weights).
+  const hasSafetensors = weights.some((f) => f.path.endsWith(".safetensors"));
+  const chosen = weights.filter((f) => !hasSafetensors || f.path.endsWith(".safetensors"));
+  if (chosen.length === 0) throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no model weights in the repo`);
+  return { files: unique([...chosen, ...runtime]), quant: null };
+}
+
+/** A Hub path safe to create under the model folder; E_INVALID naming the repo and the path otherwise. */
+export function checkHubPath(path: string, repoId: string): string {
+  try {
+    return safeRelativePath(path);
+  } catch (e) {
+    throw new ModelLibraryError("E_INVALID", `${repoId}: refusing the Hub file name ${JSON.stringify(path)}: ${(e as Error).message.replace(/^unsafe relative path "[^"]*": /, "")}`);
+  }
+}
+
+function unique(files: RepoFile[]): RepoFile[] {
+  const seen = new Set<string>();
+  return files.filter((f) => (seen.has(f.path) ? false : (seen.add(f.path), true)));
+}

@@ -1,0 +1,476 @@
+// `downloadModel`: one Hub model (a quant, named files, or a snapshot) into the library. The files are fetched
+// into the library's staging area (`<root>/.model-library/downloads/<id>/`), never into a model folder, so
+// nothing adopts or indexes them before they are verified; then they move into `<type>/<family>/<name>/` and
+// the in-place import writes metadata.json with the hashes computed while downloading (no second read) and the
+// provenance (repo_id, the revision's commit, the files, match_source "download"). The state lives in
+// downloads.json: the same command (or `mlib downloads resume`) continues an interrupted download, an abort
+// (Ctrl-C, `mlib downloads pause`) leaves it paused, `mlib downloads cancel` removes its partial files.
+import { randomUUID } from "node:crypto";
+import { link, mkdir, readdir, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { readJson } from "../core/atomic-json.js";
+import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
+import { identify } from "../identify/identify.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { METADATA_FILE } from "../store/layout.js";
+import { importInPlace } from "../operations/import-in-place.js";
+import type { OperationOptions } from "../operations/types.js";
+import { chooseFiles } from "./choose-files.js";
+import { modelTypeOfKind, type RepoFile } from "./convert-model.js";
+import { downloadFile } from "./download-file.js";
+import { HubClient } from "./hub-client.js";
+import {
+  downloadsStagingRoot,
+  getDownload,
+  listDownloads,
+  removeDownload,
+  runnerAlive,
+  saveDownload,
+  stagingDirOf,
+  updateDownloads,
+  type DownloadEntry,
+} from "./download-state.js";
+import type { RetryPolicy } from "./retry.js";
+
+export interface DownloadModelParams {
+  repoId: string;
+  /** A quant (all its shards), or `files`, or neither (the one option, or the snapshot's weights). */
+  quant?: string | null;
+  files?: string[] | null;
+  revision?: string | null;
+  connections?: number;
+  /** Resume this download (its request is taken from downloads.json). */
+  downloadId?: string | null;
+  /** Fetch only the missing shards of this stored model (its repo_id must be known). */
+  completeModelId?: string | null;
+  /** Where the model lands; default from the repo (kind → type, identification → family, repo name). */
+  modelType?: string | null;
+  family?: string | null;
+  name?: string | null;
+  /** Tuning for tests. */
+  client?: HubClient;
+  retry?: RetryPolicy;
+  stallMs?: number;
+  partSize?: number;
+  /** How often the running download looks at downloads.json for pause/cancel asks (default 1 s). */
+  controlPollMs?: number;
+}
+
+export interface DownloadedFile {
+  path: string;
+  size: number;
+  sha256: string;
+  blake3: string;
+  /** "downloaded", "resumed" (partly from an earlier run), or "linked" (the content was already in the library). */
+  how: "downloaded" | "resumed" | "linked";
+  linkedFrom?: string;
+}
+
+export interface DownloadModelResult {
+  downloadId: string;
+  repoId: string;
+  commitSha: string | null;
+  modelId: string | null;
+  status: "completed" | "already-present";
+  files: DownloadedFile[];
+  totalBytes: number;
+  fetchedBytes: number;
+  seconds: number;
+}
+
+const FREE_SPACE_MARGIN = 64 * 1024 * 1024;
+
+export async function downloadModel(lib: ModelLibrary, params: DownloadModelParams, options: OperationOptions = {}): Promise<DownloadModelResult> {
+  const started = performance.now();
+  const client = params.client ?? new HubClient();
+  const root = lib.root;
+  const emit = options.onProgress;
+  let params2 = params;
+  let resumeEntry: DownloadEntry | null = null;
+  if (params.downloadId) {
+    resumeEntry = await getDownload(root, params.downloadId);
+    if (!resumeEntry) throw new ModelLibraryError("E_NOT_FOUND", `no download "${params.downloadId}" in ${root} (see \`mlib downloads list\`)`);
+    const r = resumeEntry.download_request;
+    params2 = {
+      ...params,
+      repoId: r.repo_id,
+      quant: r.quant,
+      files: r.filenames ?? (r.filename ? [r.filename] : null),
+      revision: r.revision ?? null,
+      completeModelId: r.complete_model_id ?? null,
+    };
+  }
+  let { repoId } = params2;
+  let missingOnly: Set<string> | null = null;
+  let completeDir: string | null = null;
+  if (params2.completeModelId) {
+    const plan = await planCompletion(lib, params2.completeModelId);
+    repoId = plan.repoId;
+    missingOnly = new Set(plan.missing);
+    completeDir = lib.modelDir(params2.completeModelId);
+  }
+  const revision = params2.revision ?? "main";
+  emit?.({ op: "download", phase: "plan", item: repoId });
+  const info = await client.info(repoId, revision, { signal: options.signal });
+  let choice;
+  if (missingOnly) {
+    const wanted = info.files.filter((f) => missingOnly!.has(f.path) || missingOnly!.has(f.path.slice(f.path.lastIndexOf("/") + 1)));
+    if (wanted.length < missingOnly.size) {
+      const have = new Set(wanted.map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)));
+      const absent = [...missingOnly].filter((m) => !have.has(m));
+      throw new ModelLibraryError("E_NOT_FOUND", `${repoId}: the repo does not have ${absent.join(", ")}; cannot complete ${params2.completeModelId}`);
+    }
+    choice = chooseFiles({ files: info.files, paths: wanted.map((f) => f.path), repoId });
+  } else {
+    choice = chooseFiles({ files: info.files, quant: params2.quant, paths: params2.files, libraryName: info.libraryName, repoId });
+  }
+  const chosen = choice.files;
+
+  // The same request (repo, revision, selection) continues the download already recorded for it.
+  const entry = resumeEntry ?? (await findSameDownload(root, repoId, revision, params2)) ?? newEntry(root, repoId, revision, params2, info.model.name);
+  if (entry.runner && runnerAlive(entry) && entry.runner.pid !== process.pid) {
+    throw new ModelLibraryError("E_LOCKED", `download ${entry.download_id} of ${repoId} is already running (pid ${entry.runner.pid} on ${entry.runner.hostname})`);
+  }
+  const staging = stagingDirOf(root, entry);
+  const primary = chosen.filter((f) => f.lfs).reduce<RepoFile | null>((a, b) => (!a || b.size > a.size ? b : a), null) ?? chosen[0];
+  Object.assign(entry, {
+    filename: primary.path,
+    filenames: chosen.map((f) => f.path),
+    total_bytes: chosen.reduce((a, f) => a + f.size, 0),
+    known_sha256: primary.sha256,
+    commit_sha: info.commitSha,
+    staging_dir: staging,
+    status: "downloading",
+    error: null,
+    control: null,
+    runner: { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() },
+  } satisfies Partial<DownloadEntry>);
+  entry.download_request.model_type ??= modelTypeOfKind(info.model.kind);
+  await saveDownload(root, entry);
+
+  // Pause/cancel asks from other processes arrive through downloads.json; the lease is renewed meanwhile.
+  const inner = new AbortController();
+  const onAbort = (): void => inner.abort(options.signal?.reason ?? "pause");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let control: "pause" | "cancel" | null = null;
+  let downloaded = 0;
+  const poll = setInterval(() => {
+    void updateDownloads(root, (list) => {
+      const me = list.find((d) => d.download_id === entry.download_id);
+      if (!me) {
+        control = "cancel"; // removed by someone: treat as cancelled
+        return;
+      }
+      if (me.control) control = me.control;
+      me.downloaded_bytes = downloaded;
+      me.status = control === "pause" ? "pausing" : control === "cancel" ? "cancelling" : me.status;
+      me.runner = { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() };
+    })
+      .then(() => {
+        if (control && !inner.signal.aborted) inner.abort(control);
+      })
+      .catch(() => undefined);
+  }, params.controlPollMs ?? 1000);
+
+  const results: DownloadedFile[] = [];
+  let fetchedBytes = 0;
+  try {
+    await checkFreeSpace(staging, chosen, root);
+    const total = chosen.reduce((a, f) => a + f.size, 0);
+    for (const f of chosen) {
+      if (inner.signal.aborted) throw cancelledError("download");
+      const dest = join(staging, ...f.path.split("/"));
+      const partial = `${dest}.part`;
+      // Content already in the library is linked, not fetched again.
+      const linked = f.sha256 ? await linkFromLibrary(lib, f, dest) : null;
+      if (linked) {
+        results.push(linked);
+        downloaded += f.size;
+        emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+        continue;
+      }
+      const staged = await stagedAndVerified(dest, f);
+      if (staged) {
+        results.push({ path: f.path, size: f.size, ...staged, how: "resumed" });
+        downloaded += f.size;
+        continue;
+      }
+      const base = downloaded;
+      const r = await downloadFile({
+        config: client.config,
+        url: resolveUrl(client.config.endpoint, repoId, info.commitSha ?? revision, f.path),
+        partialPath: partial,
+        expectedSize: f.size,
+        expectedSha256: f.sha256,
+        connections: params2.connections,
+        partSize: params.partSize,
+        retry: params.retry,
+        stallMs: params.stallMs,
+        signal: inner.signal,
+        onStart: ({ resumedBytes }) => {
+          downloaded = base + resumedBytes;
+          emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+        },
+        onBytes: (d) => {
+          downloaded += d;
+          emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+        },
+      });
+      fetchedBytes += r.fetchedBytes;
+      await rename(partial, dest).catch((e) => {
+        throw ioError(dest, "move into place", e);
+      });
+      // The record (now saying "verified") stays until the model has landed: a crash before that resumes from it.
+      results.push({ path: f.path, size: r.size, sha256: r.sha256, blake3: r.blake3, how: r.resumedBytes > 0 ? "resumed" : "downloaded" });
+      downloaded = base + f.size;
+    }
+    clearInterval(poll);
+    emit?.({ op: "download", phase: "commit", item: repoId });
+    const modelId = completeDir
+      ? await landCompletion(lib, completeDir, params2.completeModelId!, staging, results)
+      : await landModel(lib, { entry, staging, results, kind: info.model.kind, repoId, commitSha: info.commitSha, params: params2, tags: info.model.tags, cardData: info.cardData, endpoint: client.config.endpoint, quant: choice.quant });
+    await rm(staging, { recursive: true, force: true });
+    await removeDownload(root, entry.download_id);
+    emit?.({ op: "download", phase: "done", item: modelId });
+    return {
+      downloadId: entry.download_id,
+      repoId,
+      commitSha: info.commitSha,
+      modelId,
+      status: "completed",
+      files: results,
+      totalBytes: results.reduce((a, f) => a + f.size, 0),
+      fetchedBytes,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } catch (e) {
+    clearInterval(poll);
+    const why = (control as "pause" | "cancel" | null) ?? (options.signal?.aborted ? "pause" : null);
+    if (isCancelled(e) || why) {
+      if (why === "cancel") {
+        await rm(staging, { recursive: true, force: true });
+        await removeDownload(root, entry.download_id);
+        throw new ModelLibraryError("E_CANCELLED", `download ${entry.download_id} of ${repoId} cancelled; its partial files were removed`);
+      }
+      await saveDownload(root, { ...entry, status: "paused", control: null, runner: null, downloaded_bytes: downloaded });
+      throw new ModelLibraryError("E_CANCELLED", `download ${entry.download_id} of ${repoId} paused at ${downloaded} of ${entry.total_bytes} bytes; run the same command (or \`mlib downloads resume ${entry.download_id}\`) to continue`);
+    }
+    await saveDownload(root, { ...entry, status: "error", error: (e as Error).message, control: null, runner: null, downloaded_bytes: downloaded }).catch(() => undefined);
+    throw e;
+  } finally {
+    clearInterval(poll);
+    options.signal?.removeEventListener("abort", onAbort);
+    if (!params.client) client.close();
+  }
+}
+
+export function resolveUrl(endpoint: string, repoId: string, revision: string, path: string): string {
+  return `${endpoint}/${repoId}/resolve/${encodeURIComponent(revision)}/${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+function newEntry(root: string, repoId: string, revision: string, p: DownloadModelParams, name: string): DownloadEntry {
+  const id = randomUUID();
+  return {
+    download_id: id,
+    repo_id: repoId,
+    filename: "",
+    filenames: [],
+    dest_dir: join(downloadsStagingRoot(root), id),
+    total_bytes: null,
+    status: "queued",
+    download_request: {
+      repo_id: repoId,
+      family: p.family ?? null,
+      official_name: p.name ?? name,
+      model_type: p.modelType ?? null,
+      quant: p.quant ?? null,
+      filename: p.files?.[0] ?? null,
+      filenames: p.files ?? null,
+      revision,
+      complete_model_id: p.completeModelId ?? null,
+    },
+    created_at: new Date().toISOString(),
+    known_sha256: null,
+    revision,
+  };
+}
+
+async function findSameDownload(root: string, repoId: string, revision: string, p: DownloadModelParams): Promise<DownloadEntry | null> {
+  const key = (r: DownloadEntry["download_request"]): string =>
+    JSON.stringify([r.repo_id, r.revision ?? "main", r.complete_model_id ?? null, r.filenames ?? (r.filename ? [r.filename] : null), r.filenames || r.filename ? null : (r.quant ?? null)]);
+  const want = key({ repo_id: repoId, revision, complete_model_id: p.completeModelId ?? null, filenames: p.files ?? null, filename: p.files?.[0] ?? null, quant: p.quant ?? null, family: null, official_name: "", model_type: null });
+  return (await listDownloads(root)).find((d) => d.status !== "completed" && d.status !== "cancelled" && key(d.download_request) === want) ?? null;
+}
+
+/** Refuses to start when the staging filesystem cannot hold what is left to fetch. */
+async function checkFreeSpace(staging: string, files: RepoFile[], root: string): Promise<void> {
+  await mkdir(staging, { recursive: true }).catch((e) => {
+    throw ioError(staging, "create", e);
+  });
+  let need = 0;
+  for (const f of files) {
+    const dest = join(staging, ...f.path.split("/"));
+    if (await stat(dest).catch(() => null)) continue;
+    // A partial file is allocated at full size already (sparse): what is left is what its record lacks.
+    const rec = await stat(`${dest}.part`).catch(() => null);
+    need += rec ? Math.max(0, f.size - Math.min(rec.blocks * 512, f.size)) : f.size;
+  }
+  const fs = await statfs(staging).catch(() => null);
+  if (!fs) return;
+  const free = fs.bavail * fs.bsize;
+  if (need + FREE_SPACE_MARGIN > free) {
+    throw new ModelLibraryError(
+      "E_IO",
+      `not enough free space for this download in ${root}: it needs ${need} bytes (+${FREE_SPACE_MARGIN} margin), the filesystem has ${free} bytes free`,
+      { path: staging },
+    );
+  }
+}
+
+/** The hashes of a file a previous run downloaded, verified and moved to its staged name, if it is that file. */
+async function stagedAndVerified(dest: string, f: RepoFile): Promise<{ sha256: string; blake3: string } | null> {
+  const st = await stat(dest).catch(() => null);
+  if (!st || st.size !== f.size || !f.sha256) return null;
+  const r = await readJson<{ verified?: { sha256: string; blake3: string } | null }>(`${dest}.part.json`).catch(() => null);
+  return r?.verified && r.verified.sha256 === f.sha256 ? r.verified : null;
+}
+
+/** Hard-links a file whose content the library already holds (same SHA-256) into the staging folder. */
+async function linkFromLibrary(lib: ModelLibrary, f: RepoFile, dest: string): Promise<DownloadedFile | null> {
+  const rec = lib.findByHash(f.sha256!);
+  if (!rec) return null;
+  const meta = await lib.getMetadata(rec.id).catch(() => null);
+  const file = meta?.files?.find((x) => x.sha256 === f.sha256);
+  if (!file || !file.blake3) return null;
+  const src = join(lib.modelDir(rec.id), ...file.name.split("/"));
+  const st = await stat(src).catch(() => null);
+  if (!st || st.size !== f.size) return null;
+  await mkdir(dirname(dest), { recursive: true });
+  await rm(dest, { force: true });
+  try {
+    await link(src, dest);
+  } catch {
+    return null; // another filesystem, or links not allowed: download it
+  }
+  return { path: f.path, size: f.size, sha256: f.sha256!, blake3: file.blake3, how: "linked", linkedFrom: `${rec.id}/${file.name}` };
+}
+
+interface LandParams {
+  entry: DownloadEntry;
+  staging: string;
+  results: DownloadedFile[];
+  kind: string;
+  repoId: string;
+  commitSha: string | null;
+  params: DownloadModelParams;
+  tags: string[];
+  cardData: Record<string, unknown> | null;
+  endpoint: string;
+  quant: string | null;
+}
+
+/** Moves the verified files into `<type>/<family>/<name>/` and imports them in place with their hashes. */
+async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
+  const weights = p.results.filter((f) => /\.(gguf|safetensors|bin|pt|pth|ckpt|onnx)$/i.test(f.path));
+  const primary = (weights.length ? weights : p.results).reduce((a, b) => (b.size > a.size ? b : a));
+  const ident = await identify(join(p.staging, ...primary.path.split("/"))).catch(() => null);
+  const modelType = p.params.modelType ?? (ident && ident.modelType !== "unknown" ? ident.modelType : modelTypeOfKind(p.kind));
+  const family = p.params.family ?? ident?.family ?? "unknown";
+  const repoName = p.repoId.slice(p.repoId.indexOf("/") + 1);
+  const quant = p.quant;
+  const name = p.params.name ?? (quant && !repoName.toLowerCase().includes(quant.toLowerCase()) ? `${repoName}-${quant}` : repoName);
+  const baseId = lib.buildModelId(modelType, family, name);
+  // A folder of that name holding another model: take the next free name (never mix two models).
+  let id = baseId;
+  for (let n = 2; await stat(lib.modelDir(id)).catch(() => null); n++) {
+    const meta = await lib.getMetadata(id).catch(() => null);
+    if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) return id;
+    // A folder without metadata.json holding only our files: this download's own move, cut short by a crash.
+    if (!meta && (await onlyOurFiles(lib.modelDir(id), p.results))) break;
+    id = `${baseId}_${n}`;
+  }
+  const dir = lib.modelDir(id);
+  await mkdir(dir, { recursive: true });
+  for (const f of p.results) {
+    const to = join(dir, ...f.path.split("/"));
+    const from = join(p.staging, ...f.path.split("/"));
+    if (!(await stat(from).catch(() => null)) && (await stat(to).catch(() => null))?.size === f.size) continue; // moved before the crash
+    await mkdir(dirname(to), { recursive: true });
+    await rename(from, to).catch((e) => {
+      throw ioError(to, "move into place", e);
+    });
+  }
+  const knownHashes = Object.fromEntries(p.results.map((f) => [f.path, { sha256: f.sha256, blake3: f.blake3 }]));
+  const r = await importInPlace(lib, {
+    modelDir: dir,
+    officialName: p.params.name ?? repoName,
+    family: family === "unknown" ? null : family,
+    modelType,
+    repoId: p.repoId,
+    knownSha256: primary.sha256,
+    knownHashes,
+    expectedFiles: p.results.map((f) => f.path),
+    allowIncomplete: true,
+  });
+  const baseModel = p.cardData?.base_model;
+  await lib.updateMetadata(r.modelId, (m) => {
+    m.match_source = "download";
+    m.match_method = "repo_id";
+    m.match_confidence = 1;
+    m.pending_online_lookup = false;
+    m.download_url = `${p.endpoint}/${p.repoId}`;
+    m.source_revision = p.commitSha;
+    m.tags = [...new Set([...(m.tags ?? []), ...p.tags.filter((t) => !t.includes(":") && t.length < 40)])];
+    if (typeof baseModel === "string") m.base_model = [baseModel];
+    else if (Array.isArray(baseModel)) m.base_model = baseModel.filter((b): b is string => typeof b === "string");
+  });
+  return r.modelId;
+}
+
+async function onlyOurFiles(dir: string, ours: DownloadedFile[]): Promise<boolean> {
+  const names = new Set(ours.map((f) => f.path));
+  const entries = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
+  return entries.every((e) => names.has(join(e.parentPath ?? e.path, e.name).slice(dir.length + 1).split("\\").join("/")));
+}
+
+function sameFiles(have: { name: string; sha256: string | null }[], got: DownloadedFile[]): boolean {
+  return got.every((g) => have.some((h) => h.name === g.path && h.sha256 === g.sha256));
+}
+
+/** The stored model's missing shards: where they go and which repo has them. */
+async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[] }> {
+  const meta = await lib.getMetadata(id);
+  if (!meta.repo_id) {
+    throw new ModelLibraryError("E_NOT_FOUND", `${id}: its Hub repo is not known; run \`mlib lookup ${id}\` first (a hash match fills repo_id)`);
+  }
+  const { missingShardNames } = await import("../formats/sharding.js");
+  const names = (await readdir(lib.modelDir(id)).catch(() => [] as string[])).filter((n) => n !== METADATA_FILE);
+  const missing = missingShardNames(names);
+  if (missing.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
+  return { repoId: meta.repo_id, missing };
+}
+
+/** Moves the fetched shards into the stored model's folder and records them in its metadata. */
+async function landCompletion(lib: ModelLibrary, dir: string, id: string, staging: string, results: DownloadedFile[]): Promise<string> {
+  for (const f of results) {
+    const base = f.path.slice(f.path.lastIndexOf("/") + 1);
+    const to = join(dir, base);
+    if (await stat(to).catch(() => null)) throw new ModelLibraryError("E_EXISTS", `${to} appeared meanwhile; not replacing it`);
+    await rename(join(staging, ...f.path.split("/")), to).catch((e) => {
+      throw ioError(to, "move into place", e);
+    });
+  }
+  await lib.updateMetadata(id, (m) => {
+    const files = m.files ?? [];
+    for (const f of results) {
+      const base = f.path.slice(f.path.lastIndexOf("/") + 1);
+      files.push({ name: base, original_name: f.path, size: f.size, sha256: f.sha256, blake3: f.blake3, fast_hash: null });
+    }
+    m.files = files;
+    m.size_bytes = files.reduce((a, f) => a + (f.size ?? 0), 0);
+    m.expected_files = files.map((f) => f.name);
+  });
+  await rmdir(staging).catch(() => undefined);
+  return id;
+}

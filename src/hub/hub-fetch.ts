@@ -1,0 +1,90 @@
+// Every request to the Hub goes through here: the offline switch (no connection at all), the token sent to
+// the Hub's own origin only, and redirects followed by hand so the token never follows a cross-origin
+// redirect to the CDN (resolve → 302 → cas-bridge.xethub.hf.co). `apiFetch` adds retries (429/5xx/network,
+// honouring Retry-After) and error mapping, for the JSON API calls made through @huggingface/hub.
+import { ModelLibraryError, cancelledError } from "../core/errors.js";
+import type { HubConfig } from "./config.js";
+import { hubHttpError, offlineError } from "./hub-errors.js";
+import { backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
+
+const MAX_REDIRECTS = 10;
+
+export interface HubResponse {
+  res: Response;
+  /** The URL that answered (after redirects). */
+  url: string;
+  /** Headers of the Hub's own redirect answer (X-Linked-Etag, X-Linked-Size, X-Repo-Commit), when there was one. */
+  redirectHeaders: Headers | null;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  return new URL(a).origin === new URL(b).origin;
+}
+
+/** One request with redirects followed by hand; the Authorization header only ever goes to the Hub's origin. */
+export async function hubRequest(config: HubConfig, url: string, init: RequestInit = {}): Promise<HubResponse> {
+  if (config.offline) throw offlineError(url);
+  let current = url;
+  let redirectHeaders: Headers | null = null;
+  for (let hop = 0; ; hop++) {
+    const headers = new Headers(init.headers);
+    headers.delete("authorization");
+    if (config.token && sameOrigin(current, config.endpoint)) headers.set("authorization", `Bearer ${config.token}`);
+    if (!headers.has("user-agent")) headers.set("user-agent", "model-library");
+    const res = await fetch(current, { ...init, headers, redirect: "manual" });
+    if (res.status < 300 || res.status >= 400 || res.status === 304) return { res, url: current, redirectHeaders };
+    const location = res.headers.get("location");
+    if (!location) return { res, url: current, redirectHeaders };
+    if (hop >= MAX_REDIRECTS) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new ModelLibraryError("E_NETWORK", `${url}: more than ${MAX_REDIRECTS} redirects`);
+    }
+    // A renamed repo answers a relative 307 first; the 302 to the CDN carries the file's size and sha256.
+    if (sameOrigin(current, config.endpoint) && (!redirectHeaders || res.headers.has("x-linked-size"))) redirectHeaders = res.headers;
+    await res.body?.cancel().catch(() => undefined);
+    current = new URL(location, current).toString();
+  }
+}
+
+/** Network-level failure (connection refused/reset, DNS...) as opposed to an HTTP answer. */
+export function networkError(url: string, e: unknown): ModelLibraryError {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (e as Error).message;
+  return new ModelLibraryError("E_NETWORK", `${url}: cannot reach the server (${why})`, { cause: e });
+}
+
+const API_RETRY: RetryPolicy = { attempts: 4, baseMs: 500, capMs: 8000, maxServerWaitMs: 60_000 };
+
+/**
+ * A `fetch` for @huggingface/hub's API helpers: hubRequest + retries; a final HTTP failure is thrown as our
+ * error (naming `what`), so callers never see the library's own error type.
+ */
+export function apiFetch(config: HubConfig, what: string, options: { signal?: AbortSignal; retry?: RetryPolicy } = {}): typeof fetch {
+  const policy = options.retry ?? API_RETRY;
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
+    for (let attempt = 1; ; attempt++) {
+      if (options.signal?.aborted) throw cancelledError("hub request");
+      let r: HubResponse;
+      try {
+        r = await hubRequest(config, url, { ...init, signal: options.signal });
+      } catch (e) {
+        if (e instanceof ModelLibraryError) throw e;
+        if (options.signal?.aborted) throw cancelledError("hub request");
+        if (attempt >= policy.attempts) throw networkError(url, e);
+        await sleep(backoffMs(attempt, policy), options.signal).catch(() => undefined);
+        continue;
+      }
+      if (r.res.ok) return r.res;
+      if (isRetryableStatus(r.res.status) && attempt < policy.attempts) {
+        const asked = serverWaitMs(r.res.headers);
+        await r.res.body?.cancel().catch(() => undefined);
+        if (asked !== null && asked > policy.maxServerWaitMs) throw hubHttpError(r.res, what, config);
+        await sleep(asked ?? backoffMs(attempt, policy), options.signal).catch(() => undefined);
+        continue;
+      }
+      await r.res.body?.cancel().catch(() => undefined);
+      throw hubHttpError(r.res, what, config);
+    }
+  }) as typeof fetch;
+}
