@@ -8,3 +8,4 @@ export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "
 export { hashFile, hashFiles, fastHashFile, copyAndHash, type FileHashes } from "./hashing/index.js";
 export type { SearchOptions, SearchResult, ModelRecord } from "./index/index-types.js";
 export * from "./operations/index.js";
+export * from "./mapper/index.js";

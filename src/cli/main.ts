@@ -25,6 +25,10 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["adopt"], () => import("./commands/adopt.js")],
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
+  [["apps"], () => import("./commands/apps.js")],
+  [["map"], () => import("./commands/map.js")],
+  [["links"], () => import("./commands/links.js")],
+  [["unlink"], () => import("./commands/unlink.js")],
   [["demo"], () => import("../demo/demo.js")],
 ];
 
