@@ -11,7 +11,7 @@
 // (rename), or moved aside to `<name>.mlib-replaced-<date>` (overwrite; said in the result).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ModelLibraryError, cancelledError } from "../core/errors.js";
+import { ModelLibraryError, cancelledError, ioError } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
 import { checkTarget } from "./app-target.js";
@@ -211,9 +211,24 @@ function forgetPending(reg: LinkRegistry, targets: string[]): void {
   }
 }
 
+/**
+ * Makes `dir` and its missing parents one level at a time (mkdir's recursive mode reports ENOENT for a
+ * read-only filesystem; this way the real cause is named). Stops at an existing folder — at the latest the
+ * app folder, which exists — and goes through a folder that is a symlink (a user's folder on another disk).
+ */
 function ensureDir(dir: string, madeDirs: Set<string>): void {
   if (madeDirs.has(dir)) return;
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && path.dirname(dir) !== dir) {
+      ensureDir(path.dirname(dir), madeDirs);
+      return ensureDir(dir, madeDirs);
+    }
+    if (code !== "EEXIST") throw ioError(dir, "create the folder", e);
+    if (!fs.statSync(dir).isDirectory()) throw new ModelLibraryError("E_EXISTS", `${dir}: a file is there, not a folder; left as it is`, { path: dir });
+  }
   madeDirs.add(dir);
 }
 
@@ -280,7 +295,7 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
     }
     // Replacements made before the failure stay (they work) and are recorded.
     result.made.push(...applied.filter((a) => a.action === "replaced"));
-    const err = e instanceof ModelLibraryError ? e : new ModelLibraryError("E_IO", String((e as Error)?.message ?? e));
+    const err = e instanceof ModelLibraryError ? e : ioError(step?.target ?? unit.modelId, "link", e);
     result.errors.push({ modelId: unit.modelId, target: step?.target ?? "", code: err.code, message: err.message });
   }
 }
