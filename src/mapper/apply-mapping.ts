@@ -255,7 +255,8 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
       }
       madeHere.push({ target: step.target, source: step.item.source, aside, kind: step.kind });
       const pending = reg.get(step.target);
-      const src = fs.statSync(step.item.source);
+      // The source's identity: what a hard link or copy shares/was made from (for a symlink its text is the proof).
+      const src = made.method === "symlink" ? null : fs.statSync(step.item.source);
       const entry: LinkEntry = {
         model_id: unit.modelId,
         source: step.item.source,
@@ -264,9 +265,8 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
         app_id: pending?.app_id ?? "",
         app_version: pending?.app_version ?? null,
         ...made.fields,
-        ...(step.item.isDir ? { is_dir: true } : { source_size: src.size }),
-        source_inode: src.ino,
-        source_device: src.dev,
+        ...(step.item.isDir ? { is_dir: true } : {}),
+        ...(src ? { source_inode: src.ino, source_device: src.dev, source_size: src.size } : step.item.size !== undefined ? { source_size: step.item.size } : {}),
         app_root: root,
         ...(aside ? { replaced: aside } : {}),
       };

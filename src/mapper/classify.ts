@@ -31,10 +31,37 @@ function describe(st: fs.Stats): string {
   return "a special file is there";
 }
 
-export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegistry, claimedBy: Map<string, string>): ClassifiedItem {
+/**
+ * Names in each target folder, read once per folder (one readdir for a folder of thousands of links instead
+ * of an lstat per name); null when the folder does not exist. A name absent here and from the registry is a
+ * create without any further call; a file that appears meanwhile still makes the link fail (never replaced).
+ */
+export class FolderNames {
+  private readonly names = new Map<string, Set<string> | null | "unreadable">();
+
+  /** false when the name is surely absent; true when it may exist (then lstat decides). */
+  mayExist(target: string): boolean {
+    const dir = path.dirname(target);
+    let set = this.names.get(dir);
+    if (set === undefined) {
+      try {
+        set = new Set(fs.readdirSync(dir));
+      } catch (e) {
+        set = (e as NodeJS.ErrnoException).code === "ENOENT" ? null : "unreadable";
+      }
+      this.names.set(dir, set);
+    }
+    if (set === null) return false;
+    return set === "unreadable" || set.has(path.basename(target));
+  }
+}
+
+export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegistry, claimedBy: Map<string, string>, folders?: FolderNames): ClassifiedItem {
   const other = claimedBy.get(item.target);
   if (other !== undefined && other !== modelId) return { ...item, action: "conflict", reason: `model ${other} maps to the same name`, ours: true };
   claimedBy.set(item.target, modelId);
+  const known = reg.get(item.target);
+  if (!known && folders && !folders.mayExist(item.target)) return { ...item, action: "create", reason: null };
   let st: fs.Stats | null = null;
   try {
     st = fs.lstatSync(item.target);
@@ -43,7 +70,7 @@ export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegist
     if (code === "ENOTDIR") return { ...item, action: "conflict", reason: `a file sits where the folder ${path.dirname(item.target)} should be` };
     if (code !== "ENOENT") return { ...item, action: "conflict", reason: `cannot look at it (${code})` };
   }
-  const entry = reg.get(item.target);
+  const entry = known;
   if (!st) return { ...item, action: "create", reason: entry ? "re-made (it was removed)" : null };
   if (entry) {
     const seen = inspectLink(entry);
@@ -83,5 +110,6 @@ export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegist
 
 export function classifyPlan(plan: MappingPlan, reg: LinkRegistry): ClassifiedUnit[] {
   const claimedBy = new Map<string, string>();
-  return plan.units.map((u) => ({ ...u, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy)) }));
+  const folders = new FolderNames();
+  return plan.units.map((u) => ({ ...u, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
 }

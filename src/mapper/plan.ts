@@ -18,6 +18,8 @@ export interface PlannedItem {
   target: string;
   /** The source is a folder (linked as one). */
   isDir: boolean;
+  /** The source's size as metadata.json records it. */
+  size?: number;
 }
 
 export interface PlannedUnit {
@@ -64,8 +66,9 @@ export function ruleMatches(rule: MappingRule, m: Pick<ModelRecord, "modelType" 
 
 /** True when `p` lies strictly inside `dir` (lexically, after resolving `.` and `..`). */
 export function isInside(dir: string, p: string): boolean {
-  const rel = path.relative(dir, p);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  const d = path.resolve(dir);
+  const q = path.resolve(p);
+  return q.length > d.length + 1 && q.startsWith(d === "/" ? d : `${d}/`);
 }
 
 /** A name part from outside (a repo id, a file name in metadata.json) that is safe as one path segment. */
@@ -77,6 +80,7 @@ function safeSegment(s: string): string | null {
 
 interface ModelFiles {
   names: string[];
+  sizes: Map<string, number>;
   repoId: string | null;
   versionRanges: Record<string, string> | null;
 }
@@ -89,8 +93,13 @@ function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
     // unreadable metadata: fall back to the folder listing below
   }
   let names: string[] = [];
+  const sizes = new Map<string, number>();
   if (Array.isArray(meta.files)) {
-    for (const f of meta.files) if (f && typeof f === "object" && typeof (f as { name?: unknown }).name === "string") names.push((f as { name: string }).name);
+    for (const f of meta.files as { name?: unknown; size?: unknown }[]) {
+      if (!f || typeof f !== "object" || typeof f.name !== "string") continue;
+      names.push(f.name);
+      if (typeof f.size === "number") sizes.set(f.name, f.size);
+    }
   }
   if (names.length === 0) {
     // The original's rule: the model files directly in the folder.
@@ -109,7 +118,7 @@ function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
       // no overrides.json (the common case) or unreadable: no restriction
     }
   }
-  return { names, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges };
+  return { names, sizes, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges };
 }
 
 /** The weight files of a model that a rule links: by extension; a shard set's index.json goes with its shards. */
@@ -199,7 +208,7 @@ function planUnit(m: ModelRecord, dir: string, files: ModelFiles, rule: MappingR
     const parts = name.split("/");
     if (parts.some((p) => safeSegment(p) !== p)) return `file name "${name}" in metadata.json is not a safe relative path`;
     const rel = layout === "files" ? parts : [parts[parts.length - 1]];
-    items.push({ source: path.join(dir, ...parts), target: path.join(base, ...prefix, ...rel), isDir: false });
+    items.push({ source: path.join(dir, ...parts), target: path.join(base, ...prefix, ...rel), isDir: false, size: files.sizes.get(name) });
   }
   return { modelId: m.id, targetDir: rule.target_dir, items };
 }
