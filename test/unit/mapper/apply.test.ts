@@ -248,3 +248,25 @@ test("--link hardlink and copy record inode/size; check sees an edited copy as c
     done();
   }
 });
+
+test("cancel during apply: E_CANCELLED, what was made is recorded, nothing pending, check healthy", async () => {
+  const { lib, base, done } = await setup();
+  try {
+    for (let i = 0; i < 600; i++) writeTinyModel(lib.root, { id: `llm/many/m${i}`, model_type: "llm", family: "many", format: "gguf", files: { [`m${i}.gguf`]: "x" } });
+    await lib.reconcile("full");
+    const root = join(base, "llama", "models");
+    fs.mkdirSync(root, { recursive: true });
+    const ac = new AbortController();
+    await assert.rejects(
+      applyMapping(lib, { app: "llamacpp", root, configDir: NO_USER_CONFIGS }, { signal: ac.signal, onProgress: (e) => e.phase === "link" && ac.abort() }),
+      (e: { code?: string }) => e.code === "E_CANCELLED",
+    );
+    const reg = LinkRegistry.load(lib.root);
+    assert.ok(reg.count() > 0 && reg.count() < 603, `some made: ${reg.count()}`);
+    assert.ok(reg.all().every((e) => !e.pending));
+    assert.equal(fs.readdirSync(root).length, reg.count());
+    assert.equal((await checkLinks(lib)).ok, true);
+  } finally {
+    done();
+  }
+});

@@ -124,3 +124,50 @@ test("a diffusers folder asked to be hard-linked: a clear error (folders link on
     cleanup();
   }
 });
+
+test("--link reflink: a clone recorded as link_type copy + clone (XFS image); refused clearly where clones are impossible", async (t) => {
+  const { dir, cleanup } = tempDir("mlib-reflink-");
+  try {
+    // Where clones are impossible (ext4/tmpfs temp dir): a clear error, nothing made.
+    const plainLib = await tinyLibrary(join(dir, "plain-lib"));
+    try {
+      const root = join(dir, "plain-app", "models");
+      fs.mkdirSync(root, { recursive: true });
+      const r = await applyMapping(plainLib, { app: "llamacpp", root, link: "reflink", configDir: NO_USER_CONFIGS });
+      if (r.made.length === 0) {
+        assert.ok(r.errors.every((e) => e.code === "E_UNSUPPORTED" && /reflinks are not supported here/.test(e.message)), JSON.stringify(r.errors));
+        assert.deepEqual(filesUnder(root), []);
+      }
+    } finally {
+      plainLib.close();
+    }
+    if (spawnSync("sh", ["-c", "command -v mkfs.xfs"]).status !== 0) return t.skip("mkfs.xfs not installed (apt-get install xfsprogs): the clone half skipped");
+    const img = join(dir, "xfs.img");
+    const mnt = join(dir, "xfs");
+    fs.mkdirSync(mnt);
+    spawnSync("truncate", ["-s", "320M", img]);
+    const mkfs = spawnSync("mkfs.xfs", ["-q", "-f", "-m", "reflink=1", img]);
+    const mount = mkfs.status === 0 ? spawnSync("mount", ["-o", "loop", img, mnt], { encoding: "utf8" }) : null;
+    if (!mount || mount.status !== 0) return t.skip(`cannot make or mount an XFS image here (${mount?.stderr ?? mkfs.stderr}): skipped`);
+    try {
+      const lib = await tinyLibrary(join(mnt, "lib"));
+      try {
+        const root = join(mnt, "llama", "models");
+        fs.mkdirSync(root, { recursive: true });
+        const r = await applyMapping(lib, { app: "llamacpp", root, link: "reflink", configDir: NO_USER_CONFIGS });
+        assert.deepEqual(r.errors, []);
+        assert.ok(r.made.every((m) => m.method === "reflink"));
+        const e = LinkRegistry.load(lib.root).get(join(root, "tinyllama.Q4_K_M.gguf"))!;
+        assert.equal(e.link_type, "copy", "the original's three values: a clone is a copy");
+        assert.equal(e.clone, true);
+        assert.equal((await checkLinks(lib)).ok, true);
+      } finally {
+        lib.close();
+      }
+    } finally {
+      spawnSync("umount", [mnt]);
+    }
+  } finally {
+    cleanup();
+  }
+});
