@@ -43,7 +43,9 @@ export function detectSandbox(appRoot: string, libraryRoot: string, env: NodeJS.
   // We ourselves run sandboxed (the original's checks): the app next to us likely is too.
   if (fs.existsSync("/.flatpak-info")) return { type: "flatpak", appId: null, fix: `flatpak override --user --filesystem=${libraryRoot}:ro <app-id>` };
   if (env.SNAP) return { type: "snap", appId: null, fix: "connect the personal-files interface for the library folder" };
-  if (fs.existsSync("/.dockerenv")) return { type: "docker", appId: null, fix: `mount the library at the same path in the app's container: -v ${libraryRoot}:${libraryRoot}:ro` };
+  // mlib itself in a container: an app outside it (or in another one) resolves our absolute symlinks only if
+  // the library is mounted at the same path there.
+  if (fs.existsSync("/.dockerenv")) return { type: "docker", appId: null, fix: `if the app runs in another container or on the host, mount the library at the same path there: -v ${libraryRoot}:${libraryRoot}:ro` };
   return null;
 }
 

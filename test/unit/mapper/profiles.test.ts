@@ -98,3 +98,14 @@ test("semver ranges", () => {
   for (const [v, r, want] of cases) assert.equal(satisfies(v, r), want, `${v} in ${r}`);
   assert.throws(() => satisfies("1.0.0", ">=banana"), /cannot read/);
 });
+
+test("sandbox hints: a Flatpak or Snap app folder is recognised by its path, with the permission to add", async () => {
+  const { detectSandbox } = await import("../../../src/mapper/environment.js");
+  const flat = detectSandbox("/home/me/.var/app/io.github.comfyui/data/models", "/home/me/models-lib", {});
+  assert.equal(flat?.type, "flatpak");
+  assert.equal(flat?.appId, "io.github.comfyui");
+  assert.equal(flat?.fix, "flatpak override --user --filesystem=/home/me/models-lib:ro io.github.comfyui");
+  const snap = detectSandbox("/home/me/snap/lmstudio/common/models", "/lib", {});
+  assert.equal(snap?.type, "snap");
+  assert.match(snap!.fix, /snap connect lmstudio:removable-media/);
+});
