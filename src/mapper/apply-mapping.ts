@@ -140,7 +140,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
     }
     reg.save();
 
-    const madeDirs = new Set<string>();
+    const madeDirs = new Map<string, string>();
     let done = 0;
     for (let w = 0; w < work.length; w++) {
       if (signal?.aborted) {
@@ -216,7 +216,7 @@ function forgetPending(reg: LinkRegistry, targets: string[]): void {
  * read-only filesystem; this way the real cause is named). Stops at an existing folder — at the latest the
  * app folder, which exists — and goes through a folder that is a symlink (a user's folder on another disk).
  */
-function ensureDir(dir: string, madeDirs: Set<string>): void {
+function ensureDir(dir: string, madeDirs: Map<string, string>): void {
   if (madeDirs.has(dir)) return;
   try {
     fs.mkdirSync(dir);
@@ -229,11 +229,12 @@ function ensureDir(dir: string, madeDirs: Set<string>): void {
     if (code !== "EEXIST") throw ioError(dir, "create the folder", e);
     if (!fs.statSync(dir).isDirectory()) throw new ModelLibraryError("E_EXISTS", `${dir}: a file is there, not a folder; left as it is`, { path: dir });
   }
-  madeDirs.add(dir);
+  // Where it leads (a user's folder may be a symlink to another disk): recorded so removal follows only that.
+  madeDirs.set(dir, fs.realpathSync.native(dir));
 }
 
 /** Makes every step of one unit, or none: on a failure the unit's new links are removed and moved files put back. */
-function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: LinkRegistry, madeDirs: Set<string>, root: string, result: ApplyResult): void {
+function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: LinkRegistry, madeDirs: Map<string, string>, root: string, result: ApplyResult): void {
   const madeHere: { target: string; source: string; aside?: string; kind: Step["kind"] }[] = [];
   const applied: AppliedLink[] = [];
   let step: Step | null = null;
@@ -268,6 +269,7 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
         ...(step.item.isDir ? { is_dir: true } : {}),
         ...(src ? { source_inode: src.ino, source_device: src.dev, source_size: src.size } : step.item.size !== undefined ? { source_size: step.item.size } : {}),
         app_root: root,
+        target_dir_real: madeDirs.get(path.dirname(step.target)),
         ...(aside ? { replaced: aside } : {}),
       };
       reg.register(entry);

@@ -37,6 +37,8 @@ export interface LinkEntry {
   target_device?: number;
   target_size?: number;
   target_mtime_ms?: number;
+  /** Where the target's folder resolved to when the link was made (a user's symlinked folder is written through). */
+  target_dir_real?: string;
   /** The app's models root given to apply (`--root`); removal never leaves its parent folder. */
   app_root?: string;
   /** Written before the link is made; cleared once it exists. */

@@ -75,13 +75,45 @@ function appDirOf(entry: LinkEntry): string | null {
   return typeof entry.app_root === "string" ? path.dirname(entry.app_root) : null;
 }
 
+/**
+ * Why the folder holding an entry's target is not where the link was made (a folder re-pointed through a
+ * symlink since), or null when it is. A user's symlinked folder that was already there when we linked is
+ * recorded (`target_dir_real`) and written through; one that appeared later is never followed to remove.
+ * The original's entries record nothing: their folder must resolve to itself.
+ */
+export function parentMoved(entry: LinkEntry, cache: Map<string, string | null> = new Map()): string | null {
+  const parent = path.dirname(entry.target);
+  if (typeof entry.target_dir_real !== "string") {
+    // The original's entries: only the target's own folder is checked (a symlink higher up, such as /home on
+    // another disk, is the user's whole layout, not a re-pointed folder).
+    try {
+      if (fs.lstatSync(parent).isSymbolicLink()) return `the folder ${parent} is a symlink (to ${fs.readlinkSync(parent)}) and the entry does not record where it led: not followed`;
+    } catch {
+      // gone: nothing to remove there
+    }
+    return null;
+  }
+  let real = cache.get(parent);
+  if (real === undefined) {
+    try {
+      real = fs.realpathSync.native(parent);
+    } catch {
+      real = null; // the folder is gone: nothing there to remove
+    }
+    cache.set(parent, real);
+  }
+  return real !== null && real !== entry.target_dir_real ? `the folder ${parent} now leads to ${real}, not where the link was made: not followed` : null;
+}
+
 /** Removes the link of `entry` when it is provably ours; never anything else. Does not touch the registry. */
-export function removeLinkIfOurs(entry: LinkEntry): RemovalOutcome {
+export function removeLinkIfOurs(entry: LinkEntry, dirCache?: Map<string, string | null>): RemovalOutcome {
   const base = { target: entry.target, modelId: entry.model_id };
   const appDir = appDirOf(entry);
   if (!path.isAbsolute(entry.target) || (appDir !== null && !isInside(appDir, entry.target))) {
     return { ...base, outcome: "kept", status: "foreign", reason: `outside the app folder ${appDir ?? "?"} it was made for: not touched` };
   }
+  const moved = parentMoved(entry, dirCache);
+  if (moved) return { ...base, outcome: "kept", status: "foreign", reason: moved };
   // Leftovers of an interrupted apply carry our temp names: removed when the entry says they are ours.
   if (entry.pending && typeof entry.partial === "string" && path.dirname(entry.partial) === path.dirname(entry.target)) {
     fs.rmSync(entry.partial, { force: true });

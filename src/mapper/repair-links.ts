@@ -15,7 +15,7 @@ import { inspectLink, type LinkStatus } from "./inspect-link.js";
 import { makeLinkAt, stagedPathOf } from "./link-file.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { isInside } from "./plan.js";
-import { provenPending, removeLinkIfOurs } from "./remove-link.js";
+import { parentMoved, provenPending, removeLinkIfOurs } from "./remove-link.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 
 export interface RepairAction {
@@ -57,7 +57,12 @@ function clearTemps(entry: LinkEntry): void {
 
 function statFields(entry: LinkEntry, st: fs.Stats): Partial<LinkEntry> {
   const src = fs.statSync(entry.source);
-  const fields: Partial<LinkEntry> = { source_inode: src.ino, source_device: src.dev, ...(src.isDirectory() ? {} : { source_size: src.size }) };
+  const fields: Partial<LinkEntry> = {
+    source_inode: src.ino,
+    source_device: src.dev,
+    ...(src.isDirectory() ? {} : { source_size: src.size }),
+    target_dir_real: fs.realpathSync.native(path.dirname(entry.target)),
+  };
   if (st.isSymbolicLink()) return { ...fields, link_type: "symlink" };
   if (st.ino === src.ino && st.dev === src.dev) return { ...fields, link_type: "hardlink", target_inode: st.ino, target_device: st.dev, target_size: st.size };
   return { ...fields, link_type: "copy", target_inode: st.ino, target_device: st.dev, target_size: st.size, target_mtime_ms: st.mtimeMs };
@@ -131,6 +136,12 @@ function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry
   if (appDir !== null && !isInside(appDir, entry.target)) {
     reg.unregister(entry.target);
     act("broken", "forgotten", `outside the app folder ${appDir}: not touched`);
+    return;
+  }
+  const moved = parentMoved(entry);
+  if (moved) {
+    reg.unregister(entry.target);
+    act("broken", "forgotten", moved);
     return;
   }
   if (source) {

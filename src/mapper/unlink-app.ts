@@ -26,10 +26,11 @@ export interface RemovalResult {
 /** Removes the given entries' links (those proven ours) and forgets the entries; errors keep their entry. */
 export function removeEntries(reg: LinkRegistry, entries: LinkEntry[], signal?: AbortSignal, what = "unlink"): RemovalResult {
   const r: RemovalResult = { outcomes: [], removed: 0, gone: 0, kept: 0, errors: [] };
+  const dirs = new Map<string, string | null>();
   for (let i = 0; i < entries.length; i++) {
     if (i % 256 === 0) throwIfAborted(signal, what);
     try {
-      const o = removeLinkIfOurs(entries[i]);
+      const o = removeLinkIfOurs(entries[i], dirs);
       reg.unregister(entries[i].target);
       r.outcomes.push(o);
       r[o.outcome]++;

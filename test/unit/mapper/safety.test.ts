@@ -300,3 +300,27 @@ test("two processes applying at once (two apps, and the same app twice): nothing
     cleanup();
   }
 });
+
+test("never follow a link out of the app folder when removing: a folder re-pointed after linking is not followed", async () => {
+  const { dir, cleanup } = tempDir("mlib-safe-");
+  const lib = await tinyLibrary(join(dir, "lib"));
+  try {
+    const root = appRoot(dir, "ComfyUI");
+    await applyMapping(lib, { app: "comfyui", root, link: "symlink", configDir: NO_USER_CONFIGS });
+    // The user moves the loras folder to another disk and puts a symlink in its place; there, a link with the
+    // very same text as ours (their own copy of the setup) must not be removed by us.
+    const elsewhere = join(dir, "elsewhere", "loras");
+    fs.mkdirSync(join(dir, "elsewhere"));
+    fs.renameSync(join(root, "loras"), elsewhere);
+    fs.symlinkSync(elsewhere, join(root, "loras"));
+    const r = await unlinkApp(lib, { app: "comfyui", root });
+    const lora = r.outcomes.find((o) => o.target.endsWith("detail.safetensors"))!;
+    assert.equal(lora.outcome, "kept");
+    assert.match(lora.reason!, /now leads to/);
+    assert.ok(fs.lstatSync(join(elsewhere, "detail.safetensors")).isSymbolicLink(), "left where the folder now leads");
+    assert.ok(!fs.existsSync(join(root, "checkpoints", "juggernaut.safetensors")), "ours in unchanged folders removed");
+  } finally {
+    lib.close();
+    cleanup();
+  }
+});
