@@ -237,7 +237,7 @@ test("kill -9 during apply, then links check + links repair: registry and disk a
   const { dir, cleanup } = tempDir("mlib-kill-");
   try {
     const libRoot = join(dir, "lib");
-    await manyModels(libRoot, 600);
+    await manyModels(libRoot, 300);
     const root = appRoot(dir, "llama");
     const { child, done } = runChild([libRoot, "llamacpp", root, "copy"]);
     // Wait for the write-ahead registry, let some copies land, then kill without warning.
@@ -262,7 +262,7 @@ test("kill -9 during apply, then links check + links repair: registry and disk a
       const again = await applyMapping(lib, { app: "llamacpp", root, link: "copy", configDir: NO_USER_CONFIGS });
       assert.deepEqual(again.errors, []);
       assert.equal(again.conflicts.length, 0);
-      assert.equal(LinkRegistry.load(libRoot).count(), 600);
+      assert.equal(LinkRegistry.load(libRoot).count(), 300);
       assert.equal((await checkLinks(lib)).ok, true);
     } finally {
       lib.close();
@@ -276,7 +276,7 @@ test("two processes applying at once (two apps, and the same app twice): nothing
   const { dir, cleanup } = tempDir("mlib-conc-");
   try {
     const libRoot = join(dir, "lib");
-    await manyModels(libRoot, 300);
+    await manyModels(libRoot, 150);
     const llama = appRoot(dir, "llama");
     const lms = appRoot(dir, "lms");
     const runs = [runChild([libRoot, "llamacpp", llama, "symlink"]), runChild([libRoot, "lmstudio", lms, "symlink"]), runChild([libRoot, "llamacpp", llama, "symlink"])];
@@ -286,10 +286,10 @@ test("two processes applying at once (two apps, and the same app twice): nothing
       assert.deepEqual(JSON.parse(r.out).errors, []);
     }
     const made = results.map((r) => JSON.parse(r.out).made as number);
-    assert.equal(made[0] + made[2], 300, "the two llamacpp runs made each link once between them");
+    assert.equal(made[0] + made[2], 150, "the two llamacpp runs made each link once between them");
     const reg = LinkRegistry.load(libRoot);
-    assert.equal(reg.forApp("llamacpp").length, 300);
-    assert.equal(reg.forApp("lmstudio").length, 300);
+    assert.equal(reg.forApp("llamacpp").length, 150);
+    assert.equal(reg.forApp("lmstudio").length, 150);
     const lib = await ModelLibrary.open(libRoot, { reconcile: "none" });
     try {
       assert.equal((await checkLinks(lib)).ok, true);
