@@ -1,7 +1,7 @@
 // Mapping into an app: `applyMapping` of N models (default 10,000) into one app folder vs an fs.symlinkSync
 // loop creating the same N links in the same run (goal ≤ 2x), and `checkLinks` of the N links (goal ≤ 1 s).
 // The library is metadata.json + a tiny file per model (what apply reads; the link costs the same for any size).
-// MLIB_BENCH_MAP_N sets N.
+// MLIB_BENCH_MAP_N sets N, MLIB_BENCH_MAP_ROUNDS the rounds (default 3).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,6 +12,8 @@ import { registryPath } from "../src/mapper/registry.js";
 import { benchData, bestOfEach, type BenchResult } from "./lib.js";
 
 const N = Number(process.env.MLIB_BENCH_MAP_N ?? 10_000);
+// Rounds of each (best kept): on a shared machine more rounds find the quieter moments for both alike.
+const ROUNDS = Number(process.env.MLIB_BENCH_MAP_ROUNDS ?? 3);
 
 async function buildLibrary(root: string): Promise<ModelLibrary> {
   const marker = path.join(root, `.bench-${N}`);
@@ -46,7 +48,7 @@ export async function run(): Promise<BenchResult[]> {
   };
   try {
     const times = await bestOfEach(
-      3,
+      ROUNDS,
       {
         symlinkLoop: () => {
           for (const s of sources) fs.symlinkSync(s, path.join(loopRoot, path.basename(s)));

@@ -141,6 +141,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
     reg.save();
 
     const madeDirs = new Map<string, string>();
+    const total = work.reduce((n, w) => n + w.steps.length, 0);
     let done = 0;
     for (let w = 0; w < work.length; w++) {
       if (signal?.aborted) {
@@ -150,9 +151,9 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
       const { unit, steps } = work[w];
       makeUnit(unit, steps, choice, reg, madeDirs, t.root, result);
       done += steps.length;
-      if (w % 256 === 0) onProgress?.({ op: "map", phase: "link", item: unit.modelId, done, total: undefined, unit: "items" });
+      if (w % 256 === 0) onProgress?.({ op: "map", phase: "link", item: unit.modelId, done, total, unit: "items" });
     }
-    onProgress?.({ op: "map", phase: "done", done, unit: "items" });
+    onProgress?.({ op: "map", phase: "done", done, total, unit: "items" });
     return result;
   });
 }
