@@ -270,3 +270,41 @@ test("cancel during apply: E_CANCELLED, what was made is recorded, nothing pendi
     done();
   }
 });
+
+test("repair: a hard link whose library file was re-written is re-made; a dangling link of a deleted model is removed", async () => {
+  const { lib, base, done } = await setup();
+  try {
+    const hard = join(base, "hard", "models");
+    const sym = join(base, "sym", "models");
+    fs.mkdirSync(hard, { recursive: true });
+    fs.mkdirSync(sym, { recursive: true });
+    await applyMapping(lib, { app: "llamacpp", root: hard, link: "hardlink", configDir: NO_USER_CONFIGS });
+    await applyMapping(lib, { app: "llamacpp", root: sym, link: "symlink", configDir: NO_USER_CONFIGS });
+    // The library file gets a new inode (re-downloaded): our hard link now holds the old bytes.
+    const src = join(lib.modelDir("llm/llama/tiny_llama"), "tinyllama.Q4_K_M.gguf");
+    fs.rmSync(src);
+    fs.writeFileSync(src, "gguf-bytes-v2");
+    // Another model is deleted through the API, without the cascade: its symlinks dangle.
+    await lib.remove("llm/qwen/qwen_big");
+    const before = await checkLinks(lib);
+    // The re-written file's hard link, and the deleted model's 2 symlinks and 2 hard links.
+    assert.equal(before.counts.broken, 5, JSON.stringify(before.counts));
+    const r = await repairLinks(lib);
+    assert.ok(r.actions.some((a) => a.action === "remade" && a.target === join(hard, "tinyllama.Q4_K_M.gguf")));
+    assert.equal(fs.statSync(join(hard, "tinyllama.Q4_K_M.gguf")).ino, fs.statSync(src).ino);
+    assert.ok(!fs.existsSync(join(sym, "qwen-big-00001-of-00002.gguf")) && !isLink(join(sym, "qwen-big-00001-of-00002.gguf")), "dangling link of ours removed");
+    // The hard links of the deleted model still hold its bytes: kept for the user, forgotten by the registry.
+    assert.equal(fs.readFileSync(join(hard, "qwen-big-00001-of-00002.gguf"), "utf8"), "shard1");
+    assert.equal((await checkLinks(lib)).ok, true);
+  } finally {
+    done();
+  }
+});
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
