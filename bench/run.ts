@@ -8,6 +8,7 @@ const BENCHES: Record<string, string> = {
   hash: "./hash.ts",
   identify: "./identify.ts",
   import: "./import.ts",
+  map: "./map.ts",
   search: "./search.ts",
   server: "./server.ts",
   download: "./download.ts",

@@ -12,3 +12,4 @@ export * from "./operations/index.js";
 export { editModel, type EditModelParams, type EditModelResult } from "./operations/edit-model.js";
 export { startServer, type ServeOptions, type RunningServer } from "./server/server.js";
 export * from "./hub/index.js";
+export * from "./mapper/index.js";

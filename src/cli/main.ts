@@ -34,6 +34,10 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["download"], () => import("./commands/download.js")],
   [["downloads"], () => import("./commands/downloads.js")],
   [["lookup"], () => import("./commands/lookup.js")],
+  [["apps"], () => import("./commands/apps.js")],
+  [["map"], () => import("./commands/map.js")],
+  [["links"], () => import("./commands/links.js")],
+  [["unlink"], () => import("./commands/unlink.js")],
   [["demo"], () => import("./commands/demo.js")],
 ];
 

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "E_INCOMPLETE" // a shard set with missing shards
   | "E_DUPLICATE" // content already in the library
   | "E_EXISTS" // a target that already exists
+  | "E_LINKED" // a model still linked into apps (rm without --cascade)
   | "E_HASH_MISMATCH" // content differs from the recorded hash
   | "E_CORRUPT" // a library file (metadata.json, index) that cannot be read
   | "E_LOCKED" // another process holds a lock past the wait time

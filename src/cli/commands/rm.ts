@@ -13,15 +13,23 @@ export function register(program: Command): void {
     .description("delete a model from the library (its folder and files)")
     .argument("<id>", "model id")
     .option("-y, --yes", "do not ask for confirmation")
+    .option("--cascade", "also remove every link mlib made for it in apps (without it, a linked model is refused)")
     .action(async (id: string) => {
       const common = commonOptions(cmd);
       const yes = Boolean(cmd.opts<{ yes?: boolean }>().yes);
-      const [{ showModel }, { removeModel }] = await Promise.all([import("../../operations/show-model.js"), import("../../operations/remove-model.js")]);
+      const cascade = Boolean(cmd.opts<{ cascade?: boolean }>().cascade);
+      const [{ showModel }, { removeModel }, { unlinkBeforeRemoval }] = await Promise.all([
+        import("../../operations/show-model.js"),
+        import("../../operations/remove-model.js"),
+        import("../../mapper/remove-model-links.js"),
+      ]);
       const signal = cliSignal();
       await withLibrary(common, async (lib) => {
         // A model whose metadata.json does not parse is not in the index, but it can still be removed.
         const broken = !lib.get(id) && existsSync(join(lib.modelDir(id), "metadata.json"));
         const record = broken ? { id, sizeBytes: null } : (await showModel(lib, { id }, { signal })).record;
+        // Refused before asking: a linked model is deleted only with --cascade (mapper/remove-model-links.ts).
+        if (!cascade) await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: false });
         if (!yes) {
           if (!process.stdin.isTTY) throw usageError(`refusing to delete ${record.id} without --yes (no terminal to ask on)`);
           if (!(await confirm(`Delete ${record.id} (${formatBytes(record.sizeBytes)})? [y/N] `, signal))) {
@@ -30,8 +38,10 @@ export function register(program: Command): void {
             return;
           }
         }
+        const links = cascade ? await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: true }) : null;
+        if (links && !common.json) for (const o of links.outcomes) out(`${o.outcome === "kept" ? "kept (changed, not ours)" : o.outcome} ${o.target}`);
         const removed = await removeModel(lib, { id: record.id }, { signal });
-        if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes });
+        if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes, links: links?.outcomes ?? [] });
         else out(`deleted ${removed.id} (${formatBytes(removed.freedBytes)} freed)`);
       });
     });

@@ -1,0 +1,338 @@
+// `mlib map apply APP --root DIR`: makes the links a preview lists, under the registry lock.
+//
+// Order, so that a kill -9 at any instant leaves something `links check` + `links repair` set right:
+//   1. plan and classify (classify.ts); decide each unit's conflicts by --on-conflict;
+//   2. record every link about to be made as `pending` in the registry and save it (write-ahead);
+//   3. make the links (a copy via `.<name>.mlib-partial`, a replacement via `.<name>.mlib-new` + rename);
+//      each made link's entry is completed (inode, device, size); a unit (all shards of a set) that fails
+//      part-way is rolled back: the links just made are removed, a user's file moved aside is put back;
+//   4. save the registry (also on error or cancel: what was made is recorded, what was not is forgotten).
+// Nothing that is not ours is deleted or overwritten: conflicts are left (skip), linked under a free name
+// (rename), or moved aside to `<name>.mlib-replaced-<date>` (overwrite; said in the result).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ModelLibraryError, cancelledError, ioError } from "../core/errors.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import type { OperationOptions } from "../operations/types.js";
+import { checkTarget } from "./app-target.js";
+import { classifyItem, classifyPlan, type ClassifiedItem, type ClassifiedUnit } from "./classify.js";
+import { environmentNotes } from "./environment.js";
+import { makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
+import { planMapping, type PlanExclusion } from "./plan.js";
+import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
+import type { AppTarget, ConflictPolicy, LinkChoice, LinkMethod } from "./types.js";
+
+export interface ApplyParams extends AppTarget {
+  onConflict?: ConflictPolicy;
+  link?: LinkChoice;
+}
+
+export interface AppliedLink {
+  modelId: string;
+  source: string;
+  target: string;
+  method: LinkMethod;
+  /** created: new; replaced: a broken link of ours re-made; renamed: a free name for a conflict; overwrote: the user's file was moved aside. */
+  action: "created" | "replaced" | "renamed" | "overwrote";
+  /** Where the user's file went (overwrite). */
+  movedAside?: string;
+}
+
+export interface ApplyConflict {
+  modelId: string;
+  target: string;
+  reason: string;
+}
+
+export interface ApplyError {
+  modelId: string;
+  target: string;
+  code: string;
+  message: string;
+}
+
+export interface ApplyResult {
+  app: string;
+  appVersion: string | null;
+  root: string;
+  made: AppliedLink[];
+  /** Links already in place. */
+  existing: number;
+  /** Conflicts left as they are. */
+  conflicts: ApplyConflict[];
+  errors: ApplyError[];
+  excluded: PlanExclusion[];
+  notes: string[];
+}
+
+interface Step {
+  item: ClassifiedItem;
+  /** Where the link goes (the renamed target for --on-conflict rename). */
+  target: string;
+  kind: "create" | "replace" | "overwrite";
+  renamed: boolean;
+}
+
+/** `stem_N.ext`; a shard `name-00001-of-00003.gguf` becomes `name_N-00001-of-00003.gguf` so the set stays a set. */
+export function renamedTarget(target: string, n: number, isDir: boolean): string {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  if (isDir) return path.join(dir, `${base}_${n}`);
+  const shard = /^(.*)(-\d{5}-of-\d{5}.*)$/.exec(base);
+  if (shard) return path.join(dir, `${shard[1]}_${n}${shard[2]}`);
+  const dot = base.lastIndexOf(".");
+  return path.join(dir, dot > 0 ? `${base.slice(0, dot)}_${n}${base.slice(dot)}` : `${base}_${n}`);
+}
+
+function pendingType(choice: LinkChoice): LinkEntry["link_type"] {
+  return choice === "hardlink" ? "hardlink" : choice === "copy" || choice === "reflink" ? "copy" : "symlink";
+}
+
+export async function applyMapping(library: ModelLibrary, params: ApplyParams, options: OperationOptions = {}): Promise<ApplyResult> {
+  const t = checkTarget(params);
+  const policy = params.onConflict ?? "skip";
+  const choice = params.link ?? "auto";
+  const { signal, onProgress } = options;
+  const result: ApplyResult = {
+    app: t.profile.app,
+    appVersion: t.profile.appVersion,
+    root: t.root,
+    made: [],
+    existing: 0,
+    conflicts: [],
+    errors: [],
+    excluded: [],
+    notes: environmentNotes(t.root, library.root).notes,
+  };
+  return withRegistry(library.root, (reg) => {
+    onProgress?.({ op: "map", phase: "plan" });
+    const plan = planMapping(library, t.profile, t.root, signal);
+    result.excluded = plan.excluded;
+    const units = classifyPlan(plan, reg);
+    const claimed = new Map<string, string>();
+    for (const u of units) for (const i of u.items) claimed.set(i.target, u.modelId);
+    const work: { unit: ClassifiedUnit; steps: Step[] }[] = [];
+    for (const unit of units) {
+      const steps = decide(unit, policy, reg, claimed, result);
+      if (steps) work.push({ unit, steps });
+    }
+
+    // Write-ahead: every link about to be made is in the registry before it exists on disk.
+    const now = new Date().toISOString();
+    for (const { unit, steps } of work) {
+      for (const s of steps) {
+        const old = reg.get(s.target);
+        reg.register({
+          model_id: unit.modelId,
+          source: s.item.source,
+          target: s.target,
+          link_type: pendingType(choice),
+          created_at: now,
+          app_id: t.profile.app,
+          app_version: t.profile.appVersion,
+          app_root: t.root,
+          ...(s.item.isDir ? { is_dir: true } : {}),
+          pending: true,
+          partial: s.kind === "replace" ? stagedPathOf(s.target) : partialPathOf(s.target),
+          ...(s.kind === "replace" && old ? { replacing: { source: old.source, link_type: old.link_type, model_id: old.model_id } } : {}),
+        });
+      }
+    }
+    reg.save();
+
+    const madeDirs = new Map<string, string>();
+    const total = work.reduce((n, w) => n + w.steps.length, 0);
+    let done = 0;
+    for (let w = 0; w < work.length; w++) {
+      if (signal?.aborted) {
+        forgetPending(reg, work.slice(w).flatMap((x) => x.steps.map((s) => s.target)));
+        throw cancelledError("map apply");
+      }
+      const { unit, steps } = work[w];
+      makeUnit(unit, steps, choice, reg, madeDirs, t.root, result);
+      done += steps.length;
+      if (w % 256 === 0) onProgress?.({ op: "map", phase: "link", item: unit.modelId, done, total, unit: "items" });
+    }
+    onProgress?.({ op: "map", phase: "done", done, total, unit: "items" });
+    return result;
+  });
+}
+
+/** The steps of a unit under the conflict policy, or null when the unit is left (conflicts recorded). */
+function decide(unit: ClassifiedUnit, policy: ConflictPolicy, reg: LinkRegistry, claimed: Map<string, string>, result: ApplyResult): Step[] | null {
+  const conflicts = unit.items.filter((i) => i.action === "conflict");
+  const leave = (reason?: string) => {
+    for (const c of conflicts) result.conflicts.push({ modelId: unit.modelId, target: c.target, reason: reason ? `${c.reason}; ${reason}` : (c.reason ?? "conflict") });
+    return null;
+  };
+  if (conflicts.length === 0) {
+    result.existing += unit.items.filter((i) => i.action === "exists").length;
+    const steps: Step[] = [];
+    for (const i of unit.items) {
+      if (i.action === "create") steps.push({ item: i, target: i.target, kind: "create", renamed: false });
+      else if (i.action === "replace") steps.push({ item: i, target: i.target, kind: "replace", renamed: false });
+    }
+    return steps;
+  }
+  if (policy === "skip") return leave();
+  if (policy === "overwrite") {
+    if (conflicts.some((c) => c.ours)) return leave("not moved aside: it is one of our own links (use --on-conflict rename)");
+    const steps: Step[] = [];
+    for (const i of unit.items) {
+      if (i.action === "conflict") steps.push({ item: i, target: i.target, kind: "overwrite", renamed: false });
+      else if (i.action === "create") steps.push({ item: i, target: i.target, kind: "create", renamed: false });
+      else if (i.action === "replace") steps.push({ item: i, target: i.target, kind: "replace", renamed: false });
+      else result.existing++;
+    }
+    return steps;
+  }
+  // rename: the whole unit under `_N` names (a shard set keeps one name), the first N where nothing conflicts;
+  // a name made by an earlier rename run shows as "exists" and is kept.
+  for (let n = 1; n < 1000; n++) {
+    const items = unit.items.map((i) => classifyItem({ source: i.source, target: renamedTarget(i.target, n, i.isDir), isDir: i.isDir }, unit.modelId, reg, new Map()));
+    if (items.some((i) => i.action === "conflict" || claimed.has(i.target))) continue;
+    for (const i of items) claimed.set(i.target, unit.modelId);
+    result.existing += items.filter((i) => i.action === "exists").length;
+    return items
+      .filter((i) => i.action === "create" || i.action === "replace")
+      .map((i) => ({ item: i, target: i.target, kind: i.action === "replace" ? "replace" : "create", renamed: true }) as Step);
+  }
+  return leave("no free name up to _999");
+}
+
+function forgetPending(reg: LinkRegistry, targets: string[]): void {
+  for (const target of targets) {
+    const e = reg.get(target);
+    if (!e?.pending) continue;
+    if (e.replacing && typeof e.replacing === "object") {
+      const old = e.replacing as { source: string; link_type: LinkEntry["link_type"]; model_id: string };
+      const { replacing: _r, pending: _p, partial: _pa, ...rest } = e;
+      reg.register({ ...rest, source: old.source, link_type: old.link_type, model_id: old.model_id });
+    } else reg.unregister(target);
+  }
+}
+
+/**
+ * Makes `dir` and its missing parents one level at a time (mkdir's recursive mode reports ENOENT for a
+ * read-only filesystem; this way the real cause is named). Stops at an existing folder — at the latest the
+ * app folder, which exists — and goes through a folder that is a symlink (a user's folder on another disk).
+ */
+function ensureDir(dir: string, madeDirs: Map<string, string>): void {
+  if (madeDirs.has(dir)) return;
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && path.dirname(dir) !== dir) {
+      ensureDir(path.dirname(dir), madeDirs);
+      return ensureDir(dir, madeDirs);
+    }
+    if (code !== "EEXIST") throw ioError(dir, "create the folder", e);
+    if (!fs.statSync(dir).isDirectory()) throw new ModelLibraryError("E_EXISTS", `${dir}: a file is there, not a folder; left as it is`, { path: dir });
+  }
+  // Where it leads (a user's folder may be a symlink to another disk): recorded so removal follows only that.
+  madeDirs.set(dir, fs.realpathSync.native(dir));
+}
+
+/** Makes every step of one unit, or none: on a failure the unit's new links are removed and moved files put back. */
+function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: LinkRegistry, madeDirs: Map<string, string>, root: string, result: ApplyResult): void {
+  const madeHere: { target: string; source: string; aside?: string; kind: Step["kind"] }[] = [];
+  const applied: AppliedLink[] = [];
+  let step: Step | null = null;
+  try {
+    for (step of steps) {
+      ensureDir(path.dirname(step.target), madeDirs);
+      let aside: string | undefined;
+      let made;
+      if (step.kind === "replace") {
+        made = replaceBroken(step, choice);
+      } else {
+        if (step.kind === "overwrite") aside = moveAside(step.target);
+        try {
+          made = makeLinkAt(step.item.source, step.target, choice, step.item.isDir);
+        } catch (e) {
+          if (aside) putBack(aside, step.target);
+          throw e;
+        }
+      }
+      madeHere.push({ target: step.target, source: step.item.source, aside, kind: step.kind });
+      const pending = reg.get(step.target);
+      // The source's identity: what a hard link or copy shares/was made from (for a symlink its text is the proof).
+      const src = made.method === "symlink" ? null : fs.statSync(step.item.source);
+      const entry: LinkEntry = {
+        model_id: unit.modelId,
+        source: step.item.source,
+        target: step.target,
+        created_at: pending?.created_at ?? new Date().toISOString(),
+        app_id: pending?.app_id ?? "",
+        app_version: pending?.app_version ?? null,
+        ...made.fields,
+        ...(step.item.isDir ? { is_dir: true } : {}),
+        ...(src ? { source_inode: src.ino, source_device: src.dev, source_size: src.size } : step.item.size !== undefined ? { source_size: step.item.size } : {}),
+        app_root: root,
+        target_dir_real: madeDirs.get(path.dirname(step.target)),
+        ...(aside ? { replaced: aside } : {}),
+      };
+      reg.register(entry);
+      applied.push({
+        modelId: unit.modelId,
+        source: step.item.source,
+        target: step.target,
+        method: made.method,
+        action: step.kind === "replace" ? "replaced" : step.kind === "overwrite" ? "overwrote" : step.renamed ? "renamed" : "created",
+        ...(aside ? { movedAside: aside } : {}),
+      });
+    }
+    result.made.push(...applied);
+  } catch (e) {
+    // Roll the unit back: our new links go (each checked to be the link we just made), the user's files return.
+    for (const m of madeHere.reverse()) {
+      if (m.kind === "replace") continue; // a working link in place of a broken one: kept and recorded
+      removeJustMade(m.target, m.source);
+      reg.unregister(m.target);
+      if (m.aside) putBack(m.aside, m.target);
+    }
+    for (const s of steps) {
+      const pe = reg.get(s.target);
+      if (pe?.pending) forgetPending(reg, [s.target]);
+    }
+    // Replacements made before the failure stay (they work) and are recorded.
+    result.made.push(...applied.filter((a) => a.action === "replaced"));
+    const err = e instanceof ModelLibraryError ? e : ioError(step?.target ?? unit.modelId, "link", e);
+    result.errors.push({ modelId: unit.modelId, target: step?.target ?? "", code: err.code, message: err.message });
+  }
+}
+
+/** Re-makes a broken link of ours: the new link at `.<name>.mlib-new`, renamed over the old one if that is still what we saw. */
+function replaceBroken(step: Step, choice: LinkChoice): ReturnType<typeof makeLinkAt> {
+  const staged = stagedPathOf(step.target);
+  fs.rmSync(staged, { force: true }); // a leftover of ours from a killed run (the name is ours)
+  const made = makeLinkAt(step.item.source, staged, choice, step.item.isDir);
+  try {
+    const now = fs.lstatSync(step.target);
+    if (now.ino !== step.item.seenIno) throw new ModelLibraryError("E_EXISTS", `${step.target}: changed while linking; left as it is`, { path: step.target });
+    fs.renameSync(staged, step.target);
+  } catch (e) {
+    fs.rmSync(staged, { force: true });
+    throw e;
+  }
+  return made;
+}
+
+function removeJustMade(target: string, source: string): void {
+  try {
+    const st = fs.lstatSync(target);
+    if (st.isSymbolicLink() ? fs.readlinkSync(target) === source : st.isFile()) fs.unlinkSync(target);
+  } catch {
+    // already gone
+  }
+}
+
+function putBack(aside: string, target: string): void {
+  if (fs.existsSync(target)) return; // something is there again: the user's file stays at its aside name
+  try {
+    fs.renameSync(aside, target);
+  } catch {
+    // it stays at its aside name, which the result names
+  }
+}

@@ -1,0 +1,115 @@
+// What to do at each planned target, judged with lstat and the registry (never by following a link):
+//   create    nothing there
+//   exists    already the link we want (ours, or an identical one the user made): left alone
+//   replace   a link of ours that broke (dangling, or its library file was replaced): re-made
+//   conflict  anything else: a user's file or folder, a link we did not make (dangling or not), another
+//             model's link of ours, a leftover of an interrupted apply — with the reason
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { inspectLink } from "./inspect-link.js";
+import type { MappingPlan, PlannedItem, PlannedUnit } from "./plan.js";
+import type { LinkRegistry } from "./registry.js";
+
+export type ItemAction = "create" | "exists" | "replace" | "conflict";
+
+export interface ClassifiedItem extends PlannedItem {
+  action: ItemAction;
+  reason: string | null;
+  /** A conflict with one of our own links (another model's): never moved aside by --on-conflict overwrite. */
+  ours?: boolean;
+  /** lstat identity of what was seen, to make sure it is the same thing when it is replaced. */
+  seenIno?: number;
+}
+
+export interface ClassifiedUnit extends PlannedUnit {
+  items: ClassifiedItem[];
+}
+
+function describe(st: fs.Stats): string {
+  if (st.isDirectory()) return "a folder is there";
+  if (st.isFile()) return `a regular file (${st.size} bytes) is there`;
+  return "a special file is there";
+}
+
+/**
+ * Names in each target folder, read once per folder (one readdir for a folder of thousands of links instead
+ * of an lstat per name); null when the folder does not exist. A name absent here and from the registry is a
+ * create without any further call; a file that appears meanwhile still makes the link fail (never replaced).
+ */
+export class FolderNames {
+  private readonly names = new Map<string, Set<string> | null | "unreadable">();
+
+  /** false when the name is surely absent; true when it may exist (then lstat decides). */
+  mayExist(target: string): boolean {
+    const dir = path.dirname(target);
+    let set = this.names.get(dir);
+    if (set === undefined) {
+      try {
+        set = new Set(fs.readdirSync(dir));
+      } catch (e) {
+        set = (e as NodeJS.ErrnoException).code === "ENOENT" ? null : "unreadable";
+      }
+      this.names.set(dir, set);
+    }
+    if (set === null) return false;
+    return set === "unreadable" || set.has(path.basename(target));
+  }
+}
+
+export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegistry, claimedBy: Map<string, string>, folders?: FolderNames): ClassifiedItem {
+  const other = claimedBy.get(item.target);
+  if (other !== undefined && other !== modelId) return { ...item, action: "conflict", reason: `model ${other} maps to the same name`, ours: true };
+  claimedBy.set(item.target, modelId);
+  const known = reg.get(item.target);
+  if (!known && folders && !folders.mayExist(item.target)) return { ...item, action: "create", reason: null };
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.lstatSync(item.target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") return { ...item, action: "conflict", reason: `a file sits where the folder ${path.dirname(item.target)} should be` };
+    if (code !== "ENOENT") return { ...item, action: "conflict", reason: `cannot look at it (${code})` };
+  }
+  const entry = known;
+  if (!st) return { ...item, action: "create", reason: entry ? "re-made (it was removed)" : null };
+  if (entry) {
+    const seen = inspectLink(entry);
+    const same = entry.model_id === modelId && entry.source === item.source;
+    if (entry.pending) {
+      if (seen.status === "healthy" && same) return { ...item, action: "exists", reason: "made by an interrupted apply (links repair records it)" };
+      return { ...item, action: "conflict", reason: "left by an interrupted apply: run `mlib links repair` first", ours: true };
+    }
+    if (seen.status === "healthy") {
+      if (same) return { ...item, action: "exists", reason: null };
+      return { ...item, action: "conflict", reason: `already linked for model ${entry.model_id}`, ours: true };
+    }
+    if (seen.status === "broken") return { ...item, action: "replace", reason: `our link is broken: ${seen.detail}`, seenIno: st.ino };
+    return { ...item, action: "conflict", reason: `${seen.detail} (we once linked ${entry.model_id} here)` };
+  }
+  if (st.isSymbolicLink()) {
+    const text = fs.readlinkSync(item.target);
+    if (text === item.source) return { ...item, action: "exists", reason: "the same link is already there (not made by mlib; left as the user's)" };
+    let dangling = false;
+    try {
+      fs.statSync(item.target);
+    } catch {
+      dangling = true;
+    }
+    return { ...item, action: "conflict", reason: dangling ? `a dangling link we did not make (to ${text})` : `a link we did not make (to ${text})` };
+  }
+  if (st.isFile() && !item.isDir) {
+    try {
+      const src = fs.statSync(item.source);
+      if (src.ino === st.ino && src.dev === st.dev) return { ...item, action: "exists", reason: "the same file is already there (a hard link not made by mlib; left as the user's)" };
+    } catch {
+      // source unreadable: a plain conflict
+    }
+  }
+  return { ...item, action: "conflict", reason: describe(st) };
+}
+
+export function classifyPlan(plan: MappingPlan, reg: LinkRegistry): ClassifiedUnit[] {
+  const claimedBy = new Map<string, string>();
+  const folders = new FolderNames();
+  return plan.units.map((u) => ({ ...u, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
+}

@@ -1,0 +1,135 @@
+// `mlib map config APP --root DIR`: where the app can read the library's folders itself, say so in its own
+// configuration instead of making links.
+//   ComfyUI   a `model_library:` section in `<ComfyUI>/extra_model_paths.yaml` (the parent of --root) listing,
+//             per folder key, the library folders of the models that rule takes (ComfyUI lists the files in
+//             each). Merged with the yaml package's Document API: the user's other sections and comments stay;
+//             the previous file is kept as `extra_model_paths.yaml.mlib-bak`; a file that does not parse is
+//             refused, never rewritten.
+//   A1111/Forge  the `--ckpt-dir/--lora-dir/...` flags, printed (not written): a flag takes one folder, so
+//             one is given only where a single library folder holds exactly that rule's models.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Scalar, isMap, parseDocument } from "yaml";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import type { OperationOptions } from "../operations/types.js";
+import { checkTarget } from "./app-target.js";
+import { planMapping } from "./plan.js";
+import type { AppTarget } from "./types.js";
+
+export const COMFY_SECTION = "model_library";
+
+export interface AppConfigResult {
+  app: string;
+  kind: "comfyui-yaml" | "flags";
+  /** The YAML file written (ComfyUI). */
+  file: string | null;
+  /** Its previous version (when there was one and it changed). */
+  backup: string | null;
+  changed: boolean;
+  /** The flags to add (A1111/Forge), each `--flag <folder>`. */
+  flags: string[];
+  /** Folders/flags that could not be expressed, and why (link those with `mlib map apply`). */
+  notMapped: { targetDir: string; reason: string }[];
+}
+
+/** target_dir → the distinct model folders (ids) the rule takes. */
+function foldersByRule(library: ModelLibrary, params: AppTarget, signal?: AbortSignal) {
+  const t = checkTarget(params);
+  const plan = planMapping(library, t.profile, t.root, signal);
+  const byDir = new Map<string, Set<string>>();
+  for (const u of plan.units) {
+    const set = byDir.get(u.targetDir) ?? new Set<string>();
+    set.add(u.modelId);
+    byDir.set(u.targetDir, set);
+  }
+  return { t, byDir };
+}
+
+export async function writeAppConfig(library: ModelLibrary, params: AppTarget, options: OperationOptions = {}): Promise<AppConfigResult> {
+  const { t, byDir } = foldersByRule(library, params, options.signal);
+  if (t.profile.app === "comfyui") return writeComfyYaml(library, t.appDir, t.profile.rules, byDir);
+  if (Object.keys(t.profile.flags).length > 0) return webuiFlags(library, t.profile.app, t.profile.flags, byDir);
+  throw new ModelLibraryError("E_UNSUPPORTED", `${t.profile.app} reads only its own models folder: use \`mlib map apply ${t.profile.app} --root ${t.root}\``);
+}
+
+function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_dir: string; layout?: string | null }[], byDir: Map<string, Set<string>>): AppConfigResult {
+  const file = path.join(appDir, "extra_model_paths.yaml");
+  const result: AppConfigResult = { app: "comfyui", kind: "comfyui-yaml", file, backup: null, changed: false, flags: [], notMapped: [] };
+  let before: string | null = null;
+  try {
+    before = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw ioError(file, "read", e);
+  }
+  const doc = parseDocument(before ?? "");
+  if (doc.errors.length > 0) {
+    throw new ModelLibraryError("E_INVALID", `${file}: not valid YAML (${doc.errors[0].message.split("\n")[0]}); fix it first, it is left as it is`, { path: file });
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    throw new ModelLibraryError("E_INVALID", `${file}: expected a mapping of sections at the top; left as it is`, { path: file });
+  }
+  const section: Record<string, unknown> = { base_path: library.root, is_default: false };
+  for (const rule of rules) {
+    const ids = byDir.get(rule.target_dir);
+    if (!ids || ids.size === 0) continue;
+    if (rule.layout === "folder") {
+      result.notMapped.push({ targetDir: rule.target_dir, reason: "ComfyUI lists the folders inside each path as models; link diffusers folders with `mlib map apply`" });
+      continue;
+    }
+    // ComfyUI splits the value on newlines (never a YAML list): one model folder per line, relative to base_path.
+    const s = new Scalar([...ids].sort().join("\n") + "\n");
+    s.type = Scalar.BLOCK_LITERAL;
+    section[rule.target_dir] = s;
+  }
+  doc.set(COMFY_SECTION, doc.createNode(section));
+  const text = String(doc);
+  if (text === before) return result;
+  const tmp = path.join(appDir, `.extra_model_paths.yaml.${process.pid}.mlib-tmp`);
+  try {
+    if (before !== null) {
+      result.backup = `${file}.mlib-bak`;
+      fs.writeFileSync(result.backup, before);
+    }
+    const mode = before !== null ? fs.statSync(file).mode & 0o777 : 0o644;
+    fs.writeFileSync(tmp, text, { mode });
+    const fd = fs.openSync(tmp, "r+");
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw ioError(file, "write", e);
+  }
+  result.changed = true;
+  return result;
+}
+
+function webuiFlags(library: ModelLibrary, app: string, flags: Record<string, string>, byDir: Map<string, Set<string>>): AppConfigResult {
+  const result: AppConfigResult = { app, kind: "flags", file: null, backup: null, changed: false, flags: [], notMapped: [] };
+  const all = library.allIds();
+  for (const [targetDir, flag] of Object.entries(flags)) {
+    const ids = byDir.get(targetDir);
+    if (!ids || ids.size === 0) continue;
+    // The deepest folder holding every one of them...
+    const parts = [...ids].map((id) => id.split("/"));
+    let common = parts[0].slice(0, -1);
+    for (const p of parts) {
+      let n = 0;
+      while (n < common.length && n < p.length - 1 && common[n] === p[n]) n++;
+      common = common.slice(0, n);
+    }
+    // ...and nothing else (the web UI reads every model file under it).
+    const prefix = common.length > 0 ? `${common.join("/")}/` : "";
+    const other = all.find((id) => id.startsWith(prefix) && !ids.has(id));
+    if (other !== undefined) {
+      result.notMapped.push({ targetDir, reason: `no library folder holds only these models (${other} is beside them): link them with \`mlib map apply ${app}\`` });
+      continue;
+    }
+    result.flags.push(`${flag} ${JSON.stringify(path.join(library.root, ...common))}`);
+  }
+  return result;
+}
