@@ -25,6 +25,7 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["adopt"], () => import("./commands/adopt.js")],
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
+  [["watch"], () => import("./commands/watch.js")],
   [["demo"], () => import("../demo/demo.js")],
 ];
 
