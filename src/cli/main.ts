@@ -26,6 +26,7 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["redetect"], () => import("./commands/redetect.js")],
   [["restore"], () => import("./commands/restore.js")],
   [["watch"], () => import("./commands/watch.js")],
+  [["merge"], () => import("./commands/merge.js")],
   [["demo"], () => import("../demo/demo.js")],
 ];
 
