@@ -8,3 +8,8 @@ export { detectShardedSets, validateShardCompleteness, extractShardInfo } from "
 export { hashFile, hashFiles, fastHashFile, copyAndHash, type FileHashes } from "./hashing/index.js";
 export type { SearchOptions, SearchResult, ModelRecord } from "./index/index-types.js";
 export * from "./operations/index.js";
+export { watchLibrary, type WatchOptions, type WatchEvent, type WatchMode, type LibraryWatcher } from "./watcher/watch-library.js";
+export { mergeLibrary } from "./merge/merge-library.js";
+export type { MergeParams, MergeResult, MergePlanItem, MergeItemResult, MergeAction } from "./merge/merge-types.js";
+export { runDoctor, type DoctorParams } from "./doctor/run-doctor.js";
+export type { DoctorResult, DoctorProblem, DoctorCheck, ProblemKind } from "./doctor/doctor-types.js";

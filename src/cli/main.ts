@@ -27,6 +27,7 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["restore"], () => import("./commands/restore.js")],
   [["watch"], () => import("./commands/watch.js")],
   [["merge"], () => import("./commands/merge.js")],
+  [["doctor"], () => import("./commands/doctor.js")],
   [["demo"], () => import("../demo/demo.js")],
 ];
 

@@ -1,7 +1,7 @@
 // A model folder copied to another filesystem: every file copied into a staging folder in the destination
 // (fsync'd), the copy re-read and its SHA-256 compared with the source's (and with the recorded hash), and only
 // then one rename puts the folder in place. The caller deletes the source after that rename, never before.
-import { lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { copyAndHash, hashFile } from "../hashing/index.js";
@@ -36,6 +36,9 @@ export async function copyVerified(
         if (again.sha256 !== h.sha256 || (want && want !== h.sha256)) {
           throw new ModelLibraryError("E_HASH_MISMATCH", `${src}: the copy in ${dst} does not match (sha256 ${want ?? h.sha256} expected, copy ${again.sha256})`, { path: src });
         }
+        // The source's mtime kept: metadata.json records each file's mtime when hashed (doctor compares it).
+        const st = await stat(src);
+        await utimes(dst, st.atime, st.mtime);
         copied += (await lstat(dst)).size;
         onBytes(copied);
       } else {

@@ -65,7 +65,8 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec):
   const metaFiles: MetadataFile[] = [];
   for (const f of files) {
     const h = spec.computeHashes === false ? null : await hashFile(join(spec.modelDir, ...f.rel.split("/")));
-    metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null });
+    const mtime = h ? (await stat(join(spec.modelDir, ...f.rel.split("/")))).mtimeMs : null; // doctor: changed since hashed?
+    metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null, mtime });
   }
   const primaryMeta = metaFiles.find((f) => f.name === primary.rel)!;
   if (spec.knownSha256) {

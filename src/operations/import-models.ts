@@ -80,6 +80,8 @@ interface StagedFile {
   rel: string;
   size: number;
   hashes: FileHashes;
+  /** The stored file's mtime when hashed (metadata.json `files[].mtime`: doctor tells a file changed since). */
+  mtimeMs: number;
 }
 
 export async function importModels(lib: ModelLibrary, paths: string[], options: ImportOptions = {}): Promise<ImportResult[]> {
@@ -264,7 +266,7 @@ async function importUnit(
       const onProgress = (n: number) => emit(options.mode === "copy" ? "copying" : "hashing", before + n, filesDone);
       const hashes = await transferFile(src, dst, options.mode, onProgress, warnings);
       unitBytes += hashes.size;
-      staged.push({ rel, size: hashes.size, hashes });
+      staged.push({ rel, size: hashes.size, hashes, mtimeMs: (await stat(dst)).mtimeMs });
     }
 
     emit("committing", unitBytes, staged.length);
@@ -427,6 +429,7 @@ function buildMetadata(
     sha256: s.hashes.sha256,
     blake3: s.hashes.blake3,
     fast_hash: s.hashes.fastHash,
+    mtime: s.mtimeMs,
   }));
   m.model_id = id;
   m.family = options.family ?? ident.family;
