@@ -4,10 +4,10 @@
 // A killed merge leaves both; `mlib merge SRC` reads the plan back and finishes it. What each step still
 // has to do is decided from the disk (is the folder still in the source? already in the library?), so a
 // step the log announced but the kill interrupted is simply done again — every step is idempotent.
-import { appendFileSync, closeSync, fsyncSync, openSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { appendFileSync, closeSync, fsyncSync, openSync, renameSync, writeFileSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { readJson, writeJsonAtomic } from "../core/atomic-json.js";
+import { readJson } from "../core/atomic-json.js";
 import type { MergePlanItem } from "./merge-types.js";
 
 /** Our per-library folder (DESIGN.md: index, locks, staging, journals). */
@@ -39,8 +39,30 @@ function invalid(root: string): never {
   throw new Error(`${join(stateDir(root), JOURNAL_FILE)}: not a merge journal this version can read; move it away to start afresh`);
 }
 
+/**
+ * The plan, durable before the first move: temp file, fsync, rename, fsync of the folder. Compact JSON, and the
+ * file lists only where a step needs them (duplicates are re-hashed against them, copies checked): at 10,000
+ * models the pretty-printed plan with every file took longer to write than the renames it describes.
+ */
 export async function writeJournal(root: string, data: JournalData): Promise<void> {
-  await writeJsonAtomic(join(stateDir(root), JOURNAL_FILE), data);
+  const dir = stateDir(root);
+  await mkdir(dir, { recursive: true });
+  const plan = data.plan.map((p) => (p.action === "duplicate" || p.crossDevice ? p : { ...p, files: [] }));
+  const tmp = join(dir, `.${JOURNAL_FILE}.${process.pid}.tmp`);
+  const fd = openSync(tmp, "w");
+  try {
+    writeFileSync(fd, JSON.stringify({ ...data, plan }));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, JOURNAL_FILE));
+  const dfd = openSync(dir, "r");
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }
 
 /** Appends step records; `sync` makes them durable (called once per batch, before the batch's steps run). */

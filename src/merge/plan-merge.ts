@@ -5,7 +5,7 @@
 //   error      left in the source: unreadable metadata.json, a listed file missing or changed, a pickle without
 //              consent, an incomplete shard set
 // Reads only: files without a recorded SHA-256 are hashed here so duplicates are found by content.
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { isModelFileName } from "../formats/sniff.js";
@@ -34,6 +34,7 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
   for (const [i, m] of models.entries()) {
     throwIfAborted(options.signal, "merge");
     options.onItem?.(m.rel, i, models.length);
+    if (i % 256 === 255) await new Promise((r) => setImmediate(r));
     const base = { source: m.rel, bytes: 0, crossDevice: m.dev !== options.destDev, files: [] as MergeFile[] };
     const fail = (reason: string): void => void plan.push({ ...base, action: "error", destId: null, reason });
     if (m.error) {
@@ -97,7 +98,7 @@ async function checkedFiles(dir: string, meta: Record<string, unknown>): Promise
   for (const f of listed) {
     const name = f.name as string;
     if (name.split("/").some((p) => p === ".." || p === "") || name.startsWith("/")) throw new Error(`${join(dir, METADATA_FILE)}: file name "${name}" points outside the model folder`);
-    const st = await stat(join(dir, ...name.split("/"))).catch(() => null);
+    const st = statSync(join(dir, ...name.split("/")), { throwIfNoEntry: false });
     if (!st?.isFile()) throw new Error(`${join(dir, name)}: listed in metadata.json but missing`);
     const size = typeof f.size === "number" ? f.size : null;
     if (size !== null && size !== st.size) throw new Error(`${join(dir, name)}: size changed since it was recorded (${size} → ${st.size} bytes); run mlib verify in the source`);
@@ -141,6 +142,7 @@ function missingShards(weights: string[]): string[] {
   return [...sets.values()].flatMap((names) => missingShardNames(names));
 }
 
+// Synchronous: one stat per planned model, where the promise version cost more than the rename it precedes.
 async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null)) !== null;
+  return statSync(p, { throwIfNoEntry: false }) !== undefined;
 }
