@@ -5,8 +5,8 @@
 //   error      left in the source: unreadable metadata.json, a listed file missing or changed, a pickle without
 //              consent, an incomplete shard set
 // Reads only: files without a recorded SHA-256 are hashed here so duplicates are found by content.
-import { statSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
@@ -31,6 +31,7 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
   const plan: MergePlanItem[] = [];
   const takenIds = new Set<string>();
   const plannedByContent = new Map<string, string>(); // content key → dest id of the first source model with it
+  const listings = new Map<string, Set<string>>();
   for (const [i, m] of models.entries()) {
     throwIfAborted(options.signal, "merge");
     options.onItem?.(m.rel, i, models.length);
@@ -44,7 +45,9 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
     const meta = obj(m.parsed) ?? {};
     let files: MergeFile[];
     try {
-      files = await checkedFiles(m.dir, meta);
+      // A rename moves whatever the folder holds: the files are looked at only where bytes are read (copies
+      // across filesystems, duplicates re-hashed). At 10,000 models a stat per file was a third of the plan.
+      files = await checkedFiles(m.dir, meta, base.crossDevice);
     } catch (e) {
       fail((e as Error).message);
       continue;
@@ -70,10 +73,10 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
     }
     let destId = m.rel;
     let reason: string | null = null;
-    if (takenIds.has(destId) || (await exists(lib.modelDir(destId)))) {
+    if (takenIds.has(destId) || existsIn(listings, lib.modelDir(destId))) {
       for (let n = 2; ; n++) {
         const candidate = `${m.rel}-${n}`;
-        if (!takenIds.has(candidate) && !(await exists(lib.modelDir(candidate)))) {
+        if (!takenIds.has(candidate) && !existsIn(listings, lib.modelDir(candidate))) {
           destId = candidate;
           break;
         }
@@ -87,8 +90,16 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
   return plan;
 }
 
+function readdirOrNone(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** The files metadata.json lists (or, when it lists none, the folder's files), each checked present with its size. */
-async function checkedFiles(dir: string, meta: Record<string, unknown>): Promise<MergeFile[]> {
+async function checkedFiles(dir: string, meta: Record<string, unknown>, statEach: boolean): Promise<MergeFile[]> {
   const listed = Array.isArray(meta.files) ? meta.files.map(obj).filter((f): f is Record<string, unknown> => !!f && typeof f.name === "string") : [];
   if (listed.length === 0) {
     const found = await listFolderFiles(dir, 4);
@@ -98,11 +109,16 @@ async function checkedFiles(dir: string, meta: Record<string, unknown>): Promise
   for (const f of listed) {
     const name = f.name as string;
     if (name.split("/").some((p) => p === ".." || p === "") || name.startsWith("/")) throw new Error(`${join(dir, METADATA_FILE)}: file name "${name}" points outside the model folder`);
+    const sha256 = typeof f.sha256 === "string" && /^[0-9a-f]{64}$/i.test(f.sha256) ? f.sha256.toLowerCase() : null;
+    const size = typeof f.size === "number" ? f.size : null;
+    if (!statEach && size !== null && sha256) {
+      out.push({ name, size, sha256 });
+      continue;
+    }
     const st = statSync(join(dir, ...name.split("/")), { throwIfNoEntry: false });
     if (!st?.isFile()) throw new Error(`${join(dir, name)}: listed in metadata.json but missing`);
-    const size = typeof f.size === "number" ? f.size : null;
     if (size !== null && size !== st.size) throw new Error(`${join(dir, name)}: size changed since it was recorded (${size} → ${st.size} bytes); run mlib verify in the source`);
-    out.push({ name, size: st.size, sha256: typeof f.sha256 === "string" && /^[0-9a-f]{64}$/i.test(f.sha256) ? f.sha256.toLowerCase() : null });
+    out.push({ name, size: st.size, sha256 });
   }
   return out;
 }
@@ -142,7 +158,11 @@ function missingShards(weights: string[]): string[] {
   return [...sets.values()].flatMap((names) => missingShardNames(names));
 }
 
-// Synchronous: one stat per planned model, where the promise version cost more than the rename it precedes.
-async function exists(p: string): Promise<boolean> {
-  return statSync(p, { throwIfNoEntry: false }) !== undefined;
+/** One listing per destination folder instead of a stat per planned model. */
+function existsIn(listings: Map<string, Set<string>>, p: string): boolean {
+  const parent = dirname(p);
+  let names = listings.get(parent);
+  if (!names) listings.set(parent, (names = new Set(readdirOrNone(parent))));
+  return names.has(basename(p));
 }
+

@@ -190,6 +190,28 @@ describe("watchLibrary", () => {
     }
   });
 
+  test("another process importing meanwhile: nothing adopted twice, the index consistent", async () => {
+    const s = await setup({ settleMs: 200 });
+    try {
+      const { importModels } = await import("../../../src/operations/import-models.js");
+      const other = await ModelLibrary.open(s.root); // another connection, as another process would hold
+      const files = [];
+      for (let i = 0; i < 4; i++) files.push(writeGgufModel(path.join(s.root, "..", `${path.basename(s.root)}-imp`, `m${i}.gguf`), `Imported ${i}`, 20 + i));
+      const results = await importModels(other, files);
+      other.close();
+      fs.rmSync(path.dirname(files[0]), { recursive: true });
+      assert.ok(results.every((r) => r.status === "imported"));
+      await new Promise((r) => setTimeout(r, 400));
+      await s.w.flush();
+      for (const r of results) assert.ok(s.lib.get(r.modelId!), `${r.modelId} not in the index`);
+      assert.equal(s.events.filter((e) => e.type === "adopted").length, 0, "an import was adopted as an orphan");
+      const rec = await s.lib.reconcile("full");
+      assert.deepEqual([rec.added, rec.updated, rec.removed], [0, 0, 0]);
+    } finally {
+      await s.done();
+    }
+  });
+
   test("mlib watch runs until SIGTERM and exits 0", async () => {
     const t = tempDir("mlib-watch-cli-");
     try {
