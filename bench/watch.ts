@@ -5,6 +5,8 @@
 //       (every change in the index at the end).
 //   (b) mlib merge of 10,000 models on one filesystem vs a fs.renameSync loop over the same folders (parents
 //       made beforehand: the loop is the floor of moving folders). Goal ≤ 3x.
+//   (c) at 100,000 model folders: the mode the watcher picks, the inotify watches it takes (goal: within its
+//       budget, a quarter of max_user_watches), its start time and the cost of one periodic rescan.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
@@ -12,11 +14,13 @@ import { benchData, round, type BenchResult } from "./lib.js";
 import { ModelLibrary } from "../src/store/model-library.js";
 import { blankMetadata, serializeMetadata } from "../src/store/metadata.js";
 import { watchLibrary } from "../src/watcher/watch-library.js";
+import { defaultWatchBudget } from "../src/watcher/watch-budget.js";
 import { mergeLibrary } from "../src/merge/merge-library.js";
 
 const DEBOUNCE_MS = 100;
 const CHANGES = Number(process.env.BENCH_WATCH_CHANGES ?? 1000);
 const MERGE_MODELS = Number(process.env.BENCH_MERGE_MODELS ?? 10_000);
+const SCALE = Number(process.env.BENCH_WATCH_SCALE ?? 100_000);
 
 function writeModel(dir: string, name: string, n: number, withFile = false): void {
   mkdirSync(dir, { recursive: true });
@@ -60,6 +64,7 @@ async function watchLatency(): Promise<BenchResult[]> {
   const w = await watchLibrary(lib, { debounceMs: DEBOUNCE_MS, onEvent: (e) => ("id" in e ? settle(e.id) : undefined) });
   const expected: { id: string; check: () => boolean }[] = [];
   let created = 0;
+  const removed = new Set<number>();
   for (let i = 0; i < CHANGES; i++) {
     const kind = i % 10;
     let id: string;
@@ -67,6 +72,7 @@ async function watchLatency(): Promise<BenchResult[]> {
     if (kind < 8) {
       const n = (i * 7) % 1000;
       id = `llm/fam${n % 20}/m${n}`;
+      removed.delete(n); // an edit of a removed model brings its folder back
       const token = `edit${i}x`;
       writeModel(lib.modelDir(id), `model ${n} ${token}`, n);
       check = () => lib.search(token).models.some((m) => m.id === id);
@@ -76,9 +82,10 @@ async function watchLatency(): Promise<BenchResult[]> {
       writeModel(lib.modelDir(id), token, i);
       check = () => lib.search(token).totalCount === 1;
     } else {
-      const n = (i * 13) % 1000;
+      let n = (i * 13) % 1000;
+      while (removed.has(n) || pending.has(`llm/fam${n % 20}/m${n}`)) n = (n + 1) % 1000;
+      removed.add(n);
       id = `llm/fam${n % 20}/m${n}`;
-      if (expected.some((e) => e.id === id) || pending.has(id)) continue;
       rmSync(lib.modelDir(id), { recursive: true, force: true });
       check = () => lib.get(id) === null;
     }
@@ -146,6 +153,32 @@ async function mergeSpeed(): Promise<BenchResult[]> {
   ];
 }
 
+/** At SCALE model folders: which mode runs, how many inotify watches it takes, start time and one rescan. */
+async function watchAtScale(): Promise<BenchResult[]> {
+  const root = path.join(benchData, "watch-scale");
+  rmSync(root, { recursive: true, force: true });
+  for (let i = 0; i < SCALE; i++) writeModel(path.join(root, "llm", `fam${i % 300}`, `m${i}`), `model ${i}`, i);
+  const lib = await ModelLibrary.open(root);
+  await lib.reconcile("full");
+  let rescanMs = 0;
+  let t = performance.now();
+  const w = await watchLibrary(lib, { debounceMs: DEBOUNCE_MS, rescanMs: 3_600_000 });
+  const startMs = performance.now() - t;
+  const mode = w.mode;
+  const watches = w.watchedFolders();
+  t = performance.now();
+  await lib.reconcile("full"); // what the periodic rescan of containers+rescan mode runs
+  rescanMs = performance.now() - t;
+  await w.close();
+  lib.close();
+  rmSync(root, { recursive: true, force: true });
+  return [
+    { name: `watch at ${SCALE} model folders: inotify watches taken (mode ${mode})`, value: watches, unit: "watches", goal: `≤ a quarter of max_user_watches (${defaultWatchBudget()})`, pass: watches <= defaultWatchBudget() },
+    { name: `watch at ${SCALE} model folders: start (walk + watches + one stat pass)`, value: round(startMs, 0), unit: "ms" },
+    { name: `watch at ${SCALE} model folders: one periodic rescan (stat of every metadata.json)`, value: round(rescanMs, 0), unit: "ms" },
+  ];
+}
+
 export async function run(): Promise<BenchResult[]> {
-  return [...(await watchLatency()), ...(await mergeSpeed())];
+  return [...(await watchLatency()), ...(await mergeSpeed()), ...(await watchAtScale())];
 }
