@@ -245,10 +245,11 @@ class Watcher implements LibraryWatcher {
       this.markDirty(rel);
       return;
     }
-    // A container: the entry may be a new or removed folder; a model file dropped here makes it a candidate.
+    // A container: the entry may be a new or removed folder; a model file dropped here makes it a candidate, and
+    // a metadata.json written after its folder was made (mkdir, then a slow writer) makes it a model.
     if (rel === "" && !name.includes("/")) this.markDirty(name);
     else this.markDirty(`${rel}/${name}`);
-    if (isModelFileName(name)) this.markDirty(rel);
+    if (rel !== "" && (name === METADATA_FILE || isModelFileName(name))) this.markDirty(rel);
   }
 
   private markDirty(rel: string): void {
@@ -347,6 +348,8 @@ class Watcher implements LibraryWatcher {
 
   /** A folder (or file) is gone: its watches and whatever the index holds under it leave. */
   private forget(rel: string): void {
+    // A file, or a folder never seen: nothing of it is watched or indexed (and the index scan below is skipped).
+    if (!this.kinds.has(rel)) return;
     const prefix = `${rel}/`;
     for (const k of [...this.kinds.keys()]) {
       if (k === rel || k.startsWith(prefix)) {

@@ -67,6 +67,20 @@ describe("watchLibrary", () => {
     }
   });
 
+  test("a folder made first and its metadata.json written later is still indexed", async () => {
+    const s = await setup();
+    try {
+      const dir = path.join(s.root, "llm", "llama", "later");
+      fs.mkdirSync(dir, { recursive: true });
+      await new Promise((r) => setTimeout(r, 200)); // the folder is looked at (empty) before the file arrives
+      await s.w.flush();
+      writeMeta(dir, "Written Later");
+      await until(() => s.lib.get("llm/llama/later") !== null);
+    } finally {
+      await s.done();
+    }
+  });
+
   test("300 rapid edits of one metadata.json end with the index holding the last", async () => {
     const s = await setup();
     try {
