@@ -137,6 +137,22 @@ describe("mergeLibrary", () => {
     }
   });
 
+  test("refuses a source inside the library, and another source while a merge is unfinished", async () => {
+    const t = tempDir("mlib-merge-");
+    const { dest, destRoot, srcRoot } = await makeLibraries(t.dir);
+    try {
+      await assert.rejects(mergeLibrary(dest, { source: path.join(destRoot, "llm") }), /into itself|inside the other/);
+      await assert.rejects(mergeLibrary(dest, { source: path.join(t.dir, "nope") }), (e: Error & { code?: string }) => e.code === "E_NOT_FOUND");
+      fs.mkdirSync(path.join(destRoot, ".model-library"), { recursive: true });
+      fs.writeFileSync(path.join(destRoot, ".model-library", "merge-journal.json"), JSON.stringify({ version: 1, source: "/elsewhere", startedAt: "", allowPickle: false, plan: [] }));
+      await assert.rejects(mergeLibrary(dest, { source: srcRoot }), /unfinished merge from \/elsewhere.*mlib merge \/elsewhere/);
+      assert.equal(weightHashes(srcRoot).length, 9, "the source was touched");
+    } finally {
+      dest.close();
+      t.cleanup();
+    }
+  });
+
   for (const [phase, done] of [["journal", "*"], ["move", "3"], ["move", "8"], ["index", "*"]] as const) {
     test(`kill -9 at ${phase} ${done}: the same merge finishes the plan`, async () => {
       const t = tempDir("mlib-merge-kill-");
