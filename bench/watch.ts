@@ -180,5 +180,11 @@ async function watchAtScale(): Promise<BenchResult[]> {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  return [...(await watchLatency()), ...(await mergeSpeed()), ...(await watchAtScale())];
+  // BENCH_WATCH_PARTS=latency,merge,scale runs a subset (all by default).
+  const parts = (process.env.BENCH_WATCH_PARTS ?? "latency,merge,scale").split(",");
+  const rows: BenchResult[] = [];
+  if (parts.includes("latency")) rows.push(...(await watchLatency()));
+  if (parts.includes("merge")) rows.push(...(await mergeSpeed()));
+  if (parts.includes("scale")) rows.push(...(await watchAtScale()));
+  return rows;
 }
