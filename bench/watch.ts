@@ -174,7 +174,7 @@ async function watchAtScale(): Promise<BenchResult[]> {
   rmSync(root, { recursive: true, force: true });
   return [
     { name: `watch at ${SCALE} model folders: inotify watches taken (mode ${mode})`, value: watches, unit: "watches", goal: `≤ a quarter of max_user_watches (${defaultWatchBudget()})`, pass: watches <= defaultWatchBudget() },
-    { name: `watch at ${SCALE} model folders: start (walk + watches + one stat pass)`, value: round(startMs, 0), unit: "ms" },
+    { name: `watch at ${SCALE} model folders: start (walk + watches; the first stat pass follows, queued)`, value: round(startMs, 0), unit: "ms" },
     { name: `watch at ${SCALE} model folders: one periodic rescan (stat of every metadata.json)`, value: round(rescanMs, 0), unit: "ms" },
   ];
 }
