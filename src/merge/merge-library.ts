@@ -7,7 +7,7 @@
 import { constants, renameSync, statSync } from "node:fs";
 import { access, mkdir, readFile, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
+import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { acquireLock, releaseLock, withLock } from "../core/lock.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { hashFile } from "../hashing/index.js";
@@ -83,19 +83,28 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       const batch = plan.slice(start, start + BATCH);
       logSteps(lib.root, batch.map((item, k) => ({ i: start + k, step: item.action === "duplicate" ? "verify-and-remove-source" : item.action === "error" ? "leave" : item.crossDevice ? "copy-verify-delete" : "rename" })));
       const records: IndexRecord[] = [];
-      await withLock(join(lib.root, COMMIT_LOCK), async () => {
-        for (const [k, item] of batch.entries()) {
-          const i = start + k;
-          const r = await applyItem(lib, source, item, i, { staging, trash }, madeDirs, gathered?.get(item.source) ?? null, signal, (n) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }));
-          bytesCopied += r.copied;
-          if (r.record) records.push(r.record);
-          results.push(r.result);
-          progress({ phase: "move", item: item.source, done: i + 1, total: plan.length, unit: "items" });
-        }
-      });
-      lib.index.transaction(() => {
-        for (const rec of records) lib.index.upsert(rec);
-      });
+      try {
+        await withLock(join(lib.root, COMMIT_LOCK), async () => {
+          for (const [k, item] of batch.entries()) {
+            const i = start + k;
+            throwIfAborted(signal, "merge");
+            const r = await applyItem(lib, source, item, i, { staging, trash }, madeDirs, gathered?.get(item.source) ?? null, signal, (n) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }));
+            bytesCopied += r.copied;
+            if (r.record) records.push(r.record);
+            results.push(r.result);
+            progress({ phase: "move", item: item.source, done: i + 1, total: plan.length, unit: "items" });
+          }
+        });
+      } catch (e) {
+        if (!isCancelled(e)) throw e;
+        throw new ModelLibraryError("E_CANCELLED", `merge from ${source} stopped after ${results.length} of ${plan.length} models; \`mlib merge ${source}\` finishes it (the plan is kept in ${stateDir(lib.root)})`);
+      } finally {
+        // What moved is indexed even when the batch stops half-way (cancelled, or an I/O error): the index agrees
+        // with the folders at every stop.
+        lib.index.transaction(() => {
+          for (const rec of records) lib.index.upsert(rec);
+        });
+      }
       progress({ phase: "index", done: Math.min(start + BATCH, plan.length), total: plan.length, unit: "items" });
     }
     await rm(trash, { recursive: true, force: true });

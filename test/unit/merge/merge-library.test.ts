@@ -153,6 +153,28 @@ describe("mergeLibrary", () => {
     }
   });
 
+  test("cancelled mid-way: what moved is indexed, the journal kept, the next run finishes", async () => {
+    const t = tempDir("mlib-merge-");
+    const { dest, destRoot, srcRoot } = await makeLibraries(t.dir);
+    try {
+      const all = [...new Set([...weightHashes(destRoot), ...weightHashes(srcRoot)])];
+      const ac = new AbortController();
+      await assert.rejects(
+        mergeLibrary(dest, { source: srcRoot }, { signal: ac.signal, onProgress: (e) => { if (e.phase === "move" && e.done === 4) ac.abort(); } }),
+        (e: Error & { code?: string }) => e.code === "E_CANCELLED" && /stopped after 4 of 9.*mlib merge/.test(e.message),
+      );
+      const r1 = await dest.reconcile("full");
+      assert.deepEqual([r1.added, r1.removed], [0, 0], "the index disagrees with the folders after the cancel");
+      assert.ok(fs.existsSync(path.join(destRoot, ".model-library", "merge-journal.json")));
+      const r = await mergeLibrary(dest, { source: srcRoot });
+      assert.equal(r.resumed, true);
+      await checkFinished(dest, destRoot, srcRoot, all);
+    } finally {
+      dest.close();
+      t.cleanup();
+    }
+  });
+
   for (const [phase, done] of [["journal", "*"], ["move", "3"], ["move", "8"], ["index", "*"]] as const) {
     test(`kill -9 at ${phase} ${done}: the same merge finishes the plan`, async () => {
       const t = tempDir("mlib-merge-kill-");
