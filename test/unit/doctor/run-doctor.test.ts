@@ -85,4 +85,26 @@ describe("runDoctor", () => {
       t.cleanup();
     }
   });
+
+  test("a stopped merge is reported with the command that finishes it; merge copies without a journal are removed", async () => {
+    const t = tempDir("mlib-doctor-");
+    const root = path.join(t.dir, "lib");
+    try {
+      const lib = await ModelLibrary.open(root);
+      fs.mkdirSync(path.join(root, ".model-library"), { recursive: true });
+      fs.writeFileSync(path.join(root, ".model-library", "merge-journal.json"), JSON.stringify({ version: 1, source: "/mnt/old", plan: [] }));
+      const r = await runDoctor(lib, { fix: true });
+      assert.deepEqual(r.problems.map((p) => p.kind), ["merge-unfinished"]);
+      assert.match(r.problems[0].remedy, /mlib merge \/mnt\/old/);
+      fs.rmSync(path.join(root, ".model-library", "merge-journal.json"));
+      fs.mkdirSync(path.join(root, ".model-library", "merge-staging", "3"), { recursive: true });
+      const r2 = await runDoctor(lib, { fix: true });
+      assert.deepEqual(r2.fixed.map((f) => f.kind), ["staging-dead"]);
+      assert.deepEqual(r2.problems, []);
+      assert.equal(fs.existsSync(path.join(root, ".model-library", "merge-staging")), false);
+      lib.close();
+    } finally {
+      t.cleanup();
+    }
+  });
 });
