@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   search: "./search.ts",
   server: "./server.ts",
   download: "./download.ts",
+  watch: "./watch.ts",
 };
 
 /** At most 3 decimals and 4 significant digits past the point: enough for ms and GiB/s, no float noise. */

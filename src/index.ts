@@ -13,3 +13,8 @@ export { editModel, type EditModelParams, type EditModelResult } from "./operati
 export { startServer, type ServeOptions, type RunningServer } from "./server/server.js";
 export * from "./hub/index.js";
 export * from "./mapper/index.js";
+export { watchLibrary, type WatchOptions, type WatchEvent, type WatchMode, type LibraryWatcher } from "./watcher/watch-library.js";
+export { mergeLibrary } from "./merge/merge-library.js";
+export type { MergeParams, MergeResult, MergePlanItem, MergeItemResult, MergeAction } from "./merge/merge-types.js";
+export { runDoctor, type DoctorParams } from "./doctor/run-doctor.js";
+export type { DoctorResult, DoctorProblem, DoctorCheck, ProblemKind } from "./doctor/doctor-types.js";

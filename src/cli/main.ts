@@ -38,6 +38,9 @@ const COMMANDS: [string[], () => Promise<CommandModule>][] = [
   [["map"], () => import("./commands/map.js")],
   [["links"], () => import("./commands/links.js")],
   [["unlink"], () => import("./commands/unlink.js")],
+  [["watch"], () => import("./commands/watch.js")],
+  [["merge"], () => import("./commands/merge.js")],
+  [["doctor"], () => import("./commands/doctor.js")],
   [["demo"], () => import("./commands/demo.js")],
 ];
 

@@ -100,7 +100,8 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
         ? null
         : await hashCancellable(abs, { signal, onProgress: progress });
     done += f.size;
-    metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null });
+    const mtime = h ? (await stat(abs)).mtimeMs : null; // doctor: changed since hashed?
+    metaFiles.push({ name: f.rel, original_name: f.rel, size: f.size, sha256: h?.sha256 ?? null, blake3: h?.blake3 ?? null, fast_hash: h?.fastHash ?? null, mtime });
   }
   const primaryMeta = metaFiles.find((f) => f.name === primary.rel)!;
   if (spec.knownSha256) {

@@ -110,6 +110,8 @@ interface StagedFile {
   rel: string;
   size: number;
   hashes: FileHashes;
+  /** The stored file's mtime when hashed (metadata.json `files[].mtime`: doctor tells a file changed since). */
+  mtimeMs: number;
 }
 
 // ProgressEvent phases of op "import", by the stage names of the old progress report.
@@ -373,7 +375,7 @@ async function importUnit(
       const onProgress = (n: number) => emit(options.mode === "copy" ? "copying" : "hashing", before + n, filesDone);
       const hashes = await transferFile(src, dst, options.mode, { onProgress, signal }, warnings);
       unitBytes += hashes.size;
-      staged.push({ rel, size: hashes.size, hashes });
+      staged.push({ rel, size: hashes.size, hashes, mtimeMs: (await stat(dst)).mtimeMs });
     }
 
     // The last safe point: from here on the unit is committed whole.
@@ -387,6 +389,7 @@ async function importUnit(
         sha256: s.hashes.sha256,
         blake3: s.hashes.blake3,
         fast_hash: s.hashes.fastHash,
+        mtime: s.mtimeMs,
       }));
       if (!options.allowDuplicate) {
         // Another process may have committed the same content while we copied: the whole model, every file.

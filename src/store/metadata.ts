@@ -10,6 +10,8 @@ export interface MetadataFile {
   sha256: string | null;
   blake3: string | null;
   fast_hash?: string | null;
+  /** mtime (ms) of the file when it was hashed: a later size or mtime says it changed since (mlib doctor). */
+  mtime?: number | null;
   /** Keys other writers put in a file entry, kept as they were. */
   [extra: string]: unknown;
 }
@@ -130,6 +132,7 @@ export function normalizeMetadata(raw: unknown): ModelMetadata {
             blake3: str(f.blake3),
           };
           if ("fast_hash" in f) file.fast_hash = str(f.fast_hash);
+          if ("mtime" in f) file.mtime = num(f.mtime);
           return file;
         })
     : null;

@@ -1,0 +1,103 @@
+// What processes leave behind: import staging of dead processes, the original's `.tmp_import_*` folders,
+// a stopped merge, `.part` files nobody can resume.
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { DoctorProblem } from "./doctor-types.js";
+
+// The staging layouts: `<root>/.staging/<pid>-<rand>` (before `.model-library/`) and `<root>/.model-library/staging/`
+// with a `<name>.lease` renewed every ~10 s by its owner (store/staging.ts). Opening the library already removes
+// what is provably dead; doctor reports (and --fix removes) what is left and no longer live.
+const STAGING_ROOTS = [".staging", join(".model-library", "staging")];
+const LEASE_EXPIRE_MS = 2 * 60 * 1000;
+const LEGACY_STAGING_PREFIX = ".tmp_import_";
+// The merge journal (merge/merge-journal.ts): read by path, doctor does not import the merge feature.
+const MERGE_JOURNAL = join(".model-library", "merge-journal.json");
+const MERGE_STAGING = join(".model-library", "merge-staging");
+
+export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> {
+  const out: DoctorProblem[] = [];
+  for (const rel of STAGING_ROOTS) {
+    const dir = join(root, rel);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.endsWith(".lease")) continue;
+      const path = join(dir, name);
+      if (await stagingIsLive(path, name, names.includes(`${name}.lease`))) continue;
+      out.push({
+        kind: "staging-dead",
+        path,
+        message: `import staging left by a process that is gone (${name.split("-")[0] ? `pid ${name.split("-")[0]}` : "unknown owner"})`,
+        remedy: "remove it (nothing in it was committed to the library)",
+        fix: async () => {
+          await rm(path, { recursive: true, force: true });
+          await rm(`${path}.lease`, { force: true });
+          return `removed ${path}`;
+        },
+      });
+    }
+  }
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (!name.startsWith(LEGACY_STAGING_PREFIX)) continue;
+    out.push({
+      kind: "original-staging",
+      path: join(root, name),
+      message: "staging folder of the original model library (an import it did not finish, or one it is doing now)",
+      remedy: "left alone (it is the original's): once the original is not running, remove it by hand if you do not need it",
+    });
+  }
+  const journal = await readFile(join(root, MERGE_JOURNAL), "utf8").catch(() => null);
+  if (journal !== null) {
+    let source = "the source";
+    try {
+      source = (JSON.parse(journal) as { source?: string }).source ?? source;
+    } catch {
+      // reported anyway
+    }
+    out.push({
+      kind: "merge-unfinished",
+      path: join(root, MERGE_JOURNAL),
+      message: `a merge from ${source} was stopped before it finished`,
+      remedy: `run \`mlib merge ${source}\` to finish it (it follows the recorded plan)`,
+    });
+  } else if (await stat(join(root, MERGE_STAGING)).catch(() => null)) {
+    out.push({
+      kind: "staging-dead",
+      path: join(root, MERGE_STAGING),
+      message: "copies of a merge that has no journal any more",
+      remedy: "remove it",
+      fix: async () => {
+        await rm(join(root, MERGE_STAGING), { recursive: true, force: true });
+        return `removed ${join(root, MERGE_STAGING)}`;
+      },
+    });
+  }
+  return out;
+}
+
+async function stagingIsLive(path: string, name: string, hasLease: boolean): Promise<boolean> {
+  if (hasLease) {
+    const lease = await stat(`${path}.lease`).catch(() => null);
+    if (lease && Date.now() - lease.mtimeMs < LEASE_EXPIRE_MS) return true;
+  }
+  const pid = Number.parseInt(name.split("-")[0], 10);
+  if (!hasLease && Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
+  return false;
+}
+
+/** `.part` files with no part record (`<file>.part.json`) beside them: no download can resume them. */
+export function partProblem(path: string, siblings: Set<string>, name: string): DoctorProblem | null {
+  if (!name.endsWith(".part") || siblings.has(`${name}.json`)) return null;
+  return {
+    kind: "part-without-download",
+    path,
+    message: "a partial download with no part record: no download can resume it",
+    remedy: "download the file again (the partial file is not used), then delete this one by hand",
+  };
+}

@@ -1,0 +1,169 @@
+// Every model folder read once: metadata.json that does not parse (the .bak offered), files missing or changed
+// since they were hashed (size, and mtime where recorded), files never hashed, `.part` files nobody can resume,
+// and the index compared with what is on disk.
+import { readdir, readFile, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { backupPathOf } from "../core/atomic-json.js";
+import { throwIfAborted } from "../core/errors.js";
+import { hashFile } from "../hashing/index.js";
+import { normalizeMetadata } from "../store/metadata.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { METADATA_FILE } from "../store/layout.js";
+import type { DoctorProblem } from "./doctor-types.js";
+import { partProblem } from "./check-housekeeping.js";
+
+const MAX_DEPTH = 8;
+
+export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Promise<{ problems: DoctorProblem[]; models: number }> {
+  const problems: DoctorProblem[] = [];
+  const onDisk = new Map<string, { mtimeMs: number; size: number }>();
+  const corrupt = new Set<string>();
+
+  async function visit(dir: string, rel: string, depth: number): Promise<void> {
+    throwIfAborted(signal, "doctor");
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const names = new Set(entries.map((e) => e.name));
+    for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(dir, e.name), names, e.name));
+    if (rel && names.has(METADATA_FILE)) {
+      await checkModel(lib, rel, dir, problems, onDisk, corrupt);
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await partsUnder(join(dir, e.name), problems, 3);
+      return;
+    }
+    if (depth >= MAX_DEPTH) return;
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await visit(join(dir, e.name), rel ? `${rel}/${e.name}` : e.name, depth + 1);
+  }
+  await visit(lib.root, "", 0);
+
+  // The index against the disk: models missing from it, rows of folders gone, rows older than their file.
+  const indexed = lib.index.syncState();
+  const missing = [...onDisk.keys()].filter((id) => !indexed.has(id) && !corrupt.has(id));
+  const gone = [...indexed.keys()].filter((id) => !onDisk.has(id));
+  const stale = [...onDisk].filter(([id, st]) => {
+    const row = indexed.get(id);
+    return row && !corrupt.has(id) && (row.metaMtimeMs !== st.mtimeMs || row.metaSize !== st.size);
+  }).map(([id]) => id);
+  if (missing.length + gone.length + stale.length > 0) {
+    const sample = (ids: string[]) => (ids.length > 5 ? `${ids.slice(0, 5).join(", ")}...` : ids.join(", "));
+    const parts = [
+      missing.length ? `${missing.length} not in the index (${sample(missing)})` : "",
+      gone.length ? `${gone.length} indexed but gone (${sample(gone)})` : "",
+      stale.length ? `${stale.length} changed since indexed (${sample(stale)})` : "",
+    ].filter(Boolean);
+    problems.push({
+      kind: "index-out-of-step",
+      path: lib.root,
+      message: `the index disagrees with the metadata.json files: ${parts.join("; ")}`,
+      remedy: "re-read the models concerned (what `mlib reindex` does for all)",
+      fix: async () => {
+        const r = await lib.reconcile("full");
+        return `index brought in step: ${r.added} added, ${r.updated} updated, ${r.removed} removed`;
+      },
+    });
+  }
+  return { problems, models: onDisk.size };
+}
+
+async function checkModel(
+  lib: ModelLibrary,
+  id: string,
+  dir: string,
+  problems: DoctorProblem[],
+  onDisk: Map<string, { mtimeMs: number; size: number }>,
+  corrupt: Set<string>,
+): Promise<void> {
+  const file = join(dir, METADATA_FILE);
+  const st = await stat(file).catch(() => null);
+  if (!st?.isFile()) return;
+  onDisk.set(id, { mtimeMs: st.mtimeMs, size: st.size });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    corrupt.add(id);
+    const bak = backupPathOf(file);
+    const bakOk = await readFile(bak, "utf8").then((t) => (JSON.parse(t), true), () => false);
+    problems.push({
+      kind: "metadata-corrupt",
+      path: file,
+      id,
+      message: "metadata.json is not valid JSON",
+      remedy: bakOk
+        ? `restore the previous version from ${bak} (the damaged file is kept as metadata.json.corrupt)`
+        : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
+      fix: bakOk
+        ? async () => {
+            await rename(file, `${file}.corrupt`);
+            await lib.restoreMetadataBackup(id);
+            return `restored ${file} from ${bak} (damaged file kept as ${file}.corrupt)`;
+          }
+        : undefined,
+    });
+    return;
+  }
+  const meta = normalizeMetadata(parsed);
+  const unhashed: string[] = [];
+  for (const f of meta.files ?? []) {
+    const path = join(dir, ...f.name.split("/"));
+    const fst = await stat(path).catch(() => null);
+    if (!fst?.isFile()) {
+      problems.push({ kind: "file-missing", path, id, message: "listed in metadata.json but missing", remedy: `put the file back, or remove the model (\`mlib rm ${id}\`)` });
+      continue;
+    }
+    const sizeChanged = f.size !== null && f.size !== fst.size;
+    const mtimeChanged = typeof f.mtime === "number" && Math.abs(f.mtime - fst.mtimeMs) > 1;
+    if (sizeChanged || mtimeChanged) {
+      problems.push({
+        kind: "file-changed",
+        path,
+        id,
+        message: sizeChanged ? `size changed since it was hashed (${f.size} → ${fst.size} bytes)` : "modified since it was hashed (mtime differs)",
+        remedy: `check it with \`mlib verify ${id}\`; if the new content is wanted, import it again`,
+      });
+    } else if (!f.sha256) {
+      unhashed.push(f.name);
+    }
+  }
+  if (unhashed.length > 0) {
+    problems.push({
+      kind: "no-hashes",
+      path: dir,
+      id,
+      message: `${unhashed.length} file${unhashed.length === 1 ? "" : "s"} never hashed (${unhashed.slice(0, 3).join(", ")}${unhashed.length > 3 ? "..." : ""}): verify and duplicate checks cannot cover them`,
+      remedy: "hash them and record the hashes in metadata.json",
+      fix: async () => {
+        const hashed = new Map<string, { sha256: string; blake3: string; fastHash: string; mtime: number; size: number }>();
+        for (const name of unhashed) {
+          const p = join(dir, ...name.split("/"));
+          const before = await stat(p);
+          const h = await hashFile(p);
+          const after = await stat(p);
+          if (before.mtimeMs !== after.mtimeMs || before.size !== after.size) continue; // changing while read: next time
+          hashed.set(name, { sha256: h.sha256, blake3: h.blake3, fastHash: h.fastHash, mtime: after.mtimeMs, size: after.size });
+        }
+        await lib.updateMetadata(id, (m) => {
+          for (const f of m.files ?? []) {
+            const h = hashed.get(f.name);
+            if (!h || f.sha256) continue;
+            Object.assign(f, { sha256: h.sha256, blake3: h.blake3, fast_hash: h.fastHash, mtime: h.mtime, size: h.size });
+          }
+          const largest = (m.files ?? []).reduce<(typeof m.files & object)[number] | null>((a, f) => (!a || (f.size ?? 0) > (a.size ?? 0) ? f : a), null);
+          if (largest?.sha256 && !m.hashes?.sha256) m.hashes = { sha256: largest.sha256, blake3: largest.blake3 };
+        });
+        return `hashed ${hashed.size} file${hashed.size === 1 ? "" : "s"} of ${id}`;
+      },
+    });
+  }
+}
+
+async function partsUnder(dir: string, problems: DoctorProblem[], depth: number): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const names = new Set(entries.map((e) => e.name));
+  for (const e of entries) {
+    if (e.isFile()) pushIf(problems, partProblem(join(dir, e.name), names, e.name));
+    else if (e.isDirectory() && depth > 0 && !e.name.startsWith(".")) await partsUnder(join(dir, e.name), problems, depth - 1);
+  }
+}
+
+function pushIf(list: DoctorProblem[], p: DoctorProblem | null): void {
+  if (p) list.push(p);
+}

@@ -1,0 +1,66 @@
+// A model folder copied to another filesystem: every file copied into a staging folder in the destination
+// (fsync'd), the copy re-read and its SHA-256 compared with the source's (and with the recorded hash), and only
+// then one rename puts the folder in place. The caller deletes the source after that rename, never before.
+import { lstat, mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
+import { copyAndHash, hashFile } from "../hashing/index.js";
+import type { MergeFile } from "./merge-types.js";
+
+export async function copyVerified(
+  srcDir: string,
+  destDir: string,
+  stagingDir: string,
+  recorded: MergeFile[],
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): Promise<number> {
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { recursive: true });
+  const expected = new Map(recorded.map((f) => [f.name, f.sha256]));
+  let copied = 0;
+  async function walk(rel: string): Promise<void> {
+    const from = rel ? join(srcDir, ...rel.split("/")) : srcDir;
+    for (const e of await readdir(from, { withFileTypes: true })) {
+      throwIfAborted(signal, "merge");
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const src = join(from, e.name);
+      const dst = join(stagingDir, ...childRel.split("/"));
+      if (e.isDirectory()) {
+        await mkdir(dst, { recursive: true });
+        await walk(childRel);
+      } else if (e.isFile()) {
+        const h = await copyAndHash(src, dst);
+        const again = await hashFile(dst);
+        const want = expected.get(childRel);
+        if (again.sha256 !== h.sha256 || (want && want !== h.sha256)) {
+          throw new ModelLibraryError("E_HASH_MISMATCH", `${src}: the copy in ${dst} does not match (sha256 ${want ?? h.sha256} expected, copy ${again.sha256})`, { path: src });
+        }
+        // The source's mtime kept: metadata.json records each file's mtime when hashed (doctor compares it).
+        const st = await stat(src);
+        await utimes(dst, st.atime, st.mtime);
+        copied += (await lstat(dst)).size;
+        onBytes(copied);
+      } else {
+        throw new ModelLibraryError("E_UNSUPPORTED", `${src}: not a regular file or folder (a link?); merge it by hand`, { path: src });
+      }
+    }
+  }
+  await walk("");
+  await mkdir(dirname(destDir), { recursive: true });
+  await rename(stagingDir, destDir);
+  await syncDir(dirname(destDir));
+  return copied;
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r").catch(() => null);
+  if (!fh) return;
+  try {
+    await fh.sync();
+  } catch {
+    // some filesystems refuse fsync on a directory; the rename is still done
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,168 @@
+// PLAN: what happens to each source model, decided before anything moves (and shown by --dry-run).
+//   move       its place in the library is free: it goes there (same `<type>/<family>/<name>` as in the source)
+//   duplicate  every file has the SHA-256 and size of a file of a model already here (or planned): not stored twice
+//   conflict   its place is taken by a different model: it goes to `<name>-2` (the first free suffix), kept whole
+//   error      left in the source: unreadable metadata.json, a listed file missing or changed, a pickle without
+//              consent, an incomplete shard set
+// Reads only: files without a recorded SHA-256 are hashed here so duplicates are found by content.
+import { readdirSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { throwIfAborted } from "../core/errors.js";
+import { isModelFileName } from "../formats/sniff.js";
+import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
+import { hashFile } from "../hashing/index.js";
+import { identify } from "../identify/identify.js";
+import { listFolderFiles } from "../identify/folder.js";
+import type { ModelLibrary } from "../store/model-library.js";
+import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
+import type { SourceModel } from "./gather-source.js";
+import type { MergeFile, MergePlanItem } from "./merge-types.js";
+
+export interface PlanOptions {
+  allowPickle: boolean;
+  destDev: number;
+  signal?: AbortSignal;
+  onItem?: (rel: string, done: number, total: number) => void;
+}
+
+const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+
+export async function planMerge(lib: ModelLibrary, models: SourceModel[], options: PlanOptions): Promise<MergePlanItem[]> {
+  const plan: MergePlanItem[] = [];
+  const takenIds = new Set<string>();
+  const plannedByContent = new Map<string, string>(); // content key → dest id of the first source model with it
+  const listings = new Map<string, Set<string>>();
+  for (const [i, m] of models.entries()) {
+    throwIfAborted(options.signal, "merge");
+    options.onItem?.(m.rel, i, models.length);
+    if (i % 256 === 255) await new Promise((r) => setImmediate(r));
+    const base = { source: m.rel, bytes: 0, crossDevice: m.dev !== options.destDev, files: [] as MergeFile[] };
+    const fail = (reason: string): void => void plan.push({ ...base, action: "error", destId: null, reason });
+    if (m.error) {
+      fail(m.error);
+      continue;
+    }
+    const meta = obj(m.parsed) ?? {};
+    let files: MergeFile[];
+    try {
+      // A rename moves whatever the folder holds: the files are looked at only where bytes are read (copies
+      // across filesystems, duplicates re-hashed). At 10,000 models a stat per file was a third of the plan.
+      files = await checkedFiles(m.dir, meta, base.crossDevice);
+    } catch (e) {
+      fail((e as Error).message);
+      continue;
+    }
+    base.files = files;
+    base.bytes = files.reduce((a, f) => a + f.size, 0);
+    const weights = files.filter((f) => isModelFileName(f.name));
+    const missing = missingShards(weights.map((f) => f.name));
+    if (missing.length > 0) {
+      fail(`incomplete shard set: missing ${missing.join(", ")}`);
+      continue;
+    }
+    if (!options.allowPickle && (await isPickle(m.dir, meta, weights))) {
+      fail("pickle format (loading it can run code): left in the source; merge with --allow-pickle to take it");
+      continue;
+    }
+    for (const f of files) if (!f.sha256) f.sha256 = (await hashFile(join(m.dir, ...f.name.split("/")))).sha256;
+    const key = contentKey(files);
+    const dup = plannedByContent.get(key) ?? (await existingDuplicate(lib, files, key));
+    if (dup) {
+      plan.push({ ...base, action: "duplicate", destId: dup, reason: null });
+      continue;
+    }
+    let destId = m.rel;
+    let reason: string | null = null;
+    if (takenIds.has(destId) || existsIn(listings, lib.modelDir(destId))) {
+      for (let n = 2; ; n++) {
+        const candidate = `${m.rel}-${n}`;
+        if (!takenIds.has(candidate) && !existsIn(listings, lib.modelDir(candidate))) {
+          destId = candidate;
+          break;
+        }
+      }
+      reason = `${m.rel} is already a different model in the library: kept as ${destId}`;
+    }
+    takenIds.add(destId);
+    plannedByContent.set(key, destId);
+    plan.push({ ...base, action: reason ? "conflict" : "move", destId, reason });
+  }
+  return plan;
+}
+
+function readdirOrNone(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The files metadata.json lists (or, when it lists none, the folder's files), each checked present with its size. */
+async function checkedFiles(dir: string, meta: Record<string, unknown>, statEach: boolean): Promise<MergeFile[]> {
+  const listed = Array.isArray(meta.files) ? meta.files.map(obj).filter((f): f is Record<string, unknown> => !!f && typeof f.name === "string") : [];
+  if (listed.length === 0) {
+    const found = await listFolderFiles(dir, 4);
+    return found.filter((f) => f.rel !== METADATA_FILE && f.rel !== OVERRIDES_FILE && !f.rel.endsWith(".bak")).map((f) => ({ name: f.rel, size: f.size, sha256: null }));
+  }
+  const out: MergeFile[] = [];
+  for (const f of listed) {
+    const name = f.name as string;
+    if (name.split("/").some((p) => p === ".." || p === "") || name.startsWith("/")) throw new Error(`${join(dir, METADATA_FILE)}: file name "${name}" points outside the model folder`);
+    const sha256 = typeof f.sha256 === "string" && /^[0-9a-f]{64}$/i.test(f.sha256) ? f.sha256.toLowerCase() : null;
+    const size = typeof f.size === "number" ? f.size : null;
+    if (!statEach && size !== null && sha256) {
+      out.push({ name, size, sha256 });
+      continue;
+    }
+    const st = statSync(join(dir, ...name.split("/")), { throwIfNoEntry: false });
+    if (!st?.isFile()) throw new Error(`${join(dir, name)}: listed in metadata.json but missing`);
+    if (size !== null && size !== st.size) throw new Error(`${join(dir, name)}: size changed since it was recorded (${size} → ${st.size} bytes); run mlib verify in the source`);
+    out.push({ name, size: st.size, sha256 });
+  }
+  return out;
+}
+
+async function isPickle(dir: string, meta: Record<string, unknown>, weights: MergeFile[]): Promise<boolean> {
+  if (typeof meta.security_tier === "string") return meta.security_tier === "pickle";
+  for (const w of weights) {
+    const ident = await identify(join(dir, ...w.name.split("/"))).catch(() => null);
+    if (ident?.securityTier === "pickle") return true;
+  }
+  return false;
+}
+
+function contentKey(files: MergeFile[]): string {
+  return files.map((f) => `${f.sha256}:${f.size}`).sort().join(",");
+}
+
+/** A model already in the library whose files have exactly these hashes and sizes. */
+async function existingDuplicate(lib: ModelLibrary, files: MergeFile[], key: string): Promise<string | null> {
+  const largest = files.reduce<MergeFile | null>((a, f) => (!a || f.size > a.size ? f : a), null);
+  if (!largest?.sha256) return null;
+  const hit = lib.findByHash(largest.sha256);
+  if (!hit) return null;
+  const meta = await lib.getMetadata(hit.id).catch(() => null);
+  const theirs = (meta?.files ?? []).map((f) => ({ name: f.name, size: f.size ?? -1, sha256: f.sha256 }));
+  return contentKey(theirs) === key ? hit.id : null;
+}
+
+function missingShards(weights: string[]): string[] {
+  const sets = new Map<string, string[]>();
+  for (const n of weights) {
+    const info = shardInfoOf(n.slice(n.lastIndexOf("/") + 1));
+    if (!info || info.total === null) continue;
+    const k = `${n.slice(0, n.lastIndexOf("/") + 1)}${info.setKey}`;
+    sets.set(k, [...(sets.get(k) ?? []), n]);
+  }
+  return [...sets.values()].flatMap((names) => missingShardNames(names));
+}
+
+/** One listing per destination folder instead of a stat per planned model. */
+function existsIn(listings: Map<string, Set<string>>, p: string): boolean {
+  const parent = dirname(p);
+  let names = listings.get(parent);
+  if (!names) listings.set(parent, (names = new Set(readdirOrNone(parent))));
+  return names.has(basename(p));
+}
+
