@@ -19,7 +19,7 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
 }
 
-const ATOMIC_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/storage/atomic-json.ts");
+const ATOMIC_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/core/atomic-json.ts");
 
 describe("writeJsonAtomic / readJson", () => {
   test("writes pretty JSON with a trailing newline and reads it back", async () => {

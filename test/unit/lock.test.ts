@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { withLock, acquireLock, releaseLock } from "../../src/core/lock.js";
 import { ModelLibraryError } from "../../src/core/errors.js";
 
-const STORAGE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/storage");
+const CORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/core");
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
@@ -31,8 +31,8 @@ describe("withLock", () => {
       const lock = path.join(dir, "counter.json.lock");
       fs.writeFileSync(file, JSON.stringify({ n: 0, by: {} }));
       const script = (who: string): string =>
-        `import { withLock } from ${JSON.stringify(path.join(STORAGE, "lock.ts"))};\n` +
-        `import { readJson, writeJsonAtomic } from ${JSON.stringify(path.join(STORAGE, "atomic-json.ts"))};\n` +
+        `import { withLock } from ${JSON.stringify(path.join(CORE, "lock.ts"))};\n` +
+        `import { readJson, writeJsonAtomic } from ${JSON.stringify(path.join(CORE, "atomic-json.ts"))};\n` +
         `for (let i = 0; i < 50; i++) {\n` +
         `  await withLock(${JSON.stringify(lock)}, async () => {\n` +
         `    const v = await readJson(${JSON.stringify(file)});\n` +
@@ -122,7 +122,7 @@ describe("withLock", () => {
       const lock = path.join(dir, "x.lock");
       // A real process takes the lock and dies without releasing it.
       const script =
-        `import { acquireLock } from ${JSON.stringify(path.join(STORAGE, "lock.ts"))};\n` +
+        `import { acquireLock } from ${JSON.stringify(path.join(CORE, "lock.ts"))};\n` +
         `await acquireLock(${JSON.stringify(lock)});\nprocess.exit(0);\n`;
       const r = await runChild(script);
       assert.equal(r.code, 0, r.stderr);

@@ -776,7 +776,7 @@ describe("ModelIndex: schema, files, processes", () => {
     try {
       const dbPath = path.join(dir, "models.db");
       const script = (who: string): string =>
-        `import { ModelIndex } from ${JSON.stringify(path.resolve(HERE, "../../src/storage/model-index.ts"))};\n` +
+        `import { ModelIndex } from ${JSON.stringify(path.resolve(HERE, "../../src/index/model-index.ts"))};\n` +
         `import { makeRecord } from ${JSON.stringify(path.resolve(HERE, "../helpers/index-records.ts"))};\n` +
         `const index = ModelIndex.open(${JSON.stringify(dbPath)});\n` +
         `for (let i = 0; i < 150; i++) {\n` +
