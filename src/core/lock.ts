@@ -58,12 +58,13 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     if (await tryCreate(lockPath, me)) return me;
     const current = await readHolder(lockPath);
     if (current === "missing") continue; // released between our attempt and the read: retry at once
-    if (await isStale(lockPath, current, timings)) {
+    const verdict = await staleness(lockPath, current, timings);
+    if (verdict.stale) {
       await breakStale(lockPath, current);
       continue;
     }
     const waited = Date.now() - started;
-    if (waited >= timeoutMs) throw lockedError(lockPath, current, waited);
+    if (waited >= timeoutMs) throw lockedError(lockPath, current, waited, verdict.why);
     // Jittered backoff keeps several waiters from retrying in lockstep.
     const sleep = Math.min(delay, timeoutMs - waited) * (0.5 + Math.random());
     await new Promise((r) => setTimeout(r, sleep));
@@ -113,11 +114,12 @@ async function readHolder(lockPath: string): Promise<LockHolder | "missing" | "u
   return { ...owner, acquiredAt: typeof acquiredAt === "string" ? acquiredAt : owner.since };
 }
 
-async function isStale(lockPath: string, holder: LockHolder | "unreadable", timings: LeaseTimings): Promise<boolean> {
-  if (holder === "unreadable") return (await ageMs(lockPath)) > UNREADABLE_LOCK_STALE_MS;
+async function staleness(lockPath: string, holder: LockHolder | "unreadable", timings: LeaseTimings): Promise<{ stale: boolean; why: string }> {
+  if (holder === "unreadable") return { stale: (await ageMs(lockPath)) > UNREADABLE_LOCK_STALE_MS, why: "an unreadable lock record" };
   const st = await fsp.stat(lockPath).catch(() => null);
-  if (!st) return false; // released meanwhile: the next attempt takes it
-  return judgeLease(holder, st.mtimeMs, timings).state !== "live";
+  if (!st) return { stale: false, why: "released" }; // released meanwhile: the next attempt takes it
+  const v = judgeLease(holder, st.mtimeMs, timings);
+  return { stale: v.state !== "live", why: v.why };
 }
 
 /** Still our lock (not released, not broken and re-taken by someone else): renew it. */
@@ -186,10 +188,10 @@ async function ageMs(file: string): Promise<number> {
   }
 }
 
-function lockedError(lockPath: string, holder: LockHolder | "unreadable", waitedMs: number): ModelLibraryError {
+function lockedError(lockPath: string, holder: LockHolder | "unreadable", waitedMs: number, why: string): ModelLibraryError {
   const who =
     holder === "unreadable"
       ? "an unreadable lock record"
-      : `pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt} (broken only when not renewed for the lease's expiry, or when that process is provably gone)`;
+      : `pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}: ${why}`;
   return new ModelLibraryError("E_LOCKED", `${lockPath}: locked by ${who}; gave up after ${waitedMs} ms`, { path: lockPath });
 }

@@ -1,4 +1,4 @@
-// The SQLite index of the library (models.db): a derived cache of every metadata.json, for search,
+// The SQLite index of the library (.model-library/index.db): a derived cache of every metadata.json, for search,
 // filters, hash lookups and stats. WAL lets other processes read while one writes; every write, the FTS5
 // rows included, happens in one transaction, so the text index never disagrees with the rows.
 //
@@ -148,20 +148,23 @@ export class ModelIndex {
     this.statements.clear();
     this.forgetCaches();
     this.countsVersion = "";
-    let aside: string | null = null;
-    if (fileIdOf(this.dbPath) === this.fileId) {
-      aside = `${this.dbPath}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-      try {
-        fs.renameSync(this.dbPath, aside);
-        if (fs.existsSync(`${this.dbPath}-wal`)) fs.renameSync(`${this.dbPath}-wal`, `${aside}-wal`);
-        fs.rmSync(`${this.dbPath}-shm`, { force: true });
-      } catch (e) {
-        throw ioError(this.dbPath, "move the damaged index aside", e);
-      }
-    }
+    const aside = fileIdOf(this.dbPath) === this.fileId ? ModelIndex.moveAside(this.dbPath) : null;
     this.db = openDatabase(this.dbPath);
     this.fileId = fileIdOf(this.dbPath);
     this.upsertTxn = this.db.transaction((rows: PreparedRows) => this.upsertNow(rows));
+    return aside;
+  }
+
+  /** Renames a damaged index file (and its -wal) to `<file>.damaged-<date>`, drops its -shm; returns the new name. */
+  static moveAside(dbPath: string): string {
+    const aside = `${dbPath}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    try {
+      fs.renameSync(dbPath, aside);
+      if (fs.existsSync(`${dbPath}-wal`)) fs.renameSync(`${dbPath}-wal`, `${aside}-wal`);
+      fs.rmSync(`${dbPath}-shm`, { force: true });
+    } catch (e) {
+      throw ioError(dbPath, "move the damaged index aside", e);
+    }
     return aside;
   }
 

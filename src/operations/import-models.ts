@@ -21,7 +21,7 @@ import { applyIdentification, blankMetadata, nowIso, serializeMetadata, type Met
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planImport, type ImportUnit } from "./plan-import.js";
-import { makeStagingDir } from "../store/staging.js";
+import { makeStagingDir, releaseStaging } from "../store/staging.js";
 
 export type ImportMode = "copy" | "move" | "hardlink" | "reflink";
 
@@ -238,6 +238,7 @@ async function importUnit(
 ): Promise<ImportResult> {
   let ident: Identification | null = null;
   let staging: string | null = null;
+  let stagingMade: string | null = null; // its lease ends in finally, committed or not
   try {
     emit("identifying");
     ident = await identifyUnit(unit);
@@ -251,7 +252,7 @@ async function importUnit(
       if (dup) return duplicateResult(unit, ident, dup);
     }
 
-    staging = await makeStagingDir(lib.root);
+    staging = stagingMade = await makeStagingDir(lib.root);
     const warnings = [...ident.warnings];
     const staged: StagedFile[] = [];
     let unitBytes = 0;
@@ -313,6 +314,7 @@ async function importUnit(
     return failed(unit, e, ident);
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (stagingMade) releaseStaging(stagingMade);
   }
 }
 
