@@ -65,7 +65,7 @@ export function register(program: Command): void {
         printImportResults(results);
         if (flags.name && results.length > 1) err(`--name applies to a single model; ${results.length} were imported under their own names`);
         out(`${summary.imported} imported, ${summary.duplicates} already in the library, ${summary.failed} failed`);
-      }, { reconcile: "full" });
+      });
     });
   withCommonOptions(cmd);
 }

@@ -55,7 +55,7 @@ export function register(program: Command): void {
   list.action(async () => {
     const common = commonOptions(list);
     const flags = list.opts<FilterFlags>();
-    await withLibrary(common, async (lib) => printResult(lib.list(searchOptions(flags)), facetsOf(lib, "", flags), common.json, flags));
+    await withLibrary(common, async (lib) => printResult(lib.list(searchOptions(flags)), facetsOf(lib, "", flags), common.json, flags), { create: false });
   });
   withCommonOptions(list);
 
@@ -68,7 +68,7 @@ export function register(program: Command): void {
   search.action(async (query: string) => {
     const common = commonOptions(search);
     const flags = search.opts<FilterFlags>();
-    await withLibrary(common, async (lib) => printResult(lib.search(query, searchOptions(flags)), facetsOf(lib, query, flags), common.json, flags));
+    await withLibrary(common, async (lib) => printResult(lib.search(query, searchOptions(flags)), facetsOf(lib, query, flags), common.json, flags), { create: false });
   });
   withCommonOptions(search);
 }

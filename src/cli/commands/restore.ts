@@ -1,6 +1,10 @@
 // `mlib restore ID`: puts back metadata.json from metadata.json.bak (after a bad edit or a corrupt write).
+// A metadata.json that still parses is replaced only after a yes on a terminal, or with --force; the
+// replaced file is kept as metadata.json.replaced-<date> either way.
 import type { Command } from "commander";
-import { commonOptions, withCommonOptions, withLibrary } from "../common.js";
+import { createInterface } from "node:readline/promises";
+import { ModelLibraryError } from "../../core/errors.js";
+import { commonOptions, usageError, withCommonOptions, withLibrary } from "../common.js";
 import { out, printJson } from "../output.js";
 
 export function register(program: Command): void {
@@ -8,14 +12,38 @@ export function register(program: Command): void {
     .command("restore")
     .description("restore a model's metadata.json from its backup (metadata.json.bak)")
     .argument("<id>", "model id (its folder relative to the library)")
+    .option("-f, --force", "replace a metadata.json that is still valid (it is kept as metadata.json.replaced-<date>)")
     .action(async (id: string) => {
       const common = commonOptions(cmd);
+      let force = Boolean(cmd.opts<{ force?: boolean }>().force);
       await withLibrary(common, async (lib) => {
         const normalized = id.replace(/\/+$/, "");
-        await lib.restoreMetadataBackup(normalized);
-        if (common.json) printJson({ id: normalized, restored: true });
-        else out(`restored ${normalized}/metadata.json from its backup`);
-      });
+        let result;
+        try {
+          result = await lib.restoreMetadataBackup(normalized, { force });
+        } catch (e) {
+          if (!(e instanceof ModelLibraryError && e.code === "E_EXISTS") || force) throw e;
+          if (!process.stdin.isTTY) throw usageError(`${e.message}`);
+          force = await confirm(`${normalized}/metadata.json is valid; replace it with its backup (the current one is kept)? [y/N] `);
+          if (!force) {
+            if (common.json) printJson({ id: normalized, restored: false });
+            else out("not restored");
+            return;
+          }
+          result = await lib.restoreMetadataBackup(normalized, { force });
+        }
+        if (common.json) printJson({ id: normalized, restored: true, keptAs: result.keptAs });
+        else out(`restored ${normalized}/metadata.json from its backup${result.keptAs ? ` (the replaced file is kept as ${result.keptAs})` : ""}`);
+      }, { create: false });
     });
   withCommonOptions(cmd);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

@@ -47,7 +47,7 @@ export function register(program: Command): void {
             out(`    ${line}`);
           }
         }
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }
