@@ -234,7 +234,18 @@ export class ModelIndex {
    * (see bulk-load.ts): call add() for each model, then finish(), or abort() to keep the old index.
    */
   bulkReplace(): BulkLoader {
-    return new BulkLoader(this.db, this.dbPath, () => undefined);
+    return this.guard(() => new BulkLoader(this.db, this.dbPath, () => undefined));
+  }
+
+  /** The E_CORRUPT error when `e` says this index file is damaged, else null (for calls made outside the guard). */
+  damageOf(e: unknown): ModelLibraryError | null {
+    return corruptionOf(this.dbPath, e);
+  }
+
+  /** Lets onCorrupt handle a damage found outside a guarded call (a bulk load's rows): rebuilds the index. */
+  recoverFrom(damage: ModelLibraryError): void {
+    if (!this.onCorrupt) throw damage;
+    this.onCorrupt(damage);
   }
 
   delete(id: string): boolean {

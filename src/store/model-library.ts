@@ -252,7 +252,15 @@ export class ModelLibrary {
 
   /** Full rebuild of the index from every metadata.json (`mlib reindex`). */
   async reindex(): Promise<ReconcileReport> {
-    return this.reconcile("rebuild");
+    try {
+      return await this.reconcile("rebuild");
+    } catch (e) {
+      // The load writes through a bulk loader, outside the index's own damage guard.
+      const damage = this.index.damageOf(e);
+      if (!damage) throw e;
+      this.index.recoverFrom(damage); // moves the file aside and rebuilds (what was asked)
+      return (this.lastReconcile = await this.reconcile("quick"));
+    }
   }
 
   get(id: string): ModelRecord | null {
