@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   identify: "./identify.ts",
   import: "./import.ts",
   search: "./search.ts",
+  scale: "./scale.ts",
 };
 
 /** At most 3 decimals and 4 significant digits past the point: enough for ms and GiB/s, no float noise. */

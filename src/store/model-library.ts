@@ -3,7 +3,7 @@
 // and kept in step: every write through this class updates it at once, opening reconciles what other
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { copyFile, mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
@@ -25,7 +25,7 @@ export interface OpenOptions {
   reconcile?: ReconcileMode | "none";
   /**
    * false: open an existing library only (read commands): a root that does not exist, or holds no library
-   * (neither `.model-library/` nor a `models.db`), is E_NOT_FOUND instead of becoming a new library. Default true.
+   * (no `.model-library/`, no `models.db`, no model folder), is E_NOT_FOUND instead of becoming a new library. Default true.
    */
   create?: boolean;
   /** Told each notice as it happens (they are also kept in `notices`): the CLI prints them on stderr. */
@@ -91,7 +91,7 @@ export class ModelLibrary {
       st = statSync(root);
     }
     if (!st.isDirectory()) throw new ModelLibraryError("E_INVALID", `${root}: not a folder`, { path: root });
-    if (!create && !existsSync(join(root, LIBRARY_DIR)) && !existsSync(join(root, LEGACY_DB_FILE))) throw notFound();
+    if (!create && !existsSync(join(root, LIBRARY_DIR)) && !existsSync(join(root, LEGACY_DB_FILE)) && !holdsModelFolder(root)) throw notFound();
 
     const location = locateIndex(root);
     const early: LibraryNotice[] = [];
@@ -377,6 +377,30 @@ export class ModelLibrary {
   allIds(): string[] {
     return this.index.allIds().sort();
   }
+}
+
+/**
+ * Whether a folder without our index or the original's holds a model folder (a metadata.json up to three
+ * levels down: a library copied without its dot-folders, say). Stops at the first one, and after a bounded
+ * number of entries, so a mistyped --library pointing at a large folder costs little.
+ */
+function holdsModelFolder(root: string): boolean {
+  let budget = 2000;
+  const look = (dir: string, depth: number): boolean => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    for (const e of entries) {
+      if (--budget < 0) return false;
+      if (depth > 0 && e.name === METADATA_FILE && e.isFile()) return true;
+      if (depth < 3 && e.isDirectory() && !e.name.startsWith(".") && look(join(dir, e.name), depth + 1)) return true;
+    }
+    return false;
+  };
+  return look(root, 0);
 }
 
 function statOrNull(path: string): ReturnType<typeof statSync> | null {
