@@ -41,6 +41,8 @@ export interface LeaseVerdict {
   ageMs: number;
   /** In words, for a report: whose it is and why it is (or is not) broken. */
   why: string;
+  /** "live" because its owner is seen running (same host, boot and PID namespace), not merely not expired. */
+  seenRunning?: boolean;
 }
 
 function envMs(name: string, fallback: number): number {
@@ -126,7 +128,7 @@ export function judgeLease(owner: LeaseOwner | null, renewedAtMs: number, timing
       if (owner.startTicks !== null && ticks !== null && ticks !== owner.startTicks) {
         return { state: "dead", ageMs, why: `${who} has exited (the pid now belongs to another process)` };
       }
-      return { state: "live", ageMs, why: `${who} is running (${ago})` };
+      return { state: "live", ageMs, why: `${who} is running (${ago})`, seenRunning: true };
     }
     const where = !sameMachine ? (owner.hostname !== me.hostname ? "another host" : "another boot of this host") : "another PID namespace";
     return { state: "live", ageMs, why: `${who} in ${where}, ${ago} (expires after ${Math.round(timings.expireMs / 1000)} s without renewal)` };

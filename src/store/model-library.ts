@@ -144,7 +144,11 @@ export class ModelLibrary {
     const report = cleanStaging(this.root, { timings, removeNothing: !this.writable });
     this.staging = report;
     for (const r of report.removed) this.notice({ kind: "staging-removed", path: r.path, message: `removed an abandoned import folder ${r.path} (${r.why})` });
-    for (const r of report.leftAlone) this.notice({ kind: "staging-left", path: r.path, message: `left the import folder ${r.path} in place: ${r.why}` });
+    // An import by a process seen running here is business as usual; one whose owner cannot be checked
+    // (another host or PID namespace, no lease) is worth a line: the user may know it is dead.
+    for (const r of report.leftAlone) {
+      if (!r.running) this.notice({ kind: "staging-left", path: r.path, message: `left the import folder ${r.path} in place: ${r.why}` });
+    }
     for (const o of report.original) {
       if (o.ageMs < ORIGINAL_STAGING_QUIET_MS) continue;
       this.notice({

@@ -19,8 +19,8 @@ const LEASE_SUFFIX = ".lease";
 export interface StagingReport {
   /** Staging folders removed (expired or owner dead), with why. */
   removed: { path: string; why: string }[];
-  /** Staging folders left alone (their owner may still be working), with why. */
-  leftAlone: { path: string; why: string }[];
+  /** Staging folders left alone (their owner may still be working), with why; `running` when its owner is seen running here. */
+  leftAlone: { path: string; why: string; running?: boolean }[];
   /** The original's `.tmp_import_*` folders found in the root (never touched), with their age. */
   original: { path: string; ageMs: number }[];
 }
@@ -109,7 +109,7 @@ export function cleanStaging(root: string, options: { timings?: LeaseTimings; re
     const v = names.has(name + LEASE_SUFFIX) ? judgeLeaseFile(lease, timings) : null;
     // No lease (a crash between... nothing: the lease is written first; or a hand-made folder): age alone.
     const verdict = v ?? judgeLease(null, newestMtime(path), timings);
-    if (verdict.state === "live") report.leftAlone.push({ path, why: `an import in progress: ${verdict.why}` });
+    if (verdict.state === "live") report.leftAlone.push({ path, why: `an import in progress: ${verdict.why}`, running: verdict.seenRunning === true });
     else remove(path, verdict.why, lease);
   }
 

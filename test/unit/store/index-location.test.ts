@@ -2,7 +2,7 @@
 // the original's models.db is never opened or written; a models.db of ours (an earlier version) is moved.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
@@ -109,6 +109,13 @@ describe("index location (.model-library/index.db)", () => {
       assert.equal(r.code, 1);
       assert.equal(existsSync(join(t.dir, ".model-library")), false);
       await assert.rejects(ModelLibrary.open(missing, { create: false }), (e: Error & { code?: string }) => e.code === "E_NOT_FOUND");
+      // A library copied without its dot-folders (model folders, no index) is a library.
+      const copied = join(t.dir, "copied");
+      mkdirSync(join(copied, "llm", "x", "m"), { recursive: true });
+      writeFileSync(join(copied, "llm", "x", "m", "metadata.json"), JSON.stringify({ official_name: "M" }));
+      const lib = await ModelLibrary.open(copied, { create: false });
+      assert.equal(lib.list().totalCount, 1);
+      lib.close();
       // init creates it.
       assert.equal((await runCli(["init", "--library", missing])).code, 0);
       assert.equal((await runCli(["list", "--library", missing])).code, 0);
