@@ -88,7 +88,9 @@ export function locateIndex(root: string, env: NodeJS.ProcessEnv = process.env):
         fs.renameSync(legacy, path);
         movedFrom = legacy;
       } catch (e) {
-        throw ioError(legacy, `move the index to ${path}`, e);
+        // Another process opening the library at the same moment moved it first: use what it made.
+        if (!fs.existsSync(path)) throw ioError(legacy, `move the index to ${path}`, e);
+        movedFrom = null;
       }
     }
     return { path, writable, movedFrom, newCacheIndex: false };
