@@ -335,6 +335,16 @@ export class ModelIndex {
     return out;
   }
 
+  /** The ids below a folder (`llm/llama` → `llm/llama/...`, at any depth; "" → every id), from the id index. */
+  idsUnder(prefix: string): string[] {
+    return this.guard(() =>
+      prefix === ""
+        ? (this.stmt("SELECT id FROM models").pluck().all() as string[])
+        : // '0' follows '/' in code-point order: the range is exactly the ids starting with `prefix/`.
+          (this.stmt("SELECT id FROM models WHERE id >= ? AND id < ?").pluck().all(`${prefix}/`, `${prefix}0`) as string[]),
+    );
+  }
+
   /** Every id, sorted: read from the id index alone (~25 ms at 100k models where syncState takes ~260). */
   allIds(): string[] {
     return this.guard(() => this.stmt("SELECT id FROM models ORDER BY id").pluck().all() as string[]);

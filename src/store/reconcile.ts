@@ -38,6 +38,10 @@ const READ_BATCH = 64;
 export async function reconcileIndex(root: string, index: ModelIndex, mode: ReconcileMode): Promise<ReconcileReport> {
   if (mode === "rebuild") return rebuildIndex(root, index);
   const t0 = performance.now();
+  if (mode === "quick") {
+    const quick = quickReconcile(root, index, t0);
+    if (quick) return quick;
+  }
   // Quick mode only asks whether an id is indexed: the ids alone are ~10x cheaper to read than their stats.
   const known: Map<string, { metaMtimeMs: number; metaSize: number } | null> =
     mode === "quick" ? new Map(index.allIds().map((id) => [id, null])) : index.syncState();
@@ -182,6 +186,97 @@ async function rebuildIndex(root: string, index: ModelIndex): Promise<ReconcileR
   } finally {
     await worker.terminate();
   }
+}
+
+/**
+ * Quick mode when the container mtimes of the last pass are known: stat those containers (a few hundred at
+ * 100k models), and look only into the ones that changed, with the ids the index holds below each (a range
+ * read of the id index): ~ms when nothing changed, where building a set of every id took ~0.5 s at 100k.
+ * Returns null the first time (no recorded containers): the caller lists everything.
+ */
+function quickReconcile(root: string, index: ModelIndex, t0: number): ReconcileReport | null {
+  const oldDirs = parseDirState(index.getState(DIR_STATE_KEY));
+  if (Object.keys(oldDirs).length === 0) return null;
+  const absOf = (rel: string) => (rel ? join(root, ...rel.split("/")) : root);
+  const newDirs: Record<string, number> = { ...oldDirs };
+  const changed: string[] = [];
+  const gone: string[] = [];
+  for (const [rel, mtime] of Object.entries(oldDirs)) {
+    const st = statOrNull(absOf(rel));
+    if (!st || !st.isDirectory()) gone.push(rel);
+    else if (st.mtimeMs !== mtime) {
+      changed.push(rel);
+      newDirs[rel] = st.mtimeMs;
+    }
+  }
+  const report: ReconcileReport = { mode: "quick", added: 0, updated: 0, removed: 0, unchanged: 0, problems: [], elapsedMs: 0 };
+  if (changed.length === 0 && gone.length === 0) {
+    report.unchanged = index.count();
+    report.elapsedMs = performance.now() - t0;
+    return report;
+  }
+  const toRemove = new Set<string>();
+  const toRead: string[] = [];
+  for (const rel of gone) {
+    for (const d of Object.keys(newDirs)) if (d === rel || d.startsWith(`${rel}/`)) delete newDirs[d];
+    for (const id of index.idsUnder(rel)) toRemove.add(id);
+  }
+  // A folder never seen before: every model in it is new, every folder in it a container.
+  const scanNew = (rel: string, depth: number): void => {
+    const st = statOrNull(absOf(rel));
+    if (!st || !st.isDirectory()) return;
+    newDirs[rel] = st.mtimeMs;
+    for (const e of readdirOrEmpty(absOf(rel))) {
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (statOrNull(join(absOf(child), METADATA_FILE))?.isFile()) toRead.push(child);
+      else if (depth < MAX_DEPTH) scanNew(child, depth + 1);
+    }
+  };
+  for (const rel of changed) {
+    if (!(rel in newDirs)) continue; // inside a container that is gone
+    const depth = rel ? rel.split("/").length : 0;
+    const prefix = rel ? `${rel}/` : "";
+    const direct = new Set(index.idsUnder(rel).filter((id) => !id.slice(prefix.length).includes("/")));
+    const present = new Set<string>();
+    for (const e of readdirOrEmpty(absOf(rel))) {
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      const child = `${prefix}${e.name}`;
+      if (direct.has(child) || child in oldDirs) {
+        present.add(child);
+        continue;
+      }
+      if (statOrNull(join(absOf(child), METADATA_FILE))?.isFile()) toRead.push(child);
+      else if (depth < MAX_DEPTH) scanNew(child, depth + 1);
+    }
+    for (const id of direct) if (!present.has(id)) toRemove.add(id);
+  }
+  for (let i = 0; i < toRead.length; i += READ_BATCH) {
+    const batch = toRead.slice(i, i + READ_BATCH);
+    const records = batch.map((id) => {
+      try {
+        return readRecordSync(id, absOf(id));
+      } catch (e) {
+        return e as Error;
+      }
+    });
+    index.transaction(() => {
+      records.forEach((rec, j) => {
+        if (rec instanceof Error) report.problems.push({ id: batch[j], error: rec.message });
+        else {
+          index.upsert(rec);
+          report.added++;
+        }
+      });
+    });
+  }
+  index.transaction(() => {
+    for (const id of toRemove) if (index.delete(id)) report.removed++;
+    index.setState(DIR_STATE_KEY, JSON.stringify(newDirs));
+  });
+  report.unchanged = index.count() - report.added;
+  report.elapsedMs = performance.now() - t0;
+  return report;
 }
 
 /**
