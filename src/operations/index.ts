@@ -1,4 +1,6 @@
-export { ModelLibrary, type OpenOptions, type ModelOverrides } from "../store/model-library.js";
+export { ModelLibrary, type OpenOptions, type ModelOverrides, type LibraryNotice } from "../store/model-library.js";
+export type { StagingReport } from "../store/staging.js";
+export type { LeaseTimings } from "../core/lease.js";
 export { importModels, type ImportOptions, type ImportResult, type ImportProgress, type ImportMode, type ImportStage } from "./import-models.js";
 export { planImport, type ImportUnit } from "./plan-import.js";
 export { verifyModels, type VerifyResult, type VerifyFileResult, type VerifyProgress } from "./verify-models.js";
