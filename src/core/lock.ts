@@ -32,15 +32,14 @@ const BREAK_GUARD_STALE_MS = 5_000;
 // A lock file that cannot be parsed (hand-edited, disk full mid-write of an old version) is stale after this.
 const UNREADABLE_LOCK_STALE_MS = 30_000;
 
+const renewals = new Map<string, { stop: () => void }>();
+
 /** Runs `fn` while holding the lock at `lockPath`; releases it however `fn` ends. */
 export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
   const holder = await acquireLock(lockPath, options);
-  // Renewed while fn runs (a commit on a slow disk can take long), so nobody judges it expired.
-  const renewal = startRenewal(lockPath, { timings: options.timings, tick: () => renewable(lockPath, holder.token) });
   try {
     return await fn();
   } finally {
-    renewal.stop();
     await releaseLock(lockPath, holder);
   }
 }
@@ -55,7 +54,11 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   let delay = 2;
   for (;;) {
     me.acquiredAt = new Date().toISOString();
-    if (await tryCreate(lockPath, me)) return me;
+    if (await tryCreate(lockPath, me)) {
+      // Renewed until released (a commit on a slow disk, a long read-modify-write), so nobody judges it expired.
+      renewals.set(me.token, startRenewal(lockPath, { timings, tick: () => renewable(lockPath, me.token) }));
+      return me;
+    }
     const current = await readHolder(lockPath);
     if (current === "missing") continue; // released between our attempt and the read: retry at once
     const verdict = await staleness(lockPath, current, timings);
@@ -74,6 +77,8 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
 
 /** Removes the lock if it is still ours (a lock broken and re-taken by another process is left alone). */
 export async function releaseLock(lockPath: string, holder: LockHolder): Promise<void> {
+  renewals.get(holder.token)?.stop();
+  renewals.delete(holder.token);
   const current = await readHolder(lockPath);
   if (current === "missing" || current === "unreadable" || current.token !== holder.token) return;
   try {

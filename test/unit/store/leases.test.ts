@@ -84,6 +84,16 @@ describe("leases on staging and the commit lock", () => {
       } finally {
         await killHard(child);
       }
+      // The commit lock, taken with acquireLock and held: renewed the same way until released.
+      const lock = await startChild("lock", t.dir, { MLIB_LEASE_RENEW_MS: "100" });
+      try {
+        utimesSync(lock.path, ago(60_000), ago(60_000));
+        await new Promise((r) => setTimeout(r, 600));
+        const age = Date.now() - statSync(lock.path).mtimeMs;
+        assert.ok(age < 400, `lock renewed ${age} ms ago`);
+      } finally {
+        await killHard(lock.child);
+      }
       // Our own staging: the lease ends when the folder goes.
       const mine = await makeStagingDir(t.dir);
       assert.ok(existsSync(`${mine}.lease`));
