@@ -27,6 +27,8 @@ export const STAGING_DIR = `${LIBRARY_DIR}/staging`;
 export const OLD_STAGING_DIR = ".staging";
 /** The original's staging folders (`.tmp_import_<uuid>`): reported, never removed. */
 export const LEGACY_STAGING_PREFIX = ".tmp_import_";
+/** Where the commit lock was before `.model-library/` (cleaned when its holder is gone). */
+export const OLD_COMMIT_LOCK = ".commit.lock";
 /** Held while a model is committed into place, so two processes never race for one folder or one hash (relative to the root). */
 export const COMMIT_LOCK = `${LIBRARY_DIR}/commit.lock`;
 

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ioError } from "../core/errors.js";
 import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings } from "../core/lease.js";
-import { LEGACY_STAGING_PREFIX, OLD_STAGING_DIR, STAGING_DIR } from "./layout.js";
+import { LEGACY_STAGING_PREFIX, OLD_COMMIT_LOCK, OLD_STAGING_DIR, STAGING_DIR } from "./layout.js";
 
 const LEASE_SUFFIX = ".lease";
 
@@ -123,7 +123,26 @@ export function cleanStaging(root: string, options: { timings?: LeaseTimings; re
   }
   if (!options.removeNothing && fs.existsSync(oldRoot) && readdirOrEmpty(oldRoot).length === 0) fs.rmSync(oldRoot, { recursive: true, force: true });
 
+  // The commit lock of the layout before `.model-library/` (`<root>/.commit.lock`), left by a killed process:
+  // removed once its lease expired or its owner is provably dead; and the temp files beside it, alike.
+  if (!options.removeNothing) {
+    const oldLock = join(root, OLD_COMMIT_LOCK);
+    const v = judgeLeaseFile(oldLock, timings);
+    if (v && v.state !== "live") {
+      fs.rmSync(oldLock, { force: true });
+      report.removed.push({ path: oldLock, why: v.why });
+    }
+  }
   for (const name of readdirOrEmpty(root)) {
+    if (!options.removeNothing && name.startsWith(`.${OLD_COMMIT_LOCK}.`) && name.endsWith(".tmp")) {
+      const path = join(root, name);
+      const v = judgeLeaseFile(path, timings);
+      if (v && v.state !== "live") {
+        fs.rmSync(path, { force: true });
+        report.removed.push({ path, why: v.why });
+      }
+      continue;
+    }
     if (!name.startsWith(LEGACY_STAGING_PREFIX)) continue;
     const path = join(root, name);
     report.original.push({ path, ageMs: Date.now() - newestMtime(path) });

@@ -175,6 +175,26 @@ describe("leases on staging and the commit lock", () => {
     }
   });
 
+  test("the commit lock and temp files of the layout before .model-library/ are removed once expired", async () => {
+    const t = tempDir();
+    try {
+      // Records as the earlier version wrote them: no boot id, no PID namespace (so age alone decides).
+      const old = { pid: deadPid(), hostname: "h", startTicks: null, acquiredAt: "x", token: "t" };
+      writeFileSync(join(t.dir, ".commit.lock"), JSON.stringify(old));
+      writeFileSync(join(t.dir, "..commit.lock.1.t.tmp"), JSON.stringify(old));
+      let lib = await ModelLibrary.open(t.dir);
+      lib.close();
+      assert.ok(existsSync(join(t.dir, ".commit.lock")), "fresh: left");
+      for (const f of [".commit.lock", "..commit.lock.1.t.tmp"]) utimesSync(join(t.dir, f), ago(3 * 60_000), ago(3 * 60_000));
+      lib = await ModelLibrary.open(t.dir);
+      lib.close();
+      assert.equal(existsSync(join(t.dir, ".commit.lock")), false);
+      assert.equal(existsSync(join(t.dir, "..commit.lock.1.t.tmp")), false);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("`mlib list` run in another PID namespace leaves a live import's staging alone", async (tc) => {
     if (spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "true"]).status !== 0) {
       tc.skip("unshare --pid --fork --mount-proc is not permitted here");
