@@ -109,16 +109,25 @@ export class ModelLibrary {
         message: `${root} is not writable here: its index is kept in ${location.path} (built now from the metadata.json files)`,
       });
     }
+    const isDamage = (e: unknown): e is ModelLibraryError => e instanceof ModelLibraryError && e.code === "E_CORRUPT";
     let index: ModelIndex;
     try {
       index = ModelIndex.open(location.path);
     } catch (e) {
-      if (!(e instanceof ModelLibraryError && e.code === "E_CORRUPT")) throw e;
-      // Damaged beyond opening: moved aside, and a new index is built from the metadata.json files below.
-      const aside = ModelIndex.moveAside(location.path);
-      index = ModelIndex.open(location.path);
-      const report = rebuildIndexSync(root, index);
-      early.push(rebuiltNotice(location.path, aside, e, report));
+      if (!isDamage(e)) throw e;
+      // Damaged beyond opening: moved aside and rebuilt from the metadata.json files, under a lock so that
+      // two processes opening at once do not both move a file aside (the second would move the new one).
+      index = await withLock(`${location.path}.rebuild.lock`, async () => {
+        try {
+          return ModelIndex.open(location.path); // replaced meanwhile by another process
+        } catch (again) {
+          if (!isDamage(again)) throw again;
+        }
+        const aside = ModelIndex.moveAside(location.path);
+        const fresh = ModelIndex.open(location.path);
+        early.push(rebuiltNotice(location.path, aside, e, rebuildIndexSync(root, fresh)));
+        return fresh;
+      });
     }
     const lib = new ModelLibrary(root, index, location.writable, options.onNotice);
     for (const n of early) lib.notice(n);

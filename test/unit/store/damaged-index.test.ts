@@ -84,6 +84,24 @@ describe("a damaged index", () => {
     }
   });
 
+  test("two processes opening a damaged index at once: both answer, one file is moved aside", async () => {
+    const t = tempDir();
+    try {
+      writeMetadataLibrary(t.dir, 60);
+      mkdirSync(join(t.dir, ".model-library"));
+      writeFileSync(join(t.dir, ".model-library", "index.db"), Buffer.alloc(40_000, 0x42));
+      const [a, b] = await Promise.all([runCli(["list", "--json", "--library", t.dir]), runCli(["list", "--json", "--library", t.dir])]);
+      for (const r of [a, b]) {
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal((JSON.parse(r.stdout) as { totalCount: number }).totalCount, 60);
+      }
+      assert.equal(asideFiles(t.dir).length, 1);
+      assert.equal(`${a.stderr}${b.stderr}`.match(/was damaged/g)?.length, 1, a.stderr + b.stderr);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("search, list, verify, import, rm and reindex each work on a damaged index and say so on stderr", async () => {
     const t = tempDir();
     try {
