@@ -130,7 +130,14 @@ export function judgeLease(owner: LeaseOwner | null, renewedAtMs: number, timing
       }
       return { state: "live", ageMs, why: `${who} is running (${ago})`, seenRunning: true };
     }
-    const where = !sameMachine ? (owner.hostname !== me.hostname ? "another host" : "another boot of this host") : "another PID namespace";
+    const where =
+      owner.hostname !== me.hostname
+        ? "another host"
+        : owner.bootId === null || me.bootId === null
+          ? "this host, where it cannot be checked (no boot id)"
+          : !sameMachine
+            ? "another boot of this host"
+            : "another PID namespace";
     return { state: "live", ageMs, why: `${who} in ${where}, ${ago} (expires after ${Math.round(timings.expireMs / 1000)} s without renewal)` };
   }
   return { state: "live", ageMs, why: `${who}, changed ${Math.round(ageMs / 1000)} s ago (left for ${Math.round(timings.expireMs / 1000)} s)` };
