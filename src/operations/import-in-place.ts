@@ -132,9 +132,8 @@ export interface OrphanFolder {
 /** Folders at depth 1-3 under the root with model files but no metadata.json (skipping hidden, staging and in-progress downloads). */
 export async function findOrphans(lib: ModelLibrary): Promise<OrphanFolder[]> {
   const out: OrphanFolder[] = [];
-  // A synchronous walk (100k async readdirs left the thread idle most of the time), and a folder the index
-  // knows as a model costs one stat of its metadata.json instead of a listing.
-  const known = new Set(lib.allIds());
+  // A synchronous walk (100k async readdirs left the thread idle most of the time), and a model folder
+  // costs one stat of its metadata.json instead of a listing: about a plain stat walk of the library.
   function walk(dir: string, parts: string[]): void {
     if (parts.length > 3) return;
     let entries: Dirent[];
@@ -153,12 +152,11 @@ export async function findOrphans(lib: ModelLibrary): Promise<OrphanFolder[]> {
         return;
       }
     }
-    const prefix = parts.length > 0 ? `${parts.join("/")}/` : "";
     for (const e of entries) {
       if (!e.isDirectory() || e.name.startsWith(".") || e.name === STAGING_DIR) continue;
       // (plain concatenation: path.join's normalization, 100k times, was a visible part of the walk)
       const child = `${dir}${sep}${e.name}`;
-      if (known.has(prefix + e.name) && existsSync(`${child}${sep}${METADATA_FILE}`)) continue;
+      if (parts.length < 3 && existsSync(`${child}${sep}${METADATA_FILE}`)) continue; // a model: never look inside
       walk(child, [...parts, e.name]);
     }
   }
