@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   import: "./import.ts",
   search: "./search.ts",
   server: "./server.ts",
+  scale: "./scale.ts",
 };
 
 /** At most 3 decimals and 4 significant digits past the point: enough for ms and GiB/s, no float noise. */
