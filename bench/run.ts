@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   server: "./server.ts",
   download: "./download.ts",
   watch: "./watch.ts",
+  scale: "./scale.ts",
 };
 
 /** At most 3 decimals and 4 significant digits past the point: enough for ms and GiB/s, no float noise. */

@@ -13,7 +13,7 @@ import ts from "typescript";
 import type { BenchResult } from "./lib.js";
 import { ModelIndex } from "../src/index/model-index.js";
 import { ModelLibrary } from "../src/store/model-library.js";
-import { DB_FILE } from "../src/store/layout.js";
+import { INDEX_FILE, LIBRARY_DIR } from "../src/store/layout.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
@@ -219,7 +219,7 @@ function readAll(root: string): number {
  * costs more: every page written lands in fresh page cache, whose page faults are slow here.
  */
 async function reindexLibrary(root: string, freshDb: boolean): Promise<number> {
-  const dbPath = path.join(root, DB_FILE);
+  const dbPath = path.join(root, LIBRARY_DIR, INDEX_FILE);
   if (freshDb) for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(dbPath + suffix, { force: true });
   const lib = await ModelLibrary.open(root, { reconcile: "none" });
   try {
@@ -360,7 +360,7 @@ export async function run(): Promise<BenchResult[]> {
   const count = Number(process.env.MLIB_BENCH_MODELS ?? DEFAULT_COUNT);
   const rounds = Number(process.env.MLIB_BENCH_ROUNDS ?? 2);
   const root = ensureLibrary(count);
-  const dbPath = path.join(root, DB_FILE);
+  const dbPath = path.join(root, LIBRARY_DIR, INDEX_FILE);
   const results: BenchResult[] = [];
 
   readAll(root); // warm the page cache so (a) and (b) both read from memory

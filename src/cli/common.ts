@@ -39,7 +39,9 @@ export function libraryRoot(common: CommonOptions): string {
 export async function withLibrary<T>(common: CommonOptions, fn: (lib: ModelLibrary) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library.
   const { ModelLibrary } = await import("../store/model-library.js");
-  const lib = await ModelLibrary.open(libraryRoot(common), options);
+  // Notices (index moved or rebuilt, staging removed or left in place...) go to stderr as they happen.
+  const { err } = await import("./output.js");
+  const lib = await ModelLibrary.open(libraryRoot(common), { onNotice: (n) => err(n.message), ...options });
   try {
     return await fn(lib);
   } finally {

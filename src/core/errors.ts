@@ -38,7 +38,12 @@ export class ModelLibraryError extends Error {
 /** Wraps an OS error (ENOSPC, EACCES...) so it names the file and keeps the errno code in the message. */
 export function ioError(path: string, action: string, cause: unknown): ModelLibraryError {
   const err = cause as NodeJS.ErrnoException;
-  const why = err?.code ? `${err.code}: ${osReason(err.code)}` : String(err?.message ?? cause);
+  // SQLite's codes are not errnos: its own sentence says what went wrong, never a bare code.
+  const why = err?.code?.startsWith("SQLITE_")
+    ? `${err.message}; ${err.code}`
+    : err?.code
+      ? `${err.code}: ${osReason(err.code)}`
+      : String(err?.message ?? cause);
   return new ModelLibraryError("E_IO", `${path}: cannot ${action} (${why})`, { path, cause });
 }
 

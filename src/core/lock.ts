@@ -1,31 +1,29 @@
-// An exclusive cross-process lock on a file path, for read-modify-write of shared JSON files
-// (link registry, downloads.json...). The lock is a file created atomically (link(2) of a fully written
-// temp file, which fails with EEXIST when someone holds it), holding who owns it: pid, hostname, the
-// process start time (so a recycled pid is not mistaken for the holder) and a random token.
+// An exclusive cross-process lock on a file path, for read-modify-write of shared files and for committing
+// a model into place. The lock is a file created atomically (link(2) of a fully written temp file, which
+// fails with EEXIST when someone holds it), holding a lease record (core/lease.ts): pid, host, boot id,
+// PID namespace, process start time and a random token. The holder renews it (the file's mtime) while it
+// holds it; another process breaks it only when it has not been renewed for the lease's expiry (2 min) or
+// when the holder is provably dead (same host, boot and PID namespace, and its pid gone). A holder in
+// another PID namespace (a container) or on another host (a shared folder) is waited for, not broken.
 //
-// A lock is stale when its holder is on this host and that process is gone. Breaking a stale lock is
-// itself guarded by a short-lived `<lock>.break` file: without it two waiters could both see the same stale
-// lock, one removes it and takes a fresh lock, and the other then removes that fresh lock.
-// Locks held from other hosts (shared network folders) are never judged stale: we cannot see their pids.
-import * as fs from "node:fs";
+// Breaking a stale lock is itself guarded by a short-lived `<lock>.break` file: without it two waiters could
+// both see the same stale lock, one removes it and takes a fresh lock, and the other then removes that fresh lock.
+// The temp file a process killed between write and link leaves is removed by the same rule.
+import { readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
 import { ModelLibraryError, ioError } from "./errors.js";
+import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseOwner, type LeaseTimings } from "./lease.js";
 
 export interface LockOptions {
   /** How long to wait for the holder before failing with E_LOCKED (default 10 s). */
   timeoutMs?: number;
+  /** Lease renewal and expiry (default leaseTimings(): 10 s / 2 min, or the MLIB_LEASE_* variables). */
+  timings?: LeaseTimings;
 }
 
-export interface LockHolder {
-  pid: number;
-  hostname: string;
-  /** Process start time from /proc (clock ticks since boot) or null where unavailable. */
-  startTicks: number | null;
+export interface LockHolder extends LeaseOwner {
   acquiredAt: string;
-  token: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -33,6 +31,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const BREAK_GUARD_STALE_MS = 5_000;
 // A lock file that cannot be parsed (hand-edited, disk full mid-write of an old version) is stale after this.
 const UNREADABLE_LOCK_STALE_MS = 30_000;
+
+const renewals = new Map<string, { stop: () => void }>();
 
 /** Runs `fn` while holding the lock at `lockPath`; releases it however `fn` ends. */
 export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
@@ -47,26 +47,27 @@ export async function withLock<T>(lockPath: string, fn: () => T | Promise<T>, op
 /** Takes the lock (waiting up to timeoutMs) and returns the record to pass to releaseLock. */
 export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<LockHolder> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const me: LockHolder = {
-    pid: process.pid,
-    hostname: os.hostname(),
-    startTicks: processStartTicks(process.pid),
-    acquiredAt: "",
-    token: randomBytes(12).toString("hex"),
-  };
+  const timings = options.timings ?? leaseTimings();
+  const me: LockHolder = { ...currentOwner(), acquiredAt: "" };
+  await cleanTempFiles(lockPath, timings);
   const started = Date.now();
   let delay = 2;
   for (;;) {
     me.acquiredAt = new Date().toISOString();
-    if (await tryCreate(lockPath, me)) return me;
+    if (await tryCreate(lockPath, me)) {
+      // Renewed until released (a commit on a slow disk, a long read-modify-write), so nobody judges it expired.
+      renewals.set(me.token, startRenewal(lockPath, { timings, tick: () => renewable(lockPath, me.token) }));
+      return me;
+    }
     const current = await readHolder(lockPath);
     if (current === "missing") continue; // released between our attempt and the read: retry at once
-    if (await isStale(lockPath, current)) {
+    const verdict = await staleness(lockPath, current, timings);
+    if (verdict.stale) {
       await breakStale(lockPath, current);
       continue;
     }
     const waited = Date.now() - started;
-    if (waited >= timeoutMs) throw lockedError(lockPath, current, waited);
+    if (waited >= timeoutMs) throw lockedError(lockPath, current, waited, verdict.why);
     // Jittered backoff keeps several waiters from retrying in lockstep.
     const sleep = Math.min(delay, timeoutMs - waited) * (0.5 + Math.random());
     await new Promise((r) => setTimeout(r, sleep));
@@ -76,6 +77,8 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
 
 /** Removes the lock if it is still ours (a lock broken and re-taken by another process is left alone). */
 export async function releaseLock(lockPath: string, holder: LockHolder): Promise<void> {
+  renewals.get(holder.token)?.stop();
+  renewals.delete(holder.token);
   const current = await readHolder(lockPath);
   if (current === "missing" || current === "unreadable" || current.token !== holder.token) return;
   try {
@@ -88,7 +91,7 @@ export async function releaseLock(lockPath: string, holder: LockHolder): Promise
 async function tryCreate(lockPath: string, me: LockHolder): Promise<boolean> {
   // Write the record fully into a private temp file, then link it into place: the lock file appears
   // complete or not at all, so a reader never sees an empty lock from a holder that died mid-write.
-  const tmp = path.join(path.dirname(lockPath), `.${path.basename(lockPath)}.${process.pid}.${me.token}.tmp`);
+  const tmp = tempPathOf(lockPath, me.token);
   try {
     await fsp.mkdir(path.dirname(lockPath), { recursive: true });
     await fsp.writeFile(tmp, JSON.stringify(me) + "\n", { flag: "w" });
@@ -110,28 +113,53 @@ async function readHolder(lockPath: string): Promise<LockHolder | "missing" | "u
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
     throw ioError(lockPath, "read lock", e);
   }
+  const owner = parseOwner(text);
+  if (!owner) return "unreadable";
+  const acquiredAt = (JSON.parse(text) as { acquiredAt?: unknown }).acquiredAt;
+  return { ...owner, acquiredAt: typeof acquiredAt === "string" ? acquiredAt : owner.since };
+}
+
+async function staleness(lockPath: string, holder: LockHolder | "unreadable", timings: LeaseTimings): Promise<{ stale: boolean; why: string }> {
+  if (holder === "unreadable") return { stale: (await ageMs(lockPath)) > UNREADABLE_LOCK_STALE_MS, why: "an unreadable lock record" };
+  const st = await fsp.stat(lockPath).catch(() => null);
+  if (!st) return { stale: false, why: "released" }; // released meanwhile: the next attempt takes it
+  const v = judgeLease(holder, st.mtimeMs, timings);
+  return { stale: v.state !== "live", why: v.why };
+}
+
+/** Still our lock (not released, not broken and re-taken by someone else): renew it. */
+function renewable(lockPath: string, token: string): boolean {
   try {
-    const v = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof v.pid !== "number" || typeof v.hostname !== "string" || typeof v.token !== "string") return "unreadable";
-    return {
-      pid: v.pid,
-      hostname: v.hostname,
-      startTicks: typeof v.startTicks === "number" ? v.startTicks : null,
-      acquiredAt: typeof v.acquiredAt === "string" ? v.acquiredAt : "",
-      token: v.token,
-    };
+    return (parseOwner(readFileSync(lockPath, "utf8"))?.token ?? null) === token;
   } catch {
-    return "unreadable";
+    return false;
   }
 }
 
-async function isStale(lockPath: string, holder: LockHolder | "unreadable"): Promise<boolean> {
-  if (holder === "unreadable") return (await ageMs(lockPath)) > UNREADABLE_LOCK_STALE_MS;
-  if (holder.hostname !== os.hostname()) return false;
-  if (!pidAlive(holder.pid)) return true;
-  // Same pid but a different start time: the holder died and its pid was given to another process.
-  const ticks = processStartTicks(holder.pid);
-  return holder.startTicks !== null && ticks !== null && ticks !== holder.startTicks;
+function tempPathOf(lockPath: string, token: string): string {
+  return path.join(path.dirname(lockPath), `.${path.basename(lockPath)}.${process.pid}.${token}.tmp`);
+}
+
+/**
+ * Removes the temp files a process killed between writing its record and linking it into place left
+ * beside the lock, by the lease rule (expired, or its writer provably dead); a live one is left alone.
+ */
+export async function cleanTempFiles(lockPath: string, timings: LeaseTimings = leaseTimings()): Promise<string[]> {
+  const dir = path.dirname(lockPath);
+  const prefix = `.${path.basename(lockPath)}.`;
+  const removed: string[] = [];
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const file = path.join(dir, name);
+    const [text, st] = await Promise.all([fsp.readFile(file, "utf8").catch(() => null), fsp.stat(file).catch(() => null)]);
+    if (!st) continue;
+    const owner = text === null ? null : parseOwner(text);
+    if (judgeLease(owner, st.mtimeMs, timings).state === "live") continue;
+    await fsp.rm(file, { force: true }).catch(() => undefined);
+    removed.push(file);
+  }
+  return removed;
 }
 
 async function breakStale(lockPath: string, seen: LockHolder | "unreadable"): Promise<void> {
@@ -165,33 +193,10 @@ async function ageMs(file: string): Promise<number> {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks); null off Linux or when the pid is gone. */
-function processStartTicks(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ")".
-    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(rest[19]);
-    return Number.isFinite(ticks) ? ticks : null;
-  } catch {
-    return null;
-  }
-}
-
-function lockedError(lockPath: string, holder: LockHolder | "unreadable", waitedMs: number): ModelLibraryError {
+function lockedError(lockPath: string, holder: LockHolder | "unreadable", waitedMs: number, why: string): ModelLibraryError {
   const who =
     holder === "unreadable"
       ? "an unreadable lock record"
-      : `pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}${holder.hostname === os.hostname() ? "" : " (another host: remove the file if that process is gone)"}`;
+      : `pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}: ${why}`;
   return new ModelLibraryError("E_LOCKED", `${lockPath}: locked by ${who}; gave up after ${waitedMs} ms`, { path: lockPath });
 }

@@ -1,4 +1,4 @@
-// Schema of models.db and its migrations. The database is a derived cache of the metadata.json files, but
+// Schema of the index (index.db) and its migrations. The database is a derived cache of the metadata.json files, but
 // migrating in place (rather than dropping it) keeps opening a large library cheap after an upgrade.
 //
 // `PRAGMA user_version` holds the number of migrations applied; MIGRATIONS[i] takes version i to i+1.

@@ -1,4 +1,4 @@
-// The SQLite index of the library (models.db): a derived cache of every metadata.json, for search,
+// The SQLite index of the library (.model-library/index.db): a derived cache of every metadata.json, for search,
 // filters, hash lookups and stats. WAL lets other processes read while one writes; every write, the FTS5
 // rows included, happens in one transaction, so the text index never disagrees with the rows.
 //
@@ -41,9 +41,9 @@ const RANK: Record<FtsTable, string> = {
   model_names: "bm25(model_names)",
 };
 
-// Queries whose every term is 1-2 characters ("q", "7b", "ll") match most of a large library; ranking all
-// of those by bm25 costs tens of ms at 100k rows and the order means little. They search the name column only,
-// where the prefix index (prefix='1 2 3') makes the lookup a single doclist read.
+// Queries whose every term is 1-2 characters ("q", "7b", "sd") match most of a large library if read
+// everywhere. They search the short fields only (names, tags/quantization/format, family/architecture/type:
+// `sd` finds family sd1), not descriptions and notes, through the prefix index (prefix='1 2 3').
 const SHORT_TERM_CHARS = 2;
 
 // Up to this many hits, a one-term query is ranked by exact bm25 (about 0.7 µs per hit measured, so
@@ -93,7 +93,16 @@ const INSERT_MODEL = `INSERT INTO models (id, ${MODEL_COLUMNS}) VALUES (?${", ?"
 
 export class ModelIndex {
   readonly dbPath: string;
-  private readonly db: Database.Database;
+  private db: Database.Database;
+  // The file this connection opened (device + inode): a damaged file is moved aside only if it is still
+  // the one at dbPath (another process may have replaced it already).
+  private fileId: string;
+  /**
+   * Called when SQLite reports the file damaged ("malformed", "not a database") during a call: the store
+   * moves it aside (replaceDamaged), rebuilds from the metadata.json files, and the call is retried once.
+   */
+  onCorrupt: ((error: ModelLibraryError) => void) | null = null;
+  private guarding = false;
   private readonly statements = new Map<string, Database.Statement>();
   // Totals of recent (query, filters), valid while the data is: paging through a broad query re-counts
   // nothing. See dataVersion().
@@ -106,11 +115,12 @@ export class ModelIndex {
   // copy every page it touches into a statement journal, which took ~120 µs of the ~200 µs per upsert of a
   // bulk reindex (measured). The record is checked before anything is written, so what can still fail is
   // SQLite itself (disk full...), and that error leaves the caller's transaction, which then rolls back whole.
-  private readonly upsertTxn: Database.Transaction<(rows: PreparedRows) => void>;
+  private upsertTxn: Database.Transaction<(rows: PreparedRows) => void>;
 
   private constructor(dbPath: string, db: Database.Database) {
     this.dbPath = dbPath;
     this.db = db;
+    this.fileId = fileIdOf(dbPath);
     this.upsertTxn = db.transaction((rows: PreparedRows) => this.upsertNow(rows));
   }
 
@@ -121,34 +131,60 @@ export class ModelIndex {
     } catch (e) {
       throw ioError(path.dirname(dbPath), "create the index folder", e);
     }
-    let db: Database.Database;
+    return new ModelIndex(dbPath, openDatabase(dbPath));
+  }
+
+  /**
+   * Moves a damaged index file aside (`<file>.damaged-<date>`, its -wal too) and opens a new, empty index
+   * in its place; returns where the damaged file went (null when another process had already replaced it).
+   * The caller fills the new index (it is derived data: the store rebuilds it from the metadata.json files).
+   */
+  replaceDamaged(): string | null {
     try {
-      db = new Database(dbPath);
-    } catch (e) {
-      throw ioError(dbPath, "open the index", e);
+      this.db.close();
+    } catch {
+      // a damaged file may fail even to close cleanly: it is being replaced anyway
     }
+    this.statements.clear();
+    this.forgetCaches();
+    this.countsVersion = "";
+    const aside = fileIdOf(this.dbPath) === this.fileId ? ModelIndex.moveAside(this.dbPath) : null;
+    this.db = openDatabase(this.dbPath);
+    this.fileId = fileIdOf(this.dbPath);
+    this.upsertTxn = this.db.transaction((rows: PreparedRows) => this.upsertNow(rows));
+    return aside;
+  }
+
+  /** Renames a damaged index file (and its -wal) to `<file>.damaged-<date>`, drops its -shm; returns the new name. */
+  static moveAside(dbPath: string): string {
+    const aside = `${dbPath}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
     try {
-      // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
-      db.pragma("busy_timeout = 30000");
-      // 16 KiB pages: fewer, larger writes and shallower B-trees for the FTS doclists; it only takes
-      // effect on a new, empty database, before WAL is switched on.
-      db.pragma("page_size = 16384");
-      db.pragma("journal_mode = WAL");
-      // Up to 64 MiB of page cache (allocated as used): a reindex touches every index, and searches
-      // re-read the FTS doclists of common terms.
-      db.pragma("cache_size = -65536");
-      // Reads through a memory map skip a read() call and a copy per page (address space only, not RAM).
-      db.pragma("mmap_size = 1073741824");
-      db.pragma("synchronous = NORMAL");
-      db.pragma("temp_store = MEMORY");
-      migrate(db, dbPath);
-      // The term list of model_fts, for expanding prefixes (see expandPrefix); temp: this connection only.
-      db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.model_fts_terms USING fts5vocab(main, 'model_fts', 'row')");
+      fs.renameSync(dbPath, aside);
+      if (fs.existsSync(`${dbPath}-wal`)) fs.renameSync(`${dbPath}-wal`, `${aside}-wal`);
+      fs.rmSync(`${dbPath}-shm`, { force: true });
     } catch (e) {
-      db.close();
-      throw asIndexError(dbPath, e);
+      throw ioError(dbPath, "move the damaged index aside", e);
     }
-    return new ModelIndex(dbPath, db);
+    return aside;
+  }
+
+  /**
+   * Runs fn; when SQLite finds the file damaged, lets onCorrupt rebuild the index and runs fn once more.
+   * Calls nested in a guarded one (an upsert in a transaction) leave it to the outermost.
+   */
+  private guard<T>(fn: () => T): T {
+    if (this.guarding || !this.onCorrupt) return fn();
+    this.guarding = true;
+    try {
+      return fn();
+    } catch (e) {
+      const damage = corruptionOf(this.dbPath, e);
+      if (!damage || this.db.inTransaction) throw e;
+      this.onCorrupt(damage);
+      return fn();
+    } finally {
+      this.guarding = false;
+    }
   }
 
   close(): void {
@@ -163,7 +199,7 @@ export class ModelIndex {
    * (see upsertTxn): let an error from one propagate out of fn rather than catching it and carrying on.
    */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.guard(() => this.db.transaction(fn).immediate());
   }
 
   schemaVersion(): number {
@@ -174,8 +210,10 @@ export class ModelIndex {
 
   upsert(record: IndexRecord): void {
     const rows = prepareRows(this.dbPath, record); // checks the record before anything is written
-    if (this.db.inTransaction) this.upsertNow(rows);
-    else this.upsertTxn.immediate(rows);
+    this.guard(() => {
+      if (this.db.inTransaction) this.upsertNow(rows);
+      else this.upsertTxn.immediate(rows);
+    });
   }
 
   private upsertNow(rows: PreparedRows): void {
@@ -196,7 +234,18 @@ export class ModelIndex {
    * (see bulk-load.ts): call add() for each model, then finish(), or abort() to keep the old index.
    */
   bulkReplace(): BulkLoader {
-    return new BulkLoader(this.db, this.dbPath, () => undefined);
+    return this.guard(() => new BulkLoader(this.db, this.dbPath, () => undefined));
+  }
+
+  /** The E_CORRUPT error when `e` says this index file is damaged, else null (for calls made outside the guard). */
+  damageOf(e: unknown): ModelLibraryError | null {
+    return corruptionOf(this.dbPath, e);
+  }
+
+  /** Lets onCorrupt handle a damage found outside a guarded call (a bulk load's rows): rebuilds the index. */
+  recoverFrom(damage: ModelLibraryError): void {
+    if (!this.onCorrupt) throw damage;
+    this.onCorrupt(damage);
   }
 
   delete(id: string): boolean {
@@ -242,25 +291,43 @@ export class ModelIndex {
   // ---------------------------------------------------------------- reads
 
   get(id: string): ModelRecord | null {
-    const row = this.stmt(`${SELECT_RECORD} WHERE m.id = ?`).get(id) as ModelRow | undefined;
-    return row ? this.toRecord(row) : null;
+    return this.guard(() => {
+      const row = this.stmt(`${SELECT_RECORD} WHERE m.id = ?`).get(id) as ModelRow | undefined;
+      return row ? this.toRecord(row) : null;
+    });
   }
 
   count(): number {
-    return this.stmt("SELECT count(*) FROM models").pluck().get() as number;
+    return this.guard(() => this.stmt("SELECT count(*) FROM models").pluck().get() as number);
   }
 
   /** A named value kept with the index (null when unset); used by the library for reconcile state. */
   getState(key: string): string | null {
-    return (this.stmt("SELECT value FROM library_state WHERE key = ?").pluck().get(key) as string | undefined) ?? null;
+    return this.guard(() => (this.stmt("SELECT value FROM library_state WHERE key = ?").pluck().get(key) as string | undefined) ?? null);
   }
 
   setState(key: string, value: string): void {
-    this.stmt("INSERT INTO library_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.guard(() =>
+      this.stmt("INSERT INTO library_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value),
+    );
+  }
+
+  /** The stat of metadata.json recorded when each of these models was indexed (ids not indexed are absent). */
+  metaStats(ids: string[]): Map<string, { metaMtimeMs: number; metaSize: number }> {
+    return this.guard(() => {
+      const rows = this.stmt("SELECT id, meta_mtime_ms, meta_size FROM models WHERE id IN (SELECT value FROM json_each(?))")
+        .raw()
+        .all(JSON.stringify(ids)) as [string, number, number][];
+      return new Map(rows.map(([id, metaMtimeMs, metaSize]) => [id, { metaMtimeMs, metaSize }]));
+    });
   }
 
   /** Every id with the stat of its metadata.json when indexed: what reconcile compares against the disk. */
   syncState(): Map<string, { metaMtimeMs: number; metaSize: number }> {
+    return this.guard(() => this.syncStateNow());
+  }
+
+  private syncStateNow(): Map<string, { metaMtimeMs: number; metaSize: number }> {
     const out = new Map<string, { metaMtimeMs: number; metaSize: number }>();
     // all() rather than iterate(): iterating crosses into native code per row, several times slower at 100k.
     const rows = this.stmt("SELECT id, meta_mtime_ms, meta_size FROM models").raw().all() as [string, number, number][];
@@ -268,12 +335,26 @@ export class ModelIndex {
     return out;
   }
 
+  /** The ids below a folder (`llm/llama` → `llm/llama/...`, at any depth; "" → every id), from the id index. */
+  idsUnder(prefix: string): string[] {
+    return this.guard(() =>
+      prefix === ""
+        ? (this.stmt("SELECT id FROM models").pluck().all() as string[])
+        : // '0' follows '/' in code-point order: the range is exactly the ids starting with `prefix/`.
+          (this.stmt("SELECT id FROM models WHERE id >= ? AND id < ?").pluck().all(`${prefix}/`, `${prefix}0`) as string[]),
+    );
+  }
+
   /** Every id, sorted: read from the id index alone (~25 ms at 100k models where syncState takes ~260). */
   allIds(): string[] {
-    return this.stmt("SELECT id FROM models ORDER BY id").pluck().all() as string[];
+    return this.guard(() => this.stmt("SELECT id FROM models ORDER BY id").pluck().all() as string[]);
   }
 
   search(query: string, options: SearchOptions = {}): SearchResult {
+    return this.guard(() => this.searchNow(query, options));
+  }
+
+  private searchNow(query: string, options: SearchOptions): SearchResult {
     const started = performance.now();
     const limit = checkLimit(options.limit);
     const offset = checkOffset(options.offset);
@@ -429,6 +510,10 @@ export class ModelIndex {
 
   /** Counts per type/subtype/family/format/quantization/tag among the models the query and filters match. */
   facets(query: string, options: SearchFilters = {}): Facets {
+    return this.guard(() => this.facetsNow(query, options));
+  }
+
+  private facetsNow(query: string, options: SearchFilters): Facets {
     const filter = filterSql(options);
     this.checkCaches();
     const match = ftsMatch(query, this.expandPrefix)?.all ?? null;
@@ -476,6 +561,10 @@ export class ModelIndex {
 
   /** The model holding a file with this sha256/blake3 (primary or any file) or fast hash; null if none. */
   findByHash(hash: string): ModelRecord | null {
+    return this.guard(() => this.findByHashNow(hash));
+  }
+
+  private findByHashNow(hash: string): ModelRecord | null {
     const h = hash.trim().toLowerCase();
     if (!h) return null;
     // Prefer the model whose primary file has the hash, then the lowest doc_id, so the answer is stable.
@@ -491,6 +580,10 @@ export class ModelIndex {
 
   /** Files already in the library with this size and fast hash: the importer's cheap duplicate pre-check. */
   findFilesBySizeAndFastHash(size: number, fastHash: string): FileMatch[] {
+    return this.guard(() => this.findFilesNow(size, fastHash));
+  }
+
+  private findFilesNow(size: number, fastHash: string): FileMatch[] {
     return this.stmt(
       "SELECT m.id AS modelId, f.name AS name, f.sha256 AS sha256 FROM model_hashes h " +
         "JOIN model_files f ON f.doc_id = h.doc_id AND f.fast_hash = h.hash JOIN models m ON m.doc_id = h.doc_id " +
@@ -499,6 +592,10 @@ export class ModelIndex {
   }
 
   stats(): IndexStats {
+    return this.guard(() => this.statsNow());
+  }
+
+  private statsNow(): IndexStats {
     const totals = this.stmt("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM models").get() as { n: number; bytes: number };
     // Grouping on the bare column lets SQLite walk that column's (column, size_bytes) index instead of
     // sorting or reading every row; NULL becomes "unknown" in groupsOf.
@@ -563,7 +660,7 @@ export class ModelIndex {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof Database.SqliteError) {
+      if (e instanceof Database.SqliteError && !isDamageCode(e.code)) {
         throw new ModelLibraryError("E_INVALID", `${this.dbPath}: search for ${JSON.stringify(query)} failed: ${e.message}`, {
           path: this.dbPath,
           cause: e,
@@ -652,11 +749,63 @@ function migrate(db: Database.Database, dbPath: string): void {
   }).immediate();
 }
 
+/** Opens the SQLite file at dbPath with our settings and brings its schema up to date. */
+function openDatabase(dbPath: string): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath);
+  } catch (e) {
+    throw asIndexError(dbPath, e);
+  }
+  try {
+    // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
+    db.pragma("busy_timeout = 30000");
+    // 16 KiB pages: fewer, larger writes and shallower B-trees for the FTS doclists; it only takes
+    // effect on a new, empty database, before WAL is switched on.
+    db.pragma("page_size = 16384");
+    db.pragma("journal_mode = WAL");
+    // Up to 64 MiB of page cache (allocated as used): a reindex touches every index, and searches
+    // re-read the FTS doclists of common terms.
+    db.pragma("cache_size = -65536");
+    // Reads through a memory map skip a read() call and a copy per page (address space only, not RAM).
+    db.pragma("mmap_size = 1073741824");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("temp_store = MEMORY");
+    migrate(db, dbPath);
+    // The term list of model_fts, for expanding prefixes (see expandPrefix); temp: this connection only.
+    db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.model_fts_terms USING fts5vocab(main, 'model_fts', 'row')");
+  } catch (e) {
+    db.close();
+    throw asIndexError(dbPath, e);
+  }
+  return db;
+}
+
+function fileIdOf(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return "";
+  }
+}
+
+function isDamageCode(code: string): boolean {
+  return code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB";
+}
+
+/** The E_CORRUPT error for a SQLite error that says the file is damaged, else null. */
+function corruptionOf(dbPath: string, e: unknown): ModelLibraryError | null {
+  if (e instanceof ModelLibraryError) return e.code === "E_CORRUPT" && e.path === dbPath ? e : null;
+  if (e instanceof Database.SqliteError && isDamageCode(e.code)) return asIndexError(dbPath, e);
+  return null;
+}
+
 function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
   if (e instanceof ModelLibraryError) return e;
   if (e instanceof Database.SqliteError) {
-    if (e.code === "SQLITE_NOTADB" || e.code === "SQLITE_CORRUPT") {
-      return new ModelLibraryError("E_CORRUPT", `${dbPath}: not a readable index (${e.message}); delete it and run a reindex`, {
+    if (isDamageCode(e.code)) {
+      return new ModelLibraryError("E_CORRUPT", `${dbPath}: the index file is damaged (${e.message}); it is derived data: \`mlib reindex\` rebuilds it`, {
         path: dbPath,
         cause: e,
       });
@@ -664,6 +813,11 @@ function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
     if (e.code === "SQLITE_BUSY" || e.code === "SQLITE_LOCKED") {
       return new ModelLibraryError("E_LOCKED", `${dbPath}: the index is locked by another process (${e.message})`, { path: dbPath, cause: e });
     }
+    if (e.code.startsWith("SQLITE_READONLY") || e.code.startsWith("SQLITE_CANTOPEN") || e.code.startsWith("SQLITE_PERM")) {
+      return new ModelLibraryError("E_IO", `${dbPath}: cannot open the index for writing (${e.message})`, { path: dbPath, cause: e });
+    }
+    // Never a bare SQLite code: SQLite's own sentence says what went wrong.
+    return new ModelLibraryError("E_IO", `${dbPath}: cannot open the index (${e.message}; ${e.code})`, { path: dbPath, cause: e });
   }
   return ioError(dbPath, "open the index", e);
 }
@@ -697,8 +851,12 @@ function ftsMatch(query: string, expand: PrefixExpander): FtsMatch | null {
   if (expr === null) return null;
   const names: Hits = { table: "model_names", expr };
   const terms = matchTerms(query).length;
-  // 1-2 character queries look at names only (see SHORT_TERM_CHARS).
-  if (longestTermLength(query) <= SHORT_TERM_CHARS) return { terms, all: names, names, rest: null, prefixScan: false };
+  // 1-2 character queries look at the short fields only (see SHORT_TERM_CHARS): names, tags (with
+  // quantization and format), family (with architecture, type and subtype); not descriptions or notes.
+  if (longestTermLength(query) <= SHORT_TERM_CHARS) {
+    const short = `{name tags family} : (${expr})`;
+    return { terms, all: { table: "model_fts", expr: short }, names, rest: { table: "model_fts", expr: `(${short}) NOT ({name} : (${expr}))` }, prefixScan: false };
+  }
   return {
     terms,
     prefixScan: hasPrefixScan(query, expand),

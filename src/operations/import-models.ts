@@ -23,7 +23,7 @@ import { serializeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planUnits, type ImportUnit } from "./plan-import.js";
-import { makeStagingDir } from "../store/staging.js";
+import { makeStagingDir, releaseStaging } from "../store/staging.js";
 import { buildModelMetadata } from "./build-metadata.js";
 import { rethrowIfCancelled } from "./cancel.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
@@ -338,6 +338,7 @@ async function importUnit(
 ): Promise<ImportResult> {
   let ident: Identification | null = null;
   let staging: string | null = null;
+  let stagingMade: string | null = null; // its lease ends in finally, committed or not
   try {
     emit("identifying");
     ident = await identifyUnit(unit);
@@ -361,7 +362,7 @@ async function importUnit(
     }
 
     throwIfAborted(signal, "import");
-    staging = await makeStagingDir(lib.root);
+    staging = stagingMade = await makeStagingDir(lib.root);
     const warnings = [...ident.warnings];
     const staged: StagedFile[] = [];
     let unitBytes = 0;
@@ -455,6 +456,7 @@ async function importUnit(
     return failed(unit, e, ident);
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (stagingMade) releaseStaging(stagingMade);
   }
 }
 

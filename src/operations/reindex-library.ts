@@ -14,9 +14,8 @@ export async function reindexLibrary(library: ModelLibrary, _params: Record<stri
   const { signal, onProgress } = options;
   throwIfAborted(signal, "reindex");
   onProgress?.({ op: "reindex", phase: "read" });
-  // TODO(store9): ModelLibrary.reindex takes no signal yet, so a rebuild once started runs to its end (~seconds at
-  // 100k models); with one, the reader worker would stop between batches and the transaction roll back.
-  const report = await library.reindex();
+  // Seen between the reader's batches: the reader worker is stopped and the transaction rolled back.
+  const report = await library.reindex({ signal });
   const models = library.index.count();
   onProgress?.({ op: "reindex", phase: "done", done: models, total: models, unit: "items" });
   return { ...report, models };

@@ -1,24 +1,49 @@
 // ModelLibrary: the store on disk (`<root>/<type>/<family>/<name>/` + metadata.json) and its SQLite index.
-// metadata.json files are the truth; models.db is derived and kept in step: every write through this class
-// updates the index at once, and opening reconciles what other programs changed (see reconcile.ts).
-import { mkdir, rm, rmdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+// metadata.json files are the truth; the index (`.model-library/index.db`, see index-location.ts) is derived
+// and kept in step: every write through this class updates it at once, opening reconciles what other
+// programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
+// metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
+import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
+import { copyFile, mkdir, rm, rmdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { normalizeName } from "../formats/naming.js";
 import { readJson, writeJsonAtomic, backupPathOf } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
+import { leaseTimings, type LeaseTimings } from "../core/lease.js";
 import { ModelIndex } from "../index/model-index.js";
 import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
-import { COMMIT_LOCK, DB_FILE, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
+import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
+import { locateIndex } from "./index-location.js";
 import { corruptMetadata, readRecord } from "./record.js";
-import { reconcileIndex, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
-import { cleanStaging } from "./staging.js";
+import { rebuildIndexSync, reconcileIndex, refreshModels, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
+import { cleanStaging, type StagingReport } from "./staging.js";
 
 export interface OpenOptions {
   /** How to bring the index in step with the files on open (default "quick"; see reconcile.ts). */
   reconcile?: ReconcileMode | "none";
+  /**
+   * false: open an existing library only (read commands): a root that does not exist, or holds no library
+   * (no `.model-library/`, no `models.db`, no model folder), is E_NOT_FOUND instead of becoming a new library. Default true.
+   */
+  create?: boolean;
+  /** Told each notice as it happens (they are also kept in `notices`): the CLI prints them on stderr. */
+  onNotice?: (notice: LibraryNotice) => void;
+  /** Lease renewal/expiry for staging clean-up (default 10 s / 2 min, or MLIB_LEASE_RENEW_MS / MLIB_LEASE_EXPIRE_MS). */
+  leaseTimings?: Partial<LeaseTimings>;
 }
+
+/** Something the library did or found on its own that the user should hear about. */
+export interface LibraryNotice {
+  kind: "index-moved" | "index-rebuilt" | "index-in-cache" | "staging-removed" | "staging-left" | "original-staging";
+  message: string;
+  path?: string;
+}
+
+// The original's `.tmp_import_*` folders are only mentioned once they look abandoned (a fresh one is
+// likely a copy the original is making right now); they are never removed either way.
+const ORIGINAL_STAGING_QUIET_MS = 60 * 60 * 1000;
 
 export interface ModelOverrides {
   version_ranges: Record<string, string> | null;
@@ -28,29 +53,119 @@ export interface ModelOverrides {
 export class ModelLibrary {
   readonly root: string;
   readonly index: ModelIndex;
+  /** `<root>/.model-library`: our index (unless the library is read-only), lock, staging, journals. */
+  readonly dataDir: string;
+  /** Whether this process can write to the library (a read-only one keeps its index in the cache folder). */
+  readonly writable: boolean;
   /** What the last reconcile found (models added, changed, removed, unreadable metadata). */
   lastReconcile: ReconcileReport | null = null;
+  /** What opening found in the staging folders (removed, left alone, the original's). */
+  staging: StagingReport | null = null;
+  /** Notices since opening (index moved or rebuilt, staging removed or left...). */
+  readonly notices: LibraryNotice[] = [];
+  private readonly onNotice: ((n: LibraryNotice) => void) | undefined;
 
-  private constructor(root: string, index: ModelIndex) {
+  private constructor(root: string, index: ModelIndex, writable: boolean, onNotice: OpenOptions["onNotice"]) {
     this.root = root;
     this.index = index;
+    this.dataDir = join(root, LIBRARY_DIR);
+    this.writable = writable;
+    this.onNotice = onNotice;
+    index.onCorrupt = (e) => this.recoverIndex(e);
   }
 
-  /** Opens (creating if needed) the library at `root`, or the default root. */
+  /** Opens the library at `root` (or the default root), creating it unless `create: false`. */
   static async open(root: string = defaultLibraryRoot(), options: OpenOptions = {}): Promise<ModelLibrary> {
-    try {
-      await mkdir(root, { recursive: true });
-    } catch (e) {
-      throw ioError(root, "create the library folder", e);
+    root = resolve(root);
+    const create = options.create ?? true;
+    const notFound = () =>
+      new ModelLibraryError("E_NOT_FOUND", `no library at ${root} (create one with mlib init or mlib import)`, { path: root });
+    let st = statOrNull(root);
+    if (!st) {
+      if (!create) throw notFound();
+      try {
+        await mkdir(root, { recursive: true });
+      } catch (e) {
+        throw ioError(root, "create the library folder", e);
+      }
+      st = statSync(root);
     }
-    const st = await stat(root);
     if (!st.isDirectory()) throw new ModelLibraryError("E_INVALID", `${root}: not a folder`, { path: root });
-    const index = ModelIndex.open(join(root, DB_FILE));
-    const lib = new ModelLibrary(root, index);
-    await cleanStaging(root);
+    if (!create && !existsSync(join(root, LIBRARY_DIR)) && !existsSync(join(root, LEGACY_DB_FILE)) && !holdsModelFolder(root)) throw notFound();
+
+    const location = locateIndex(root);
+    const early: LibraryNotice[] = [];
+    if (location.movedFrom) {
+      early.push({
+        kind: "index-moved",
+        path: location.path,
+        message: `moved this library's index from ${location.movedFrom} to ${location.path} (models.db in the root is the original program's name)`,
+      });
+    }
+    if (location.newCacheIndex) {
+      early.push({
+        kind: "index-in-cache",
+        path: location.path,
+        message: `${root} is not writable here: its index is kept in ${location.path} (built now from the metadata.json files)`,
+      });
+    }
+    const isDamage = (e: unknown): e is ModelLibraryError => e instanceof ModelLibraryError && e.code === "E_CORRUPT";
+    let index: ModelIndex;
+    try {
+      index = ModelIndex.open(location.path);
+    } catch (e) {
+      if (!isDamage(e)) throw e;
+      // Damaged beyond opening: moved aside and rebuilt from the metadata.json files, under a lock so that
+      // two processes opening at once do not both move a file aside (the second would move the new one).
+      index = await withLock(`${location.path}.rebuild.lock`, async () => {
+        try {
+          return ModelIndex.open(location.path); // replaced meanwhile by another process
+        } catch (again) {
+          if (!isDamage(again)) throw again;
+        }
+        const aside = ModelIndex.moveAside(location.path);
+        const fresh = ModelIndex.open(location.path);
+        early.push(rebuiltNotice(location.path, aside, e, rebuildIndexSync(root, fresh)));
+        return fresh;
+      });
+    }
+    const lib = new ModelLibrary(root, index, location.writable, options.onNotice);
+    for (const n of early) lib.notice(n);
+    lib.cleanStaging(leaseTimings(options.leaseTimings));
     const mode = options.reconcile ?? "quick";
     if (mode !== "none") lib.lastReconcile = await lib.reconcile(mode);
     return lib;
+  }
+
+  private notice(n: LibraryNotice): void {
+    this.notices.push(n);
+    this.onNotice?.(n);
+  }
+
+  /** The index file turned out damaged during a call: move it aside, rebuild it, tell the user (ModelIndex retries the call). */
+  private recoverIndex(error: ModelLibraryError): void {
+    const aside = this.index.replaceDamaged();
+    const report = rebuildIndexSync(this.root, this.index);
+    this.notice(rebuiltNotice(this.index.dbPath, aside, error, report));
+  }
+
+  private cleanStaging(timings: LeaseTimings): void {
+    const report = cleanStaging(this.root, { timings, removeNothing: !this.writable });
+    this.staging = report;
+    for (const r of report.removed) this.notice({ kind: "staging-removed", path: r.path, message: `removed ${r.path}, left behind by an import that is over (${r.why})` });
+    // An import by a process seen running here is business as usual; one whose owner cannot be checked
+    // (another host or PID namespace, no lease) is worth a line: the user may know it is dead.
+    for (const r of report.leftAlone) {
+      if (!r.running) this.notice({ kind: "staging-left", path: r.path, message: `left the import folder ${r.path} in place: ${r.why}` });
+    }
+    for (const o of report.original) {
+      if (o.ageMs < ORIGINAL_STAGING_QUIET_MS) continue;
+      this.notice({
+        kind: "original-staging",
+        path: o.path,
+        message: `${o.path}: an import folder of the original program, unchanged for ${Math.round(o.ageMs / 3_600_000)} h; left as it is (remove it yourself if no import is running)`,
+      });
+    }
   }
 
   close(): void {
@@ -134,34 +249,65 @@ export class ModelLibrary {
     return this.index.get(id);
   }
 
+  /**
+   * Re-reads the metadata.json of these models where it changed since indexed (mtime/size), so what a
+   * command prints is what the files say; returns the ids whose row changed.
+   */
+  refresh(ids: string[]): string[] {
+    return refreshModels(this.root, this.index, ids).changed;
+  }
+
   /** Brings the index in step with the metadata files: "quick" (folder listings), or "full" (a stat of every metadata.json). */
-  async reconcile(mode: ReconcileMode = "full"): Promise<ReconcileReport> {
-    this.lastReconcile = await reconcileIndex(this.root, this.index, mode);
+  async reconcile(mode: ReconcileMode = "full", options: { signal?: AbortSignal } = {}): Promise<ReconcileReport> {
+    this.lastReconcile = await reconcileIndex(this.root, this.index, mode, options.signal);
     return this.lastReconcile;
   }
 
-  /** Full rebuild of the index from every metadata.json (`mlib reindex`). */
-  async reindex(): Promise<ReconcileReport> {
-    return this.reconcile("rebuild");
+  /**
+   * Full rebuild of the index from every metadata.json (`mlib reindex`). `signal` stops it between batches
+   * (E_CANCELLED): the rebuild is one transaction, so the old index stays as it was.
+   */
+  async reindex(options: { signal?: AbortSignal } = {}): Promise<ReconcileReport> {
+    try {
+      return await this.reconcile("rebuild", options);
+    } catch (e) {
+      // The load writes through a bulk loader, outside the index's own damage guard.
+      const damage = this.index.damageOf(e);
+      if (!damage) throw e;
+      this.index.recoverFrom(damage); // moves the file aside and rebuilds (what was asked)
+      return (this.lastReconcile = await this.reconcile("quick"));
+    }
   }
 
   get(id: string): ModelRecord | null {
     return this.index.get(id);
   }
 
-  /** Like get(), but an unknown id is an error naming it. */
+  /** Like get(), but an unknown id is an error naming it; the row is refreshed from metadata.json first. */
   require(id: string): ModelRecord {
-    const rec = this.index.get(id.replace(/\/+$/, ""));
+    const clean = id.replace(/\/+$/, "");
+    let valid = true;
+    try {
+      this.modelDir(clean);
+    } catch {
+      valid = false;
+    }
+    if (valid) this.refresh([clean]);
+    const rec = valid ? this.index.get(clean) : null;
     if (!rec) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found in ${this.root}`);
     return rec;
   }
 
+  /** Search; the models of the page are checked against their metadata.json first (see refresh). */
   search(query: string, options: SearchOptions = {}): SearchResult {
-    return this.index.search(query, options);
+    const result = this.index.search(query, options);
+    // A model edited by hand since indexed: its row is refreshed and the page asked for again, so the
+    // match, order and fields are the files' (one pass: the new page is what the index now says).
+    return this.refresh(result.models.map((m) => m.id)).length > 0 ? this.index.search(query, options) : result;
   }
 
   list(options: SearchOptions = {}): SearchResult {
-    return this.index.search("", options);
+    return this.search("", options);
   }
 
   /** How many of the models a query and filters match fall in each type, subtype, family, format, quantization and tag. */
@@ -209,17 +355,89 @@ export class ModelLibrary {
     });
   }
 
-  /** Restores metadata.json from metadata.json.bak (for a model whose metadata.json is corrupt). */
-  async restoreMetadataBackup(id: string): Promise<void> {
+  /**
+   * Restores metadata.json from metadata.json.bak (for a model whose metadata.json is corrupt). When the
+   * current file still parses, it is replaced only with `force` (E_EXISTS otherwise); whatever is replaced
+   * is kept as `metadata.json.replaced-<date>`. Returns where the replaced file was kept (null if none was).
+   */
+  async restoreMetadataBackup(id: string, options: { force?: boolean } = {}): Promise<{ keptAs: string | null }> {
     const file = join(this.modelDir(id), METADATA_FILE);
-    const bak = await readJson(backupPathOf(file));
-    if (bak === null) throw new ModelLibraryError("E_NOT_FOUND", `${backupPathOf(file)}: no backup to restore`, { path: file });
-    await writeJsonAtomic(file, bak);
-    await this.indexModel(id);
+    return withLock(join(this.root, COMMIT_LOCK), async () => {
+      const bak = await readJson(backupPathOf(file));
+      if (bak === null) throw new ModelLibraryError("E_NOT_FOUND", `${backupPathOf(file)}: no backup to restore`, { path: file });
+      let currentParses = false;
+      try {
+        currentParses = (await readJson(file)) !== null;
+      } catch {
+        currentParses = false; // corrupt: what restore is for
+      }
+      if (currentParses && !options.force) {
+        throw new ModelLibraryError(
+          "E_EXISTS",
+          `${file} is valid JSON: restoring ${backupPathOf(file)} would replace it (use --force; the current file is then kept as metadata.json.replaced-<date>)`,
+          { path: file },
+        );
+      }
+      let keptAs: string | null = null;
+      if (existsSync(file)) {
+        keptAs = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        try {
+          await copyFile(file, keptAs);
+        } catch (e) {
+          throw ioError(keptAs, "keep the current metadata.json", e);
+        }
+      }
+      await writeJsonAtomic(file, bak);
+      await this.indexModel(id);
+      return { keptAs };
+    });
   }
 
   /** Every model id in the index, sorted. */
   allIds(): string[] {
     return this.index.allIds().sort();
   }
+}
+
+/**
+ * Whether a folder without our index or the original's holds a model folder (a metadata.json up to three
+ * levels down: a library copied without its dot-folders, say). Stops at the first one, and after a bounded
+ * number of entries, so a mistyped --library pointing at a large folder costs little.
+ */
+function holdsModelFolder(root: string): boolean {
+  let budget = 2000;
+  const look = (dir: string, depth: number): boolean => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    for (const e of entries) {
+      if (--budget < 0) return false;
+      if (depth > 0 && e.name === METADATA_FILE && e.isFile()) return true;
+      if (depth < 3 && e.isDirectory() && !e.name.startsWith(".") && look(join(dir, e.name), depth + 1)) return true;
+    }
+    return false;
+  };
+  return look(root, 0);
+}
+
+function statOrNull(path: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function rebuiltNotice(dbPath: string, aside: string | null, error: ModelLibraryError, report: ReconcileReport): LibraryNotice {
+  const cause = error.cause instanceof Error ? error.cause.message : error.message;
+  const where = aside ? `moved it to ${aside} and rebuilt` : "another process had already replaced it; rebuilt";
+  const problems = report.problems.length > 0 ? ` (${report.problems.length} unreadable metadata.json left out)` : "";
+  return {
+    kind: "index-rebuilt",
+    path: dbPath,
+    message: `the index ${dbPath} was damaged (${cause}): ${where} it from the metadata.json files: ${report.added} models${problems}`,
+  };
 }

@@ -1,4 +1,5 @@
 // metadata.json → the index row. One place, so reindex, reconcile and every write index a model the same way.
+import { readFileSync, statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
@@ -20,6 +21,20 @@ export function corruptMetadata(file: string, id: string): ModelLibraryError {
 export async function readRecord(id: string, dir: string): Promise<IndexRecord> {
   const file = join(dir, METADATA_FILE);
   const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corruptMetadata(file, id);
+  }
+  return recordFromParsed(id, dir, parsed, st);
+}
+
+/** readRecord, synchronously: for reconcile's walk and the refresh of the models a command shows. */
+export function readRecordSync(id: string, dir: string): IndexRecord {
+  const file = join(dir, METADATA_FILE);
+  const st = statSync(file);
+  const text = readFileSync(file, "utf8");
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,49 +1,183 @@
-// Import staging: `<root>/.staging/<pid>-<random>/` holds a model while it is copied and hashed; one rename
-// moves it into place. A process killed mid-import leaves its folder behind: the next open removes every
-// staging folder whose process is gone (and the original's `.tmp_import_*` folders once they are an hour old).
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+// Import staging: `<root>/.model-library/staging/<pid>-<random>/` holds a model while it is copied and
+// hashed; one rename moves it into place. Beside each folder, `<name>.lease` says whose it is (core/lease.ts);
+// a timer renews it every ~10 s while the folder exists (also during a long copy: the importer does nothing
+// for it) and removes it once the folder is gone (committed or cleaned up).
+//
+// Opening a library cleans up: a staging folder whose lease expired (not renewed for 2 min) or whose owner
+// is provably dead (same host, boot and PID namespace, pid gone) is removed; any other is left alone and
+// reported. Folders of the older `<root>/.staging/` layout have no lease: judged by their newest mtime.
+// The original's `<root>/.tmp_import_*` folders are the original's: reported, never removed.
+import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { LEGACY_STAGING_PREFIX, STAGING_DIR } from "./layout.js";
+import { ioError } from "../core/errors.js";
+import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings } from "../core/lease.js";
+import { LEGACY_STAGING_PREFIX, OLD_COMMIT_LOCK, OLD_STAGING_DIR, STAGING_DIR } from "./layout.js";
 
-const LEGACY_STALE_MS = 60 * 60 * 1000;
+const LEASE_SUFFIX = ".lease";
 
-export async function makeStagingDir(root: string): Promise<string> {
-  const dir = join(root, STAGING_DIR, `${process.pid}-${randomBytes(6).toString("hex")}`);
-  await mkdir(dir, { recursive: true });
+export interface StagingReport {
+  /** Staging folders removed (expired or owner dead), with why. */
+  removed: { path: string; why: string }[];
+  /** Staging folders left alone (their owner may still be working), with why; `running` when its owner is seen running here. */
+  leftAlone: { path: string; why: string; running?: boolean }[];
+  /** The original's `.tmp_import_*` folders found in the root (never touched), with their age. */
+  original: { path: string; ageMs: number }[];
+}
+
+const renewals = new Map<string, { stop: () => void; renewNow: () => void }>();
+
+/** Makes a staging folder under a renewed lease; removing or renaming the folder ends the lease. */
+export async function makeStagingDir(root: string, timings: LeaseTimings = leaseTimings()): Promise<string> {
+  const stagingRoot = join(root, ...STAGING_DIR.split("/"));
+  const name = `${process.pid}-${randomBytes(6).toString("hex")}`;
+  const dir = join(stagingRoot, name);
+  const lease = dir + LEASE_SUFFIX;
+  const record = JSON.stringify(currentOwner()) + "\n";
+  try {
+    await fs.promises.mkdir(stagingRoot, { recursive: true });
+    // The lease first: a folder never exists without one (a cleaner could otherwise judge it ownerless).
+    await fs.promises.writeFile(lease, record);
+    await fs.promises.mkdir(dir);
+  } catch (e) {
+    await fs.promises.rm(lease, { force: true }).catch(() => undefined);
+    throw ioError(dir, "create the staging folder", e);
+  }
+  const renewal = startRenewal(lease, {
+    timings,
+    tick: () => {
+      if (!fs.existsSync(dir)) {
+        fs.rmSync(lease, { force: true });
+        renewals.delete(dir);
+        return false;
+      }
+      // Broken by someone who judged us expired (a stalled process): say again that it is ours.
+      if (!fs.existsSync(lease)) fs.writeFileSync(lease, record);
+      return true;
+    },
+  });
+  renewals.set(dir, renewal);
   return dir;
 }
 
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+/** Renews the lease of a staging folder now (the timer does it anyway; for callers that want to be sure). */
+export function renewStaging(dir: string): void {
+  renewals.get(dir)?.renewNow();
+}
+
+/** Ends the lease of a staging folder whose folder is gone (else the timer does it at its next tick). */
+export function releaseStaging(dir: string): void {
+  const r = renewals.get(dir);
+  if (!r) return;
+  r.renewNow(); // removes the lease file and stops when the folder is gone
+  if (fs.existsSync(dir)) return;
+  r.stop();
+  renewals.delete(dir);
+}
+
+/** Removes staging that nobody owns any more; reports what it removed, what it left and the original's folders. */
+export function cleanStaging(root: string, options: { timings?: LeaseTimings; removeNothing?: boolean } = {}): StagingReport {
+  const timings = options.timings ?? leaseTimings();
+  const report: StagingReport = { removed: [], leftAlone: [], original: [] };
+  const remove = (path: string, why: string, lease?: string): void => {
+    if (options.removeNothing) {
+      report.leftAlone.push({ path, why: `${why}; not removed (the library is read-only here)` });
+      return;
+    }
+    try {
+      fs.rmSync(path, { recursive: true, force: true });
+      if (lease) fs.rmSync(lease, { force: true });
+      report.removed.push({ path, why });
+    } catch (e) {
+      report.leftAlone.push({ path, why: `${why}; could not remove it (${(e as Error).message})` });
+    }
+  };
+
+  const stagingRoot = join(root, ...STAGING_DIR.split("/"));
+  const names = new Set(readdirOrEmpty(stagingRoot));
+  for (const name of names) {
+    const path = join(stagingRoot, name);
+    if (name.endsWith(LEASE_SUFFIX)) {
+      // A lease whose folder is gone: its owner committed or cleaned up, and its timer has not run yet,
+      // or it died in between. Removed once it could not be an owner's anymore.
+      if (names.has(name.slice(0, -LEASE_SUFFIX.length))) continue;
+      const v = judgeLeaseFile(path, timings);
+      if (v && v.state !== "live" && !options.removeNothing) fs.rmSync(path, { force: true });
+      continue;
+    }
+    const lease = path + LEASE_SUFFIX;
+    const v = names.has(name + LEASE_SUFFIX) ? judgeLeaseFile(lease, timings) : null;
+    // No lease (a crash between... nothing: the lease is written first; or a hand-made folder): age alone.
+    const verdict = v ?? judgeLease(null, newestMtime(path), timings);
+    if (verdict.state === "live") report.leftAlone.push({ path, why: `an import in progress: ${verdict.why}`, running: verdict.seenRunning === true });
+    else remove(path, verdict.why, lease);
+  }
+
+  // The layout before `.model-library/`: `<root>/.staging/<pid>-<random>/`, no lease. Age alone decides.
+  const oldRoot = join(root, OLD_STAGING_DIR);
+  for (const name of readdirOrEmpty(oldRoot)) {
+    const path = join(oldRoot, name);
+    const verdict = judgeLease(null, newestMtime(path), timings);
+    if (verdict.state === "live") report.leftAlone.push({ path, why: `an import in progress (older layout): ${verdict.why}` });
+    else remove(path, verdict.why);
+  }
+  if (!options.removeNothing && fs.existsSync(oldRoot) && readdirOrEmpty(oldRoot).length === 0) fs.rmSync(oldRoot, { recursive: true, force: true });
+
+  // The commit lock of the layout before `.model-library/` (`<root>/.commit.lock`), left by a killed process:
+  // removed once its lease expired or its owner is provably dead; and the temp files beside it, alike.
+  if (!options.removeNothing) {
+    const oldLock = join(root, OLD_COMMIT_LOCK);
+    const v = judgeLeaseFile(oldLock, timings);
+    if (v && v.state !== "live") {
+      fs.rmSync(oldLock, { force: true });
+      report.removed.push({ path: oldLock, why: v.why });
+    }
+  }
+  for (const name of readdirOrEmpty(root)) {
+    if (!options.removeNothing && name.startsWith(`.${OLD_COMMIT_LOCK}.`) && name.endsWith(".tmp")) {
+      const path = join(root, name);
+      const v = judgeLeaseFile(path, timings);
+      if (v && v.state !== "live") {
+        fs.rmSync(path, { force: true });
+        report.removed.push({ path, why: v.why });
+      }
+      continue;
+    }
+    if (!name.startsWith(LEGACY_STAGING_PREFIX)) continue;
+    const path = join(root, name);
+    report.original.push({ path, ageMs: Date.now() - newestMtime(path) });
+  }
+  return report;
+}
+
+function judgeLeaseFile(file: string, timings: LeaseTimings): ReturnType<typeof judgeLease> | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    const st = fs.statSync(file);
+    return judgeLease(parseOwner(fs.readFileSync(file, "utf8")), st.mtimeMs, timings);
+  } catch {
+    return null;
   }
 }
 
-/** Removes staging left by dead processes; returns the folders removed. */
-export async function cleanStaging(root: string): Promise<string[]> {
-  const removed: string[] = [];
-  const stagingRoot = join(root, STAGING_DIR);
-  const entries = await readdir(stagingRoot).catch(() => [] as string[]);
-  for (const name of entries) {
-    const pid = Number.parseInt(name.split("-")[0], 10);
-    if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) continue;
-    await rm(join(stagingRoot, name), { recursive: true, force: true }).catch(() => undefined);
-    removed.push(join(stagingRoot, name));
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
   }
-  const top = await readdir(root).catch(() => [] as string[]);
-  for (const name of top) {
-    if (!name.startsWith(LEGACY_STAGING_PREFIX)) continue;
-    const p = join(root, name);
-    const st = await stat(p).catch(() => null);
-    if (st && Date.now() - st.mtimeMs > LEGACY_STALE_MS) {
-      await rm(p, { recursive: true, force: true }).catch(() => undefined);
-      removed.push(p);
-    }
+}
+
+/** The newest mtime of a folder and what it holds (a copy in progress keeps touching its file). */
+function newestMtime(path: string, depth = 0): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch {
+    return 0;
   }
-  return removed;
+  let newest = st.mtimeMs;
+  if (st.isDirectory() && depth < 4) {
+    for (const name of readdirOrEmpty(path)) newest = Math.max(newest, newestMtime(join(path, name), depth + 1));
+  }
+  return newest;
 }

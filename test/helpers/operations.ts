@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary, type ProgressEvent } from "../../src/index.js";
+import { STAGING_DIR } from "../../src/store/layout.js";
 import { tempDir } from "./library-fixtures.js";
 
 export async function withTempLibrary<T>(fn: (lib: ModelLibrary, src: string, root: string) => Promise<T>): Promise<T> {
@@ -52,9 +53,9 @@ export async function assertCancelled(run: Promise<unknown>): Promise<void> {
   });
 }
 
-/** Every folder under the library's `.staging` (none may be left once an operation returns or throws). */
+/** Every staging folder or lease under the library's `.model-library/staging/` (none may be left once an operation returns or throws). */
 export function stagingLeft(root: string): string[] {
-  const dir = join(root, ".staging");
+  const dir = join(root, ...STAGING_DIR.split("/"));
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 

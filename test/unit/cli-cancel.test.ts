@@ -12,6 +12,7 @@ import { closeHashWorkers } from "../../src/hashing/index.js";
 import { CLI_MAIN, REPO_ROOT, startCli } from "../helpers/cli.js";
 import { tempDir, writeGgufModel } from "../helpers/library-fixtures.js";
 import { modelFolders, stagingLeft } from "../helpers/operations.js";
+import { STAGING_DIR } from "../../src/store/layout.js";
 
 const SIZE = 300 * 1024 * 1024;
 const hasProc = existsSync("/proc/self/fd");
@@ -28,9 +29,12 @@ async function waitFor(what: string, ready: () => boolean, timeoutMs = 20_000): 
 }
 
 function stagedFiles(root: string): number {
-  const staging = join(root, ".staging");
+  const staging = join(root, ...STAGING_DIR.split("/"));
   if (!existsSync(staging)) return 0;
-  return readdirSync(staging).reduce((n, d) => n + (existsSync(join(staging, d)) ? readdirSync(join(staging, d)).length : 0), 0);
+  // (the staging folders only: each has a `<name>.lease` file beside it)
+  return readdirSync(staging, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .reduce((n, d) => n + (existsSync(join(staging, d.name)) ? readdirSync(join(staging, d.name)).length : 0), 0);
 }
 
 function hasOpen(pid: number, file: string): boolean {

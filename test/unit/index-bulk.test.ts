@@ -189,6 +189,7 @@ describe("ModelLibrary.reindex (bulk)", () => {
     write("diffusion/sdxl/loras/deep_one", JSON.stringify({ official_name: "Deep One", model_type: "diffusion" }));
     write("llm/qwen/broken", "{ not json");
     write(".staging/ghost", JSON.stringify({ official_name: "Ghost" }));
+    write(".model-library/staging/ghost", JSON.stringify({ official_name: "Ghost" }));
     fs.mkdirSync(path.join(root, "llm", "empty_family"), { recursive: true });
     const lib = await ModelLibrary.open(root, { reconcile: "none" });
     try {

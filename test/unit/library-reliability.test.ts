@@ -23,7 +23,7 @@ function runChild(args: string[]): Promise<{ code: number | null; signal: NodeJS
 }
 
 function stagingEntries(root: string): string[] {
-  const s = join(root, ".staging");
+  const s = join(root, ".model-library", "staging");
   return existsSync(s) ? readdirSync(s) : [];
 }
 

@@ -2,7 +2,7 @@
 // in-place import, orphan adoption and redetection.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, openSync, writeSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync, openSync, writeSync, closeSync, utimesSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import {
@@ -127,15 +127,23 @@ describe("ModelLibrary store", () => {
     }
   });
 
-  test("staging left by a dead process (ours or the original's) is removed on open", async () => {
+  test("staging of the older layout (.staging/, no lease) is removed once unchanged past the lease expiry; a fresh one is left", async () => {
     const t = tempDir();
     try {
       const dead = join(t.dir, ".staging", "999999-deadbeef");
       mkdirSync(dead, { recursive: true });
       writeFileSync(join(dead, "half.gguf"), "partial");
+      const old = new Date(Date.now() - 3 * 60_000);
+      utimesSync(join(dead, "half.gguf"), old, old);
+      utimesSync(dead, old, old);
+      const fresh = join(t.dir, ".staging", "999998-cafe");
+      mkdirSync(fresh, { recursive: true });
       const lib = await ModelLibrary.open(t.dir);
       lib.close();
       assert.equal(existsSync(dead), false);
+      assert.equal(existsSync(fresh), true);
+      assert.deepEqual(lib.staging!.leftAlone.map((r) => r.path), [fresh]);
+      assert.ok(lib.notices.some((n) => n.kind === "staging-left" && n.path === fresh));
     } finally {
       t.cleanup();
     }

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { withLock, acquireLock, releaseLock } from "../../src/core/lock.js";
 import { ModelLibraryError } from "../../src/core/errors.js";
+import { currentOwner } from "../../src/core/lease.js";
 
 const CORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/core");
 
@@ -159,7 +160,9 @@ describe("withLock", () => {
     try {
       const lock = path.join(dir, "x.lock");
       if (!fs.existsSync(`/proc/${process.pid}/stat`)) return; // start times are read from /proc (Linux)
-      fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, hostname: os.hostname(), startTicks: 1, acquiredAt: "2020-01-01T00:00:00Z", token: "old" }));
+      // A record as this version writes it: boot id and PID namespace say "this machine, this namespace".
+      const me = currentOwner();
+      fs.writeFileSync(lock, JSON.stringify({ ...me, startTicks: 1, acquiredAt: "2020-01-01T00:00:00Z", token: "old" }));
       assert.equal(await withLock(lock, () => "taken", { timeoutMs: 1000 }), "taken");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -339,15 +339,23 @@ describe("ModelIndex: text search", () => {
   );
 
   test(
-    "1-2 character queries match names only, by prefix",
+    "1-2 character queries match the short fields (name, tags, quantization, family, type), not descriptions, by prefix",
     withIndex((index) => {
-      index.upsert(makeRecord({ id: "name", officialName: "Llava 7B" }));
-      index.upsert(makeRecord({ id: "tagonly", officialName: "Other", tags: ["llx-tag"] }));
-      assert.deepEqual(ids(index.search("ll")), ["name"]);
+      // type "audio" (the default "llm" would itself match "ll")
+      const rec = (o: Parameters<typeof makeRecord>[0]) => makeRecord({ modelType: "audio", ...o });
+      index.upsert(rec({ id: "name", officialName: "Llava 7B" }));
+      index.upsert(rec({ id: "tagonly", officialName: "Other", tags: ["llx-tag"] }));
+      index.upsert(rec({ id: "sd", officialName: "Dreamshaper", family: "sd1", modelType: "diffusion" }));
+      index.upsert(rec({ id: "quant", officialName: "Mistral", quantization: "Q4_K_M" }));
+      index.upsert(rec({ id: "desc", officialName: "Zeta", description: "llama sd1 q4 notes" }));
+      assert.deepEqual(ids(index.search("ll")), ["name", "tagonly"]); // the name match ranks first
       assert.deepEqual(ids(index.search("7b")), ["name"]);
-      assert.deepEqual(ids(index.search("l")), ["name"]);
+      assert.deepEqual(ids(index.search("sd")), ["sd"]); // family sd1, not the description
+      assert.deepEqual(ids(index.search("q4")), ["quant"]);
+      assert.deepEqual(ids(index.search("di")), ["sd"]); // type diffusion
       // With a longer term in the query every column counts again.
       assert.deepEqual(ids(index.search("llx")), ["tagonly"]);
+      assert.deepEqual(ids(index.search("notes")), ["desc"]);
     }),
   );
 

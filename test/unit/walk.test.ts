@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibraryError } from "../../src/core/errors.js";
-import { listFiles, walkFolders } from "../../src/core/walk.js";
+import { listFiles, walkFolders, walkFoldersSync } from "../../src/core/walk.js";
 import { tempDir } from "../helpers/library-fixtures.js";
 
 function withTree(fn: (root: string) => Promise<void>): Promise<void> {
@@ -56,6 +56,30 @@ test("walkFolders: pre-order in name order, pruned where the visitor says, bound
     const shallow: string[] = [];
     await walkFolders(root, ({ rel }) => void shallow.push(rel), { maxDepth: 1 });
     assert.deepEqual(shallow, ["", "a", "c"]);
+  }));
+
+test("walkFoldersSync: the same visits as walkFolders; enter keeps a sub-folder from being listed at all", () =>
+  withTree(async (root) => {
+    const visits = async (sync: boolean, options = {}) => {
+      const seen: string[] = [];
+      const visit = ({ rel, entries, depth, abs }: { rel: string; entries: { name: string }[]; depth: number; abs: string }) => {
+        if (rel) assert.equal(abs, join(root, rel), "children concatenated to the root, trailing slash or not");
+        seen.push(`${depth}:${rel}:${entries.map((e) => e.name).join(",")}`);
+      };
+      if (sync) walkFoldersSync(`${root}/`, visit, options);
+      else await walkFolders(root, visit, options);
+      return seen;
+    };
+    assert.deepEqual(await visits(true), await visits(false));
+    assert.deepEqual(await visits(true, { maxDepth: 1 }), await visits(false, { maxDepth: 1 }));
+    const asked: string[] = [];
+    const enter = (abs: string) => (asked.push(abs), !abs.endsWith("model") && !abs.endsWith("deep"));
+    const seen = (await visits(true, { enter })).map((v) => v.split(":")[1]);
+    assert.deepEqual(seen, ["", "a", "c"], "a/deep and c/model neither listed nor visited");
+    assert.deepEqual(asked, ["a", "a/deep", "c", "c/model"].map((r) => join(root, r)));
+    const c = new AbortController();
+    c.abort();
+    assert.throws(() => walkFoldersSync(root, () => undefined, { signal: c.signal }), (e: ModelLibraryError) => e.code === "E_CANCELLED");
   }));
 
 test("an unreadable folder is an E_IO naming it, or skipped when asked", { skip: process.getuid?.() === 0 ? "root reads every folder" : false }, () =>

@@ -86,7 +86,7 @@ export async function runDemo(options: { keep: boolean; library: string | null; 
       else if (r.status === "duplicate") say(`     already there  ${basename(r.source)} = ${r.duplicateOf}`);
       else say(`     FAILED  ${r.error?.message ?? r.source}`);
     }
-    say("     each model is a folder <type>/<family>/<name>/ holding its files and a metadata.json (the truth; models.db is its index)");
+    say("     each model is a folder <type>/<family>/<name>/ holding its files and a metadata.json (the truth; .model-library/index.db is its index)");
 
     // 4. Search.
     say();

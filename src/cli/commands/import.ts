@@ -70,7 +70,7 @@ export function register(program: Command): void {
         printImportResults(results);
         if (flags.name && results.length > 1) err(`--name applies to a single model; ${results.length} were imported under their own names`);
         out(`${imported} imported, ${duplicates} already in the library, ${failed} failed`);
-      }, { reconcile: "full" });
+      });
     });
   withCommonOptions(cmd);
 }

@@ -56,7 +56,11 @@ export function register(program: Command): void {
     const common = commonOptions(list);
     const flags = list.opts<FilterFlags>();
     const { listModels } = await import("../../operations/list-models.js");
-    await withLibrary(common, async (lib) => printResult(await listModels(lib, { ...searchOptions(flags), facets: flags.facets }, { signal: cliSignal() }), common.json, flags));
+    await withLibrary(
+      common,
+      async (lib) => printResult(await listModels(lib, { ...searchOptions(flags), facets: flags.facets }, { signal: cliSignal() }), common.json, flags),
+      { create: false },
+    );
   });
   withCommonOptions(list);
 
@@ -70,8 +74,10 @@ export function register(program: Command): void {
     const common = commonOptions(search);
     const flags = search.opts<FilterFlags>();
     const { searchModels } = await import("../../operations/search-models.js");
-    await withLibrary(common, async (lib) =>
-      printResult(await searchModels(lib, { query, ...searchOptions(flags), facets: flags.facets }, { signal: cliSignal() }), common.json, flags),
+    await withLibrary(
+      common,
+      async (lib) => printResult(await searchModels(lib, { query, ...searchOptions(flags), facets: flags.facets }, { signal: cliSignal() }), common.json, flags),
+      { create: false },
     );
   });
   withCommonOptions(search);

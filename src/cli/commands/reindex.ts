@@ -1,4 +1,4 @@
-// `mlib reindex`: rebuilds models.db from every metadata.json.
+// `mlib reindex`: rebuilds the index (.model-library/index.db) from every metadata.json.
 import type { Command } from "commander";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, formatMs, out, printJson } from "../output.js";
@@ -7,7 +7,7 @@ import { cliSignal } from "../signals.js";
 export function register(program: Command): void {
   const cmd = program
     .command("reindex")
-    .description("rebuild the index (models.db) from every metadata.json")
+    .description("rebuild the index from every metadata.json")
     .action(async () => {
       const common = commonOptions(cmd);
       const { reindexLibrary } = await import("../../operations/reindex-library.js");

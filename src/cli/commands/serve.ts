@@ -23,7 +23,8 @@ export function register(program: Command): void {
       }
       const { ModelLibrary } = await import("../../store/model-library.js");
       const { startServer } = await import("../../server/server.js");
-      const library = await ModelLibrary.open(libraryRoot(common));
+      // Notices (index moved or rebuilt, staging removed...) on stderr, as every command prints them.
+      const library = await ModelLibrary.open(libraryRoot(common), { onNotice: (n) => err(n.message) });
       let server;
       try {
         server = await startServer({ library, port: opts.port, host: opts.host });

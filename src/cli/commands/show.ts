@@ -48,7 +48,7 @@ export function register(program: Command): void {
             out(`    ${line}`);
           }
         }
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }

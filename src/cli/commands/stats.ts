@@ -33,7 +33,7 @@ export function register(program: Command): void {
           const rows = Object.entries(group).map(([k, v]) => [k, String(v.count), formatBytes(v.bytes)]);
           for (const line of table([{ header: title }, { header: "MODELS", right: true }, { header: "SIZE", right: true }], rows)) out(line);
         }
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }

@@ -31,7 +31,7 @@ export function register(program: Command): void {
         }
         for (const r of results) for (const line of describeVerify(r, lib.modelDir(r.id))) out(line);
         out(`${ok} OK, ${failed} FAILED`);
-      }, { reconcile: "full" });
+      }, { create: false, reconcile: ids.length > 0 ? "quick" : "full" });
     });
   withCommonOptions(cmd);
 }

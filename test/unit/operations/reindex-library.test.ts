@@ -22,4 +22,18 @@ describe("reindexLibrary (operation)", () => {
       assert.deepEqual(phases, ["read", "done"]);
       await assertIndexConsistent(lib);
     }));
+
+  test("cancelled while the reader runs: the rebuild is rolled back (the old index kept) and the reader stopped", () =>
+    withTempLibrary(async (lib, src) => {
+      const { results } = await importModels(lib, { paths: [writeGgufModel(join(src, "a.gguf"), "A", 1), writeGgufModel(join(src, "b.gguf"), "B", 2)] });
+      const dropped = results[0].modelId!;
+      lib.index.delete(dropped); // what a committed rebuild would put back
+      const controller = new AbortController();
+      // The reader worker takes longer than one turn of the event loop to start: this lands mid-rebuild.
+      setTimeout(() => controller.abort(), 0);
+      await assertCancelled(reindexLibrary(lib, {}, { signal: controller.signal }));
+      assert.deepEqual(lib.allIds(), [results[1].modelId!], "rolled back: the dropped row is still missing");
+      assert.equal((await reindexLibrary(lib)).models, 2);
+      await assertIndexConsistent(lib);
+    }));
 });

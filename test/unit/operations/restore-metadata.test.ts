@@ -21,8 +21,15 @@ describe("restoreMetadata (operation)", () => {
       writeFileSync(file, "{ corrupt");
       await assertCancelled(restoreMetadata(lib, { id: `${id}/` }, { signal: abortedSignal() }));
       assert.equal(readFileSync(file, "utf8"), "{ corrupt");
-      assert.deepEqual(await restoreMetadata(lib, { id: `${id}/` }), { id, restored: true });
+      // (store9: the replaced file is kept, and the result says where)
+      const restored = await restoreMetadata(lib, { id: `${id}/` });
+      assert.deepEqual({ ...restored, keptAs: null }, { id, restored: true, keptAs: null });
+      assert.match(restored.keptAs ?? "", /metadata\.json\.replaced-/);
+      assert.equal(readFileSync(restored.keptAs!, "utf8"), "{ corrupt");
       assert.equal(JSON.parse(readFileSync(file, "utf8")).model_id, id);
       assert.equal(lib.get(id)?.id, id);
+      // A metadata.json that parses is replaced only with force.
+      await assert.rejects(restoreMetadata(lib, { id }), (e: Error & { code?: string }) => e.code === "E_EXISTS");
+      assert.match((await restoreMetadata(lib, { id, force: true })).keptAs ?? "", /metadata\.json\.replaced-/);
     }));
 });
