@@ -763,7 +763,7 @@ function openDatabase(dbPath: string): Database.Database {
     // 16 KiB pages: fewer, larger writes and shallower B-trees for the FTS doclists; it only takes
     // effect on a new, empty database, before WAL is switched on.
     db.pragma("page_size = 16384");
-    db.pragma("journal_mode = WAL");
+    switchToWal(db);
     // Up to 64 MiB of page cache (allocated as used): a reindex touches every index, and searches
     // re-read the FTS doclists of common terms.
     db.pragma("cache_size = -65536");
@@ -779,6 +779,23 @@ function openDatabase(dbPath: string): Database.Database {
     throw asIndexError(dbPath, e);
   }
   return db;
+}
+
+/**
+ * journal_mode = WAL, waiting for another process that is switching or creating the same new file: SQLite answers
+ * SQLITE_BUSY at once there, without calling the busy handler (two imports into a new library at once met it).
+ */
+function switchToWal(db: Database.Database): void {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (e) {
+      if (!(e instanceof Database.SqliteError && e.code.startsWith("SQLITE_BUSY")) || Date.now() > deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 20);
+    }
+  }
 }
 
 function fileIdOf(file: string): string {
