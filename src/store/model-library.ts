@@ -16,8 +16,8 @@ import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, Sea
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
 import { locateIndex } from "./index-location.js";
-import { corruptMetadata, readRecord } from "./record.js";
-import { rebuildIndexSync, reconcileIndex, refreshModels, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
+import { corruptMetadata, readRecord, readRecordSync } from "./record.js";
+import { brokenRecord, rebuildIndexSync, reconcileIndex, refreshModels, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
 import { cleanStaging, type StagingReport } from "./staging.js";
 
 export interface OpenOptions {
@@ -394,6 +394,25 @@ export class ModelLibrary {
   }
 
   /** Every model id in the index, sorted. */
+  /**
+   * Models whose metadata.json is there but cannot be read (not JSON, wrong types): they are not in the index, so
+   * search cannot find them, but list names them, verify fails on them and rm removes them. Each id the last
+   * reconcile recorded is checked again here (a few stats and reads): fixed or removed ones drop out.
+   */
+  brokenModels(): { id: string; error: string }[] {
+    const out: { id: string; error: string }[] = [];
+    for (const [id, error] of Object.entries(brokenRecord(this.index))) {
+      if (this.index.get(id)) continue;
+      try {
+        readRecordSync(id, this.modelDir(id));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+        out.push({ id, error: e instanceof Error ? e.message : error });
+      }
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
   allIds(): string[] {
     return this.index.allIds().sort();
   }

@@ -37,6 +37,36 @@ const READ_BATCH = 64;
 
 /** `signal` stops a rebuild (E_CANCELLED, the old index kept); the other modes are short and run to their end. */
 export async function reconcileIndex(root: string, index: ModelIndex, mode: ReconcileMode, signal?: AbortSignal): Promise<ReconcileReport> {
+  const report = await reconcileOnce(root, index, mode, signal);
+  recordBroken(index, report);
+  return report;
+}
+
+const BROKEN_KEY = "broken_models";
+
+/**
+ * Models whose metadata.json could not be read are left out of the index, but not forgotten: their ids (with the
+ * reason) are kept in library_state so `list` can name them. A full pass or a rebuild sees every model and so
+ * replaces the record; a quick pass only adds to it (the reader re-checks each id, see brokenModelIds).
+ */
+function recordBroken(index: ModelIndex, report: ReconcileReport): void {
+  const complete = report.mode === "full" || report.mode === "rebuild";
+  const before = complete ? {} : brokenRecord(index);
+  const after = { ...before, ...Object.fromEntries(report.problems.map((p) => [p.id, p.error])) };
+  if (complete || report.problems.length > 0) index.setState(BROKEN_KEY, JSON.stringify(after));
+}
+
+/** The ids (and reasons) of models last found with an unreadable metadata.json. */
+export function brokenRecord(index: ModelIndex): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(index.getState(BROKEN_KEY) ?? "{}");
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+async function reconcileOnce(root: string, index: ModelIndex, mode: ReconcileMode, signal?: AbortSignal): Promise<ReconcileReport> {
   if (mode === "rebuild") return rebuildIndex(root, index, signal);
   const t0 = performance.now();
   if (mode === "quick") {

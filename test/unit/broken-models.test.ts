@@ -44,9 +44,19 @@ describe("broken models", () => {
         }
         assert.equal(one.code, 1, `${round}: ${one.stdout}${one.stderr}`);
       }
+      // list names it (the index cannot hold it), in words and in JSON; a filtered list does not.
+      const listed = await runCliJson<{ models: { id: string }[]; broken?: { id: string; error: string }[] }>(["list", "--json", "--library", root]);
+      assert.deepEqual(listed.json.broken?.map((b) => b.id), [corrupt], listed.stdout);
+      assert.match(listed.json.broken![0].error, /not valid JSON/);
+      const text = await runCli(["list", "--library", root]);
+      assert.match(text.stdout, new RegExp(`BROKEN  ${corrupt}`));
+      const filtered = await runCliJson<{ broken?: unknown }>(["list", "--type", "llm", "--json", "--library", root]);
+      assert.equal(filtered.json.broken, undefined);
       const rm = await runCli(["rm", corrupt, "--yes", "--library", root]);
       assert.equal(rm.code, 0, rm.stdout + rm.stderr);
       assert.ok(!existsSync(join(root, ...corrupt.split("/"))));
+      const after = await runCliJson<{ broken?: unknown }>(["list", "--json", "--library", root]);
+      assert.equal(after.json.broken, undefined, "a removed model is no longer listed as broken");
     } finally {
       t.cleanup();
     }

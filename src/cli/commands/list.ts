@@ -1,7 +1,8 @@
 // `mlib list [filters]` and `mlib search QUERY [filters]`: the index's search, as a table or as
 // `{ models, totalCount, queryTimeMs }` (plus `facets` with --facets). Filters are repeatable or comma-separated.
 import { Option, type Command } from "commander";
-import type { Facets, SearchModelsResult, SearchOptions, SortMode } from "../../operations/search-models.js";
+import type { Facets, SearchOptions, SortMode } from "../../operations/search-models.js";
+import type { ListModelsResult } from "../../operations/list-models.js";
 import { collectList, commonOptions, parseNonNegativeInt, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
 import { countsLine, formatBytes, out, printJson, table } from "../output.js";
 import { cliSignal } from "../signals.js";
@@ -83,10 +84,16 @@ export function register(program: Command): void {
   withCommonOptions(search);
 }
 
-function printResult(result: SearchModelsResult, json: boolean, flags: FilterFlags): void {
-  const { facets } = result;
+function printResult(result: ListModelsResult, json: boolean, flags: FilterFlags): void {
+  const { facets, broken } = result;
   if (json) {
-    printJson({ models: result.models, totalCount: result.totalCount, queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000, ...(facets ? { facets } : {}) });
+    printJson({
+      models: result.models,
+      totalCount: result.totalCount,
+      queryTimeMs: Math.round(result.queryTimeMs * 1000) / 1000,
+      ...(facets ? { facets } : {}),
+      ...(broken ? { broken } : {}),
+    });
     return;
   }
   if (result.models.length > 0) {
@@ -97,6 +104,10 @@ function printResult(result: SearchModelsResult, json: boolean, flags: FilterFla
   const offset = flags.offset ?? 0;
   const range = result.models.length > 0 && offset > 0 ? ` (from ${offset + 1})` : "";
   out(`${result.models.length} of ${result.totalCount} model${result.totalCount === 1 ? "" : "s"}${range}`);
+  if (broken) {
+    out(`${broken.length} broken (metadata.json unreadable: not searchable; \`mlib restore ID\` puts back the backup, \`mlib rm ID\` removes it):`);
+    for (const b of broken) out(`  BROKEN  ${b.id}: ${b.error}`);
+  }
   if (facets) printFacets(facets);
 }
 
