@@ -3,6 +3,8 @@
 import type { Command } from "commander";
 import { cliSignal } from "../signals.js";
 import type { MergePlanItem, MergeResult } from "../../merge/merge-types.js";
+import type { LinkMove, RepointResult } from "../../mapper/repoint-links.js";
+import type { ModelLibrary } from "../../store/model-library.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
@@ -17,20 +19,33 @@ export function register(program: Command): void {
     .action(async (src: string, opts: { dryRun?: boolean; allowPickle?: boolean }) => {
       const common = commonOptions(cmd);
       const { mergeLibrary } = await import("../../merge/merge-library.js");
+      const { repointLinks } = await import("../../mapper/repoint-links.js");
       await withLibrary(common, async (lib) => {
         const progress = startProgress({ json: common.json, title: opts.dryRun ? "planning" : "merging" });
+        const signal = cliSignal();
         let r: MergeResult;
+        let links: RepointResult | null = null;
         try {
-          r = await mergeLibrary(lib, { source: src, dryRun: opts.dryRun === true, allowPickle: opts.allowPickle === true }, {
-            signal: cliSignal(),
+          r = await mergeLibrary(lib, {
+            source: src,
+            dryRun: opts.dryRun === true,
+            allowPickle: opts.allowPickle === true,
+            // CLEANUP's last step: links we made into SRC for the moved models follow them (the mapper's
+            // registry); the merge keeps its journal until this has run, so a re-run finishes it.
+            beforeFinish: async (done) => {
+              links = await repointLinks(lib, { sourceRoot: done.source, moves: movesOf(lib, done) }, { signal });
+            },
+          }, {
+            signal,
             onProgress: (p) => progress.update(p.done ?? 0, p.total ?? 0, `${p.phase} ${p.item ?? ""}`),
           });
         } finally {
           progress.stop();
         }
-        if (r.counts.left > 0) markFailed();
+        const repointed = links as RepointResult | null;
+        if (r.counts.left > 0 || (repointed?.errors.length ?? 0) > 0) markFailed();
         if (common.json) {
-          printJson(r);
+          printJson(repointed ? { ...r, links: repointed } : r);
           return;
         }
         if (r.resumed) out(`finishing the merge from ${r.source} a stopped run had started (its journal's plan)`);
@@ -49,6 +64,7 @@ export function register(program: Command): void {
           else out(`left        ${x.source}: ${x.reason}`);
         }
         out(`${r.counts.moved} moved, ${r.counts.renamed} moved under a new name, ${r.counts.duplicates} duplicates removed from the source, ${r.counts.left} left in the source; ${formatBytes(r.bytesCopied)} copied`);
+        if (repointed) printLinks(repointed);
       }, { reconcile: "quick" });
     });
   withCommonOptions(cmd);
@@ -65,4 +81,26 @@ function describePlan(p: MergePlanItem): string {
     default:
       return `error       ${p.source}: ${p.reason}`;
   }
+}
+
+/** Each SRC folder that left SRC (moved, renamed, or a verified duplicate) and where its files are now. */
+function movesOf(lib: ModelLibrary, r: MergeResult): LinkMove[] {
+  const planned = new Map(r.plan.map((p) => [p.source, p]));
+  return r.results
+    .filter((x) => x.outcome !== "left" && x.destId !== null)
+    .map((x) => ({
+      fromId: x.source,
+      toId: x.destId!,
+      toDir: lib.modelDir(x.destId!),
+      // A duplicate's files are found by content in the library model (their names may differ).
+      ...(x.outcome === "duplicate-removed" ? { files: planned.get(x.source)?.files ?? [] } : {}),
+    }));
+}
+
+function printLinks(l: RepointResult): void {
+  const total = l.links.length + l.errors.length;
+  if (total === 0) return;
+  for (const x of l.links) if (x.action !== "repointed" && x.action !== "moved") out(`link ${x.action.padEnd(12)} ${x.target}: ${x.detail ?? ""}`);
+  for (const e of l.errors) out(`link error        ${e.target}: ${e.message}`);
+  out(`links into the source: ${l.counts.repointed} re-pointed, ${l.counts.moved} moved to this library's registry as they are, ${l.counts["kept-as-copy"]} kept as copies, ${l.counts.untouched} not ours (left on disk), ${l.counts.left} left in the source's registry, ${l.errors.length} errors`);
 }
