@@ -175,16 +175,23 @@ function repointOne(entry: LinkEntry, move: LinkMove, rel: string, src: LinkRegi
     result.links.push({ target: entry.target, fromModelId: entry.model_id, modelId, linkType: entry.link_type, action, detail });
     result.counts[action]++;
   };
-  if (entry.pending) {
-    report("left", "an apply into the source library stopped before recording this link: run `mlib links repair` there", entry.model_id);
-    return;
-  }
   const newSource = newSourceOf(move, rel);
   if (!newSource) {
     report("left", `its file ${rel} is not in ${move.toDir}`, entry.model_id);
     return;
   }
   const srcSt = fs.statSync(newSource);
+  if (entry.pending) {
+    // Left by an apply into SRC that was killed: carried over when what is there is provably that link
+    // (a symlink with the recorded text, or the moved file's own inode); otherwise left for `links repair` in SRC.
+    const proven = provenPendingAfterMove(entry, srcSt);
+    if (!proven) {
+      report("left", "an apply into the source library stopped before recording this link, and it cannot be proven ours: run `mlib links repair` there", entry.model_id);
+      return;
+    }
+    const { pending: _p, partial: _pa, replacing: _r, ...rest } = entry;
+    entry = rest as LinkEntry;
+  }
   const sourceFields: Partial<LinkEntry> = { source: newSource, source_inode: srcSt.ino, source_device: srcSt.dev, ...(srcSt.isDirectory() ? {} : { source_size: srcSt.size }) };
   const moveEntry = (fields: Partial<LinkEntry>, action: RepointAction, detail: string | null) => {
     dest.register({ ...entry, ...sourceFields, ...fields, model_id: move.toId, target: entry.target });
@@ -256,6 +263,15 @@ function repointOne(entry: LinkEntry, move: LinkMove, rel: string, src: LinkRegi
   }
   const now = fs.lstatSync(entry.target);
   moveEntry({ target_inode: now.ino, target_device: now.dev, target_size: now.size }, "repointed", `now a hard link of ${newSource}`);
+}
+
+/** Whether a pending entry's target is the link the killed apply made, judged with the model already moved. */
+function provenPendingAfterMove(entry: LinkEntry, moved: fs.Stats): boolean {
+  if (entry.replacing !== undefined) return false; // a replacement in flight: repair in SRC sorts it out
+  const st = lstatOrNull(entry.target);
+  if (!st) return false;
+  if (st.isSymbolicLink()) return fs.readlinkSync(entry.target) === entry.source;
+  return st.isFile() && st.ino === moved.ino && st.dev === moved.dev;
 }
 
 /**

@@ -39,8 +39,8 @@ interface Setup {
  * symlinks and into llama.cpp with hard links. DEST: a different model at the checkpoint's place (SRC's is kept
  * under a new name) and TinyLlama's bytes under another model and file name (SRC's copy is a duplicate).
  */
-async function setup(cleanupDir: string): Promise<Setup> {
-  const srcRoot = join(cleanupDir, "src");
+async function setup(cleanupDir: string, srcSide = cleanupDir): Promise<Setup> {
+  const srcRoot = join(srcSide, "src");
   const destRoot = join(cleanupDir, "dest");
   (await tinyLibrary(srcRoot, pick("diffusion/sdxl/juggernaut", "diffusion/sdxl/detail_lora", "diffusion/flux/flux_dev_diffusers", "llm/llama/tiny_llama", "llm/qwen/qwen_big"))).close();
   writeTinyModel(destRoot, { id: "diffusion/sdxl/juggernaut", model_type: "diffusion", subtype: "checkpoints", family: "sdxl", format: "safetensors", files: { "juggernaut.safetensors": "another-ckpt" } });
@@ -48,7 +48,7 @@ async function setup(cleanupDir: string): Promise<Setup> {
   (await ModelLibrary.open(destRoot, { reconcile: "full" })).close();
   const env = { XDG_CONFIG_HOME: join(cleanupDir, "config") };
   const comfy = join(cleanupDir, "ComfyUI", "models");
-  const llama = join(cleanupDir, "llama", "models");
+  const llama = join(srcSide, "llama", "models"); // hard links live on SRC's filesystem
   fs.mkdirSync(comfy, { recursive: true });
   fs.mkdirSync(llama, { recursive: true });
   const a = await runCli(["map", "apply", "comfyui", "--root", comfy, "--link", "symlink", "--library", srcRoot], { env });
@@ -212,5 +212,64 @@ test("a merge step after the moves that fails keeps the journal; the CLI's re-ru
     assert.equal(check.code, 0, check.stdout);
   } finally {
     cleanup();
+  }
+});
+
+test("an apply into SRC killed before recording a link: the link, proven ours, is carried over", async () => {
+  const { dir, cleanup } = tempDir("mlib-mergelinks-");
+  try {
+    const s = await setup(dir);
+    const file = join(s.srcRoot, "link_registry.json");
+    const reg = JSON.parse(fs.readFileSync(file, "utf8"));
+    const lora = join(s.comfy, "loras", "detail.safetensors");
+    const shard = join(s.llama, "qwen-big-00002-of-00002.gguf");
+    reg.by_target[lora].pending = true; // as a kill between the link and its record leaves it
+    reg.by_target[shard] = { ...reg.by_target[shard], pending: true, target_inode: undefined, target_size: undefined };
+    fs.writeFileSync(file, JSON.stringify(reg));
+    const merged = await runCli(["merge", s.srcRoot, "--library", s.destRoot], { env: s.env });
+    assert.equal(merged.code, 0, merged.stdout + merged.stderr);
+    const check = await runCli(["links", "check", "--json", "--library", s.destRoot], { env: s.env });
+    assert.equal(check.code, 0, check.stdout);
+    const links = JSON.parse(check.stdout).links as { target: string; pending?: boolean }[];
+    assert.equal(links.length, 6);
+    assert.ok(links.every((l) => !l.pending));
+    assert.ok(fs.realpathSync(lora).startsWith(fs.realpathSync(s.destRoot)));
+  } finally {
+    cleanup();
+  }
+});
+
+test("across filesystems (SRC on /dev/shm): models copied, symlinks re-pointed, hard links kept as copies", async (t) => {
+  let shm: string;
+  try {
+    shm = fs.mkdtempSync("/dev/shm/mlib-mergelinks-");
+  } catch {
+    t.skip("no writable /dev/shm here: skipped");
+    return;
+  }
+  const { dir, cleanup } = tempDir("mlib-mergelinks-");
+  try {
+    if (fs.statSync(shm).dev === fs.statSync(dir).dev) {
+      t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
+      return;
+    }
+    const s = await setup(dir, shm);
+    const hardInodes = ["tinyllama.Q4_K_M.gguf", "qwen-big-00001-of-00002.gguf"].map((n) => fs.statSync(join(s.llama, n)).ino);
+    const merged = await runCli(["merge", s.srcRoot, "--json", "--library", s.destRoot], { env: s.env });
+    assert.equal(merged.code, 0, merged.stdout + merged.stderr);
+    const r = JSON.parse(merged.stdout);
+    assert.equal(r.sameFilesystem, false);
+    // tiny_llama is a duplicate (its SRC copy removed); the other two GGUF files were copied with their model.
+    assert.equal(r.links.counts["kept-as-copy"], 3, JSON.stringify(r.links.links));
+    assert.equal(r.links.counts.repointed, 3);
+    assert.deepEqual(["tinyllama.Q4_K_M.gguf", "qwen-big-00001-of-00002.gguf"].map((n) => fs.statSync(join(s.llama, n)).ino), hardInodes, "the files stay as they are");
+    const check = await runCli(["links", "check", "--json", "--library", s.destRoot], { env: s.env });
+    assert.equal(check.code, 0, check.stdout);
+    const links = JSON.parse(check.stdout).links as { target: string; link_type: string }[];
+    assert.deepEqual(links.map((l) => l.link_type).sort(), ["copy", "copy", "copy", "symlink", "symlink", "symlink"]);
+    assert.equal(LinkRegistry.load(s.srcRoot).count(), 0);
+  } finally {
+    cleanup();
+    fs.rmSync(shm, { recursive: true, force: true });
   }
 });
