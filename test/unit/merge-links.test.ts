@@ -273,3 +273,29 @@ test("across filesystems (SRC on /dev/shm): models copied, symlinks re-pointed, 
     fs.rmSync(shm, { recursive: true, force: true });
   }
 });
+
+test("a link that cannot be re-pointed keeps the merge open; once the cause is gone the same command finishes it", async () => {
+  const { dir, cleanup } = tempDir("mlib-mergelinks-");
+  try {
+    const s = await setup(dir);
+    // A folder of someone's at the temp name the new link would be made at: not ours to remove.
+    const blocker = join(s.comfy, "loras", ".detail.safetensors.mlib-new");
+    fs.mkdirSync(blocker);
+    fs.writeFileSync(join(blocker, "keep"), "x");
+    const merged = await runCli(["merge", s.srcRoot, "--library", s.destRoot], { env: s.env });
+    assert.notEqual(merged.code, 0);
+    assert.match(merged.stderr, /5 models merged, but 1 links into .* could not be re-pointed: .*detail\.safetensors.*run `mlib merge/s);
+    assert.ok(fs.existsSync(join(s.destRoot, ".model-library", "merge-journal.json")), "the merge stays open");
+    assert.equal(fs.readFileSync(join(blocker, "keep"), "utf8"), "x");
+    assert.deepEqual(LinkRegistry.load(s.srcRoot).all().map((e) => e.model_id), ["diffusion/sdxl/detail_lora"], "only the failed one is still SRC's");
+    fs.rmSync(blocker, { recursive: true });
+    const again = await runCli(["merge", s.srcRoot, "--library", s.destRoot], { env: s.env });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /links into the source: 1 re-pointed, 0 moved/);
+    assert.ok(!fs.existsSync(join(s.destRoot, ".model-library", "merge-journal.json")));
+    const check = await runCli(["links", "check", "--library", s.destRoot], { env: s.env });
+    assert.equal(check.code, 0, check.stdout);
+  } finally {
+    cleanup();
+  }
+});

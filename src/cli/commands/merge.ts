@@ -1,6 +1,7 @@
 // `mlib merge SRC [--dry-run]`: merges the library at SRC into this one (see src/merge/merge-library.ts).
 // Prints the plan (dry run) or what was done; a killed merge is finished by running the same command again.
 import type { Command } from "commander";
+import { ModelLibraryError } from "../../core/errors.js";
 import { cliSignal } from "../signals.js";
 import type { MergePlanItem, MergeResult } from "../../merge/merge-types.js";
 import type { LinkMove, RepointResult } from "../../mapper/repoint-links.js";
@@ -33,7 +34,14 @@ export function register(program: Command): void {
             // CLEANUP's last step: links we made into SRC for the moved models follow them (the mapper's
             // registry); the merge keeps its journal until this has run, so a re-run finishes it.
             beforeFinish: async (done) => {
-              links = await repointLinks(lib, { sourceRoot: done.source, moves: movesOf(lib, done) }, { signal });
+              const l = await repointLinks(lib, { sourceRoot: done.source, moves: movesOf(lib, done) }, { signal });
+              links = l;
+              if (l.errors.length > 0) {
+                // The journal stays (the merge is not finished) so that the same command retries just these.
+                const moved = done.counts.moved + done.counts.renamed + done.counts.duplicates;
+                throw new ModelLibraryError("E_IO", `${moved} models merged, but ${l.errors.length} links into ${done.source} could not be re-pointed: ` +
+                  `${l.errors.map((e) => e.message.includes(e.target) ? e.message : `${e.target}: ${e.message}`).join("; ")}. Fix that and run \`mlib merge ${done.source}\` again to finish`);
+              }
             },
           }, {
             signal,
@@ -43,7 +51,7 @@ export function register(program: Command): void {
           progress.stop();
         }
         const repointed = links as RepointResult | null;
-        if (r.counts.left > 0 || (repointed?.errors.length ?? 0) > 0) markFailed();
+        if (r.counts.left > 0) markFailed();
         if (common.json) {
           printJson(repointed ? { ...r, links: repointed } : r);
           return;
@@ -98,9 +106,7 @@ function movesOf(lib: ModelLibrary, r: MergeResult): LinkMove[] {
 }
 
 function printLinks(l: RepointResult): void {
-  const total = l.links.length + l.errors.length;
-  if (total === 0) return;
+  if (l.links.length === 0) return;
   for (const x of l.links) if (x.action !== "repointed" && x.action !== "moved") out(`link ${x.action.padEnd(12)} ${x.target}: ${x.detail ?? ""}`);
-  for (const e of l.errors) out(`link error        ${e.target}: ${e.message}`);
-  out(`links into the source: ${l.counts.repointed} re-pointed, ${l.counts.moved} moved to this library's registry as they are, ${l.counts["kept-as-copy"]} kept as copies, ${l.counts.untouched} not ours (left on disk), ${l.counts.left} left in the source's registry, ${l.errors.length} errors`);
+  out(`links into the source: ${l.counts.repointed} re-pointed, ${l.counts.moved} moved to this library's registry as they are, ${l.counts["kept-as-copy"]} kept as copies, ${l.counts.untouched} not ours (left on disk), ${l.counts.left} left in the source's registry`);
 }
