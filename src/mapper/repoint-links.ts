@@ -82,14 +82,8 @@ export async function repointLinks(library: ModelLibrary, params: RepointParams,
   const sourceRoot = path.resolve(params.sourceRoot);
   // No registry in SRC: nothing was linked; nothing is created there.
   if (params.moves.length === 0 || !fs.existsSync(registryPath(sourceRoot))) return result;
-  const byFolder = new Map(params.moves.map((m) => [m.fromId.split(/[\\/]+/).join("/"), m]));
-  const roots = [sourceRoot];
-  try {
-    const real = fs.realpathSync.native(sourceRoot);
-    if (real !== sourceRoot) roots.push(real);
-  } catch {
-    // SRC gone: its recorded paths are matched as given
-  }
+  const byFolder = foldersOf(params.moves);
+  const roots = rootsOf(sourceRoot);
   // Both registries under their locks, always taken in the same order (by path), so two merges never wait on
   // each other in a circle.
   const locks = [path.join(sourceRoot, REGISTRY_LOCK), path.join(library.root, REGISTRY_LOCK)].sort();
@@ -127,6 +121,34 @@ export async function repointLinks(library: ModelLibrary, params: RepointParams,
     ),
   { timeoutMs });
   return result;
+}
+
+function foldersOf<T extends { fromId: string }>(moves: T[]): Map<string, T> {
+  return new Map(moves.map((m) => [m.fromId.split(/[\\/]+/).join("/"), m]));
+}
+
+/** SRC as given and as it resolves (its registry may record either). */
+function rootsOf(sourceRoot: string): string[] {
+  const roots = [sourceRoot];
+  try {
+    const real = fs.realpathSync.native(sourceRoot);
+    if (real !== sourceRoot) roots.push(real);
+  } catch {
+    // SRC gone: its recorded paths are matched as given
+  }
+  return roots;
+}
+
+/**
+ * The links SRC's registry records for models in the folders `fromIds` (relative to SRC): what a merge moving
+ * them will re-point (its dry run says how many). Reads only; no registry is created.
+ */
+export function linksInto(sourceRoot: string, fromIds: string[]): LinkEntry[] {
+  const root = path.resolve(sourceRoot);
+  if (fromIds.length === 0 || !fs.existsSync(registryPath(root))) return [];
+  const byFolder = foldersOf(fromIds.map((fromId) => ({ fromId, toId: "", toDir: "" })));
+  const roots = rootsOf(root);
+  return LinkRegistry.load(root).all().filter((e) => moveOf(e, roots, byFolder) !== null);
 }
 
 /** The move an entry's source lies in, and the source's path inside the model folder ("" for a folder link). */

@@ -74,6 +74,10 @@ test("merge re-points SRC's links into DEST: symlinks re-made, hard links kept o
     assert.equal(c.code, 0, c.stdout + c.stderr);
     fs.appendFileSync(join(s.srcRoot, "diffusion", "sd15", "easyneg", "easyneg.safetensors"), "!");
 
+    const regText = fs.readFileSync(join(s.srcRoot, "link_registry.json"), "utf8");
+    const dry = await runCli(["merge", s.srcRoot, "--dry-run", "--library", s.destRoot], { env: s.env });
+    assert.match(dry.stdout, /6 links mlib made into app folders for these models will be re-pointed/);
+    assert.equal(fs.readFileSync(join(s.srcRoot, "link_registry.json"), "utf8"), regText, "a dry run writes nothing");
     const merged = await runCli(["merge", s.srcRoot, "--json", "--library", s.destRoot], { env: s.env });
     assert.equal(merged.code, 1, "one model left in SRC: " + merged.stderr);
     const r = JSON.parse(merged.stdout);

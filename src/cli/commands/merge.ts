@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .action(async (src: string, opts: { dryRun?: boolean; allowPickle?: boolean }) => {
       const common = commonOptions(cmd);
       const { mergeLibrary } = await import("../../merge/merge-library.js");
-      const { repointLinks } = await import("../../mapper/repoint-links.js");
+      const { linksInto, repointLinks } = await import("../../mapper/repoint-links.js");
       await withLibrary(common, async (lib) => {
         const progress = startProgress({ json: common.json, title: opts.dryRun ? "planning" : "merging" });
         const signal = cliSignal();
@@ -63,6 +63,8 @@ export function register(program: Command): void {
           out(`plan: ${by("move")} to move, ${by("conflict")} to move under a new name, ${by("duplicate")} duplicates (source copy removed once re-hashed), ${by("error")} left in the source` +
             `; ${r.sameFilesystem ? "one filesystem: renames only, no data copied" : `${formatBytes(r.plan.filter((p) => p.crossDevice && (p.action === "move" || p.action === "conflict")).reduce((a, p) => a + p.bytes, 0))} to copy from another filesystem`}` +
             ". Nothing was written.");
+          const linked = linksInto(r.source, r.plan.filter((p) => p.action !== "error").map((p) => p.source));
+          if (linked.length > 0) out(`${linked.length} links mlib made into app folders for these models will be re-pointed at their new place`);
           return;
         }
         for (const x of r.results) {
