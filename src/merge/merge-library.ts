@@ -109,9 +109,18 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     }
     await rm(trash, { recursive: true, force: true });
     await removeEmptiedFolders(source, results);
+    const done = result(source, false, journal !== undefined, plan, results, bytesCopied);
+    if (params.beforeFinish) {
+      // The journal stays until the caller's last step (re-pointing links into the source) has run: killed or
+      // failed there, the same merge re-runs it (a resumed plan reproduces the results from the disk).
+      logSteps(lib.root, [{ i: -1, step: "before-finish" }]);
+      throwIfAborted(signal, "merge");
+      progress({ phase: "finish", done: plan.length, total: plan.length, unit: "items" });
+      await params.beforeFinish(done);
+    }
     await removeJournal(lib.root);
     progress({ phase: "done", done: plan.length, total: plan.length, unit: "items" });
-    return result(source, false, journal !== undefined, plan, results, bytesCopied);
+    return done;
   } finally {
     await releaseLock(join(stateDir(lib.root), MERGE_LOCK), holder);
   }

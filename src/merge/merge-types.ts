@@ -46,6 +46,13 @@ export interface MergeParams {
   dryRun?: boolean;
   /** Merge pickle files too (the import policy: refused unless the caller says they know). */
   allowPickle?: boolean;
+  /**
+   * Run after every model is moved and indexed, before the journal is removed (under the merge lock): the
+   * caller's last step of the merge, e.g. the CLI re-pointing links into the source through the mapper's
+   * registry (the merge itself knows nothing of links). A kill or a throw here keeps the journal, so the same
+   * merge re-runs it — it must be idempotent. Not called by a dry run.
+   */
+  beforeFinish?: (result: MergeResult) => Promise<void>;
 }
 
 export interface MergeResult {
