@@ -52,7 +52,8 @@ export function createAppsView(root) {
 
   function describeApp() {
     const a = appList.find((x) => x.id === app.value);
-    description.textContent = a ? `${a.description ?? ""} Folders: ${a.folders.join(", ")}` : "";
+    clear(description);
+    if (a) description.append(a.description ?? "", h("br"), `Folders: ${a.folders.join(", ")}`);
   }
 
   function body() {

@@ -75,7 +75,8 @@ export function createHubView(root) {
       h("div", { class: "hub-results" }, models.map((m) =>
         h("div", { class: "card hub-model", dataset: { repo: m.repoId } },
           h("div", { class: "hub-head" },
-            h("a", { href: m.url, target: "_blank", rel: "noreferrer noopener", class: "repo" }, m.repoId),
+            // the Hub's own page (only an http(s) address is ever made a link)
+            /^https?:\/\//.test(m.url ?? "") ? h("a", { href: m.url, target: "_blank", rel: "noreferrer noopener", class: "repo" }, m.repoId) : h("strong", { class: "repo" }, m.repoId),
             m.gated ? h("span", { class: "tag" }, "gated") : null,
             h("span", { class: "muted small" }, ` ${m.kind} · ${formatCount(m.downloads)} downloads · ${formatCount(m.likes)} likes · ${formatDate(m.releaseDate)}`)),
           h("div", { class: "small" }, [...m.formats, ...m.compatibleEngines.map((x) => `→ ${x}`)].map((t) => h("span", { class: "tag" }, t))),
