@@ -101,6 +101,10 @@ test("Hub: search shows download options per quant (shards summed); download a q
   const { formatBytes } = await import("../../src/cli/output.js");
   assert.equal(q2Size, formatBytes(q2a.length + q2b.length));
   assert.equal(await card.locator('tr[data-quant="Q2_K"] td.num').nth(1).textContent(), "2");
+  // the model card and files, fetched when opened
+  await card.locator(".repo-details summary").click();
+  await card.locator(".repo-details td.path", { hasText: "Q2_K/hubby-Q2_K-00002-of-00002.gguf" }).waitFor();
+  assert.match((await card.locator(".repo-details dl").textContent()) ?? "", /commit[0-9a-f]{40}/);
   await card.locator('tr[data-quant="Q4_K_M"] button.download').click();
   await page.waitForSelector('.op[data-op="download"][data-state="done"]');
   await page.waitForSelector("#downloads-empty");

@@ -58,6 +58,7 @@ export const api = {
   applyMap: (body) => call("POST", "/api/map", body),
   unlink: (app, root) => call("POST", "/api/unlink", { app, root }),
   hubSearch: (params, signal) => call("GET", `/api/hub/search${queryString(params)}`, undefined, signal),
+  hubInfo: (repo) => call("GET", `/api/hub/info${queryString({ repo })}`),
   download: (body) => call("POST", "/api/download", body),
   downloads: () => call("GET", "/api/downloads"),
   controlDownload: (id, action) => call("POST", `/api/downloads/${encodeURIComponent(id)}/${action}`),

@@ -80,6 +80,7 @@ export function createHubView(root) {
             m.gated ? h("span", { class: "tag" }, "gated") : null,
             h("span", { class: "muted small" }, ` ${m.kind} · ${formatCount(m.downloads)} downloads · ${formatCount(m.likes)} likes · ${formatDate(m.releaseDate)}`)),
           h("div", { class: "small" }, [...m.formats, ...m.compatibleEngines.map((x) => `→ ${x}`)].map((t) => h("span", { class: "tag" }, t))),
+          repoDetails(m.repoId),
           m.downloadOptions.length === 0
             ? h("p", { class: "muted small" }, "No download options known for this repo.")
             : h("table", { class: "options" },
@@ -156,4 +157,31 @@ export function createHubView(root) {
       clearTimeout(pending);
     },
   };
+}
+
+/** The repo's model card fields and files, fetched when opened. */
+function repoDetails(repoId) {
+  const body = h("div", { class: "small" }, "Loading…");
+  const el = h("details", { class: "repo-details" }, h("summary", {}, "Model card and files"), body);
+  let loaded = false;
+  el.addEventListener("toggle", async () => {
+    if (!el.open || loaded) return;
+    loaded = true;
+    try {
+      const d = await api.hubInfo(repoId);
+      const card = d.cardData ?? {};
+      const pairs = [
+        ["commit", d.commitSha], ["library", d.libraryName], ["license", card.license], ["base model", [].concat(card.base_model ?? []).join(", ")],
+        ["language", [].concat(card.language ?? []).join(", ")], ["pipeline", card.pipeline_tag],
+      ].filter(([, v]) => v !== null && v !== undefined && v !== "");
+      clear(body).append(
+        h("dl", {}, pairs.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
+        h("table", { class: "files" },
+          h("tbody", {}, d.files.map((f) => h("tr", {}, h("td", { class: "path" }, f.path), h("td", { class: "num" }, formatBytes(f.size)))))));
+    } catch (e) {
+      body.textContent = e.message;
+      body.className = "small error";
+    }
+  });
+  return el;
 }
