@@ -128,6 +128,10 @@ test("pause a running download (it stays, paused), a second start is refused, re
   assert.equal(op.state, "cancelled");
   const [paused] = await downloads();
   assert.deepEqual([paused.download_id, paused.status, paused.operationId], [row.download_id, "paused", null]);
+  // one nobody runs is paused through downloads.json: already paused, it stays as it is
+  const again2 = await api(s, "POST", `/api/downloads/${row.download_id}/pause`);
+  assert.equal(again2.status, 200, again2.body);
+  assert.equal((again2.json() as { outcome: string }).outcome, "unchanged");
 
   const events = collectEvents(s.server.port, (e) => e.op === "download" && e.phase === "end");
   await events.ready;
