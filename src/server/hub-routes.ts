@@ -8,6 +8,7 @@ import { REPO_ID, SHORT_WORD, bad, onlyFields, stringField } from "./body-fields
 import type { ApiContext } from "./api-routes.js";
 import { HUB_SORTS, type HubSort } from "../hub/hub-client.js";
 import { keyOfEntry, keyOfParams } from "./download-tracker.js";
+import { isActive } from "../hub/download-state.js";
 
 const KIND = /^[\w-]{1,40}$/;
 const DOWNLOAD_ID = /^[\w-]{1,64}$/;
@@ -131,5 +132,7 @@ export async function resume(_req: IncomingMessage, res: ServerResponse, _url: U
   const key = keyOfEntry(entry);
   const running = ctx.downloads.opFor(key, id);
   if (running) throw new HttpError(409, "E_LOCKED", `download ${id} is already running (operation ${running})`);
+  // listDownloads shows a download whose runner died as paused: one still active is run by a live process
+  if (isActive(entry.status)) throw new HttpError(409, "E_LOCKED", `download ${id} is ${entry.status} in another process (pid ${entry.runner?.pid ?? "?"})`);
   sendJson(res, 202, { id: startDownload(ctx, { repoId: entry.repo_id, downloadId: id }, key), op: "download" });
 }
