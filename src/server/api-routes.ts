@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isAbsolute } from "node:path";
 import type { ModelLibrary } from "../store/model-library.js";
+import { ModelLibraryError } from "../core/errors.js";
 import type { ImportMode } from "../operations/import-models.js";
 import type { OperationOptions } from "../operations/types.js";
 import * as adapter from "./library-adapter.js";
@@ -11,11 +12,18 @@ import { parseSearchParams } from "./search-params.js";
 import type { FacetService } from "./facet-service.js";
 import type { OperationRunner } from "./operation-runner.js";
 import { openEventStream } from "./event-stream.js";
+import type { HubClient } from "../hub/hub-client.js";
+import type { DownloadTracker } from "./download-tracker.js";
+import * as mapRoutes from "./map-routes.js";
+import * as hubRoutes from "./hub-routes.js";
 
 export interface ApiContext {
   library: ModelLibrary;
   runner: OperationRunner;
   facets: FacetService;
+  /** The Hub client (HF_ENDPOINT, HF_TOKEN... of the server's environment) and the downloads this server runs. */
+  hub: HubClient;
+  downloads: DownloadTracker;
   /** Whether this request carries the token (mutating routes are refused before they get here without it). */
   authorized: boolean;
 }
@@ -32,6 +40,7 @@ interface Route {
 
 const MODELS = "/api/models/";
 const OPERATIONS = "/api/operations/";
+const DOWNLOADS = "/api/downloads/";
 
 const ROUTES: Route[] = [
   { method: "GET", path: "/api/models", handler: listModels },
@@ -44,10 +53,17 @@ const ROUTES: Route[] = [
   { method: "POST", path: "/api/import", handler: startImport },
   { method: "POST", path: "/api/verify", handler: (req, res, _u, ctx) => startOnIds(req, res, ctx, "verify", adapter.verify, verifySummary) },
   { method: "POST", path: "/api/redetect", handler: (req, res, _u, ctx) => startOnIds(req, res, ctx, "redetect", adapter.redetect, redetectSummary) },
-  { method: "POST", path: "/api/map", handler: notYet("mapping models into apps (the mapper)") },
-  { method: "POST", path: "/api/download", handler: notYet("downloading from the Hugging Face Hub") },
-  { method: "GET", path: "/api/links", handler: notYet("the list of links into apps (the mapper)") },
-  { method: "GET", path: "/api/hub/search", handler: notYet("searching the Hugging Face Hub") },
+  { method: "GET", path: "/api/apps", handler: mapRoutes.listApps },
+  { method: "GET", path: "/api/links", handler: mapRoutes.listLinks },
+  { method: "POST", path: "/api/map", handler: mapRoutes.map },
+  { method: "POST", path: "/api/unlink", handler: mapRoutes.unlink },
+  { method: "GET", path: "/api/hub/search", handler: hubRoutes.search },
+  { method: "GET", path: "/api/hub/info", handler: hubRoutes.info },
+  { method: "POST", path: "/api/download", handler: hubRoutes.download },
+  { method: "GET", path: "/api/downloads", handler: hubRoutes.list },
+  { method: "POST", path: DOWNLOADS, suffix: "/pause", handler: hubRoutes.pause },
+  { method: "POST", path: DOWNLOADS, suffix: "/resume", handler: hubRoutes.resume },
+  { method: "POST", path: DOWNLOADS, suffix: "/cancel", handler: hubRoutes.cancel },
   { method: "GET", path: "/api/events", handler: (req, res, _u, ctx) => openEventStream(req, res, ctx.runner) },
   { method: "GET", path: "/api/operations", handler: (_q, res, _u, ctx) => sendJson(res, 200, { operations: ctx.runner.list() }) },
   { method: "GET", path: OPERATIONS, handler: showOperation },
@@ -66,6 +82,7 @@ export function findRoute(method: string, pathname: string): { handler: Handler;
         if (!param.endsWith(route.suffix)) continue;
         param = param.slice(0, -route.suffix.length);
       } else if (route.path === OPERATIONS && param.includes("/")) continue;
+      if (route.path === DOWNLOADS && param.includes("/")) continue;
     } else if (pathname !== route.path) continue;
     pathKnown = true;
     if (route.method === method || (method === "HEAD" && route.method === "GET")) return { handler: route.handler, param };
@@ -74,9 +91,9 @@ export function findRoute(method: string, pathname: string): { handler: Handler;
   throw new HttpError(404, "E_NOT_FOUND", `no API route ${pathname}`);
 }
 
-function listModels(_req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): void {
+async function listModels(_req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): Promise<void> {
   const { query, options } = parseSearchParams(url.searchParams);
-  const result = adapter.searchModels(ctx.library, query, options);
+  const result = await adapter.searchModels(ctx.library, query, options);
   sendJson(res, 200, { models: result.models, totalCount: result.totalCount, queryTimeMs: result.queryTimeMs });
 }
 
@@ -90,7 +107,7 @@ async function facets(req: IncomingMessage, res: ServerResponse, url: URL, ctx: 
 }
 
 function session(_req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): void {
-  sendJson(res, 200, { authorized: ctx.authorized, library: ctx.library.root, available: { map: false, download: false, links: false, hub: false } });
+  sendJson(res, 200, { authorized: ctx.authorized, library: ctx.library.root, hub: ctx.hub.config.endpoint, available: { map: true, download: true, links: true, hub: true } });
 }
 
 /** The model id of a route: percent-decoded ("llm%2Fqwen%2Fx" and "llm/qwen/x" both work). */
@@ -123,7 +140,15 @@ async function editModel(req: IncomingMessage, res: ServerResponse, _url: URL, c
 
 async function deleteModel(_req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext, param: string): Promise<void> {
   const cascade = ["1", "true"].includes(url.searchParams.get("cascade") ?? "");
-  sendJson(res, 200, { deleted: true, ...(await adapter.removeModel(ctx.library, { id: modelId(param), cascade })) });
+  const id = modelId(param);
+  try {
+    sendJson(res, 200, { deleted: true, ...(await adapter.removeModel(ctx.library, { id, cascade })) });
+  } catch (e) {
+    // A linked model without cascade=1 (as `mlib rm` without --cascade): 409, with the links it has.
+    if (!(e instanceof ModelLibraryError) || e.code !== "E_LINKED") throw e;
+    const links = await adapter.links(ctx.library, { model: id });
+    sendJson(res, 409, { code: e.code, message: e.message, links: links.map((l) => ({ target: l.target, app: l.app_id, linkType: l.link_type })) });
+  }
 }
 
 const MODES: ImportMode[] = ["copy", "move", "hardlink", "reflink"];
@@ -151,10 +176,10 @@ async function startImport(req: IncomingMessage, res: ServerResponse, _url: URL,
     allowDuplicate: flag("allowDuplicate"),
     allowIncomplete: flag("allowIncomplete"),
   };
-  const id = ctx.runner.start("import", (o) => adapter.importPaths(ctx.library, params, o), (results) => ({
-    imported: results.filter((r) => r.status === "imported").length,
-    duplicates: results.filter((r) => r.status === "duplicate").length,
-    failed: results.filter((r) => r.status === "failed").length,
+  const id = ctx.runner.start("import", (o) => adapter.importPaths(ctx.library, params, o), ({ results, imported, duplicates, failed }) => ({
+    imported,
+    duplicates,
+    failed,
     models: results.map((r) => ({ source: r.source, status: r.status, modelId: r.modelId, duplicateOf: r.duplicateOf, error: r.error })).slice(0, 100),
   }));
   sendJson(res, 202, { id, op: "import" });
@@ -176,13 +201,12 @@ async function startOnIds<T>(
   sendJson(res, 202, { id, op });
 }
 
-function verifySummary(results: adapter.VerifyResults): unknown {
-  const failed = results.filter((r) => !r.ok);
-  return { ok: results.length - failed.length, failed: failed.length, failures: failed.slice(0, 100) };
+function verifySummary(r: adapter.VerifySummary): unknown {
+  return { ok: r.ok, failed: r.failed, failures: r.results.filter((x) => !x.ok).slice(0, 100) };
 }
 
-function redetectSummary(results: adapter.RedetectResults): unknown {
-  return { changed: results.filter((r) => r.changed).length, unchanged: results.filter((r) => !r.changed && !r.error).length, errors: results.filter((r) => r.error).length };
+function redetectSummary(r: adapter.RedetectSummary): unknown {
+  return { changed: r.changed, unchanged: r.results.length - r.changed - r.errors, errors: r.errors };
 }
 
 function showOperation(_req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext, param: string): void {
@@ -196,10 +220,4 @@ function cancelOperation(_req: IncomingMessage, res: ServerResponse, _url: URL, 
   if (!info) throw new HttpError(404, "E_NOT_FOUND", `no operation ${param.slice(0, 40)}`);
   const cancelled = ctx.runner.cancel(param);
   sendJson(res, cancelled ? 202 : 409, { id: param, cancelling: cancelled, state: info.state });
-}
-
-function notYet(what: string): Handler {
-  return () => {
-    throw adapter.notAvailableYet(what);
-  };
 }

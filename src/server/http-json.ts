@@ -26,6 +26,11 @@ const STATUS_OF_CODE: Record<string, number> = {
   E_LOCKED: 409,
   E_UNSUPPORTED: 501,
   E_CANCELLED: 409,
+  // a model still linked into apps (DELETE without cascade=1): the answer names the links
+  E_LINKED: 409,
+  // the Hub could not be reached, or refused us (its token, not this server's): the gateway failed
+  E_NETWORK: 502,
+  E_AUTH: 502,
 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

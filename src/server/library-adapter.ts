@@ -1,28 +1,44 @@
-// The ONE place where the server calls the library and its operations. Every route goes through these
-// functions, so when the operations layer changes shape (one function per operation taking
-// (library, params, { signal, onProgress })) only this file is re-pointed. Today's functions that take no
-// signal are cancelled between items (a model, an import path): the adapter loops and checks the signal.
+// The ONE place where the server calls the library, its operations and the features (mapper, hub). Every
+// route goes through these functions. Each long operation is called in its own shape
+// `(library, params, { signal, onProgress })` with the server operation's AbortSignal passed down, so a
+// cancel stops it at the operation's own safe points (inside the hashing of a file, between parts of a
+// download), not only between items.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
-import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
-import type { ModelMetadata } from "../store/metadata.js";
+import type { Facets, IndexStats, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
-import { editModel, type EditModelParams, type EditModelResult } from "../operations/edit-model.js";
-import { importModels, type ImportMode, type ImportResult } from "../operations/import-models.js";
-import { verifyModels, type VerifyResult } from "../operations/verify-models.js";
-import { redetectModels, type RedetectResult } from "../operations/redetect-models.js";
 import type { OperationOptions } from "../operations/types.js";
+import { editModel, type EditModelParams, type EditModelResult } from "../operations/edit-model.js";
+import { importModels, type ImportMode, type ImportSummary } from "../operations/import-models.js";
+import { verifyModels, type VerifySummary } from "../operations/verify-models.js";
+import { redetectModels, type RedetectSummary } from "../operations/redetect-models.js";
+import { removeModel as removeModelOp, type RemoveResult } from "../operations/remove-model.js";
+import { searchModels as searchModelsOp } from "../operations/search-models.js";
+import { listModels } from "../operations/list-models.js";
+import { showModel, type ModelDetails as ShownModel } from "../operations/show-model.js";
+import { previewMapping, type MappingPreview } from "../mapper/preview-mapping.js";
+import { applyMapping, type ApplyParams, type ApplyResult } from "../mapper/apply-mapping.js";
+import { listLinks, type LinkFilter } from "../mapper/list-links.js";
+import { unlinkApp, type RemovalResult, type UnlinkParams } from "../mapper/unlink-app.js";
+import { unlinkBeforeRemoval } from "../mapper/remove-model-links.js";
+import { listApps, type AppSummary } from "../mapper/profiles.js";
+import type { LinkEntry } from "../mapper/registry.js";
+import type { HubClient, HubSearchParams, HubSearchResult, RepoInfo } from "../hub/hub-client.js";
+import { downloadModel, type DownloadModelResult } from "../hub/download-model.js";
+import { getDownload, listDownloads, type DownloadEntry } from "../hub/download-state.js";
+import { cancelDownloads, pauseDownloads, type ControlResult } from "../hub/control-downloads.js";
 
-export function searchModels(library: ModelLibrary, query: string, options: SearchOptions): SearchResult {
-  return query.trim() === "" ? library.list(options) : library.search(query, options);
+export async function searchModels(library: ModelLibrary, query: string, options: SearchOptions): Promise<SearchResult> {
+  return query.trim() === "" ? listModels(library, options) : searchModelsOp(library, { ...options, query });
 }
 
+/** Synchronous: the facet service's fallback when its worker thread is not there. */
 export function modelFacets(library: ModelLibrary, query: string, filters: SearchFilters): Facets {
   return library.facets(query, filters);
 }
 
+/** The index's own stats (counts and bytes per group, the shape the page's charts read). */
 export function libraryStats(library: ModelLibrary): IndexStats {
   return library.stats();
 }
@@ -32,20 +48,20 @@ export function requireModels(library: ModelLibrary, ids: string[]): void {
   for (const id of ids) library.require(id);
 }
 
-export interface ModelDetails {
-  record: ModelRecord;
-  metadata: ModelMetadata;
+export interface ModelDetails extends ShownModel {
   /** metadata.json exactly as it is on disk (text), so the page can show what is stored. */
   metadataText: string;
   folder: string;
+  /** Where the model is linked into apps (the link registry's entries). */
+  links: LinkEntry[];
 }
 
 export async function modelDetails(library: ModelLibrary, id: string): Promise<ModelDetails> {
-  const record = library.require(id);
-  const metadata = await library.getMetadata(record.id);
-  const folder = library.modelDir(record.id);
+  const shown = await showModel(library, { id });
+  const folder = library.modelDir(shown.record.id);
   const metadataText = await readFile(join(folder, METADATA_FILE), "utf8");
-  return { record, metadata, metadataText, folder };
+  const links = await listLinks(library, { model: shown.record.id });
+  return { ...shown, metadataText, folder, links };
 }
 
 export function editModelFields(library: ModelLibrary, params: EditModelParams, options: OperationOptions = {}): Promise<EditModelResult> {
@@ -54,14 +70,22 @@ export function editModelFields(library: ModelLibrary, params: EditModelParams, 
 
 export interface RemoveParams {
   id: string;
-  /** Also remove the model's links in app folders (takes effect once the mapper has landed). */
+  /** Also remove the model's links in app folders; without it a linked model is refused (E_LINKED), as `mlib rm`. */
   cascade: boolean;
 }
 
-export async function removeModel(library: ModelLibrary, params: RemoveParams): Promise<{ id: string; path: string; freedBytes: number; linksRemoved: number }> {
-  const record = library.require(params.id);
-  const removed = await library.remove(record.id);
-  return { ...removed, linksRemoved: 0 };
+export interface RemoveAnswer extends RemoveResult {
+  linksRemoved: number;
+  /** What happened to each link (removed, gone, kept: changed since and not provably ours). */
+  links: RemovalResult["outcomes"];
+}
+
+export async function removeModel(library: ModelLibrary, params: RemoveParams, options: OperationOptions = {}): Promise<RemoveAnswer> {
+  const id = library.get(params.id)?.id ?? params.id;
+  // Links first: a model is never deleted under links that would then dangle (the mapper's rule).
+  const links = await unlinkBeforeRemoval(library, { modelId: id, cascade: params.cascade }, options);
+  const removed = await removeModelOp(library, { id }, options);
+  return { ...removed, linksRemoved: links?.removed ?? 0, links: links?.outcomes ?? [] };
 }
 
 export interface ImportParams {
@@ -73,61 +97,88 @@ export interface ImportParams {
   tags?: string[];
 }
 
-export async function importPaths(library: ModelLibrary, params: ImportParams, options: OperationOptions = {}): Promise<ImportResult[]> {
-  const results: ImportResult[] = [];
-  for (const path of params.paths) {
-    throwIfAborted(options.signal, "import");
-    const part = await importModels(library, [path], {
+export function importPaths(library: ModelLibrary, params: ImportParams, options: OperationOptions = {}): Promise<ImportSummary> {
+  return importModels(
+    library,
+    {
+      paths: params.paths,
       mode: params.mode,
       securityAcknowledged: params.allowPickle,
       allowDuplicate: params.allowDuplicate,
       allowIncomplete: params.allowIncomplete,
       tags: params.tags,
-      onProgress: (p) =>
-        options.onProgress?.({ op: "import", phase: p.stage, item: p.source, done: p.bytesDone, total: p.bytesTotal, unit: "bytes" }),
-    });
-    results.push(...part);
-  }
-  return results;
+    },
+    options,
+  );
 }
 
-export async function verify(library: ModelLibrary, params: { ids: string[] }, options: OperationOptions = {}): Promise<VerifyResult[]> {
-  const ids = params.ids.length > 0 ? params.ids.map((id) => library.require(id).id) : library.allIds();
-  const sizes = ids.map((id) => library.get(id)?.sizeBytes ?? 0);
-  const total = sizes.reduce((a, b) => a + b, 0);
-  let before = 0;
-  const results: VerifyResult[] = [];
-  for (const [i, id] of ids.entries()) {
-    throwIfAborted(options.signal, "verify");
-    options.onProgress?.({ op: "verify", phase: "verify", item: id, done: before, total, unit: "bytes" });
-    const base = before;
-    results.push(
-      ...(await verifyModels(library, [id], (p) =>
-        options.onProgress?.({ op: "verify", phase: "hash", item: `${p.id}/${p.file}`, done: base + p.bytesDone, total, unit: "bytes" }),
-      )),
-    );
-    before += sizes[i];
-  }
-  options.onProgress?.({ op: "verify", phase: "done", done: total, total, unit: "bytes" });
-  return results;
+export function verify(library: ModelLibrary, params: { ids: string[] }, options: OperationOptions = {}): Promise<VerifySummary> {
+  return verifyModels(library, { ids: params.ids }, options);
 }
 
-export async function redetect(library: ModelLibrary, params: { ids: string[] }, options: OperationOptions = {}): Promise<RedetectResult[]> {
-  const ids = params.ids.length > 0 ? params.ids.map((id) => library.require(id).id) : library.allIds();
-  const results: RedetectResult[] = [];
-  for (const [i, id] of ids.entries()) {
-    throwIfAborted(options.signal, "redetect");
-    options.onProgress?.({ op: "redetect", phase: "identify", item: id, done: i, total: ids.length, unit: "items" });
-    results.push(...(await redetectModels(library, [id])));
-  }
-  options.onProgress?.({ op: "redetect", phase: "done", done: ids.length, total: ids.length, unit: "items" });
-  return results;
+export function redetect(library: ModelLibrary, params: { ids: string[] }, options: OperationOptions = {}): Promise<RedetectSummary> {
+  return redetectModels(library, { ids: params.ids }, options);
 }
 
-/** Routes whose operation lives on another branch (mapper, hub) answer this until the lead wires them. */
-export function notAvailableYet(what: string): ModelLibraryError {
-  return new ModelLibraryError("E_UNSUPPORTED", `${what} is not available yet in this build`);
+// --- the mapper ---
+
+export function apps(): AppSummary[] {
+  return listApps();
 }
 
-export type VerifyResults = VerifyResult[];
-export type RedetectResults = RedetectResult[];
+export function previewMap(library: ModelLibrary, params: ApplyParams, options: OperationOptions = {}): Promise<MappingPreview> {
+  return previewMapping(library, { app: params.app, root: params.root, appVersion: params.appVersion }, options);
+}
+
+export function applyMap(library: ModelLibrary, params: ApplyParams, options: OperationOptions = {}): Promise<ApplyResult> {
+  return applyMapping(library, params, options);
+}
+
+export function links(library: ModelLibrary, filter: LinkFilter): Promise<LinkEntry[]> {
+  return listLinks(library, filter);
+}
+
+export function unlink(library: ModelLibrary, params: UnlinkParams, options: OperationOptions = {}): Promise<RemovalResult> {
+  return unlinkApp(library, params, options);
+}
+
+// --- the Hub ---
+
+export function hubSearch(client: HubClient, params: HubSearchParams, signal: AbortSignal): Promise<HubSearchResult> {
+  return client.search(params, { signal });
+}
+
+export function hubInfo(client: HubClient, repoId: string, revision: string, signal: AbortSignal): Promise<RepoInfo> {
+  return client.info(repoId, revision, { signal });
+}
+
+export interface DownloadParams {
+  repoId: string;
+  quant?: string | null;
+  files?: string[] | null;
+  revision?: string | null;
+  /** Resume this recorded download. */
+  downloadId?: string | null;
+}
+
+export function download(library: ModelLibrary, client: HubClient, params: DownloadParams, options: OperationOptions = {}): Promise<DownloadModelResult> {
+  return downloadModel(library, { ...params, client }, options);
+}
+
+export function downloads(library: ModelLibrary): Promise<DownloadEntry[]> {
+  return listDownloads(library.root);
+}
+
+export function findDownload(library: ModelLibrary, id: string): Promise<DownloadEntry | null> {
+  return getDownload(library.root, id);
+}
+
+export function pauseDownload(library: ModelLibrary, id: string): Promise<ControlResult[]> {
+  return pauseDownloads(library.root, [id]);
+}
+
+export function cancelDownload(library: ModelLibrary, id: string): Promise<ControlResult[]> {
+  return cancelDownloads(library.root, [id]);
+}
+
+export type { VerifySummary, RedetectSummary, ImportSummary, ApplyResult, RemovalResult, DownloadModelResult, DownloadEntry };

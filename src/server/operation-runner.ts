@@ -103,6 +103,18 @@ export class OperationRunner {
     });
   }
 
+  /** Resolves once operation `id` has ended (at once if it has, or is unknown). */
+  whenEnded(id: string): Promise<void> {
+    if (this.ops.get(id)?.state !== "running") return Promise.resolve();
+    return new Promise((resolve) => {
+      const stop = this.subscribe((e) => {
+        if (e.id !== id || e.phase !== "end") return;
+        stop();
+        resolve();
+      });
+    });
+  }
+
   /** Aborts every running operation and waits (up to `ms`) for them to end. */
   async stopAll(ms = 5000): Promise<void> {
     for (const info of this.ops.values()) if (info.state === "running") info.controller.abort();

@@ -11,6 +11,9 @@ import { findRoute, type ApiContext } from "./api-routes.js";
 import { FacetService } from "./facet-service.js";
 import { modelFacets } from "./library-adapter.js";
 import { OperationRunner } from "./operation-runner.js";
+import { DownloadTracker } from "./download-tracker.js";
+import { HubClient } from "../hub/hub-client.js";
+import type { HubConfig } from "../hub/config.js";
 
 export interface ServeOptions {
   library: ModelLibrary;
@@ -22,6 +25,8 @@ export interface ServeOptions {
   token?: string;
   /** Folder of the page's files (default: web/ beside this module). */
   webDir?: string;
+  /** Where the Hub is and our Hub cache (default: from the environment, HF_ENDPOINT, HF_TOKEN, MLIB_CACHE_DIR...). */
+  hub?: HubConfig;
 }
 
 export interface RunningServer {
@@ -53,6 +58,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const token = options.token ?? newToken();
   const assets = loadAssets(options.webDir);
   const runner = new OperationRunner();
+  const hub = new HubClient(options.hub);
+  const downloads = new DownloadTracker();
   const facets = new FacetService(options.library.index.dbPath, (query, filters) => modelFacets(options.library, query, filters));
   // The page's first view asks for the whole library's facets: have them counted before it does.
   facets.get("", {}).catch(() => undefined);
@@ -70,7 +77,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (rawPath.startsWith("/api/")) {
       const route = findRoute(req.method ?? "GET", url.pathname);
       if (isMutating(req.method)) checkToken(req, guard);
-      const ctx: ApiContext = { library: options.library, runner, facets, authorized: hasToken(req) };
+      const ctx: ApiContext = { library: options.library, runner, facets, hub, downloads, authorized: hasToken(req) };
       await route.handler(req, res, url, ctx, route.param);
       return;
     }
@@ -110,6 +117,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   } catch (e) {
     await facets.close(); // its worker thread would keep the process alive
+    hub.close();
     throw e;
   }
   guard.port = (server.address() as AddressInfo).port;
@@ -130,6 +138,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       server.closeAllConnections(); // event streams never end by themselves
       await closed;
       await facets.close();
+      hub.close();
     },
   };
 }

@@ -24,7 +24,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The routes of the single page: each is answered with index.html, the page reads the rest from the URL. */
-export const PAGE_ROUTES = new Set(["/", "/model", "/stats", "/actions"]);
+export const PAGE_ROUTES = new Set(["/", "/model", "/stats", "/actions", "/apps", "/hub"]);
 
 export function defaultWebDir(): string {
   return fileURLToPath(new URL("./web/", import.meta.url));

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { ModelLibrary } from "../../src/store/model-library.js";
 import { importModels } from "../../src/operations/import-models.js";
-import { startServer, type RunningServer } from "../../src/server/server.js";
+import { startServer, type RunningServer, type ServeOptions } from "../../src/server/server.js";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
 import { tempDir, writeSafetensorsModel, writeKohyaLora, writeDiffusersFolder, llamaTensors } from "../helpers/library-fixtures.js";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -40,6 +40,8 @@ export async function writeSampleModels(dir: string): Promise<string[]> {
 }
 
 export interface BrowserWorld {
+  /** The world's temp folder (removed by close). */
+  tmp: string;
   server: RunningServer;
   library: ModelLibrary;
   root: string;
@@ -48,20 +50,22 @@ export interface BrowserWorld {
   close(): Promise<void>;
 }
 
-export async function openWorld(): Promise<BrowserWorld> {
+/** `extra`: more server options (the fake Hub's config for the Hub view's tests). */
+export async function openWorld(extra: Partial<ServeOptions> = {}): Promise<BrowserWorld> {
   const tmp = tempDir("mlib-browser-");
   const sources = join(tmp.dir, "sources");
   const paths = await writeSampleModels(sources);
   const root = join(tmp.dir, "library");
   const library = await ModelLibrary.open(root);
   await importModels(library, paths);
-  const server = await startServer({ library, port: 0 });
+  const server = await startServer({ library, port: 0, ...extra });
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   return {
+    tmp: tmp.dir,
     server,
     library,
     root,

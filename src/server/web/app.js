@@ -5,6 +5,8 @@ import { createListView } from "./list-view.js";
 import { createModelView } from "./model-view.js";
 import { createStatsView } from "./stats-view.js";
 import { createActionsView } from "./actions-view.js";
+import { createAppsView } from "./apps-view.js";
+import { createHubView } from "./hub-view.js";
 import { startOperationEvents, onOperationEnd } from "./operations.js";
 import { setRenderer, navigate } from "./router.js";
 import { session } from "./session.js";
@@ -17,6 +19,8 @@ function route() {
   if (p === "/model") return "model";
   if (p === "/stats") return "stats";
   if (p === "/actions") return "actions";
+  if (p === "/apps") return "apps";
+  if (p === "/hub") return "hub";
   return "models";
 }
 
@@ -38,6 +42,8 @@ async function render() {
   else if (r === "model") instance = createModelView(view, new URLSearchParams(location.search).get("id") ?? "");
   else if (r === "stats") createStatsView(view);
   else if (r === "actions") instance = createActionsView(view);
+  else if (r === "apps") instance = createAppsView(view);
+  else if (r === "hub") instance = createHubView(view);
   current = { route: r, instance };
   document.title = r === "models" ? "model-library" : `${r} — model-library`;
 }
@@ -55,7 +61,7 @@ async function main() {
     if (!session.authorized) {
       const banner = document.getElementById("banner");
       banner.hidden = false;
-      banner.textContent = "Read-only: to import, edit, verify or delete, open the URL that `mlib serve` printed (it carries the token).";
+      banner.textContent = "Read-only: to import, edit, verify, delete, link into apps or download, open the URL that `mlib serve` printed (it carries the token).";
     }
   });
   for (const a of document.querySelectorAll("a[data-nav]")) a.addEventListener("click", (e) => navigate(e, a.getAttribute("href")));

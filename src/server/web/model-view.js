@@ -59,9 +59,12 @@ export function createModelView(root, id) {
     }
 
     async function remove() {
-      if (!(await confirmDialog(`Delete ${r.id} and its ${formatBytes(r.sizeBytes)} of files from the library? This cannot be undone.`))) return;
+      const linked = d.links.length;
+      const also = linked ? ` Its ${linked} link${linked === 1 ? "" : "s"} in apps (listed on this page) will be removed too.` : "";
+      if (!(await confirmDialog(`Delete ${r.id} and its ${formatBytes(r.sizeBytes)} of files from the library?${also} This cannot be undone.`))) return;
       try {
-        await api.remove(r.id);
+        // cascade only when the page showed links: with none shown, a link made meanwhile is refused (409), not removed unseen
+        await api.remove(r.id, linked > 0);
         go("/");
       } catch (e) {
         result.className = "message error";
@@ -96,7 +99,7 @@ export function createModelView(root, id) {
           h("section", {}, h("h2", {}, "Fields"), definitionList(fields, "fields")),
           h("section", {},
             h("h2", {}, "Provenance"), definitionList(provenance, "provenance"),
-            h("h2", {}, "Links into apps"), h("p", { class: "muted" }, "Mapping into apps is not available in this build yet."),
+            h("h2", {}, `Links into apps (${d.links.length})`), linksTable(d.links),
             editForm(r, m, canWrite, load))),
         h("h2", {}, `Files (${files.length})`),
         h("table", { class: "files", id: "files" },
@@ -113,6 +116,13 @@ export function createModelView(root, id) {
   }
 
   return {};
+}
+
+function linksTable(links) {
+  if (links.length === 0) return h("p", { class: "muted", id: "links" }, "Not linked into any app. Link it from Apps.");
+  return h("table", { class: "links", id: "links" },
+    h("thead", {}, h("tr", {}, ["App", "Link", "Kind"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, links.map((l) => h("tr", {}, h("td", {}, l.app_id), h("td", { class: "path" }, l.target), h("td", {}, l.clone ? "reflink" : l.link_type)))));
 }
 
 function describeFailure(f) {

@@ -6,12 +6,19 @@ import { formatBytes } from "./format.js";
 
 const ops = new Map();
 const endListeners = new Set();
+const eventListeners = new Set();
 let panel = null;
 
 /** Calls fn(event) when any operation ends (state done, failed or cancelled). */
 export function onOperationEnd(fn) {
   endListeners.add(fn);
   return () => endListeners.delete(fn);
+}
+
+/** Calls fn(event) with every operation event (progress included). */
+export function onOperationEvent(fn) {
+  eventListeners.add(fn);
+  return () => eventListeners.delete(fn);
 }
 
 /**
@@ -44,6 +51,7 @@ export function startOperationEvents(container) {
     const known = ops.get(event.id) ?? { id: event.id, op: event.op };
     ops.set(event.id, { ...known, ...event });
     render();
+    for (const fn of eventListeners) fn(event);
     if (event.phase === "end") for (const fn of endListeners) fn(event);
   };
   // Operations already running when the page was opened (another tab started them).
@@ -66,12 +74,15 @@ function amount(o) {
 
 function outcome(o) {
   if (o.state === "failed") return o.error?.message ?? "failed";
-  if (o.state === "cancelled") return "cancelled";
+  if (o.state === "cancelled") return o.op === "download" ? "paused (resume it in Hub → Downloads)" : "cancelled";
   const s = o.summary;
   if (!s) return "done";
   if (o.op === "verify") return `${s.ok} OK, ${s.failed} failed`;
   if (o.op === "import") return `${s.imported} imported, ${s.duplicates} already there, ${s.failed} failed`;
   if (o.op === "redetect") return `${s.changed} changed, ${s.unchanged} unchanged${s.errors ? `, ${s.errors} errors` : ""}`;
+  if (o.op === "map") return `${s.made} links made, ${s.existing} already there, ${s.conflicts} conflicts${s.errors ? `, ${s.errors} errors` : ""}`;
+  if (o.op === "unlink") return `${s.removed} links removed${s.kept ? `, ${s.kept} kept (changed since)` : ""}${s.errors ? `, ${s.errors} errors` : ""}`;
+  if (o.op === "download") return `${s.modelId ?? s.repoId}: ${formatBytes(s.totalBytes)}`;
   return "done";
 }
 
@@ -87,7 +98,7 @@ function render() {
           h("strong", {}, o.op),
           h("span", { class: "op-phase" }, running ? o.phase : o.state),
           running
-            ? h("button", { class: "small", onclick: () => api.cancel(o.id).catch(() => undefined) }, "Cancel")
+            ? h("button", { class: "small", onclick: () => api.cancel(o.id).catch(() => undefined) }, o.op === "download" ? "Pause" : "Cancel")
             : h("button", { class: "small", "aria-label": "close", onclick: () => { ops.delete(o.id); render(); } }, "×")),
         h("div", { class: "bar" }, h("div", { class: p === null ? "fill busy" : "fill", style: p === null ? null : `width:${p.toFixed(1)}%` })),
         h("div", { class: "op-detail" }, running ? [amount(o), o.item ? ` — ${o.item}` : ""] : outcome(o)),

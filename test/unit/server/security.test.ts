@@ -52,6 +52,10 @@ test("every mutating route needs the token: 401 without it, or with a wrong one"
     ["POST", "/api/redetect", {}],
     ["POST", "/api/map", {}],
     ["POST", "/api/download", {}],
+    ["POST", "/api/unlink", {}],
+    ["POST", "/api/downloads/x/pause", undefined],
+    ["POST", "/api/downloads/x/resume", undefined],
+    ["POST", "/api/downloads/x/cancel", undefined],
     ["POST", "/api/operations/x/cancel", undefined],
   ];
   for (const [method, path, body] of routes) {

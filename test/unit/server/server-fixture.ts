@@ -5,10 +5,12 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
-import { startServer, type RunningServer } from "../../../src/server/server.js";
+import { startServer, type RunningServer, type ServeOptions } from "../../../src/server/server.js";
 import { tempDir, writeGgufModel, writeSafetensorsModel, llamaTensors } from "../../helpers/library-fixtures.js";
 
 export interface Served {
+  /** A temp folder of the test's own (removed by close). */
+  tmp: string;
   server: RunningServer;
   library: ModelLibrary;
   root: string;
@@ -17,7 +19,8 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serveLibrary(): Promise<Served> {
+/** `extra`: more server options (the Hub's config for the Hub routes' tests). */
+export async function serveLibrary(extra: Partial<ServeOptions> = {}): Promise<Served> {
   const tmp = tempDir("mlib-server-");
   const sources = join(tmp.dir, "sources");
   writeGgufModel(join(sources, "qwen2.5-7b-instruct-q4_k_m.gguf"), "Qwen2.5 7B Instruct", 1);
@@ -27,8 +30,9 @@ export async function serveLibrary(): Promise<Served> {
   const library = await ModelLibrary.open(root);
   const results = await importModels(library, [sources]);
   const ids = results.map((r) => r.modelId).filter((x): x is string => x !== null).sort();
-  const server = await startServer({ library, port: 0 });
+  const server = await startServer({ library, port: 0, ...extra });
   return {
+    tmp: tmp.dir,
     server,
     library,
     root,
