@@ -29,13 +29,15 @@ export class HashWorker {
 
   constructor(private readonly onDead: (w: HashWorker) => void) {
     this.worker = startWorker();
-    this.worker.unref();
     this.worker.on("message", (msg: FromWorker) => {
       if (msg.type === "ready") this.ready = true;
       else this.handlers.get(msg.job)?.(msg);
     });
     this.worker.on("error", (e) => this.die(e));
     this.worker.on("exit", (code) => this.die(new Error(`hash worker exited with code ${code}`)));
+    // After the listeners: adding a "message" listener refs the worker's port again, and an idle worker that
+    // stays ref'd keeps the program that hashed a file from exiting.
+    this.worker.unref();
   }
 
   get jobs(): number {
