@@ -321,15 +321,21 @@ describe("compiled output (dist-style JS, plain node, no tsx)", () => {
   });
 });
 
-test("a program that hashed a file with the BLAKE3 worker exits by itself (idle workers never keep it alive)", () => {
+test("a program that hashed a file exits by itself: idle hash workers, used or only started, never keep it alive", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-exit-"));
   try {
     const file = path.join(dir, "f.bin");
     fs.writeFileSync(file, randomFillSync(Buffer.alloc(24 * MiB)));
     const hashing = JSON.stringify(path.join(repoRoot, "src/hashing/index.ts"));
-    const script = `import { hashFile } from ${hashing}; const r = await hashFile(${JSON.stringify(file)}, { blake3Thread: "worker" }); console.log(r.sha256);`;
-    // No closeHashWorkers(): the process must end once the work is done (timeout: it did not).
-    const res = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: repoRoot, encoding: "utf8", timeout: 20_000 });
+    const script = path.join(dir, "hash-and-exit.mts");
+    // A worker started ahead of need (warm) and one that did a job; no closeHashWorkers().
+    fs.writeFileSync(
+      script,
+      `import { hashFile, warmHashWorkers } from ${hashing};\nwarmHashWorkers(2);\n` +
+        `const r = await hashFile(${JSON.stringify(file)}, { blake3Thread: "worker" });\nconsole.log(r.sha256);\n`,
+    );
+    // A script file, not \`-e\` (an eval'd module ends the process on its own). Timeout: it did not exit.
+    const res = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: repoRoot, encoding: "utf8", timeout: 20_000 });
     assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stderr}`);
     assert.match(res.stdout, /^[0-9a-f]{64}$/m);
   } finally {
