@@ -180,7 +180,7 @@ export class ModelLibrary {
     return join(this.root, ...id.split("/"));
   }
 
-  /** `{type}/{family}/{name}`, each part normalized (original §2.1). */
+  /** `{type}/{family}/{name}`, each part normalized ("Llama 2 7B" → llm/llama/llama_2_7b, as the original). */
   buildModelId(modelType: string, family: string | null, name: string): string {
     return [normalizeName(modelType || "unknown"), normalizeName(family || "unknown"), normalizeName(name)].join("/");
   }
