@@ -2,7 +2,7 @@
 // option parsers (repeatable and comma-separated lists, integers) and the exit status of "some item failed".
 import { Command, InvalidArgumentError } from "commander";
 import { ModelLibraryError } from "../core/errors.js";
-import type { ModelLibrary, OpenOptions } from "../store/model-library.js";
+import type { ModelLibrary, OpenOptions } from "../operations/index.js";
 import { defaultLibraryRoot } from "../store/layout.js";
 
 export interface CommonOptions {
@@ -37,7 +37,8 @@ export function libraryRoot(common: CommonOptions): string {
 
 /** Opens the library, runs `fn`, and closes it whatever happens. */
 export async function withLibrary<T>(common: CommonOptions, fn: (lib: ModelLibrary) => Promise<T>, options: OpenOptions = {}): Promise<T> {
-  // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library.
+  // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library (the store
+  // module itself: operations/index.js would load every operation).
   const { ModelLibrary } = await import("../store/model-library.js");
   // Notices (index moved or rebuilt, staging removed or left in place...) go to stderr as they happen.
   const { err } = await import("./output.js");

@@ -1,7 +1,7 @@
 // `mlib map preview|apply|config APP --root DIR`: link the library's models into an app's folders, or write
 // the app's own configuration so it reads them in place.
 import { Option, type Command } from "commander";
-import type { ModelLibrary } from "../../store/model-library.js";
+import type { ModelLibrary } from "../../operations/index.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary, type CommonOptions } from "../common.js";
 import { out, printJson } from "../output.js";
 
