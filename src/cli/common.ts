@@ -20,15 +20,21 @@ export function withCommonOptions(cmd: Command, options: { library?: boolean } =
   return cmd;
 }
 
-/** The common options of `cmd`, the command's own value winning over the one given before the command name. */
+/**
+ * The common options of `cmd`: its own value wins, then its parent command's (`mlib links --json check`),
+ * then mlib's, given before the command name (`mlib --json hub search`).
+ */
 export function commonOptions(cmd: Command): CommonOptions {
-  const own = cmd.opts<{ json?: boolean; library?: string; debug?: boolean }>();
-  const global = cmd.parent?.opts<{ json?: boolean; library?: string; debug?: boolean }>() ?? {};
-  return {
-    json: Boolean(own.json ?? global.json),
-    library: own.library ?? global.library ?? null,
-    debug: Boolean(own.debug ?? global.debug),
-  };
+  let json: boolean | undefined;
+  let library: string | undefined;
+  let debug: boolean | undefined;
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const o = c.opts<{ json?: boolean; library?: string; debug?: boolean }>();
+    json ??= o.json;
+    library ??= o.library;
+    debug ??= o.debug;
+  }
+  return { json: Boolean(json), library: library ?? null, debug: Boolean(debug) };
 }
 
 export function libraryRoot(common: CommonOptions): string {
