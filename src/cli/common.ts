@@ -2,7 +2,7 @@
 // option parsers (repeatable and comma-separated lists, integers) and the exit status of "some item failed".
 import { Command, InvalidArgumentError } from "commander";
 import { ModelLibraryError } from "../core/errors.js";
-import type { ModelLibrary, OpenOptions } from "../store/model-library.js";
+import type { ModelLibrary, OpenOptions } from "../operations/index.js";
 import { defaultLibraryRoot } from "../store/layout.js";
 
 export interface CommonOptions {
@@ -20,15 +20,21 @@ export function withCommonOptions(cmd: Command, options: { library?: boolean } =
   return cmd;
 }
 
-/** The common options of `cmd`, the command's own value winning over the one given before the command name. */
+/**
+ * The common options of `cmd`: its own value wins, then its parent command's (`mlib links --json check`),
+ * then mlib's, given before the command name (`mlib --json hub search`).
+ */
 export function commonOptions(cmd: Command): CommonOptions {
-  const own = cmd.opts<{ json?: boolean; library?: string; debug?: boolean }>();
-  const global = cmd.parent?.opts<{ json?: boolean; library?: string; debug?: boolean }>() ?? {};
-  return {
-    json: Boolean(own.json ?? global.json),
-    library: own.library ?? global.library ?? null,
-    debug: Boolean(own.debug ?? global.debug),
-  };
+  let json: boolean | undefined;
+  let library: string | undefined;
+  let debug: boolean | undefined;
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const o = c.opts<{ json?: boolean; library?: string; debug?: boolean }>();
+    json ??= o.json;
+    library ??= o.library;
+    debug ??= o.debug;
+  }
+  return { json: Boolean(json), library: library ?? null, debug: Boolean(debug) };
 }
 
 export function libraryRoot(common: CommonOptions): string {
@@ -37,7 +43,8 @@ export function libraryRoot(common: CommonOptions): string {
 
 /** Opens the library, runs `fn`, and closes it whatever happens. */
 export async function withLibrary<T>(common: CommonOptions, fn: (lib: ModelLibrary) => Promise<T>, options: OpenOptions = {}): Promise<T> {
-  // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library.
+  // Loaded on use, so `mlib --help`, usage errors, identify and hash never load SQLite and the library (the store
+  // module itself: operations/index.js would load every operation).
   const { ModelLibrary } = await import("../store/model-library.js");
   // Notices (index moved or rebuilt, staging removed or left in place...) go to stderr as they happen.
   const { err } = await import("./output.js");

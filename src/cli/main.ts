@@ -6,6 +6,8 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { ModelLibraryError } from "../core/errors.js";
+// worker-host.ts itself, not the hashing facade (hashing/index.ts): closing the hash workers at exit must not
+// load the hashing modules into a command that never hashed.
 import { closeHashWorkers } from "../hashing/worker-host.js";
 import { safeText } from "./output.js";
 import { exitStatus, installSignalHandlers, receivedSignal, stoppedLongRunning } from "./signals.js";

@@ -2,13 +2,13 @@
 // a stopped merge, `.part` files nobody can resume.
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { leaseTimings, pidAlive } from "../core/lease.js";
 import type { DoctorProblem } from "./doctor-types.js";
 
 // The staging layouts: `<root>/.staging/<pid>-<rand>` (before `.model-library/`) and `<root>/.model-library/staging/`
 // with a `<name>.lease` renewed every ~10 s by its owner (store/staging.ts). Opening the library already removes
 // what is provably dead; doctor reports (and --fix removes) what is left and no longer live.
 const STAGING_ROOTS = [".staging", join(".model-library", "staging")];
-const LEASE_EXPIRE_MS = 2 * 60 * 1000;
 const LEGACY_STAGING_PREFIX = ".tmp_import_";
 // The merge journal (merge/merge-journal.ts): read by path, doctor does not import the merge feature.
 const MERGE_JOURNAL = join(".model-library", "merge-journal.json");
@@ -77,18 +77,10 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
 async function stagingIsLive(path: string, name: string, hasLease: boolean): Promise<boolean> {
   if (hasLease) {
     const lease = await stat(`${path}.lease`).catch(() => null);
-    if (lease && Date.now() - lease.mtimeMs < LEASE_EXPIRE_MS) return true;
+    if (lease && Date.now() - lease.mtimeMs < leaseTimings().expireMs) return true;
   }
   const pid = Number.parseInt(name.split("-")[0], 10);
-  if (!hasLease && Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-  }
-  return false;
+  return !hasLease && Number.isInteger(pid) && pid > 0 && pidAlive(pid);
 }
 
 /** `.part` files with no part record (`<file>.part.json`) beside them: no download can resume them. */

@@ -35,7 +35,7 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
   await visit(lib.root, "", 0);
 
   // The index against the disk: models missing from it, rows of folders gone, rows older than their file.
-  const indexed = lib.index.syncState();
+  const indexed = lib.indexedState();
   const missing = [...onDisk.keys()].filter((id) => !indexed.has(id) && !corrupt.has(id));
   const gone = [...indexed.keys()].filter((id) => !onDisk.has(id));
   const stale = [...onDisk].filter(([id, st]) => {

@@ -1,4 +1,4 @@
-// Which files of a repo a download takes (original §11.5, made stricter): named files exactly; a quant = every
+// Which files of a repo a download takes (as the original chose, made stricter): named files exactly; a quant = every
 // file of that quant (all shards of a split GGUF) plus, for a transformers/diffusers repo, the small files a
 // runtime loads beside the weights (config, tokenizer, index). Without either: the one download option when
 // there is one, else the whole repo's weights for a transformers/diffusers snapshot — a GGUF repo with several

@@ -1,4 +1,4 @@
-// A Hub API model item → the HubModel the CLI, the cache and the web page show (original §11.2): formats and
+// A Hub API model item → the HubModel the CLI, the cache and the web page show (as the original did): formats and
 // quants from tags (then from file names), a kind from pipeline_tag or the config, compatible engines from
 // the formats, and — once the tree is known — download options per quant with every shard's size summed
 // (the original reported a sharded quant's first shard only).
@@ -90,7 +90,7 @@ const MODEL_TYPE_KINDS: Record<string, string[]> = {
   "fill-mask": "bert roberta distilbert albert electra deberta deberta_v2 xlm_roberta camembert flaubert".split(" "),
 };
 
-/** kind from `architectures[0]`'s suffix, else from `model_type` (original §11.2); null when neither says. */
+/** kind from `architectures[0]`'s suffix, else from `model_type` (the original's tables); null when neither says. */
 export function kindFromConfig(config: ApiModelItem["config"]): string | null {
   const arch = config?.architectures?.[0];
   if (arch) for (const [suffix, kind] of SUFFIX_KINDS) if (arch.endsWith(suffix)) return kind;
@@ -99,7 +99,7 @@ export function kindFromConfig(config: ApiModelItem["config"]): string | null {
   return null;
 }
 
-/** The CLI's `--kind` words → the pipeline_tag sent (original §11.2); anything else is passed as it is. */
+/** The CLI's `--kind` words → the pipeline_tag sent (the original's mapping); anything else is passed as it is. */
 export function pipelineTagOfKind(kind: string): string {
   switch (kind.toLowerCase()) {
     case "llm":

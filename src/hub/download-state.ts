@@ -1,5 +1,5 @@
 // downloads.json: the state of every download of the library, in `<root>/.model-library/downloads.json`, shaped
-// like the original's file (§13: download_id, repo_id, filename, filenames, dest_dir, total_bytes, status,
+// like the original's downloads.json (download_id, repo_id, filename, filenames, dest_dir, total_bytes, status,
 // download_request, created_at, known_sha256) plus what we add: the revision and its commit, the staging
 // folder, bytes done, the error, and who runs it (pid, host, a lease renewed while it runs). Other processes
 // ask the runner to pause or cancel through `control`. Read-modify-write happens under a lock; a download

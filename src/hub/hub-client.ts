@@ -1,4 +1,4 @@
-// The Hub client: search (converted and enriched as original §11.2-§11.3, through the cache), model info and
+// The Hub client: search (converted and enriched as the original did, through the cache), model info and
 // the recursive file tree of a revision. The JSON API is called through @huggingface/hub (listModels,
 // modelInfo, listFiles), handed our fetch (token policy, offline switch, retries, error mapping) and hubUrl.
 // Offline (HF_HUB_OFFLINE=1) every answer comes from the cache, whatever its age, or fails saying so.

@@ -1,4 +1,4 @@
-// `lookupModels`: finds the Hub repo of stored models (original §11.4, with the hash check it lacked). A Hub LFS
+// `lookupModels`: finds the Hub repo of stored models (as the original, plus the hash check it lacked). A Hub LFS
 // file whose SHA-256 equals ours is an exact match (confidence 1.0, method "hash"); a repo_id already known is
 // checked the same way; else the original's filename heuristics (equal names 1.0, one containing the other 0.8,
 // else the Jaccard index of their words) on the search's first candidate. What the user set by hand

@@ -1,4 +1,4 @@
-// The Hub cache (original §12, with its key fixed): which repos a search returned (query, kind, sort, limit,
+// The Hub cache (the original's, its key fixed): which repos a search returned (query, kind, sort, limit,
 // offset → ordered repo ids; `kind` is '' rather than NULL so INSERT OR REPLACE really replaces), the converted
 // details of each repo (reused across searches, LRU-evicted past a size budget), and repo trees per revision
 // (so `hub files`, downloads' planning and lookups can answer offline). SQLite in WAL mode under the cache dir.

@@ -1,4 +1,4 @@
-// Facts about where the app lives that change how links work (original-behaviour.md §10.5, extended):
+// Facts about where the app lives that change how links work (the original's checks, extended):
 // another filesystem than the library (no hard links; symlinks need the app to see the library's path), and
 // sandboxes that hide the library from the app (Flatpak, Snap, Docker), with what to add so it can see it.
 import * as fs from "node:fs";

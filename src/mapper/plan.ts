@@ -1,5 +1,5 @@
-// Which links an app gets: every model of the library against the profile's rules (original-behaviour.md
-// §10.2), turned into link units with absolute sources and targets. A unit is all the weight files of one
+// Which links an app gets: every model of the library against the profile's rules (as the original matched
+// them), turned into link units with absolute sources and targets. A unit is all the weight files of one
 // model for one rule (every shard of a set together), or the model's whole folder for a folder rule.
 // Every target is checked to stay inside the app's folder (the parent of --root) before anything is done.
 import * as fs from "node:fs";

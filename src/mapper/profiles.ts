@@ -1,5 +1,5 @@
 // App profiles: the built-in mapping configs and the user's own, merged so the most specific config wins for
-// each target_dir (the original let the least specific one win: original-behaviour.md §10.1 [QUIRK]).
+// each target_dir (the original merged them in the wrong order, so the least specific one won).
 //
 // User configs are JSON files in `$XDG_CONFIG_HOME/model-library/mapping/` (else ~/.config/...), in the
 // original's format and naming (`{app}_{version}_{variant}.json`). The file's own `app`/`version`/`variant`
@@ -19,7 +19,7 @@ function rule(target_dir: string, subtypes: string[] | null, extra: Partial<Mapp
   return { target_dir, model_types: DIFFUSION, subtypes, exclude_formats: NOT_FOLDERS, ...extra };
 }
 
-// ComfyUI (interop.md §1.2): the current folder keys; `diffusion_models` rather than the legacy `unet/`.
+// ComfyUI (folder_paths.py): the current folder keys; `diffusion_models` rather than the legacy `unet/`.
 const COMFYUI: MappingConfig = {
   app: "comfyui",
   version: "*",
@@ -40,7 +40,7 @@ const COMFYUI: MappingConfig = {
   ],
 };
 
-// Old ComfyUI builds had `clip` as its own folder key (interop.md §1.2); newer ones still read `clip/` as an
+// Old ComfyUI builds had `clip` as its own folder key; newer ones still read `clip/` as an
 // alias of text_encoders, so this only matters when an old version is named.
 const COMFYUI_LEGACY: MappingConfig = {
   app: "comfyui",
@@ -59,7 +59,7 @@ function webui(app: "a1111" | "forge"): MappingConfig {
     rule("ControlNet", ["controlnet", "t2i_adapter"]),
     rule("ESRGAN", ["upscale", "upscaler", "upscalers", "upscale_models"]),
     rule("hypernetworks", ["hypernetworks", "hypernetwork"]),
-    // Textual inversions live beside models/, in the web UI's own folder (interop.md §2.2).
+    // Textual inversions live beside models/, in the web UI's own `embeddings/` folder.
     rule("../embeddings", ["embeddings", "embedding"]),
   ];
   if (app === "forge") mappings.push(rule("text_encoder", ["clip", "t5", "text_encoders", "text_encoder"]));

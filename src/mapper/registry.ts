@@ -1,5 +1,5 @@
-// The link registry: `<library>/link_registry.json`, the original's file and shape (original-behaviour.md
-// §10.6) — `{by_target: {target: LinkEntry}, by_model: {model_id: [target...]}}` — so a library the original
+// The link registry: `<library>/link_registry.json`, the original's file and shape
+// — `{by_target: {target: LinkEntry}, by_model: {model_id: [target...]}}` — so a library the original
 // linked reads as it is, and the original still reads ours. `link_type` keeps its three values; a reflink is
 // recorded as "copy" with `clone: true`. Facts the original lacks go in new fields: the source's and target's
 // inode/device/size (proof, later, that a hardlink or copy is still the one we made), the app root, and

@@ -1,5 +1,5 @@
-// The mapper's data: mapping configs in the original's format (original-behaviour.md §10.1, with a few added
-// optional fields), and the choices a caller makes when linking.
+// The mapper's data: mapping configs in the original's format (`{app, version, variant?, mappings}`, with a few
+// added optional fields), and the choices a caller makes when linking.
 
 /** One rule: the models it takes and the folder (relative to the app's models root) they go to. */
 export interface MappingRule {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
 import type { MergePlanItem } from "./merge-types.js";
 
-/** Our per-library folder (DESIGN.md: index, locks, staging, journals). */
+/** Our per-library folder (index, locks, staging, journals). */
 export const STATE_DIR = ".model-library";
 export const JOURNAL_FILE = "merge-journal.json";
 export const JOURNAL_LOG = "merge-journal.log";

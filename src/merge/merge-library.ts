@@ -1,4 +1,4 @@
-// mergeLibrary: the library at `source` merged into this one, in phases (original-behaviour.md §15, its
+// mergeLibrary: the library at `source` merged into this one, in phases (the original's "phased" merge, its
 // quirks fixed): GATHER (the source only read) → PLAN (plan-merge.ts; a dry run stops here) → VALIDATE
 // (writable, free space for what must be copied) → journal → MOVE (a rename per model folder on one
 // filesystem: no data bytes move; across filesystems copy + verify + delete) → INDEX → CLEANUP (a verified

@@ -14,11 +14,11 @@ export function modelHoldingAll(lib: ModelLibrary, files: HashedFile[]): string 
   if (files.length === 0) return null;
   let candidates = null as Set<string> | null;
   for (const f of files) {
-    const ids = new Set(lib.index.findFilesBySizeAndFastHash(f.size, f.fastHash).filter((m) => m.sha256 === f.sha256).map((m) => m.modelId));
+    const ids = new Set(lib.findFilesBySizeAndFastHash(f.size, f.fastHash).filter((m) => m.sha256 === f.sha256).map((m) => m.modelId));
     candidates = candidates === null ? ids : new Set([...candidates].filter((id) => ids.has(id)));
     if (candidates.size === 0) break;
   }
   const found = candidates && candidates.size > 0 ? [...candidates].sort()[0] : null;
   if (found || files.length > 1) return found;
-  return lib.index.findByHash(files[0].sha256)?.id ?? null;
+  return lib.findByHash(files[0].sha256)?.id ?? null;
 }

@@ -1,5 +1,6 @@
 // Folders inside the library root with model files but no metadata.json ("orphans": copied in by hand, left by
-// another tool or an interrupted download), and shard sets among them that miss files. Original §9.5-§9.6.
+// another tool or an interrupted download), and shard sets among them that miss files. The original found both at
+// startup (adopt_orphans, recover_incomplete_shards); a folder with a `.part` file is a download still running.
 import { existsSync } from "node:fs";
 import { sep } from "node:path";
 import { walkFoldersSync } from "../core/walk.js";

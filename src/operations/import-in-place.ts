@@ -1,8 +1,8 @@
 // importInPlace: a model whose files are already inside the library root (a finished download, an orphan folder
-// being adopted) gets its metadata.json and its index row. Original §9.4, with its quirks fixed: every shard set is
-// checked (not only the first), a known sha256 is verified rather than trusted, model_id is the folder's real id,
-// and no repo id is invented from a folder name. Nothing is written before every file is hashed, so a
-// cancellation (checked between files and inside hashing) leaves the folder as it was.
+// being adopted) gets its metadata.json and its index row. The original's import_in_place, with its quirks fixed:
+// every shard set is checked (not only the first), a known sha256 is verified rather than trusted, model_id is the
+// folder's real id, and no repo id is invented from a folder name. Nothing is written before every file is hashed,
+// so a cancellation (checked between files and inside hashing) leaves the folder as it was.
 import { stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";

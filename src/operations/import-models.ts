@@ -314,7 +314,7 @@ async function findDuplicate(lib: ModelLibrary, unit: ImportUnit, signal: AbortS
   for (const rel of unit.files) { // every file: configs too (two pipelines may differ only there)
     throwIfAborted(signal, "import");
     const abs = join(unit.baseDir, rel);
-    const matches = lib.index.findFilesBySizeAndFastHash((await stat(abs)).size, await fastHashFile(abs));
+    const matches = lib.findFilesBySizeAndFastHash((await stat(abs)).size, await fastHashFile(abs));
     if (matches.length === 0) return null;
     perFile.push({ abs, matches });
   }

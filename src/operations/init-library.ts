@@ -11,5 +11,5 @@ export interface LibraryInfo {
 
 export async function initLibrary(library: ModelLibrary, _params: Record<string, never> = {}, options: OperationOptions = {}): Promise<LibraryInfo> {
   throwIfAborted(options.signal, "init");
-  return { root: library.root, models: library.index.count() };
+  return { root: library.root, models: library.count() };
 }

@@ -16,7 +16,7 @@ export async function reindexLibrary(library: ModelLibrary, _params: Record<stri
   onProgress?.({ op: "reindex", phase: "read" });
   // Seen between the reader's batches: the reader worker is stopped and the transaction rolled back.
   const report = await library.reindex({ signal });
-  const models = library.index.count();
+  const models = library.count();
   onProgress?.({ op: "reindex", phase: "done", done: models, total: models, unit: "items" });
   return { ...report, models };
 }

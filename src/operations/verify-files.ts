@@ -79,8 +79,9 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
     else files.push({ name: f.name, path: null, state: candidates.length === 0 ? "missing" : "ambiguous", ...expected });
   }
   // Metadata as the original writes it (no per-file hash anywhere): the model-level hashes are the largest model
-  // file's (original §9.1 step 7, §9.4 step 3), so that file is checked against them. Our own metadata hashes
-  // every file, and a bigger file added to the folder later is not taken for the one that was hashed.
+  // file's (the original hashed only the largest model file, at import and in place), so that file is checked
+  // against them. Our own metadata hashes every file, and a bigger file added to the folder later is not taken for
+  // the one that was hashed.
   const perFileHashes = listed.some((f) => f.sha256 || f.blake3);
   const primary = (sha256 || blake3) && !perFileHashes ? await largestWeight() : null;
   if (primary) {

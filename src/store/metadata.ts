@@ -24,7 +24,7 @@ export interface MetadataHashes {
 }
 
 export interface ModelMetadata {
-  // The original's fields (original-behaviour.md §2.6), in its order.
+  // The original's metadata.json fields (snake_case), in its order, so either program reads the other's.
   model_id: string | null;
   family: string | null;
   model_type: string | null;

@@ -12,7 +12,7 @@ import { readJson, writeJsonAtomic, backupPathOf } from "../core/atomic-json.js"
 import { withLock } from "../core/lock.js";
 import { leaseTimings, type LeaseTimings } from "../core/lease.js";
 import { ModelIndex } from "../index/model-index.js";
-import type { Facets, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
+import type { Facets, FileMatch, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
 import { locateIndex } from "./index-location.js";
@@ -52,6 +52,12 @@ export interface ModelOverrides {
 
 export class ModelLibrary {
   readonly root: string;
+  /**
+   * The SQLite index under this library. Operations and features use the library's methods (search, get,
+   * findByHash, count, indexedState, unindex...), which keep the index in step with the metadata.json files;
+   * the index itself is for the store (and, today, the merge's batched index step and the server's facet
+   * worker, which opens `index.dbPath` in a thread of its own).
+   */
   readonly index: ModelIndex;
   /** `<root>/.model-library`: our index (unless the library is read-only), lock, staging, journals. */
   readonly dataDir: string;
@@ -180,7 +186,7 @@ export class ModelLibrary {
     return join(this.root, ...id.split("/"));
   }
 
-  /** `{type}/{family}/{name}`, each part normalized (original §2.1). */
+  /** `{type}/{family}/{name}`, each part normalized ("Llama 2 7B" → llm/llama/llama_2_7b, as the original). */
   buildModelId(modelType: string, family: string | null, name: string): string {
     return [normalizeName(modelType || "unknown"), normalizeName(family || "unknown"), normalizeName(name)].join("/");
   }
@@ -317,6 +323,29 @@ export class ModelLibrary {
 
   findByHash(hash: string): ModelRecord | null {
     return this.index.findByHash(hash.toLowerCase());
+  }
+
+  /** Files already in the library with this size and fast hash (the importer's cheap duplicate pre-check). */
+  findFilesBySizeAndFastHash(size: number, fastHash: string): FileMatch[] {
+    return this.index.findFilesBySizeAndFastHash(size, fastHash);
+  }
+
+  /** How many models the index holds. */
+  count(): number {
+    return this.index.count();
+  }
+
+  /** Each indexed model's metadata.json mtime and size as last read: what a walk of the folders compares with. */
+  indexedState(): Map<string, { metaMtimeMs: number; metaSize: number }> {
+    return this.index.syncState();
+  }
+
+  /**
+   * Drops a model's index row, for a model whose metadata.json or folder is gone (the watcher, after the fact);
+   * touches no file. False when there was no such row. (To delete a model, files and all: remove().)
+   */
+  unindex(id: string): boolean {
+    return this.index.delete(id);
   }
 
   stats(): IndexStats {

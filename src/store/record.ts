@@ -21,20 +21,17 @@ export function corruptMetadata(file: string, id: string): ModelLibraryError {
 export async function readRecord(id: string, dir: string): Promise<IndexRecord> {
   const file = join(dir, METADATA_FILE);
   const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw corruptMetadata(file, id);
-  }
-  return recordFromParsed(id, dir, parsed, st);
+  return recordFromText(id, dir, file, text, st);
 }
 
 /** readRecord, synchronously: for reconcile's walk and the refresh of the models a command shows. */
 export function readRecordSync(id: string, dir: string): IndexRecord {
   const file = join(dir, METADATA_FILE);
   const st = statSync(file);
-  const text = readFileSync(file, "utf8");
+  return recordFromText(id, dir, file, readFileSync(file, "utf8"), st);
+}
+
+function recordFromText(id: string, dir: string, file: string, text: string, st: { mtimeMs: number; size: number }): IndexRecord {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,6 +1,7 @@
 // Which names the watcher never reacts to: the library's own writes (index files, locks, staging, the
 // atomic-write temp files `.<name>.<pid>.<rand>.tmp`, `.bak` backups) and downloads still in progress (`.part`).
-// Without this the original re-triggered on its own writes (original-behaviour.md §14 [QUIRK]).
+// Without this the original's watcher re-triggered on its own writes (link_registry.json and metadata.json
+// matched its `json` extension rule, so a callback that rewrote metadata fired it again).
 
 const IGNORED_SUFFIXES = [".tmp", ".bak", ".part", ".db", ".db-wal", ".db-shm", ".db-journal", ".lock"];
 const IGNORED_NAMES = new Set(["link_registry.json", "models.db", "overrides.json"]);

@@ -133,7 +133,7 @@ class Watcher implements LibraryWatcher {
     const models: string[] = [];
     const containers: string[] = [];
     const candidates: string[] = [];
-    this.indexedStat = this.lib.index.syncState();
+    this.indexedStat = this.lib.indexedState();
     await this.walk("", 0, new Set(this.indexedStat.keys()), models, containers, candidates);
     if (containers.length + candidates.length + models.length > this.budget) this.mode = "containers+rescan";
     for (const rel of containers) this.addWatch(rel);
@@ -331,7 +331,7 @@ class Watcher implements LibraryWatcher {
       if (this.kinds.get(rel) === "model" || this.lib.get(rel)) {
         // metadata.json removed, folder kept: the model leaves the index; its files may be adopted again.
         this.indexedStat.delete(rel);
-        if (this.lib.index.delete(rel)) this.emit({ type: "removed", id: rel });
+        if (this.lib.unindex(rel)) this.emit({ type: "removed", id: rel });
       }
     }
     const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
@@ -373,7 +373,7 @@ class Watcher implements LibraryWatcher {
       }
     }
     const ids = this.lib.get(rel) ? [rel] : this.lib.allIds().filter((id) => id.startsWith(prefix));
-    for (const id of ids) if (this.lib.index.delete(id)) this.emit({ type: "removed", id });
+    for (const id of ids) if (this.lib.unindex(id)) this.emit({ type: "removed", id });
   }
 
   /** A folder with model files and no metadata.json: adopted once nothing in it changed for settleMs. */
@@ -457,7 +457,7 @@ class Watcher implements LibraryWatcher {
     if (r.added + r.updated + r.removed === 0) return;
     // Models the rescan found become known here too (watched in all-folders mode, forgotten when removed), and a
     // folder holding them that no event announced is looked at (and watched).
-    const ids = new Set(this.lib.index.allIds());
+    const ids = new Set(this.lib.allIds());
     for (const id of ids) {
       if (this.kinds.get(id) === "model") continue;
       this.setKind(id, "model");

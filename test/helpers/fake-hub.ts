@@ -1,6 +1,6 @@
 // A fake Hugging Face Hub for the tests and the download benchmark: two real HTTP servers on 127.0.0.1,
-// the Hub (the JSON API and `resolve`) and a second origin standing for the CDN, shaped like
-// ../shared/reference/hub-api.md: /api/models with Link pagination, model info by revision, the tree
+// the Hub (the JSON API and `resolve`) and a second origin standing for the CDN, shaped like the real
+// huggingface.co: /api/models with Link pagination, model info by revision, the tree
 // (recursive, paginated), `resolve` answering LFS files with a 302 to the CDN carrying X-Linked-Etag /
 // X-Linked-Size / X-Repo-Commit, and the CDN serving bytes with Range / 206 / Content-Range.
 // Faults are switched on per test: a body dropped mid-way, 429 with Retry-After, 5xx, wrong bytes, Range
@@ -256,7 +256,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     }
     const repo = repos.get(id);
     if (!repo) {
-      // The real Hub answers 401 for a missing repo when unauthenticated (hub-api.md §5).
+      // The real Hub answers 401 for a missing repo when unauthenticated.
       sendError(res, 401, "RepoNotFound", "Repository not found");
       return null;
     }

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
 import { buildSafetensors, type TensorSpec } from "../../src/demo/safetensors-writer.js";
 import { buildStoredZip } from "../../src/demo/zip-writer.js";
+import { ModelLibrary } from "../../src/store/model-library.js";
 
 export function tempDir(prefix = "mlib-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -16,6 +17,18 @@ function put(path: string, data: Buffer | string): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, data);
   return path;
+}
+
+/** A new library in a temp folder (`<tmp>/lib`) and a place for sources (`<tmp>/src`); both removed after `fn`. */
+export async function withLibrary<T>(fn: (lib: ModelLibrary, src: string) => Promise<T>): Promise<T> {
+  const t = tempDir();
+  const lib = await ModelLibrary.open(join(t.dir, "lib"));
+  try {
+    return await fn(lib, join(t.dir, "src"));
+  } finally {
+    lib.close();
+    t.cleanup();
+  }
 }
 
 export function writeGgufModel(path: string, name = "Tiny Llama", seed?: number): string {

@@ -1,4 +1,4 @@
-// A library laid out exactly as the original writes one (original-behaviour.md §2 and §7), from small
+// A library laid out exactly as the original writes one (its folders, metadata.json and models.db), from small
 // generated model files: metadata.json with every field present (absent values as null), per-file hashes
 // null and model-level hashes (sha256 + blake3) of the largest file, an in-place import that names nested
 // files by their bare name, a model whose metadata has no `files`, unknown keys inside hashes{} and files[],
@@ -129,7 +129,7 @@ function readTree(dir: string, rel = ""): Record<string, Buffer> {
   return out;
 }
 
-/** Writes the original's `models.db`: its schema (§7), triggers, FTS5 table, and one row per model. */
+/** Writes the original's `models.db`: its schema, triggers, FTS5 table, and one row per model. */
 function writeModelsDb(root: string, models: OriginalModel[]): string {
   const file = join(root, "models.db");
   const db = new Database(file);

@@ -5,27 +5,16 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModelLibrary, importModels } from "../../src/index.js";
+import { importModels } from "../../src/index.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
-import { bytes, llamaTensors, tempDir, writeDiffusersFolder, writeSafetensorsModel } from "../helpers/library-fixtures.js";
-
-async function withLib(fn: (lib: ModelLibrary, src: string) => Promise<void>): Promise<void> {
-  const t = tempDir();
-  const lib = await ModelLibrary.open(join(t.dir, "lib"));
-  try {
-    await fn(lib, join(t.dir, "src"));
-  } finally {
-    lib.close();
-    t.cleanup();
-  }
-}
+import { bytes, llamaTensors, withLibrary, writeDiffusersFolder, writeSafetensorsModel } from "../helpers/library-fixtures.js";
 
 describe("dedup of multi-file models", () => {
   test.after(() => closeHashWorkers());
 
   test("two pipelines sharing the unet but not the VAE: both stored; the same pipeline again is a duplicate", () =>
-    withLib(async (lib, src) => {
+    withLibrary(async (lib, src) => {
       const a = writeDiffusersFolder(join(src, "pipe_a"));
       const b = join(src, "pipe_b");
       cpSync(a, b, { recursive: true });
@@ -46,7 +35,7 @@ describe("dedup of multi-file models", () => {
     }));
 
   test("a shard set whose first shard equals a stored model is not a duplicate of it", () =>
-    withLib(async (lib, src) => {
+    withLibrary(async (lib, src) => {
       const single = writeSafetensorsModel(join(src, "single", "tiny.safetensors"), llamaTensors(4, 32, 5));
       const [r1] = await importModels(lib, [single]);
       assert.equal(r1.status, "imported", r1.error?.message);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { buildFtsQuery, hasPrefixScan, matchTerms, queryTerms, quoteTerm, longestTermLength } from "../../src/index/fts-query.js";
 
 describe("buildFtsQuery", () => {
-  // The original's cases (§7), with the decided changes: every term quoted, terms ANDed.
+  // The original's cases, with the decided changes: every term quoted, terms ANDed.
   test("one word: quoted prefix", () => {
     assert.equal(buildFtsQuery("llama"), '"llama"*');
   });

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModelLibrary, importModels } from "../../src/index.js";
+import { importModels } from "../../src/index.js";
 import { identify } from "../../src/identify/identify.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
-import { llamaTensors, tempDir, writeGgufModel } from "../helpers/library-fixtures.js";
+import { llamaTensors, tempDir, withLibrary, writeGgufModel } from "../helpers/library-fixtures.js";
 import { CLI_MAIN, REPO_ROOT, runCli } from "../helpers/cli.js";
 
 /** `<hub>/models--acme--tiny-llama/{blobs,refs,snapshots/<rev>}` as huggingface_hub lays it out. */
@@ -35,22 +35,11 @@ function writeHfCache(hub: string): { repo: string; snapshot: string } {
   return { repo, snapshot };
 }
 
-async function withLib(fn: (lib: ModelLibrary, src: string) => Promise<void>): Promise<void> {
-  const t = tempDir();
-  const lib = await ModelLibrary.open(join(t.dir, "lib"));
-  try {
-    await fn(lib, join(t.dir, "src"));
-  } finally {
-    lib.close();
-    t.cleanup();
-  }
-}
-
 describe("Hugging Face cache folders", () => {
   test.after(() => closeHashWorkers());
 
   test("a snapshot (symlinks into ../../blobs) is one model, named after its repo; hardlink mode links the blob", () =>
-    withLib(async (lib, src) => {
+    withLibrary(async (lib, src) => {
       const { repo, snapshot } = writeHfCache(join(src, "hub"));
       const ident = await identify(snapshot);
       assert.equal(ident.folder?.kind, "hf-snapshot");
@@ -66,7 +55,7 @@ describe("Hugging Face cache folders", () => {
     }));
 
   test("importing the cache's repo folder walks to the snapshot; a symlink out of its blobs/ is not followed", () =>
-    withLib(async (lib, src) => {
+    withLibrary(async (lib, src) => {
       const { repo, snapshot } = writeHfCache(join(src, "hub"));
       const outside = writeGgufModel(join(src, "elsewhere", "secret.gguf"));
       symlinkSync(outside, join(snapshot, "extra.gguf"));

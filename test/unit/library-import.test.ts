@@ -3,31 +3,12 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModelLibrary, importModels } from "../../src/index.js";
+import { importModels } from "../../src/index.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { stagingLeft } from "../helpers/operations.js";
-import {
-  tempDir,
-  writeDiffusersFolder,
-  writeGgufModel,
-  writeKohyaLora,
-  writeLfsPointer,
-  writeShardSet,
-  writeZipPickle,
-} from "../helpers/library-fixtures.js";
+import { withLibrary, writeDiffusersFolder, writeGgufModel, writeKohyaLora, writeLfsPointer, writeShardSet, writeZipPickle } from "../helpers/library-fixtures.js";
 
 const sha256 = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
-
-async function withLibrary<T>(fn: (lib: ModelLibrary, src: string) => Promise<T>): Promise<T> {
-  const t = tempDir();
-  const lib = await ModelLibrary.open(join(t.dir, "lib"));
-  try {
-    return await fn(lib, join(t.dir, "src"));
-  } finally {
-    lib.close();
-    t.cleanup();
-  }
-}
 
 describe("importModels", () => {
   test.after(() => closeHashWorkers());

@@ -18,7 +18,7 @@ import {
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { tempDir, writeGgufModel, writeShardSet } from "../helpers/library-fixtures.js";
 
-/** metadata.json exactly as the original writes it (original-behaviour.md §2.6): snake_case, every field, nulls. */
+/** metadata.json exactly as the original writes it: snake_case, every field, nulls. */
 function originalMetadata(over: Record<string, unknown>): Record<string, unknown> {
   return {
     model_id: "llm/llama/llama_2_7b", family: "llama", model_type: "llm", subtype: null, official_name: "Llama 2 7B",

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { extractBaseName, normalizeFilename, normalizeName, safeRelativePath } from "../../src/formats/naming.js";
 import { ModelLibraryError } from "../../src/core/errors.js";
 
-describe("normalizeName (original-behaviour §4)", () => {
+describe("normalizeName (the original's rules)", () => {
   const cases: [string, string][] = [
     ["Llama 2 7B", "llama_2_7b"],
     ["SDXL-1.0-Base", "sdxl-1_0-base"],
@@ -71,7 +71,7 @@ describe("normalizeName (original-behaviour §4)", () => {
 });
 
 describe("normalizeFilename", () => {
-  test("§4 examples", () => {
+  test("the original's examples", () => {
     assert.equal(normalizeFilename("My Model.safetensors"), "my_model.safetensors");
     assert.equal(normalizeFilename("TEST.GGUF"), "test.gguf");
     assert.equal(normalizeFilename("test/file.gguf"), "testfile.gguf");
@@ -91,7 +91,7 @@ describe("normalizeFilename", () => {
 });
 
 describe("extractBaseName", () => {
-  test("§4 examples", () => {
+  test("the original's examples", () => {
     assert.equal(extractBaseName("llama-2-7b-Q4_K_M.gguf"), "llama-2-7b");
     assert.equal(extractBaseName("model-fp16.safetensors"), "model");
     assert.equal(extractBaseName("model-00001-of-00005.safetensors"), "model");

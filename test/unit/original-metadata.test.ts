@@ -1,6 +1,6 @@
 // Issue 9 item 3: a rewrite of an original library's metadata.json keeps what it does not know, at every depth,
-// and redetect keeps the original's family spelling. The library here is laid out as original-behaviour.md §2
-// describes (a small fixture of this test: metadata.json with nulls, model-level hashes only, per-file hashes null).
+// and redetect keeps the original's family spelling. The library here is laid out as the original lays one out
+// (a small fixture of this test: metadata.json with nulls, model-level hashes only, per-file hashes null).
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";

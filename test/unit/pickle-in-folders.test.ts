@@ -5,11 +5,11 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ModelLibrary, importModels } from "../../src/index.js";
+import { importModels } from "../../src/index.js";
 import { identify } from "../../src/identify/identify.js";
 import { adoptOrphans } from "../../src/operations/adopt-orphans.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
-import { tempDir, writeDiffusersFolder, writeSafetensorsModel, writeZipPickle } from "../helpers/library-fixtures.js";
+import { withLibrary, writeDiffusersFolder, writeSafetensorsModel, writeZipPickle } from "../helpers/library-fixtures.js";
 
 function pickleUnetPipeline(dir: string): string {
   writeDiffusersFolder(dir);
@@ -26,22 +26,11 @@ function snapshotWithBoth(dir: string): string {
   return dir;
 }
 
-async function withLib(fn: (lib: ModelLibrary, src: string) => Promise<void>): Promise<void> {
-  const t = tempDir();
-  const lib = await ModelLibrary.open(join(t.dir, "lib"));
-  try {
-    await fn(lib, join(t.dir, "src"));
-  } finally {
-    lib.close();
-    t.cleanup();
-  }
-}
-
 describe("pickles inside model folders", () => {
   test.after(() => closeHashWorkers());
 
   test("identify: a diffusers folder with a pickle unet, and a snapshot with pytorch_model.bin, are tier pickle", () =>
-    withLib(async (_lib, src) => {
+    withLibrary(async (_lib, src) => {
       const pipe = await identify(pickleUnetPipeline(join(src, "pipe")));
       assert.equal(pipe.securityTier, "pickle");
       assert.deepEqual(pipe.folder?.pickleFiles, ["unet/diffusion_pytorch_model.bin"]);
@@ -51,7 +40,7 @@ describe("pickles inside model folders", () => {
     }));
 
   test("import: the pipeline whose unet is only a pickle is refused without --allow-pickle, stored with it", () =>
-    withLib(async (lib, src) => {
+    withLibrary(async (lib, src) => {
       const dir = pickleUnetPipeline(join(src, "pipe"));
       const [refused] = await importModels(lib, [dir]);
       assert.equal(refused.status, "failed");
@@ -66,7 +55,7 @@ describe("pickles inside model folders", () => {
     }));
 
   test("import: a snapshot's pytorch_model.bin beside model.safetensors is left out, and the result says so", () =>
-    withLib(async (lib, src) => {
+    withLibrary(async (lib, src) => {
       const [r] = await importModels(lib, [snapshotWithBoth(join(src, "snap"))]);
       assert.equal(r.status, "imported", r.error?.message);
       assert.ok(!existsSync(join(r.path!, "pytorch_model.bin")), "no pickle stored");
@@ -78,7 +67,7 @@ describe("pickles inside model folders", () => {
     }));
 
   test("adopt: a folder holding a pickle is not adopted without allowPickle (and nothing is deleted), adopted with it", () =>
-    withLib(async (lib) => {
+    withLibrary(async (lib) => {
       const dir = join(lib.root, "diffusion", "sd1", "old_ckpt");
       writeZipPickle(join(dir, "model.ckpt"));
       const r = await adoptOrphans(lib);

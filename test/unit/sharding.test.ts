@@ -18,7 +18,7 @@ import { ModelLibraryError } from "../../src/core/errors.js";
 const isError = (code: string, re?: RegExp) => (e: unknown) =>
   e instanceof ModelLibraryError && e.code === code && (!re || re.test(e.message));
 
-describe("detectShardedSets (§6, §17)", () => {
+describe("detectShardedSets (the original's cases)", () => {
   test("pattern 1: -NNNNN-of-NNNNN", () => {
     const sets = detectShardedSets(["model-00002-of-00003.safetensors", "model-00001-of-00003.safetensors", "model-00003-of-00003.safetensors"]);
     assert.deepEqual([...sets.keys()], ["model.safetensors"]);
@@ -93,7 +93,7 @@ describe("detectShardedSets (§6, §17)", () => {
   });
 });
 
-describe("validateShardCompleteness (§6, §17)", () => {
+describe("validateShardCompleteness (the original's cases)", () => {
   test("complete: total 3, found [1,2,3]", () => {
     const v = validateShardCompleteness(["m-00001-of-00003.safetensors", "m-00002-of-00003.safetensors", "m-00003-of-00003.safetensors"]);
     assert.deepEqual(v, { isComplete: true, totalShards: 3, foundShards: [1, 2, 3], missingShards: [] });

@@ -1,7 +1,7 @@
 // Issue 9 item 2 (and item 8's verify side): verify checks what the original recorded — model-level hashes of the
 // largest file when per-file hashes are null; bare names of nested files resolved when unique, "ambiguous" when
 // not; a metadata.json listing no files while weights sit in the folder fails verify.
-// The library is laid out as original-behaviour.md §2 describes, by a small fixture of this test.
+// The library is laid out as the original lays one out, by a small fixture of this test.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from "node:fs";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import type { Identification } from "../../formats/types.js";
 import type { ImportResult } from "../../operations/import-models.js";
-import type { ModelLibrary } from "../../store/model-library.js";
+import type { ModelLibrary } from "../../operations/index.js";
 import { commonOptions, markFailed, withCommonOptions } from "../common.js";
 import { describeVerify } from "../describe.js";
 import { formatBytes, formatCount, formatMs, out, printJson } from "../output.js";

@@ -2,7 +2,7 @@
 // the safe ones and says what it did. Exit status 1 while any problem remains.
 import type { Command } from "commander";
 import type { DoctorCheck, DoctorProblem } from "../../doctor/doctor-types.js";
-import type { ModelLibrary } from "../../store/model-library.js";
+import type { ModelLibrary } from "../../operations/index.js";
 import { cliSignal } from "../signals.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { err, out, printJson } from "../output.js";

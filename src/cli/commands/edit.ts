@@ -24,7 +24,7 @@ export function register(program: Command): void {
           return;
         }
         out(`edited ${result.id}: ${result.changed.join(", ")}`);
-      });
+      }, { create: false }); // edits a model of an existing library: a mistyped --library makes nothing
     });
   withCommonOptions(cmd);
 }

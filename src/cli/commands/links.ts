@@ -1,8 +1,7 @@
 // `mlib links [--app APP] [--model ID]`, `mlib links check` (exit 1 unless all healthy), `mlib links repair`.
 import type { Command } from "commander";
-import { markFailed, withCommonOptions, withLibrary } from "../common.js";
+import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
 import { out, printJson } from "../output.js";
-import { nestedCommon } from "./map.js";
 
 interface Filter {
   app?: string;
@@ -16,7 +15,7 @@ function filtered(cmd: Command): Command {
 export function register(program: Command): void {
   const links = filtered(program.command("links").description("the links made into apps (subcommands: check, repair)"));
   links.action(async () => {
-    const common = nestedCommon(links);
+    const common = commonOptions(links);
     const f = links.opts<Filter>();
     const { listLinks } = await import("../../mapper/list-links.js");
     await withLibrary(common, async (lib) => {
@@ -30,7 +29,7 @@ export function register(program: Command): void {
 
   const check = filtered(links.command("check").description("the state of each link: healthy, broken, changed, foreign, missing (exit 1 unless all healthy)"));
   check.action(async () => {
-    const common = nestedCommon(check);
+    const common = commonOptions(check);
     const f = { ...links.opts<Filter>(), ...check.opts<Filter>() };
     const { checkLinks } = await import("../../mapper/check-links.js");
     await withLibrary(common, async (lib) => {
@@ -45,7 +44,7 @@ export function register(program: Command): void {
 
   const repair = filtered(links.command("repair").description("re-make broken links of ours, forget those the user removed or replaced"));
   repair.action(async () => {
-    const common = nestedCommon(repair);
+    const common = commonOptions(repair);
     const f = { ...links.opts<Filter>(), ...repair.opts<Filter>() };
     const { repairLinks } = await import("../../mapper/repair-links.js");
     await withLibrary(common, async (lib) => {

@@ -1,7 +1,7 @@
 // `mlib map preview|apply|config APP --root DIR`: link the library's models into an app's folders, or write
 // the app's own configuration so it reads them in place.
 import { Option, type Command } from "commander";
-import type { ModelLibrary } from "../../store/model-library.js";
+import type { ModelLibrary } from "../../operations/index.js";
 import { commonOptions, markFailed, withCommonOptions, withLibrary, type CommonOptions } from "../common.js";
 import { out, printJson } from "../output.js";
 
@@ -12,13 +12,6 @@ interface MapOptions {
   link?: "auto" | "symlink" | "hardlink" | "reflink" | "copy";
 }
 
-/** The common options of a subcommand: its own, then `map`'s, then mlib's (before the command name). */
-export function nestedCommon(cmd: Command): CommonOptions {
-  const own = commonOptions(cmd);
-  const top = cmd.parent?.parent?.opts<{ json?: boolean; library?: string; debug?: boolean }>() ?? {};
-  return { json: own.json || Boolean(top.json), library: own.library ?? top.library ?? null, debug: own.debug || Boolean(top.debug) };
-}
-
 function sub(map: Command, name: string, description: string, run: (lib: ModelLibrary, app: string, o: MapOptions, common: CommonOptions) => Promise<void>): Command {
   const cmd = map
     .command(name)
@@ -27,7 +20,7 @@ function sub(map: Command, name: string, description: string, run: (lib: ModelLi
     .requiredOption("--root <dir>", "the app's models folder, e.g. ~/ComfyUI/models (nothing is made outside its parent)")
     .option("--app-version <version>", "the app's version: selects version-specific configs and overrides.json version_ranges")
     .action(async (app: string) => {
-      const common = nestedCommon(cmd);
+      const common = commonOptions(cmd);
       const o = cmd.opts<MapOptions>();
       await withLibrary(common, (lib) => run(lib, app, o, common));
     });

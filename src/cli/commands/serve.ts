@@ -1,5 +1,6 @@
 // `mlib serve [--port P] [--host H] [--open]`: the local web page and JSON API over the library. Prints the
 // URL with the token (the page needs it to change anything); runs until SIGINT/SIGTERM, then stops cleanly.
+// Unlike the read commands it creates the library when there is none: a new user may start with the web page.
 import type { Command } from "commander";
 import { spawn } from "node:child_process";
 import { commonOptions, libraryRoot, parseNonNegativeInt, usageError, withCommonOptions } from "../common.js";
@@ -9,7 +10,7 @@ import { untilInterrupted } from "../signals.js";
 export function register(program: Command): void {
   const cmd = program
     .command("serve")
-    .description("serve a local web page and JSON API over the library (loopback only by default)")
+    .description("serve a local web page and JSON API over the library (loopback only by default; creates the library if there is none yet)")
     .option("--port <n>", "port to listen on (0: any free port)", parseNonNegativeInt, 8765)
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--open", "open the page in the default browser")

@@ -55,6 +55,9 @@ test("hub search follows Link pagination, then answers from the cache; offline a
   const again = await runCliJson<{ fromCache: boolean; models: unknown[] }>(["hub", "search", "7b ", "--limit", "4", "--sort", "downloads", "--json"], { env });
   assert.equal(again.json.fromCache, true);
   assert.equal(again.json.models.length, 4);
+  // --json before the command name counts for a subcommand too (mlib → hub → search).
+  const globalJson = await runCliJson<{ fromCache: boolean }>(["--json", "hub", "search", "7B", "--limit", "4", "--sort", "downloads"], { env });
+  assert.equal(globalJson.json.fromCache, true, globalJson.stdout);
   assert.equal(hub.requests.length, 0);
   const off = await runCliJson<{ fromCache: boolean }>(["hub", "search", "7B", "--limit", "4", "--sort", "downloads", "--refresh", "--json"], { env: { ...env, HF_HUB_OFFLINE: "1" } });
   assert.equal(off.json.fromCache, true);

@@ -1,4 +1,4 @@
-// Conversion of Hub answers (§11.2): real model-info bodies recorded from the Hub (../shared/fixtures/hub-api)
+// Conversion of Hub answers (as the original converted them): real model-info bodies recorded from the Hub (../shared/fixtures/hub-api)
 // when present, and the download options with every shard's size summed.
 import { test } from "node:test";
 import assert from "node:assert/strict";

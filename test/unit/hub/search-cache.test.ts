@@ -1,4 +1,4 @@
-// The Hub cache (§12, key fixed): a search without a kind is replaced, not duplicated; TTL; reuse of repo
+// The Hub cache (the original's, key fixed): a search without a kind is replaced, not duplicated; TTL; reuse of repo
 // details until the repo changes; LRU eviction past the budget, with the searches that named evicted repos.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -98,7 +98,7 @@ describe("index location (.model-library/index.db)", () => {
     const t = tempDir();
     try {
       const missing = join(t.dir, "no-such-library");
-      for (const args of [["list"], ["search", "x"], ["show", "a/b/c"], ["stats"], ["verify"]]) {
+      for (const args of [["list"], ["search", "x"], ["show", "a/b/c"], ["stats"], ["verify"], ["edit", "a/b/c", "--notes", "x"]]) {
         const r = await runCli([...args, "--library", missing]);
         assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
         assert.match(r.stderr, /no library at .*no-such-library \(create one with mlib init or mlib import\)/);
