@@ -230,6 +230,43 @@ export class ModelIndex {
   }
 
   /**
+   * Adds or replaces many models at once: the same rows as upsert() of each, in one transaction (or in the
+   * caller's), every record checked before anything is written. Cheaper than upserts per model: the ids already
+   * indexed are found in one statement (a new model needs no lookup, no delete) and the statements are looked up
+   * once. Writing table by table with sorted hash and tag keys measured no faster (~28 µs of CPU a model either
+   * way at 10,000, nearly all SQLite's own B-tree and FTS5 work), so the rows are written as upsert writes them.
+   * A record listed twice: the last one wins, as with upserts in a row.
+   */
+  upsertMany(records: readonly IndexRecord[]): void {
+    const byId = new Map<string, PreparedRows>();
+    // A Map keeps a key at its first place: the model gets the doc_id its first upsert would give, the last values.
+    for (const r of records) {
+      const rows = prepareRows(this.dbPath, r);
+      byId.set(rows.id, rows);
+    }
+    const list = [...byId.values()];
+    if (list.length === 0) return;
+    this.guard(() => {
+      if (this.db.inTransaction) this.upsertManyNow(list);
+      else this.db.transaction(() => this.upsertManyNow(list)).immediate();
+    });
+  }
+
+  private upsertManyNow(list: PreparedRows[]): void {
+    const known = new Map(
+      this.stmt("SELECT id, doc_id FROM models WHERE id IN (SELECT value FROM json_each(?))")
+        .raw()
+        .all(JSON.stringify(list.map((r) => r.id))) as [string, number][],
+    );
+    const insert = this.stmt(INSERT_MODEL);
+    const s = prepareDerived((sql) => this.stmt(sql));
+    for (const rows of list) {
+      if (known.has(rows.id)) this.upsertNow(rows);
+      else writeRows(s, Number(insert.run(rows.id, ...rows.model).lastInsertRowid), rows);
+    }
+  }
+
+  /**
    * Replaces the whole index with the records added to the returned loader, in one write transaction
    * (see bulk-load.ts): call add() for each model, then finish(), or abort() to keep the old index.
    */

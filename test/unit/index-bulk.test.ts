@@ -154,6 +154,56 @@ describe("ModelIndex.bulkReplace", () => {
   });
 });
 
+describe("ModelIndex.upsertMany", () => {
+  test("gives exactly what one upsert per record gives: new models, replaced ones, a record listed twice", () => {
+    const dir = tmpDir();
+    const records = corpus(120);
+    const a = ModelIndex.open(path.join(dir, "a.db"));
+    const b = ModelIndex.open(path.join(dir, "b.db"));
+    try {
+      // Both start with a third of the models under other values; then the rest and a changed copy arrive.
+      const first = records.slice(0, 40).map((r) => ({ ...r, officialName: `Old ${r.officialName}`, tags: ["old"], files: r.files.slice(0, 1) }));
+      const next = [...records, { ...records[5], officialName: "Twice Zebra", tags: ["twice"] }];
+      for (const r of first) a.upsert(r);
+      a.transaction(() => {
+        for (const r of next) a.upsert(r);
+      });
+      b.upsertMany(first);
+      b.upsertMany(next);
+      assert.deepEqual(snapshot(b, records), snapshot(a, records));
+      assert.deepEqual(b.search("zebra").models.map((m) => m.id), [records[5].id]);
+      assert.equal(b.search("old").totalCount, 0, "a replaced model's old text and tags are gone");
+      // inside a caller's transaction it joins it: a rollback takes its rows too
+      assert.throws(() =>
+        b.transaction(() => {
+          b.upsertMany([makeRecord({ id: "x/y/rolled-back" })]);
+          throw new Error("stop");
+        }),
+      );
+      assert.equal(b.get("x/y/rolled-back"), null);
+      b.upsertMany([]);
+      assert.equal(b.count(), records.length);
+    } finally {
+      a.close();
+      b.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a bad record anywhere in the list is refused before anything is written", () => {
+    const dir = tmpDir();
+    const index = ModelIndex.open(path.join(dir, "models.db"));
+    try {
+      const bad = { ...makeRecord({ id: "b/b/bad" }), sizeBytes: "big" } as unknown as IndexRecord;
+      assert.throws(() => index.upsertMany([makeRecord({ id: "a/a/good" }), bad]), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE" && /sizeBytes/.test(e.message));
+      assert.equal(index.count(), 0);
+    } finally {
+      index.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("recordFromParsed", () => {
   test("maps raw JSON exactly as normalizeMetadata first and then mapping does, whatever the types", () => {
     const st = { mtimeMs: 1, size: 2 };
