@@ -26,6 +26,7 @@ import type {
   FileMatch,
   IndexRecord,
   IndexStats,
+  ModelFilesRecord,
   ModelRecord,
   SearchFilters,
   SearchOptions,
@@ -390,6 +391,32 @@ export class ModelIndex {
   /** Every id, sorted: read from the id index alone (~25 ms at 100k models where syncState takes ~260). */
   allIds(): string[] {
     return this.guard(() => this.stmt("SELECT id FROM models ORDER BY id").pluck().all() as string[]);
+  }
+
+  /**
+   * Every model with the fields mapping rules match and its files' names and sizes, in name
+   * order (as search sort "name"), in one statement: a mapping of 10,000 models read each metadata.json for
+   * them (~0.9 s of a 10,000-link apply). Files by name, as model_files keeps them.
+   */
+  modelFiles(): ModelFilesRecord[] {
+    return this.guard(() => {
+      const sql =
+        "SELECT m.id, m.official_name, m.model_type, m.subtype, m.family, m.format, m.tags_json, f.name, f.size FROM models m " +
+        "LEFT JOIN model_files f ON f.doc_id = m.doc_id ORDER BY m.official_name, m.id, f.name";
+      const rows = this.stmt(sql).raw().all() as [string, string, string, string | null, string | null, string | null, string, string | null, number | null][];
+      const out: ModelFilesRecord[] = [];
+      let last: ModelFilesRecord | null = null;
+      for (const [id, officialName, modelType, subtype, family, format, tagsJson, name, size] of rows) {
+        if (last === null || last.id !== id) {
+          const tags = parseTags(tagsJson);
+          if (tags === null) throw new ModelLibraryError("E_CORRUPT", `${this.dbPath}: the row of ${id} holds invalid JSON; run a reindex`, { path: this.dbPath });
+          last = { id, officialName, modelType, subtype, family, format, tags, files: [] };
+          out.push(last);
+        }
+        if (name !== null) last.files.push({ name, size: size ?? 0 });
+      }
+      return out;
+    });
   }
 
   search(query: string, options: SearchOptions = {}): SearchResult {
