@@ -51,6 +51,9 @@ export interface ModelRecord extends ModelFields {
 export interface ModelFilesRecord extends Pick<ModelFields, "id" | "officialName" | "modelType" | "subtype" | "family" | "format" | "tags"> {
   /** The files metadata.json lists, by name (empty when it lists none). */
   files: { name: string; size: number }[];
+  /** The stat of metadata.json when indexed (as IndexRecord): tells whether the row is still the file's. */
+  metaMtimeMs: number;
+  metaSize: number;
 }
 
 export type SortMode = "relevance" | "name" | "updated" | "added" | "size";

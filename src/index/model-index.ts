@@ -401,16 +401,16 @@ export class ModelIndex {
   modelFiles(): ModelFilesRecord[] {
     return this.guard(() => {
       const sql =
-        "SELECT m.id, m.official_name, m.model_type, m.subtype, m.family, m.format, m.tags_json, f.name, f.size FROM models m " +
+        "SELECT m.id, m.official_name, m.model_type, m.subtype, m.family, m.format, m.tags_json, m.meta_mtime_ms, m.meta_size, f.name, f.size FROM models m " +
         "LEFT JOIN model_files f ON f.doc_id = m.doc_id ORDER BY m.official_name, m.id, f.name";
-      const rows = this.stmt(sql).raw().all() as [string, string, string, string | null, string | null, string | null, string, string | null, number | null][];
+      const rows = this.stmt(sql).raw().all() as [string, string, string, string | null, string | null, string | null, string, number, number, string | null, number | null][];
       const out: ModelFilesRecord[] = [];
       let last: ModelFilesRecord | null = null;
-      for (const [id, officialName, modelType, subtype, family, format, tagsJson, name, size] of rows) {
+      for (const [id, officialName, modelType, subtype, family, format, tagsJson, metaMtimeMs, metaSize, name, size] of rows) {
         if (last === null || last.id !== id) {
           const tags = parseTags(tagsJson);
           if (tags === null) throw new ModelLibraryError("E_CORRUPT", `${this.dbPath}: the row of ${id} holds invalid JSON; run a reindex`, { path: this.dbPath });
-          last = { id, officialName, modelType, subtype, family, format, tags, files: [] };
+          last = { id, officialName, modelType, subtype, family, format, tags, files: [], metaMtimeMs, metaSize };
           out.push(last);
         }
         if (name !== null) last.files.push({ name, size: size ?? 0 });

@@ -308,11 +308,16 @@ export class ModelLibrary {
 
   /**
    * Every model with the fields mapping rules match and its files (ModelIndex.modelFiles), each checked
-   * against its metadata.json first as search() checks a page (one stat a model).
+   * against its metadata.json first as search() checks a page: one stat a model, compared with the stat the
+   * row was indexed at; only the models whose file changed (or went) are read again.
    */
   modelFiles(): ModelFilesRecord[] {
     const all = this.index.modelFiles();
-    return this.refresh(all.map((m) => m.id)).length > 0 ? this.index.modelFiles() : all;
+    const stale = all.filter((m) => {
+      const st = statSync(join(this.root, ...m.id.split("/"), METADATA_FILE), { throwIfNoEntry: false });
+      return !st || st.mtimeMs !== m.metaMtimeMs || st.size !== m.metaSize;
+    });
+    return stale.length > 0 && this.refresh(stale.map((m) => m.id)).length > 0 ? this.index.modelFiles() : all;
   }
 
   list(options: SearchOptions = {}): SearchResult {
