@@ -20,7 +20,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
 import { buildFtsQuery, hasPrefixScan, longestTermLength, matchTerms, type PrefixExpander } from "./fts-query.js";
 import { BulkLoader } from "./bulk-load.js";
 import { FACET_COLUMNS, FacetColumns, type GroupedIds } from "./facet-columns.js";
-import { MODEL_COLUMNS, hashKeys, prepareDerived, prepareRows, tagKeys, writeRows, type PreparedRows } from "./index-rows.js";
+import { MODEL_COLUMNS, MODEL_MARKS, ROW_FIELDS, hashKeys, prepareDerived, prepareRows, tagKeys, writeRows, type PreparedRows } from "./index-rows.js";
 import type {
   Facets,
   FileMatch,
@@ -85,14 +85,13 @@ interface ModelRow {
   updated_at: string;
 }
 
-// A whole record; callers append `WHERE m.doc_id = ?` or `WHERE m.id = ?`.
-const SELECT_RECORD =
-  "SELECT m.doc_id, m.id, m.path, m.official_name, m.cleaned_name, m.model_type, m.subtype, m.family, m.format, " +
-  "m.quantization, m.architecture, m.tags_json, m.size_bytes, m.parameter_count, m.context_length, m.sha256, m.blake3, " +
-  "m.added_at, m.updated_at FROM models m";
+// A whole record (every ROW_FIELDS column but the metadata.json stat); callers append `WHERE m.doc_id = ?` or `WHERE m.id = ?`.
+const SELECT_RECORD = `SELECT m.doc_id, m.id, ${ROW_FIELDS.filter(([c]) => !c.startsWith("meta_"))
+  .map(([c]) => `m.${c}`)
+  .join(", ")} FROM models m`;
 
-const UPDATE_MODEL = `UPDATE models SET ${MODEL_COLUMNS.split(", ").map((c) => `${c}=?`).join(", ")} WHERE doc_id=?`;
-const INSERT_MODEL = `INSERT INTO models (id, ${MODEL_COLUMNS}) VALUES (?${", ?".repeat(MODEL_COLUMNS.split(", ").length)})`;
+const UPDATE_MODEL = `UPDATE models SET ${ROW_FIELDS.map(([c]) => `${c}=?`).join(", ")} WHERE doc_id=?`;
+const INSERT_MODEL = `INSERT INTO models (id, ${MODEL_COLUMNS}) VALUES (?,${MODEL_MARKS})`;
 
 export class ModelIndex {
   readonly dbPath: string;

@@ -9,6 +9,7 @@ import { ModelLibraryError } from "../../src/core/errors.js";
 import { ModelLibrary } from "../../src/store/model-library.js";
 import { normalizeMetadata } from "../../src/store/metadata.js";
 import { recordFromParsed } from "../../src/store/record.js";
+import { ROW_FIELDS, modelValues } from "../../src/index/index-rows.js";
 import type { IndexRecord } from "../../src/index/index-types.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
@@ -201,6 +202,50 @@ describe("ModelIndex.upsertMany", () => {
       index.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("ROW_FIELDS (the one list of a models row's columns)", () => {
+  test("is the models table's columns after doc_id and id, and modelValues gives each field's value at its place", () => {
+    const dir = tmpDir();
+    const index = ModelIndex.open(path.join(dir, "models.db"));
+    index.close();
+    const db = new Database(path.join(dir, "models.db"), { readonly: true });
+    try {
+      const columns = (db.prepare("PRAGMA table_info(models)").all() as { name: string }[]).map((c) => c.name);
+      assert.deepEqual(columns, ["doc_id", "id", ...ROW_FIELDS.map(([c]) => c)]);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // Every field a distinct value: modelValues must put each where ROW_FIELDS says.
+    const r = makeRecord({
+      id: "x/y/z",
+      path: "/p",
+      officialName: "Official",
+      cleanedName: "cleaned",
+      modelType: "llm",
+      subtype: "sub",
+      family: "fam",
+      format: "fmt",
+      quantization: "Q4",
+      architecture: "arch",
+      tags: ["t1"],
+      sizeBytes: 11,
+      parameterCount: 12,
+      contextLength: 13,
+      sha256: "AA",
+      blake3: "BB",
+      addedAt: "added",
+      updatedAt: "updated",
+      metaMtimeMs: 14,
+      metaSize: 15,
+    });
+    const expected = ROW_FIELDS.map(([, field]) => {
+      const v = r[field];
+      return field === "tags" ? JSON.stringify(v) : field === "sha256" || field === "blake3" ? (v as string).toLowerCase() : v;
+    });
+    assert.deepEqual(modelValues(r), expected);
   });
 });
 
