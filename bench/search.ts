@@ -24,7 +24,7 @@ const DEFAULT_COUNT = 100_000;
 // ------------------------------------------------------------------ deterministic data
 
 /** mulberry32: a tiny seeded PRNG so every run generates the same library and the same queries. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -98,7 +98,7 @@ interface Generated {
   metadata: Record<string, unknown>;
 }
 
-function generateModel(r: () => number, i: number): Generated {
+export function generateModel(r: () => number, i: number): Generated {
   const fam = pickFamily(r);
   const publisher = pick(r, PUBLISHERS);
   // A coined word for most models: real hubs are full of merge names ("Fimbulvetr", "Kunoichi"), which give

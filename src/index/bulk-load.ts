@@ -10,7 +10,7 @@
 //   to a 100k reindex, and queries measured the same on either index.
 import type Database from "better-sqlite3";
 import { ModelLibraryError } from "../core/errors.js";
-import { MODEL_COLUMNS, prepareDerived, prepareRows, writeRows, type DerivedStatements, type PreparedRows } from "./index-rows.js";
+import { MODEL_COLUMNS, MODEL_MARKS, prepareDerived, prepareRows, writeRows, type DerivedStatements, type PreparedRows } from "./index-rows.js";
 import type { IndexRecord } from "./index-types.js";
 
 // Indexes on these tables other than their primary keys (and the UNIQUE on models.id, which catches a
@@ -48,7 +48,7 @@ export class BulkLoader {
         db.exec(`INSERT INTO ${t} (${t}) VALUES ('delete-all');`);
       }
       db.exec("DELETE FROM model_tags; DELETE FROM model_files; DELETE FROM model_hashes; DELETE FROM models;");
-      this.insertModel = db.prepare(`INSERT INTO models (doc_id, id, ${MODEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+      this.insertModel = db.prepare(`INSERT INTO models (doc_id, id, ${MODEL_COLUMNS}) VALUES (?,?,${MODEL_MARKS})`);
       this.derived = prepareDerived((sql) => db.prepare(sql));
     } catch (e) {
       this.rollback();

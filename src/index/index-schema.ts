@@ -117,6 +117,10 @@ const V3 = ["model_type", "family", "format", "quantization"]
 // reindex): a model's rows there are deleted by their keys, derived again from its row and files.
 const V4 = `DROP TABLE model_meta; DROP INDEX model_hashes_doc; DROP INDEX model_tags_doc;`;
 
-export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3), (db) => db.exec(V4)];
+// subtype gets the (column, size_bytes) index the other facet columns have: facets group on it (a sort of every
+// row without it: ~45 ms at 100k models, ~5 with it).
+const V5 = `CREATE INDEX models_subtype ON models(subtype, size_bytes);`;
+
+export const MIGRATIONS: readonly Migration[] = [(db) => db.exec(V1), (db) => db.exec(V2), (db) => db.exec(V3), (db) => db.exec(V4), (db) => db.exec(V5)];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -47,6 +47,15 @@ export interface ModelRecord extends ModelFields {
   hashes: { sha256: string | null; blake3: string | null };
 }
 
+/** What linking a model into an app needs of it (ModelIndex.modelFiles): the fields rules match, and its files. */
+export interface ModelFilesRecord extends Pick<ModelFields, "id" | "officialName" | "modelType" | "subtype" | "family" | "format" | "tags"> {
+  /** The files metadata.json lists, by name (empty when it lists none). */
+  files: { name: string; size: number }[];
+  /** The stat of metadata.json when indexed (as IndexRecord): tells whether the row is still the file's. */
+  metaMtimeMs: number;
+  metaSize: number;
+}
+
 export type SortMode = "relevance" | "name" | "updated" | "added" | "size";
 
 export interface SearchFilters {

@@ -10,6 +10,7 @@ export type {
   IndexRecord,
   IndexStats,
   ModelRecord,
+  ModelFilesRecord,
   SearchFilters,
   SearchOptions,
   SearchResult,

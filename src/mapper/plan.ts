@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { shardInfoOf } from "../formats/sharding.js";
-import type { ModelRecord } from "../index/index-types.js";
+import type { ModelFilesRecord } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 import { DEFAULT_EXTENSIONS, type ResolvedProfile } from "./profiles.js";
@@ -45,7 +45,7 @@ export interface MappingPlan {
 const lower = (xs: string[] | null | undefined) => (xs ? xs.map((x) => x.toLowerCase()) : null);
 
 /** All criteria of the rule pass (case-insensitive); an absent list is no constraint. */
-export function ruleMatches(rule: MappingRule, m: Pick<ModelRecord, "modelType" | "subtype" | "family" | "tags" | "format">): boolean {
+export function ruleMatches(rule: MappingRule, m: Pick<ModelFilesRecord, "modelType" | "subtype" | "family" | "tags" | "format">): boolean {
   const inList = (list: string[] | null | undefined, v: string | null) => {
     const l = lower(list);
     return l === null || l.includes((v ?? "").toLowerCase());
@@ -109,6 +109,27 @@ function readSmallFile(file: string): string {
   }
 }
 
+/** A model's files as the index lists them, with its overrides.json version ranges when asked. */
+function indexedFiles(m: ModelFilesRecord, dir: string, withOverrides: boolean): ModelFiles {
+  return {
+    names: m.files.map((f) => f.name),
+    // The index holds 0 where metadata.json gives no size: recorded as no size (nothing to compare later).
+    sizes: new Map(m.files.filter((f) => f.size > 0).map((f) => [f.name, f.size])),
+    repoId: null,
+    versionRanges: withOverrides ? readVersionRanges(dir) : null,
+  };
+}
+
+function readVersionRanges(dir: string): Record<string, string> | null {
+  try {
+    const o = JSON.parse(fs.readFileSync(path.join(dir, OVERRIDES_FILE), "utf8")) as { version_ranges?: unknown };
+    if (o.version_ranges && typeof o.version_ranges === "object") return o.version_ranges as Record<string, string>;
+  } catch {
+    // no overrides.json (the common case) or unreadable: no restriction
+  }
+  return null;
+}
+
 function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
   let meta: { files?: unknown; repo_id?: unknown } = {};
   try {
@@ -133,16 +154,7 @@ function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
       names = [];
     }
   }
-  let versionRanges: Record<string, string> | null = null;
-  if (withOverrides) {
-    try {
-      const o = JSON.parse(fs.readFileSync(path.join(dir, OVERRIDES_FILE), "utf8")) as { version_ranges?: unknown };
-      if (o.version_ranges && typeof o.version_ranges === "object") versionRanges = o.version_ranges as Record<string, string>;
-    } catch {
-      // no overrides.json (the common case) or unreadable: no restriction
-    }
-  }
-  return { names, sizes, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges };
+  return { names, sizes, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges: withOverrides ? readVersionRanges(dir) : null };
 }
 
 /** The weight files of a model that a rule links: by extension; a shard set's index.json goes with its shards. */
@@ -160,15 +172,6 @@ function unitFiles(names: string[], rule: MappingRule): string[] {
   return picked;
 }
 
-function* allModels(lib: ModelLibrary): Generator<ModelRecord> {
-  const page = 10_000;
-  for (let offset = 0; ; offset += page) {
-    const r = lib.list({ limit: page, offset, sort: "name" });
-    yield* r.models;
-    if (r.models.length < page) return;
-  }
-}
-
 /** The link units of `profile` for this library into the app folder `root`. */
 export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: string, signal?: AbortSignal): MappingPlan {
   const absRoot = path.resolve(root);
@@ -176,12 +179,16 @@ export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: s
   const units: PlannedUnit[] = [];
   const excluded: PlanExclusion[] = [];
   let n = 0;
-  for (const m of allModels(lib)) {
+  // Names, sizes and rule fields come from the index in one statement (reading 10,000 metadata.json files
+  // for them was most of an apply's time outside the links); metadata.json is read only for a model whose
+  // row lists no files, or when a rule's layout needs its repo_id.
+  for (const m of lib.modelFiles()) {
     if (++n % 512 === 0) throwIfAborted(signal, "map");
     const rules = profile.rules.filter((r) => ruleMatches(r, m));
     if (rules.length === 0) continue;
     const dir = lib.modelDir(m.id);
-    const files = readModelFiles(dir, profile.appVersion !== null);
+    const needRepo = rules.some((r) => r.layout === "publisher-repo");
+    const files = m.files.length > 0 && !needRepo ? indexedFiles(m, dir, profile.appVersion !== null) : readModelFiles(dir, profile.appVersion !== null);
     const range = files.versionRanges?.[profile.app];
     if (range && profile.appVersion !== null && !safeSatisfies(profile.appVersion, range)) {
       excluded.push({ modelId: m.id, reason: `overrides.json version_ranges limits it to ${profile.app} ${range} (not ${profile.appVersion})` });
@@ -210,7 +217,7 @@ function safeSatisfies(version: string, range: string): boolean {
   }
 }
 
-function planUnit(m: ModelRecord, dir: string, files: ModelFiles, rule: MappingRule, base: string): PlannedUnit | string {
+function planUnit(m: ModelFilesRecord, dir: string, files: ModelFiles, rule: MappingRule, base: string): PlannedUnit | string {
   const layout = rule.layout ?? "files";
   if (layout === "folder") {
     const name = safeSegment(path.basename(dir));

@@ -101,9 +101,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       } finally {
         // What moved is indexed even when the batch stops half-way (cancelled, or an I/O error): the index agrees
         // with the folders at every stop.
-        lib.index.transaction(() => {
-          for (const rec of records) lib.index.upsert(rec);
-        });
+        // One transaction, the batch's rows at once (upsertMany).
+        lib.index.upsertMany(records);
       }
       progress({ phase: "index", done: Math.min(start + BATCH, plan.length), total: plan.length, unit: "items" });
     }

@@ -12,7 +12,7 @@ import { readJson, writeJsonAtomic, backupPathOf } from "../core/atomic-json.js"
 import { withLock } from "../core/lock.js";
 import { leaseTimings, type LeaseTimings } from "../core/lease.js";
 import { ModelIndex } from "../index/model-index.js";
-import type { Facets, FileMatch, IndexStats, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
+import type { Facets, FileMatch, IndexStats, ModelFilesRecord, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
 import { locateIndex } from "./index-location.js";
@@ -310,6 +310,20 @@ export class ModelLibrary {
     // A model edited by hand since indexed: its row is refreshed and the page asked for again, so the
     // match, order and fields are the files' (one pass: the new page is what the index now says).
     return this.refresh(result.models.map((m) => m.id)).length > 0 ? this.index.search(query, options) : result;
+  }
+
+  /**
+   * Every model with the fields mapping rules match and its files (ModelIndex.modelFiles), each checked
+   * against its metadata.json first as search() checks a page: one stat a model, compared with the stat the
+   * row was indexed at; only the models whose file changed (or went) are read again.
+   */
+  modelFiles(): ModelFilesRecord[] {
+    const all = this.index.modelFiles();
+    const stale = all.filter((m) => {
+      const st = statSync(join(this.root, ...m.id.split("/"), METADATA_FILE), { throwIfNoEntry: false });
+      return !st || st.mtimeMs !== m.metaMtimeMs || st.size !== m.metaSize;
+    });
+    return stale.length > 0 && this.refresh(stale.map((m) => m.id)).length > 0 ? this.index.modelFiles() : all;
   }
 
   list(options: SearchOptions = {}): SearchResult {

@@ -9,6 +9,7 @@ import { ModelLibraryError } from "../../src/core/errors.js";
 import { ModelLibrary } from "../../src/store/model-library.js";
 import { normalizeMetadata } from "../../src/store/metadata.js";
 import { recordFromParsed } from "../../src/store/record.js";
+import { ROW_FIELDS, modelValues } from "../../src/index/index-rows.js";
 import type { IndexRecord } from "../../src/index/index-types.js";
 import { fakeHash, makeRecord } from "../helpers/index-records.js";
 
@@ -151,6 +152,100 @@ describe("ModelIndex.bulkReplace", () => {
       index.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("ModelIndex.upsertMany", () => {
+  test("gives exactly what one upsert per record gives: new models, replaced ones, a record listed twice", () => {
+    const dir = tmpDir();
+    const records = corpus(120);
+    const a = ModelIndex.open(path.join(dir, "a.db"));
+    const b = ModelIndex.open(path.join(dir, "b.db"));
+    try {
+      // Both start with a third of the models under other values; then the rest and a changed copy arrive.
+      const first = records.slice(0, 40).map((r) => ({ ...r, officialName: `Old ${r.officialName}`, tags: ["old"], files: r.files.slice(0, 1) }));
+      const next = [...records, { ...records[5], officialName: "Twice Zebra", tags: ["twice"] }];
+      for (const r of first) a.upsert(r);
+      a.transaction(() => {
+        for (const r of next) a.upsert(r);
+      });
+      b.upsertMany(first);
+      b.upsertMany(next);
+      assert.deepEqual(snapshot(b, records), snapshot(a, records));
+      assert.deepEqual(b.search("zebra").models.map((m) => m.id), [records[5].id]);
+      assert.equal(b.search("old").totalCount, 0, "a replaced model's old text and tags are gone");
+      // inside a caller's transaction it joins it: a rollback takes its rows too
+      assert.throws(() =>
+        b.transaction(() => {
+          b.upsertMany([makeRecord({ id: "x/y/rolled-back" })]);
+          throw new Error("stop");
+        }),
+      );
+      assert.equal(b.get("x/y/rolled-back"), null);
+      b.upsertMany([]);
+      assert.equal(b.count(), records.length);
+    } finally {
+      a.close();
+      b.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a bad record anywhere in the list is refused before anything is written", () => {
+    const dir = tmpDir();
+    const index = ModelIndex.open(path.join(dir, "models.db"));
+    try {
+      const bad = { ...makeRecord({ id: "b/b/bad" }), sizeBytes: "big" } as unknown as IndexRecord;
+      assert.throws(() => index.upsertMany([makeRecord({ id: "a/a/good" }), bad]), (e: unknown) => e instanceof ModelLibraryError && e.code === "E_USAGE" && /sizeBytes/.test(e.message));
+      assert.equal(index.count(), 0);
+    } finally {
+      index.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ROW_FIELDS (the one list of a models row's columns)", () => {
+  test("is the models table's columns after doc_id and id, and modelValues gives each field's value at its place", () => {
+    const dir = tmpDir();
+    const index = ModelIndex.open(path.join(dir, "models.db"));
+    index.close();
+    const db = new Database(path.join(dir, "models.db"), { readonly: true });
+    try {
+      const columns = (db.prepare("PRAGMA table_info(models)").all() as { name: string }[]).map((c) => c.name);
+      assert.deepEqual(columns, ["doc_id", "id", ...ROW_FIELDS.map(([c]) => c)]);
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // Every field a distinct value: modelValues must put each where ROW_FIELDS says.
+    const r = makeRecord({
+      id: "x/y/z",
+      path: "/p",
+      officialName: "Official",
+      cleanedName: "cleaned",
+      modelType: "llm",
+      subtype: "sub",
+      family: "fam",
+      format: "fmt",
+      quantization: "Q4",
+      architecture: "arch",
+      tags: ["t1"],
+      sizeBytes: 11,
+      parameterCount: 12,
+      contextLength: 13,
+      sha256: "AA",
+      blake3: "BB",
+      addedAt: "added",
+      updatedAt: "updated",
+      metaMtimeMs: 14,
+      metaSize: 15,
+    });
+    const expected = ROW_FIELDS.map(([, field]) => {
+      const v = r[field];
+      return field === "tags" ? JSON.stringify(v) : field === "sha256" || field === "blake3" ? (v as string).toLowerCase() : v;
+    });
+    assert.deepEqual(modelValues(r), expected);
   });
 });
 

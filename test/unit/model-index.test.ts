@@ -815,3 +815,23 @@ describe("ModelIndex: schema, files, processes", () => {
     }
   });
 });
+
+describe("ModelIndex.modelFiles", () => {
+  test(
+    "every model in name order with its rule fields and files (none listed: an empty list), in one call",
+    withIndex((index) => {
+      index.upsert(makeRecord({ id: "b/b/zeta", officialName: "Zeta", modelType: "llm", family: "qwen", format: "gguf", tags: ["Chat"], files: [
+        { name: "z-00002-of-00002.gguf", size: 20, sha256: null, blake3: null, fastHash: null },
+        { name: "z-00001-of-00002.gguf", size: 10, sha256: null, blake3: null, fastHash: null },
+      ] }));
+      index.upsert(makeRecord({ id: "a/a/alpha", officialName: "alpha", modelType: "diffusion", subtype: "loras", metaMtimeMs: 5, metaSize: 6 }));
+      const all = index.modelFiles();
+      assert.deepEqual(all.map((m) => m.id), ["a/a/alpha", "b/b/zeta"], "name order, case-insensitive as search's sort");
+      assert.deepEqual(all[0], { id: "a/a/alpha", officialName: "alpha", modelType: "diffusion", subtype: "loras", family: null, format: null, tags: [], files: [], metaMtimeMs: 5, metaSize: 6 });
+      assert.deepEqual(all[1].files, [{ name: "z-00001-of-00002.gguf", size: 10 }, { name: "z-00002-of-00002.gguf", size: 20 }]);
+      assert.deepEqual(all[1].tags, ["Chat"]);
+      index.delete("a/a/alpha");
+      assert.deepEqual(index.modelFiles().map((m) => m.id), ["b/b/zeta"]);
+    }),
+  );
+});

@@ -308,3 +308,32 @@ function isLink(p: string): boolean {
     return false;
   }
 }
+
+test("the model list comes from the index; a metadata.json edited since indexed is read again, one listing no files falls back to the folder", async () => {
+  const { base, lib, done } = await setup("llama");
+  try {
+    const llama = join(base, "llama", "models");
+    // A model whose metadata.json lists no files: its weight files in the folder are linked (the original's rule).
+    writeTinyModel(lib.root, { id: "llm/mistral/bare", model_type: "llm", family: "mistral", format: "gguf", files: { "bare.Q4_0.gguf": "bare" } });
+    const bareMeta = join(lib.root, "llm/mistral/bare/metadata.json");
+    fs.writeFileSync(bareMeta, JSON.stringify({ ...JSON.parse(fs.readFileSync(bareMeta, "utf8")), files: [] }));
+    await lib.reconcile("full");
+    assert.deepEqual(lib.index.modelFiles().find((m) => m.id === "llm/mistral/bare")?.files, []);
+    // Indexed with tinyllama.Q4_K_M.gguf; then the file is renamed and metadata.json rewritten by hand, after
+    // the last reconcile: only apply's stat of metadata.json can see it.
+    const dir = lib.modelDir("llm/llama/tiny_llama");
+    fs.renameSync(join(dir, "tinyllama.Q4_K_M.gguf"), join(dir, "tinyllama.Q8_0.gguf"));
+    const metaFile = join(dir, "metadata.json");
+    const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as { files: { name: string; size: number }[] };
+    meta.files = [{ ...meta.files[0], name: "tinyllama.Q8_0.gguf" }];
+    fs.writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+    fs.utimesSync(metaFile, new Date(), new Date(Date.now() + 5000)); // a different mtime, whatever the clock's grain
+    const r = await applyMapping(lib, { app: "llamacpp", root: llama, configDir: NO_USER_CONFIGS });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(fs.readdirSync(llama).sort(), ["bare.Q4_0.gguf", "qwen-big-00001-of-00002.gguf", "qwen-big-00002-of-00002.gguf", "tinyllama.Q8_0.gguf"]);
+    // The size recorded for a symlink comes from the index row.
+    assert.equal(LinkRegistry.load(lib.root).get(join(llama, "tinyllama.Q8_0.gguf"))?.source_size, Buffer.byteLength("gguf-bytes"));
+  } finally {
+    done();
+  }
+});
