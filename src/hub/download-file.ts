@@ -562,3 +562,35 @@ async function settleAll(tasks: Promise<void>[], abort: AbortController): Promis
   );
   if (first !== null) throw first;
 }
+
+/**
+ * The first `bytes` bytes of a Hub file (one small Range request, retried like the parts): enough to tell a
+ * pickle from safe weights before deciding to fetch the whole file. A server that ignores Range gives them
+ * from its full answer, which is then dropped.
+ */
+export async function fetchHead(p: { config: HubConfig; url: string; bytes: number; retry?: RetryPolicy; signal?: AbortSignal }): Promise<Buffer> {
+  return withRetries(p.retry ?? DEFAULT_RETRY, p.signal, p.url, async () => {
+    const r = await hubGet(p.config, p.url, { headers: { range: `bytes=0-${p.bytes - 1}`, "accept-encoding": "identity" }, signal: p.signal });
+    if (r.status === 416) {
+      await drain(r);
+      return Buffer.alloc(0); // an empty file
+    }
+    if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
+    const chunks: Buffer[] = [];
+    let have = 0;
+    await new Promise<void>((resolve, reject) => {
+      r.body.on("data", (c: Buffer) => {
+        chunks.push(c);
+        have += c.length;
+        if (have >= p.bytes && r.status === 200) {
+          r.body.destroy(); // Range ignored: the rest of the file is not wanted
+          resolve();
+        }
+      });
+      r.body.once("end", resolve);
+      r.body.once("error", (e) => (have >= p.bytes ? resolve() : reject(new RetryableError(`${p.url}: ${e.message}`))));
+      r.body.once("close", () => (have >= p.bytes || r.body.complete ? resolve() : reject(new RetryableError(`${p.url}: connection closed early`))));
+    });
+    return Buffer.concat(chunks).subarray(0, p.bytes);
+  });
+}
