@@ -189,6 +189,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
 
   const results: DownloadedFile[] = [];
   let fetchedBytes = 0;
+  let lastEmit = 0;
   try {
     await checkFreeSpace(staging, chosen, root);
     const total = chosen.reduce((a, f) => a + f.size, 0);
@@ -228,6 +229,10 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
         },
         onBytes: (d) => {
           downloaded += d;
+          // One event per 64 KiB socket chunk would be ~16k a GiB: at most one per 50 ms (a terminal redraws no faster).
+          const now = performance.now();
+          if (now - lastEmit < 50) return;
+          lastEmit = now;
           emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
         },
       });
@@ -238,6 +243,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       // The record (now saying "verified") stays until the model has landed: a crash before that resumes from it.
       results.push({ path: f.path, size: r.size, sha256: r.sha256, blake3: r.blake3, how: r.resumedBytes > 0 ? "resumed" : "downloaded" });
       downloaded = base + f.size;
+      emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
     }
     clearInterval(poll);
     // Still in staging: a pickle under a safe name is removed here and fails the download, so nothing lands.
