@@ -15,6 +15,7 @@ import type { HubConfig } from "./config.js";
 import { hubHttpError } from "./hub-errors.js";
 import { networkError } from "./hub-fetch.js";
 import { discard, hubGet, type RawResponse } from "./http-get.js";
+import { rawRangeGet } from "./raw-range-get.js";
 import { loadPartRecord, recordPathOf, savePartRecord, type PartRecord } from "./part-record.js";
 import { PrefixHasher, WorkerPrefixHasher, type PrefixHashing } from "./prefix-hasher.js";
 import { DEFAULT_RETRY, backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
@@ -208,6 +209,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   const onOuterAbort = (): void => abortAll.abort(signal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
   let currentUrl = cdnUrl;
+  const hubOrigin = new URL(p.config.endpoint).origin;
   let partsFetched = 0;
   let rangeless = false;
 
@@ -290,11 +292,13 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
       abortAll.signal.addEventListener("abort", stopAttempt, { once: true });
       const watchdog = new Watchdog(attempt, stallMs);
       try {
-        const r = await stallAware(attempt, () =>
-          hubGet(p.config, currentUrl, {
-            headers: { range: `bytes=${from}-${start + len - 1}`, "accept-encoding": "identity" },
-            signal: attempt.signal,
-          }),
+        const headers = { range: `bytes=${from}-${start + len - 1}`, "accept-encoding": "identity" };
+        const viaHttp = (): Promise<RawResponse> => hubGet(p.config, currentUrl, { headers, signal: attempt.signal });
+        // On the CDN's origin (never the Hub's: no token goes there), the lean socket path (raw-range-get.ts).
+        const r = await stallAware(attempt, async () =>
+          !p.config.offline && new URL(currentUrl).origin !== hubOrigin
+            ? ((await rawRangeGet(currentUrl, { "user-agent": "model-library", ...headers }, attempt.signal)) ?? (await viaHttp()))
+            : viaHttp(),
         );
         if (r.status === 200) {
           if (from === 0 && len === size) return await pipeBody(r, 0, len, attempt, watchdog, buffers, (n) => partWritten(i, n));
