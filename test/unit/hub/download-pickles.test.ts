@@ -14,6 +14,7 @@ import { HubClient } from "../../../src/hub/hub-client.js";
 import { listDownloads, downloadsStagingRoot } from "../../../src/hub/download-state.js";
 import { cancelDownloads } from "../../../src/hub/control-downloads.js";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { runCli } from "../../helpers/cli.js";
 import { llamaTensors, tempDir } from "../../helpers/library-fixtures.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 
@@ -126,4 +127,15 @@ test("--allow-pickle downloads the pickle and the model's tier says pickle", asy
   assert.deepEqual(r.files.map((f) => f.path).sort(), ["config.json", "pytorch_model.bin"]);
   const m = await lib.getMetadata(r.modelId!);
   assert.equal(m.security_tier, "pickle");
+});
+
+test("the CLI: mlib download refuses a pickle-only repo naming --allow-pickle, and takes it with the flag", async () => {
+  const root = join(tmp.dir, "cli-lib");
+  const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HOME: join(tmp.dir, "hf"), MLIB_CACHE_DIR: join(tmp.dir, "cli-cache"), HF_HUB_OFFLINE: undefined };
+  const refused = await runCli(["download", "acme/only-pickle", "--library", root], { env });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /pytorch_model\.bin.*--allow-pickle/s);
+  const ok = await runCli(["download", "acme/only-pickle", "--allow-pickle", "--library", root, "--json"], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual((JSON.parse(ok.stdout) as { files: { path: string }[] }).files.map((f) => f.path).sort(), ["config.json", "pytorch_model.bin"]);
 });
