@@ -18,6 +18,7 @@ export async function runInForeground(
     const r = await run(signal, (e) => progress.update(e));
     progress.stop();
     if (json) return printJson(r);
+    for (const w of r.warnings) err(`warning: ${w}`);
     for (const f of r.files) out(`${f.how.padEnd(10)} ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256}${f.linkedFrom ? `  (from ${f.linkedFrom})` : ""}`);
     const speed = r.seconds > 0 ? ` at ${formatBytes(r.fetchedBytes / r.seconds)}/s` : "";
     out(`${r.modelId}: ${r.repoId}@${r.commitSha?.slice(0, 12) ?? "?"}, ${formatBytes(r.totalBytes)} (${formatBytes(r.fetchedBytes)} fetched in ${r.seconds.toFixed(1)} s${speed})`);

@@ -1,11 +1,13 @@
 // Every model folder read once: metadata.json that does not parse (the .bak offered), files missing or changed
-// since they were hashed (size, and mtime where recorded), files never hashed, `.part` files nobody can resume,
-// and the index compared with what is on disk.
+// since they were hashed (size, and mtime where recorded), files never hashed, shard sets with shards missing,
+// `.part` files nobody can resume, and the index compared with what is on disk.
 import { readdir, readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
 import { throwIfAborted } from "../core/errors.js";
 import { hashFile } from "../hashing/index.js";
+import { isModelFileName } from "../formats/sniff.js";
+import { incompleteSets } from "../operations/find-orphans.js";
 import { normalizeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
@@ -123,6 +125,8 @@ async function checkModel(
       unhashed.push(f.name);
     }
   }
+  const incomplete = incompleteShards(lib, id, dir, meta.files ?? [], meta.repo_id);
+  if (incomplete) problems.push(incomplete);
   if (unhashed.length > 0) {
     problems.push({
       kind: "no-hashes",
@@ -153,6 +157,31 @@ async function checkModel(
       },
     });
   }
+}
+
+/**
+ * A stored shard set with shards missing (stored on purpose incomplete, or never all downloaded). When its Hub
+ * repo is known the remedy is the command that fetches only the missing shards (`mlib download --complete`);
+ * the doctor names it but cannot run it (the Hub is a feature above the doctor).
+ */
+function incompleteShards(lib: ModelLibrary, id: string, dir: string, files: { name: string }[], repoId: string | null): DoctorProblem | null {
+  let missing: string[];
+  try {
+    missing = incompleteSets(files.map((f) => f.name).filter(isModelFileName));
+  } catch {
+    return null; // a set beyond the shard limit: not ours to judge here
+  }
+  if (missing.length === 0) return null;
+  const list = `${missing.slice(0, 5).join(", ")}${missing.length > 5 ? `, ... (${missing.length} in all)` : ""}`;
+  return {
+    kind: "incomplete-shards",
+    path: dir,
+    id,
+    message: `incomplete shard set: missing ${list}`,
+    remedy: repoId
+      ? `fetch only the missing shards from the Hub (${repoId}): \`mlib download --complete ${id}\``
+      : `its Hub repo is not known: \`mlib lookup ${id}\` (a hash match fills repo_id), then \`mlib download --complete ${id}\`; or copy the missing shards into ${lib.modelDir(id)}`,
+  };
 }
 
 async function partsUnder(dir: string, problems: DoctorProblem[], depth: number): Promise<void> {

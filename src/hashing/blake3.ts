@@ -17,6 +17,7 @@ interface NativeHasher {
 type NativeCtor = new () => NativeHasher;
 
 let nativeCtor: NativeCtor | null | undefined;
+let nativeName: string | null = null;
 
 // The binary packages @napi-rs/blake-hash picks from, for the platforms whose name needs no runtime probe.
 // Loading one directly skips the package's own choice, which asks process.report for the libc (~7 ms of a
@@ -38,12 +39,20 @@ function loadNative(): NativeCtor | null {
   for (const name of [...(DIRECT_BINARIES[`${process.platform}-${process.arch}`] ?? []), "@napi-rs/blake-hash"]) {
     try {
       const mod = require(name) as { Blake3Hasher?: NativeCtor };
-      if (typeof mod.Blake3Hasher === "function") return (nativeCtor = mod.Blake3Hasher);
+      if (typeof mod.Blake3Hasher === "function") {
+        nativeName = name;
+        return (nativeCtor = mod.Blake3Hasher);
+      }
     } catch {
       // not installed or not loadable here: the next candidate, in the end the wasm fallback
     }
   }
   return nativeCtor;
+}
+
+/** The file the native backend loads from (a plain-JS worker can `require` the same), or null: the wasm fallback. */
+export function nativeBlake3Path(): string | null {
+  return loadNative() && nativeName ? createRequire(import.meta.url).resolve(nativeName) : null;
 }
 
 /** Which implementation createBlake3() uses in this thread. */

@@ -59,7 +59,7 @@ function choose(p: ChooseParams): FileChoice {
       const opts = downloadOptions(p.files, []).map((o) => o.quant);
       throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no file for quant "${p.quant}"${opts.length ? ` (available: ${opts.join(", ")})` : ""}`);
     }
-    return { files: unique([...hits, ...runtime]), quant: p.quant };
+    return { files: unique([...preferSafe(hits), ...runtime]), quant: p.quant };
   }
   const options = downloadOptions(p.files, []);
   const ggufOptions = options.filter((o) => o.files.every((f) => f.toLowerCase().endsWith(".gguf")));
@@ -69,13 +69,26 @@ function choose(p: ChooseParams): FileChoice {
   }
   if (options.length === 1) {
     const files = p.files.filter((f) => options[0].files.includes(f.path));
-    return { files: unique([...files, ...runtime]), quant: options[0].quant };
+    return { files: unique([...preferSafe(files), ...runtime]), quant: options[0].quant };
   }
-  // A snapshot: its weights — safetensors only when the repo has them (the .bin/.h5 copies are the same weights).
+  // A snapshot: its weights — safetensors only when the repo has them (the .bin/.h5 copies are the same
+  // weights); in a diffusers pipeline, per component folder (a unet shipped only as .bin keeps its .bin).
   const hasSafetensors = weights.some((f) => f.path.endsWith(".safetensors"));
-  const chosen = weights.filter((f) => !hasSafetensors || f.path.endsWith(".safetensors"));
+  const chosen = p.files.some((f) => f.path === "model_index.json")
+    ? preferSafe(weights)
+    : weights.filter((f) => !hasSafetensors || f.path.endsWith(".safetensors"));
   if (chosen.length === 0) throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no model weights in the repo`);
   return { files: unique([...chosen, ...runtime]), quant: null };
+}
+
+/**
+ * In each folder holding safetensors, only those: the pickle (.bin/.pt/.pth/.ckpt) and .h5/.msgpack/.ot copies
+ * beside them are the same weights in another format (and a pickle can run code when loaded).
+ */
+export function preferSafe(files: RepoFile[]): RepoFile[] {
+  const folderOf = (path: string): string => path.slice(0, Math.max(0, path.lastIndexOf("/")));
+  const safeFolders = new Set(files.filter((f) => /\.safetensors$/i.test(f.path)).map((f) => folderOf(f.path)));
+  return files.filter((f) => !safeFolders.has(folderOf(f.path)) || !/\.(bin|pt|pth|ckpt|h5|msgpack|ot)$/i.test(f.path));
 }
 
 /** A Hub path safe to create under the model folder; E_INVALID naming the repo and the path otherwise. */

@@ -15,6 +15,7 @@ import type { HubConfig } from "./config.js";
 import { hubHttpError } from "./hub-errors.js";
 import { networkError } from "./hub-fetch.js";
 import { discard, hubGet, type RawResponse } from "./http-get.js";
+import { rawRangeGet } from "./raw-range-get.js";
 import { loadPartRecord, recordPathOf, savePartRecord, type PartRecord } from "./part-record.js";
 import { PrefixHasher, WorkerPrefixHasher, type PrefixHashing } from "./prefix-hasher.js";
 import { DEFAULT_RETRY, backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
@@ -208,6 +209,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   const onOuterAbort = (): void => abortAll.abort(signal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
   let currentUrl = cdnUrl;
+  const hubOrigin = new URL(p.config.endpoint).origin;
   let partsFetched = 0;
   let rangeless = false;
 
@@ -290,11 +292,13 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
       abortAll.signal.addEventListener("abort", stopAttempt, { once: true });
       const watchdog = new Watchdog(attempt, stallMs);
       try {
-        const r = await stallAware(attempt, () =>
-          hubGet(p.config, currentUrl, {
-            headers: { range: `bytes=${from}-${start + len - 1}`, "accept-encoding": "identity" },
-            signal: attempt.signal,
-          }),
+        const headers = { range: `bytes=${from}-${start + len - 1}`, "accept-encoding": "identity" };
+        const viaHttp = (): Promise<RawResponse> => hubGet(p.config, currentUrl, { headers, signal: attempt.signal });
+        // On the CDN's origin (never the Hub's: no token goes there), the lean socket path (raw-range-get.ts).
+        const r = await stallAware(attempt, async () =>
+          !p.config.offline && new URL(currentUrl).origin !== hubOrigin
+            ? ((await rawRangeGet(currentUrl, { "user-agent": "model-library", ...headers }, attempt.signal)) ?? (await viaHttp()))
+            : viaHttp(),
         );
         if (r.status === 200) {
           if (from === 0 && len === size) return await pipeBody(r, 0, len, attempt, watchdog, buffers, (n) => partWritten(i, n));
@@ -561,4 +565,36 @@ async function settleAll(tasks: Promise<void>[], abort: AbortController): Promis
     ),
   );
   if (first !== null) throw first;
+}
+
+/**
+ * The first `bytes` bytes of a Hub file (one small Range request, retried like the parts): enough to tell a
+ * pickle from safe weights before deciding to fetch the whole file. A server that ignores Range gives them
+ * from its full answer, which is then dropped.
+ */
+export async function fetchHead(p: { config: HubConfig; url: string; bytes: number; retry?: RetryPolicy; signal?: AbortSignal }): Promise<Buffer> {
+  return withRetries(p.retry ?? DEFAULT_RETRY, p.signal, p.url, async () => {
+    const r = await hubGet(p.config, p.url, { headers: { range: `bytes=0-${p.bytes - 1}`, "accept-encoding": "identity" }, signal: p.signal });
+    if (r.status === 416) {
+      await drain(r);
+      return Buffer.alloc(0); // an empty file
+    }
+    if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
+    const chunks: Buffer[] = [];
+    let have = 0;
+    await new Promise<void>((resolve, reject) => {
+      r.body.on("data", (c: Buffer) => {
+        chunks.push(c);
+        have += c.length;
+        if (have >= p.bytes && r.status === 200) {
+          r.body.destroy(); // Range ignored: the rest of the file is not wanted
+          resolve();
+        }
+      });
+      r.body.once("end", resolve);
+      r.body.once("error", (e) => (have >= p.bytes ? resolve() : reject(new RetryableError(`${p.url}: ${e.message}`))));
+      r.body.once("close", () => (have >= p.bytes || r.body.complete ? resolve() : reject(new RetryableError(`${p.url}: connection closed early`))));
+    });
+    return Buffer.concat(chunks).subarray(0, p.bytes);
+  });
 }

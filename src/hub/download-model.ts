@@ -18,7 +18,8 @@ import { importInPlace } from "../operations/import-in-place.js";
 import type { OperationOptions } from "../operations/types.js";
 import { chooseFiles } from "./choose-files.js";
 import { modelTypeOfKind, type RepoFile } from "./convert-model.js";
-import { downloadFile } from "./download-file.js";
+import { downloadFile, fetchHead } from "./download-file.js";
+import { planPickles, refuseStagedPickles, skippedPicklesNote } from "./download-pickles.js";
 import { HubClient } from "./hub-client.js";
 import {
   downloadsStagingRoot,
@@ -44,6 +45,11 @@ export interface DownloadModelParams {
   downloadId?: string | null;
   /** Fetch only the missing shards of this stored model (its repo_id must be known). */
   completeModelId?: string | null;
+  /**
+   * Download pickle weights too (they can run code when loaded). Without it a pickle beside safe weights is not
+   * fetched, and a pickle that is the only weights of its folder refuses the download before it starts.
+   */
+  allowPickle?: boolean;
   /** Where the model lands; default from the repo (kind → type, identification → family, repo name). */
   modelType?: string | null;
   family?: string | null;
@@ -77,6 +83,8 @@ export interface DownloadModelResult {
   totalBytes: number;
   fetchedBytes: number;
   seconds: number;
+  /** What the caller should know (pickle files left out). */
+  warnings: string[];
 }
 
 const FREE_SPACE_MARGIN = 64 * 1024 * 1024;
@@ -125,7 +133,13 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   } else {
     choice = chooseFiles({ files: info.files, quant: params2.quant, paths: params2.files, libraryName: info.libraryName, repoId });
   }
-  const chosen = choice.files;
+  // The pickle policy, decided before any weight is fetched (a small Range read of each .bin/.pt/.ckpt's first bytes).
+  const allowPickle = Boolean(params.allowPickle);
+  const pickles = await planPickles(repoId, choice.files, allowPickle, (f, bytes) =>
+    fetchHead({ config: client.config, url: resolveUrl(client.config.endpoint, repoId, info.commitSha ?? revision, f.path), bytes, retry: params.retry, signal: options.signal }),
+  );
+  const chosen = pickles.files;
+  const warnings = pickles.skipped.length > 0 ? [skippedPicklesNote(repoId, pickles.skipped)] : [];
 
   // The same request (repo, revision, selection) continues the download already recorded for it.
   const entry = resumeEntry ?? (await findSameDownload(root, repoId, revision, params2)) ?? newEntry(root, repoId, revision, params2, info.model.name);
@@ -175,6 +189,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
 
   const results: DownloadedFile[] = [];
   let fetchedBytes = 0;
+  let lastEmit = 0;
   try {
     await checkFreeSpace(staging, chosen, root);
     const total = chosen.reduce((a, f) => a + f.size, 0);
@@ -214,6 +229,10 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
         },
         onBytes: (d) => {
           downloaded += d;
+          // One event per 64 KiB socket chunk would be ~16k a GiB: at most one per 50 ms (a terminal redraws no faster).
+          const now = performance.now();
+          if (now - lastEmit < 50) return;
+          lastEmit = now;
           emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
         },
       });
@@ -224,8 +243,11 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       // The record (now saying "verified") stays until the model has landed: a crash before that resumes from it.
       results.push({ path: f.path, size: r.size, sha256: r.sha256, blake3: r.blake3, how: r.resumedBytes > 0 ? "resumed" : "downloaded" });
       downloaded = base + f.size;
+      emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
     }
     clearInterval(poll);
+    // Still in staging: a pickle under a safe name is removed here and fails the download, so nothing lands.
+    await refuseStagedPickles(repoId, staging, results.map((f) => f.path), allowPickle);
     emit?.({ op: "download", phase: "commit", item: repoId });
     const modelId = completeDir
       ? await landCompletion(lib, completeDir, params2.completeModelId!, staging, results)
@@ -243,6 +265,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       totalBytes: results.reduce((a, f) => a + f.size, 0),
       fetchedBytes,
       seconds: (performance.now() - started) / 1000,
+      warnings,
     };
   } catch (e) {
     clearInterval(poll);
@@ -412,6 +435,7 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
     knownHashes,
     expectedFiles: p.results.map((f) => f.path),
     allowIncomplete: true,
+    allowPickle: p.params.allowPickle, // refused pickles never reach here (refuseStagedPickles): this is the consent
   });
   const baseModel = p.cardData?.base_model;
   await lib.updateMetadata(r.modelId, (m) => {

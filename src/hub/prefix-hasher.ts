@@ -5,7 +5,8 @@
 import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
-import { createBlake3, type Blake3 } from "../hashing/blake3.js";
+import { createBlake3, nativeBlake3Path, type Blake3 } from "../hashing/blake3.js";
+import { PREFIX_HASH_WORKER_SOURCE } from "./prefix-hash-worker-source.js";
 
 /** What the download engine needs of a hasher that follows the written prefix. */
 export interface PrefixHashing {
@@ -155,11 +156,12 @@ export class WorkerPrefixHasher implements PrefixHashing {
   }
 }
 
-// Compiled: prefix-hash-worker.js beside this file. From source (tests and benches under tsx), Node 20 does not
-// apply `--import tsx` to a worker's entry, so a one-line bootstrap registers tsx first (as hashing/worker-host.ts does).
+/** The hashing worker: plain JS (prefix-hash-worker-source.ts), with the BLAKE3 backend this thread would use. */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./prefix-hash-worker.js", import.meta.url), { execArgv: [] });
-  const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  const entry = JSON.stringify(new URL("./prefix-hash-worker.ts", import.meta.url).href);
-  return new Worker(`import(${api}).then((tsx) => { tsx.register(); return import(${entry}); })`, { eval: true, execArgv: [] });
+  const native = nativeBlake3Path();
+  return new Worker(PREFIX_HASH_WORKER_SOURCE, {
+    eval: true,
+    execArgv: [],
+    workerData: { native, wasm: native ? null : import.meta.resolve("hash-wasm") },
+  });
 }

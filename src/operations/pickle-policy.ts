@@ -25,10 +25,15 @@ export function decidePickles(source: string, ident: Identification, weightFiles
     if (ident.securityTier !== "pickle") return { refusal: null, skip: [] };
     return { refusal: pickleRefusal(source, ident, []), skip: [] };
   }
-  const safeFolders = new Set(weightFiles.filter((w) => !pickles.includes(w)).map(folderOf));
-  const alone = pickles.filter((p) => !safeFolders.has(folderOf(p)));
+  const alone = picklesAlone(pickles, weightFiles);
   if (alone.length > 0) return { refusal: pickleRefusal(source, ident, alone), skip: [] };
   return { refusal: null, skip: pickles };
+}
+
+/** The pickle files that are the only weights of their folder (no other weight file beside them). */
+export function picklesAlone(pickles: string[], weightFiles: string[]): string[] {
+  const safeFolders = new Set(weightFiles.filter((w) => !pickles.includes(w)).map(folderOf));
+  return pickles.filter((p) => !safeFolders.has(folderOf(p)));
 }
 
 function pickleRefusal(source: string, ident: Identification, files: string[]): ModelLibraryError {

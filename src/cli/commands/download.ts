@@ -1,6 +1,7 @@
 // `mlib download REPO [--quant Q | --file PATH...] [--rev REV] [--connections N]`, and `--complete ID` for a
 // stored shard set with missing shards. Runs in the foreground with a progress line on a terminal (bytes,
 // speed, ETA); Ctrl-C pauses it (exit 130) and the same command resumes it. --json prints the result only.
+// Pickle weights need --allow-pickle (hub/download-pickles.ts).
 import type { Command } from "commander";
 import { collectList, commonOptions, parsePositiveInt, usageError, withCommonOptions, withLibrary } from "../common.js";
 import { runInForeground } from "../download-runner.js";
@@ -18,7 +19,8 @@ export function register(program: Command): void {
     .option("--type <type>", "model type of the new folder (default: from the repo)")
     .option("--family <family>", "family of the new folder (default: from the model's bytes)")
     .option("--name <name>", "name of the new folder (default: the repo name and the quant)")
-    .action(async (repo: string | undefined, flags: { quant?: string; file?: string[]; rev?: string; connections?: number; complete?: string; type?: string; family?: string; name?: string }) => {
+    .option("--allow-pickle", "download pickle weights too (.bin/.pt/.ckpt that can run code when loaded)")
+    .action(async (repo: string | undefined, flags: { quant?: string; file?: string[]; rev?: string; connections?: number; complete?: string; type?: string; family?: string; name?: string; allowPickle?: boolean }) => {
       const common = commonOptions(cmd);
       if (!repo && !flags.complete) throw usageError("give a repo (owner/name) or --complete ID");
       if (flags.quant && flags.file?.length) throw usageError("--quant and --file cannot be used together");
@@ -37,6 +39,7 @@ export function register(program: Command): void {
               modelType: flags.type,
               family: flags.family,
               name: flags.name,
+              allowPickle: flags.allowPickle,
             },
             { signal, onProgress },
           ),

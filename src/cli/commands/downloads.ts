@@ -13,7 +13,8 @@ export function register(program: Command): void {
     .argument("[action]", "list (default), pause, resume or cancel", "list")
     .argument("[id...]", "download ids (a unique prefix is enough)")
     .option("--all", "every download")
-    .action(async (action: string, ids: string[], flags: { all?: boolean }) => {
+    .option("--allow-pickle", "resume: download pickle weights too (as `mlib download --allow-pickle`)")
+    .action(async (action: string, ids: string[], flags: { all?: boolean; allowPickle?: boolean }) => {
       const common = commonOptions(cmd);
       const root = libraryRoot(common);
       const state = await import("../../hub/download-state.js");
@@ -49,7 +50,7 @@ export function register(program: Command): void {
       await withLibrary(common, async (lib) => {
         for (const [i, d] of chosen.entries()) {
           if (!d) throw usageError(`no download "${(which as string[])[i]}" (see \`mlib downloads list\`)`);
-          await runInForeground(common.json, (signal, onProgress) => downloadModel(lib, { repoId: d.repo_id, downloadId: d.download_id }, { signal, onProgress }));
+          await runInForeground(common.json, (signal, onProgress) => downloadModel(lib, { repoId: d.repo_id, downloadId: d.download_id, allowPickle: flags.allowPickle }, { signal, onProgress }));
           if (process.exitCode === 130) return;
         }
       });

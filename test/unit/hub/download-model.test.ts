@@ -153,7 +153,8 @@ test("pause through downloads.json, then the same call resumes it", async () => 
 
 test("cancel of a download nobody runs removes its entry and partial files", async () => {
   const ac = new AbortController();
-  hub.faults.push({ kind: "stall", afterBytes: 1000, stallMs: 2000, times: 1 });
+  // The file itself (not the 64-byte look at a .bin's first bytes that the pickle policy takes first).
+  hub.faults.push({ kind: "stall", afterBytes: 1000, stallMs: 2000, times: 1, matchRange: "bytes=0-4095" });
   const run = downloadModel(lib, { repoId: "acme/tiny-llama-hf", files: ["pytorch_model.bin"], name: "again", client, ...fast }, { signal: ac.signal });
   setTimeout(() => ac.abort(), 200);
   await assert.rejects(run, (e: ModelLibraryError) => e.code === "E_CANCELLED");
