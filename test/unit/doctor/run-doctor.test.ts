@@ -86,7 +86,7 @@ describe("runDoctor", () => {
 
       const cli = await runCli(["doctor", "--json", "--library", root]);
       assert.equal(cli.code, 1);
-      assert.equal(JSON.parse(cli.stdout).problems.length, 4);
+      assert.equal(JSON.parse(cli.stdout).problems.length, 5); // (two .part files)
     } finally {
       t.cleanup();
     }
