@@ -25,10 +25,11 @@ export interface WalkOptions {
   /** Checked at every folder: a walk of a big tree stops with E_CANCELLED. */
   signal?: AbortSignal;
   /**
-   * walkFolders: asked before a sub-folder is listed (false: neither listed nor visited). For a check cheaper
-   * than a listing: a model folder known by one stat of its metadata.json.
+   * walkFolders: asked before a sub-folder is listed (false: neither listed nor visited), with its `/`-separated
+   * path from the root. For a check cheaper than a listing: a model folder known by one stat of its metadata.json
+   * (the store's walks record the model here and only enter the containers).
    */
-  enter?: (abs: string, entry: Dirent) => boolean;
+  enter?: (abs: string, entry: Dirent, rel: string) => boolean;
 }
 
 export interface Folder {
@@ -118,8 +119,9 @@ export async function walkFolders(
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const child = childOf(abs, e.name);
-      if (options.enter && !options.enter(child, e)) continue;
-      await go(child, rel ? `${rel}/${e.name}` : e.name, depth + 1);
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (options.enter && !options.enter(child, e, childRel)) continue;
+      await go(child, childRel, depth + 1);
     }
   };
   await go(join(root), "", 0); // (normalized once: children are concatenated to it)
@@ -139,8 +141,9 @@ export function walkFoldersSync(root: string, visit: (folder: Folder) => boolean
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const child = childOf(abs, e.name);
-      if (options.enter && !options.enter(child, e)) continue;
-      go(child, rel ? `${rel}/${e.name}` : e.name, depth + 1);
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (options.enter && !options.enter(child, e, childRel)) continue;
+      go(child, childRel, depth + 1);
     }
   };
   go(join(root), "", 0);

@@ -1,10 +1,12 @@
 // Every model folder read once: metadata.json that does not parse (the .bak offered), files missing or changed
 // since they were hashed (size, and mtime where recorded), files never hashed, shard sets with shards missing,
 // `.part` files nobody can resume, and the index compared with what is on disk.
-import { readdir, readFile, rename, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
 import { throwIfAborted } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { hashFile } from "../hashing/index.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { incompleteSets } from "../operations/find-orphans.js";
@@ -21,20 +23,21 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
   const onDisk = new Map<string, { mtimeMs: number; size: number }>();
   const corrupt = new Set<string>();
 
-  async function visit(dir: string, rel: string, depth: number): Promise<void> {
-    throwIfAborted(signal, "doctor");
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    const names = new Set(entries.map((e) => e.name));
-    for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(dir, e.name), names, e.name));
-    if (rel && names.has(METADATA_FILE)) {
-      await checkModel(lib, rel, dir, problems, onDisk, corrupt);
-      for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await partsUnder(join(dir, e.name), problems, 3);
-      return;
-    }
-    if (depth >= MAX_DEPTH) return;
-    for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".")) await visit(join(dir, e.name), rel ? `${rel}/${e.name}` : e.name, depth + 1);
-  }
-  await visit(lib.root, "", 0);
+  // Hidden folders (.model-library, staging) are not entered; hidden files still count (a `.part` record's name).
+  // An unreadable folder is left out here (the checks that read a model report it).
+  await walkFolders(
+    lib.root,
+    async ({ abs, rel, entries }) => {
+      throwIfAborted(signal, "doctor");
+      const names = new Set(entries.map((e) => e.name));
+      for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(abs, e.name), names, e.name));
+      if (!rel || !names.has(METADATA_FILE)) return true;
+      await checkModel(lib, rel, abs, problems, onDisk, corrupt);
+      await partsUnder(abs, problems);
+      return false; // a model's sub-folders are its own: only looked at for `.part` files
+    },
+    { maxDepth: MAX_DEPTH, skip: hiddenFolder, unreadable: "skip" },
+  );
 
   // The index against the disk: models missing from it, rows of folders gone, rows older than their file.
   const indexed = lib.indexedState();
@@ -184,13 +187,21 @@ function incompleteShards(lib: ModelLibrary, id: string, dir: string, files: { n
   };
 }
 
-async function partsUnder(dir: string, problems: DoctorProblem[], depth: number): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const names = new Set(entries.map((e) => e.name));
-  for (const e of entries) {
-    if (e.isFile()) pushIf(problems, partProblem(join(dir, e.name), names, e.name));
-    else if (e.isDirectory() && depth > 0 && !e.name.startsWith(".")) await partsUnder(join(dir, e.name), problems, depth - 1);
-  }
+/** `.part` files in a model's sub-folders, four levels down. */
+async function partsUnder(modelDir: string, problems: DoctorProblem[]): Promise<void> {
+  await walkFolders(
+    modelDir,
+    ({ abs, depth, entries }) => {
+      if (depth === 0) return; // the model folder itself: already looked at
+      const names = new Set(entries.map((e) => e.name));
+      for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(abs, e.name), names, e.name));
+    },
+    { maxDepth: 4, skip: hiddenFolder, unreadable: "skip" },
+  );
+}
+
+function hiddenFolder(e: Dirent): boolean {
+  return e.isDirectory() && e.name.startsWith(".");
 }
 
 function pushIf(list: DoctorProblem[], p: DoctorProblem | null): void {

@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
+import { listFiles } from "../core/walk.js";
 import { identify } from "../identify/identify.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
@@ -454,8 +455,9 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
 
 async function onlyOurFiles(dir: string, ours: DownloadedFile[]): Promise<boolean> {
   const names = new Set(ours.map((f) => f.path));
-  const entries = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
-  return entries.every((e) => names.has(join(e.parentPath ?? e.path, e.name).slice(dir.length + 1).split("\\").join("/")));
+  // Every regular file, hidden ones too (a stray file of anyone else's means the folder is not ours to reuse).
+  const files = await listFiles(dir, { skip: () => false, unreadable: "skip" });
+  return files.every((f) => names.has(f.rel));
 }
 
 function sameFiles(have: { name: string; sha256: string | null }[], got: DownloadedFile[]): boolean {

@@ -1,9 +1,10 @@
 // A model folder copied to another filesystem: every file copied into a staging folder in the destination
 // (fsync'd), the copy re-read and its SHA-256 compared with the source's (and with the recorded hash), and only
 // then one rename puts the folder in place. The caller deletes the source after that rename, never before.
-import { lstat, mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { lstat, mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { copyAndHash, hashFile } from "../hashing/index.js";
 import type { MergeFile } from "./merge-types.js";
 
@@ -19,17 +20,18 @@ export async function copyVerified(
   await mkdir(stagingDir, { recursive: true });
   const expected = new Map(recorded.map((f) => [f.name, f.sha256]));
   let copied = 0;
-  async function walk(rel: string): Promise<void> {
-    const from = rel ? join(srcDir, ...rel.split("/")) : srcDir;
-    for (const e of await readdir(from, { withFileTypes: true })) {
-      throwIfAborted(signal, "merge");
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      const src = join(from, e.name);
-      const dst = join(stagingDir, ...childRel.split("/"));
-      if (e.isDirectory()) {
-        await mkdir(dst, { recursive: true });
-        await walk(childRel);
-      } else if (e.isFile()) {
+  // Every entry, hidden ones too (a model folder is copied whole); a folder that cannot be listed is an E_IO.
+  await walkFolders(
+    srcDir,
+    async ({ abs: from, rel, entries }) => {
+      if (rel) await mkdir(join(stagingDir, ...rel.split("/")), { recursive: true });
+      for (const e of entries) {
+        throwIfAborted(signal, "merge");
+        if (e.isDirectory()) continue; // (visited next, by the walker)
+        const childRel = rel ? `${rel}/${e.name}` : e.name;
+        const src = join(from, e.name);
+        const dst = join(stagingDir, ...childRel.split("/"));
+        if (!e.isFile()) throw new ModelLibraryError("E_UNSUPPORTED", `${src}: not a regular file or folder (a link?); merge it by hand`, { path: src });
         const h = await copyAndHash(src, dst);
         const again = await hashFile(dst);
         const want = expected.get(childRel);
@@ -41,12 +43,10 @@ export async function copyVerified(
         await utimes(dst, st.atime, st.mtime);
         copied += (await lstat(dst)).size;
         onBytes(copied);
-      } else {
-        throw new ModelLibraryError("E_UNSUPPORTED", `${src}: not a regular file or folder (a link?); merge it by hand`, { path: src });
       }
-    }
-  }
-  await walk("");
+    },
+    { skip: () => false },
+  );
   await mkdir(dirname(destDir), { recursive: true });
   await rename(stagingDir, destDir);
   await syncDir(dirname(destDir));

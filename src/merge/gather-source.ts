@@ -1,10 +1,12 @@
 // GATHER: the model folders of the source library, read only (the original opened the source as a library,
 // which wrote an index into it). A folder with metadata.json is a model; other folders are walked.
-// Synchronous calls, yielding to the event loop every YIELD_EVERY models: for many small files they cost a
+// The one walker lists the containers (a few hundred); each model's metadata.json is stat'ed and read with
+// synchronous calls, yielding to the event loop every YIELD_EVERY models: for many small files they cost a
 // fraction of the promise versions (no thread-pool round trip per call), which is most of a merge's time.
-import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { METADATA_FILE } from "../store/layout.js";
 
 const MAX_DEPTH = 8;
@@ -23,21 +25,23 @@ export interface SourceModel {
 
 export async function gatherSource(root: string, signal?: AbortSignal): Promise<SourceModel[]> {
   const out: SourceModel[] = [];
-  async function visit(dir: string, rel: string, depth: number): Promise<void> {
-    throwIfAborted(signal, "merge");
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith(".")) continue;
-      const childDir = join(dir, e.name);
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      const metaFile = join(childDir, METADATA_FILE);
-      const st = statSync(metaFile, { throwIfNoEntry: false });
-      if (st?.isFile()) {
+  let yielded = 0;
+  await walkFolders(
+    root,
+    async () => {
+      throwIfAborted(signal, "merge");
+      if (out.length - yielded >= YIELD_EVERY) {
+        yielded = out.length;
+        await new Promise((r) => setImmediate(r));
+      }
+    },
+    {
+      // A model is known by one stat of its metadata.json (read here, never listed); a container is entered
+      // down to MAX_DEPTH (models up to that depth); an unreadable folder is as if empty.
+      enter: (childDir, _e, childRel) => {
+        const metaFile = join(childDir, METADATA_FILE);
+        const st = statSync(metaFile, { throwIfNoEntry: false });
+        if (!st?.isFile()) return childRel.split("/").length < MAX_DEPTH;
         let parsed: unknown = null;
         let error: string | null = null;
         try {
@@ -46,12 +50,10 @@ export async function gatherSource(root: string, signal?: AbortSignal): Promise<
           error = `${metaFile}: ${err instanceof SyntaxError ? "not valid JSON" : (err as Error).message}`;
         }
         out.push({ rel: childRel, dir: childDir, parsed, error, metaMtimeMs: st.mtimeMs, metaSize: st.size, dev: st.dev });
-        if (out.length % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      } else if (depth < MAX_DEPTH) {
-        await visit(childDir, childRel, depth + 1);
-      }
-    }
-  }
-  await visit(root, "", 1);
+        return false;
+      },
+      unreadable: "skip",
+    },
+  );
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }

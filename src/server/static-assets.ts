@@ -2,10 +2,11 @@
 // request is answered only when its path is exactly one of those names (or one of the page's own routes,
 // which all get index.html): no request path ever reaches the filesystem, so `..`, `%2e%2e`, encoded
 // slashes or absolute paths can name nothing else.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, extname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { walkFoldersSync } from "../core/walk.js";
 
 export interface Asset {
   body: Buffer;
@@ -33,18 +34,14 @@ export function defaultWebDir(): string {
 /** Every file under `dir` (no dot-files), keyed by its URL path ("/app.js", "/views/list.js"). */
 export function loadAssets(dir: string = defaultWebDir()): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  const walk = (abs: string, rel: string) => {
-    for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      if (entry.name.startsWith(".")) continue;
-      if (entry.isDirectory()) walk(join(abs, entry.name), `${rel}/${entry.name}`);
-      else if (entry.isFile() && TYPES[extname(entry.name)]) {
-        const body = readFileSync(join(abs, entry.name));
-        const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
-        assets.set(`${rel}/${entry.name}`, { body, type: TYPES[extname(entry.name)], etag });
-      }
+  walkFoldersSync(dir, ({ abs, rel, entries }) => {
+    for (const entry of entries) {
+      if (!entry.isFile() || !TYPES[extname(entry.name)]) continue;
+      const body = readFileSync(join(abs, entry.name));
+      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
+      assets.set(`${rel ? `/${rel}` : ""}/${entry.name}`, { body, type: TYPES[extname(entry.name)], etag });
     }
-  };
-  walk(dir, "");
+  });
   if (!assets.has("/index.html")) throw new Error(`${dir}: the web page's index.html is missing`);
   return assets;
 }

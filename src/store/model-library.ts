@@ -3,10 +3,11 @@
 // and kept in step: every write through this class updates it at once, opening reconciles what other
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
-import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { copyFile, mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
+import { walkFoldersSync } from "../core/walk.js";
 import { normalizeName } from "../formats/naming.js";
 import { readJson, writeJsonAtomic, backupPathOf } from "../core/atomic-json.js";
 import { withLock } from "../core/lock.js";
@@ -468,21 +469,17 @@ export class ModelLibrary {
  */
 function holdsModelFolder(root: string): boolean {
   let budget = 2000;
-  const look = (dir: string, depth: number): boolean => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return false;
-    }
-    for (const e of entries) {
-      if (--budget < 0) return false;
-      if (depth > 0 && e.name === METADATA_FILE && e.isFile()) return true;
-      if (depth < 3 && e.isDirectory() && !e.name.startsWith(".") && look(join(dir, e.name), depth + 1)) return true;
-    }
-    return false;
-  };
-  return look(root, 0);
+  let found = false;
+  walkFoldersSync(
+    root,
+    ({ depth, entries }) => {
+      budget -= entries.length;
+      if (depth > 0 && entries.some((e) => e.name === METADATA_FILE && e.isFile())) found = true;
+      return !found && budget > 0;
+    },
+    { maxDepth: 3, unreadable: "skip", enter: () => !found && budget > 0 },
+  );
+  return found;
 }
 
 function statOrNull(path: string): ReturnType<typeof statSync> | null {

@@ -17,7 +17,8 @@ import type { ModelIndex } from "../index/model-index.js";
 import { ModelLibraryError, cancelledError, throwIfAborted } from "../core/errors.js";
 import { METADATA_FILE } from "./layout.js";
 import { readRecordSync } from "./record.js";
-import { MAX_DEPTH, readLibrary, startReader, type ReaderMessage } from "./reindex-reader.js";
+import { readLibrary, startReader, type ReaderMessage } from "./reindex-reader.js";
+import { MAX_DEPTH, walkContainers } from "./walk-containers.js";
 
 export type ReconcileMode = "quick" | "full" | "rebuild";
 
@@ -76,59 +77,29 @@ async function reconcileOnce(root: string, index: ModelIndex, mode: ReconcileMod
   // Quick mode only asks whether an id is indexed: the ids alone are ~10x cheaper to read than their stats.
   const known: Map<string, { metaMtimeMs: number; metaSize: number } | null> =
     mode === "quick" ? new Map(index.allIds().map((id) => [id, null])) : index.syncState();
-  const oldDirs: Record<string, number> = mode === "quick" ? parseDirState(index.getState(DIR_STATE_KEY)) : {};
+  // (No container mtimes are recorded when quick mode gets here: quickReconcile used them otherwise.)
   const newDirs: Record<string, number> = {};
   const seen = new Set<string>();
   const toRead: { id: string; isNew: boolean }[] = [];
   const problems: ReconcileReport["problems"] = [];
-  let childrenOf: Map<string, { models: string[]; containers: string[] }> | null = null;
-
-  const knownChildren = (rel: string) => {
-    if (!childrenOf) {
-      childrenOf = new Map();
-      const add = (id: string, kind: "models" | "containers") => {
-        const parent = id.includes("/") ? id.slice(0, id.lastIndexOf("/")) : "";
-        let c = childrenOf!.get(parent);
-        if (!c) childrenOf!.set(parent, (c = { models: [], containers: [] }));
-        c[kind].push(id);
-      };
-      for (const id of known.keys()) add(id, "models");
-      for (const id of Object.keys(oldDirs)) if (id !== "") add(id, "containers");
-    }
-    return childrenOf.get(rel) ?? { models: [], containers: [] };
-  };
-
-  const visitContainer = (rel: string, depth: number): void => {
-    const abs = rel ? join(root, ...rel.split("/")) : root;
-    const st = statOrNull(abs);
-    if (!st || !st.isDirectory()) return;
-    newDirs[rel] = st.mtimeMs;
-    if (mode === "quick" && oldDirs[rel] === st.mtimeMs) {
-      const c = knownChildren(rel);
-      for (const id of c.models) seen.add(id);
-      for (const child of c.containers) visitContainer(child, depth + 1);
-      return;
-    }
-    const entries = readdirOrEmpty(abs);
-    for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith(".")) continue;
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      const prev = known.get(childRel);
+  walkContainers(
+    root,
+    "",
+    (rel, st) => void (newDirs[rel] = st.mtimeMs),
+    (abs, id) => {
+      const prev = known.get(id);
       if (prev !== undefined && mode === "quick") {
-        seen.add(childRel);
-        continue;
+        seen.add(id);
+        return true;
       }
-      const metaStat = statOrNull(join(abs, e.name, METADATA_FILE));
-      if (metaStat && metaStat.isFile()) {
-        seen.add(childRel);
-        if (!prev) toRead.push({ id: childRel, isNew: true }); // (a known id in quick mode never gets here)
-        else if (prev.metaMtimeMs !== metaStat.mtimeMs || prev.metaSize !== metaStat.size) toRead.push({ id: childRel, isNew: false });
-      } else if (depth < MAX_DEPTH) {
-        visitContainer(childRel, depth + 1);
-      }
-    }
-  };
-  visitContainer("", 0);
+      const metaStat = statOrNull(join(abs, METADATA_FILE));
+      if (!metaStat?.isFile()) return false;
+      seen.add(id);
+      if (!prev) toRead.push({ id, isNew: true }); // (a known id in quick mode never gets here)
+      else if (prev.metaMtimeMs !== metaStat.mtimeMs || prev.metaSize !== metaStat.size) toRead.push({ id, isNew: false });
+      return true;
+    },
+  );
 
   let added = 0;
   let updated = 0;
@@ -261,17 +232,17 @@ function quickReconcile(root: string, index: ModelIndex, t0: number): ReconcileR
     for (const id of index.idsUnder(rel)) toRemove.add(id);
   }
   // A folder never seen before: every model in it is new, every folder in it a container.
-  const scanNew = (rel: string, depth: number): void => {
-    const st = statOrNull(absOf(rel));
-    if (!st || !st.isDirectory()) return;
-    newDirs[rel] = st.mtimeMs;
-    for (const e of readdirOrEmpty(absOf(rel))) {
-      if (!e.isDirectory() || e.name.startsWith(".")) continue;
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (statOrNull(join(absOf(child), METADATA_FILE))?.isFile()) toRead.push(child);
-      else if (depth < MAX_DEPTH) scanNew(child, depth + 1);
-    }
-  };
+  const scanNew = (rel: string): void =>
+    walkContainers(
+      root,
+      rel,
+      (container, st) => void (newDirs[container] = st.mtimeMs),
+      (abs, id) => {
+        if (!statOrNull(join(abs, METADATA_FILE))?.isFile()) return false;
+        toRead.push(id);
+        return true;
+      },
+    );
   for (const rel of changed) {
     if (!(rel in newDirs)) continue; // inside a container that is gone
     const depth = rel ? rel.split("/").length : 0;
@@ -286,7 +257,7 @@ function quickReconcile(root: string, index: ModelIndex, t0: number): ReconcileR
         continue;
       }
       if (statOrNull(join(absOf(child), METADATA_FILE))?.isFile()) toRead.push(child);
-      else if (depth < MAX_DEPTH) scanNew(child, depth + 1);
+      else if (depth < MAX_DEPTH) scanNew(child);
     }
     for (const id of direct) if (!present.has(id)) toRemove.add(id);
   }
@@ -359,10 +330,10 @@ export function rebuildIndexSync(root: string, index: ModelIndex): ReconcileRepo
   const dirs: Record<string, number> = {};
   const loader = index.bulkReplace();
   try {
-    for (const item of readLibrary(root, dirs)) {
+    readLibrary(root, dirs, (item) => {
       if ("problem" in item) {
         problems.push(item.problem);
-        continue;
+        return;
       }
       try {
         loader.addRows(item.record);
@@ -370,7 +341,7 @@ export function rebuildIndexSync(root: string, index: ModelIndex): ReconcileRepo
         if (!(e instanceof ModelLibraryError && e.code === "E_USAGE")) throw e;
         problems.push({ id: item.record.id, error: e.message });
       }
-    }
+    });
     index.setState(DIR_STATE_KEY, JSON.stringify(dirs)); // in the load's transaction
     const added = loader.finish();
     return { mode: "rebuild", added, updated: 0, removed: 0, unchanged: 0, problems, elapsedMs: performance.now() - t0 };

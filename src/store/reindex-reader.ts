@@ -4,15 +4,14 @@
 // Reading (~45 µs CPU per model) and inserting (~60 µs) then overlap, so a reindex takes about the
 // longer of the two instead of their sum. Sync fs calls in the worker: one open/fstat/read/close per file
 // costs what readFileSync alone does, where the promise API took several thread-pool round trips per file.
-import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { prepareRows, type PreparedRows } from "../index/index-rows.js";
 import { METADATA_FILE } from "./layout.js";
+import { walkContainers } from "./walk-containers.js";
 import { corruptMetadata, recordFromParsed } from "./record.js";
 
-/** Folder depth below the root searched for model folders (the layout uses 3). */
-export const MAX_DEPTH = 8;
 const BATCH = 256;
 // Batches posted and not yet inserted, at most: bounds the memory a fast reader can fill.
 const MAX_IN_FLIGHT = 8;
@@ -24,46 +23,29 @@ export type ReaderMessage =
   | { type: "done"; dirs: Record<string, number> }
   | { type: "error"; message: string };
 
-type Item = { record: PreparedRows } | { problem: { id: string; error: string } };
+export type Item = { record: PreparedRows } | { problem: { id: string; error: string } };
 
 /**
- * Every model folder under root, read: a folder holding a metadata.json is a model, any other folder
- * (up to MAX_DEPTH) a container to look into, names starting with "." skipped. `dirs` receives the
- * mtime of every container (reconcile's quick mode compares them next time).
+ * Every model folder under root, read and given to onItem: a folder holding a metadata.json is a model, any
+ * other folder (up to MAX_DEPTH) a container to look into, names starting with "." skipped. `dirs` receives
+ * the mtime of every container (reconcile's quick mode compares them next time).
  */
-export function* readLibrary(root: string, dirs: Record<string, number>): Generator<Item> {
-  yield* visit(root, "", 0, dirs);
-}
-
-function* visit(root: string, rel: string, depth: number, dirs: Record<string, number>): Generator<Item> {
-  const abs = rel ? join(root, ...rel.split("/")) : root;
-  let st: Stats;
-  try {
-    st = statSync(abs);
-  } catch {
-    return;
-  }
-  if (!st.isDirectory()) return;
-  dirs[rel] = st.mtimeMs;
-  let entries;
-  try {
-    entries = readdirSync(abs, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (!e.isDirectory() || e.name.startsWith(".")) continue;
-    const id = rel ? `${rel}/${e.name}` : e.name;
-    const dir = join(abs, e.name);
-    let item: Item | null;
-    try {
-      item = readModel(id, dir);
-    } catch (err) {
-      item = { problem: { id, error: (err as Error).message } };
-    }
-    if (item) yield item;
-    else if (depth < MAX_DEPTH) yield* visit(root, id, depth + 1, dirs);
-  }
+export function readLibrary(root: string, dirs: Record<string, number>, onItem: (item: Item) => void): void {
+  walkContainers(
+    root,
+    "",
+    (rel, st) => void (dirs[rel] = st.mtimeMs),
+    (dir, id) => {
+      let item: Item | null;
+      try {
+        item = readModel(id, dir);
+      } catch (err) {
+        item = { problem: { id, error: (err as Error).message } };
+      }
+      if (item) onItem(item);
+      return item !== null;
+    },
+  );
 }
 
 /** The model in dir, or null when dir has no metadata.json (a container). */
@@ -151,11 +133,11 @@ function runWorker(root: string, acks: Int32Array): void {
     problems = [];
   };
   try {
-    for (const item of readLibrary(root, dirs)) {
+    readLibrary(root, dirs, (item) => {
       if ("record" in item) records.push(item.record);
       else problems.push(item.problem);
       if (records.length + problems.length >= BATCH) post();
-    }
+    });
     if (records.length + problems.length > 0) post();
     port.postMessage({ type: "done", dirs } satisfies ReaderMessage);
   } catch (e) {

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ioError } from "../core/errors.js";
+import { walkFoldersSync } from "../core/walk.js";
 import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings } from "../core/lease.js";
 import { LEGACY_STAGING_PREFIX, OLD_COMMIT_LOCK, OLD_STAGING_DIR, STAGING_DIR } from "./layout.js";
 
@@ -168,16 +169,25 @@ function readdirOrEmpty(dir: string): string[] {
 }
 
 /** The newest mtime of a folder and what it holds (a copy in progress keeps touching its file). */
-function newestMtime(path: string, depth = 0): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(path);
-  } catch {
-    return 0;
-  }
+function newestMtime(path: string): number {
+  const st = lstatOrNull(path);
+  if (!st?.isDirectory()) return st?.mtimeMs ?? 0;
   let newest = st.mtimeMs;
-  if (st.isDirectory() && depth < 4) {
-    for (const name of readdirOrEmpty(path)) newest = Math.max(newest, newestMtime(join(path, name), depth + 1));
-  }
+  // Every entry (hidden ones too) down to four levels, links not followed.
+  walkFoldersSync(
+    path,
+    ({ abs, entries }) => {
+      for (const e of entries) newest = Math.max(newest, lstatOrNull(join(abs, e.name))?.mtimeMs ?? 0);
+    },
+    { maxDepth: 3, skip: () => false, unreadable: "skip" },
+  );
   return newest;
+}
+
+function lstatOrNull(path: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(path);
+  } catch {
+    return null;
+  }
 }

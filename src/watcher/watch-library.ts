@@ -16,6 +16,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
+import { walkFolders } from "../core/walk.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { identify } from "../identify/identify.js";
@@ -134,7 +135,7 @@ class Watcher implements LibraryWatcher {
     const containers: string[] = [];
     const candidates: string[] = [];
     this.indexedStat = this.lib.indexedState();
-    await this.walk("", 0, new Set(this.indexedStat.keys()), models, containers, candidates);
+    await this.walk(new Set(this.indexedStat.keys()), models, containers, candidates);
     if (containers.length + candidates.length + models.length > this.budget) this.mode = "containers+rescan";
     for (const rel of containers) this.addWatch(rel);
     for (const rel of candidates) this.addWatch(rel);
@@ -153,26 +154,35 @@ class Watcher implements LibraryWatcher {
   }
 
   /** Lists the tree once: model folders (known to the index, or holding metadata.json), containers, and candidates. */
-  private async walk(rel: string, depth: number, known: Set<string>, models: string[], containers: string[], candidates: string[]): Promise<void> {
-    const abs = this.abs(rel);
-    const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
-    const childDirs = entries.filter((e) => e.isDirectory() && !isIgnoredName(e.name)).map((e) => (rel ? `${rel}/${e.name}` : e.name));
-    const childModels: string[] = [];
-    const childOthers: string[] = [];
-    for (const c of childDirs) {
-      if (known.has(c) || (await stat(join(this.abs(c), METADATA_FILE)).catch(() => null))) childModels.push(c);
-      else childOthers.push(c);
-    }
-    for (const c of childModels) this.kinds.set(c, "model");
-    models.push(...childModels);
-    if (depth >= 1 && childModels.length === 0 && entries.some((e) => e.isFile() && isModelFileName(e.name) && !isIgnoredName(e.name))) {
-      this.kinds.set(rel, "candidate");
-      candidates.push(rel);
-      return;
-    }
-    this.kinds.set(rel, "container");
-    containers.push(rel);
-    if (depth < MAX_DEPTH) for (const c of childOthers) await this.walk(c, depth + 1, known, models, containers, candidates);
+  private async walk(known: Set<string>, models: string[], containers: string[], candidates: string[]): Promise<void> {
+    const modelSet = new Set<string>();
+    await walkFolders(
+      this.lib.root,
+      async ({ rel, depth, entries }) => {
+        const childModels: string[] = [];
+        for (const e of entries) {
+          if (!e.isDirectory()) continue;
+          const c = rel ? `${rel}/${e.name}` : e.name;
+          if (known.has(c) || (await stat(join(this.abs(c), METADATA_FILE)).catch(() => null))) childModels.push(c);
+        }
+        for (const c of childModels) {
+          this.kinds.set(c, "model");
+          modelSet.add(c);
+        }
+        models.push(...childModels);
+        if (depth >= 1 && childModels.length === 0 && entries.some((e) => e.isFile() && isModelFileName(e.name))) {
+          this.kinds.set(rel, "candidate");
+          candidates.push(rel);
+          return false;
+        }
+        this.kinds.set(rel, "container");
+        containers.push(rel);
+        return true;
+      },
+      // Names the watcher ignores are not looked at (nor are hidden ones); a model folder is not entered, an
+      // unreadable folder is as if empty (its events, if any come, are looked at then).
+      { maxDepth: MAX_DEPTH, skip: (e) => isIgnoredName(e.name), unreadable: "skip", enter: (_abs, _e, rel) => !modelSet.has(rel) },
+    );
   }
 
   private abs(rel: string): string {
@@ -347,7 +357,9 @@ class Watcher implements LibraryWatcher {
     this.candidates.delete(rel);
     this.setKind(rel, "container");
     this.addWatch(rel);
-    // Folders moved in whole (a tree copied or renamed into the library) bring children nobody reported.
+    // Folders moved in whole (a tree copied or renamed into the library) bring children nobody reported: each is
+    // looked at as if an event named it. (Not core/walk.ts: look() knows a model by one stat of its metadata.json
+    // before any listing, and a folder that is gone must be forgotten, which a walker's listing cannot tell apart.)
     for (const c of childDirs) if (!this.kinds.has(c)) await this.look(c);
   }
 

@@ -138,11 +138,16 @@ describe("ModelLibrary store", () => {
       utimesSync(dead, old, old);
       const fresh = join(t.dir, ".staging", "999998-cafe");
       mkdirSync(fresh, { recursive: true });
+      // Old folders, but a file deep inside still being written: its mtime counts, the folder is left.
+      const busy = join(t.dir, ".staging", "999997-beef");
+      mkdirSync(join(busy, "sub", "deeper"), { recursive: true });
+      writeFileSync(join(busy, "sub", "deeper", ".copying.tmp"), "x");
+      for (const d of [join(busy, "sub", "deeper"), join(busy, "sub"), busy]) utimesSync(d, old, old);
       const lib = await ModelLibrary.open(t.dir);
       lib.close();
       assert.equal(existsSync(dead), false);
       assert.equal(existsSync(fresh), true);
-      assert.deepEqual(lib.staging!.leftAlone.map((r) => r.path), [fresh]);
+      assert.deepEqual(lib.staging!.leftAlone.map((r) => r.path).sort(), [busy, fresh].sort());
       assert.ok(lib.notices.some((n) => n.kind === "staging-left" && n.path === fresh));
     } finally {
       t.cleanup();

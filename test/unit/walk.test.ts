@@ -77,6 +77,14 @@ test("walkFoldersSync: the same visits as walkFolders; enter keeps a sub-folder 
     const seen = (await visits(true, { enter })).map((v) => v.split(":")[1]);
     assert.deepEqual(seen, ["", "a", "c"], "a/deep and c/model neither listed nor visited");
     assert.deepEqual(asked, ["a", "a/deep", "c", "c/model"].map((r) => join(root, r)));
+    // enter is given the child's path from the root, the same in both walks: how the store's walks name a model.
+    for (const sync of [true, false]) {
+      const rels: string[] = [];
+      const enterRel = (_abs: string, _e: unknown, rel: string) => (rels.push(rel), rel !== "c/model");
+      const seenRel = (await visits(sync, { enter: enterRel })).map((v) => v.split(":")[1]);
+      assert.deepEqual(rels, ["a", "a/deep", "a/deep/deeper", "c", "c/model"]);
+      assert.deepEqual(seenRel, ["", "a", "a/deep", "a/deep/deeper", "c"]);
+    }
     const c = new AbortController();
     c.abort();
     assert.throws(() => walkFoldersSync(root, () => undefined, { signal: c.signal }), (e: ModelLibraryError) => e.code === "E_CANCELLED");

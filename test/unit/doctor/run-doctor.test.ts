@@ -53,11 +53,17 @@ describe("runDoctor", () => {
       fs.mkdirSync(path.join(root, ".staging", "999999999-abc"), { recursive: true });
       fs.mkdirSync(path.join(root, ".tmp_import_0b1c"), { recursive: true });
       fs.writeFileSync(path.join(lib.modelDir(changed), "next.gguf.part"), "x");
+      fs.mkdirSync(path.join(lib.modelDir(changed), "extra", "deep"), { recursive: true });
+      fs.writeFileSync(path.join(lib.modelDir(changed), "extra", "deep", "side.bin.part"), "x");
       fs.writeFileSync(path.join(lib.modelDir(dropped), "resumable.gguf.part"), "x");
       fs.writeFileSync(path.join(lib.modelDir(dropped), "resumable.gguf.part.json"), "{}");
 
       const r = await runDoctor(lib);
-      const kinds = r.problems.map((p) => p.kind).sort();
+      const kinds = [...new Set(r.problems.map((p) => p.kind))].sort();
+      // `.part` files in a model folder and in its sub-folders; the resumable one (with its record) is not one.
+      assert.deepEqual(r.problems.filter((p) => p.kind === "part-without-download").map((p) => path.relative(lib.modelDir(changed), p.path)).sort(), [
+        path.join("extra", "deep", "side.bin.part"), "next.gguf.part",
+      ]);
       assert.deepEqual(kinds, [
         "file-changed", "incomplete-shards", "index-out-of-step", "metadata-corrupt", "no-hashes", "no-metadata",
         "original-staging", "part-without-download", "staging-dead",
@@ -68,7 +74,7 @@ describe("runDoctor", () => {
       const fixed = await runDoctor(lib, { fix: true });
       assert.deepEqual(fixed.fixErrors, []);
       assert.deepEqual(fixed.fixed.map((f) => f.kind).sort(), ["index-out-of-step", "metadata-corrupt", "no-hashes", "no-metadata", "staging-dead"]);
-      assert.deepEqual(fixed.problems.map((p) => p.kind).sort(), ["file-changed", "incomplete-shards", "original-staging", "part-without-download"]);
+      assert.deepEqual([...new Set(fixed.problems.map((p) => p.kind))].sort(), ["file-changed", "incomplete-shards", "original-staging", "part-without-download"]);
       assert.equal(fixed.fixable, 0);
       assert.equal((await lib.getMetadata(corrupt)).notes, null); // the .bak: the version before the last write
       assert.ok(fs.existsSync(path.join(lib.modelDir(corrupt), "metadata.json.corrupt")));
@@ -80,7 +86,7 @@ describe("runDoctor", () => {
 
       const cli = await runCli(["doctor", "--json", "--library", root]);
       assert.equal(cli.code, 1);
-      assert.equal(JSON.parse(cli.stdout).problems.length, 4);
+      assert.equal(JSON.parse(cli.stdout).problems.length, 5); // (two .part files)
     } finally {
       t.cleanup();
     }
