@@ -23,6 +23,8 @@ export interface AdoptResult {
   /** Folders holding an incomplete shard set: what is there and what is missing. */
   incomplete: OrphanFolder[];
   errors: { dir: string; error: string }[];
+  /** Adopted, but with something to say (e.g. the index write failed: it catches up on the next open). */
+  warnings: string[];
 }
 
 export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = {}, options: OperationOptions = {}): Promise<AdoptResult> {
@@ -30,7 +32,7 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
   throwIfAborted(signal, "adopt");
   onProgress?.({ op: "adopt", phase: "find" });
   const orphans = await findOrphans(library, signal);
-  const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [] };
+  const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [], warnings: [] };
   for (const [i, o] of orphans.entries()) {
     onProgress?.({ op: "adopt", phase: "adopt", item: o.dir, done: i, total: orphans.length, unit: "items" });
     throwIfAborted(signal, "adopt");
@@ -53,6 +55,7 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
         { signal, onProgress: onProgress && ((e) => onProgress({ ...e, op: "adopt", item: `${o.id}/${e.item}` })) },
       );
       result.adopted.push(r.modelId);
+      result.warnings.push(...(r.warnings ?? []));
     } catch (e) {
       rethrowIfCancelled(e, signal, "adopt");
       result.errors.push({ dir: o.dir, error: (e as Error).message });

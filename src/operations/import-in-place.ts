@@ -45,6 +45,8 @@ export interface InPlaceResult {
   modelId: string;
   created: boolean;
   securityTier: string | null;
+  /** What the caller should tell the user: e.g. metadata.json written but the index write failed (it catches up). */
+  warnings?: string[];
 }
 
 /** Writes metadata.json for a folder already in place and indexes it. Idempotent: an existing metadata.json is kept. */
@@ -132,7 +134,15 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
     if (await stat(join(spec.modelDir, METADATA_FILE)).catch(() => null)) return; // another process was first
     await writeJsonAtomic(join(spec.modelDir, METADATA_FILE), serializeMetadata(m), { backup: true });
   });
-  await lib.indexModel(id);
+  // metadata.json is the truth and is written: a failed index write (a full disk) does not undo the model, it is
+  // reported as what happened, and the next open (or `mlib reindex`) indexes it.
+  try {
+    await lib.indexModel(id);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const warning = `${spec.modelDir}: metadata.json written, but the index could not be updated (${why}); it catches up on the next open (or \`mlib reindex\`)`;
+    return { modelId: id, created: true, securityTier: ident.securityTier, warnings: [warning] };
+  }
   return { modelId: id, created: true, securityTier: ident.securityTier };
 }
 

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ModelLibrary, importModels } from "../../src/index.js";
+import { ModelLibrary, importModels, importInPlace } from "../../src/index.js";
 import { identify } from "../../src/identify/identify.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { tempDir, writeGgufModel } from "../helpers/library-fixtures.js";
@@ -118,6 +118,50 @@ describe("import reports what happened", () => {
       assert.ok((await identify(bin)).warnings.some((w) => /empty \(0 bytes\)/.test(w)));
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe("import in place reports what happened", () => {
+  test.after(() => closeHashWorkers());
+
+  test("disk full at the index write after metadata.json: created, with a warning; the index catches up on open", async (t) => {
+    const mnt = mkdtempSync(join(tmpdir(), "mlib-"));
+    try {
+      if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]).status !== 0) return t.skip("cannot mount a tmpfs here: SKIPPING");
+      try {
+        const root = join(mnt, "lib");
+        const lib = await ModelLibrary.open(root);
+        const modelDir = join(root, "llm", "llama", "orphan");
+        writeGgufModel(join(modelDir, "orphan.gguf"));
+        let filler: string | null = null;
+        let r;
+        try {
+          r = await importInPlace(lib, { modelDir, officialName: "orphan" }, {
+            onProgress: (e) => {
+              // Every file hashed: leave room for the lock and metadata.json, not for the index's pages.
+              if (e.phase === "hash" && e.done === e.total && !filler) filler = fillDisk(mnt, 3 * 4096);
+            },
+          });
+        } finally {
+          lib.close();
+        }
+        assert.ok(filler, "the disk was filled before the writes");
+        assert.equal(r.created, true, JSON.stringify(r));
+        assert.ok(r.warnings?.some((w) => /index could not be updated/.test(w)), JSON.stringify(r));
+        assert.ok(existsSync(join(modelDir, "metadata.json")), "metadata.json written");
+        unlinkSync(filler!);
+        const again = await ModelLibrary.open(root);
+        try {
+          assert.equal(again.get(r.modelId)?.id, r.modelId, "the index caught up on open");
+        } finally {
+          again.close();
+        }
+      } finally {
+        spawnSync("umount", [mnt]);
+      }
+    } finally {
+      rmSync(mnt, { recursive: true, force: true });
     }
   });
 });

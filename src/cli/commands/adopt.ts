@@ -25,6 +25,7 @@ export function register(program: Command): void {
         for (const id of result.adopted) out(`adopted     ${id}`);
         for (const o of incomplete) out(`incomplete  ${o.dir}: missing ${o.missingFiles.join(", ")} (has ${o.weightFiles.join(", ")})`);
         for (const e of result.errors) err(`${e.dir}: ${e.error}`);
+        for (const w of result.warnings) err(`warning: ${w}`);
         out(`${result.orphansFound} folder${result.orphansFound === 1 ? "" : "s"} without metadata: ${result.adopted.length} adopted, ${incomplete.length} incomplete, ${result.errors.length} failed`);
       });
     });
