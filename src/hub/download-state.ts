@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import { join, relative, sep } from "node:path";
 import { readJson, writeJsonAtomic } from "../core/atomic-json.js";
+import { pidAlive } from "../core/lease.js";
 import { withLock } from "../core/lock.js";
 
 export type DownloadStatus = "queued" | "downloading" | "pausing" | "paused" | "cancelling" | "completed" | "cancelled" | "error";
@@ -86,12 +87,8 @@ export function runnerAlive(d: DownloadEntry, now: number = Date.now()): boolean
   const r = d.runner;
   if (!r) return false;
   if (r.hostname === hostname()) {
+    if (!pidAlive(r.pid)) return false;
     if (r.pid === process.pid) return true;
-    try {
-      process.kill(r.pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-    }
   }
   return now - Date.parse(r.lease_renewed_at) < LEASE_MS;
 }

@@ -21,7 +21,8 @@ export interface LinkInspection {
   stat: fs.Stats | null;
 }
 
-function lstatOrNull(p: string): fs.Stats | null {
+/** lstat, null when nothing is there (ENOENT, ENOTDIR); any other error is thrown: a link we cannot inspect is not judged. */
+export function lstatOrNull(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
   } catch (e) {

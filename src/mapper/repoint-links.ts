@@ -21,6 +21,7 @@ import { throwIfAborted } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
+import { lstatOrNull } from "./inspect-link.js";
 import { stagedPathOf } from "./link-file.js";
 import { isInside } from "./plan.js";
 import { parentMoved } from "./remove-link.js";
@@ -182,15 +183,6 @@ function newSourceOf(move: LinkMove, rel: string): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
-function lstatOrNull(p: string): fs.Stats | null {
-  try {
-    return fs.lstatSync(p);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw e;
-  }
-}
 
 function repointOne(entry: LinkEntry, move: LinkMove, rel: string, src: LinkRegistry, dest: LinkRegistry, result: RepointResult): void {
   const report = (action: RepointAction, detail: string | null, modelId = move.toId) => {

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { copyFile, mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { statOrNull } from "../core/stat-or-null.js";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
 import { normalizeName } from "../formats/naming.js";
@@ -482,13 +483,6 @@ function holdsModelFolder(root: string): boolean {
   return found;
 }
 
-function statOrNull(path: string): ReturnType<typeof statSync> | null {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
-  }
-}
 
 function rebuiltNotice(dbPath: string, aside: string | null, error: ModelLibraryError, report: ReconcileReport): LibraryNotice {
   const cause = error.cause instanceof Error ? error.cause.message : error.message;

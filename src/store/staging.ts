@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { lstatOrNull } from "../core/stat-or-null.js";
 import { ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
 import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings } from "../core/lease.js";
@@ -184,10 +185,3 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-function lstatOrNull(path: string): fs.Stats | null {
-  try {
-    return fs.lstatSync(path);
-  } catch {
-    return null;
-  }
-}
