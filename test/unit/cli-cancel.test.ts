@@ -114,7 +114,10 @@ describe("mlib and signals", () => {
       const lib = join(t.dir, "lib");
       const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
       const mlib = [process.execPath, "--import", TSX, CLI_MAIN, "import", src, "--library", lib].map(quote).join(" ");
-      const child = spawn("script", ["-qfec", `${mlib}; echo EXIT=$?`, "/dev/null"], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+      // script(1) runs the line with $SHELL; bash, because dash dies of the terminal's SIGINT (sent to the whole
+      // foreground group) before its `echo` runs, while bash waits to see whether its child died of it
+      const env = { ...process.env, SHELL: "/bin/bash" };
+      const child = spawn("script", ["-qfec", `${mlib}; echo EXIT=$?`, "/dev/null"], { cwd: REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
       let screen = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (screen += d));
       const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
