@@ -1,45 +1,108 @@
-// The download progress line on a terminal: the file, bytes done of the total, speed and ETA (over the last
-// few seconds, so a resume's bytes already on disk do not inflate the speed — the original's quirk).
+// The download progress on a terminal: two lines, the file being fetched and the whole download, each with bytes
+// done of its size, speed and ETA. Speeds are over the last few seconds, so a resume's bytes already on disk do not
+// inflate them (the original's quirk). Like progress.ts: only on a terminal and without --json; on Ctrl-C the lines
+// are stopped at once and the cursor and line wrap turned back on.
 import { createRequire } from "node:module";
 import type { ProgressEvent } from "../operations/types.js";
-import { formatBytes } from "./output.js";
+import { formatBytes, safeText } from "./output.js";
+import { onInterrupt } from "./signals.js";
+
+const SHOW_CURSOR = "\x1b[?25h";
+const WRAP_LINES = "\x1b[?7h";
+const WINDOW_MS = 5000;
 
 export interface DownloadProgress {
   update(e: ProgressEvent): void;
   stop(): void;
 }
 
+/** Bytes per second over the last WINDOW_MS of samples, and the seconds left at that rate. */
+export class RateMeter {
+  private samples: [number, number][] = [];
+
+  add(now: number, done: number): void {
+    this.samples.push([now, done]);
+    while (this.samples.length > 2 && now - this.samples[0][0] > WINDOW_MS) this.samples.shift();
+  }
+
+  reset(): void {
+    this.samples = [];
+  }
+
+  rate(): number {
+    if (this.samples.length < 2) return 0;
+    const [t0, d0] = this.samples[0];
+    const [t1, d1] = this.samples[this.samples.length - 1];
+    return t1 > t0 ? ((d1 - d0) * 1000) / (t1 - t0) : 0;
+  }
+
+  /** "12s", "3m05s", or "-" while the rate is unknown. */
+  eta(left: number): string {
+    const rate = this.rate();
+    if (rate <= 0) return "-";
+    const s = Math.round(left / rate);
+    return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  }
+}
+
+const NOOP: DownloadProgress = { update: () => undefined, stop: () => undefined };
+
 export function startDownloadProgress(json: boolean): DownloadProgress {
-  if (json || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  if (json || !process.stderr.isTTY) return NOOP;
+  // Loaded only when lines are drawn (start-up that pipes and --json never need).
   const cliProgress = createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: "{bar} {percentage}% {doneH}/{totalH} {speed}/s ETA {etaH} {file}", barsize: 20, hideCursor: true, clearOnComplete: true, fps: 5 },
+  const multi = new cliProgress.MultiBar(
+    { stream: process.stderr, barsize: 20, hideCursor: true, clearOnComplete: true, fps: 5, gracefulExit: false },
     cliProgress.Presets.shades_classic,
   );
-  let started = false;
-  const samples: [number, number][] = [];
+  const line = "{bar} {percentage}% {doneH}/{totalH} {speed}/s ETA {etaH}";
+  let fileBar: ReturnType<typeof multi.create> | null = null;
+  let totalBar: ReturnType<typeof multi.create> | null = null;
+  let file = "";
+  const fileRate = new RateMeter();
+  const totalRate = new RateMeter();
+  let closed = false;
+  const stop = () => {
+    if (fileBar) multi.stop();
+    fileBar = totalBar = null;
+  };
+  const removeHandler = onInterrupt(() => {
+    const drawn = fileBar !== null;
+    stop();
+    if (drawn) process.stderr.write(SHOW_CURSOR + WRAP_LINES);
+    closed = true;
+  });
   return {
     update(e) {
-      if (e.phase !== "download" || e.done === undefined || !e.total) return;
+      if (closed || e.phase !== "download" || e.done === undefined || !e.total) return;
       const now = Date.now();
-      samples.push([now, e.done]);
-      while (samples.length > 2 && now - samples[0][0] > 5000) samples.shift();
-      const [t0, d0] = samples[0];
-      const rate = now > t0 ? ((e.done - d0) * 1000) / (now - t0) : 0;
-      const eta = rate > 0 ? Math.round((e.total - e.done) / rate) : null;
-      const file = e.item && e.item.length > 40 ? `…${e.item.slice(-39)}` : (e.item ?? "");
-      const payload = { doneH: formatBytes(e.done), totalH: formatBytes(e.total), speed: formatBytes(rate), etaH: eta === null ? "-" : `${eta}s`, file };
-      if (!started) {
-        bar.start(e.total, e.done, payload);
-        started = true;
-      } else {
-        bar.setTotal(e.total);
-        bar.update(e.done, payload);
+      const item = e.item ?? "";
+      if (item !== file) {
+        file = item;
+        fileRate.reset();
       }
+      const itemTotal = e.itemTotal ?? e.total;
+      const itemDone = e.itemDone ?? e.done;
+      fileRate.add(now, itemDone);
+      totalRate.add(now, e.done);
+      const safe = safeText(item);
+      const name = safe.length > 40 ? `…${safe.slice(-39)}` : safe;
+      const filePayload = { name, doneH: formatBytes(itemDone), totalH: formatBytes(itemTotal), speed: formatBytes(fileRate.rate()), etaH: fileRate.eta(itemTotal - itemDone) };
+      const totalPayload = { doneH: formatBytes(e.done), totalH: formatBytes(e.total), speed: formatBytes(totalRate.rate()), etaH: totalRate.eta(e.total - e.done) };
+      if (!fileBar || !totalBar) {
+        fileBar = multi.create(Math.max(itemTotal, 1), itemDone, filePayload, { format: `${line} {name}` });
+        totalBar = multi.create(Math.max(e.total, 1), e.done, totalPayload, { format: `${line} total` });
+        return;
+      }
+      fileBar.setTotal(Math.max(itemTotal, 1));
+      fileBar.update(itemDone, filePayload);
+      totalBar.setTotal(Math.max(e.total, 1));
+      totalBar.update(e.done, totalPayload);
     },
     stop() {
-      if (started) bar.stop();
-      started = false;
+      stop();
+      closed = true;
+      removeHandler();
     },
   };
 }

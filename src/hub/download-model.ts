@@ -203,7 +203,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       if (linked) {
         results.push(linked);
         downloaded += f.size;
-        emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+        emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes", itemDone: f.size, itemTotal: f.size });
         continue;
       }
       const staged = await stagedAndVerified(dest, f);
@@ -226,7 +226,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
         signal: inner.signal,
         onStart: ({ resumedBytes }) => {
           downloaded = base + resumedBytes;
-          emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+          emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes", itemDone: resumedBytes, itemTotal: f.size });
         },
         onBytes: (d) => {
           downloaded += d;
@@ -234,7 +234,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
           const now = performance.now();
           if (now - lastEmit < 50) return;
           lastEmit = now;
-          emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+          emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes", itemDone: downloaded - base, itemTotal: f.size });
         },
       });
       fetchedBytes += r.fetchedBytes;
@@ -244,7 +244,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       // The record (now saying "verified") stays until the model has landed: a crash before that resumes from it.
       results.push({ path: f.path, size: r.size, sha256: r.sha256, blake3: r.blake3, how: r.resumedBytes > 0 ? "resumed" : "downloaded" });
       downloaded = base + f.size;
-      emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes" });
+      emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes", itemDone: f.size, itemTotal: f.size });
     }
     clearInterval(poll);
     // Still in staging: a pickle under a safe name is removed here and fails the download, so nothing lands.

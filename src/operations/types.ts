@@ -15,6 +15,9 @@ export interface ProgressEvent {
   done?: number;
   total?: number;
   unit?: "bytes" | "items";
+  /** When `item` is one part of the total (a file of a download): its own work done and total, in `unit`. */
+  itemDone?: number;
+  itemTotal?: number;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;
