@@ -62,7 +62,7 @@ const FILTERS: SearchOptions[] = [
   { families: ["nofamily"] },
   { formats: [" safetensors ", ""] },
 ];
-const QUERIES = ["", "model", "dolphin", "coder instruct", "co", "q", "hermes model", "tuned", "nothingmatchesthis", "vis*"];
+const QUERIES = ["", "model", "dolphin", "coder instruct", "co", "q", "hermes model", "tuned", "tuned model", "nothingmatchesthis", "vis*"];
 const SORTS: SortMode[] = ["relevance", "name", "updated", "added", "size"];
 
 function compareAll(index: ModelIndex, when: string, offsets: number[][] = [[0, 50], [700, 30], [2050, 100]]): void {
