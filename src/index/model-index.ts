@@ -126,8 +126,10 @@ export class ModelIndex {
   private sortOrders: SortOrders | null = null;
   // The rowids of recent FTS queries (group_concat text), valid while the counts are.
   private readonly hitLists = new Map<string, string | null>();
-  // Filtered lists and searches in memory (filter-mask.ts); false runs them as SQL joins (the reference in tests).
-  private memoryFilters = true;
+  // Filtered lists and searches in memory (filter-mask.ts), for a connection that answers many (a server: see
+  // prepareSearch); off, they run as SQL joins, cheaper for a one-shot `mlib list --type llm` than reading the
+  // value lists and sort orders first (~0.1-0.3 s at 100k models), and the reference the tests compare against.
+  private memoryFilters = false;
 
   // Inside a caller's transaction an upsert runs without a savepoint of its own: a savepoint makes SQLite
   // copy every page it touches into a statement journal, which took ~120 µs of the ~200 µs per upsert of a
@@ -533,16 +535,17 @@ export class ModelIndex {
     return this.sortOrders!.get(sort);
   }
 
-  /** Runs filtered searches as SQL joins (false) or in memory (true, the default): tests compare the two. */
+  /** Runs filtered searches in memory (true; prepareSearch turns it on) or as SQL joins (false, the default). */
   useMemoryFilters(on: boolean): void {
     this.memoryFilters = on;
   }
 
   /**
-   * Reads what filtered searches and facets work from (the value lists, every sort order) if the data changed
-   * since: ~0.3 s at 100k models, which a server pays at start rather than its first user.
+   * Answers filtered searches in memory from now on and reads what they work from (the value lists, every sort
+   * order; read again after any change): ~0.3 s at 100k models, which a server pays at start, not its first user.
    */
   prepareSearch(): void {
+    this.memoryFilters = true;
     this.guard(() =>
       this.db.transaction(() => {
         this.checkCaches();

@@ -123,6 +123,7 @@ describe("filtered search in memory against the SQL joins", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlib-filtered-"));
     const index = ModelIndex.open(path.join(dir, "index.db"));
     try {
+      index.prepareSearch(); // in memory from here on
       assert.deepEqual(index.search("", { types: ["llm"] }).models, []);
       assert.equal(index.search("llama", { tags: ["x"], sort: "name" }).totalCount, 0);
       index.upsert(makeRecord({ id: "a/b/c", tags: ["x"] }));
