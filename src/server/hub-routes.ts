@@ -7,7 +7,7 @@ import { HttpError, readJsonBody, sendJson } from "./http-json.js";
 import { REPO_ID, SHORT_WORD, bad, boolField, onlyFields, stringField } from "./body-fields.js";
 import type { ApiContext } from "./api-routes.js";
 import { HUB_SORTS, type HubSort } from "../hub/hub-client.js";
-import { keyOfEntry, keyOfParams } from "./download-tracker.js";
+import { keyOfCompletion, keyOfEntry, keyOfParams } from "./download-tracker.js";
 import { isActive } from "../hub/download-state.js";
 
 const KIND = /^[\w-]{1,40}$/;
@@ -104,7 +104,7 @@ async function downloadMissing(body: Record<string, unknown>, res: ServerRespons
   const details = await adapter.modelDetails(ctx.library, modelId);
   if (details.missingShards.length === 0) throw bad(`${modelId}: no shard is missing`);
   if (!details.metadata.repo_id) throw new HttpError(404, "E_NOT_FOUND", `${modelId}: its Hub repo is not known; look it up first (a hash match fills repo_id)`);
-  const key = `complete\0${modelId}`;
+  const key = keyOfCompletion(modelId);
   const running = ctx.downloads.opFor(key, null);
   if (running) throw new HttpError(409, "E_LOCKED", `the missing shards of ${modelId} are already being fetched (operation ${running})`);
   sendJson(res, 202, { id: startDownload(ctx, { repoId: "", completeModelId: modelId, revision }, key), op: "download" });

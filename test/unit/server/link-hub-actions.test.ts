@@ -169,6 +169,42 @@ test("POST /api/download { completeModelId }: only the missing shard is fetched 
   rmSync(join(process.env.TMPDIR ?? "/tmp", `mlib-actions-cache-${process.pid}`), { recursive: true, force: true });
 });
 
+test("a running download --complete is listed with its operation, refused twice, paused and resumed through /api/downloads", async () => {
+  const dir = join(s.root, "llm", "llama", "sharded-two");
+  mkdirSync(dir, { recursive: true });
+  // contents of their own: a shard already in the library would be linked, not fetched
+  hub.addRepo({ id: "acme/sharded-two", files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, content: shard(10 + i) })) });
+  writeFileSync(join(dir, "model-00001-of-00003.safetensors"), shard(11));
+  writeFileSync(join(dir, "model-00002-of-00003.safetensors"), shard(12));
+  const { modelId } = await importInPlace(s.library, { modelDir: dir, officialName: "sharded two", repoId: "acme/sharded-two", allowIncomplete: true });
+  hub.faults.push({ kind: "stall", afterBytes: 1000, stallMs: 4000, times: 1 });
+  const started = await api(s, "POST", "/api/download", { completeModelId: modelId });
+  assert.equal(started.status, 202, started.body);
+  const { id: opId } = started.json() as { id: string };
+  type Row = { download_id: string; status: string; operationId: string | null };
+  const list = async () => ((await api(s, "GET", "/api/downloads")).json() as { downloads: Row[] }).downloads;
+  let row: Row | undefined;
+  for (const end = Date.now() + 10_000; !row && Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+    row = (await list()).find((d) => d.status === "downloading" && d.operationId === opId);
+  }
+  assert.ok(row, "the completion is listed as downloading, with this server's operation");
+  const twice = await api(s, "POST", "/api/download", { completeModelId: modelId });
+  assert.equal(twice.status, 409, twice.body);
+  const paused = await api(s, "POST", `/api/downloads/${row.download_id}/pause`);
+  assert.equal(paused.status, 200, paused.body);
+  assert.equal((paused.json() as { outcome: string }).outcome, "paused");
+  assert.equal(existsSync(join(dir, "model-00003-of-00003.safetensors")), false);
+  let id = "";
+  const events = collectEvents(s.server.port, (e) => e.op === "download" && e.phase === "end" && e.id === id);
+  await events.ready;
+  const resumed = await api(s, "POST", `/api/downloads/${row.download_id}/resume`);
+  assert.equal(resumed.status, 202, resumed.body);
+  ({ id } = resumed.json() as { id: string });
+  const all = await events.done;
+  assert.equal(all[all.length - 1].state, "done", JSON.stringify(all[all.length - 1]));
+  assert.deepEqual(readFileSync(join(dir, "model-00003-of-00003.safetensors")), shard(13));
+});
+
 test("the new routes: 401 without the token, 403 from a foreign origin, 400/404 with { code, message } for bad bodies", async () => {
   const port = s.server.port;
   const routes: [string, unknown][] = [
