@@ -243,3 +243,29 @@ test("the new routes: 401 without the token, 403 from a foreign origin, 400/404 
     assert.ok(e.code.startsWith("E_") && e.message.length > 0, r.body);
   }
 });
+
+test("filtered lists (answered in memory by the server) follow an edit at once, and a model added by another process", async () => {
+  const id = qwenId();
+  const before = await api(s, "GET", "/api/models?tag=fresh-tag");
+  assert.equal((before.json() as { totalCount: number }).totalCount, 0);
+  const edit = await api(s, "PATCH", `/api/models/${encodeURIComponent(id)}`, { tags: ["fresh-tag"] });
+  assert.equal(edit.status, 200, edit.body);
+  const after = (await api(s, "GET", "/api/models?tag=fresh-tag&sort=name")).json() as { totalCount: number; models: { id: string }[] };
+  assert.deepEqual([after.totalCount, after.models.map((m) => m.id)], [1, [id]]);
+  const searched = (await api(s, "GET", "/api/models?q=qwen&tag=FRESH-TAG")).json() as { totalCount: number };
+  assert.equal(searched.totalCount, 1);
+  // another connection (another process's import) writes a model: the server's lists are read again
+  const { ModelLibrary } = await import("../../../src/store/model-library.js");
+  const other = await ModelLibrary.open(s.root, { reconcile: "none" });
+  try {
+    const dir = join(s.root, "llm", "llama", "from-elsewhere");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "elsewhere.safetensors"), shard(40));
+    await importInPlace(other, { modelDir: dir, officialName: "from elsewhere", family: "fresh-family" });
+  } finally {
+    other.close();
+  }
+  const seen = (await api(s, "GET", "/api/models?family=FRESH-FAMILY&type=llm&sort=size")).json() as { totalCount: number; models: { id: string }[] };
+  assert.equal(seen.totalCount, 1);
+  assert.match(seen.models[0].id, /from-elsewhere$/);
+});
