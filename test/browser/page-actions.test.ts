@@ -163,13 +163,21 @@ test("The list: rows are reused and refilled; rows below the fold follow; the UR
     const all = await expected("");
     assert.ok(all.length > Math.ceil(150 / 34) + 2, "more rows than fit");
     const shownIds = 'JSON.stringify([...document.querySelectorAll("table.models tbody tr")].map((tr) => tr.getAttribute("data-id")))';
-    await p.waitForFunction(`${shownIds} === ${JSON.stringify(JSON.stringify(all))}`);
+    // polled from here: the page's CSP refuses the eval a string predicate of waitForFunction needs
+    const waitIds = async (ids: string[]): Promise<void> => {
+      for (const end = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 20))) {
+        const shown = (await p.evaluate(shownIds)) as string;
+        if (shown === JSON.stringify(ids)) return;
+        if (Date.now() > end) assert.fail(`rows ${shown}, expected ${JSON.stringify(ids)}`);
+      }
+    };
+    await waitIds(all);
     assert.deepEqual(await idsInOrder(), all);
     await p.evaluate('window.firstRow = document.querySelector("table.models tbody tr")');
     for (const q of ["instruct", "q", ""]) {
       await p.fill("#search", q);
       const want = await expected(q);
-      await p.waitForFunction(`${shownIds} === ${JSON.stringify(JSON.stringify(want))}`);
+      await waitIds(want);
       // every cell says its own model's values (a reused row keeps none of its last model's text)
       const rows = await p.locator("table.models tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-id"), tr.querySelector(".id")?.textContent, tr.querySelector("a")?.getAttribute("href")]));
       for (const [id, shownId, href] of rows) {
