@@ -118,16 +118,18 @@ async function pageFigures(url: string, origin: string): Promise<BenchResult[]> 
     }
     results.push({ name: "page: first results after navigation, first load (browser cold)", value: loads[0], unit: "ms", goal: "≤ 1000 ms", pass: loads[0] <= 1000 });
     results.push({ name: "page: first results after navigation, reloads, best", value: Math.min(...loads.slice(1)), unit: "ms", goal: "≤ 1000 ms", pass: Math.min(...loads.slice(1)) <= 1000 });
-    // Each keystroke: from the input event to the new rows in the DOM (next key after the rows are in).
+    // Each keystroke: from the input event to its page's rows in the DOM (next key after the rows are in). The
+    // list marks the table (data-shown) once a page's rows are in: it refills its rows in place, the ones on
+    // screen at once and those below the fold when idle, and a page equal to the last one changes no cell.
     const typed = keystrokes(TYPED);
     const times = (await page.evaluate(`(async (keys) => {
       const input = document.querySelector("#search");
-      const tbody = document.querySelector("table.models tbody");
+      const table = document.querySelector("table.models");
       const out = [];
       for (const q of keys) {
         const rendered = new Promise((resolve) => {
           const mo = new MutationObserver(() => { mo.disconnect(); resolve(); });
-          mo.observe(tbody, { childList: true });
+          mo.observe(table, { attributes: true, attributeFilter: ["data-shown"] });
           setTimeout(() => { mo.disconnect(); resolve(); }, 2000);
         });
         const t = performance.now();

@@ -64,6 +64,18 @@ export class FacetColumns {
     return out;
   }
 
+  /** A mask of `size` bytes with 1 at each doc_id of the values of one facet that `keep` accepts (a filter). */
+  union(key: keyof Facets, keep: (value: string | null) => boolean): Uint8Array {
+    const col = this.columns.get(key)!;
+    const mask = new Uint8Array(this.size);
+    for (let i = 0; i < col.values.length; i++) {
+      if (!keep(col.values[i])) continue;
+      const docs = col.docs[i];
+      for (let j = 0; j < docs.length; j++) mask[docs[j]] = 1;
+    }
+    return mask;
+  }
+
   /** A mask of `size` bytes with 1 at each doc_id of a group_concat list (ids beyond the lists are ignored). */
   mask(ids: string | null): Uint8Array {
     const mask = new Uint8Array(this.size);

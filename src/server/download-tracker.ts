@@ -16,12 +16,18 @@ function requestKey(repoId: string, revision: string | null | undefined, files: 
   return JSON.stringify([repoId, revision ?? "main", files && files.length > 0 ? files : null, files && files.length > 0 ? null : (quant ?? null)]);
 }
 
+/** The missing shards of one stored model (`download --complete`): one such download at a time per model. */
+export function keyOfCompletion(modelId: string): string {
+  return JSON.stringify(["complete", modelId]);
+}
+
 export function keyOfParams(p: DownloadParams): string {
-  return requestKey(p.repoId, p.revision, p.files, p.quant);
+  return p.completeModelId ? keyOfCompletion(p.completeModelId) : requestKey(p.repoId, p.revision, p.files, p.quant);
 }
 
 export function keyOfEntry(d: DownloadEntry): string {
   const r = d.download_request;
+  if (r.complete_model_id) return keyOfCompletion(r.complete_model_id);
   return requestKey(r.repo_id, r.revision, r.filenames ?? (r.filename ? [r.filename] : null), r.quant);
 }
 

@@ -4,10 +4,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as adapter from "./library-adapter.js";
 import { HttpError, readJsonBody, sendJson } from "./http-json.js";
-import { REPO_ID, SHORT_WORD, bad, onlyFields, stringField } from "./body-fields.js";
+import { REPO_ID, SHORT_WORD, bad, boolField, onlyFields, stringField } from "./body-fields.js";
 import type { ApiContext } from "./api-routes.js";
 import { HUB_SORTS, type HubSort } from "../hub/hub-client.js";
-import { keyOfEntry, keyOfParams } from "./download-tracker.js";
+import { keyOfCompletion, keyOfEntry, keyOfParams } from "./download-tracker.js";
 import { isActive } from "../hub/download-state.js";
 
 const KIND = /^[\w-]{1,40}$/;
@@ -62,10 +62,14 @@ function startDownload(ctx: ApiContext, params: adapter.DownloadParams, key: str
   return id;
 }
 
-/** POST /api/download { repoId, quant?, files?, revision? } → 202 { id, op: "download" }. */
+/**
+ * POST /api/download { repoId, quant?, files?, revision? } → 202 { id, op: "download" }; or { completeModelId }
+ * (`mlib download --complete ID`): the missing shards of a stored model, from the repo its metadata names.
+ */
 export async function download(req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): Promise<void> {
   const body = await readJsonBody(req);
-  onlyFields(body, ["repoId", "quant", "files", "revision"]);
+  onlyFields(body, ["repoId", "quant", "files", "revision", "completeModelId"]);
+  if (body.completeModelId !== undefined && body.completeModelId !== null) return downloadMissing(body, res, ctx);
   const repoId = stringField(body, "repoId", { required: true, max: 200, pattern: REPO_ID, shape: "a Hub repo id, owner/name" })!;
   const quant = stringField(body, "quant", { max: 64, pattern: SHORT_WORD, shape: "a quant such as Q4_K_M" }) ?? null;
   const revision = stringField(body, "revision", { max: 64, pattern: SHORT_WORD, shape: "a branch, tag or commit" }) ?? null;
@@ -87,6 +91,40 @@ export async function list(_req: IncomingMessage, res: ServerResponse, _url: URL
   const entries = await adapter.downloads(ctx.library);
   const ops = ctx.downloads.match(entries);
   sendJson(res, 200, { downloads: entries.map((d) => ({ ...d, operationId: ops.get(d.download_id) ?? null })) });
+}
+
+async function downloadMissing(body: Record<string, unknown>, res: ServerResponse, ctx: ApiContext): Promise<void> {
+  for (const other of ["repoId", "quant", "files"]) {
+    if (body[other] !== undefined && body[other] !== null) throw bad(`completeModelId fetches the missing shards from the repo the model's metadata names: ${other} cannot be given with it`);
+  }
+  const given = stringField(body, "completeModelId", { required: true, max: 1000, shape: "a model id" })!;
+  const modelId = ctx.library.require(given).id; // unknown: 404 now
+  const revision = stringField(body, "revision", { max: 64, pattern: SHORT_WORD, shape: "a branch, tag or commit" }) ?? null;
+  // No shard missing, or no repo known: refused now (400/404) rather than as a failed operation.
+  const details = await adapter.modelDetails(ctx.library, modelId);
+  if (details.missingShards.length === 0) throw bad(`${modelId}: no shard is missing`);
+  if (!details.metadata.repo_id) throw new HttpError(404, "E_NOT_FOUND", `${modelId}: its Hub repo is not known; look it up first (a hash match fills repo_id)`);
+  const key = keyOfCompletion(modelId);
+  const running = ctx.downloads.opFor(key, null);
+  if (running) throw new HttpError(409, "E_LOCKED", `the missing shards of ${modelId} are already being fetched (operation ${running})`);
+  sendJson(res, 202, { id: startDownload(ctx, { repoId: "", completeModelId: modelId, revision }, key), op: "download" });
+}
+
+/** POST /api/lookup { ids?, force? } (`mlib lookup [ID...] [--force]`): the Hub repo of stored models, as an operation. */
+export async function lookup(req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): Promise<void> {
+  const body = await readJsonBody(req);
+  onlyFields(body, ["ids", "force"]);
+  const ids = body.ids ?? [];
+  if (!Array.isArray(ids) || ids.length > 10_000 || ids.some((x) => typeof x !== "string" || x.length > 1000 || x.includes("\0"))) {
+    throw bad("ids must be a list of model ids (empty: every model still pending a lookup)");
+  }
+  const force = boolField(body, "force");
+  adapter.requireModels(ctx.library, ids as string[]);
+  const id = ctx.runner.start("lookup", (o) => adapter.lookup(ctx.library, ctx.hub, { ids: ids as string[], force }, o), (results) => ({
+    matched: results.filter((r) => r.outcome === "matched").length,
+    results: results.slice(0, 200),
+  }));
+  sendJson(res, 202, { id, op: "lookup" });
 }
 
 function downloadId(param: string): string {

@@ -3,7 +3,7 @@
 // `(library, params, { signal, onProgress })` with the server operation's AbortSignal passed down, so a
 // cancel stops it at the operation's own safe points (inside the hashing of a file, between parts of a
 // download), not only between items.
-import { readFile } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Facets, IndexStats, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
@@ -27,6 +27,11 @@ import type { LinkEntry } from "../mapper/registry.js";
 import type { HubClient, HubSearchParams, HubSearchResult, RepoInfo } from "../hub/hub-client.js";
 import { downloadModel, type DownloadModelResult } from "../hub/download-model.js";
 import { getDownload, listDownloads, type DownloadEntry } from "../hub/download-state.js";
+import { lookupModels, type LookupResult } from "../hub/lookup-models.js";
+import { checkLinks, type CheckResult } from "../mapper/check-links.js";
+import { repairLinks, type RepairResult } from "../mapper/repair-links.js";
+import { writeAppConfig, type AppConfigResult } from "../mapper/write-app-config.js";
+import { missingShardNames } from "../formats/sharding.js";
 import { cancelDownloads, pauseDownloads, type ControlResult } from "../hub/control-downloads.js";
 
 export async function searchModels(library: ModelLibrary, query: string, options: SearchOptions): Promise<SearchResult> {
@@ -54,6 +59,8 @@ export interface ModelDetails extends ShownModel {
   folder: string;
   /** Where the model is linked into apps (the link registry's entries). */
   links: LinkEntry[];
+  /** Shards of a split file that the folder lacks (`download --complete` fetches them). */
+  missingShards: string[];
 }
 
 export async function modelDetails(library: ModelLibrary, id: string): Promise<ModelDetails> {
@@ -61,7 +68,8 @@ export async function modelDetails(library: ModelLibrary, id: string): Promise<M
   const folder = library.modelDir(shown.record.id);
   const metadataText = await readFile(join(folder, METADATA_FILE), "utf8");
   const links = await listLinks(library, { model: shown.record.id });
-  return { ...shown, metadataText, folder, links };
+  const missingShards = missingShardNames(await readdir(folder).catch(() => [] as string[]));
+  return { ...shown, metadataText, folder, links, missingShards };
 }
 
 export function editModelFields(library: ModelLibrary, params: EditModelParams, options: OperationOptions = {}): Promise<EditModelResult> {
@@ -142,6 +150,18 @@ export function unlink(library: ModelLibrary, params: UnlinkParams, options: Ope
   return unlinkApp(library, params, options);
 }
 
+export function linksCheck(library: ModelLibrary, filter: LinkFilter, options: OperationOptions = {}): Promise<CheckResult> {
+  return checkLinks(library, filter, options);
+}
+
+export function linksRepair(library: ModelLibrary, filter: LinkFilter, options: OperationOptions = {}): Promise<RepairResult> {
+  return repairLinks(library, filter, options);
+}
+
+export function mapConfig(library: ModelLibrary, params: { app: string; root: string; appVersion?: string | null }, options: OperationOptions = {}): Promise<AppConfigResult> {
+  return writeAppConfig(library, params, options);
+}
+
 // --- the Hub ---
 
 export function hubSearch(client: HubClient, params: HubSearchParams, signal: AbortSignal): Promise<HubSearchResult> {
@@ -159,10 +179,22 @@ export interface DownloadParams {
   revision?: string | null;
   /** Resume this recorded download. */
   downloadId?: string | null;
+  /** Fetch only the missing shards of this stored model (`mlib download --complete ID`). */
+  completeModelId?: string | null;
 }
 
 export function download(library: ModelLibrary, client: HubClient, params: DownloadParams, options: OperationOptions = {}): Promise<DownloadModelResult> {
   return downloadModel(library, { ...params, client }, options);
+}
+
+export interface LookupAsk {
+  ids: string[];
+  /** Redo models whose repo the user set by hand. */
+  force: boolean;
+}
+
+export function lookup(library: ModelLibrary, client: HubClient, params: LookupAsk, options: OperationOptions = {}): Promise<LookupResult[]> {
+  return lookupModels(library, { ids: params.ids, force: params.force, client }, options);
 }
 
 export function downloads(library: ModelLibrary): Promise<DownloadEntry[]> {
@@ -181,4 +213,5 @@ export function cancelDownload(library: ModelLibrary, id: string): Promise<Contr
   return cancelDownloads(library.root, [id]);
 }
 
+export type { CheckResult, RepairResult, AppConfigResult, LookupResult };
 export type { VerifySummary, RedetectSummary, ImportSummary, ApplyResult, RemovalResult, DownloadModelResult, DownloadEntry };

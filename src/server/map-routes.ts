@@ -69,3 +69,51 @@ export async function unlink(req: IncomingMessage, res: ServerResponse, _url: UR
   }));
   sendJson(res, 202, { id, op: "unlink" });
 }
+
+/** The `{ app?, model? }` body of the link check and repair routes (both optional: every link). */
+function linkFilter(body: Record<string, unknown>): { app: string | null; model: string | null } {
+  onlyFields(body, ["app", "model"]);
+  return {
+    app: stringField(body, "app", { max: 64, pattern: APP_ID, shape: "an app id such as comfyui" }) ?? null,
+    model: stringField(body, "model", { max: 1000 }) ?? null,
+  };
+}
+
+/** POST /api/links/check { app?, model? } (`mlib links check`): each link's state, as an operation. */
+export async function checkLinks(req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): Promise<void> {
+  const filter = linkFilter(await readJsonBody(req));
+  const id = ctx.runner.start("links-check", (o) => adapter.linksCheck(ctx.library, filter, o), (r) => ({
+    ok: r.ok,
+    counts: r.counts,
+    checked: r.links.length,
+    // the links that are not healthy (the healthy ones are what GET /api/links lists)
+    problems: r.links.filter((l) => l.status !== "healthy").slice(0, 200).map((l) => ({ target: l.entry.target, app: l.entry.app_id, modelId: l.entry.model_id, status: l.status, detail: l.detail })),
+  }));
+  sendJson(res, 202, { id, op: "links-check" });
+}
+
+/** POST /api/links/repair { app?, model? } (`mlib links repair`): re-make broken links of ours, forget the others. */
+export async function repairLinks(req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): Promise<void> {
+  const filter = linkFilter(await readJsonBody(req));
+  const id = ctx.runner.start("links-repair", (o) => adapter.linksRepair(ctx.library, filter, o), (r) => ({
+    repaired: r.actions.length,
+    healthy: r.healthy,
+    errors: r.errors.length,
+    actions: r.actions.slice(0, 200),
+    firstErrors: r.errors.slice(0, 20),
+  }));
+  sendJson(res, 202, { id, op: "links-repair" });
+}
+
+/** POST /api/map/config { app, root, appVersion? } (`mlib map config`): ComfyUI's yaml written, or A1111/Forge flags. */
+export async function mapConfig(req: IncomingMessage, res: ServerResponse, _url: URL, ctx: ApiContext): Promise<void> {
+  const body = await readJsonBody(req);
+  onlyFields(body, ["app", "root", "appVersion"]);
+  const params = {
+    app: stringField(body, "app", { required: true, max: 64, pattern: APP_ID, shape: "an app id such as comfyui" })!,
+    root: absolutePathField(body, "root"),
+    appVersion: stringField(body, "appVersion", { max: 64, pattern: SHORT_WORD, shape: "a version such as 0.3.10" }) ?? null,
+  };
+  // One file written (or nothing): it answers at once, as the preview does.
+  sendJson(res, 200, await adapter.mapConfig(ctx.library, params));
+}

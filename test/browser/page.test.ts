@@ -51,7 +51,8 @@ test("search as you type narrows the list; the URL holds the query and reloads t
   await page.locator("#search").pressSequentially("qwe", { delay: 30 });
   await waitTotal(page, "2 models");
   assert.deepEqual(await rowIds(), ["llm/qwen2/qwen2_5-7b-instruct-q4_k_m", "llm/qwen2/qwen2_5-coder-1_5b-q8_0"]);
-  assert.equal(new URL(page.url()).searchParams.get("q"), "qwe");
+  // the address bar takes the query once typing pauses
+  await page.waitForURL((u) => u.searchParams.get("q") === "qwe");
   await page.reload();
   await waitTotal(page, "2 models");
   assert.equal(await page.locator("#search").inputValue(), "qwe");

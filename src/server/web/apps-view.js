@@ -2,6 +2,9 @@
 // your own profiles). Preview first — what would be created, what is already there, what would be replaced
 // and every conflict with its reason — then apply, as an operation with progress. Below, the links made, and
 // unlink to remove exactly those of one app folder. The app and folder are kept in the URL (/apps?app=&root=).
+// Where the app reads folders itself, "Write app config" says so in its own configuration instead of linking
+// (ComfyUI's extra_model_paths.yaml; the flags of A1111/Forge). The links can be checked and repaired, for one
+// app or all, with progress (as `mlib links check` / `mlib links repair`).
 import { api } from "./api.js";
 import { h, clear } from "./dom.js";
 import { operationEnd, trackOperation } from "./operations.js";
@@ -19,6 +22,13 @@ export function createAppsView(root) {
   const previewButton = h("button", { type: "submit", id: "map-preview" }, "Preview");
   const applyButton = h("button", { type: "button", id: "map-apply", disabled: true, onclick: apply }, "Apply");
   const unlinkButton = h("button", { type: "button", id: "map-unlink", class: "danger", disabled: !canWrite, onclick: unlink }, "Unlink…");
+  const configButton = h("button", { type: "button", id: "map-config", disabled: !canWrite, onclick: writeConfig, title: "ComfyUI: write extra_model_paths.yaml; A1111/Forge: the command-line flags" }, "Write app config");
+  const configResult = h("div", { id: "map-config-result" });
+  const linksApp = h("select", { id: "links-app", "aria-label": "links of" }, h("option", { value: "" }, "all apps"));
+  const checkButton = h("button", { type: "button", id: "links-check", disabled: !canWrite, onclick: () => checkOrRepair("check") }, "Check links");
+  const repairButton = h("button", { type: "button", id: "links-repair", disabled: !canWrite, onclick: () => checkOrRepair("repair"), title: "re-make broken links of ours; forget those removed or replaced (their files stay)" }, "Repair links");
+  const linksStatus = h("div", { class: "message", id: "links-status" });
+  const linksProblems = h("div", { id: "links-problems" });
   const description = h("p", { class: "muted small", id: "map-app-description" });
   const message = h("div", { class: "message", id: "map-message" });
   const preview = h("div", { id: "map-preview-result" });
@@ -31,19 +41,25 @@ export function createAppsView(root) {
     h("div", { class: "row" }, h("label", {}, "App ", app), folder),
     h("div", { class: "row small" }, h("label", {}, "conflicts: ", conflict), h("label", {}, "link: ", link)),
     description,
-    h("div", { class: "row" }, previewButton, applyButton, unlinkButton));
+    h("div", { class: "row" }, previewButton, applyButton, configButton, unlinkButton));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     doPreview();
   });
   for (const input of [app, folder, conflict, link]) input.addEventListener("change", () => { applyButton.disabled = true; });
 
-  clear(root).append(h("div", { class: "apps-page" }, h("h1", {}, "Apps"), form, message, preview, h("h2", {}, "Links made"), links));
+  clear(root).append(h("div", { class: "apps-page" }, h("h1", {}, "Apps"), form, message, configResult, preview,
+    h("h2", {}, "Links made"),
+    h("div", { class: "row" }, h("label", {}, "Links of ", linksApp), checkButton, repairButton),
+    linksStatus, linksProblems, links));
 
   let appList = [];
   api.apps().then(({ apps }) => {
     appList = apps;
-    for (const a of apps) app.append(h("option", { value: a.id }, a.id));
+    for (const a of apps) {
+      app.append(h("option", { value: a.id }, a.id));
+      linksApp.append(h("option", { value: a.id }, a.id));
+    }
     if (params.get("app")) app.value = params.get("app");
     describeApp();
   }, (e) => fail(e));
@@ -143,6 +159,57 @@ export function createAppsView(root) {
     }
   }
 
+  async function writeConfig() {
+    const b = body();
+    if (!b.root) return fail(new Error("give the app's models folder (an absolute path)"));
+    remember();
+    message.className = "message";
+    message.textContent = "";
+    clear(configResult);
+    try {
+      const r = await api.mapConfig({ app: b.app, root: b.root });
+      const lines = r.kind === "comfyui-yaml"
+        ? [h("p", { class: "message ok", id: "map-config-message" }, r.changed ? `Wrote the ${"model_library"} section of ${r.file}${r.backup ? ` (the previous file is kept as ${r.backup})` : ""}: restart ComfyUI to see the models.` : `${r.file} already says this: nothing changed.`)]
+        : [h("p", { class: "message ok", id: "map-config-message" }, `Start ${r.app} with these flags:`), h("pre", { class: "json", id: "map-config-flags" }, r.flags.join(" ") || "(none: no single library folder holds exactly one of its folders' models)")];
+      if (r.notMapped.length) lines.push(h("ul", { class: "notes", id: "map-config-not-mapped" }, r.notMapped.map((n) => h("li", {}, `${n.targetDir}: ${n.reason}`))));
+      configResult.append(h("div", { class: "card" }, h("h2", {}, `App config: ${r.app}`), lines));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function checkOrRepair(what) {
+    const filter = linksApp.value ? { app: linksApp.value } : {};
+    const op = `links-${what}`;
+    checkButton.disabled = repairButton.disabled = true;
+    linksStatus.className = "message";
+    linksStatus.textContent = what === "check" ? "Checking…" : "Repairing…";
+    clear(linksProblems);
+    try {
+      const { id } = what === "check" ? await api.linksCheck(filter) : await api.linksRepair(filter);
+      trackOperation(id, op);
+      const e = await operationEnd(id);
+      if (!root.contains(linksStatus)) return;
+      if (e.state !== "done") throw new Error(`${op} ${e.state}${e.error ? `: ${e.error.message}` : ""}`);
+      const s = e.summary;
+      if (what === "check") {
+        linksStatus.className = s.ok ? "message ok" : "message error";
+        linksStatus.textContent = `${s.checked} link${s.checked === 1 ? "" : "s"} checked: ${Object.entries(s.counts).map(([k, n]) => `${n} ${k}`).join(", ")}.`;
+        if (s.problems.length) linksProblems.append(problemTable("links-problem-list", ["Link", "State", "Why"], s.problems.map((p) => [p.target, p.status, p.detail ?? ""])));
+      } else {
+        linksStatus.className = s.errors ? "message error" : "message ok";
+        linksStatus.textContent = `Repaired: ${s.repaired} link${s.repaired === 1 ? "" : "s"} acted on, ${s.healthy} healthy, ${s.errors} error${s.errors === 1 ? "" : "s"}${s.errors ? `: ${s.firstErrors.map((x) => x.message).join("; ")}` : ""}.`;
+        if (s.actions.length) linksProblems.append(problemTable("links-repair-list", ["Link", "Was", "Done"], s.actions.map((a) => [a.target, a.was, a.action])));
+        loadLinks();
+      }
+    } catch (e) {
+      linksStatus.className = "message error";
+      linksStatus.textContent = e.message;
+    } finally {
+      checkButton.disabled = repairButton.disabled = !canWrite;
+    }
+  }
+
   async function loadLinks() {
     try {
       const { links: list } = await api.links();
@@ -164,6 +231,12 @@ export function createAppsView(root) {
   }
 
   return {};
+}
+
+function problemTable(id, heads, rows) {
+  return h("table", { class: "links", id },
+    h("thead", {}, h("tr", {}, heads.map((t) => h("th", {}, t)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c, i) => h("td", i === 0 ? { class: "path" } : {}, c))))));
 }
 
 function entries(title, id, list, withReason = false) {

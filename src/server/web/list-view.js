@@ -3,10 +3,13 @@
 // The list answers first; facet counts follow (they cost more at 100k models and may lag a keystroke).
 import { api } from "./api.js";
 import { h, clear } from "./dom.js";
-import { formatBytes, formatCount, formatDate, formatNumber } from "./format.js";
-import { navigate } from "./router.js";
+import { formatNumber } from "./format.js";
+import { createModelRows } from "./model-rows.js";
+import { onBeforeNavigate } from "./router.js";
 
 export const PAGE_SIZE = 50;
+/** How long typing pauses before the address bar takes the query. */
+const URL_PAUSE_MS = 300;
 
 /** Filter parameter in the URL/API → facet group in /api/facets, with its heading. */
 const GROUPS = [
@@ -56,8 +59,9 @@ export function createListView(root) {
   const search = h("input", { id: "search", type: "search", placeholder: "Search models — name, family, tag, quantization…", autocomplete: "off", spellcheck: "false", "aria-label": "search" });
   search.value = state.q;
   search.addEventListener("input", () => {
+    rows.skipPending(); // the rows below the fold of the last keystroke's page: this one's come instead
     state = { ...state, q: search.value, page: 1 };
-    history.replaceState(null, "", stateUrl(state));
+    writeUrlSoon();
     refresh();
   });
   const sort = h("select", { id: "sort", "aria-label": "sort" }, SORTS.map(([v, label]) => h("option", { value: v }, label)));
@@ -71,6 +75,8 @@ export function createListView(root) {
     h("thead", {}, h("tr", {}, ["Name", "Type", "Family", "Format", "Quant", "Size", "Params", "Tags", "Updated"].map((t) => h("th", {}, t)))),
     tbody);
   const pager = h("div", { class: "pager", id: "pager" });
+  const rows = createModelRows(tbody);
+  let shown = 0;
   const message = h("div", { class: "message", id: "list-message" });
 
   root.append(
@@ -85,7 +91,26 @@ export function createListView(root) {
   );
   search.focus();
 
+  // While typing, the address bar follows after a short pause: in chromium each history.replaceState is a
+  // same-document navigation that also makes the browser fetch and decode the favicon again (~10 ms of the
+  // renderer's time per keystroke, measured), time the next keystroke's rows waited for.
+  let urlTimer = 0;
+  function writeUrlSoon() {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(writeUrl, URL_PAUSE_MS);
+  }
+  function writeUrl() {
+    if (!urlTimer) return;
+    clearTimeout(urlTimer);
+    urlTimer = 0;
+    history.replaceState(null, "", stateUrl(state));
+  }
+  const stopFlush = onBeforeNavigate(writeUrl);
+  window.addEventListener("pagehide", writeUrl);
+
   function change(patch, push = true) {
+    clearTimeout(urlTimer);
+    urlTimer = 0;
     state = { ...state, page: 1, ...patch };
     if (push) history.pushState(null, "", stateUrl(state));
     else history.replaceState(null, "", stateUrl(state));
@@ -111,7 +136,7 @@ export function createListView(root) {
       if (e.name === "AbortError" || seq !== modelsSeq) return;
       message.textContent = e.message;
       message.className = "message error";
-      clear(tbody);
+      rows.show([]);
       total.textContent = "";
     }
   }
@@ -152,26 +177,12 @@ export function createListView(root) {
     message.className = "message";
     total.textContent = `${formatNumber(result.totalCount)} model${result.totalCount === 1 ? "" : "s"}`;
     total.title = `${ms.toFixed(0)} ms`;
-    clear(tbody);
     if (result.models.length === 0) {
       message.textContent = state.q || FILTER_KEYS.some((k) => state[k].length) ? "No model matches." : "The library is empty: import a file or folder under “Import & verify”.";
     }
-    for (const m of result.models) {
-      const href = `/model?id=${encodeURIComponent(m.id)}`;
-      tbody.append(
-        h("tr", { dataset: { id: m.id } },
-          h("td", { class: "name" }, h("a", { href, onclick: (e) => navigate(e, href) }, m.officialName || m.cleanedName), h("div", { class: "id" }, m.id)),
-          h("td", { class: "short", title: [m.modelType, m.subtype].filter(Boolean).join(" / ") }, m.modelType, m.subtype ? h("div", { class: "muted small" }, m.subtype) : null),
-          h("td", { class: "short", title: m.family ?? "" }, m.family ?? "-"),
-          h("td", { class: "short", title: m.format ?? "" }, m.format ?? "-"),
-          h("td", { class: "short", title: m.quantization ?? "" }, m.quantization ?? "-"),
-          h("td", { class: "num" }, formatBytes(m.sizeBytes)),
-          h("td", { class: "num" }, m.parameterCount ? formatCount(m.parameterCount) : "-"),
-          h("td", { class: "tags" }, m.tags.slice(0, 3).map((t) => h("span", { class: "tag" }, t)), m.tags.length > 3 ? h("span", { class: "muted" }, ` +${m.tags.length - 3}`) : null),
-          h("td", { class: "date", title: formatDate(m.updatedAt) }, formatDate(m.updatedAt).slice(0, 10)),
-        ),
-      );
-    }
+    rows.show(result.models);
+    // Says the page's rows are in (benchmarks and tests wait for it: a page equal to the last one changes no cell).
+    table.dataset.shown = String(++shown);
     renderPager(result.totalCount);
   }
 
@@ -180,6 +191,7 @@ export function createListView(root) {
     const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
     if (pages === 1) return;
     const go = (page) => {
+      writeUrl();
       state = { ...state, page };
       history.pushState(null, "", stateUrl(state));
       loadModels();
@@ -237,11 +249,21 @@ export function createListView(root) {
   return {
     /** Back/forward to another list URL: take its state without rebuilding the view. */
     update(search2) {
+      clearTimeout(urlTimer);
+      urlTimer = 0;
       state = readState(search2);
       search.value = state.q;
       sort.value = state.sort || "relevance";
       refresh();
     },
     refresh,
+    dispose() {
+      // Left by back/forward: that entry is already another one's, the pending URL is not written into it.
+      clearTimeout(urlTimer);
+      urlTimer = 0;
+      stopFlush();
+      window.removeEventListener("pagehide", writeUrl);
+      rows.dispose();
+    },
   };
 }

@@ -1,5 +1,6 @@
 // One model: every field, its files with sizes and hashes, where it came from, the metadata.json as stored,
-// a form to edit its display name, tags and notes, and verify / redetect / delete.
+// a form to edit its display name, tags and notes, and verify / redetect / delete; look its Hub repo up (as
+// `mlib lookup ID [--force]`), and fetch the missing shards of an incomplete split file (`mlib download --complete`).
 import { api } from "./api.js";
 import { h, clear } from "./dom.js";
 import { formatBytes, formatCount, formatDate } from "./format.js";
@@ -30,7 +31,67 @@ export function createModelView(root, id) {
     const buttons = h("div", { class: "actions" },
       h("button", { id: "verify", disabled: !canWrite, onclick: () => start("verify") }, "Verify"),
       h("button", { id: "redetect", disabled: !canWrite, onclick: () => start("redetect") }, "Redetect"),
+      h("button", { id: "lookup", disabled: !canWrite, onclick: lookup, title: "find this model's Hub repo: a Hub file with the same SHA-256 is an exact match" }, "Look up on the Hub"),
+      h("label", { class: "small", title: "also redo a repo set (or refused) by hand" }, h("input", { type: "checkbox", id: "lookup-force" }), " even if set by hand"),
       h("button", { id: "delete", class: "danger", disabled: !canWrite, onclick: remove }, "Delete…"));
+    const missing = d.missingShards?.length
+      ? h("div", { class: "message error", id: "missing-shards" },
+        `Incomplete: ${d.missingShards.length} shard${d.missingShards.length === 1 ? "" : "s"} missing (${d.missingShards.slice(0, 5).join(", ")}${d.missingShards.length > 5 ? ", …" : ""}). `,
+        h("button", { id: "complete-download", disabled: !canWrite || !m.repo_id, onclick: complete, title: m.repo_id ? `from ${m.repo_id}` : "its Hub repo is not known: look it up first" }, m.repo_id ? `Download the missing shards from ${m.repo_id}` : "Download the missing shards (look up its repo first)"))
+      : null;
+
+    /** Runs an operation the page started, shows its progress in the panel, and returns its end event. */
+    async function follow(start, op, label) {
+      result.className = "message";
+      result.textContent = `${label}: starting…`;
+      const { id: opId } = await start();
+      trackOperation(opId, op);
+      return operationEnd(opId);
+    }
+
+    async function lookup() {
+      try {
+        const force = document.getElementById("lookup-force")?.checked ?? false;
+        const e = await follow(() => api.lookup([r.id], force), "lookup", "Hub lookup");
+        if (!root.contains(result)) return;
+        const x = e.summary?.results?.[0];
+        if (e.state !== "done" || !x) throw new Error(`lookup ${e.state}${e.error ? `: ${e.error.message}` : ""}`);
+        const how = x.method ? ` (${x.method}${x.confidence !== null ? `, confidence ${x.confidence}` : ""})` : "";
+        const text = {
+          matched: `Hub lookup: matched ${x.repoId}${how}.`,
+          candidate: `Hub lookup: a possible match, ${x.repoId}${how}: not recorded (it needs confirmation).`,
+          "no-match": "Hub lookup: no repo on the Hub matches this model.",
+          "kept-manual": `Hub lookup: kept what was set by hand${x.repoId ? ` (${x.repoId})` : ""}; tick “even if set by hand” to redo it.`,
+          error: `Hub lookup failed: ${x.error ?? "error"}`,
+        }[x.outcome] ?? `Hub lookup: ${x.outcome}`;
+        await load();
+        const again = document.getElementById("action-result");
+        if (again) {
+          again.className = x.outcome === "error" ? "message error" : "message ok";
+          again.textContent = text;
+        }
+      } catch (err) {
+        result.className = "message error";
+        result.textContent = err.message;
+      }
+    }
+
+    async function complete() {
+      try {
+        const e = await follow(() => api.completeDownload(r.id), "download", "Downloading the missing shards");
+        if (!root.contains(result)) return;
+        if (e.state !== "done") throw new Error(`download ${e.state}${e.error ? `: ${e.error.message}` : ""}`);
+        await load();
+        const again = document.getElementById("action-result");
+        if (again) {
+          again.className = "message ok";
+          again.textContent = `Downloaded the missing shards: ${e.summary.fetchedBytes.toLocaleString("en-US")} bytes.`;
+        }
+      } catch (err) {
+        result.className = "message error";
+        result.textContent = err.message;
+      }
+    }
 
     async function start(op) {
       result.className = "message";
@@ -94,6 +155,7 @@ export function createModelView(root, id) {
         h("h1", { id: "model-name" }, r.officialName || r.cleanedName),
         h("div", { class: "id" }, r.id),
         buttons,
+        missing,
         result,
         h("div", { class: "columns" },
           h("section", {}, h("h2", {}, "Fields"), definitionList(fields, "fields")),
