@@ -104,9 +104,11 @@ export class LinkRegistry {
 
   register(entry: LinkEntry): void {
     const old = this.data.by_target[entry.target];
-    if (old && old.model_id !== entry.model_id) this.pruneModel(old.model_id, entry.target);
     this.data.by_target[entry.target] = entry;
     this.dirty = true;
+    // The same model's target (an apply completing its pending entry) is already in by_model.
+    if (old && old.model_id === entry.model_id) return;
+    if (old) this.pruneModel(old.model_id, entry.target);
     this.addToModel(entry.model_id, entry.target);
   }
 
