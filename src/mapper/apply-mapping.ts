@@ -152,6 +152,9 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
     const madeDirs = new Map<string, string>();
     const total = work.reduce((n, w) => n + w.steps.length, 0);
     let done = 0;
+    // Recorded; the links come next (what was seen free at planning is not re-checked: a name taken meanwhile
+    // makes symlink(2)/link(2) fail with EEXIST, and that unit is left and reported).
+    onProgress?.({ op: "map", phase: "link", done: 0, total, unit: "items" });
     for (let w = 0; w < work.length; w++) {
       if (signal?.aborted) {
         forgetPending(reg, work.slice(w).flatMap((x) => x.steps.map((s) => s.target)));
