@@ -17,7 +17,7 @@ import type { OperationOptions } from "../operations/types.js";
 import { checkTarget } from "./app-target.js";
 import { classifyItem, classifyPlan, type ClassifiedItem, type ClassifiedUnit } from "./classify.js";
 import { environmentNotes } from "./environment.js";
-import { SYMLINK_UNSUPPORTED, makeLinkAt, moveAside, partialPathOf, stagedPathOf, type MadeLink } from "./link-file.js";
+import { makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
 import { planMapping, type PlanExclusion } from "./plan.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 import type { AppTarget, ConflictPolicy, LinkChoice, LinkMethod } from "./types.js";
@@ -63,13 +63,6 @@ export interface ApplyResult {
   errors: ApplyError[];
   excluded: PlanExclusion[];
   notes: string[];
-}
-
-/** A unit to make: its steps, and whether the symlink pass made all of them. */
-interface Work {
-  unit: ClassifiedUnit;
-  steps: Step[];
-  premade?: boolean;
 }
 
 interface Step {
@@ -121,7 +114,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
     // The names each unit takes, for --on-conflict rename's search of a free name (not needed otherwise).
     const claimed = new Map<string, string>();
     if (policy === "rename") for (const u of units) for (const i of u.items) claimed.set(i.target, u.modelId);
-    const work: Work[] = [];
+    const work: { unit: ClassifiedUnit; steps: Step[] }[] = [];
     for (const unit of units) {
       const steps = decide(unit, policy, reg, claimed, result);
       if (steps && steps.length > 0) work.push({ unit, steps });
@@ -158,31 +151,20 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
 
     const madeDirs = new Map<string, string>();
     const total = work.reduce((n, w) => n + w.steps.length, 0);
-    let done: number;
+    let done = 0;
     // Recorded; the links come next (what was seen free at planning is not re-checked: a name taken meanwhile
     // makes symlink(2)/link(2) fail with EEXIST, and that unit is left and reported).
     onProgress?.({ op: "map", phase: "link", done: 0, total, unit: "items" });
-    // Units of plain creates are linked first, in one tight pass of symlink(2) calls (as a loop of
-    // fs.symlinkSync makes them); recording them, and every other unit, follows in order below.
-    done = choice === "symlink" || choice === "auto" ? symlinkPass(work, madeDirs, signal, (n, item) => onProgress?.({ op: "map", phase: "link", item, done: n, total, unit: "items" })) : 0;
-    let cancelled = false;
     for (let w = 0; w < work.length; w++) {
-      const { unit, steps, premade } = work[w];
-      if (premade) {
-        // Its links exist: recorded, also when the run is being cancelled.
-        for (const s of steps) result.made.push(record(unit, s, SYMLINK_MADE, undefined, reg, madeDirs, t.root));
-        continue;
+      if (signal?.aborted) {
+        forgetPending(reg, work.slice(w).flatMap((x) => x.steps.map((s) => s.target)));
+        throw cancelledError("map apply");
       }
-      if (cancelled || signal?.aborted) {
-        cancelled = true;
-        forgetPending(reg, steps.map((s) => s.target));
-        continue;
-      }
+      const { unit, steps } = work[w];
       makeUnit(unit, steps, choice, reg, madeDirs, t.root, result);
       done += steps.length;
       if (w % 256 === 0) onProgress?.({ op: "map", phase: "link", item: unit.modelId, done, total, unit: "items" });
     }
-    if (cancelled) throw cancelledError("map apply");
     onProgress?.({ op: "map", phase: "done", done, total, unit: "items" });
     return result;
   });
@@ -270,91 +252,6 @@ function dirOf(p: string): string {
   return slash > 0 ? p.slice(0, slash) : path.dirname(p);
 }
 
-const SYMLINK_MADE: MadeLink = { method: "symlink", fields: { link_type: "symlink" } };
-
-/**
- * The symlink pass: every unit whose steps are all plain creates gets its links here, one symlink(2) after
- * the other with nothing else between them but the folder check (at 10,000 links, interleaving the
- * bookkeeping measured slower). A unit where any link fails is taken back at once (only the links this pass
- * just made) and left to makeUnit, which tries again and reports or falls back as usual. Stops at the first
- * "symlinks unsupported here" (auto then falls back per unit) and when cancelled. Returns the steps made.
- */
-function symlinkPass(work: Work[], madeDirs: Map<string, string>, signal: AbortSignal | undefined, progress: (done: number, item: string) => void): number {
-  const badDirs = new Set<string>();
-  let done = 0;
-  units: for (let w = 0; w < work.length; w++) {
-    if (w % 256 === 0) {
-      if (signal?.aborted) break;
-      if (w > 0) progress(done, work[w].unit.modelId);
-    }
-    const { steps } = work[w];
-    let made = 0;
-    for (const s of steps) {
-      if (s.kind !== "create") break;
-      const dir = dirOf(s.target);
-      if (!madeDirs.has(dir)) {
-        if (badDirs.has(dir)) break;
-        try {
-          ensureDir(dir, madeDirs);
-        } catch {
-          badDirs.add(dir); // makeUnit meets it again and names it
-          break;
-        }
-      }
-      try {
-        fs.symlinkSync(s.item.source, s.target);
-      } catch (e) {
-        for (let i = 0; i < made; i++) removeJustMade(steps[i].target, steps[i].item.source);
-        if (SYMLINK_UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? "")) break units;
-        continue units;
-      }
-      made++;
-    }
-    if (made === steps.length) {
-      work[w].premade = true;
-      done += made;
-    } else for (let i = 0; i < made; i++) removeJustMade(steps[i].target, steps[i].item.source);
-  }
-  return done;
-}
-
-/** The completed registry entry of a step just made (replacing its pending one), and the result's line for it. */
-function record(unit: ClassifiedUnit, step: Step, made: MadeLink, aside: string | undefined, reg: LinkRegistry, madeDirs: Map<string, string>, root: string): AppliedLink {
-  const pending = step.pending;
-  const dir = dirOf(step.target);
-  // The source's identity: what a hard link or copy shares/was made from (for a symlink its text is the proof).
-  const src = made.method === "symlink" ? null : fs.statSync(step.item.source);
-  // Built field by field (spreads per link were a measurable part of 10,000).
-  const entry: LinkEntry = {
-    model_id: unit.modelId,
-    source: step.item.source,
-    target: step.target,
-    link_type: made.fields.link_type,
-    created_at: pending?.created_at ?? new Date().toISOString(),
-    app_id: pending?.app_id ?? "",
-    app_version: pending?.app_version ?? null,
-  };
-  if (made.method !== "symlink") Object.assign(entry, made.fields);
-  if (step.item.isDir) entry.is_dir = true;
-  if (src) {
-    entry.source_inode = src.ino;
-    entry.source_device = src.dev;
-    entry.source_size = src.size;
-  } else if (step.item.size !== undefined) entry.source_size = step.item.size;
-  entry.app_root = root;
-  entry.target_dir_real = madeDirs.get(dir);
-  if (aside) entry.replaced = aside;
-  reg.register(entry);
-  return {
-    modelId: unit.modelId,
-    source: step.item.source,
-    target: step.target,
-    method: made.method,
-    action: step.kind === "replace" ? "replaced" : step.kind === "overwrite" ? "overwrote" : step.renamed ? "renamed" : "created",
-    ...(aside ? { movedAside: aside } : {}),
-  };
-}
-
 /** Makes every step of one unit, or none: on a failure the unit's new links are removed and moved files put back. */
 function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: LinkRegistry, madeDirs: Map<string, string>, root: string, result: ApplyResult): void {
   const madeHere: { target: string; source: string; aside?: string; kind: Step["kind"] }[] = [];
@@ -378,7 +275,38 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
         }
       }
       madeHere.push({ target: step.target, source: step.item.source, aside, kind: step.kind });
-      applied.push(record(unit, step, made, aside, reg, madeDirs, root));
+      const pending = step.pending;
+      // The source's identity: what a hard link or copy shares/was made from (for a symlink its text is the proof).
+      const src = made.method === "symlink" ? null : fs.statSync(step.item.source);
+      // The completed entry, built field by field (spreads per link were a measurable part of 10,000).
+      const entry: LinkEntry = {
+        model_id: unit.modelId,
+        source: step.item.source,
+        target: step.target,
+        link_type: made.fields.link_type,
+        created_at: pending?.created_at ?? new Date().toISOString(),
+        app_id: pending?.app_id ?? "",
+        app_version: pending?.app_version ?? null,
+      };
+      if (made.method !== "symlink") Object.assign(entry, made.fields);
+      if (step.item.isDir) entry.is_dir = true;
+      if (src) {
+        entry.source_inode = src.ino;
+        entry.source_device = src.dev;
+        entry.source_size = src.size;
+      } else if (step.item.size !== undefined) entry.source_size = step.item.size;
+      entry.app_root = root;
+      entry.target_dir_real = madeDirs.get(dir);
+      if (aside) entry.replaced = aside;
+      reg.register(entry);
+      applied.push({
+        modelId: unit.modelId,
+        source: step.item.source,
+        target: step.target,
+        method: made.method,
+        action: step.kind === "replace" ? "replaced" : step.kind === "overwrite" ? "overwrote" : step.renamed ? "renamed" : "created",
+        ...(aside ? { movedAside: aside } : {}),
+      });
     }
     for (const a of applied) result.made.push(a);
   } catch (e) {

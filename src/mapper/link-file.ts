@@ -18,8 +18,7 @@ export function stagedPathOf(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.mlib-new`);
 }
 
-/** Errors of symlink(2) that mean "no symlinks on this filesystem" (auto then tries the next method). */
-export const SYMLINK_UNSUPPORTED: ReadonlySet<string> = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+const SYMLINK_UNSUPPORTED = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
 const HARDLINK_UNSUPPORTED = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK", "ENOSYS"]);
 const REFLINK_UNSUPPORTED = new Set(["ENOTSUP", "EOPNOTSUPP", "EXDEV", "EINVAL", "ENOSYS", "EBADF", "ENOTTY"]);
 
