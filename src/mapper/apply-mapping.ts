@@ -147,7 +147,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
         s.pending = entry;
       }
     }
-    reg.save();
+    reg.save({ compact: true });
 
     const madeDirs = new Map<string, string>();
     const total = work.reduce((n, w) => n + w.steps.length, 0);

@@ -91,9 +91,13 @@ export class LinkRegistry {
     return reg;
   }
 
-  save(): void {
+  /**
+   * Writes the registry if it changed. `compact` (apply's write-ahead, replaced by the final save moments
+   * later) skips the indentation: at 10,000 entries it is the cheaper half of the two saves of an apply.
+   */
+  save(options: { compact?: boolean } = {}): void {
     if (!this.dirty) return;
-    writeJsonAtomicSync(this.file, this.data);
+    writeJsonAtomicSync(this.file, this.data, { compact: options.compact });
     this.dirty = false;
   }
 
