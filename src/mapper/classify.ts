@@ -120,5 +120,5 @@ export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegist
 export function classifyPlan(plan: MappingPlan, reg: LinkRegistry): ClassifiedUnit[] {
   const claimedBy = new Map<string, string>();
   const folders = new FolderNames();
-  return plan.units.map((u) => ({ ...u, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
+  return plan.units.map((u) => ({ modelId: u.modelId, targetDir: u.targetDir, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
 }
