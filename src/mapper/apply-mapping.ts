@@ -299,14 +299,15 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
       entry.target_dir_real = madeDirs.get(dir);
       if (aside) entry.replaced = aside;
       reg.register(entry);
-      applied.push({
+      const line: AppliedLink = {
         modelId: unit.modelId,
         source: step.item.source,
         target: step.target,
         method: made.method,
         action: step.kind === "replace" ? "replaced" : step.kind === "overwrite" ? "overwrote" : step.renamed ? "renamed" : "created",
-        ...(aside ? { movedAside: aside } : {}),
-      });
+      };
+      if (aside) line.movedAside = aside;
+      applied.push(line);
     }
     for (const a of applied) result.made.push(a);
   } catch (e) {
