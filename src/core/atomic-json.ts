@@ -16,6 +16,8 @@ import { ModelLibraryError, ioError } from "./errors.js";
 export interface WriteJsonOptions {
   /** Keep the version being replaced as `<name>.bak` (used for metadata.json). */
   backup?: boolean;
+  /** One line without indentation (a large machine file written often, e.g. the link registry's write-ahead). */
+  compact?: boolean;
 }
 
 export function backupPathOf(file: string): string {
@@ -26,8 +28,8 @@ function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
-function serialize(file: string, data: unknown): string {
-  const text = JSON.stringify(data, null, 2);
+function serialize(file: string, data: unknown, compact = false): string {
+  const text = compact ? JSON.stringify(data) : JSON.stringify(data, null, 2);
   if (text === undefined) {
     throw new ModelLibraryError("E_INVALID", `${file}: refusing to write a value that is not JSON (${typeof data})`, { path: file });
   }
@@ -36,7 +38,7 @@ function serialize(file: string, data: unknown): string {
 
 /** Writes `data` as pretty JSON + "\n" atomically; creates missing parent directories. */
 export async function writeJsonAtomic(file: string, data: unknown, options: WriteJsonOptions = {}): Promise<void> {
-  const text = serialize(file, data);
+  const text = serialize(file, data, options.compact);
   const dir = path.dirname(file);
   let tmp: string | null = null;
   try {
@@ -62,7 +64,7 @@ export async function writeJsonAtomic(file: string, data: unknown, options: Writ
 
 /** Synchronous twin of writeJsonAtomic, for callers inside SQLite transactions or exit handlers. */
 export function writeJsonAtomicSync(file: string, data: unknown, options: WriteJsonOptions = {}): void {
-  const text = serialize(file, data);
+  const text = serialize(file, data, options.compact);
   const dir = path.dirname(file);
   let tmp: string | null = null;
   try {

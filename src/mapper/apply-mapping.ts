@@ -71,6 +71,8 @@ interface Step {
   target: string;
   kind: "create" | "replace" | "overwrite";
   renamed: boolean;
+  /** Its write-ahead (pending) registry entry, set when recorded. */
+  pending?: LinkEntry;
 }
 
 /** `stem_N.ext`; a shard `name-00001-of-00003.gguf` becomes `name_N-00001-of-00003.gguf` so the set stays a set. */
@@ -109,40 +111,50 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
     const plan = planMapping(library, t.profile, t.root, signal);
     result.excluded = plan.excluded;
     const units = classifyPlan(plan, reg);
+    // The names each unit takes, for --on-conflict rename's search of a free name (not needed otherwise).
     const claimed = new Map<string, string>();
-    for (const u of units) for (const i of u.items) claimed.set(i.target, u.modelId);
+    if (policy === "rename") for (const u of units) for (const i of u.items) claimed.set(i.target, u.modelId);
     const work: { unit: ClassifiedUnit; steps: Step[] }[] = [];
     for (const unit of units) {
       const steps = decide(unit, policy, reg, claimed, result);
-      if (steps) work.push({ unit, steps });
+      if (steps && steps.length > 0) work.push({ unit, steps });
     }
 
     // Write-ahead: every link about to be made is in the registry before it exists on disk.
     const now = new Date().toISOString();
+    const linkType = pendingType(choice);
+    // Only a copy (asked for, or auto's last resort) is written to a temp name first.
+    const mayCopy = choice === "auto" || choice === "copy" || choice === "reflink";
     for (const { unit, steps } of work) {
       for (const s of steps) {
-        const old = reg.get(s.target);
-        reg.register({
+        const old = s.kind === "replace" ? reg.get(s.target) : null;
+        const entry: LinkEntry = {
           model_id: unit.modelId,
           source: s.item.source,
           target: s.target,
-          link_type: pendingType(choice),
+          link_type: linkType,
           created_at: now,
           app_id: t.profile.app,
           app_version: t.profile.appVersion,
           app_root: t.root,
-          ...(s.item.isDir ? { is_dir: true } : {}),
           pending: true,
-          partial: s.kind === "replace" ? stagedPathOf(s.target) : partialPathOf(s.target),
-          ...(s.kind === "replace" && old ? { replacing: { source: old.source, link_type: old.link_type, model_id: old.model_id } } : {}),
-        });
+        };
+        if (s.item.isDir) entry.is_dir = true;
+        if (s.kind === "replace") entry.partial = stagedPathOf(s.target);
+        else if (mayCopy) entry.partial = partialPathOf(s.target);
+        if (old) entry.replacing = { source: old.source, link_type: old.link_type, model_id: old.model_id };
+        reg.register(entry);
+        s.pending = entry;
       }
     }
-    reg.save();
+    reg.save({ compact: true });
 
     const madeDirs = new Map<string, string>();
     const total = work.reduce((n, w) => n + w.steps.length, 0);
     let done = 0;
+    // Recorded; the links come next (what was seen free at planning is not re-checked: a name taken meanwhile
+    // makes symlink(2)/link(2) fail with EEXIST, and that unit is left and reported).
+    onProgress?.({ op: "map", phase: "link", done: 0, total, unit: "items" });
     for (let w = 0; w < work.length; w++) {
       if (signal?.aborted) {
         forgetPending(reg, work.slice(w).flatMap((x) => x.steps.map((s) => s.target)));
@@ -234,6 +246,12 @@ function ensureDir(dir: string, madeDirs: Map<string, string>): void {
   madeDirs.set(dir, fs.realpathSync.native(dir));
 }
 
+/** The folder part of an absolute path (path.dirname without its cost, for a path of ours: no trailing slash). */
+function dirOf(p: string): string {
+  const slash = p.lastIndexOf("/");
+  return slash > 0 ? p.slice(0, slash) : path.dirname(p);
+}
+
 /** Makes every step of one unit, or none: on a failure the unit's new links are removed and moved files put back. */
 function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: LinkRegistry, madeDirs: Map<string, string>, root: string, result: ApplyResult): void {
   const madeHere: { target: string; source: string; aside?: string; kind: Step["kind"] }[] = [];
@@ -241,7 +259,8 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
   let step: Step | null = null;
   try {
     for (step of steps) {
-      ensureDir(path.dirname(step.target), madeDirs);
+      const dir = dirOf(step.target);
+      ensureDir(dir, madeDirs);
       let aside: string | undefined;
       let made;
       if (step.kind === "replace") {
@@ -256,34 +275,41 @@ function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: 
         }
       }
       madeHere.push({ target: step.target, source: step.item.source, aside, kind: step.kind });
-      const pending = reg.get(step.target);
+      const pending = step.pending;
       // The source's identity: what a hard link or copy shares/was made from (for a symlink its text is the proof).
       const src = made.method === "symlink" ? null : fs.statSync(step.item.source);
+      // The completed entry, built field by field (spreads per link were a measurable part of 10,000).
       const entry: LinkEntry = {
         model_id: unit.modelId,
         source: step.item.source,
         target: step.target,
+        link_type: made.fields.link_type,
         created_at: pending?.created_at ?? new Date().toISOString(),
         app_id: pending?.app_id ?? "",
         app_version: pending?.app_version ?? null,
-        ...made.fields,
-        ...(step.item.isDir ? { is_dir: true } : {}),
-        ...(src ? { source_inode: src.ino, source_device: src.dev, source_size: src.size } : step.item.size !== undefined ? { source_size: step.item.size } : {}),
-        app_root: root,
-        target_dir_real: madeDirs.get(path.dirname(step.target)),
-        ...(aside ? { replaced: aside } : {}),
       };
+      if (made.method !== "symlink") Object.assign(entry, made.fields);
+      if (step.item.isDir) entry.is_dir = true;
+      if (src) {
+        entry.source_inode = src.ino;
+        entry.source_device = src.dev;
+        entry.source_size = src.size;
+      } else if (step.item.size !== undefined) entry.source_size = step.item.size;
+      entry.app_root = root;
+      entry.target_dir_real = madeDirs.get(dir);
+      if (aside) entry.replaced = aside;
       reg.register(entry);
-      applied.push({
+      const line: AppliedLink = {
         modelId: unit.modelId,
         source: step.item.source,
         target: step.target,
         method: made.method,
         action: step.kind === "replace" ? "replaced" : step.kind === "overwrite" ? "overwrote" : step.renamed ? "renamed" : "created",
-        ...(aside ? { movedAside: aside } : {}),
-      });
+      };
+      if (aside) line.movedAside = aside;
+      applied.push(line);
     }
-    result.made.push(...applied);
+    for (const a of applied) result.made.push(a);
   } catch (e) {
     // Roll the unit back: our new links go (each checked to be the link we just made), the user's files return.
     for (const m of madeHere.reverse()) {

@@ -41,7 +41,8 @@ export class FolderNames {
 
   /** false when the name is surely absent; true when it may exist (then lstat decides). */
   mayExist(target: string): boolean {
-    const dir = path.dirname(target);
+    const slash = target.lastIndexOf("/");
+    const dir = slash > 0 ? target.slice(0, slash) : path.dirname(target);
     let set = this.names.get(dir);
     if (set === undefined) {
       try {
@@ -52,64 +53,72 @@ export class FolderNames {
       this.names.set(dir, set);
     }
     if (set === null) return false;
-    return set === "unreadable" || set.has(path.basename(target));
+    return set === "unreadable" || set.has(target.slice(slash + 1));
   }
+}
+
+/** The item with its verdict (a plain literal: a spread per item cost more than the rest of classifying). */
+function verdict(item: PlannedItem, action: ItemAction, reason: string | null, ours?: boolean, seenIno?: number): ClassifiedItem {
+  const c: ClassifiedItem = { source: item.source, target: item.target, isDir: item.isDir, size: item.size, action, reason };
+  if (ours) c.ours = true;
+  if (seenIno !== undefined) c.seenIno = seenIno;
+  return c;
 }
 
 export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegistry, claimedBy: Map<string, string>, folders?: FolderNames): ClassifiedItem {
   const other = claimedBy.get(item.target);
-  if (other !== undefined && other !== modelId) return { ...item, action: "conflict", reason: `model ${other} maps to the same name`, ours: true };
+  if (other !== undefined && other !== modelId) return verdict(item, "conflict", `model ${other} maps to the same name`, true);
   claimedBy.set(item.target, modelId);
   const known = reg.get(item.target);
-  if (!known && folders && !folders.mayExist(item.target)) return { ...item, action: "create", reason: null };
+  if (!known && folders && !folders.mayExist(item.target)) return verdict(item, "create", null);
   let st: fs.Stats | null = null;
   try {
     st = fs.lstatSync(item.target);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOTDIR") return { ...item, action: "conflict", reason: `a file sits where the folder ${path.dirname(item.target)} should be` };
-    if (code !== "ENOENT") return { ...item, action: "conflict", reason: `cannot look at it (${code})` };
+    if (code === "ENOTDIR") return verdict(item, "conflict", `a file sits where the folder ${path.dirname(item.target)} should be`);
+    if (code !== "ENOENT") return verdict(item, "conflict", `cannot look at it (${code})`);
   }
   const entry = known;
-  if (!st) return { ...item, action: "create", reason: entry ? "re-made (it was removed)" : null };
+  if (!st) return verdict(item, "create", entry ? "re-made (it was removed)" : null);
   if (entry) {
     const seen = inspectLink(entry);
     const same = entry.model_id === modelId && entry.source === item.source;
     if (entry.pending) {
-      if (seen.status === "healthy" && same) return { ...item, action: "exists", reason: "made by an interrupted apply (links repair records it)" };
-      return { ...item, action: "conflict", reason: "left by an interrupted apply: run `mlib links repair` first", ours: true };
+      if (seen.status === "healthy" && same) return verdict(item, "exists", "made by an interrupted apply (links repair records it)");
+      return verdict(item, "conflict", "left by an interrupted apply: run `mlib links repair` first", true);
     }
     if (seen.status === "healthy") {
-      if (same) return { ...item, action: "exists", reason: null };
-      return { ...item, action: "conflict", reason: `already linked for model ${entry.model_id}`, ours: true };
+      if (same) return verdict(item, "exists", null);
+      return verdict(item, "conflict", `already linked for model ${entry.model_id}`, true);
     }
-    if (seen.status === "broken") return { ...item, action: "replace", reason: `our link is broken: ${seen.detail}`, seenIno: st.ino };
-    return { ...item, action: "conflict", reason: `${seen.detail} (we once linked ${entry.model_id} here)` };
+    if (seen.status === "broken") return verdict(item, "replace", `our link is broken: ${seen.detail}`, false, st.ino);
+    return verdict(item, "conflict", `${seen.detail} (we once linked ${entry.model_id} here)`);
   }
   if (st.isSymbolicLink()) {
     const text = fs.readlinkSync(item.target);
-    if (text === item.source) return { ...item, action: "exists", reason: "the same link is already there (not made by mlib; left as the user's)" };
+    if (text === item.source) return verdict(item, "exists", "the same link is already there (not made by mlib; left as the user's)");
     let dangling = false;
     try {
       fs.statSync(item.target);
     } catch {
       dangling = true;
     }
-    return { ...item, action: "conflict", reason: dangling ? `a dangling link we did not make (to ${text})` : `a link we did not make (to ${text})` };
+    return verdict(item, "conflict", dangling ? `a dangling link we did not make (to ${text})` : `a link we did not make (to ${text})`);
   }
   if (st.isFile() && !item.isDir) {
     try {
       const src = fs.statSync(item.source);
-      if (src.ino === st.ino && src.dev === st.dev) return { ...item, action: "exists", reason: "the same file is already there (a hard link not made by mlib; left as the user's)" };
+      if (src.ino === st.ino && src.dev === st.dev) return verdict(item, "exists", "the same file is already there (a hard link not made by mlib; left as the user's)");
     } catch {
       // source unreadable: a plain conflict
     }
   }
-  return { ...item, action: "conflict", reason: describe(st) };
+  return verdict(item, "conflict", describe(st));
 }
 
 export function classifyPlan(plan: MappingPlan, reg: LinkRegistry): ClassifiedUnit[] {
   const claimedBy = new Map<string, string>();
   const folders = new FolderNames();
-  return plan.units.map((u) => ({ ...u, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
+  return plan.units.map((u) => ({ modelId: u.modelId, targetDir: u.targetDir, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
 }

@@ -42,26 +42,49 @@ export interface MappingPlan {
   excluded: PlanExclusion[];
 }
 
-const lower = (xs: string[] | null | undefined) => (xs ? xs.map((x) => x.toLowerCase()) : null);
+const lowerSet = (xs: string[] | null | undefined) => (xs ? new Set(xs.map((x) => x.toLowerCase())) : null);
+
+/** A rule's criteria as lower-cased sets, made once per apply rather than once per model (10,000 models). */
+interface RuleMatcher {
+  types: Set<string> | null;
+  subtypes: Set<string> | null;
+  families: Set<string> | null;
+  formats: Set<string> | null;
+  /** null: no constraint (absent or empty, as the original). */
+  tags: Set<string> | null;
+  excludeTags: Set<string> | null;
+  excludeFormats: Set<string> | null;
+}
+
+function ruleMatcher(rule: MappingRule): RuleMatcher {
+  return {
+    types: lowerSet(rule.model_types),
+    subtypes: lowerSet(rule.subtypes),
+    families: lowerSet(rule.families),
+    formats: lowerSet(rule.formats),
+    tags: rule.tags && rule.tags.length > 0 ? lowerSet(rule.tags) : null,
+    excludeTags: lowerSet(rule.exclude_tags),
+    excludeFormats: lowerSet(rule.exclude_formats),
+  };
+}
+
+type RuleFields = Pick<ModelFilesRecord, "modelType" | "subtype" | "family" | "tags" | "format">;
+
+// An absent list is no constraint; a present one (even empty) must hold the value.
+const inSet = (set: Set<string> | null, v: string | null) => set === null || set.has((v ?? "").toLowerCase());
+
+/** `tags` are the model's tags lower-cased (computed once per model). */
+function matches(r: RuleMatcher, m: RuleFields, tags: string[]): boolean {
+  if (!inSet(r.types, m.modelType) || !inSet(r.subtypes, m.subtype) || !inSet(r.families, m.family) || !inSet(r.formats, m.format)) return false;
+  if (r.tags !== null && !tags.some((t) => r.tags!.has(t))) return false;
+  if (r.excludeTags !== null && tags.some((t) => r.excludeTags!.has(t))) return false;
+  if (r.excludeFormats !== null && r.excludeFormats.has((m.format ?? "").toLowerCase())) return false;
+  return true;
+}
 
 /** All criteria of the rule pass (case-insensitive); an absent list is no constraint. */
-export function ruleMatches(rule: MappingRule, m: Pick<ModelFilesRecord, "modelType" | "subtype" | "family" | "tags" | "format">): boolean {
-  const inList = (list: string[] | null | undefined, v: string | null) => {
-    const l = lower(list);
-    return l === null || l.includes((v ?? "").toLowerCase());
-  };
-  if (!inList(rule.model_types, m.modelType)) return false;
-  if (!inList(rule.subtypes, m.subtype)) return false;
-  if (!inList(rule.families, m.family)) return false;
-  if (!inList(rule.formats, m.format)) return false;
-  const tags = m.tags.map((t) => t.toLowerCase());
-  const want = lower(rule.tags);
-  if (want && want.length > 0 && !want.some((t) => tags.includes(t))) return false;
-  const not = lower(rule.exclude_tags);
-  if (not && not.some((t) => tags.includes(t))) return false;
-  const notFormats = lower(rule.exclude_formats);
-  if (notFormats && notFormats.includes((m.format ?? "").toLowerCase())) return false;
-  return true;
+export function ruleMatches(rule: MappingRule, m: RuleFields): boolean {
+  return matches(ruleMatcher(rule), m, m.tags.map((t) => t.toLowerCase()));
 }
 
 /** True when `p` lies strictly inside `dir` (lexically, after resolving `.` and `..`). */
@@ -79,8 +102,8 @@ function safeSegment(s: string): string | null {
 }
 
 interface ModelFiles {
-  names: string[];
-  sizes: Map<string, number>;
+  /** Each file's relative name and its size as recorded (undefined: none recorded). */
+  files: { name: string; size: number | undefined }[];
   repoId: string | null;
   versionRanges: Record<string, string> | null;
 }
@@ -112,9 +135,8 @@ function readSmallFile(file: string): string {
 /** A model's files as the index lists them, with its overrides.json version ranges when asked. */
 function indexedFiles(m: ModelFilesRecord, dir: string, withOverrides: boolean): ModelFiles {
   return {
-    names: m.files.map((f) => f.name),
     // The index holds 0 where metadata.json gives no size: recorded as no size (nothing to compare later).
-    sizes: new Map(m.files.filter((f) => f.size > 0).map((f) => [f.name, f.size])),
+    files: m.files.map((f) => ({ name: f.name, size: f.size > 0 ? f.size : undefined })),
     repoId: null,
     versionRanges: withOverrides ? readVersionRanges(dir) : null,
   };
@@ -137,37 +159,68 @@ function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
   } catch {
     // unreadable metadata: fall back to the folder listing below
   }
-  let names: string[] = [];
-  const sizes = new Map<string, number>();
+  let files: ModelFiles["files"] = [];
   if (Array.isArray(meta.files)) {
     for (const f of meta.files as { name?: unknown; size?: unknown }[]) {
       if (!f || typeof f !== "object" || typeof f.name !== "string") continue;
-      names.push(f.name);
-      if (typeof f.size === "number") sizes.set(f.name, f.size);
+      files.push({ name: f.name, size: typeof f.size === "number" ? f.size : undefined });
     }
   }
-  if (names.length === 0) {
+  if (files.length === 0) {
     // The original's rule: the model files directly in the folder.
     try {
-      names = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+      files = fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => ({ name: d.name, size: undefined }));
     } catch {
-      names = [];
+      files = [];
     }
   }
-  return { names, sizes, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges: withOverrides ? readVersionRanges(dir) : null };
+  return { files, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges: withOverrides ? readVersionRanges(dir) : null };
+}
+
+/** A rule made ready for planning: its matcher, its extensions, and its folder (checked once against the app folder). */
+interface PlanRule {
+  rule: MappingRule;
+  matcher: RuleMatcher;
+  exts: Set<string>;
+  /** The rule's absolute folder. */
+  base: string;
+  /** Set when the folder leaves the app folder: every model the rule matches is excluded with this reason. */
+  leaves: string | null;
+}
+
+function planRule(rule: MappingRule, absRoot: string, appDir: string): PlanRule {
+  const base = path.resolve(absRoot, rule.target_dir);
+  return {
+    rule,
+    matcher: ruleMatcher(rule),
+    exts: new Set((rule.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, ""))),
+    base,
+    leaves: isInside(appDir, base) || base === appDir ? null : `rule target_dir "${rule.target_dir}" leaves the app folder ${appDir}`,
+  };
+}
+
+/** `rel` (safe `/`-separated segments) under the normalized absolute folder `dir`: path.join without its cost. */
+function under(dir: string, rel: string): string {
+  return dir === "/" ? `/${rel}` : `${dir}/${rel}`;
 }
 
 /** The weight files of a model that a rule links: by extension; a shard set's index.json goes with its shards. */
-function unitFiles(names: string[], rule: MappingRule): string[] {
-  const exts = new Set((rule.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, "")));
-  const picked = names.filter((n) => {
+function unitFiles(files: ModelFiles["files"], exts: Set<string>): ModelFiles["files"] {
+  let indexJson = false;
+  const picked = files.filter((f) => {
+    const n = f.name;
+    if (n.endsWith(".index.json")) indexJson = true;
     const base = n.slice(n.lastIndexOf("/") + 1);
     if (base === METADATA_FILE || base === OVERRIDES_FILE || base.startsWith(".")) return false;
     const dot = base.lastIndexOf(".");
     return dot > 0 && exts.has(base.slice(dot + 1).toLowerCase());
   });
-  if (picked.some((n) => shardInfoOf(n.slice(n.lastIndexOf("/") + 1)))) {
-    for (const n of names) if (n.endsWith(".index.json") && !picked.includes(n)) picked.push(n);
+  // Only a model with an index.json can need one added (most have none: no shard name parsing for them).
+  if (indexJson && picked.some((f) => shardInfoOf(f.name.slice(f.name.lastIndexOf("/") + 1)))) {
+    for (const f of files) if (f.name.endsWith(".index.json") && !picked.includes(f)) picked.push(f);
   }
   return picked;
 }
@@ -176,33 +229,38 @@ function unitFiles(names: string[], rule: MappingRule): string[] {
 export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: string, signal?: AbortSignal): MappingPlan {
   const absRoot = path.resolve(root);
   const appDir = path.dirname(absRoot);
+  const rules = profile.rules.map((r) => planRule(r, absRoot, appDir));
+  const insideApp = appDir === "/" ? "/" : `${appDir}/`;
   const units: PlannedUnit[] = [];
   const excluded: PlanExclusion[] = [];
+  const matched: PlanRule[] = [];
   let n = 0;
   // Names, sizes and rule fields come from the index in one statement (reading 10,000 metadata.json files
   // for them was most of an apply's time outside the links); metadata.json is read only for a model whose
   // row lists no files, or when a rule's layout needs its repo_id.
   for (const m of lib.modelFiles()) {
     if (++n % 512 === 0) throwIfAborted(signal, "map");
-    const rules = profile.rules.filter((r) => ruleMatches(r, m));
-    if (rules.length === 0) continue;
+    const tags = m.tags.length === 0 ? m.tags : m.tags.map((t) => t.toLowerCase());
+    matched.length = 0;
+    for (const r of rules) if (matches(r.matcher, m, tags)) matched.push(r);
+    if (matched.length === 0) continue;
     const dir = lib.modelDir(m.id);
-    const needRepo = rules.some((r) => r.layout === "publisher-repo");
+    const needRepo = matched.some((r) => r.rule.layout === "publisher-repo");
     const files = m.files.length > 0 && !needRepo ? indexedFiles(m, dir, profile.appVersion !== null) : readModelFiles(dir, profile.appVersion !== null);
     const range = files.versionRanges?.[profile.app];
     if (range && profile.appVersion !== null && !safeSatisfies(profile.appVersion, range)) {
       excluded.push({ modelId: m.id, reason: `overrides.json version_ranges limits it to ${profile.app} ${range} (not ${profile.appVersion})` });
       continue;
     }
-    for (const rule of rules) {
-      const base = path.resolve(absRoot, rule.target_dir);
-      if (!isInside(appDir, base) && base !== appDir) {
-        excluded.push({ modelId: m.id, reason: `rule target_dir "${rule.target_dir}" leaves the app folder ${appDir}` });
+    for (const r of matched) {
+      if (r.leaves !== null) {
+        excluded.push({ modelId: m.id, reason: r.leaves });
         continue;
       }
-      const unit = planUnit(m, dir, files, rule, base);
+      const unit = planUnit(m, dir, files, r);
       if (typeof unit === "string") excluded.push({ modelId: m.id, reason: unit });
-      else if (unit.items.some((i) => !isInside(appDir, i.target))) excluded.push({ modelId: m.id, reason: `a target would leave the app folder ${appDir}` });
+      // Inside by construction (safe segments under a folder inside the app folder); checked all the same.
+      else if (unit.items.some((i) => !i.target.startsWith(insideApp))) excluded.push({ modelId: m.id, reason: `a target would leave the app folder ${appDir}` });
       else units.push(unit);
     }
   }
@@ -217,29 +275,32 @@ function safeSatisfies(version: string, range: string): boolean {
   }
 }
 
-function planUnit(m: ModelFilesRecord, dir: string, files: ModelFiles, rule: MappingRule, base: string): PlannedUnit | string {
+function planUnit(m: ModelFilesRecord, dir: string, files: ModelFiles, r: PlanRule): PlannedUnit | string {
+  const { rule, base } = r;
   const layout = rule.layout ?? "files";
   if (layout === "folder") {
     const name = safeSegment(path.basename(dir));
     if (!name) return `folder name of ${dir} is not usable`;
-    return { modelId: m.id, targetDir: rule.target_dir, items: [{ source: dir, target: path.join(base, name), isDir: true }] };
+    return { modelId: m.id, targetDir: rule.target_dir, items: [{ source: dir, target: under(base, name), isDir: true }] };
   }
-  const names = unitFiles(files.names, rule);
-  if (names.length === 0) return `no ${(rule.extensions ?? DEFAULT_EXTENSIONS).join("/")} file to link for ${rule.target_dir}`;
-  let prefix: string[] = [];
+  const picked = unitFiles(files.files, r.exts);
+  if (picked.length === 0) return `no ${(rule.extensions ?? DEFAULT_EXTENSIONS).join("/")} file to link for ${rule.target_dir}`;
+  let prefix = "";
   if (layout === "publisher-repo") {
     const [owner, repo] = (files.repoId ?? "").split("/");
     const o = files.repoId ? safeSegment(owner ?? "") : "local";
-    const r = files.repoId ? safeSegment(repo ?? "") : safeSegment(m.family ?? "unknown");
-    if (!o || !r) return `repo_id "${files.repoId}" is not owner/name`;
-    prefix = [o, r];
+    const rp = files.repoId ? safeSegment(repo ?? "") : safeSegment(m.family ?? "unknown");
+    if (!o || !rp) return `repo_id "${files.repoId}" is not owner/name`;
+    prefix = `${o}/${rp}/`;
   }
   const items: PlannedItem[] = [];
-  for (const name of names) {
-    const parts = name.split("/");
-    if (parts.some((p) => safeSegment(p) !== p)) return `file name "${name}" in metadata.json is not a safe relative path`;
-    const rel = layout === "files" ? parts : [parts[parts.length - 1]];
-    items.push({ source: path.join(dir, ...parts), target: path.join(base, ...prefix, ...rel), isDir: false, size: files.sizes.get(name) });
+  for (const { name, size } of picked) {
+    // Every segment must be a usable name as it is (no "", ".", "..", separators, padding): then joining by
+    // "/" is exact and the target cannot leave the rule's folder.
+    const slash = name.lastIndexOf("/");
+    if (slash < 0 ? safeSegment(name) !== name : name.split("/").some((p) => safeSegment(p) !== p)) return `file name "${name}" in metadata.json is not a safe relative path`;
+    const rel = layout === "files" || slash < 0 ? name : name.slice(slash + 1);
+    items.push({ source: under(dir, name), target: under(base, prefix + rel), isDir: false, size });
   }
   return { modelId: m.id, targetDir: rule.target_dir, items };
 }

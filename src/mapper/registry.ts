@@ -91,9 +91,13 @@ export class LinkRegistry {
     return reg;
   }
 
-  save(): void {
+  /**
+   * Writes the registry if it changed. `compact` (apply's write-ahead, replaced by the final save moments
+   * later) skips the indentation: at 10,000 entries it is the cheaper half of the two saves of an apply.
+   */
+  save(options: { compact?: boolean } = {}): void {
     if (!this.dirty) return;
-    writeJsonAtomicSync(this.file, this.data);
+    writeJsonAtomicSync(this.file, this.data, { compact: options.compact });
     this.dirty = false;
   }
 
@@ -104,9 +108,11 @@ export class LinkRegistry {
 
   register(entry: LinkEntry): void {
     const old = this.data.by_target[entry.target];
-    if (old && old.model_id !== entry.model_id) this.pruneModel(old.model_id, entry.target);
     this.data.by_target[entry.target] = entry;
     this.dirty = true;
+    // The same model's target (an apply completing its pending entry) is already in by_model.
+    if (old && old.model_id === entry.model_id) return;
+    if (old) this.pruneModel(old.model_id, entry.target);
     this.addToModel(entry.model_id, entry.target);
   }
 

@@ -221,3 +221,19 @@ describe("crash safety", () => {
     }
   });
 });
+
+test("compact: one line without indentation, read back the same; the default stays indented", () => {
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, "reg.json");
+    const data = { by_target: { "/a/b": { pending: true, n: 1 } }, by_model: { m: ["/a/b"] } };
+    writeJsonAtomicSync(file, data, { compact: true });
+    const text = fs.readFileSync(file, "utf8");
+    assert.equal(text, `${JSON.stringify(data)}\n`);
+    assert.deepEqual(readJsonSync(file), data);
+    writeJsonAtomicSync(file, data);
+    assert.equal(fs.readFileSync(file, "utf8"), `${JSON.stringify(data, null, 2)}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -258,7 +258,7 @@ test("cancel during apply: E_CANCELLED, what was made is recorded, nothing pendi
     fs.mkdirSync(root, { recursive: true });
     const ac = new AbortController();
     await assert.rejects(
-      applyMapping(lib, { app: "llamacpp", root, configDir: NO_USER_CONFIGS }, { signal: ac.signal, onProgress: (e) => e.phase === "link" && ac.abort() }),
+      applyMapping(lib, { app: "llamacpp", root, configDir: NO_USER_CONFIGS }, { signal: ac.signal, onProgress: (e) => e.phase === "link" && (e.done ?? 0) > 0 && ac.abort() }),
       (e: { code?: string }) => e.code === "E_CANCELLED",
     );
     const reg = LinkRegistry.load(lib.root);
