@@ -12,6 +12,7 @@ import { acquireLock, releaseLock, withLock } from "../core/lock.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
 import { hashFile } from "../hashing/index.js";
 import type { IndexRecord } from "../index/index-types.js";
+import { IndexWriter } from "../index/index-writer.js";
 import type { OperationOptions, ProgressEvent } from "../operations/types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
@@ -53,6 +54,7 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     if (e instanceof ModelLibraryError && e.code === "E_LOCKED") throw new ModelLibraryError("E_LOCKED", `another merge into ${lib.root} is running`, { path: lib.root });
     throw e;
   }
+  let writer: IndexWriter | null = null;
   try {
     // Read again under the lock: a merge that held it may have just finished.
     const journal = (await readJournal(lib.root)) ?? undefined;
@@ -63,9 +65,11 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     } else {
       const models = await gatherSource(source, signal);
       gathered = new Map(models.map((m) => [m.rel, m]));
+      writer = startWriter(lib, models.length); // now: its start-up overlaps the plan
       const plan = await planMerge(lib, models, { allowPickle: params.allowPickle === true, destDev, signal, onItem: (item, done, total) => progress({ phase: "plan", item, done, total, unit: "items" }) });
       data = { version: 1, source, startedAt: new Date().toISOString(), allowPickle: params.allowPickle === true, plan };
     }
+    writer ??= startWriter(lib, data.plan.length);
     await validate(lib.root, source, data.plan);
     throwIfAborted(signal, "merge");
     if (!journal) await writeJournal(lib.root, data); // the plan is durable before anything moves
@@ -91,6 +95,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
             const r = await applyItem(lib, source, item, i, { staging, trash }, madeDirs, gathered?.get(item.source) ?? null, signal, (n) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }));
             bytesCopied += r.copied;
             if (r.record) records.push(r.record);
+            // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
+            if (writer && records.length >= WRITER_PIECE) writer.write(records.splice(0));
             results.push(r.result);
             progress({ phase: "move", item: item.source, done: i + 1, total: plan.length, unit: "items" });
           }
@@ -100,12 +106,15 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
         throw new ModelLibraryError("E_CANCELLED", `merge from ${source} stopped after ${results.length} of ${plan.length} models; \`mlib merge ${source}\` finishes it (the plan is kept in ${stateDir(lib.root)})`);
       } finally {
         // What moved is indexed even when the batch stops half-way (cancelled, or an I/O error): the index agrees
-        // with the folders at every stop.
-        // One transaction, the batch's rows at once (upsertMany).
-        lib.index.upsertMany(records);
+        // with the folders at every stop (the writer thread is drained before anything is thrown or returned).
+        // One transaction, the batch's rows at once (upsertMany), in the writer thread while the next batch moves.
+        if (writer) writer.write(records);
+        else lib.index.upsertMany(records);
       }
       progress({ phase: "index", done: Math.min(start + BATCH, plan.length), total: plan.length, unit: "items" });
     }
+    await drainWriter(lib, writer);
+    writer = null;
     await rm(trash, { recursive: true, force: true });
     await removeEmptiedFolders(source, results);
     const done = result(source, false, journal !== undefined, plan, results, bytesCopied);
@@ -121,8 +130,29 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     progress({ phase: "done", done: plan.length, total: plan.length, unit: "items" });
     return done;
   } finally {
+    await drainWriter(lib, writer);
     await releaseLock(join(stateDir(lib.root), MERGE_LOCK), holder);
   }
+}
+
+// Merges of more models than this write their index rows in a thread of their own (index-writer.ts); a smaller
+// one is not worth the thread's start-up.
+const WRITER_THREAD_MIN = 2 * BATCH;
+const WRITER_PIECE = Number(process.env.WP ?? 250);
+
+function startWriter(lib: ModelLibrary, models: number): IndexWriter | null {
+  if (models < WRITER_THREAD_MIN) return null;
+  try {
+    return new IndexWriter(lib.index.dbPath);
+  } catch {
+    return null; // the rows are written on this thread
+  }
+}
+
+/** Waits for the writer thread; what it could not write is written here (a damaged index handled as anywhere). */
+async function drainWriter(lib: ModelLibrary, writer: IndexWriter | null): Promise<void> {
+  if (!writer) return;
+  for (const records of await writer.drain()) lib.index.upsertMany(records);
 }
 
 async function gatherAndPlan(lib: ModelLibrary, source: string, destDev: number, params: MergeParams, options: OperationOptions): Promise<MergePlanItem[]> {
