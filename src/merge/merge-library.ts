@@ -85,6 +85,7 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     let bytesCopied = 0;
     const madeDirs = new Set<string>();
     const plan = data.plan;
+    const dirs = { staging, trash };
     for (let start = 0; start < plan.length; start += BATCH) {
       throwIfAborted(signal, "merge");
       const batch = plan.slice(start, start + BATCH);
@@ -95,7 +96,9 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
           for (const [k, item] of batch.entries()) {
             const i = start + k;
             throwIfAborted(signal, "merge");
-            const r = await applyItem(lib, source, item, i, { staging, trash }, madeDirs, gathered?.get(item.source) ?? null, signal, (n) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }));
+            // (The byte count callback only where bytes are copied: no closure per renamed model.)
+            const onBytes = item.crossDevice ? (n: number) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }) : noBytes;
+            const r = await applyItem(lib, source, item, i, dirs, madeDirs, gathered?.get(item.source) ?? null, signal, onBytes);
             bytesCopied += r.copied;
             if (r.record) records.push(r.record);
             // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
@@ -219,12 +222,11 @@ async function applyItem(
   onBytes: (n: number) => void,
 ): Promise<Applied> {
   const srcDir = join(source, ...item.source.split("/"));
-  const left = (reason: string): Applied => ({ result: { source: item.source, destId: item.destId, outcome: "left", reason }, record: null, copied: 0 });
-  if (item.action === "error" || !item.destId) return left(item.reason ?? "error");
+  if (item.action === "error" || !item.destId) return leftIn(item, item.reason ?? "error");
   if (item.action === "duplicate") {
     if (await exists(srcDir)) {
       const why = await verifyDuplicate(lib, srcDir, item);
-      if (why) return left(why);
+      if (why) return leftIn(item, why);
       await removeSource(srcDir, dirs.trash, i);
     }
     return { result: { source: item.source, destId: item.destId, outcome: "duplicate-removed", reason: null }, record: null, copied: 0 };
@@ -262,11 +264,11 @@ async function applyItem(
       }
     } else if (srcThere && destThere) {
       // A copy that was renamed into place before the kill removed the source (it was verified before that rename).
-      if (!item.crossDevice || !(await sameSizes(destDir, item))) return left(`${destDir} appeared in the library meanwhile; the source is kept`);
+      if (!item.crossDevice || !(await sameSizes(destDir, item))) return leftIn(item, `${destDir} appeared in the library meanwhile; the source is kept`);
       await removeSource(srcDir, dirs.trash, i);
       gathered = null;
     } else if (!destThere) {
-      return left(`${srcDir} is gone from the source and not in the library (moved away by someone else?)`);
+      return leftIn(item, `${srcDir} is gone from the source and not in the library (moved away by someone else?)`);
     } else {
       gathered = null; // done by the killed run: index it from what is on disk
     }
@@ -274,6 +276,12 @@ async function applyItem(
   const record = await settleMetadata(destDir, item.destId, gathered, item.action === "conflict");
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
+
+function leftIn(item: MergePlanItem, reason: string): Applied {
+  return { result: { source: item.source, destId: item.destId, outcome: "left", reason }, record: null, copied: 0 };
+}
+
+const noBytes = (): void => undefined;
 
 /** Deletes a source model folder: renamed into the trash first (atomic), then removed. */
 async function removeSource(srcDir: string, trash: string, i: number): Promise<void> {
