@@ -24,7 +24,11 @@ export interface SourceModel {
   dev: number;
 }
 
-export async function gatherSource(root: string, signal?: AbortSignal): Promise<SourceModel[]> {
+/**
+ * The source's models, sorted by folder. `onCount(n, then)` is called once when `n` models have been found (the
+ * merge starts its index writer thread then, so the thread's start-up overlaps the rest of the reading).
+ */
+export async function gatherSource(root: string, signal?: AbortSignal, onCount?: { n: number; then: () => void }): Promise<SourceModel[]> {
   const out: SourceModel[] = [];
   let yielded = 0;
   await walkFolders(
@@ -53,6 +57,7 @@ export async function gatherSource(root: string, signal?: AbortSignal): Promise<
           error = `${metaFile}: ${err instanceof SyntaxError ? "not valid JSON" : (err as Error).message}`;
         }
         out.push({ rel: childRel, dir: childDir, parsed, error, metaMtimeMs: st.mtimeMs, metaSize: st.size, dev: st.dev });
+        if (out.length === onCount?.n) onCount.then();
         return false;
       },
       unreadable: "skip",

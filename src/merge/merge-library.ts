@@ -66,9 +66,9 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     if (journal) {
       data = journal;
     } else {
-      const models = await gatherSource(source, signal);
+      // The writer thread starts as soon as the merge is known to be big: its start-up overlaps the reading.
+      const models = await gatherSource(source, signal, { n: WRITER_THREAD_MIN, then: () => (writer ??= startWriter(lib, WRITER_THREAD_MIN)) });
       gathered = new Map(models.map((m) => [m.rel, m]));
-      writer = startWriter(lib, models.length); // now: its start-up overlaps the plan
       const plan = await planMerge(lib, models, { allowPickle: params.allowPickle === true, destDev, signal, onItem: onProgress && ((item, done, total) => progress({ phase: "plan", item, done, total, unit: "items" })) });
       data = { version: 1, source, startedAt: new Date().toISOString(), allowPickle: params.allowPickle === true, plan };
     }
