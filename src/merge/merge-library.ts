@@ -136,8 +136,11 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     progress({ phase: "done", done: plan.length, total: plan.length, unit: "items" });
     return done;
   } finally {
-    await drainWriter(lib, writer);
-    await releaseLock(join(stateDir(lib.root), MERGE_LOCK), holder);
+    try {
+      await drainWriter(lib, writer); // (after a throw: the rows of what moved, before the error goes up)
+    } finally {
+      await releaseLock(join(stateDir(lib.root), MERGE_LOCK), holder);
+    }
   }
 }
 
