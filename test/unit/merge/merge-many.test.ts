@@ -71,6 +71,31 @@ describe("mergeLibrary: many models (index rows in the writer thread)", () => {
     }
   });
 
+  test("cancelled with rows in the writer thread: they are committed before E_CANCELLED, the next run finishes", async () => {
+    const t = tempDir("mlib-merge-many-cancel-");
+    const srcRoot = path.join(t.dir, "src");
+    const destRoot = path.join(t.dir, "dest");
+    writeModels(srcRoot, MODELS);
+    try {
+      const lib = await ModelLibrary.open(destRoot);
+      const ac = new AbortController();
+      await assert.rejects(
+        mergeLibrary(lib, { source: srcRoot }, { signal: ac.signal, onProgress: (e) => { if (e.phase === "move" && e.done === 1300) ac.abort(); } }),
+        (e: Error & { code?: string }) => e.code === "E_CANCELLED" && /stopped after 1300 of 2100/.test(e.message),
+      );
+      // Read at once, on the library's own connection: every model moved so far is already in the index.
+      assert.equal(lib.stats().count, 1300);
+      const r1 = await lib.reconcile("full");
+      assert.deepEqual([r1.added, r1.removed], [0, 0], "the index disagrees with the folders after the cancel");
+      const r = await mergeLibrary(lib, { source: srcRoot });
+      lib.close();
+      assert.equal(r.resumed, true);
+      await checkAllMerged(destRoot, srcRoot);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("kill -9 while the writer thread has rows in flight: the same merge finishes, the index agrees", async () => {
     const t = tempDir("mlib-merge-many-kill-");
     const srcRoot = path.join(t.dir, "src");
