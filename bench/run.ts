@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   server: "./server.ts",
   download: "./download.ts",
   watch: "./watch.ts",
+  merge: "./merge.ts",
   scale: "./scale.ts",
 };
 

@@ -786,6 +786,18 @@ export class ModelIndex {
     return this.toRecord(this.stmt(`${SELECT_RECORD} WHERE m.doc_id = ?`).get(docId) as ModelRow);
   }
 
+  /**
+   * Which of these hashes some model of the index holds (lowercased), in one statement: a merge asks it for
+   * 10,000 models at once, where a findByHash each cost ~17 µs (~0.17 s) and nearly all of them find nothing.
+   */
+  knownHashes(hashes: Iterable<string>): Set<string> {
+    const list = [...new Set([...hashes].map((h) => h.trim().toLowerCase()).filter((h) => h !== ""))];
+    if (list.length === 0) return new Set();
+    return this.guard(
+      () => new Set(this.stmt("SELECT DISTINCT hash FROM model_hashes WHERE hash IN (SELECT value FROM json_each(?))").pluck().all(JSON.stringify(list)) as string[]),
+    );
+  }
+
   /** Files already in the library with this size and fast hash: the importer's cheap duplicate pre-check. */
   findFilesBySizeAndFastHash(size: number, fastHash: string): FileMatch[] {
     return this.guard(() => this.findFilesNow(size, fastHash));

@@ -350,6 +350,11 @@ export class ModelLibrary {
     return this.index.findByHash(hash.toLowerCase());
   }
 
+  /** Which of these hashes some model of the library holds (lowercased; one index query for all of them). */
+  knownHashes(hashes: Iterable<string>): Set<string> {
+    return this.index.knownHashes(hashes);
+  }
+
   /** Files already in the library with this size and fast hash (the importer's cheap duplicate pre-check). */
   findFilesBySizeAndFastHash(size: number, fastHash: string): FileMatch[] {
     return this.index.findFilesBySizeAndFastHash(size, fastHash);

@@ -243,6 +243,18 @@ describe("ModelIndex: the original's index tests", () => {
       assert.equal(index.findByHash(""), null);
     }),
   );
+
+  test(
+    "knownHashes: which of many hashes the index holds, in any case, in one call",
+    withIndex((index) => {
+      seedOriginal(index);
+      const known = index.knownHashes([fakeHash("l2").toUpperCase(), fakeHash("l2b"), fakeHash("nothing"), "", fakeHash("l2")]);
+      assert.deepEqual([...known].sort(), [fakeHash("l2"), fakeHash("l2b")].sort());
+      assert.equal(index.knownHashes([]).size, 0);
+      index.delete("llm/llama/llama-2-7b");
+      assert.equal(index.knownHashes([fakeHash("l2")]).size, 0);
+    }),
+  );
 });
 
 describe("ModelIndex: text search", () => {
