@@ -3,15 +3,15 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
 import { buildStoredZip } from "../../../src/demo/zip-writer.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
-import { REPO_ROOT, runCli } from "../../helpers/cli.js";
+import { runCli } from "../../helpers/cli.js";
+import { runMergeUntilStopThenKill } from "../../helpers/merge-kill.js";
 
-const CHILD = path.join(REPO_ROOT, "test", "helpers", "merge-child.ts");
 
 async function importAs(lib: ModelLibrary, file: string, name: string, extra: Parameters<typeof importModels>[2] = {}): Promise<string> {
   const [r] = await importModels(lib, [file], { name, allowDuplicate: true, ...extra });
@@ -182,7 +182,7 @@ describe("mergeLibrary", () => {
       dest.close();
       try {
         const all = [...new Set([...weightHashes(destRoot), ...weightHashes(srcRoot)])];
-        await runUntilStopThenKill([destRoot, srcRoot, phase, done]);
+        await runMergeUntilStopThenKill([destRoot, srcRoot, phase, done]);
         assert.ok(fs.existsSync(path.join(destRoot, ".model-library", "merge-journal.json")), "journal kept by the killed run");
         const cli = await runCli(["merge", srcRoot, "--library", destRoot, "--json"]);
         assert.equal(cli.code, 1, cli.stderr); // the pickle is left: exit 1
@@ -215,7 +215,7 @@ describe("mergeLibrary", () => {
       const { dest, destRoot, srcRoot } = await makeLibraries(work.dir, path.join(mnt, "src"));
       dest.close();
       const all = [...new Set([...weightHashes(destRoot), ...weightHashes(srcRoot)])];
-      await runUntilStopThenKill([destRoot, srcRoot, "copy", "*"]);
+      await runMergeUntilStopThenKill([destRoot, srcRoot, "copy", "*"]);
       const lib = await ModelLibrary.open(destRoot);
       try {
         const r = await mergeLibrary(lib, { source: srcRoot });
@@ -232,20 +232,3 @@ describe("mergeLibrary", () => {
     }
   });
 });
-
-function runUntilStopThenKill(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("STOP")) child.kill("SIGKILL");
-    });
-    child.on("exit", (code, signal) => {
-      if (signal === "SIGKILL") resolve();
-      else reject(new Error(`the merge child ended before the kill point (${code}): ${out} ${err}`));
-    });
-  });
-}

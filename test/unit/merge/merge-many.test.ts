@@ -4,15 +4,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { spawn } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { blankMetadata, serializeMetadata } from "../../../src/store/metadata.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
 import { gatherSource } from "../../../src/merge/gather-source.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
-import { REPO_ROOT } from "../../helpers/cli.js";
+import { runMergeUntilStopThenKill } from "../../helpers/merge-kill.js";
 
-const CHILD = path.join(REPO_ROOT, "test", "helpers", "merge-child.ts");
 const MODELS = 2100;
 
 /** n model folders `llm/fam<k>/m<i>` with one small weight file each, hashed in metadata.json as an import would. */
@@ -103,7 +101,7 @@ describe("mergeLibrary: many models (index rows in the writer thread)", () => {
     writeModels(srcRoot, MODELS);
     try {
       // Stopped dead at the 1,600th move: the thread has been sent rows of the models before it meanwhile.
-      await runUntilStopThenKill([destRoot, srcRoot, "move", "1600"]);
+      await runMergeUntilStopThenKill([destRoot, srcRoot, "move", "1600"]);
       assert.ok(fs.existsSync(path.join(destRoot, ".model-library", "merge-journal.json")), "journal kept by the killed run");
       const lib = await ModelLibrary.open(destRoot);
       const r = await mergeLibrary(lib, { source: srcRoot });
@@ -148,20 +146,3 @@ describe("gatherSource", () => {
     }
   });
 });
-
-function runUntilStopThenKill(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("STOP")) child.kill("SIGKILL");
-    });
-    child.on("exit", (code, signal) => {
-      if (signal === "SIGKILL") resolve();
-      else reject(new Error(`the merge child ended before the kill point (${code}): ${out} ${err}`));
-    });
-  });
-}
