@@ -4,9 +4,10 @@
 // with synchronous calls, yielding to the event loop every YIELD_EVERY models: for many small files they cost a
 // fraction of the promise versions (no thread-pool round trip per call), and one open + fstat finds the path
 // once where a stat and then a read (which opens and fstats again) walked it twice.
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
+import { readTextFile } from "../core/read-text-file.js";
 import { walkFolders } from "../core/walk.js";
 import { METADATA_FILE } from "../store/layout.js";
 
@@ -71,45 +72,11 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
  * container: nothing there, or not a file).
  */
 function readMetadata(file: string): { st: Stats; text: string | Error } | null {
-  let fd: number;
   try {
-    fd = openSync(file, "r");
+    return readTextFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
     // There but not readable (permissions...): a model whose metadata.json is reported, not a container.
     const st = statSync(file, { throwIfNoEntry: false });
     return st?.isFile() ? { st, text: e as Error } : null;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    try {
-      return { st, text: readAll(fd, st.size) };
-    } catch (e) {
-      return { st, text: e as Error };
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * The whole file as UTF-8: `size` bytes expected, one byte more asked so that one read normally sees the end;
- * otherwise (a short read, a file that grew meanwhile) read on until a read returns nothing.
- */
-function readAll(fd: number, size: number): string {
-  let buf = Buffer.allocUnsafe(size + 1);
-  let n = 0;
-  for (;;) {
-    const want = buf.length - n;
-    const got = readSync(fd, buf, n, want, null);
-    n += got;
-    // The common end: all the bytes fstat counted, in a read that came back short (so at the end of the file).
-    if (got === 0 || (got < want && n === size)) return buf.toString("utf8", 0, n);
-    if (n < buf.length) continue;
-    const bigger = Buffer.allocUnsafe(buf.length * 2);
-    buf.copy(bigger, 0, 0, n);
-    buf = bigger;
   }
 }

@@ -4,8 +4,8 @@
 // Reading (~45 µs CPU per model) and inserting (~60 µs) then overlap, so a reindex takes about the
 // longer of the two instead of their sum. Sync fs calls in the worker: one open/fstat/read/close per file
 // costs what readFileSync alone does, where the promise API took several thread-pool round trips per file.
-import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { readTextFile } from "../core/read-text-file.js";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { prepareRows, type PreparedRows } from "../index/index-rows.js";
 import { METADATA_FILE } from "./layout.js";
@@ -51,30 +51,9 @@ export function readLibrary(root: string, dirs: Record<string, number>, onItem: 
 /** The model in dir, or null when dir has no metadata.json (a container). */
 function readModel(id: string, dir: string): Item | null {
   const file = join(dir, METADATA_FILE);
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw e;
-  }
-  let text: string;
-  let st: Stats;
-  try {
-    st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    const buf = Buffer.allocUnsafe(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    text = buf.toString("utf8", 0, got);
-  } finally {
-    closeSync(fd);
-  }
+  const read = readTextFile(file);
+  if (!read) return null;
+  const { st, text } = read;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

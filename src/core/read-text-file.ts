@@ -1,0 +1,46 @@
+// A small file's stat and whole text through one descriptor (open, fstat, read): the stat is of the bytes read,
+// and the file is opened once instead of a stat and then a read that opens it again. For the metadata.json of
+// every model a reindex or a merge reads.
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
+
+/**
+ * The file's stat and its text (UTF-8, read to the end even if it grew since the fstat), or null when there is
+ * no such file or it is not a regular file. Other errors (permissions, I/O) are thrown as Node gives them.
+ */
+export function readTextFile(file: string): { st: Stats; text: string } | null {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    return { st, text: readAll(fd, st.size) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The whole file as UTF-8: `size` bytes expected, one byte more asked so that one read normally sees the end;
+ * otherwise (a short read, a file that grew meanwhile) read on until a read returns nothing.
+ */
+function readAll(fd: number, size: number): string {
+  let buf = Buffer.allocUnsafe(size + 1);
+  let n = 0;
+  for (;;) {
+    const want = buf.length - n;
+    const got = readSync(fd, buf, n, want, null);
+    n += got;
+    // The common end: all the bytes fstat counted, in a read that came back short (so at the end of the file).
+    if (got === 0 || (got < want && n === size)) return buf.toString("utf8", 0, n);
+    if (n < buf.length) continue;
+    const bigger = Buffer.allocUnsafe(buf.length * 2);
+    buf.copy(bigger, 0, 0, n);
+    buf = bigger;
+  }
+}
