@@ -4,11 +4,9 @@
 // are stopped at once and the cursor and line wrap turned back on.
 import { createRequire } from "node:module";
 import type { ProgressEvent } from "../operations/types.js";
-import { formatBytes, safeText } from "./output.js";
-import { onInterrupt } from "./signals.js";
+import { formatBytes } from "./output.js";
+import { barLabel, restoreOnInterrupt } from "./progress.js";
 
-const SHOW_CURSOR = "\x1b[?25h";
-const WRAP_LINES = "\x1b[?7h";
 const WINDOW_MS = 5000;
 
 export interface DownloadProgress {
@@ -66,11 +64,11 @@ export function startDownloadProgress(json: boolean): DownloadProgress {
     if (fileBar) multi.stop();
     fileBar = totalBar = null;
   };
-  const removeHandler = onInterrupt(() => {
+  const removeHandler = restoreOnInterrupt(() => {
     const drawn = fileBar !== null;
     stop();
-    if (drawn) process.stderr.write(SHOW_CURSOR + WRAP_LINES);
     closed = true;
+    return drawn;
   });
   return {
     update(e) {
@@ -85,8 +83,7 @@ export function startDownloadProgress(json: boolean): DownloadProgress {
       const itemDone = e.itemDone ?? e.done;
       fileRate.add(now, itemDone);
       totalRate.add(now, e.done);
-      const safe = safeText(item);
-      const name = safe.length > 40 ? `…${safe.slice(-39)}` : safe;
+      const name = barLabel(item);
       const filePayload = { name, doneH: formatBytes(itemDone), totalH: formatBytes(itemTotal), speed: formatBytes(fileRate.rate()), etaH: fileRate.eta(itemTotal - itemDone) };
       const totalPayload = { doneH: formatBytes(e.done), totalH: formatBytes(e.total), speed: formatBytes(totalRate.rate()), etaH: totalRate.eta(e.total - e.done) };
       if (!fileBar || !totalBar) {

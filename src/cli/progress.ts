@@ -9,6 +9,22 @@ import { onInterrupt } from "./signals.js";
 const SHOW_CURSOR = "\x1b[?25h";
 const WRAP_LINES = "\x1b[?7h";
 
+/** A label for a bar: escaped (text from files) and cut to its last 40 characters. */
+export function barLabel(text: string): string {
+  const safe = safeText(text);
+  return safe.length > 40 ? `…${safe.slice(-39)}` : safe;
+}
+
+/**
+ * On Ctrl-C/SIGTERM, `stop` removes the bars and says whether any was drawn; cursor and line wrap are then turned
+ * back on once more (the bars may not have drawn their last frame yet). Returns the handler's remover.
+ */
+export function restoreOnInterrupt(stop: () => boolean): () => void {
+  return onInterrupt(() => {
+    if (stop()) process.stderr.write(SHOW_CURSOR + WRAP_LINES);
+  });
+}
+
 export interface Progress {
   /** Bytes done out of `total`; `label` is what is being worked on (a file, a model id). */
   update(done: number, total: number, label?: string): void;
@@ -39,19 +55,16 @@ export function startProgress(options: { json: boolean; title: string }): Progre
     if (started) bar.stop();
     started = false;
   };
-  const removeHandler = onInterrupt(() => {
-    // What bar.stop() restores, said again: the bar may not have drawn its last frame yet.
+  const removeHandler = restoreOnInterrupt(() => {
     const drawn = started;
     stop();
-    if (drawn) process.stderr.write(SHOW_CURSOR + WRAP_LINES);
     closed = true;
+    return drawn;
   });
   return {
     update(done, total, label = "") {
       if (closed) return;
-      const safe = safeText(label);
-      const shortLabel = safe.length > 40 ? `…${safe.slice(-39)}` : safe;
-      const payload = { doneH: formatBytes(done), totalH: formatBytes(total), label: shortLabel };
+      const payload = { doneH: formatBytes(done), totalH: formatBytes(total), label: barLabel(label) };
       if (!started) {
         bar.start(Math.max(total, 1), done, payload);
         started = true;
