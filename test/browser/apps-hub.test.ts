@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
-import { startFakeHub, type FakeHub } from "../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../helpers/fake-hub.js";
 import { chromiumMissing, openWorld, type BrowserWorld } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
@@ -45,7 +45,7 @@ before(async () => {
     ],
   });
   const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}`);
-  w = await openWorld({ hub: { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir } });
+  w = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
   context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.on("pageerror", (e) => errors.push(e.message));

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
 import { importInPlace } from "../../src/operations/import-in-place.js";
-import { startFakeHub, type FakeHub } from "../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../helpers/fake-hub.js";
 import { llamaTensors } from "../helpers/library-fixtures.js";
 import { chromiumMissing, openWorld, type BrowserWorld } from "./browser-fixture.js";
 
@@ -30,7 +30,7 @@ const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-page-actions-cache-${p
 before(async () => {
   if (skip) return;
   hub = await startFakeHub({ repos: [{ id: "acme/split", files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, content: shard(i) })) }] });
-  w = await openWorld({ hub: { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir } });
+  w = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
   // the Hub holds the gemma file under its repo's own name: a lookup matches it by hash
   hub.addRepo({ id: "acme/gemma-2-9b-it-GGUF", tags: ["gguf"], files: [{ path: "gemma-2-9b-it-Q6_K.gguf", content: readFileSync(join(w.sources, "gemma-2-9b-it-q6_k.gguf")) }] });
   context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -5,6 +5,7 @@
 // X-Linked-Size / X-Repo-Commit, and the CDN serving bytes with Range / 206 / Content-Range.
 // Faults are switched on per test: a body dropped mid-way, 429 with Retry-After, 5xx, wrong bytes, Range
 // ignored, a wrong Content-Range, stalls, gated repos. Every request is logged (with its Authorization).
+import type { HubConfig } from "../../src/hub/config.js";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -500,4 +501,9 @@ function listen(server: Server): Promise<void> {
 
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A client configuration for the fake Hub: no token, online, the caches in `cacheDir`. */
+export function fakeHubConfig(hub: FakeHub, cacheDir: string): HubConfig {
+  return { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir };
 }

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
 import { runCli, runCliJson, CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
@@ -134,7 +134,7 @@ test("downloads resume ID runs a paused download to the end", async () => {
   hub.addRepo({ id: "acme/paused-GGUF", files: [{ path: "p-Q4_K_M.gguf", content: bigGguf.subarray(0, 20 * MiB) }] });
   hub.faults.push({ kind: "stall", matchRange: `bytes=${8 * MiB}-`, stallMs: 5000, afterBytes: 0, times: 1 });
   const l = await ModelLibrary.open(lib());
-  const client = new HubClient({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "cache") });
+  const client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 1500);
   await assert.rejects(downloadModel(l, { repoId: "acme/paused-GGUF", connections: 2, client }, { signal: ac.signal }), /paused/);

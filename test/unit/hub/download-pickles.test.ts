@@ -13,7 +13,7 @@ import { chooseFiles } from "../../../src/hub/choose-files.js";
 import { HubClient } from "../../../src/hub/hub-client.js";
 import { listDownloads, downloadsStagingRoot } from "../../../src/hub/download-state.js";
 import { cancelDownloads } from "../../../src/hub/control-downloads.js";
-import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
 import { runCli } from "../../helpers/cli.js";
 import { llamaTensors, tempDir } from "../../helpers/library-fixtures.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
@@ -66,7 +66,7 @@ before(async () => {
   });
   tmp = tempDir("mlib-dlp-");
   lib = await ModelLibrary.open(join(tmp.dir, "lib"));
-  client = new HubClient({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "cache") });
+  client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
 });
 after(async () => {
   client.close();

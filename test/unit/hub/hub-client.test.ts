@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hubConfig } from "../../../src/hub/config.js";
 import { HubClient } from "../../../src/hub/hub-client.js";
-import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 
@@ -54,7 +54,7 @@ test("info follows a renamed repo's 307, sends the token to the Hub, retries a 4
 
 test("offline: info and files from the cache, no connection; an uncached repo says HF_HUB_OFFLINE", async () => {
   const cacheDir = join(tmp.dir, "c2");
-  const online = new HubClient({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir });
+  const online = new HubClient(fakeHubConfig(hub, cacheDir));
   await online.info("google-bert/bert-base-uncased");
   online.close();
   hub.requests.length = 0;
@@ -68,7 +68,7 @@ test("offline: info and files from the cache, no connection; an uncached repo sa
 });
 
 test("a missing repo is E_NOT_FOUND saying it may be private; a bad repo id is a usage error", async () => {
-  const client = new HubClient({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "c3") });
+  const client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "c3")));
   await assert.rejects(client.info("nobody/nothing"), (e: ModelLibraryError) => e.code === "E_NOT_FOUND" && /private/.test(e.message));
   await assert.rejects(client.info("../etc/passwd"), (e: ModelLibraryError) => e.code === "E_USAGE");
   client.close();

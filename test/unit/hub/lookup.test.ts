@@ -9,7 +9,7 @@ import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importInPlace } from "../../../src/operations/import-in-place.js";
 import { lookupModels, nameConfidence } from "../../../src/hub/lookup-models.js";
 import { HubClient } from "../../../src/hub/hub-client.js";
-import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 
 const mine = buildTinyLlamaGguf({ name: "TinyLlama", fileType: 15, contextLength: 2048, seed: 31 });
@@ -35,7 +35,7 @@ before(async () => {
   });
   tmp = tempDir("mlib-lookup-");
   lib = await ModelLibrary.open(join(tmp.dir, "lib"));
-  client = new HubClient({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "cache") });
+  client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
 });
 after(async () => {
   client.close();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
-import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
 import { serveLibrary, api, raw, collectEvents, type Served } from "./server-fixture.js";
 
 const q4 = buildTinyLlamaGguf({ name: "Tiny Llama", fileType: 15, contextLength: 4096, seed: 11 });
@@ -37,7 +37,7 @@ before(async () => {
       },
     ],
   });
-  s = await serveLibrary({ hub: { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(process.env.TMPDIR ?? "/tmp", `mlib-hub-cache-${process.pid}`) } });
+  s = await serveLibrary({ hub: fakeHubConfig(hub, join(process.env.TMPDIR ?? "/tmp", `mlib-hub-cache-${process.pid}`)) });
 });
 after(async () => {
   await s.close();

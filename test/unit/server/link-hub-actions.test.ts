@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, unlinkSync, wri
 import { join } from "node:path";
 import { buildSafetensors } from "../../../src/demo/safetensors-writer.js";
 import { importInPlace } from "../../../src/operations/import-in-place.js";
-import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
 import { llamaTensors } from "../../helpers/library-fixtures.js";
 import { serveLibrary, api, raw, collectEvents, type Served } from "./server-fixture.js";
 
@@ -28,7 +28,7 @@ after(async () => {
 
 async function serveLibraryWithHub(): Promise<Served> {
   hub = await startFakeHub({ repos: [{ id: "acme/sharded", files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, content: shard(i) })) }] });
-  const served = await serveLibrary({ hub: { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: join(process.env.TMPDIR ?? "/tmp", `mlib-actions-cache-${process.pid}`) } });
+  const served = await serveLibrary({ hub: fakeHubConfig(hub, join(process.env.TMPDIR ?? "/tmp", `mlib-actions-cache-${process.pid}`)) });
   // the Hub holds our qwen file under another name: a lookup matches it by hash
   qwenBytes = readFileSync(join(served.sources, "qwen2.5-7b-instruct-q4_k_m.gguf"));
   hub.addRepo({ id: "acme/qwen2.5-7b-instruct-GGUF", tags: ["gguf"], files: [{ path: "Qwen-Q4_K_M.gguf", content: qwenBytes }] });
