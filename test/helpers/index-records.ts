@@ -42,3 +42,57 @@ export function makeRecord(over: Partial<IndexRecord> & { id: string }): IndexRe
     ...over,
   };
 }
+
+export const RANDOM_TYPES = ["llm", "diffusion", "vae", "embedding"];
+const QUANTS = ["Q4_K_M", "Q8_0", null, "F16"];
+const SUBTYPES = [null, "loras", "checkpoints"];
+const TAGS = ["chat", "code", "roleplay", "vision", "tiny", "Émoji"];
+export const RANDOM_WORDS = ["dolphin", "hermes", "coder", "instruct", "vision", "storm", "nova"];
+
+export interface RandomRecordsOptions {
+  /** The generator's start: the same seed gives the same records. */
+  seed: number;
+  /** Ids are `<prefix>/<family>/m<i>` (default "t"). */
+  prefix?: string;
+  families: (string | null)[];
+  formats: (string | null)[];
+  /** Record i's official name; `pick(k)` draws the next number below k. */
+  name: (family: string | null, pick: (k: number) => number, i: number) => string;
+  /** Sizes and added dates drawn too (else makeRecord's defaults). */
+  varySizeAndDate?: boolean;
+}
+
+/**
+ * n records with types, families, formats, quants, tags and descriptions drawn from a seeded generator: the
+ * generated index the compare tests hold the in-memory paths to their SQL references on.
+ */
+export function randomRecords(n: number, o: RandomRecordsOptions): IndexRecord[] {
+  let x = o.seed;
+  const pick = (k: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % k;
+  };
+  const prefix = o.prefix ?? "t";
+  const out: IndexRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const family = o.families[pick(o.families.length)];
+    const rec = makeRecord({
+      id: `${prefix}/${family ?? "none"}/m${i}`,
+      officialName: o.name(family, pick, i),
+      modelType: RANDOM_TYPES[pick(RANDOM_TYPES.length)],
+      subtype: SUBTYPES[pick(SUBTYPES.length)],
+      family,
+      format: o.formats[pick(o.formats.length)],
+      quantization: QUANTS[pick(QUANTS.length)],
+      tags: [...new Set(Array.from({ length: pick(4) }, () => TAGS[pick(TAGS.length)]))],
+      description: pick(3) === 0 ? `tuned for ${RANDOM_WORDS[pick(RANDOM_WORDS.length)]}` : null,
+      sha256: fakeHash(`${prefix}${i}`),
+    });
+    if (o.varySizeAndDate) {
+      rec.sizeBytes = 1000 * pick(50);
+      rec.addedAt = pick(4) === 0 ? null : `2024-02-0${1 + pick(9)}T00:00:00Z`;
+    }
+    out.push(rec);
+  }
+  return out;
+}

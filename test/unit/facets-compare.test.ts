@@ -10,41 +10,13 @@ import Database from "better-sqlite3";
 import { ModelIndex } from "../../src/index/model-index.js";
 import { buildFtsQuery } from "../../src/index/fts-query.js";
 import type { Facets, IndexRecord, SearchFilters } from "../../src/index/index-types.js";
-import { fakeHash, makeRecord } from "../helpers/index-records.js";
+import { RANDOM_TYPES as TYPES, RANDOM_WORDS, makeRecord, randomRecords } from "../helpers/index-records.js";
 
-const TYPES = ["llm", "diffusion", "vae", "embedding"];
 const FAMILIES = ["llama", "qwen", "sdxl", null, "unknown", "mistral"];
 const FORMATS = ["gguf", "safetensors", null];
-const QUANTS = ["Q4_K_M", "Q8_0", null, "F16"];
-const SUBTYPES = [null, "loras", "checkpoints"];
-const TAGS = ["chat", "code", "roleplay", "vision", "tiny", "Émoji"];
-const WORDS = ["dolphin", "hermes", "coder", "instruct", "vision", "storm", "nova"];
 
 function generated(n: number): IndexRecord[] {
-  let x = 12345;
-  const r = (k: number): number => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return (x >>> 8) % k;
-  };
-  const out: IndexRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const family = FAMILIES[r(FAMILIES.length)];
-    out.push(
-      makeRecord({
-        id: `t/${family ?? "none"}/m${i}`,
-        officialName: `${family ?? "mystery"} ${WORDS[r(WORDS.length)]} ${WORDS[r(WORDS.length)]} ${i}`,
-        modelType: TYPES[r(TYPES.length)],
-        subtype: SUBTYPES[r(SUBTYPES.length)],
-        family,
-        format: FORMATS[r(FORMATS.length)],
-        quantization: QUANTS[r(QUANTS.length)],
-        tags: [...new Set(Array.from({ length: r(4) }, () => TAGS[r(TAGS.length)]))],
-        description: r(3) === 0 ? `tuned for ${WORDS[r(WORDS.length)]}` : null,
-        sha256: fakeHash(`s${i}`),
-      }),
-    );
-  }
-  return out;
+  return randomRecords(n, { seed: 12345, families: FAMILIES, formats: FORMATS, name: (family, pick, i) => `${family ?? "mystery"} ${RANDOM_WORDS[pick(RANDOM_WORDS.length)]} ${RANDOM_WORDS[pick(RANDOM_WORDS.length)]} ${i}` });
 }
 
 /** The earlier implementation of facets, as SQL on the same file. */

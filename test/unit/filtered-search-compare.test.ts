@@ -9,44 +9,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ModelIndex } from "../../src/index/model-index.js";
 import type { IndexRecord, SearchOptions, SortMode } from "../../src/index/index-types.js";
-import { fakeHash, makeRecord } from "../helpers/index-records.js";
+import { RANDOM_TYPES as TYPES, RANDOM_WORDS, makeRecord, randomRecords } from "../helpers/index-records.js";
 
-const TYPES = ["llm", "diffusion", "vae", "embedding"];
 const FAMILIES = ["llama", "Qwen", "qwen", "sdxl", null, "unknown", "mistral"];
 const FORMATS = ["gguf", "safetensors", "GGUF", null];
-const QUANTS = ["Q4_K_M", "Q8_0", null, "F16"];
-const SUBTYPES = [null, "loras", "checkpoints"];
-const TAGS = ["chat", "code", "roleplay", "vision", "tiny", "Émoji"];
-const WORDS = ["dolphin", "hermes", "coder", "instruct", "vision", "storm", "nova"];
 
 function generated(n: number, prefix = "t"): IndexRecord[] {
-  let x = 777;
-  const r = (k: number): number => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return (x >>> 8) % k;
-  };
-  const out: IndexRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const family = FAMILIES[r(FAMILIES.length)];
-    out.push(
-      makeRecord({
-        id: `${prefix}/${family ?? "none"}/m${i}`,
-        // "model" in every name: one term with thousands of hits (past the bm25 bound); names repeat (ties by id)
-        officialName: `${family ?? "mystery"} ${WORDS[r(WORDS.length)]} model ${r(40)}`,
-        modelType: TYPES[r(TYPES.length)],
-        subtype: SUBTYPES[r(SUBTYPES.length)],
-        family,
-        format: FORMATS[r(FORMATS.length)],
-        quantization: QUANTS[r(QUANTS.length)],
-        tags: [...new Set(Array.from({ length: r(4) }, () => TAGS[r(TAGS.length)]))],
-        description: r(3) === 0 ? `tuned for ${WORDS[r(WORDS.length)]}` : null,
-        sizeBytes: 1000 * r(50),
-        addedAt: r(4) === 0 ? null : `2024-02-0${1 + r(9)}T00:00:00Z`,
-        sha256: fakeHash(`${prefix}${i}`),
-      }),
-    );
-  }
-  return out;
+  // "model" in every name: one term with thousands of hits (past the bm25 bound); names repeat (ties by id)
+  return randomRecords(n, { seed: 777, prefix, families: FAMILIES, formats: FORMATS, name: (family, pick) => `${family ?? "mystery"} ${RANDOM_WORDS[pick(RANDOM_WORDS.length)]} model ${pick(40)}`, varySizeAndDate: true });
 }
 
 const FILTERS: SearchOptions[] = [
