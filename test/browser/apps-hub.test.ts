@@ -6,10 +6,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
 import { startFakeHub, type FakeHub, fakeHubConfig } from "../helpers/fake-hub.js";
-import { chromiumMissing, openWorld, type BrowserWorld } from "./browser-fixture.js";
+import { chromiumMissing, openPage, openWorld, waitText, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
 if (skip) console.log(`# ${skip}`);
@@ -21,9 +21,8 @@ const q2b = buildTinyLlamaGguf({ name: "Hubby", architecture: "llama", fileType:
 
 let hub: FakeHub;
 let w: BrowserWorld;
-let context: BrowserContext;
+let tab: OpenPage;
 let page: Page;
-const errors: string[] = [];
 
 before(async () => {
   if (skip) return;
@@ -46,22 +45,23 @@ before(async () => {
   });
   const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}`);
   w = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
-  context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on("pageerror", (e) => errors.push(e.message));
+  tab = await openPage(w, { width: 1280, height: 900 });
+  page = tab.page;
   await page.goto(w.server.url); // the token's cookie
   await page.waitForSelector("table.models tbody tr");
 });
 after(async () => {
   if (skip) return;
-  await context.close();
-  await w.close();
-  await hub.close();
-  rmSync(join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}`), { recursive: true, force: true });
-  assert.deepEqual(errors, [], "no script errors on the page");
+  try {
+    await tab.close();
+  } finally {
+    await w.close();
+    await hub.close();
+    rmSync(join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}`), { recursive: true, force: true });
+  }
 });
 
-const waitText = (selector: string, re: RegExp) => page.locator(selector, { hasText: re }).waitFor();
+const waitFor = (selector: string, re: RegExp) => waitText(page, selector, re);
 
 test("Apps: preview shows what would be created, apply makes the links, the list and the model page show them", { skip }, async () => {
   const appDir = join(w.tmp, "llama.cpp");
@@ -72,12 +72,12 @@ test("Apps: preview shows what would be created, apply makes the links, the list
   await page.selectOption("#map-app", "llamacpp");
   await page.fill("#map-root", root);
   await page.click("#map-preview");
-  await waitText("#preview-counts", /^6 to create, 0 already there, 0 to replace \(broken links of ours\), 0 conflicts/);
+  await waitFor("#preview-counts", /^6 to create, 0 already there, 0 to replace \(broken links of ours\), 0 conflicts/);
   assert.equal(await page.locator("#preview-creates tbody tr").count(), 6);
   assert.throws(() => lstatSync(root), "a preview makes nothing");
   assert.equal(await page.locator("#map-apply").isDisabled(), false);
   await page.click("#map-apply");
-  await waitText("#map-message", /^Applied: 6 links made, 0 already there, 0 conflicts left\.$/);
+  await waitFor("#map-message", /^Applied: 6 links made, 0 already there, 0 conflicts left\.$/);
   await page.waitForSelector("#links-table tbody tr");
   assert.equal(await page.locator("#links-table tbody tr").count(), 6);
   assert.equal(readdirSync(root).length, 6);
@@ -86,7 +86,7 @@ test("Apps: preview shows what would be created, apply makes the links, the list
   assert.equal(new URL(page.url()).searchParams.get("app"), "llamacpp");
   await page.locator("#links-table tbody tr td a", { hasText: "llm/gemma2/gemma-2-9b-it-q6_k" }).click();
   await page.waitForSelector("#model-page");
-  await waitText("#links", /llamacpp/);
+  await waitFor("#links", /llamacpp/);
   assert.match((await page.locator("#links").textContent()) ?? "", new RegExp(join(root, "gemma-2-9b-it-q6_k.gguf").replace(/[.]/g, "\\.")));
 });
 

@@ -4,7 +4,8 @@
 // /usr/bin/chromium is not installed.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
 import { ModelLibrary } from "../../src/store/model-library.js";
 import { importModels } from "../../src/operations/import-models.js";
 import { startServer, type RunningServer, type ServeOptions } from "../../src/server/server.js";
@@ -79,3 +80,33 @@ export async function openWorld(extra: Partial<ServeOptions> = {}): Promise<Brow
     },
   };
 }
+
+export interface OpenPage {
+  page: Page;
+  /** The page's uncaught script errors (other pages of the test may add theirs: `watchErrors`). */
+  errors: string[];
+  watchErrors(p: Page): void;
+  /** Closes the page's context and asserts that no page threw a script error. */
+  close(): Promise<void>;
+}
+
+/** A page in a fresh browser context, with its script errors collected. */
+export async function openPage(w: BrowserWorld, viewport: { width: number; height: number }): Promise<OpenPage> {
+  const context = await w.browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const watchErrors = (p: Page): void => void p.on("pageerror", (e) => errors.push(e.message));
+  watchErrors(page);
+  return {
+    page,
+    errors,
+    watchErrors,
+    async close() {
+      await context.close();
+      assert.deepEqual(errors, [], "no script errors on the page");
+    },
+  };
+}
+
+/** Waits for an element matching `selector` whose text matches `re`. */
+export const waitText = (p: Page, selector: string, re: RegExp): Promise<void> => p.locator(selector, { hasText: re }).waitFor();

@@ -7,12 +7,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
 import { importInPlace } from "../../src/operations/import-in-place.js";
 import { startFakeHub, type FakeHub, fakeHubConfig } from "../helpers/fake-hub.js";
 import { llamaTensors } from "../helpers/library-fixtures.js";
-import { chromiumMissing, openWorld, type BrowserWorld } from "./browser-fixture.js";
+import { chromiumMissing, openPage, openWorld, waitText, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
 if (skip) console.log(`# ${skip}`);
@@ -22,9 +22,8 @@ const GEMMA = "llm/gemma2/gemma-2-9b-it-q6_k";
 
 let hub: FakeHub;
 let w: BrowserWorld;
-let context: BrowserContext;
+let tab: OpenPage;
 let page: Page;
-const errors: string[] = [];
 const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-page-actions-cache-${process.pid}`);
 
 before(async () => {
@@ -33,22 +32,23 @@ before(async () => {
   w = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
   // the Hub holds the gemma file under its repo's own name: a lookup matches it by hash
   hub.addRepo({ id: "acme/gemma-2-9b-it-GGUF", tags: ["gguf"], files: [{ path: "gemma-2-9b-it-Q6_K.gguf", content: readFileSync(join(w.sources, "gemma-2-9b-it-q6_k.gguf")) }] });
-  context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on("pageerror", (e) => errors.push(e.message));
+  tab = await openPage(w, { width: 1280, height: 900 });
+  page = tab.page;
   await page.goto(w.server.url); // the token's cookie
   await page.waitForSelector("table.models tbody tr");
 });
 after(async () => {
   if (skip) return;
-  await context.close();
-  await w.close();
-  await hub.close();
-  rmSync(cacheDir, { recursive: true, force: true });
-  assert.deepEqual(errors, [], "no script errors on the page");
+  try {
+    await tab.close();
+  } finally {
+    await w.close();
+    await hub.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 });
 
-const waitText = (selector: string, re: RegExp) => page.locator(selector, { hasText: re }).waitFor();
+const waitFor = (selector: string, re: RegExp) => waitText(page, selector, re);
 
 test("Apps: check the links of one app and of all, then repair: a removed link is forgotten, the others stay", { skip }, async () => {
   const root = join(w.tmp, "llama.cpp", "models");
@@ -56,31 +56,31 @@ test("Apps: check the links of one app and of all, then repair: a removed link i
   await page.goto(`${w.server.origin}/apps?app=llamacpp&root=${encodeURIComponent(root)}`);
   await page.waitForSelector('#map-app option[value="llamacpp"]', { state: "attached" });
   await page.click("#map-preview");
-  await waitText("#preview-counts", /^6 to create/);
+  await waitFor("#preview-counts", /^6 to create/);
   await page.click("#map-apply");
-  await waitText("#map-message", /^Applied: 6 links made/);
+  await waitFor("#map-message", /^Applied: 6 links made/);
   await page.selectOption("#links-app", "llamacpp");
   await page.click("#links-check");
-  await waitText("#links-status", /^6 links checked: 6 healthy, 0 broken, 0 changed, 0 foreign, 0 missing\.$/);
+  await waitFor("#links-status", /^6 links checked: 6 healthy, 0 broken, 0 changed, 0 foreign, 0 missing\.$/);
   await page.waitForSelector('.op[data-op="links-check"][data-state="done"]'); // its card in the operations panel
   unlinkSync(join(root, "gemma-2-9b-it-q6_k.gguf"));
   await page.selectOption("#links-app", ""); // all apps
   await page.click("#links-check");
-  await waitText("#links-status", /^6 links checked: 5 healthy, 0 broken, 0 changed, 0 foreign, 1 missing\.$/);
+  await waitFor("#links-status", /^6 links checked: 5 healthy, 0 broken, 0 changed, 0 foreign, 1 missing\.$/);
   assert.equal(await page.locator("#links-problem-list tbody tr").count(), 1);
   assert.match((await page.locator("#links-problem-list tbody tr").textContent()) ?? "", /gemma-2-9b-it-q6_k\.gguf.*missing.*removed from the app folder/);
   await page.selectOption("#links-app", "comfyui"); // another app: none of its links
   await page.click("#links-check");
-  await waitText("#links-status", /^0 links checked/);
+  await waitFor("#links-status", /^0 links checked/);
   await page.selectOption("#links-app", "llamacpp");
   await page.click("#links-repair");
-  await waitText("#links-status", /^Repaired: 1 link acted on, 5 healthy, 0 errors\.$/);
+  await waitFor("#links-status", /^Repaired: 1 link acted on, 5 healthy, 0 errors\.$/);
   assert.match((await page.locator("#links-repair-list tbody tr").textContent()) ?? "", /gemma-2-9b-it-q6_k\.gguf.*missing.*forgotten/);
   await page.locator("#links-table tbody tr").nth(4).waitFor();
   assert.equal(await page.locator("#links-table tbody tr").count(), 5);
   assert.equal(existsSync(join(root, "gemma-2-9b-it-q6_k.gguf")), false, "a link the user removed is not made again");
   await page.click("#links-check");
-  await waitText("#links-status", /^5 links checked: 5 healthy/);
+  await waitFor("#links-status", /^5 links checked: 5 healthy/);
 });
 
 test("Apps: write ComfyUI's extra_model_paths.yaml (the user's own sections kept); A1111's flags shown", { skip }, async () => {
@@ -92,7 +92,7 @@ test("Apps: write ComfyUI's extra_model_paths.yaml (the user's own sections kept
   await page.selectOption("#map-app", "comfyui");
   await page.fill("#map-root", join(comfy, "models"));
   await page.click("#map-config");
-  await waitText("#map-config-message", /^Wrote the model_library section of .*extra_model_paths\.yaml \(the previous file is kept as .*mlib-bak\)/);
+  await waitFor("#map-config-message", /^Wrote the model_library section of .*extra_model_paths\.yaml \(the previous file is kept as .*mlib-bak\)/);
   const yaml = readFileSync(join(comfy, "extra_model_paths.yaml"), "utf8");
   assert.match(yaml, /# mine/);
   assert.match(yaml, /model_library:/);
@@ -102,12 +102,12 @@ test("Apps: write ComfyUI's extra_model_paths.yaml (the user's own sections kept
   await page.selectOption("#map-app", "a1111");
   await page.fill("#map-root", join(webui, "models"));
   await page.click("#map-config");
-  await waitText("#map-config-message", /^Start a1111 with these flags:$/);
+  await waitFor("#map-config-message", /^Start a1111 with these flags:$/);
   assert.ok(await page.locator("#map-config-flags").isVisible());
   // an app folder that does not exist: the error is shown, nothing made
   await page.fill("#map-root", join(w.tmp, "nothing-here", "models"));
   await page.click("#map-config");
-  await waitText("#map-message", /the app folder \(the parent of --root\) does not exist/);
+  await waitFor("#map-message", /the app folder \(the parent of --root\) does not exist/);
   assert.equal(existsSync(join(w.tmp, "nothing-here")), false);
 });
 
@@ -115,8 +115,8 @@ test("Model page: look the Hub repo up (a hash match); a choice made by hand is 
   await page.goto(`${w.server.origin}/model?id=${encodeURIComponent(GEMMA)}`);
   await page.waitForSelector("#model-page");
   await page.click("#lookup");
-  await waitText("#action-result", /^Hub lookup: matched acme\/gemma-2-9b-it-GGUF \(hash, confidence 1\)\.$/);
-  await waitText("#provenance", /acme\/gemma-2-9b-it-GGUF/);
+  await waitFor("#action-result", /^Hub lookup: matched acme\/gemma-2-9b-it-GGUF \(hash, confidence 1\)\.$/);
+  await waitFor("#provenance", /acme\/gemma-2-9b-it-GGUF/);
   await w.library.updateMetadata(GEMMA, (m) => {
     m.repo_id = null;
     m.match_source = "manual";
@@ -125,11 +125,11 @@ test("Model page: look the Hub repo up (a hash match); a choice made by hand is 
   await page.reload();
   await page.waitForSelector("#model-page");
   await page.click("#lookup");
-  await waitText("#action-result", /^Hub lookup: kept what was set by hand/);
+  await waitFor("#action-result", /^Hub lookup: kept what was set by hand/);
   assert.equal((await w.library.getMetadata(GEMMA)).repo_id, null);
   await page.check("#lookup-force");
   await page.click("#lookup");
-  await waitText("#action-result", /^Hub lookup: matched acme\/gemma-2-9b-it-GGUF/);
+  await waitFor("#action-result", /^Hub lookup: matched acme\/gemma-2-9b-it-GGUF/);
   assert.equal((await w.library.getMetadata(GEMMA)).repo_id, "acme/gemma-2-9b-it-GGUF");
 });
 
@@ -140,9 +140,9 @@ test("Model page: an incomplete split model says which shards are missing and do
   writeFileSync(join(dir, "model-00002-of-00003.safetensors"), shard(2));
   const { modelId } = await importInPlace(w.library, { modelDir: dir, officialName: "split", repoId: "acme/split", allowIncomplete: true });
   await page.goto(`${w.server.origin}/model?id=${encodeURIComponent(modelId)}`);
-  await waitText("#missing-shards", /^Incomplete: 1 shard missing \(model-00003-of-00003\.safetensors\)/);
+  await waitFor("#missing-shards", /^Incomplete: 1 shard missing \(model-00003-of-00003\.safetensors\)/);
   await page.click("#complete-download");
-  await waitText("#action-result", /^Downloaded the missing shards: [\d,]+ bytes\.$/);
+  await waitFor("#action-result", /^Downloaded the missing shards: [\d,]+ bytes\.$/);
   assert.equal(await page.locator("#missing-shards").count(), 0);
   assert.equal(await page.locator("#files tbody tr").count(), 3);
   assert.deepEqual(readFileSync(join(dir, "model-00003-of-00003.safetensors")), shard(3));
@@ -153,7 +153,7 @@ test("The list: rows are reused and refilled; rows below the fold follow; the UR
   // 150 px high: a few rows fit, the others are filled when the renderer is idle
   const small = await w.browser.newContext({ viewport: { width: 1280, height: 150 } });
   const p = await small.newPage();
-  p.on("pageerror", (e) => errors.push(e.message));
+  tab.watchErrors(p);
   try {
     await p.goto(w.server.url);
     await p.waitForSelector("table.models tbody tr");

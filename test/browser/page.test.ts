@@ -5,29 +5,29 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
-import { chromiumMissing, openWorld, type BrowserWorld } from "./browser-fixture.js";
+import type { Page } from "playwright-core";
+import { chromiumMissing, openPage, openWorld, waitText, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
 if (skip) console.log(`# ${skip}`);
 
 let w: BrowserWorld;
-let context: BrowserContext;
+let tab: OpenPage;
 let page: Page;
-const errors: string[] = [];
 
 before(async () => {
   if (skip) return;
   w = await openWorld();
-  context = await w.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on("pageerror", (e) => errors.push(e.message));
+  tab = await openPage(w, { width: 1280, height: 800 });
+  page = tab.page;
 });
 after(async () => {
   if (skip) return;
-  await context.close();
-  await w.close();
-  assert.deepEqual(errors, [], "no script errors on the page");
+  try {
+    await tab.close();
+  } finally {
+    await w.close();
+  }
 });
 
 const rows = () => page.locator("table.models tbody tr");
@@ -35,7 +35,6 @@ const rowIds = async () => (await rows().evaluateAll((trs) => trs.map((tr) => tr
 /** Waits until the list says it holds exactly `text` ("9 models"). */
 const waitTotal = (p: Page, text: string) => p.locator("#total", { hasText: new RegExp(`^${text}$`) }).waitFor();
 /** Waits until element `selector` holds text matching `re`. */
-const waitText = (p: Page, selector: string, re: RegExp) => p.locator(selector, { hasText: re }).waitFor();
 
 test("load: the printed URL shows every model; the token leaves the address bar", { skip }, async () => {
   await page.goto(w.server.url);
