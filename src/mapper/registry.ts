@@ -7,11 +7,15 @@
 //
 // It is library data, not index data (a reindex never touches it). Every change is a read-modify-write under
 // the library's registry lock and an atomic rewrite, so two processes mapping at once lose nothing.
+// An apply's links about to be made are in its journal (link-journal.ts) until its final save records them:
+// loading reads a journal left by a killed apply as pending entries, and the next save under the lock keeps
+// them in the registry and removes the journal.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readJsonSync, writeJsonAtomicSync } from "../core/atomic-json.js";
 import { ModelLibraryError } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
+import { JOURNAL_DONE_KEY, journalPath, pendingEntries, readJournal } from "./link-journal.js";
 
 export const REGISTRY_FILE = "link_registry.json";
 /** Ours, not per-model: beside the index in `<root>/.model-library/`. */
@@ -66,6 +70,10 @@ export class LinkRegistry {
   private data: RegistryData;
   /** Set by every change: an unchanged registry is not rewritten (and an absent one not created). */
   dirty = false;
+  /** A journal to remove once the registry is saved: its links are in `data` (merged at load, or an apply's own). */
+  private journalFile: string | null = null;
+  /** At load: a journal the registry already records (done) or one cut short; removed by settleJournal(). */
+  private staleJournal: string | null = null;
 
   private constructor(file: string, data: RegistryData) {
     this.file = file;
@@ -88,7 +96,45 @@ export class LinkRegistry {
     const data: RegistryData = { ...(raw ?? {}), by_target, by_model: {} };
     const reg = new LinkRegistry(file, data);
     for (const e of Object.values(by_target)) reg.addToModel(e.model_id, e.target);
+    reg.mergeJournal(libraryRoot);
     return reg;
+  }
+
+  /**
+   * Reads the journal a killed apply left (if any) as pending entries, as its write-ahead registry held them
+   * (a replacement's entry takes the place of the old one, which it names in `replacing`). In memory only:
+   * settleJournal() or the next save() makes it permanent.
+   */
+  private mergeJournal(libraryRoot: string): void {
+    const j = readJournal(libraryRoot);
+    if (j === null) return;
+    if (j === "torn" || this.data[JOURNAL_DONE_KEY] === j.id) {
+      this.staleJournal = journalPath(libraryRoot);
+      return;
+    }
+    for (const e of pendingEntries(j)) this.register(e);
+    this.data[JOURNAL_DONE_KEY] = j.id;
+    this.journalFile = journalPath(libraryRoot);
+    this.dirty = true;
+  }
+
+  /**
+   * Under the registry lock, before a change: a journal merged at load is saved into the registry (and then
+   * removed); a stale one is removed. After this a new apply may write its own journal.
+   */
+  settleJournal(): void {
+    if (this.journalFile !== null) this.save();
+    if (this.staleJournal !== null) {
+      fs.rmSync(this.staleJournal, { force: true });
+      this.staleJournal = null;
+    }
+  }
+
+  /** An apply's journal (already written): the next save records its id with its links, then removes it. */
+  journalStarted(file: string, id: string): void {
+    this.data[JOURNAL_DONE_KEY] = id;
+    this.journalFile = file;
+    this.dirty = true;
   }
 
   /**
@@ -99,6 +145,10 @@ export class LinkRegistry {
     if (!this.dirty) return;
     writeJsonAtomicSync(this.file, this.data, { compact: options.compact });
     this.dirty = false;
+    if (this.journalFile !== null) {
+      fs.rmSync(this.journalFile, { force: true });
+      this.journalFile = null;
+    }
   }
 
   private addToModel(modelId: string, target: string): void {
@@ -170,6 +220,7 @@ export async function withRegistry<T>(libraryRoot: string, fn: (reg: LinkRegistr
     lockPath,
     async () => {
       const reg = LinkRegistry.load(libraryRoot);
+      reg.settleJournal();
       try {
         return await fn(reg);
       } finally {
