@@ -84,6 +84,9 @@ interface Run {
   reg: LinkRegistry;
   /** Folders made or found, with where each resolves (a user's folder may be a symlink to another disk). */
   madeDirs: Map<string, string>;
+  /** The folder of the last link and where it resolves: most links go where the one before went. */
+  lastDir: string;
+  lastDirReal: string;
   root: string;
   appId: string;
   appVersion: string | null;
@@ -141,6 +144,8 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
       choice,
       reg,
       madeDirs: new Map(),
+      lastDir: "",
+      lastDirReal: "",
       root: t.root,
       appId: t.profile.app,
       appVersion: t.profile.appVersion,
@@ -260,6 +265,17 @@ function ensureDir(dir: string, madeDirs: Map<string, string>): void {
   madeDirs.set(dir, fs.realpathSync.native(dir));
 }
 
+/** Makes (or finds) the folder of `target` and returns where it resolves; the previous link's folder without a lookup. */
+function targetFolder(run: Run, target: string): string {
+  const slash = target.lastIndexOf("/");
+  if (slash === run.lastDir.length && run.lastDir !== "" && target.startsWith(run.lastDir)) return run.lastDirReal;
+  const dir = dirOf(target);
+  ensureDir(dir, run.madeDirs);
+  run.lastDir = dir;
+  run.lastDirReal = run.madeDirs.get(dir)!;
+  return run.lastDirReal;
+}
+
 /** The folder part of an absolute path (path.dirname without its cost, for a path of ours: no trailing slash). */
 function dirOf(p: string): string {
   const slash = p.lastIndexOf("/");
@@ -268,15 +284,14 @@ function dirOf(p: string): string {
 
 /** Makes every step of one unit, or none: on a failure the unit's new links are removed and moved files put back. */
 function makeUnit(run: Run, unit: ClassifiedUnit, steps: Step[]): void {
-  const { reg, madeDirs, result } = run;
+  const { reg, result } = run;
   // The unit's result lines go straight into result.made; a failure takes back those not kept.
   const firstLine = result.made.length;
   let made = 0;
   let step: Step | null = null;
   try {
     for (step of steps) {
-      const dir = dirOf(step.target);
-      ensureDir(dir, madeDirs);
+      const dirReal = targetFolder(run, step.target);
       let link;
       if (step.kind === "replace") {
         link = replaceBroken(step, run.choice);
@@ -311,7 +326,7 @@ function makeUnit(run: Run, unit: ClassifiedUnit, steps: Step[]): void {
         entry.source_size = src.size;
       } else if (step.item.size !== undefined) entry.source_size = step.item.size;
       entry.app_root = run.root;
-      entry.target_dir_real = madeDirs.get(dir);
+      entry.target_dir_real = dirReal;
       if (step.aside) entry.replaced = step.aside;
       reg.register(entry);
       const line: AppliedLink = {
