@@ -160,7 +160,8 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-function syncDirSync(dir: string): void {
+/** fsync of a folder (its entries survive a power cut); a no-op where folders cannot be synced. */
+export function syncDirSync(dir: string): void {
   let fd: number | null = null;
   try {
     fd = fs.openSync(dir, "r");

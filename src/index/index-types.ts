@@ -47,7 +47,10 @@ export interface ModelRecord extends ModelFields {
   hashes: { sha256: string | null; blake3: string | null };
 }
 
-/** What linking a model into an app needs of it (ModelIndex.modelFiles): the fields rules match, and its files. */
+/**
+ * What linking a model into an app needs of it (ModelIndex.modelFiles): the fields rules match, and its files.
+ * Records with the same tags share one `tags` array: read it, never change it.
+ */
 export interface ModelFilesRecord extends Pick<ModelFields, "id" | "officialName" | "modelType" | "subtype" | "family" | "format" | "tags"> {
   /** The files metadata.json lists, by name (empty when it lists none). */
   files: { name: string; size: number }[];

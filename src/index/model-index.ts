@@ -420,9 +420,13 @@ export class ModelIndex {
       const rows = this.stmt(sql).raw().all() as [string, string, string, string | null, string | null, string | null, string, number, number, string | null, number | null][];
       const out: ModelFilesRecord[] = [];
       let last: ModelFilesRecord | null = null;
+      // Most models share a few tag lists ("[]" above all): each distinct text is parsed once, and the
+      // records holding it share the array (10,000 arrays fewer for the GC at 10,000 models).
+      const tagLists = new Map<string, string[] | null>();
       for (const [id, officialName, modelType, subtype, family, format, tagsJson, metaMtimeMs, metaSize, name, size] of rows) {
         if (last === null || last.id !== id) {
-          const tags = parseTags(tagsJson);
+          let tags = tagLists.get(tagsJson);
+          if (tags === undefined) tagLists.set(tagsJson, (tags = parseTags(tagsJson)));
           if (tags === null) throw new ModelLibraryError("E_CORRUPT", `${this.dbPath}: the row of ${id} holds invalid JSON; run a reindex`, { path: this.dbPath });
           last = { id, officialName, modelType, subtype, family, format, tags, files: [], metaMtimeMs, metaSize };
           out.push(last);

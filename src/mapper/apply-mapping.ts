@@ -2,11 +2,13 @@
 //
 // Order, so that a kill -9 at any instant leaves something `links check` + `links repair` set right:
 //   1. plan and classify (classify.ts); decide each unit's conflicts by --on-conflict;
-//   2. record every link about to be made as `pending` in the registry and save it (write-ahead);
+//   2. write every link about to be made to the journal (link-journal.ts, fsynced): a killed run's links are
+//      read from it as `pending` registry entries by whoever loads the registry next;
 //   3. make the links (a copy via `.<name>.mlib-partial`, a replacement via `.<name>.mlib-new` + rename);
-//      each made link's entry is completed (inode, device, size); a unit (all shards of a set) that fails
+//      each made link is recorded (inode, device, size); a unit (all shards of a set) that fails
 //      part-way is rolled back: the links just made are removed, a user's file moved aside is put back;
-//   4. save the registry (also on error or cancel: what was made is recorded, what was not is forgotten).
+//   4. save the registry (also on error or cancel: what was made is recorded, what was not never was), with
+//      the journal's id in the same atomic write; then remove the journal.
 // Nothing that is not ours is deleted or overwritten: conflicts are left (skip), linked under a free name
 // (rename), or moved aside to `<name>.mlib-replaced-<date>` (overwrite; said in the result).
 import * as fs from "node:fs";
@@ -17,6 +19,7 @@ import type { OperationOptions } from "../operations/types.js";
 import { checkTarget } from "./app-target.js";
 import { classifyItem, classifyPlan, type ClassifiedItem, type ClassifiedUnit } from "./classify.js";
 import { environmentNotes } from "./environment.js";
+import { newJournalId, writeJournal, type JournalLink } from "./link-journal.js";
 import { makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
 import { planMapping, type PlanExclusion } from "./plan.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
@@ -71,8 +74,24 @@ interface Step {
   target: string;
   kind: "create" | "replace" | "overwrite";
   renamed: boolean;
-  /** Its write-ahead (pending) registry entry, set when recorded. */
-  pending?: LinkEntry;
+  /** Where the user's file went (overwrite), once moved. */
+  aside?: string;
+}
+
+/** What every link of one apply shares. */
+interface Run {
+  choice: LinkChoice;
+  reg: LinkRegistry;
+  /** Folders made or found, with where each resolves (a user's folder may be a symlink to another disk). */
+  madeDirs: Map<string, string>;
+  /** The folder of the last link and where it resolves: most links go where the one before went. */
+  lastDir: string;
+  lastDirReal: string;
+  root: string;
+  appId: string;
+  appVersion: string | null;
+  createdAt: string;
+  result: ApplyResult;
 }
 
 /** `stem_N.ext`; a shard `name-00001-of-00003.gguf` becomes `name_N-00001-of-00003.gguf` so the set stays a set. */
@@ -120,48 +139,31 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
       if (steps && steps.length > 0) work.push({ unit, steps });
     }
 
-    // Write-ahead: every link about to be made is in the registry before it exists on disk.
-    const now = new Date().toISOString();
-    const linkType = pendingType(choice);
-    // Only a copy (asked for, or auto's last resort) is written to a temp name first.
-    const mayCopy = choice === "auto" || choice === "copy" || choice === "reflink";
-    for (const { unit, steps } of work) {
-      for (const s of steps) {
-        const old = s.kind === "replace" ? reg.get(s.target) : null;
-        const entry: LinkEntry = {
-          model_id: unit.modelId,
-          source: s.item.source,
-          target: s.target,
-          link_type: linkType,
-          created_at: now,
-          app_id: t.profile.app,
-          app_version: t.profile.appVersion,
-          app_root: t.root,
-          pending: true,
-        };
-        if (s.item.isDir) entry.is_dir = true;
-        if (s.kind === "replace") entry.partial = stagedPathOf(s.target);
-        else if (mayCopy) entry.partial = partialPathOf(s.target);
-        if (old) entry.replacing = { source: old.source, link_type: old.link_type, model_id: old.model_id };
-        reg.register(entry);
-        s.pending = entry;
-      }
-    }
-    reg.save({ compact: true });
-
-    const madeDirs = new Map<string, string>();
     const total = work.reduce((n, w) => n + w.steps.length, 0);
+    const run: Run = {
+      choice,
+      reg,
+      madeDirs: new Map(),
+      lastDir: "",
+      lastDirReal: "",
+      root: t.root,
+      appId: t.profile.app,
+      appVersion: t.profile.appVersion,
+      createdAt: new Date().toISOString(),
+      result,
+    };
+    // Write-ahead: every link about to be made is in the journal before it exists on disk.
+    if (total > 0) writeAhead(library.root, run, work);
+
     let done = 0;
     // Recorded; the links come next (what was seen free at planning is not re-checked: a name taken meanwhile
     // makes symlink(2)/link(2) fail with EEXIST, and that unit is left and reported).
     onProgress?.({ op: "map", phase: "link", done: 0, total, unit: "items" });
     for (let w = 0; w < work.length; w++) {
-      if (signal?.aborted) {
-        forgetPending(reg, work.slice(w).flatMap((x) => x.steps.map((s) => s.target)));
-        throw cancelledError("map apply");
-      }
+      // Cancelled: the links not made are in the journal only, which the final save retires.
+      if (signal?.aborted) throw cancelledError("map apply");
       const { unit, steps } = work[w];
-      makeUnit(unit, steps, choice, reg, madeDirs, t.root, result);
+      makeUnit(run, unit, steps);
       done += steps.length;
       if (w % 256 === 0) onProgress?.({ op: "map", phase: "link", item: unit.modelId, done, total, unit: "items" });
     }
@@ -172,20 +174,21 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
 
 /** The steps of a unit under the conflict policy, or null when the unit is left (conflicts recorded). */
 function decide(unit: ClassifiedUnit, policy: ConflictPolicy, reg: LinkRegistry, claimed: Map<string, string>, result: ApplyResult): Step[] | null {
+  if (!unit.items.some((i) => i.action === "conflict")) {
+    // The common case, without the arrays of the conflict cases below (10,000 units).
+    const steps: Step[] = [];
+    for (const i of unit.items) {
+      if (i.action === "create") steps.push({ item: i, target: i.target, kind: "create", renamed: false });
+      else if (i.action === "replace") steps.push({ item: i, target: i.target, kind: "replace", renamed: false });
+      else result.existing++;
+    }
+    return steps;
+  }
   const conflicts = unit.items.filter((i) => i.action === "conflict");
   const leave = (reason?: string) => {
     for (const c of conflicts) result.conflicts.push({ modelId: unit.modelId, target: c.target, reason: reason ? `${c.reason}; ${reason}` : (c.reason ?? "conflict") });
     return null;
   };
-  if (conflicts.length === 0) {
-    result.existing += unit.items.filter((i) => i.action === "exists").length;
-    const steps: Step[] = [];
-    for (const i of unit.items) {
-      if (i.action === "create") steps.push({ item: i, target: i.target, kind: "create", renamed: false });
-      else if (i.action === "replace") steps.push({ item: i, target: i.target, kind: "replace", renamed: false });
-    }
-    return steps;
-  }
   if (policy === "skip") return leave();
   if (policy === "overwrite") {
     if (conflicts.some((c) => c.ours)) return leave("not moved aside: it is one of our own links (use --on-conflict rename)");
@@ -201,7 +204,9 @@ function decide(unit: ClassifiedUnit, policy: ConflictPolicy, reg: LinkRegistry,
   // rename: the whole unit under `_N` names (a shard set keeps one name), the first N where nothing conflicts;
   // a name made by an earlier rename run shows as "exists" and is kept.
   for (let n = 1; n < 1000; n++) {
-    const items = unit.items.map((i) => classifyItem({ source: i.source, target: renamedTarget(i.target, n, i.isDir), isDir: i.isDir }, unit.modelId, reg, new Map()));
+    const items = unit.items.map((i) =>
+      classifyItem({ source: i.source, target: renamedTarget(i.target, n, i.isDir), isDir: i.isDir, size: i.size, action: "create", reason: null }, unit.modelId, reg, new Map()),
+    );
     if (items.some((i) => i.action === "conflict" || claimed.has(i.target))) continue;
     for (const i of items) claimed.set(i.target, unit.modelId);
     result.existing += items.filter((i) => i.action === "exists").length;
@@ -212,16 +217,30 @@ function decide(unit: ClassifiedUnit, policy: ConflictPolicy, reg: LinkRegistry,
   return leave("no free name up to _999");
 }
 
-function forgetPending(reg: LinkRegistry, targets: string[]): void {
-  for (const target of targets) {
-    const e = reg.get(target);
-    if (!e?.pending) continue;
-    if (e.replacing && typeof e.replacing === "object") {
-      const old = e.replacing as { source: string; link_type: LinkEntry["link_type"]; model_id: string };
-      const { replacing: _r, pending: _p, partial: _pa, ...rest } = e;
-      reg.register({ ...rest, source: old.source, link_type: old.link_type, model_id: old.model_id });
-    } else reg.unregister(target);
+/** Writes the journal of the links `work` makes, and tells the registry to retire it at its final save. */
+function writeAhead(libraryRoot: string, run: Run, work: { unit: ClassifiedUnit; steps: Step[] }[]): void {
+  // Only a copy (asked for, or auto's last resort) is written to a temp name first.
+  const mayCopy = run.choice === "auto" || run.choice === "copy" || run.choice === "reflink";
+  const links: JournalLink[] = [];
+  for (const { unit, steps } of work) {
+    for (const s of steps) {
+      const old = s.kind === "replace" ? run.reg.get(s.target) : null;
+      const partial = s.kind === "replace" ? stagedPathOf(s.target) : mayCopy ? partialPathOf(s.target) : null;
+      links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, old ? { source: old.source, link_type: old.link_type, model_id: old.model_id } : null]);
+    }
   }
+  const id = newJournalId();
+  const file = writeJournal(libraryRoot, {
+    mlib_link_journal: 1,
+    id,
+    created_at: run.createdAt,
+    app_id: run.appId,
+    app_version: run.appVersion,
+    app_root: run.root,
+    link_type: pendingType(run.choice),
+    links,
+  });
+  run.reg.journalStarted(file, id);
 }
 
 /**
@@ -246,6 +265,17 @@ function ensureDir(dir: string, madeDirs: Map<string, string>): void {
   madeDirs.set(dir, fs.realpathSync.native(dir));
 }
 
+/** Makes (or finds) the folder of `target` and returns where it resolves; the previous link's folder without a lookup. */
+function targetFolder(run: Run, target: string): string {
+  const slash = target.lastIndexOf("/");
+  if (slash === run.lastDir.length && run.lastDir !== "" && target.startsWith(run.lastDir)) return run.lastDirReal;
+  const dir = dirOf(target);
+  ensureDir(dir, run.madeDirs);
+  run.lastDir = dir;
+  run.lastDirReal = run.madeDirs.get(dir)!;
+  return run.lastDirReal;
+}
+
 /** The folder part of an absolute path (path.dirname without its cost, for a path of ours: no trailing slash). */
 function dirOf(p: string): string {
   const slash = p.lastIndexOf("/");
@@ -253,77 +283,75 @@ function dirOf(p: string): string {
 }
 
 /** Makes every step of one unit, or none: on a failure the unit's new links are removed and moved files put back. */
-function makeUnit(unit: ClassifiedUnit, steps: Step[], choice: LinkChoice, reg: LinkRegistry, madeDirs: Map<string, string>, root: string, result: ApplyResult): void {
-  const madeHere: { target: string; source: string; aside?: string; kind: Step["kind"] }[] = [];
-  const applied: AppliedLink[] = [];
+function makeUnit(run: Run, unit: ClassifiedUnit, steps: Step[]): void {
+  const { reg, result } = run;
+  // The unit's result lines go straight into result.made; a failure takes back those not kept.
+  const firstLine = result.made.length;
+  let made = 0;
   let step: Step | null = null;
   try {
     for (step of steps) {
-      const dir = dirOf(step.target);
-      ensureDir(dir, madeDirs);
-      let aside: string | undefined;
-      let made;
+      const dirReal = targetFolder(run, step.target);
+      let link;
       if (step.kind === "replace") {
-        made = replaceBroken(step, choice);
+        link = replaceBroken(step, run.choice);
       } else {
-        if (step.kind === "overwrite") aside = moveAside(step.target);
+        if (step.kind === "overwrite") step.aside = moveAside(step.target);
         try {
-          made = makeLinkAt(step.item.source, step.target, choice, step.item.isDir);
+          link = makeLinkAt(step.item.source, step.target, run.choice, step.item.isDir);
         } catch (e) {
-          if (aside) putBack(aside, step.target);
+          if (step.aside) putBack(step.aside, step.target);
+          step.aside = undefined;
           throw e;
         }
       }
-      madeHere.push({ target: step.target, source: step.item.source, aside, kind: step.kind });
-      const pending = step.pending;
+      made++;
       // The source's identity: what a hard link or copy shares/was made from (for a symlink its text is the proof).
-      const src = made.method === "symlink" ? null : fs.statSync(step.item.source);
-      // The completed entry, built field by field (spreads per link were a measurable part of 10,000).
+      const src = link.method === "symlink" ? null : fs.statSync(step.item.source);
+      // The entry as one literal with a symlink's fields (no spread, no field added afterwards in the common
+      // case; an undefined field is not written to the file).
       const entry: LinkEntry = {
         model_id: unit.modelId,
         source: step.item.source,
         target: step.target,
-        link_type: made.fields.link_type,
-        created_at: pending?.created_at ?? new Date().toISOString(),
-        app_id: pending?.app_id ?? "",
-        app_version: pending?.app_version ?? null,
+        link_type: link.fields.link_type,
+        created_at: run.createdAt,
+        app_id: run.appId,
+        app_version: run.appVersion,
+        source_size: src ? src.size : step.item.size,
+        app_root: run.root,
+        target_dir_real: dirReal,
       };
-      if (made.method !== "symlink") Object.assign(entry, made.fields);
+      if (link.method !== "symlink") Object.assign(entry, link.fields);
       if (step.item.isDir) entry.is_dir = true;
       if (src) {
         entry.source_inode = src.ino;
         entry.source_device = src.dev;
-        entry.source_size = src.size;
-      } else if (step.item.size !== undefined) entry.source_size = step.item.size;
-      entry.app_root = root;
-      entry.target_dir_real = madeDirs.get(dir);
-      if (aside) entry.replaced = aside;
+      }
+      if (step.aside) entry.replaced = step.aside;
       reg.register(entry);
       const line: AppliedLink = {
         modelId: unit.modelId,
         source: step.item.source,
         target: step.target,
-        method: made.method,
+        method: link.method,
         action: step.kind === "replace" ? "replaced" : step.kind === "overwrite" ? "overwrote" : step.renamed ? "renamed" : "created",
       };
-      if (aside) line.movedAside = aside;
-      applied.push(line);
+      if (step.aside) line.movedAside = step.aside;
+      result.made.push(line);
     }
-    for (const a of applied) result.made.push(a);
   } catch (e) {
     // Roll the unit back: our new links go (each checked to be the link we just made), the user's files return.
-    for (const m of madeHere.reverse()) {
+    for (let i = made - 1; i >= 0; i--) {
+      const m = steps[i];
       if (m.kind === "replace") continue; // a working link in place of a broken one: kept and recorded
-      removeJustMade(m.target, m.source);
+      removeJustMade(m.target, m.item.source);
       reg.unregister(m.target);
       if (m.aside) putBack(m.aside, m.target);
     }
-    for (const s of steps) {
-      const pe = reg.get(s.target);
-      if (pe?.pending) forgetPending(reg, [s.target]);
-    }
     // Replacements made before the failure stay (they work) and are recorded.
-    result.made.push(...applied.filter((a) => a.action === "replaced"));
+    const lines = result.made.splice(firstLine);
+    for (const l of lines) if (l.action === "replaced") result.made.push(l);
     const err = e instanceof ModelLibraryError ? e : ioError(step?.target ?? unit.modelId, "link", e);
     result.errors.push({ modelId: unit.modelId, target: step?.target ?? "", code: err.code, message: err.message });
   }

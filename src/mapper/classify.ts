@@ -7,14 +7,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { inspectLink } from "./inspect-link.js";
-import type { MappingPlan, PlannedItem, PlannedUnit } from "./plan.js";
+import type { ItemAction, MappingPlan, PlannedItem, PlannedUnit } from "./plan.js";
 import type { LinkRegistry } from "./registry.js";
 
-export type ItemAction = "create" | "exists" | "replace" | "conflict";
+export type { ItemAction };
 
 export interface ClassifiedItem extends PlannedItem {
-  action: ItemAction;
-  reason: string | null;
   /** A conflict with one of our own links (another model's): never moved aside by --on-conflict overwrite. */
   ours?: boolean;
   /** lstat identity of what was seen, to make sure it is the same thing when it is replaced. */
@@ -57,9 +55,11 @@ export class FolderNames {
   }
 }
 
-/** The item with its verdict (a plain literal: a spread per item cost more than the rest of classifying). */
+/** The item with its verdict, set on the item itself (a new object per item cost more than the rest of classifying). */
 function verdict(item: PlannedItem, action: ItemAction, reason: string | null, ours?: boolean, seenIno?: number): ClassifiedItem {
-  const c: ClassifiedItem = { source: item.source, target: item.target, isDir: item.isDir, size: item.size, action, reason };
+  const c: ClassifiedItem = item;
+  c.action = action;
+  c.reason = reason;
   if (ours) c.ours = true;
   if (seenIno !== undefined) c.seenIno = seenIno;
   return c;
@@ -117,8 +117,10 @@ export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegist
   return verdict(item, "conflict", describe(st));
 }
 
+/** Classifies the plan's items in place and returns its units (the same objects) as classified. */
 export function classifyPlan(plan: MappingPlan, reg: LinkRegistry): ClassifiedUnit[] {
   const claimedBy = new Map<string, string>();
   const folders = new FolderNames();
-  return plan.units.map((u) => ({ modelId: u.modelId, targetDir: u.targetDir, items: u.items.map((i) => classifyItem(i, u.modelId, reg, claimedBy, folders)) }));
+  for (const u of plan.units) for (const i of u.items) classifyItem(i, u.modelId, reg, claimedBy, folders);
+  return plan.units;
 }

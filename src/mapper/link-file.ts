@@ -36,11 +36,18 @@ function existsError(dest: string): ModelLibraryError {
   return new ModelLibraryError("E_EXISTS", `${dest}: something appeared at this name while linking; left as it is`, { path: dest });
 }
 
+// The methods a choice tries, in order (constants: a new array per link was garbage for nothing).
+const AUTO_FILE: readonly LinkMethod[] = ["symlink", "hardlink", "reflink", "copy"];
+const ONE: Readonly<Record<LinkMethod, readonly LinkMethod[]>> = { symlink: ["symlink"], hardlink: ["hardlink"], reflink: ["reflink"], copy: ["copy"] };
+
 /** The methods `choice` tries, in order. */
-function methodsFor(choice: LinkChoice, isDir: boolean): LinkMethod[] {
-  if (choice !== "auto") return [choice];
-  return isDir ? ["symlink"] : ["symlink", "hardlink", "reflink", "copy"];
+function methodsFor(choice: LinkChoice, isDir: boolean): readonly LinkMethod[] {
+  if (choice !== "auto") return ONE[choice];
+  return isDir ? ONE.symlink : AUTO_FILE;
 }
+
+/** What makeLinkAt returns for every symlink (shared: callers read it). */
+const SYMLINK_MADE: MadeLink = Object.freeze({ method: "symlink", fields: Object.freeze({ link_type: "symlink" as const }) });
 
 /**
  * Makes a link to `source` at `dest` (which must not exist) and returns how. `dest`'s folder must exist.
@@ -54,6 +61,10 @@ export function makeLinkAt(source: string, dest: string, choice: LinkChoice, isD
   const tried: string[] = [];
   for (const method of methodsFor(choice, isDir)) {
     try {
+      if (method === "symlink") {
+        fs.symlinkSync(source, dest);
+        return SYMLINK_MADE;
+      }
       return { method, fields: makeOne(method, source, dest) };
     } catch (e) {
       if (code(e) === "EEXIST") throw existsError(dest);
@@ -74,11 +85,8 @@ export function makeLinkAt(source: string, dest: string, choice: LinkChoice, isD
   throw new ModelLibraryError("E_UNSUPPORTED", `${dest}: no way to link ${source} here (${tried.join("; ")})`, { path: dest });
 }
 
+/** A hard link, reflink or copy (a symlink is made by makeLinkAt itself). */
 function makeOne(method: LinkMethod, source: string, dest: string): MadeLink["fields"] {
-  if (method === "symlink") {
-    fs.symlinkSync(source, dest);
-    return { link_type: "symlink" };
-  }
   if (method === "hardlink") {
     fs.linkSync(source, dest);
     const st = fs.lstatSync(dest);

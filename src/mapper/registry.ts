@@ -7,13 +7,19 @@
 //
 // It is library data, not index data (a reindex never touches it). Every change is a read-modify-write under
 // the library's registry lock and an atomic rewrite, so two processes mapping at once lose nothing.
+// An apply's links about to be made are in its journal (link-journal.ts) until its final save records them:
+// loading reads a journal left by a killed apply as pending entries, and the next save under the lock keeps
+// them in the registry and removes the journal.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readJsonSync, writeJsonAtomicSync } from "../core/atomic-json.js";
 import { ModelLibraryError } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
+import { JOURNAL_DONE_KEY, journalPath, pendingEntries, readJournal } from "./link-journal.js";
 
 export const REGISTRY_FILE = "link_registry.json";
+/** Above this many entries the registry is written without indentation (see save()). */
+export const COMPACT_ABOVE = 1000;
 /** Ours, not per-model: beside the index in `<root>/.model-library/`. */
 export const REGISTRY_LOCK = path.join(".model-library", "link_registry.lock");
 
@@ -66,6 +72,12 @@ export class LinkRegistry {
   private data: RegistryData;
   /** Set by every change: an unchanged registry is not rewritten (and an absent one not created). */
   dirty = false;
+  /** How many entries by_target holds. */
+  private size = 0;
+  /** A journal to remove once the registry is saved: its links are in `data` (merged at load, or an apply's own). */
+  private journalFile: string | null = null;
+  /** At load: a journal the registry already records (done) or one cut short; removed by settleJournal(). */
+  private staleJournal: string | null = null;
 
   private constructor(file: string, data: RegistryData) {
     this.file = file;
@@ -87,18 +99,64 @@ export class LinkRegistry {
     // by_model is rebuilt from by_target: it is derived, and the original duplicated entries in it.
     const data: RegistryData = { ...(raw ?? {}), by_target, by_model: {} };
     const reg = new LinkRegistry(file, data);
-    for (const e of Object.values(by_target)) reg.addToModel(e.model_id, e.target);
+    for (const e of Object.values(by_target)) {
+      reg.addToModel(e.model_id, e.target);
+      reg.size++;
+    }
+    reg.mergeJournal(libraryRoot);
     return reg;
   }
 
   /**
-   * Writes the registry if it changed. `compact` (apply's write-ahead, replaced by the final save moments
-   * later) skips the indentation: at 10,000 entries it is the cheaper half of the two saves of an apply.
+   * Reads the journal a killed apply left (if any) as pending entries, as its write-ahead registry held them
+   * (a replacement's entry takes the place of the old one, which it names in `replacing`). In memory only:
+   * settleJournal() or the next save() makes it permanent.
    */
-  save(options: { compact?: boolean } = {}): void {
+  private mergeJournal(libraryRoot: string): void {
+    const j = readJournal(libraryRoot);
+    if (j === null) return;
+    if (j === "torn" || this.data[JOURNAL_DONE_KEY] === j.id) {
+      this.staleJournal = journalPath(libraryRoot);
+      return;
+    }
+    for (const e of pendingEntries(j)) this.register(e);
+    this.data[JOURNAL_DONE_KEY] = j.id;
+    this.journalFile = journalPath(libraryRoot);
+    this.dirty = true;
+  }
+
+  /**
+   * Under the registry lock, before a change: a journal merged at load is saved into the registry (and then
+   * removed); a stale one is removed. After this a new apply may write its own journal.
+   */
+  settleJournal(): void {
+    if (this.journalFile !== null) this.save();
+    if (this.staleJournal !== null) {
+      fs.rmSync(this.staleJournal, { force: true });
+      this.staleJournal = null;
+    }
+  }
+
+  /** An apply's journal (already written): the next save records its id with its links, then removes it. */
+  journalStarted(file: string, id: string): void {
+    this.data[JOURNAL_DONE_KEY] = id;
+    this.journalFile = file;
+    this.dirty = true;
+  }
+
+  /**
+   * Writes the registry if it changed: indented as the original writes it, or on one line above
+   * COMPACT_ABOVE entries (a file for programs by then: at 10,000 entries 5.7 MB instead of 6.8 MB, and a
+   * third less time serialising it; the original reads either).
+   */
+  save(): void {
     if (!this.dirty) return;
-    writeJsonAtomicSync(this.file, this.data, { compact: options.compact });
+    writeJsonAtomicSync(this.file, this.data, { compact: this.size > COMPACT_ABOVE });
     this.dirty = false;
+    if (this.journalFile !== null) {
+      fs.rmSync(this.journalFile, { force: true });
+      this.journalFile = null;
+    }
   }
 
   private addToModel(modelId: string, target: string): void {
@@ -110,6 +168,7 @@ export class LinkRegistry {
     const old = this.data.by_target[entry.target];
     this.data.by_target[entry.target] = entry;
     this.dirty = true;
+    if (!old) this.size++;
     // The same model's target (an apply completing its pending entry) is already in by_model.
     if (old && old.model_id === entry.model_id) return;
     if (old) this.pruneModel(old.model_id, entry.target);
@@ -121,6 +180,7 @@ export class LinkRegistry {
     if (!e) return null;
     delete this.data.by_target[target];
     this.dirty = true;
+    this.size--;
     this.pruneModel(e.model_id, target);
     return e;
   }
@@ -150,7 +210,7 @@ export class LinkRegistry {
   }
 
   count(): number {
-    return Object.keys(this.data.by_target).length;
+    return this.size;
   }
 }
 
@@ -170,6 +230,7 @@ export async function withRegistry<T>(libraryRoot: string, fn: (reg: LinkRegistr
     lockPath,
     async () => {
       const reg = LinkRegistry.load(libraryRoot);
+      reg.settleJournal();
       try {
         return await fn(reg);
       } finally {

@@ -25,6 +25,7 @@ import { lstatOrNull } from "./inspect-link.js";
 import { stagedPathOf } from "./link-file.js";
 import { isInside } from "./plan.js";
 import { parentMoved } from "./remove-link.js";
+import { journalPath } from "./link-journal.js";
 import { LinkRegistry, REGISTRY_LOCK, registryPath, type LinkEntry } from "./registry.js";
 
 export interface LinkMove {
@@ -82,7 +83,7 @@ export async function repointLinks(library: ModelLibrary, params: RepointParams,
   const result = emptyResult();
   const sourceRoot = path.resolve(params.sourceRoot);
   // No registry in SRC: nothing was linked; nothing is created there.
-  if (params.moves.length === 0 || !fs.existsSync(registryPath(sourceRoot))) return result;
+  if (params.moves.length === 0 || !hasLinks(sourceRoot)) return result;
   const byFolder = foldersOf(params.moves);
   const roots = rootsOf(sourceRoot);
   // Both registries under their locks, always taken in the same order (by path), so two merges never wait on
@@ -124,6 +125,11 @@ export async function repointLinks(library: ModelLibrary, params: RepointParams,
   return result;
 }
 
+/** A registry, or the journal of an apply killed before its first save (its links are read as pending). */
+function hasLinks(root: string): boolean {
+  return fs.existsSync(registryPath(root)) || fs.existsSync(journalPath(root));
+}
+
 function foldersOf<T extends { fromId: string }>(moves: T[]): Map<string, T> {
   return new Map(moves.map((m) => [m.fromId.split(/[\\/]+/).join("/"), m]));
 }
@@ -146,7 +152,7 @@ function rootsOf(sourceRoot: string): string[] {
  */
 export function linksInto(sourceRoot: string, fromIds: string[]): LinkEntry[] {
   const root = path.resolve(sourceRoot);
-  if (fromIds.length === 0 || !fs.existsSync(registryPath(root))) return [];
+  if (fromIds.length === 0 || !hasLinks(root)) return [];
   const byFolder = foldersOf(fromIds.map((fromId) => ({ fromId, toId: "", toDir: "" })));
   const roots = rootsOf(root);
   return LinkRegistry.load(root).all().filter((e) => moveOf(e, roots, byFolder) !== null);

@@ -56,6 +56,8 @@ export interface ModelOverrides {
 const BAD_ID_PART = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /** A model id usable as a relative path under the root: `/`-separated, no empty, "." or ".." part. */
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 function isSafeId(id: string): boolean {
   return id.length > 0 && !BAD_ID_PART.test(id);
 }
@@ -329,9 +331,11 @@ export class ModelLibrary {
    */
   modelFiles(): ModelFilesRecord[] {
     const all = this.index.modelFiles();
+    const base = this.root === "/" ? "" : this.root;
     const stale = all.filter((m) => {
-      const dir = isSafeId(m.id) ? this.modelDir(m.id) : join(this.root, ...m.id.split("/"));
-      const st = statSync(`${dir}/${METADATA_FILE}`, { throwIfNoEntry: false });
+      // (modelDir's path for a safe id, without checking the id a second time)
+      const dir = isSafeId(m.id) ? `${base}/${m.id}` : join(this.root, ...m.id.split("/"));
+      const st = statSync(`${dir}/${METADATA_FILE}`, NO_THROW);
       return !st || st.mtimeMs !== m.metaMtimeMs || st.size !== m.metaSize;
     });
     return stale.length > 0 && this.refresh(stale.map((m) => m.id)).length > 0 ? this.index.modelFiles() : all;

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { applyMapping, checkLinks, removeModelLinks, repairLinks, unlinkApp } from "../../../src/mapper/index.js";
 import { LinkRegistry, registryPath } from "../../../src/mapper/registry.js";
+import { journalPath } from "../../../src/mapper/link-journal.js";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { runCli } from "../../helpers/cli.js";
@@ -240,10 +241,10 @@ test("kill -9 during apply, then links check + links repair: registry and disk a
     await manyModels(libRoot, 300);
     const root = appRoot(dir, "llama");
     const { child, done } = runChild([libRoot, "llamacpp", root, "copy"]);
-    // Wait for the write-ahead registry, let some copies land, then kill without warning.
-    const reg = registryPath(libRoot);
+    // Wait for the write-ahead journal, let some copies land, then kill without warning.
+    const journal = journalPath(libRoot);
     const started = Date.now();
-    while (!(fs.existsSync(reg) && /"pending": ?true/.test(fs.readFileSync(reg, "utf8"))) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 5));
+    while (!fs.existsSync(journal) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 5));
     while (fs.readdirSync(root).length < 20 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 2));
     child.kill("SIGKILL");
     const { code } = await done;
