@@ -249,9 +249,12 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
       }
     }
     if (signal?.aborted) throw cancelledError("download");
+    // The last bytes are hashed while the file is flushed to disk (the hasher reads the page cache).
+    const digesting = hasher.digest();
+    digesting.catch(() => undefined); // awaited below; a failed sync leaves it behind
     await syncing;
     await fh.sync();
-    const digests = await hasher.digest();
+    const digests = await digesting;
     if (hasher.hashed !== size) throw new ModelLibraryError("E_IO", `${p.partialPath}: hashed ${hasher.hashed} of ${size} bytes`);
     if (expectedSha && digests.sha256 !== expectedSha) {
       await fh.close().catch(() => undefined);
