@@ -18,6 +18,11 @@ export interface WriteJsonOptions {
   backup?: boolean;
   /** One line without indentation (a large machine file written often, e.g. the link registry's write-ahead). */
   compact?: boolean;
+  /**
+   * false: no fsync (of the file or its directory). The write is still atomic for every reader and survives the
+   * writer's kill -9 (the page cache outlives the process), but a power cut may bring back an older version.
+   */
+  durable?: boolean;
 }
 
 export function backupPathOf(file: string): string {
@@ -47,14 +52,14 @@ export async function writeJsonAtomic(file: string, data: unknown, options: Writ
     const handle = await fsp.open(tmp, "wx", 0o644);
     try {
       await handle.writeFile(text, "utf8");
-      await handle.sync();
+      if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
     if (options.backup) await backupCurrent(file);
     await fsp.rename(tmp, file);
     tmp = null;
-    await syncDir(dir);
+    if (options.durable !== false) await syncDir(dir);
   } catch (e) {
     if (tmp !== null) await fsp.rm(tmp, { force: true }).catch(() => undefined);
     if (e instanceof ModelLibraryError) throw e;
@@ -73,14 +78,14 @@ export function writeJsonAtomicSync(file: string, data: unknown, options: WriteJ
     const fd = fs.openSync(tmp, "wx", 0o644);
     try {
       fs.writeFileSync(fd, text, "utf8");
-      fs.fsyncSync(fd);
+      if (options.durable !== false) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
     if (options.backup) backupCurrentSync(file);
     fs.renameSync(tmp, file);
     tmp = null;
-    syncDirSync(dir);
+    if (options.durable !== false) syncDirSync(dir);
   } catch (e) {
     if (tmp !== null) fs.rmSync(tmp, { force: true });
     if (e instanceof ModelLibraryError) throw e;
@@ -147,7 +152,8 @@ function backupCurrentSync(file: string): void {
 }
 
 // Directory fsync makes the rename durable; some filesystems refuse it (EINVAL/EISDIR), which is harmless.
-async function syncDir(dir: string): Promise<void> {
+/** fsync a directory, so a rename or a new entry in it survives a power cut (where the platform allows). */
+export async function syncDir(dir: string): Promise<void> {
   let handle: fsp.FileHandle | null = null;
   try {
     handle = await fsp.open(dir, "r");

@@ -16,7 +16,8 @@ import { hubHttpError } from "./hub-errors.js";
 import { networkError } from "./hub-fetch.js";
 import { discard, hubGet, type RawResponse } from "./http-get.js";
 import { rawRangeGet } from "./raw-range-get.js";
-import { loadPartRecord, recordPathOf, savePartRecord, type PartRecord } from "./part-record.js";
+import { partLayout } from "./part-layout.js";
+import { loadPartRecord, recordPathOf, syncPartRecord, writePartRecord, type PartRecord } from "./part-record.js";
 import { PrefixHasher, WorkerPrefixHasher, type PrefixHashing } from "./prefix-hasher.js";
 import { DEFAULT_RETRY, backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
 
@@ -31,7 +32,8 @@ export interface DownloadFileParams {
   expectedSha256?: string | null;
   /** Parallel connections for a large file (default 8). */
   connections?: number;
-  /** Part size (default: the file split into ~4 parts per connection, 8-256 MiB). */
+  /** Part size (default: the file split into ~4 parts per connection, 8-256 MiB); the first part of each
+   * connection is shorter (part-layout.ts). */
   partSize?: number;
   /** Files up to this size go in one request (default 16 MiB). */
   wholeBelow?: number;
@@ -66,6 +68,8 @@ export interface DownloadFileResult {
 const MiB = 1024 * 1024;
 const SYNC_EVERY = 128 * MiB;
 const WORKER_HASH_FROM = 64 * MiB;
+/** The largest single write(2); see WriteBuffers. */
+const WRITE_PIECE = 64 * 1024;
 
 class RangeIgnored extends Error {}
 class RetryableError extends Error {
@@ -131,6 +135,9 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   let record = await loadPartRecord(p.partialPath, { url: p.url, size, sha256: expectedSha });
   const existing = await stat(p.partialPath).catch(() => null);
   if (!record || record.partSize !== partSize || existing?.size !== size || rangelessProbe) record = null;
+  // One growing lead part per connection when the file comes in parts (part-layout.ts); a resumed download
+  // keeps the parts it was started with, whatever the number of connections now.
+  const lead = record?.lead ?? (partSize < size ? connections : 0);
   let fh: FileHandle;
   try {
     fh = await open(p.partialPath, record ? "r+" : "w+");
@@ -144,22 +151,25 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     size,
     sha256: expectedSha,
     partSize,
+    lead,
     completed: [],
     synced: [],
     bootId: null,
     verified: null,
     updatedAt: "",
   };
-  const partCount = Math.max(1, Math.ceil(size / partSize));
+  const parts = partLayout(size, partSize, lead);
+  const partCount = parts.length;
+  const partLength = (i: number): number => parts[i].length;
   const partDone = new Array<number>(partCount).fill(0);
-  for (const i of rec.completed) partDone[i] = partLength(i, size, partSize);
+  for (const i of rec.completed) partDone[i] = partLength(i);
   const resumedBytes = partDone.reduce((a, b) => a + b, 0);
 
   const prefixEnd = (): number => {
     let end = 0;
     for (let i = 0; i < partCount; i++) {
-      end = i * partSize + partDone[i];
-      if (partDone[i] < partLength(i, size, partSize)) break;
+      end = parts[i].start + partDone[i];
+      if (partDone[i] < partLength(i)) break;
     }
     return end;
   };
@@ -171,22 +181,12 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   let fetchedBytes = 0;
   let highWater = 0; // rangeless mode: bytes written so far, which a restart from byte 0 does not count again
 
-  // Record writes never overlap, and coalesce: a save asked while one is being written is folded into the
-  // next write, which lists every part complete by then. A connection waits for its part to be recorded
-  // before it starts the next one, so a kill finds at most one unrecorded part per connection.
-  let recordChain: Promise<void> = Promise.resolve();
-  let queued: Promise<void> | null = null;
-  const saveRecord = (): Promise<void> => {
-    if (queued) return queued;
-    queued = recordChain.then(() => {
-      queued = null;
-      return savePartRecord(p.partialPath, { ...rec, completed: [...rec.completed], synced: [...rec.synced] });
-    });
-    recordChain = queued.catch(() => undefined);
-    return queued;
-  };
+  // The record is rewritten as each part completes, before its connection starts the next one, so a kill
+  // finds at most one unrecorded part per connection (synchronous and not fsynced: part-record.ts).
+  const saveRecord = (): void => writePartRecord(p.partialPath, rec);
   // Data is synced to disk in the background as it accumulates (so the sync at the end has little left);
-  // parts complete before a sync began are then listed as `synced`: they survive a reboot, not just a kill.
+  // parts complete before a sync began are then listed as `synced`, and the record saved with them is made
+  // durable: they survive a reboot, not just a kill. Nothing waits for this.
   let unsynced = 0;
   let syncing: Promise<void> | null = null;
   const syncInBackground = (bytes: number): void => {
@@ -196,8 +196,10 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     const covered = [...rec.completed];
     syncing = fh
       .datasync()
-      .then(() => {
+      .then(async () => {
         rec.synced = [...new Set([...rec.synced, ...covered])];
+        saveRecord();
+        await syncPartRecord(p.partialPath);
       })
       .catch(() => undefined)
       .finally(() => {
@@ -214,7 +216,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   let rangeless = false;
 
   try {
-    const todo = [...Array(partCount).keys()].filter((i) => partDone[i] < partLength(i, size, partSize));
+    const todo = [...Array(partCount).keys()].filter((i) => partDone[i] < partLength(i));
     if (rangelessProbe) {
       rangeless = true;
       await streamWhole(rangelessProbe);
@@ -228,8 +230,8 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
             await fetchPart(i, buffers);
             rec.completed.push(i);
             partsFetched++;
-            syncInBackground(partLength(i, size!, partSize));
-            await saveRecord();
+            saveRecord();
+            syncInBackground(partLength(i));
           }
         };
         await settleAll(Array.from({ length: Math.min(connections, todo.length) }, worker), abortAll);
@@ -240,17 +242,19 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
         partDone.fill(0);
         rec.completed = [];
         rec.synced = [];
-        await saveRecord();
+        saveRecord();
         abortAll = new AbortController();
         if (signal?.aborted) throw cancelledError("download");
         await streamWhole(null);
       }
     }
     if (signal?.aborted) throw cancelledError("download");
-    await recordChain;
+    // The last bytes are hashed while the file is flushed to disk (the hasher reads the page cache).
+    const digesting = hasher.digest();
+    digesting.catch(() => undefined); // awaited below; a failed sync leaves it behind
     await syncing;
     await fh.sync();
-    const digests = await hasher.digest();
+    const digests = await digesting;
     if (hasher.hashed !== size) throw new ModelLibraryError("E_IO", `${p.partialPath}: hashed ${hasher.hashed} of ${size} bytes`);
     if (expectedSha && digests.sha256 !== expectedSha) {
       await fh.close().catch(() => undefined);
@@ -264,12 +268,18 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     rec.completed = [...Array(partCount).keys()];
     rec.synced = [...rec.completed];
     rec.verified = digests;
-    await saveRecord();
+    saveRecord();
+    await syncPartRecord(p.partialPath);
     return { size, ...digests, commitSha, resumedBytes, fetchedBytes, partsFetched, rangeless };
   } catch (e) {
     if (signal?.aborted || isAbortError(e)) {
-      await recordChain.catch(() => undefined);
-      if (!rangeless) await saveRecord().catch(() => undefined);
+      if (!rangeless) {
+        try {
+          saveRecord();
+        } catch {
+          // the record as last written stands
+        }
+      }
       throw cancelledError("download");
     }
     throw e;
@@ -281,8 +291,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
 
   /** One part, resumed where it stopped after each failed attempt. */
   async function fetchPart(i: number, buffers: WriteBuffers): Promise<void> {
-    const start = i * partSize;
-    const len = partLength(i, size!, partSize);
+    const { start, length: len } = parts[i];
     let refreshed = 0;
     await withRetries(retry, abortAll.signal, currentUrl, async () => {
       const from = start + partDone[i];
@@ -356,7 +365,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
           }
           let left = n;
           for (let i = 0; i < partCount && left > 0; i++) {
-            const room = partLength(i, size!, partSize) - partDone[i];
+            const room = partLength(i) - partDone[i];
             const take = Math.min(room, left);
             partDone[i] += take;
             left -= take;
@@ -461,9 +470,13 @@ async function stallAware<T>(attempt: AbortController, fn: () => Promise<T>): Pr
 }
 
 /**
- * Writes each received chunk at its offset, synchronously, as curl does. Measured here on 256 MiB: writing the
- * socket's 64 KiB chunks straight away cost 135-236 ms of write time, copying them into 2 MiB buffers written
- * through the thread pool 0.9-1.4 s (large writes are slow on this VM), and the total went from ~2 s to ~1.1 s.
+ * Writes each received chunk at its offset, synchronously, as curl does, in writes of at most 64 KiB. Measured
+ * here on 256 MiB: writing the socket's 64 KiB chunks straight away cost 135-236 ms of write time, copying them
+ * into 2 MiB buffers written through the thread pool 0.9-1.4 s, and the total went from ~2 s to ~1.1 s. The
+ * size of each write matters by itself: the page cache takes a folio as large as the write, and on this VM
+ * (whose host takes freed memory back) large folios often come from memory the host must fault in again.
+ * Writing 1 GiB of received data as the socket's reads (up to 1 MiB) cost the receiving thread 1.8-2.5 s of
+ * system time in most runs; in 64 KiB writes 0.5-0.7 s (curl writes 16 KiB at a time).
  */
 class WriteBuffers {
   private pos = 0;
@@ -484,7 +497,7 @@ class WriteBuffers {
     const at = this.pos;
     let off = 0;
     try {
-      while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off, at + off);
+      while (off < bytes.length) off += writeSync(this.fd, bytes, off, Math.min(WRITE_PIECE, bytes.length - off), at + off);
     } catch (e) {
       throw ioError(this.path, "write", e);
     }
@@ -492,10 +505,6 @@ class WriteBuffers {
     this.onWritten(bytes.length);
     this.hasher.written(at, bytes);
   }
-}
-
-function partLength(i: number, size: number, partSize: number): number {
-  return Math.max(0, Math.min(partSize, size - i * partSize));
 }
 
 function numberOr(v: string | null | undefined, fallback: number | null): number | null {

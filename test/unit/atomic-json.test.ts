@@ -237,3 +237,19 @@ test("compact: one line without indentation, read back the same; the default sta
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("durable: false replaces the file atomically all the same (whole content, no temp file left), async and sync", async () => {
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, "rec.json");
+    writeJsonAtomicSync(file, { n: 1 }, { durable: false });
+    assert.deepEqual(readJsonSync(file), { n: 1 });
+    await writeJsonAtomic(file, { n: 2 }, { durable: false });
+    assert.deepEqual(await readJson(file), { n: 2 });
+    for (let n = 3; n < 50; n++) writeJsonAtomicSync(file, { n, pad: "x".repeat(n * 100) }, { durable: false });
+    assert.equal((readJsonSync(file) as { n: number }).n, 49);
+    assert.deepEqual(fs.readdirSync(dir), ["rec.json"], "no temp file remains");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

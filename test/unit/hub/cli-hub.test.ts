@@ -88,8 +88,9 @@ test("a gated repo: the error says how to set a token; with HF_TOKEN it works", 
 });
 
 test("kill -9 mid-download: the same command resumes and fetches only the part that was in flight", async () => {
-  // Part 2 (bytes 16 MiB..24 MiB) hangs; the other parts complete and are recorded; then the process is killed.
-  hub.faults.push({ kind: "stall", matchRange: `bytes=${16 * MiB}-`, stallMs: 60_000, afterBytes: 0, times: 1 });
+  // 8 MiB parts, the first of each connection shorter (part-layout.ts): 0-4, 4-12, 12-20, 20-28, 28-36, 36-40 MiB.
+  // Part 2 (bytes 12 MiB..20 MiB) hangs; the other parts complete and are recorded; then the process is killed.
+  hub.faults.push({ kind: "stall", matchRange: `bytes=${12 * MiB}-`, stallMs: 60_000, afterBytes: 0, times: 1 });
   const args = ["download", "acme/big-GGUF", "--connections", "2", "--library", lib(), "--json"];
   const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), CLI_MAIN, ...args], {
     cwd: REPO_ROOT,
@@ -104,12 +105,12 @@ test("kill -9 mid-download: the same command resumes and fetches only the part t
     const rec = dirs.map((d) => join(staging, d, "big-Q4_K_M.gguf.part.json")).find((f) => existsSync(f));
     if (rec) {
       record = JSON.parse(readFileSync(rec, "utf8")) as { completed: number[] };
-      if (record.completed.length >= 4) break;
+      if (record.completed.length >= 5) break;
     }
   }
   child.kill("SIGKILL");
   await new Promise((r) => child.once("exit", r));
-  assert.deepEqual(record?.completed.sort(), [0, 1, 3, 4]);
+  assert.deepEqual(record?.completed.sort(), [0, 1, 3, 4, 5]);
   hub.faults.length = 0;
 
   const listed = await runCliJson<{ downloads: { status: string; download_id: string }[] }>(["downloads", "list", "--library", lib(), "--json"], { env });
@@ -120,7 +121,7 @@ test("kill -9 mid-download: the same command resumes and fetches only the part t
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.files[0].how, "resumed");
   const parts = hub.requests.filter((q) => q.origin === "cdn" && q.range !== "bytes=0-0");
-  assert.deepEqual(parts.map((q) => q.range), [`bytes=${16 * MiB}-${24 * MiB - 1}`], "only the part in flight is fetched again");
+  assert.deepEqual(parts.map((q) => q.range), [`bytes=${12 * MiB}-${20 * MiB - 1}`], "only the part in flight is fetched again");
   const stored = readFileSync(join(lib(), ...r.json.modelId.split("/"), "big-Q4_K_M.gguf"));
   assert.ok(stored.equals(bigGguf));
   const after = await runCliJson<{ downloads: unknown[] }>(["downloads", "--library", lib(), "--json"], { env });
@@ -132,7 +133,8 @@ test("downloads resume ID runs a paused download to the end", async () => {
   const { downloadModel } = await import("../../../src/hub/download-model.js");
   const { HubClient } = await import("../../../src/hub/hub-client.js");
   hub.addRepo({ id: "acme/paused-GGUF", files: [{ path: "p-Q4_K_M.gguf", content: bigGguf.subarray(0, 20 * MiB) }] });
-  hub.faults.push({ kind: "stall", matchRange: `bytes=${8 * MiB}-`, stallMs: 5000, afterBytes: 0, times: 1 });
+  // Parts 0-4, 4-12, 12-20 MiB (part-layout.ts): part 1 hangs until the pause.
+  hub.faults.push({ kind: "stall", matchRange: `bytes=${4 * MiB}-`, stallMs: 5000, afterBytes: 0, times: 1 });
   const l = await ModelLibrary.open(lib());
   const client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
   const ac = new AbortController();

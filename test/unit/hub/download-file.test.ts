@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
 import { downloadFile, type DownloadFileParams } from "../../../src/hub/download-file.js";
+import { partLayout } from "../../../src/hub/part-layout.js";
 import type { HubConfig } from "../../../src/hub/config.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 
@@ -176,11 +177,45 @@ test("abort pauses (E_CANCELLED, record kept); the same call resumes with only t
   } });
   await assert.rejects(first, (e: ModelLibraryError) => e.code === "E_CANCELLED");
   hub.faults.length = 0;
-  const rec = JSON.parse(readFileSync(`${p.partialPath}.json`, "utf8")) as { completed: number[] };
+  const rec = JSON.parse(readFileSync(`${p.partialPath}.json`, "utf8")) as { completed: number[]; partSize: number; lead: number };
   assert.ok(rec.completed.length >= 2, `some parts recorded (${rec.completed.length})`);
+  const layout = partLayout(big.length, rec.partSize, rec.lead);
+  assert.equal(rec.lead, 2, "one growing lead part per connection");
+  assert.equal(layout.length, 13);
   const r = await downloadFile(p);
   assert.equal(r.sha256, bigSha);
-  assert.ok(r.resumedBytes >= rec.completed.length * 256 * 1024 - 256 * 1024);
-  assert.equal(r.partsFetched, 13 - rec.completed.length);
+  assert.equal(r.resumedBytes, rec.completed.reduce((sum, i) => sum + layout[i].length, 0));
+  assert.equal(r.partsFetched, layout.length - rec.completed.length);
   assert.deepEqual(readFileSync(p.partialPath), big);
+});
+
+test("each part is recorded as it completes, before its connection goes on; the finished record holds the digests", async () => {
+  const p = params({ connections: 3 });
+  hub.requests.length = 0;
+  const seen: number[] = [];
+  const wrong: string[] = [];
+  // Whenever a range has started, the parts finished before it are in the record already: at most one
+  // unrecorded part per connection. (Checked from the progress callback, on the engine's own thread.)
+  const r = await downloadFile({
+    ...p,
+    onBytes: () => {
+      const starts = cdnRequests().filter((q) => q.range && q.range !== "bytes=0-0").length;
+      if (starts === seen.at(-1)) return;
+      seen.push(starts);
+      const recorded = existsSync(`${p.partialPath}.json`) ? (JSON.parse(readFileSync(`${p.partialPath}.json`, "utf8")) as { completed: number[] }).completed.length : 0;
+      if (recorded < starts - 3) wrong.push(`${starts} ranges started, ${recorded} recorded`);
+    },
+  });
+  assert.equal(r.sha256, bigSha);
+  assert.deepEqual(wrong, []);
+  const rec = JSON.parse(readFileSync(`${p.partialPath}.json`, "utf8")) as { completed: number[]; lead: number; partSize: number; verified: { sha256: string } | null };
+  assert.equal(rec.completed.length, partLayout(big.length, rec.partSize, rec.lead).length);
+  assert.equal(rec.verified?.sha256, bigSha);
+  assert.ok(seen.length > 3);
+  // Asked again: the verified record answers, nothing is fetched.
+  hub.requests.length = 0;
+  const again = await downloadFile(p);
+  assert.equal(again.sha256, bigSha);
+  assert.equal(again.fetchedBytes, 0);
+  assert.equal(hub.requests.length, 0);
 });
