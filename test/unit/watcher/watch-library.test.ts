@@ -228,20 +228,24 @@ describe("watchLibrary", () => {
 
   test("mlib watch runs until SIGTERM and exits 0", async () => {
     const t = tempDir("mlib-watch-cli-");
+    const child = spawn(process.execPath, ["--import", "tsx", CLI_MAIN, "watch", "--library", t.dir, "--debounce", "50"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
     try {
-      const child = spawn(process.execPath, ["--import", "tsx", CLI_MAIN, "watch", "--library", t.dir, "--debounce", "50"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      child.stdout.on("data", (d) => (stdout += d));
       await until(() => stdout.includes("mode all-folders"), 15000);
       writeMeta(path.join(t.dir, "llm", "llama", "cli"), "cli model");
       // (generous: a child process under tsx on a loaded 2-core CI machine; the latency is the bench's to measure)
-      await until(() => stdout.includes("indexed     llm/llama/cli"), 15000);
-      const code = await new Promise<number | null>((resolve) => {
-        child.on("exit", (c) => resolve(c));
-        child.kill("SIGTERM");
+      await until(() => stdout.includes("indexed     llm/llama/cli"), 15000).catch((e: Error) => {
+        throw new Error(`${e.message}; mlib watch printed:\n${stdout}`);
       });
-      assert.equal(code, 0);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
     } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL"); // a failed wait must not leave the watcher running (it would hold the test run open)
+        await exited;
+      }
       t.cleanup();
     }
   });
