@@ -4,19 +4,24 @@
 //       of the write to the index answering with the change. Goal p95 ≤ debounce + 200 ms, and 0 missed
 //       (every change in the index at the end).
 //   (b) mlib merge of 10,000 models on one filesystem vs a fs.renameSync loop over the same folders (parents
-//       made beforehand: the loop is the floor of moving folders). Goal ≤ 3x. Run by `npm run bench -- merge`.
+//       made beforehand: the loop is the floor of moving folders). Goal ≤ 3x. The merge runs compiled (src/
+//       built with tsc into .bench-data, as `mlib` runs once installed; BENCH_MERGE_FROM_SOURCE=1 runs it from
+//       src/ under tsx instead, whose start of the index writer thread costs ~0.2 s of CPU more). Beside it, the
+//       floor the merge cannot go under on one thread: the loop plus reading and parsing every metadata.json.
+//       Run by `npm run bench -- merge`.
 //   (c) at 100,000 model folders: the mode the watcher picks, the inotify watches it takes (goal: within its
 //       budget, a quarter of max_user_watches), its start time and the cost of one periodic rescan.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { benchData, round, type BenchResult } from "./lib.js";
+import { benchData, repoRoot, round, type BenchResult } from "./lib.js";
 import { ModelLibrary } from "../src/store/model-library.js";
 import { blankMetadata, serializeMetadata } from "../src/store/metadata.js";
 import { watchLibrary } from "../src/watcher/watch-library.js";
 import { defaultWatchBudget } from "../src/watcher/watch-budget.js";
 import { mergeLibrary } from "../src/merge/merge-library.js";
+import { readTextFile } from "../src/core/read-text-file.js";
 
 const DEBOUNCE_MS = 100;
 const CHANGES = Number(process.env.BENCH_WATCH_CHANGES ?? 1000);
@@ -124,6 +129,8 @@ export async function mergeSpeed(): Promise<BenchResult[]> {
   const make = (src: string) => {
     for (let i = 0; i < MERGE_MODELS; i++) writeModel(path.join(src, "llm", `fam${i % 50}`, `m${i}`), `model ${i}`, i, true);
   };
+  // Compiled first: the sync below then flushes its files too.
+  const built = process.env.BENCH_MERGE_FROM_SOURCE === "1" ? null : compileSrc();
   const srcA = path.join(base, "src-a");
   const srcB = path.join(base, "src-b");
   make(srcA);
@@ -137,19 +144,26 @@ export async function mergeSpeed(): Promise<BenchResult[]> {
   let t = performance.now();
   for (let i = 0; i < MERGE_MODELS; i++) renameSync(path.join(srcA, "llm", `fam${i % 50}`, `m${i}`), path.join(destA, "llm", `fam${i % 50}`, `m${i}`));
   const renameMs = performance.now() - t;
-  const lib = await ModelLibrary.open(path.join(base, "dest-b"));
+  // The floor's other part: what the merge must read (each metadata.json opened, fstat'ed, read, parsed).
+  t = performance.now();
+  for (let i = 0; i < MERGE_MODELS; i++) JSON.parse(readTextFile(path.join(destA, "llm", `fam${i % 50}`, `m${i}`, "metadata.json"))!.text);
+  const readMs = performance.now() - t;
+  const Library: typeof ModelLibrary = built ? (await import(path.join(built, "store", "model-library.js"))).ModelLibrary : ModelLibrary;
+  const merge: typeof mergeLibrary = built ? (await import(path.join(built, "merge", "merge-library.js"))).mergeLibrary : mergeLibrary;
+  const lib = await Library.open(path.join(base, "dest-b"));
   t = performance.now();
   const cpu0 = process.cpuUsage();
-  const r = await mergeLibrary(lib, { source: srcB });
+  const r = await merge(lib, { source: srcB });
   const mergeMs = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
   const ok = r.counts.moved === MERGE_MODELS && lib.stats().count === MERGE_MODELS && r.bytesCopied === 0;
   lib.close();
   rmSync(base, { recursive: true, force: true });
   if (!ok) throw new Error(`merge bench: ${JSON.stringify(r.counts)}, bytes copied ${r.bytesCopied}`);
+  const floorMs = renameMs + readMs;
   return [
     {
-      name: `merge: ${MERGE_MODELS} models, one filesystem (gather, plan, journal, renames, index)`,
+      name: `merge: ${MERGE_MODELS} models, one filesystem (gather, plan, journal, renames, index)${built ? "" : ", from source under tsx"}`,
       value: round(mergeMs, 0),
       unit: "ms",
       reference: { name: "fs.renameSync loop", value: round(renameMs, 0) },
@@ -159,7 +173,24 @@ export async function mergeSpeed(): Promise<BenchResult[]> {
     },
     // CPU of the whole process (the index writer thread included): steadier than wall time on a shared machine.
     { name: "merge: CPU time, user + system, all threads", value: round((cpu.user + cpu.system) / 1000, 0), unit: "ms" },
+    {
+      name: `merge: the floor on one thread, the renameSync loop + reading and parsing ${MERGE_MODELS} metadata.json (${round(readMs, 0)} ms)`,
+      value: round(mergeMs, 0),
+      unit: "ms",
+      reference: { name: "loop + reading", value: round(floorMs, 0) },
+      ratio: mergeMs / floorMs,
+    },
   ];
+}
+
+/** src/ compiled with tsc into .bench-data/merge-dist (what `mlib` runs once installed); its folder. */
+function compileSrc(): string {
+  const out = path.join(benchData, "merge-dist");
+  rmSync(out, { recursive: true, force: true });
+  const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+  const r = spawnSync(process.execPath, [tsc, "-p", path.join(repoRoot, "tsconfig.build.json"), "--outDir", out], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
+  return out;
 }
 
 /** At SCALE model folders: which mode runs, how many inotify watches it takes, start time and one rescan. */

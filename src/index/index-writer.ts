@@ -1,9 +1,10 @@
-// Index rows written in a thread of their own: a merge of 10,000 models spends ~0.3-0.5 s of CPU in SQLite
+// Index rows written in a thread of their own: a merge of 10,000 models spends ~0.2-0.3 s of CPU in SQLite
 // writing their rows (FTS5, 10 indexes), about as long as the renames themselves, and the two can run at once
-// on two cores. Batches are written in the order given, each in one transaction (ModelIndex.upsertMany on the
-// thread's own connection). A batch the thread could not write (it failed to start, a busy or damaged index,
-// a bad record) is handed back by drain() for the caller to write on its own connection, where the usual
-// error handling applies (a damaged index rebuilt, a bad record reported): the thread only ever saves time.
+// on two cores. Batches are written in the order given (ModelIndex.upsertMany on the thread's own connection),
+// into one transaction committed every 10,000 rows and at drain() (index-writer-worker.ts says why). A batch the
+// thread could not write (it failed to start, a busy or damaged index, a bad record) is handed back by drain()
+// for the caller to write on its own connection, where the usual error handling applies (a damaged index
+// rebuilt, a bad record reported): the thread only ever saves time.
 import { Worker } from "node:worker_threads";
 import type { IndexRecord } from "./index-types.js";
 
@@ -35,6 +36,7 @@ export class IndexWriter {
   /** Batches the thread could not write, in the order sent. */
   private readonly failed: IndexRecord[][] = [];
   private dead = false;
+  private closed = false;
   private wake: (() => void) | null = null;
 
   constructor(dbPath: string) {
@@ -53,7 +55,7 @@ export class IndexWriter {
   /** Queues one batch (written after those before it); returns at once. */
   write(records: IndexRecord[]): void {
     if (records.length === 0) return;
-    if (this.dead) {
+    if (this.dead || this.closed) {
       this.failed.push(records);
       return;
     }
@@ -67,8 +69,10 @@ export class IndexWriter {
    * write, in the order they were sent: the caller writes those itself.
    */
   async drain(): Promise<IndexRecord[][]> {
+    // The close makes the thread commit what it holds (and answer those batches) before it ends.
+    if (!this.dead && !this.closed) this.worker.postMessage({ seq: 0, records: [], close: true } satisfies WriterRequest);
+    this.closed = true;
     if (this.pending.size > 0 && !this.dead) await new Promise<void>((resolve) => (this.wake = resolve));
-    if (!this.dead) this.worker.postMessage({ seq: 0, records: [], close: true } satisfies WriterRequest);
     return this.failed.splice(0);
   }
 

@@ -222,6 +222,25 @@ export class ModelIndex {
     return this.guard(() => this.db.transaction(fn).immediate());
   }
 
+  /**
+   * Opens a write transaction that later calls join (upserts, upsertMany) until commitOpen() or rollbackOpen():
+   * for a writer that spreads one transaction over many calls (the merge's writer thread, index-writer.ts).
+   * IMMEDIATE, as transaction(): the write lock is taken here, waiting through busy_timeout.
+   */
+  beginOpen(): void {
+    if (!this.db.inTransaction) this.db.exec("BEGIN IMMEDIATE");
+  }
+
+  /** Commits the transaction beginOpen() opened (nothing when none is open). */
+  commitOpen(): void {
+    if (this.db.inTransaction) this.db.exec("COMMIT");
+  }
+
+  /** Rolls back the transaction beginOpen() opened (nothing when none is open, e.g. SQLite already rolled it back). */
+  rollbackOpen(): void {
+    if (this.db.inTransaction) this.db.exec("ROLLBACK");
+  }
+
   schemaVersion(): number {
     return this.db.pragma("user_version", { simple: true }) as number;
   }

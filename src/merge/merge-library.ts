@@ -98,7 +98,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
             throwIfAborted(signal, "merge");
             // (The byte count callback only where bytes are copied: no closure per renamed model.)
             const onBytes = item.crossDevice ? (n: number) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }) : noBytes;
-            const r = await applyItem(lib, source, item, i, dirs, madeDirs, gathered?.get(item.source) ?? null, signal, onBytes);
+            const g = gathered?.get(item.source) ?? null;
+            const r = moveAsGathered(lib, item, madeDirs, g) ?? (await applyItem(lib, source, item, i, dirs, madeDirs, g, signal, onBytes));
             bytesCopied += r.copied;
             if (r.record) records.push(r.record);
             // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
@@ -235,11 +236,7 @@ async function applyItem(
     return { result: { source: item.source, destId: item.destId, outcome: "duplicate-removed", reason: null }, record: null, copied: 0 };
   }
   const destDir = lib.modelDir(item.destId);
-  const parent = dirname(destDir);
-  if (!madeDirs.has(parent)) {
-    mkdirSync(parent, { recursive: true });
-    madeDirs.add(parent);
-  }
+  makeParent(destDir, madeDirs);
   let copied = 0;
   let renamed = false;
   if (!item.crossDevice) {
@@ -280,6 +277,41 @@ async function applyItem(
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
 
+/**
+ * The common step with no await: a move on one filesystem whose metadata.json the gather read and that needs no
+ * rewrite, one rename, the row from what was read. Null for anything else, and when the rename fails: applyItem
+ * then looks at the disk and decides (a re-run after a kill, a folder that went away, another filesystem).
+ */
+function moveAsGathered(lib: ModelLibrary, item: MergePlanItem, madeDirs: Set<string>, gathered: SourceModel | null): Applied | null {
+  if (item.action !== "move" || item.crossDevice || !gathered || !item.destId || needsRewrite(gathered.parsed, item.destId, false)) return null;
+  const destDir = lib.modelDir(item.destId);
+  makeParent(destDir, madeDirs);
+  try {
+    renameSync(gathered.dir, destDir);
+  } catch {
+    return null;
+  }
+  const record = recordFromParsed(item.destId, destDir, gathered.parsed, { mtimeMs: gathered.metaMtimeMs, size: gathered.metaSize });
+  return { result: { source: item.source, destId: item.destId, outcome: "moved", reason: item.reason }, record, copied: 0 };
+}
+
+/** The parents of the destination folders, made once each. */
+function makeParent(destDir: string, madeDirs: Set<string>): void {
+  const parent = dirname(destDir);
+  if (madeDirs.has(parent)) return;
+  mkdirSync(parent, { recursive: true });
+  madeDirs.add(parent);
+}
+
+/**
+ * Whether metadata.json's model_id must be rewritten to `id`: a conflict kept under a new name, or a source laid
+ * out otherwise; a null model_id (the original leaves it so) stays as it is: no write, no fsync, for the common move.
+ */
+function needsRewrite(parsed: unknown, id: string, renamed: boolean): boolean {
+  const meta = parsed as Record<string, unknown> | null;
+  return !!meta && typeof meta === "object" && meta.model_id !== id && (renamed || typeof meta.model_id === "string");
+}
+
 function leftIn(item: MergePlanItem, reason: string): Applied {
   return { result: { source: item.source, destId: item.destId, outcome: "left", reason }, record: null, copied: 0 };
 }
@@ -306,9 +338,7 @@ async function settleMetadata(destDir: string, id: string, gathered: SourceModel
     st = await stat(file);
   }
   const meta = parsed as Record<string, unknown>;
-  // Rewritten when the id changed (a conflict kept under a new name, or a source laid out otherwise); a null
-  // model_id (the original leaves it so) stays as it is: no write, no fsync, for the common move.
-  if (meta && typeof meta === "object" && meta.model_id !== id && (renamed || typeof meta.model_id === "string")) {
+  if (needsRewrite(meta, id, renamed)) {
     meta.model_id = id;
     await writeJsonAtomic(file, meta, { backup: true });
     st = await stat(file);

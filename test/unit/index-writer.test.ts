@@ -3,6 +3,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Database from "better-sqlite3";
 import { ModelIndex } from "../../src/index/model-index.js";
 import { IndexWriter } from "../../src/index/index-writer.js";
 import type { IndexRecord } from "../../src/index/index-types.js";
@@ -49,6 +50,36 @@ describe("IndexWriter", () => {
       assert.deepEqual(failed.map((b) => b.map((r) => r.id)), [bad.map((r) => r.id)]);
       assert.equal(index.count(), 20, "the good batches are written; nothing of the bad one");
       assert.equal(index.get("llm/fam/m100"), null);
+    } finally {
+      index.close();
+      t.cleanup();
+    }
+  });
+
+  test("SQLite failing mid-transaction: every batch of the open transaction comes back, later ones are written", async () => {
+    const t = tempDir("mlib-writer-");
+    const dbPath = path.join(t.dir, "index.db");
+    const index = ModelIndex.open(dbPath);
+    try {
+      // A trigger makes SQLite itself refuse one row (as a full disk would), after the batch's first rows went in.
+      const sql = new Database(dbPath);
+      sql.exec("CREATE TRIGGER boom BEFORE INSERT ON models WHEN NEW.id = 'llm/fam/boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;");
+      sql.close();
+      const writer = new IndexWriter(dbPath);
+      const boom = [...batch(100, 3), makeRecord({ id: "llm/fam/boom" })];
+      writer.write(batch(0, 10));
+      writer.write(boom);
+      writer.write(batch(200, 10));
+      const failed = await writer.drain();
+      assert.deepEqual(
+        failed.map((b) => b.length),
+        [10, 4],
+        "the batch written before it in the same transaction is rolled back with it and handed back too",
+      );
+      assert.equal(index.count(), 10, "only the batch after the failure is in the index");
+      assert.equal(index.get("llm/fam/m0"), null);
+      assert.equal(index.get("llm/fam/m100"), null);
+      assert.notEqual(index.get("llm/fam/m200"), null);
     } finally {
       index.close();
       t.cleanup();

@@ -117,6 +117,43 @@ describe("mergeLibrary", () => {
     }
   });
 
+  test("a folder gone from the source, or its place taken in the library, after the plan: left, reported, nothing lost", async () => {
+    const t = tempDir("mlib-merge-");
+    const { dest, destRoot, srcRoot } = await makeLibraries(t.dir);
+    try {
+      const m1 = path.join(srcRoot, "llm", "llama", "m1");
+      const m2 = path.join(srcRoot, "llm", "llama", "m2");
+      const away = path.join(t.dir, "m1-elsewhere");
+      const squatter = path.join(destRoot, "llm", "llama", "m2");
+      // Between the journal and the first rename (the plan is made): m1 moved away by someone else, and a
+      // different folder with content put where m2 goes. The fast rename fails for both; the disk decides.
+      const r = await mergeLibrary(
+        dest,
+        { source: srcRoot },
+        {
+          onProgress: (e) => {
+            if (e.phase !== "journal") return;
+            fs.renameSync(m1, away);
+            fs.mkdirSync(squatter, { recursive: true });
+            fs.writeFileSync(path.join(squatter, "notes.txt"), "not a model of the merge");
+          },
+        },
+      );
+      const left = new Map(r.results.filter((x) => x.outcome === "left").map((x) => [x.source, x.reason ?? ""]));
+      assert.match(left.get("llm/llama/m1") ?? "", /gone from the source/);
+      assert.match(left.get("llm/llama/m2") ?? "", /appeared in the library meanwhile; the source is kept/);
+      assert.deepEqual(r.counts, { moved: 4, renamed: 1, duplicates: 1, left: 3 });
+      assert.ok(fs.existsSync(path.join(m2, "metadata.json")), "m2 is kept in the source");
+      assert.equal(fs.readFileSync(path.join(squatter, "notes.txt"), "utf8"), "not a model of the merge");
+      assert.ok(fs.existsSync(path.join(away, "metadata.json")));
+      assert.equal(dest.get("llm/llama/m1"), null);
+      assert.equal(dest.get("llm/llama/m3")?.path, path.join(destRoot, "llm", "llama", "m3"));
+    } finally {
+      dest.close();
+      t.cleanup();
+    }
+  });
+
   test("a duplicate whose source bytes changed since they were hashed stays in the source", async () => {
     const t = tempDir("mlib-merge-");
     const { dest, srcRoot } = await makeLibraries(t.dir);
