@@ -13,8 +13,9 @@ import { downloadModel } from "../../../src/hub/download-model.js";
 import { HubClient } from "../../../src/hub/hub-client.js";
 import { listDownloads, downloadsStagingRoot } from "../../../src/hub/download-state.js";
 import { pauseDownloads, cancelDownloads } from "../../../src/hub/control-downloads.js";
-import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
-import { llamaTensors, tempDir } from "../../helpers/library-fixtures.js";
+import { type FakeHub } from "../../helpers/fake-hub.js";
+import { openHubWorld, type HubWorld } from "../../helpers/hub-world.js";
+import { llamaTensors } from "../../helpers/library-fixtures.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 
 const q4 = buildTinyLlamaGguf({ name: "Tiny Llama", fileType: 15, contextLength: 4096, seed: 1 });
@@ -25,13 +26,14 @@ const st = buildSafetensors(llamaTensors(), { format: "pt" });
 const shard = (i: number): Buffer => buildSafetensors(llamaTensors(1, 16, 20 + i), { format: "pt" });
 
 let hub: FakeHub;
-let tmp: ReturnType<typeof tempDir>;
+let dir: string;
+let world: HubWorld;
 let lib: ModelLibrary;
 let client: HubClient;
 const fast = { retry: { attempts: 4, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 }, stallMs: 5000, controlPollMs: 50 };
 
 before(async () => {
-  hub = await startFakeHub({
+  world = await openHubWorld({
     repos: [
       {
         id: "acme/Tiny-Llama-GGUF",
@@ -67,17 +69,10 @@ before(async () => {
         files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, content: shard(i), lfs: true })),
       },
     ],
-  });
-  tmp = tempDir("mlib-dlm-");
-  lib = await ModelLibrary.open(join(tmp.dir, "lib"));
-  client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
+  }, "mlib-dlm-");
+  ({ hub, lib, client, dir } = world);
 });
-after(async () => {
-  client.close();
-  lib.close();
-  await hub.close();
-  tmp.cleanup();
-});
+after(() => world.close());
 
 test("a quant lands in the library with provenance, hashes from the download, no staging left", async () => {
   const r = await downloadModel(lib, { repoId: "acme/Tiny-Llama-GGUF", quant: "Q4_K_M", client, ...fast });
@@ -128,7 +123,7 @@ test("hostile Hub names are refused before anything is fetched", async () => {
     await assert.rejects(downloadModel(lib, { repoId, files: [repoId === "evil/traversal" ? "../../evil.gguf" : "sub\\evil.gguf"], client, ...fast }), (e: ModelLibraryError) => e.code === "E_INVALID");
     assert.equal(hub.requests.filter((q) => q.origin === "cdn").length, 0);
   }
-  assert.equal(existsSync(join(tmp.dir, "evil.gguf")), false);
+  assert.equal(existsSync(join(dir, "evil.gguf")), false);
   assert.equal(existsSync(join(lib.root, "..", "evil.gguf")), false);
 });
 
@@ -183,7 +178,7 @@ test("--complete fetches only the missing shard of a stored set", async () => {
 });
 
 test("not enough free space: refused before any byte is fetched, with the numbers", async () => {
-  const sparse = join(tmp.dir, "huge.gguf");
+  const sparse = join(dir, "huge.gguf");
   const fd = openSync(sparse, "w");
   ftruncateSync(fd, 2 ** 43); // 8 TiB, sparse: more than this disk has free
   closeSync(fd);

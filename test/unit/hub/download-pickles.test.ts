@@ -13,9 +13,10 @@ import { chooseFiles } from "../../../src/hub/choose-files.js";
 import { HubClient } from "../../../src/hub/hub-client.js";
 import { listDownloads, downloadsStagingRoot } from "../../../src/hub/download-state.js";
 import { cancelDownloads } from "../../../src/hub/control-downloads.js";
-import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
+import { type FakeHub } from "../../helpers/fake-hub.js";
+import { openHubWorld, type HubWorld } from "../../helpers/hub-world.js";
 import { runCli } from "../../helpers/cli.js";
-import { llamaTensors, tempDir } from "../../helpers/library-fixtures.js";
+import { llamaTensors } from "../../helpers/library-fixtures.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 
 /** A real protocol-2 pickle of {"a": "xxx..."}: 0x80 0x02, a dict, a BINUNICODE string, SETITEM, STOP. */
@@ -31,14 +32,15 @@ const ggml = Buffer.concat([Buffer.from("lmgg", "latin1"), Buffer.alloc(4000, 7)
 const config = Buffer.from('{"architectures":["LlamaForCausalLM"],"model_type":"llama"}');
 
 let hub: FakeHub;
-let tmp: ReturnType<typeof tempDir>;
+let dir: string;
+let world: HubWorld;
 let lib: ModelLibrary;
 let client: HubClient;
 const fast = { retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 }, stallMs: 5000, controlPollMs: 50 };
 const fullFetches = (path: string) => hub.requests.filter((q) => q.origin === "cdn" && q.url.includes(path) && q.range !== "bytes=0-63");
 
 before(async () => {
-  hub = await startFakeHub({
+  world = await openHubWorld({
     repos: [
       {
         id: "acme/both",
@@ -63,17 +65,10 @@ before(async () => {
       { id: "acme/whisper-ggml", files: [{ path: "ggml-tiny.bin", content: ggml, lfs: true }] },
       { id: "acme/disguised", library_name: "transformers", files: [{ path: "config.json", content: config }, { path: "model.safetensors", content: pkl, lfs: true }] },
     ],
-  });
-  tmp = tempDir("mlib-dlp-");
-  lib = await ModelLibrary.open(join(tmp.dir, "lib"));
-  client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
+  }, "mlib-dlp-");
+  ({ hub, lib, client, dir } = world);
 });
-after(async () => {
-  client.close();
-  lib.close();
-  await hub.close();
-  tmp.cleanup();
-});
+after(() => world.close());
 
 const modelFolders = (): string[] => readdirSync(lib.root, { recursive: true }).map(String).filter((p) => p.endsWith("metadata.json") || /\.(bin|safetensors)$/.test(p));
 
@@ -130,8 +125,8 @@ test("--allow-pickle downloads the pickle and the model's tier says pickle", asy
 });
 
 test("the CLI: mlib download refuses a pickle-only repo naming --allow-pickle, and takes it with the flag", async () => {
-  const root = join(tmp.dir, "cli-lib");
-  const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HOME: join(tmp.dir, "hf"), MLIB_CACHE_DIR: join(tmp.dir, "cli-cache"), HF_HUB_OFFLINE: undefined };
+  const root = join(dir, "cli-lib");
+  const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HOME: join(dir, "hf"), MLIB_CACHE_DIR: join(dir, "cli-cache"), HF_HUB_OFFLINE: undefined };
   const refused = await runCli(["download", "acme/only-pickle", "--library", root], { env });
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /pytorch_model\.bin.*--allow-pickle/s);

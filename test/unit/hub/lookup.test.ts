@@ -9,13 +9,11 @@ import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importInPlace } from "../../../src/operations/import-in-place.js";
 import { lookupModels, nameConfidence } from "../../../src/hub/lookup-models.js";
 import { HubClient } from "../../../src/hub/hub-client.js";
-import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
-import { tempDir } from "../../helpers/library-fixtures.js";
+import { openHubWorld, type HubWorld } from "../../helpers/hub-world.js";
 
 const mine = buildTinyLlamaGguf({ name: "TinyLlama", fileType: 15, contextLength: 2048, seed: 31 });
 const other = buildTinyLlamaGguf({ name: "Llama chat", fileType: 15, contextLength: 2048, seed: 32 });
-let hub: FakeHub;
-let tmp: ReturnType<typeof tempDir>;
+let world: HubWorld;
 let lib: ModelLibrary;
 let client: HubClient;
 
@@ -27,22 +25,15 @@ async function store(name: string, file: string, bytes: Buffer): Promise<string>
 }
 
 before(async () => {
-  hub = await startFakeHub({
+  world = await openHubWorld({
     repos: [
       { id: "acme/TinyLlama-GGUF", tags: ["gguf", "license:mit"], cardData: { base_model: "acme/TinyLlama", license: "mit" }, files: [{ path: "TinyLlama-Q4_K_M.gguf", content: mine }] },
       { id: "acme/llama-7b-chat-GGUF", tags: ["gguf"], files: [{ path: "llama-7b-chat.Q4_K_M.gguf", content: other.subarray(0, 2000) }] },
     ],
-  });
-  tmp = tempDir("mlib-lookup-");
-  lib = await ModelLibrary.open(join(tmp.dir, "lib"));
-  client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")));
+  }, "mlib-lookup-");
+  ({ lib, client } = world);
 });
-after(async () => {
-  client.close();
-  lib.close();
-  await hub.close();
-  tmp.cleanup();
-});
+after(() => world.close());
 
 test("the original's name confidence", () => {
   assert.equal(nameConfidence("llama", "llama"), 1);
