@@ -16,7 +16,7 @@ import { ModelLibraryError, ioError } from "./errors.js";
 export interface WriteJsonOptions {
   /** Keep the version being replaced as `<name>.bak` (used for metadata.json). */
   backup?: boolean;
-  /** One line without indentation (a large machine file written often, e.g. the link registry's write-ahead). */
+  /** One line without indentation (large files for programs: the link registry above 1,000 entries, its journal). */
   compact?: boolean;
   /**
    * false: no fsync (of the file or its directory). The write is still atomic for every reader and survives the
@@ -166,8 +166,7 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** fsync of a folder (its entries survive a power cut); a no-op where folders cannot be synced. */
-export function syncDirSync(dir: string): void {
+function syncDirSync(dir: string): void {
   let fd: number | null = null;
   try {
     fd = fs.openSync(dir, "r");

@@ -10,11 +10,11 @@
 // Done or not: the registry's final save records the journal's id (`mlib_journal_done`) in the same atomic
 // write that records the links, so a journal still present after that save (killed before its removal) is
 // known to be done and is only removed; a journal whose id the registry does not hold was never recorded.
-// A journal that does not parse was cut short while being written, before any link of its run was made.
+// A journal that does not parse is damaged (written atomically, a kill never leaves half of one): it is removed.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { syncDirSync } from "../core/atomic-json.js";
+import { writeJsonAtomicSync } from "../core/atomic-json.js";
 import { ioError } from "../core/errors.js";
 import type { LinkEntry } from "./registry.js";
 
@@ -54,27 +54,15 @@ export function newJournalId(): string {
 /** Writes the journal and makes it durable (file and folder fsynced) before any of its links exists. */
 export function writeJournal(libraryRoot: string, journal: Journal): string {
   const file = journalPath(libraryRoot);
-  const text = JSON.stringify(journal);
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(file, "w", 0o644);
-    try {
-      fs.writeFileSync(fd, text, "utf8");
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    syncDirSync(path.dirname(file));
-  } catch (e) {
-    fs.rmSync(file, { force: true });
-    throw ioError(file, "write the link journal", e);
-  }
+  // The library's atomic write (temp, fsync, rename, folder fsync), on one line: whoever reads it finds the
+  // whole journal or none.
+  writeJsonAtomicSync(file, journal, { compact: true });
   return file;
 }
 
 /**
- * The journal left at `libraryRoot`: null when there is none, "torn" when it does not parse (cut short while
- * written: none of its links was made), else its content.
+ * The journal left at `libraryRoot`: null when there is none, "torn" when it does not parse (damaged: written
+ * atomically, it is never cut short by a kill, and none of its links was made before it was whole), else its content.
  */
 export function readJournal(libraryRoot: string): Journal | "torn" | null {
   let text: string;
@@ -88,7 +76,7 @@ export function readJournal(libraryRoot: string): Journal | "torn" | null {
     const j = JSON.parse(text) as Journal;
     if (j && j.mlib_link_journal === 1 && typeof j.id === "string" && Array.isArray(j.links)) return j;
   } catch {
-    // cut short
+    // damaged
   }
   return "torn";
 }
