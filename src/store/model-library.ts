@@ -55,9 +55,9 @@ export interface ModelOverrides {
 // An empty, "." or ".." part anywhere in a `/`-separated id (also a leading or trailing "/").
 const BAD_ID_PART = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
-/** A model id usable as a relative path under the root: `/`-separated, no empty, "." or ".." part. */
 const NO_THROW = { throwIfNoEntry: false } as const;
 
+/** A model id usable as a relative path under the root: `/`-separated, no empty, "." or ".." part. */
 function isSafeId(id: string): boolean {
   return id.length > 0 && !BAD_ID_PART.test(id);
 }
@@ -193,8 +193,14 @@ export class ModelLibrary {
   /** Absolute folder of a model id; ids are `/`-separated paths relative to the root. */
   modelDir(id: string): string {
     if (!isSafeId(id)) throw new ModelLibraryError("E_INVALID", `invalid model id "${id}"`);
-    // The root is resolved and the id has no empty, "." or ".." part: joining by "/" is what join() gives,
-    // without its cost (a 10,000-model map apply asks twice per model).
+    return this.pathOf(id);
+  }
+
+  /**
+   * The folder of a safe id (isSafeId): the root is resolved and the id has no empty, "." or ".." part, so
+   * joining by "/" is what join() gives, without its cost (a 10,000-model map apply asks twice per model).
+   */
+  private pathOf(id: string): string {
     return this.root === "/" ? `/${id}` : `${this.root}/${id}`;
   }
 
@@ -331,10 +337,8 @@ export class ModelLibrary {
    */
   modelFiles(): ModelFilesRecord[] {
     const all = this.index.modelFiles();
-    const base = this.root === "/" ? "" : this.root;
     const stale = all.filter((m) => {
-      // (modelDir's path for a safe id, without checking the id a second time)
-      const dir = isSafeId(m.id) ? `${base}/${m.id}` : join(this.root, ...m.id.split("/"));
+      const dir = isSafeId(m.id) ? this.pathOf(m.id) : join(this.root, ...m.id.split("/"));
       const st = statSync(`${dir}/${METADATA_FILE}`, NO_THROW);
       return !st || st.mtimeMs !== m.metaMtimeMs || st.size !== m.metaSize;
     });
