@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
 import { listFiles } from "../core/walk.js";
+import { missingShardNames } from "../formats/sharding.js";
 import { identify } from "../identify/identify.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
@@ -464,15 +465,19 @@ function sameFiles(have: { name: string; sha256: string | null }[], got: Downloa
   return got.every((g) => have.some((h) => h.name === g.path && h.sha256 === g.sha256));
 }
 
+/** The shards of a split file that a stored model's folder lacks (what `download --complete` fetches). */
+export async function missingShards(lib: ModelLibrary, id: string): Promise<string[]> {
+  const names = (await readdir(lib.modelDir(id)).catch(() => [] as string[])).filter((n) => n !== METADATA_FILE);
+  return missingShardNames(names);
+}
+
 /** The stored model's missing shards: where they go and which repo has them. */
 async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[] }> {
   const meta = await lib.getMetadata(id);
   if (!meta.repo_id) {
     throw new ModelLibraryError("E_NOT_FOUND", `${id}: its Hub repo is not known; run \`mlib lookup ${id}\` first (a hash match fills repo_id)`);
   }
-  const { missingShardNames } = await import("../formats/sharding.js");
-  const names = (await readdir(lib.modelDir(id)).catch(() => [] as string[])).filter((n) => n !== METADATA_FILE);
-  const missing = missingShardNames(names);
+  const missing = await missingShards(lib, id);
   if (missing.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
   return { repoId: meta.repo_id, missing };
 }

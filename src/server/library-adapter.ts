@@ -3,7 +3,7 @@
 // `(library, params, { signal, onProgress })` with the server operation's AbortSignal passed down, so a
 // cancel stops it at the operation's own safe points (inside the hashing of a file, between parts of a
 // download), not only between items.
-import { readFile, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Facets, IndexStats, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
@@ -25,13 +25,12 @@ import { unlinkBeforeRemoval } from "../mapper/remove-model-links.js";
 import { listApps, type AppSummary } from "../mapper/profiles.js";
 import type { LinkEntry } from "../mapper/registry.js";
 import type { HubClient, HubSearchParams, HubSearchResult, RepoInfo } from "../hub/hub-client.js";
-import { downloadModel, type DownloadModelResult } from "../hub/download-model.js";
+import { downloadModel, missingShards, type DownloadModelResult } from "../hub/download-model.js";
 import { getDownload, listDownloads, type DownloadEntry } from "../hub/download-state.js";
 import { lookupModels, type LookupResult } from "../hub/lookup-models.js";
 import { checkLinks, type CheckResult } from "../mapper/check-links.js";
 import { repairLinks, type RepairResult } from "../mapper/repair-links.js";
 import { writeAppConfig, type AppConfigResult } from "../mapper/write-app-config.js";
-import { missingShardNames } from "../formats/sharding.js";
 import { cancelDownloads, pauseDownloads, type ControlResult } from "../hub/control-downloads.js";
 
 export async function searchModels(library: ModelLibrary, query: string, options: SearchOptions): Promise<SearchResult> {
@@ -68,8 +67,7 @@ export async function modelDetails(library: ModelLibrary, id: string): Promise<M
   const folder = library.modelDir(shown.record.id);
   const metadataText = await readFile(join(folder, METADATA_FILE), "utf8");
   const links = await listLinks(library, { model: shown.record.id });
-  const missingShards = missingShardNames(await readdir(folder).catch(() => [] as string[]));
-  return { ...shown, metadataText, folder, links, missingShards };
+  return { ...shown, metadataText, folder, links, missingShards: await missingShards(library, shown.record.id) };
 }
 
 export function editModelFields(library: ModelLibrary, params: EditModelParams, options: OperationOptions = {}): Promise<EditModelResult> {
