@@ -36,6 +36,34 @@ async function buildLibrary(root: string): Promise<ModelLibrary> {
   return ModelLibrary.open(root, { reconcile: "full" });
 }
 
+interface Round {
+  loop: number;
+  apply: number;
+  loopUser: number;
+  applyUser: number;
+}
+
+/** ROUNDS rounds of the fs.symlinkSync loop and then apply, back to back, each after `clean` emptied both folders. */
+async function loopThenApply(lib: ModelLibrary, sources: string[], loopRoot: string, appRoot: string, clean: () => void): Promise<Round[]> {
+  const rounds: Round[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    clean();
+    let c = process.cpuUsage();
+    let t = performance.now();
+    for (const s of sources) fs.symlinkSync(s, path.join(loopRoot, path.basename(s)));
+    const loop = performance.now() - t;
+    const loopUser = process.cpuUsage(c).user / 1000;
+    c = process.cpuUsage();
+    t = performance.now();
+    const r = await applyMapping(lib, { app: "llamacpp", root: appRoot, link: "symlink", configDir: "/nonexistent-mlib-config" });
+    const apply = performance.now() - t;
+    const applyUser = process.cpuUsage(c).user / 1000;
+    if (r.made.length !== N) throw new Error(`apply made ${r.made.length} of ${N} in ${appRoot}`);
+    rounds.push({ loop, apply, loopUser, applyUser });
+  }
+  return rounds;
+}
+
 /**
  * Apply and the loop again with the app folder on a RAM filesystem (/dev/shm, where there is one; the library
  * and its registry stay where they are): symlink(2) there costs a few µs and has no slow state, so apply − loop
@@ -52,20 +80,12 @@ async function ownWorkOnTmpfs(lib: ModelLibrary, sources: string[]): Promise<{ r
   const app = path.join(base, "app", "models");
   const loopRoot = path.join(base, "loop", "models");
   try {
-    const rounds: { loop: number; apply: number }[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
+    const rounds = await loopThenApply(lib, sources, loopRoot, app, () => {
       for (const d of ["app", "loop"]) fs.rmSync(path.join(base, d), { recursive: true, force: true });
       fs.rmSync(registryPath(lib.root), { force: true });
       fs.mkdirSync(app, { recursive: true });
       fs.mkdirSync(loopRoot, { recursive: true });
-      let t = performance.now();
-      for (const s of sources) fs.symlinkSync(s, path.join(loopRoot, path.basename(s)));
-      const loop = performance.now() - t;
-      t = performance.now();
-      const r = await applyMapping(lib, { app: "llamacpp", root: app, link: "symlink", configDir: "/nonexistent-mlib-config" });
-      if (r.made.length !== N) throw new Error(`apply made ${r.made.length} of ${N} on tmpfs`);
-      rounds.push({ loop, apply: performance.now() - t });
-    }
+    });
     const own = rounds.map((r) => r.apply - r.loop).sort((a, b) => a - b);
     const best = { apply: Math.min(...rounds.map((r) => r.apply)), loop: Math.min(...rounds.map((r) => r.loop)) };
     const ownMs = own[Math.floor(own.length / 2)];
@@ -98,22 +118,7 @@ export async function run(): Promise<BenchResult[]> {
     spawnSync("sync");
   };
   try {
-    const rounds: { loop: number; apply: number; loopUser: number; applyUser: number }[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      clean();
-      let c = process.cpuUsage();
-      let t = performance.now();
-      for (const s of sources) fs.symlinkSync(s, path.join(loopRoot, path.basename(s)));
-      const loop = performance.now() - t;
-      const loopUser = process.cpuUsage(c).user / 1000;
-      c = process.cpuUsage();
-      t = performance.now();
-      const r = await applyMapping(lib, { app: "llamacpp", root: appRoot, link: "symlink", configDir: "/nonexistent-mlib-config" });
-      const apply = performance.now() - t;
-      const applyUser = process.cpuUsage(c).user / 1000;
-      if (r.made.length !== N) throw new Error(`apply made ${r.made.length} of ${N}`);
-      rounds.push({ loop, apply, loopUser, applyUser });
-    }
+    const rounds = await loopThenApply(lib, sources, loopRoot, appRoot, clean);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const times = { apply: Math.min(...rounds.map((r) => r.apply)), symlinkLoop: Math.min(...rounds.map((r) => r.loop)) };
     const pairRatio = median(rounds.map((r) => r.apply / r.loop));
