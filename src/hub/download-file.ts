@@ -210,6 +210,8 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   let abortAll = new AbortController();
   const onOuterAbort = (): void => abortAll.abort(signal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
+  // Aborted during the awaits above (the record, the file, the hasher): the listener came too late to hear it.
+  if (signal?.aborted) onOuterAbort();
   let currentUrl = cdnUrl;
   const hubOrigin = new URL(p.config.endpoint).origin;
   let partsFetched = 0;

@@ -189,6 +189,16 @@ test("abort pauses (E_CANCELLED, record kept); the same call resumes with only t
   assert.deepEqual(readFileSync(p.partialPath), big);
 });
 
+test("an abort while the download is being set up (after the probe, before the parts) fetches no part", async () => {
+  const p = params();
+  const ac = new AbortController();
+  hub.requests.length = 0;
+  // onStart runs once the size is known and the file and hasher are ready: the last await before the parts.
+  await assert.rejects(downloadFile({ ...p, signal: ac.signal, onStart: () => ac.abort() }), (e: ModelLibraryError) => e.code === "E_CANCELLED");
+  const parts = cdnRequests().filter((r) => r.range !== "bytes=0-0");
+  assert.deepEqual(parts.map((r) => r.range), [], "no part requested after the abort");
+});
+
 test("each part is recorded as it completes, before its connection goes on; the finished record holds the digests", async () => {
   const p = params({ connections: 3 });
   hub.requests.length = 0;
