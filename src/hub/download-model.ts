@@ -169,6 +169,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   const inner = new AbortController();
   const onAbort = (): void => inner.abort(options.signal?.reason ?? "pause");
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) onAbort(); // fired during the awaits above: the listener came too late to hear it
   let control: "pause" | "cancel" | null = null;
   let downloaded = 0;
   const poll = setInterval(() => {
