@@ -1,8 +1,9 @@
 // A model folder copied to another filesystem: every file copied into a staging folder in the destination
 // (fsync'd), the copy re-read and its SHA-256 compared with the source's (and with the recorded hash), and only
 // then one rename puts the folder in place. The caller deletes the source after that rename, never before.
-import { lstat, mkdir, open, rename, rm, stat, utimes } from "node:fs/promises";
+import { lstat, mkdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { syncDir } from "../core/atomic-json.js";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { copyAndHash, hashFile } from "../hashing/index.js";
@@ -49,18 +50,7 @@ export async function copyVerified(
   );
   await mkdir(dirname(destDir), { recursive: true });
   await rename(stagingDir, destDir);
+  // Durable before the caller deletes the source: a failed fsync (EIO) is thrown, never taken for done.
   await syncDir(dirname(destDir));
   return copied;
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r").catch(() => null);
-  if (!fh) return;
-  try {
-    await fh.sync();
-  } catch {
-    // some filesystems refuse fsync on a directory; the rename is still done
-  } finally {
-    await fh.close();
-  }
 }
