@@ -4,12 +4,12 @@
 // summed, download a small model and find it in the list; pause and resume a download from the page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
-import { startFakeHub, type FakeHub, fakeHubConfig } from "../helpers/fake-hub.js";
-import { chromiumMissing, openPage, openWorld, waitText, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
+import type { FakeHub } from "../helpers/fake-hub.js";
+import { chromiumMissing, openHubPage, waitText, type BrowserWorld, type HubPage } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
 if (skip) console.log(`# ${skip}`);
@@ -19,14 +19,14 @@ const q8 = buildTinyLlamaGguf({ name: "Hubby", architecture: "llama", fileType: 
 const q2a = buildTinyLlamaGguf({ name: "Hubby", architecture: "llama", fileType: 10, contextLength: 4096, seed: 23 });
 const q2b = buildTinyLlamaGguf({ name: "Hubby", architecture: "llama", fileType: 10, contextLength: 4096, seed: 24 });
 
+let hp: HubPage;
 let hub: FakeHub;
 let w: BrowserWorld;
-let tab: OpenPage;
 let page: Page;
 
 before(async () => {
   if (skip) return;
-  hub = await startFakeHub({
+  hp = await openHubPage({
     repos: [
       {
         id: "acme/Hubby-GGUF",
@@ -43,22 +43,10 @@ before(async () => {
       },
     ],
   });
-  const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}`);
-  w = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
-  tab = await openPage(w, { width: 1280, height: 900 });
-  page = tab.page;
-  await page.goto(w.server.url); // the token's cookie
-  await page.waitForSelector("table.models tbody tr");
+  ({ hub, world: w, page } = hp);
 });
 after(async () => {
-  if (skip) return;
-  try {
-    await tab.close();
-  } finally {
-    await w.close();
-    await hub.close();
-    rmSync(join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}`), { recursive: true, force: true });
-  }
+  if (!skip) await hp.close();
 });
 
 const waitFor = (selector: string, re: RegExp) => waitText(page, selector, re);

@@ -2,7 +2,7 @@
 // kohya LoRA, a diffusers folder — all written by the test helpers and imported by the real importer), served
 // by the real server, and Debian's chromium driven by playwright-core. Tests skip with a message when
 // /usr/bin/chromium is not installed.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
@@ -11,6 +11,7 @@ import { importModels } from "../../src/operations/import-models.js";
 import { startServer, type RunningServer, type ServeOptions } from "../../src/server/server.js";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
 import { tempDir, writeSafetensorsModel, writeKohyaLora, writeDiffusersFolder, llamaTensors } from "../helpers/library-fixtures.js";
+import { fakeHubConfig, startFakeHub, type FakeHub, type FakeHubOptions } from "../helpers/fake-hub.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -110,3 +111,40 @@ export async function openPage(w: BrowserWorld, viewport: { width: number; heigh
 
 /** Waits for an element matching `selector` whose text matches `re`. */
 export const waitText = (p: Page, selector: string, re: RegExp): Promise<void> => p.locator(selector, { hasText: re }).waitFor();
+
+export interface HubPage {
+  hub: FakeHub;
+  world: BrowserWorld;
+  tab: OpenPage;
+  page: Page;
+  /** Closes the page (asserting it threw no script error), the server and library, the Hub and its cache. */
+  close(): Promise<void>;
+}
+
+/**
+ * The library served with the fake Hub on loopback as its Hub, and a 1280x900 page on it: logged in (the token's
+ * cookie) and showing the model list.
+ */
+export async function openHubPage(hubOptions: FakeHubOptions): Promise<HubPage> {
+  const hub = await startFakeHub(hubOptions);
+  const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-browser-hub-cache-${process.pid}-${Date.now()}`);
+  const world = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
+  const tab = await openPage(world, { width: 1280, height: 900 });
+  await tab.page.goto(world.server.url);
+  await tab.page.waitForSelector("table.models tbody tr");
+  return {
+    hub,
+    world,
+    tab,
+    page: tab.page,
+    async close() {
+      try {
+        await tab.close();
+      } finally {
+        await world.close();
+        await hub.close();
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -5,14 +5,13 @@
 // split model from its page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
 import { importInPlace } from "../../src/operations/import-in-place.js";
-import { startFakeHub, type FakeHub, fakeHubConfig } from "../helpers/fake-hub.js";
 import { llamaTensors } from "../helpers/library-fixtures.js";
-import { chromiumMissing, openPage, openWorld, waitText, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
+import { chromiumMissing, openHubPage, waitText, type BrowserWorld, type HubPage, type OpenPage } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
 if (skip) console.log(`# ${skip}`);
@@ -20,32 +19,20 @@ if (skip) console.log(`# ${skip}`);
 const shard = (i: number): Buffer => buildSafetensors(llamaTensors(1, 16, 30 + i), { format: "pt" });
 const GEMMA = "llm/gemma2/gemma-2-9b-it-q6_k";
 
-let hub: FakeHub;
+let hp: HubPage;
 let w: BrowserWorld;
 let tab: OpenPage;
 let page: Page;
-const cacheDir = join(process.env.TMPDIR ?? "/tmp", `mlib-page-actions-cache-${process.pid}`);
 
 before(async () => {
   if (skip) return;
-  hub = await startFakeHub({ repos: [{ id: "acme/split", files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, content: shard(i) })) }] });
-  w = await openWorld({ hub: fakeHubConfig(hub, cacheDir) });
+  hp = await openHubPage({ repos: [{ id: "acme/split", files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, content: shard(i) })) }] });
+  ({ world: w, tab, page } = hp);
   // the Hub holds the gemma file under its repo's own name: a lookup matches it by hash
-  hub.addRepo({ id: "acme/gemma-2-9b-it-GGUF", tags: ["gguf"], files: [{ path: "gemma-2-9b-it-Q6_K.gguf", content: readFileSync(join(w.sources, "gemma-2-9b-it-q6_k.gguf")) }] });
-  tab = await openPage(w, { width: 1280, height: 900 });
-  page = tab.page;
-  await page.goto(w.server.url); // the token's cookie
-  await page.waitForSelector("table.models tbody tr");
+  hp.hub.addRepo({ id: "acme/gemma-2-9b-it-GGUF", tags: ["gguf"], files: [{ path: "gemma-2-9b-it-Q6_K.gguf", content: readFileSync(join(w.sources, "gemma-2-9b-it-q6_k.gguf")) }] });
 });
 after(async () => {
-  if (skip) return;
-  try {
-    await tab.close();
-  } finally {
-    await w.close();
-    await hub.close();
-    rmSync(cacheDir, { recursive: true, force: true });
-  }
+  if (!skip) await hp.close();
 });
 
 const waitFor = (selector: string, re: RegExp) => waitText(page, selector, re);
