@@ -368,13 +368,18 @@ async function sameSizes(dir: string, item: MergePlanItem): Promise<boolean> {
 
 /** Source folders (type, family) left empty by the merge are removed; anything with content stays. */
 async function removeEmptiedFolders(source: string, results: MergeItemResult[]): Promise<void> {
+  // Each model's parent once (a few hundred families for 10,000 models), then their parents up to the root.
   const parents = new Set<string>();
   for (const r of results) {
-    if (r.outcome === "left") continue;
-    const parts = r.source.split("/");
-    for (let n = parts.length - 1; n >= 1; n--) parents.add(parts.slice(0, n).join("/"));
+    if (r.outcome !== "left") parents.add(r.source.slice(0, Math.max(0, r.source.lastIndexOf("/"))));
   }
-  for (const rel of [...parents].sort((a, b) => b.split("/").length - a.split("/").length)) {
+  for (const p of [...parents]) {
+    for (let cut = p.lastIndexOf("/"); cut > 0; cut = p.lastIndexOf("/", cut - 1)) parents.add(p.slice(0, cut));
+  }
+  parents.delete("");
+  // Deepest first: a folder is empty only once its sub-folders are gone.
+  const depth = (rel: string) => rel.split("/").length;
+  for (const rel of [...parents].sort((a, b) => depth(b) - depth(a))) {
     await rmdir(join(source, ...rel.split("/"))).catch(() => undefined);
   }
 }
