@@ -5,9 +5,9 @@
 // duplicate's source copy removed; emptied source folders removed). Nothing that was not moved or verified
 // identical leaves the source. Killed at any moment, the same call finishes the journal's plan.
 import { constants, mkdirSync, renameSync, statSync } from "node:fs";
-import { access, mkdir, readFile, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
+import { access, mkdir, readFile, realpath, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { acquireLock, releaseLock, withLock } from "../core/lock.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
@@ -179,13 +179,23 @@ async function gatherAndPlan(lib: ModelLibrary, source: string, destDev: number,
 async function checkSource(source: string, root: string): Promise<void> {
   const st = await stat(source).catch(() => null);
   if (!st?.isDirectory()) throw new ModelLibraryError("E_NOT_FOUND", `${source}: no such folder to merge from`, { path: source });
-  const a = resolve(root);
-  const inside = (outer: string, inner: string) => {
-    const rel = relative(outer, inner);
-    return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep) && rel !== "..");
-  };
-  if (inside(a, source) || inside(source, a)) {
-    throw new ModelLibraryError("E_USAGE", `${source}: cannot merge a library into itself or one folder inside the other (${a})`, { path: source });
+  // Compared by what the folders are, not by how they are spelled: a symlink (or a bind mount) to the library or
+  // into it is the library itself, whose models would all be planned as duplicates of themselves and removed.
+  const rootSt = await stat(root);
+  if ((await hasAncestor(source, rootSt)) || (await hasAncestor(root, st))) {
+    throw new ModelLibraryError("E_USAGE", `${source}: cannot merge a library into itself or one folder inside the other (${resolve(root)})`, { path: source });
+  }
+}
+
+/** Whether `dir` (its real path) is the folder `target` or inside it: the same device and inode up its parents. */
+async function hasAncestor(dir: string, target: { dev: number; ino: number }): Promise<boolean> {
+  let p = await realpath(dir);
+  for (;;) {
+    const st = await stat(p).catch(() => null);
+    if (st && st.dev === target.dev && st.ino === target.ino) return true;
+    const parent = dirname(p);
+    if (parent === p) return false;
+    p = parent;
   }
 }
 
