@@ -108,6 +108,8 @@ class Watcher implements LibraryWatcher {
   private rescanTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Fired by close(): the work under way (an adoption's hashing, a rescan) stops at its next safe point. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly lib: ModelLibrary,
@@ -303,7 +305,7 @@ class Watcher implements LibraryWatcher {
       try {
         await task();
       } catch (e) {
-        this.emit({ type: "error", path: this.lib.root, message: (e as Error).message });
+        if (!this.stopped) this.emit({ type: "error", path: this.lib.root, message: (e as Error).message });
       }
     });
     this.chain = next;
@@ -453,10 +455,11 @@ class Watcher implements LibraryWatcher {
         officialName: name,
         modelType: parts.length === 3 ? parts[0] : null,
         family: parts.length >= 2 && parts[parts.length - 2] !== "unknown" ? parts[parts.length - 2] : null,
-      });
+      }, { signal: this.stopping.signal });
       this.setKind(rel, "model");
       this.emit({ type: "adopted", id: r.modelId });
     } catch (e) {
+      if (this.stopped) return; // stopped half-way: nothing was written, the next watch adopts it
       if (e instanceof ModelLibraryError && e.code === "E_INCOMPLETE") this.emit({ type: "incomplete", dir: abs, missing: [e.message] });
       else this.emit({ type: "error", path: abs, message: (e as Error).message });
     }
@@ -464,7 +467,7 @@ class Watcher implements LibraryWatcher {
 
   /** The stat-based reconcile: catches in-place edits in fallback mode, and anything a burst may have dropped. */
   private async rescan(): Promise<void> {
-    const r = await this.lib.reconcile("full");
+    const r = await this.lib.reconcile("full", { signal: this.stopping.signal });
     for (const p of r.problems) this.emit({ type: "error", path: p.id, message: p.error });
     if (r.added + r.updated + r.removed === 0) return;
     // Models the rescan found become known here too (watched in all-folders mode, forgotten when removed), and a
@@ -502,6 +505,7 @@ class Watcher implements LibraryWatcher {
   async close(): Promise<void> {
     if (this.stopped) return this.closed;
     this.stopped = true;
+    this.stopping.abort();
     for (const t of [this.debounceTimer, this.settleTimer]) if (t) clearTimeout(t);
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     for (const rel of [...this.watchers.keys()]) this.closeWatch(rel);
