@@ -1,0 +1,54 @@
+// `mlib doctor --fix` applies only safe fixes: a model file still being copied into the library (a real writer
+// process appending to it) is reported, not adopted half-way; once the copy is over it is adopted whole.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { ModelLibrary } from "../../../src/store/model-library.js";
+import { runDoctor } from "../../../src/doctor/run-doctor.js";
+import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
+
+test("doctor --fix does not adopt a model file that is still being written; it does once the copy is over", async () => {
+  const t = tempDir("mlib-doctor-safety-");
+  const root = path.join(t.dir, "lib");
+  const lib = await ModelLibrary.open(root);
+  const dir = path.join(root, "llm", "llama", "copying");
+  const file = writeGgufModel(path.join(dir, "copying.gguf"), "Copying", 9);
+  // The copy goes on in another process: 64 KiB every 20 ms until it is told to stop (stdin closed).
+  const writer = spawn(process.execPath, ["-e", `
+    const fs = require("node:fs");
+    const fd = fs.openSync(${JSON.stringify(file)}, "a");
+    const timer = setInterval(() => fs.writeSync(fd, Buffer.alloc(65536, 1)), 20);
+    process.stdin.on("end", () => { clearInterval(timer); fs.closeSync(fd); process.exit(0); });
+    process.stdin.resume();
+    process.stdout.write("writing\\n");
+  `], { stdio: ["pipe", "pipe", "inherit"] });
+  const writerDone = new Promise<void>((resolve) => writer.on("exit", () => resolve()));
+  try {
+    await new Promise<void>((resolve) => writer.stdout!.once("data", () => resolve()));
+    await new Promise((r) => setTimeout(r, 100));
+    const during = await runDoctor(lib, { fix: true });
+    assert.equal(fs.existsSync(path.join(dir, "metadata.json")), false, "a file still being written was adopted");
+    const p = during.problems.find((x) => x.kind === "no-metadata" && x.path === dir);
+    assert.ok(p, "the folder is still reported");
+    assert.match(p.message, /still being written/);
+    assert.deepEqual(during.fixed.filter((f) => f.path === dir), []);
+
+    writer.stdin!.end();
+    await writerDone;
+    // The copy is over; its last write is made older than the settle time rather than waited for.
+    const past = new Date(Date.now() - 10_000);
+    fs.utimesSync(file, past, past);
+    const after = await runDoctor(lib, { fix: true });
+    assert.deepEqual(after.fixed.map((f) => f.kind), ["no-metadata"]);
+    const meta = await lib.getMetadata("llm/llama/copying");
+    assert.equal(meta.files![0].size, fs.statSync(file).size, "adopted whole");
+    assert.deepEqual(after.problems, []);
+  } finally {
+    if (writer.exitCode === null) writer.kill("SIGKILL");
+    await writerDone;
+    lib.close();
+    t.cleanup();
+  }
+});
