@@ -268,7 +268,16 @@ async function applyItem(
         renameSync(srcDir, destDir);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw ioError(srcDir, `move to ${destDir}`, e);
-        copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes);
+        try {
+          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes);
+        } catch (ce) {
+          // This model's own content cannot be copied as it is (a link in it, bytes that do not read back the same):
+          // it stays in the source, reported, and the merge goes on. Thrown, it stopped every run of this journal
+          // at the same model, and the journal blocked any other merge.
+          if (!(ce instanceof ModelLibraryError) || (ce.code !== "E_UNSUPPORTED" && ce.code !== "E_HASH_MISMATCH")) throw ce;
+          await rm(join(dirs.staging, String(i)), { recursive: true, force: true });
+          return leftIn(item, ce.message);
+        }
         await removeSource(srcDir, dirs.trash, i);
         gathered = null; // a copied metadata.json has a new mtime
       }

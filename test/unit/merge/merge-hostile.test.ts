@@ -46,3 +46,49 @@ test("a symlink to the library, or into it, is refused as the library itself: no
     t.cleanup();
   }
 });
+
+test("across filesystems, a model that cannot be copied as it is (a symlink in it) is left and reported; the rest is merged", async (t) => {
+  let shm: string;
+  try {
+    shm = fs.mkdtempSync("/dev/shm/mlib-merge-hostile-");
+  } catch {
+    t.skip("no writable /dev/shm here: skipped");
+    return;
+  }
+  const work = tempDir("mlib-merge-hostile-");
+  try {
+    if (fs.statSync(shm).dev === fs.statSync(work.dir).dev) {
+      t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
+      return;
+    }
+    const destRoot = path.join(work.dir, "dest");
+    const srcRoot = path.join(shm, "src");
+    (await ModelLibrary.open(destRoot)).close();
+    const src = await ModelLibrary.open(srcRoot);
+    const ids: string[] = [];
+    for (const [k, n] of ["a", "b", "c"].entries()) ids.push(await importAs(src, writeGgufModel(path.join(shm, "f", `${n}.gguf`), n, 40 + k), n));
+    src.close();
+    fs.writeFileSync(path.join(shm, "notes.txt"), "outside the source library");
+    fs.symlinkSync(path.join(shm, "notes.txt"), path.join(srcRoot, ...ids[1].split("/"), "README.txt"));
+
+    const first = await runCli(["merge", srcRoot, "--json", "--library", destRoot]);
+    assert.equal(first.code, 1, `${first.stdout}\n${first.stderr}`); // something is left in the source
+    const r = JSON.parse(first.stdout) as { results: { source: string; outcome: string; reason: string | null }[] };
+    assert.deepEqual(r.results.map((x) => [x.source, x.outcome]), [[ids[0], "moved"], [ids[1], "left"], [ids[2], "moved"]]);
+    assert.match(r.results[1].reason!, /README\.txt.*link/);
+    // Left whole in the source, no copy of it in the library or in the merge's staging, and the merge is over.
+    assert.ok(fs.lstatSync(path.join(srcRoot, ...ids[1].split("/"), "README.txt")).isSymbolicLink());
+    assert.ok(fs.existsSync(path.join(srcRoot, ...ids[1].split("/"), "b.gguf")));
+    assert.equal(fs.existsSync(path.join(destRoot, ...ids[1].split("/"))), false);
+    assert.equal(fs.existsSync(path.join(destRoot, ".model-library", "merge-journal.json")), false);
+    assert.equal(fs.existsSync(path.join(destRoot, ".model-library", "merge-staging")), false);
+    assert.equal(fs.readFileSync(path.join(shm, "notes.txt"), "utf8"), "outside the source library");
+    // Another merge is not blocked by it.
+    fs.mkdirSync(path.join(work.dir, "other"));
+    const other = await runCli(["merge", path.join(work.dir, "other"), "--library", destRoot]);
+    assert.equal(other.code, 0, other.stderr);
+  } finally {
+    work.cleanup();
+    fs.rmSync(shm, { recursive: true, force: true });
+  }
+});
