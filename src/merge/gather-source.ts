@@ -13,6 +13,10 @@ import { METADATA_FILE } from "../store/layout.js";
 
 const MAX_DEPTH = 8;
 const YIELD_EVERY = 256;
+// A metadata.json past this is not parsed: the largest real ones (a model card, thousands of shards listed) are a
+// few MB, while a source's 60 MB one (millions of tags) took the merge 30 s and 2.3 GB of memory to index, and a
+// few times that ended it out of memory — at every re-run of its journal.
+export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
 
 export interface SourceModel {
   rel: string;
@@ -53,6 +57,7 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
         let error: string | null = null;
         try {
           if (typeof text !== "string") throw text;
+          if (st.size > MAX_METADATA_BYTES) throw new Error(`${st.size} bytes: too big to be a model's metadata.json (the limit is ${MAX_METADATA_BYTES}); left in the source`);
           parsed = JSON.parse(text);
         } catch (err) {
           error = `${metaFile}: ${err instanceof SyntaxError ? "not valid JSON" : (err as Error).message}`;

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
+import { MAX_METADATA_BYTES } from "../../../src/merge/gather-source.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { runCli } from "../../helpers/cli.js";
 
@@ -90,5 +91,31 @@ test("across filesystems, a model that cannot be copied as it is (a symlink in i
   } finally {
     work.cleanup();
     fs.rmSync(shm, { recursive: true, force: true });
+  }
+});
+
+test("a huge metadata.json is not parsed or indexed: the model is left and reported, the others merged", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const dest = await ModelLibrary.open(path.join(t.dir, "dest"));
+  try {
+    const srcRoot = path.join(t.dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const small = await importAs(src, writeGgufModel(path.join(t.dir, "f", "s.gguf"), "Small", 51), "small");
+    const huge = await importAs(src, writeGgufModel(path.join(t.dir, "f", "h.gguf"), "Huge", 52), "huge");
+    src.close();
+    const metaFile = path.join(srcRoot, ...huge.split("/"), "metadata.json");
+    const meta = JSON.parse(fs.readFileSync(metaFile, "utf8")) as Record<string, unknown>;
+    meta.tags = Array.from({ length: (MAX_METADATA_BYTES / 8) | 0 }, (_, i) => `t${i}`); // past the limit
+    fs.writeFileSync(metaFile, JSON.stringify(meta));
+    const before = fs.readFileSync(metaFile);
+
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    assert.deepEqual(r.results.map((x) => [x.source, x.outcome]), [[huge, "left"], [small, "moved"]]);
+    assert.match(r.results[0].reason!, /too big/);
+    assert.deepEqual(dest.allIds(), [small]);
+    assert.ok(before.equals(fs.readFileSync(metaFile)), "the huge metadata.json was changed");
+  } finally {
+    dest.close();
+    t.cleanup();
   }
 });
