@@ -42,6 +42,13 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
   await checkSource(source, lib.root);
   const existing = await readJournal(lib.root);
   if (existing && existing.source !== source) {
+    // That merge may be running right now (its lock held), or stopped (then only its own source finishes it).
+    const probe = await acquireLock(join(stateDir(lib.root), MERGE_LOCK), { timeoutMs: 0 }).catch((e: unknown) => {
+      if (e instanceof ModelLibraryError && e.code === "E_LOCKED") return null;
+      throw e;
+    });
+    if (!probe) throw new ModelLibraryError("E_LOCKED", `a merge from ${existing.source} into ${lib.root} is running: wait for it to finish, then run this one again`, { path: lib.root });
+    await releaseLock(join(stateDir(lib.root), MERGE_LOCK), probe);
     throw new ModelLibraryError("E_EXISTS", `an unfinished merge from ${existing.source} is recorded in ${stateDir(lib.root)}: run \`mlib merge ${existing.source}\` to finish it first`, { path: existing.source });
   }
   const destDev = (await stat(lib.root)).dev;

@@ -8,6 +8,7 @@ import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
 import { MAX_METADATA_BYTES } from "../../../src/merge/gather-source.js";
+import { acquireLock, releaseLock } from "../../../src/core/lock.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { runCli } from "../../helpers/cli.js";
 
@@ -114,6 +115,32 @@ test("a huge metadata.json is not parsed or indexed: the model is left and repor
     assert.match(r.results[0].reason!, /too big/);
     assert.deepEqual(dest.allIds(), [small]);
     assert.ok(before.equals(fs.readFileSync(metaFile)), "the huge metadata.json was changed");
+  } finally {
+    dest.close();
+    t.cleanup();
+  }
+});
+
+test("a merge from another source while one is running is told that one is running (not to go and finish it)", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const destRoot = path.join(t.dir, "dest");
+  const dest = await ModelLibrary.open(destRoot);
+  const state = path.join(destRoot, ".model-library");
+  try {
+    fs.mkdirSync(path.join(t.dir, "b"));
+    // A merge from A under way: its journal written, its lock held (by this process, as `mlib merge A` holds it).
+    fs.mkdirSync(state, { recursive: true });
+    fs.writeFileSync(path.join(state, "merge-journal.json"), JSON.stringify({ version: 1, source: path.join(t.dir, "a"), startedAt: "", allowPickle: false, plan: [] }));
+    const holder = await acquireLock(path.join(state, "merge.lock"), { timeoutMs: 0 });
+    try {
+      await assert.rejects(mergeLibrary(dest, { source: path.join(t.dir, "b") }), (e: Error & { code?: string }) =>
+        e.code === "E_LOCKED" && /a merge from .*\/a into .* is running/.test(e.message));
+    } finally {
+      await releaseLock(path.join(state, "merge.lock"), holder);
+    }
+    // Stopped (nobody holds the lock): finishing it first is the way on.
+    await assert.rejects(mergeLibrary(dest, { source: path.join(t.dir, "b") }), (e: Error & { code?: string }) => e.code === "E_EXISTS" && /mlib merge .*\/a/.test(e.message));
+    assert.equal(fs.existsSync(path.join(state, "merge.lock")), false);
   } finally {
     dest.close();
     t.cleanup();
