@@ -15,6 +15,8 @@ export async function copyVerified(
   recorded: MergeFile[],
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
+  /** Runs the one write into the library (the rename into place): under the commit lock, which the copy does not need. */
+  place: (fn: () => Promise<void>) => Promise<void> = (fn) => fn(),
 ): Promise<number> {
   await rm(stagingDir, { recursive: true, force: true });
   await mkdir(stagingDir, { recursive: true });
@@ -47,9 +49,11 @@ export async function copyVerified(
     },
     { skip: () => false },
   );
-  await mkdir(dirname(destDir), { recursive: true });
-  await rename(stagingDir, destDir);
-  await syncDir(dirname(destDir));
+  await place(async () => {
+    await mkdir(dirname(destDir), { recursive: true });
+    await rename(stagingDir, destDir);
+    await syncDir(dirname(destDir));
+  });
   return copied;
 }
 

@@ -85,6 +85,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     if (!journal) await writeJournal(lib.root, data); // the plan is durable before anything moves
     progress({ phase: "journal", done: 0, total: data.plan.length, unit: "items" });
     const staging = join(stateDir(lib.root), MERGE_STAGING);
+    const commitLock = join(lib.root, COMMIT_LOCK);
+    const ownHold: Commit = (fn) => withLock(commitLock, fn);
     await rm(staging, { recursive: true, force: true }); // a copy a killed run left half-made
     const trash = join(source, SOURCE_TRASH);
     await rm(trash, { recursive: true, force: true });
@@ -98,23 +100,42 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       const batch = plan.slice(start, start + BATCH);
       logSteps(lib.root, batch.map((item, k) => ({ i: start + k, step: item.action === "duplicate" ? "verify-and-remove-source" : item.action === "error" ? "leave" : item.crossDevice ? "copy-verify-delete" : "rename" })));
       const records: IndexRecord[] = [];
+      const took = (r: Applied, i: number): void => {
+        bytesCopied += r.copied;
+        if (r.record) records.push(r.record);
+        // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
+        if (writer && records.length >= WRITER_PIECE) writer.write(records.splice(0));
+        results.push(r.result);
+        if (onProgress) progress({ phase: "move", item: plan[i].source, done: i + 1, total: plan.length, unit: "items" });
+      };
+      // One model; a promise only when it had to wait for something (the common rename is done with no await).
+      const step = (k: number, commit: Commit): Promise<void> | undefined => {
+        const item = batch[k];
+        const i = start + k;
+        throwIfAborted(signal, "merge");
+        const g = gathered?.get(item.source) ?? null;
+        const r = moveAsGathered(lib, item, madeDirs, g);
+        if (r) return void took(r, i);
+        // (The byte count callback only where bytes are copied: no closure per renamed model.)
+        const onBytes = item.crossDevice ? (n: number) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }) : noBytes;
+        return applyItem(lib, source, item, i, dirs, madeDirs, g, signal, onBytes, commit).then((a) => took(a, i));
+      };
       try {
-        await withLock(join(lib.root, COMMIT_LOCK), async () => {
-          for (const [k, item] of batch.entries()) {
-            const i = start + k;
-            throwIfAborted(signal, "merge");
-            // (The byte count callback only where bytes are copied: no closure per renamed model.)
-            const onBytes = item.crossDevice ? (n: number) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }) : noBytes;
-            const g = gathered?.get(item.source) ?? null;
-            const r = moveAsGathered(lib, item, madeDirs, g) ?? (await applyItem(lib, source, item, i, dirs, madeDirs, g, signal, onBytes));
-            bytesCopied += r.copied;
-            if (r.record) records.push(r.record);
-            // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
-            if (writer && records.length >= WRITER_PIECE) writer.write(records.splice(0));
-            results.push(r.result);
-            if (onProgress) progress({ phase: "move", item: item.source, done: i + 1, total: plan.length, unit: "items" });
+        // Runs of renames under one hold of the commit lock. A model whose bytes are read (copied across
+        // filesystems, a duplicate re-hashed) is done outside it, the lock taken only for its writes into the
+        // library: held through a copy of many GB, it kept every import, edit and adoption waiting (failing after 10 s).
+        for (let k = 0; k < batch.length; ) {
+          if (readsBytes(batch[k])) {
+            await step(k++, ownHold);
+            continue;
           }
-        });
+          await withLock(commitLock, async () => {
+            while (k < batch.length && !readsBytes(batch[k])) {
+              const waited = step(k++, inHold);
+              if (waited) await waited;
+            }
+          });
+        }
       } catch (e) {
         if (!isCancelled(e)) throw e;
         throw new ModelLibraryError("E_CANCELLED", `merge from ${source} stopped after ${results.length} of ${plan.length} models; \`mlib merge ${source}\` finishes it (the plan is kept in ${stateDir(lib.root)})`);
@@ -150,6 +171,15 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       await releaseLock(join(stateDir(lib.root), MERGE_LOCK), holder);
     }
   }
+}
+
+/** Runs a step's writes into the library under the commit lock (taken here, or already held by the caller). */
+type Commit = <T>(fn: () => Promise<T>) => Promise<T>;
+const inHold: Commit = (fn) => fn();
+
+/** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
+function readsBytes(item: MergePlanItem): boolean {
+  return item.action === "duplicate" || (item.crossDevice && (item.action === "move" || item.action === "conflict"));
 }
 
 // Merges of more models than this write their index rows in a thread of their own (index-writer.ts); a smaller
@@ -241,6 +271,7 @@ async function applyItem(
   gathered: SourceModel | null,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
+  commit: Commit,
 ): Promise<Applied> {
   const srcDir = join(source, ...item.source.split("/"));
   if (item.action === "error" || !item.destId) return leftIn(item, item.reason ?? "error");
@@ -271,12 +302,18 @@ async function applyItem(
     const srcThere = await exists(srcDir);
     const destThere = await exists(destDir);
     if (srcThere && !destThere) {
-      try {
-        renameSync(srcDir, destDir);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw ioError(srcDir, `move to ${destDir}`, e);
+      const exdev = await commit(async () => {
         try {
-          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes);
+          renameSync(srcDir, destDir);
+          return false;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw ioError(srcDir, `move to ${destDir}`, e);
+          return true;
+        }
+      });
+      if (exdev) {
+        try {
+          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes, commit);
         } catch (ce) {
           // This model's own content cannot be copied as it is (a link in it, bytes that do not read back the same):
           // it stays in the source, reported, and the merge goes on. Thrown, it stopped every run of this journal
@@ -299,7 +336,8 @@ async function applyItem(
       gathered = null; // done by the killed run: index it from what is on disk
     }
   }
-  const record = await settleMetadata(destDir, item.destId, gathered, item.action === "conflict");
+  const destId = item.destId;
+  const record = await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"));
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
 

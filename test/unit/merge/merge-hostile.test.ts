@@ -146,3 +146,54 @@ test("a merge from another source while one is running is told that one is runni
     t.cleanup();
   }
 });
+
+test("a copy across filesystems does not hold the library's commit lock: an edit meanwhile is not kept waiting for it", async (t) => {
+  let shm: string;
+  try {
+    shm = fs.mkdtempSync("/dev/shm/mlib-merge-hostile-");
+  } catch {
+    t.skip("no writable /dev/shm here: skipped");
+    return;
+  }
+  const work = tempDir("mlib-merge-hostile-");
+  const dest = await ModelLibrary.open(path.join(work.dir, "dest"));
+  try {
+    if (fs.statSync(shm).dev === fs.statSync(work.dir).dev) {
+      t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
+      return;
+    }
+    const other = await importAs(dest, writeGgufModel(path.join(work.dir, "f", "o.gguf"), "Other", 61), "other");
+    const srcRoot = path.join(shm, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    // Sparse files (no memory taken on the tmpfs): copying and re-hashing them takes the merge a second or more.
+    const big = writeGgufModel(path.join(shm, "f", "big.gguf"), "Big", 62);
+    fs.truncateSync(big, 48 * 1024 * 1024);
+    const id = await importAs(src, big, "big");
+    src.close();
+    fs.writeFileSync(path.join(srcRoot, ...id.split("/"), "zz-extra.bin"), "");
+    fs.truncateSync(path.join(srcRoot, ...id.split("/"), "zz-extra.bin"), 96 * 1024 * 1024);
+
+    const copyEvents: number[] = [];
+    let edit: Promise<number> | null = null;
+    const merged = mergeLibrary(dest, { source: srcRoot }, {
+      onProgress: (e) => {
+        if (e.phase !== "copy") return;
+        copyEvents.push(Date.now());
+        // The first file is copied: an edit of another model now (as `mlib tag`, the web server, an import's commit).
+        edit ??= dest.updateMetadata(other, (m) => { m.notes = "edited during the merge"; }).then(() => Date.now());
+      },
+    });
+    const r = await merged;
+    assert.deepEqual(r.results.map((x) => x.outcome), ["moved"]);
+    assert.ok(edit, "no copy progress seen");
+    const editDone = await edit;
+    assert.ok(editDone < copyEvents[copyEvents.length - 1], `the edit waited for the copy to end (${copyEvents.length} copy events, the last ${copyEvents[copyEvents.length - 1] - editDone} ms before the edit was done)`);
+    assert.equal((await dest.getMetadata(other)).notes, "edited during the merge");
+    const rec = await dest.reconcile("full");
+    assert.deepEqual([rec.added, rec.updated, rec.removed], [0, 0, 0]);
+  } finally {
+    dest.close();
+    work.cleanup();
+    fs.rmSync(shm, { recursive: true, force: true });
+  }
+});
