@@ -94,7 +94,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     let bytesCopied = 0;
     const madeDirs = new Set<string>();
     const plan = data.plan;
-    const dirs = { staging, trash };
+    // (With the library models' content as read for duplicates, once each.)
+    const dirs = { staging, trash, libraryCopies: new Map<string, Promise<Set<string> | string>>() };
     for (let start = 0; start < plan.length; start += BATCH) {
       throwIfAborted(signal, "merge");
       const batch = plan.slice(start, start + BATCH);
@@ -266,7 +267,7 @@ async function applyItem(
   source: string,
   item: MergePlanItem,
   i: number,
-  dirs: { staging: string; trash: string },
+  dirs: { staging: string; trash: string; libraryCopies: Map<string, Promise<Set<string> | string>> },
   madeDirs: Set<string>,
   gathered: SourceModel | null,
   signal: AbortSignal | undefined,
@@ -277,7 +278,7 @@ async function applyItem(
   if (item.action === "error" || !item.destId) return leftIn(item, item.reason ?? "error");
   if (item.action === "duplicate") {
     if (await exists(srcDir)) {
-      const why = await verifyDuplicate(lib, srcDir, item);
+      const why = await verifyDuplicate(lib, srcDir, item, dirs.libraryCopies);
       if (why) return leftIn(item, why);
       await removeSource(srcDir, dirs.trash, i);
     }
@@ -410,16 +411,40 @@ async function settleMetadata(destDir: string, id: string, gathered: SourceModel
   return recordFromParsed(id, destDir, parsed, st!);
 }
 
-/** A duplicate's source copy leaves only when its bytes re-hash to the library model's recorded hashes. */
-async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePlanItem): Promise<string | null> {
-  const meta = await lib.getMetadata(item.destId!).catch(() => null);
-  if (!meta) return `${item.destId} is no longer in the library; the source copy is kept`;
-  const theirs = new Map((meta.files ?? []).map((f) => [`${f.sha256}:${f.size}`, f.name]));
+/** A duplicate's source copy leaves only when its bytes re-hash to what the library model's files hold. */
+async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePlanItem, libraryCopies: Map<string, Promise<Set<string> | string>>): Promise<string | null> {
+  const id = item.destId!;
+  let copy = libraryCopies.get(id);
+  if (!copy) libraryCopies.set(id, (copy = libraryContent(lib, id)));
+  const theirs = await copy;
+  if (typeof theirs === "string") return theirs;
   for (const f of item.files) {
     const h = await hashFile(join(srcDir, ...f.name.split("/"))).catch(() => null);
-    if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${item.destId}; the source copy is kept`;
+    if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${id}; the source copy is kept`;
   }
   return null;
+}
+
+/**
+ * The `sha256:size` of each file of the library model as its bytes are now, or why it cannot stand for the source
+ * copy. Read, not taken from metadata.json: recorded hashes say what the bytes were (a file that rotted since, a
+ * source model moved in earlier with a stale metadata.json), and the source copy may be the only good one left.
+ * Once per model and merge.
+ */
+async function libraryContent(lib: ModelLibrary, id: string): Promise<Set<string> | string> {
+  const meta = await lib.getMetadata(id).catch(() => null);
+  if (!meta) return `${id} is no longer in the library; the source copy is kept`;
+  const dir = lib.modelDir(id);
+  const out = new Set<string>();
+  for (const f of meta.files ?? []) {
+    const file = join(dir, ...f.name.split("/"));
+    const h = await hashFile(file).catch(() => null);
+    if (!h || (f.sha256 && f.sha256.toLowerCase() !== h.sha256) || (typeof f.size === "number" && f.size !== h.size)) {
+      return `${file} no longer matches the hash recorded for it (check it with \`mlib verify ${id}\`); the source copy is kept`;
+    }
+    out.add(`${h.sha256}:${h.size}`);
+  }
+  return out;
 }
 
 async function sameSizes(dir: string, item: MergePlanItem): Promise<boolean> {

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { createHash } from "node:crypto";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
@@ -195,5 +196,60 @@ test("a copy across filesystems does not hold the library's commit lock: an edit
     dest.close();
     work.cleanup();
     fs.rmSync(shm, { recursive: true, force: true });
+  }
+});
+
+/** Flips one byte in the middle of a file: same size and mtime kept, different content (bit rot, a bad copy). */
+function corruptInPlace(file: string): void {
+  const st = fs.statSync(file);
+  const fd = fs.openSync(file, "r+");
+  const b = Buffer.alloc(1);
+  const at = Math.floor(st.size / 2);
+  fs.readSync(fd, b, 0, 1, at);
+  b[0] ^= 0xff;
+  fs.writeSync(fd, b, 0, 1, at);
+  fs.closeSync(fd);
+  fs.utimesSync(file, st.atime, st.mtime);
+}
+
+test("a duplicate's source copy is removed only when the library's copy still has those bytes (not just those recorded hashes)", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const dest = await ModelLibrary.open(path.join(t.dir, "dest"));
+  try {
+    const good = (n: number) => writeGgufModel(path.join(t.dir, "f", `g${n}.gguf`), "Good", 70 + n);
+    // In the library: a model whose file rotted since it was hashed.
+    const rotted = await importAs(dest, good(1), "rotted here");
+    corruptInPlace(path.join(dest.modelDir(rotted), "g1.gguf"));
+    const srcRoot = path.join(t.dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    // In the source: a healthy copy of it; and a pair of the same content, the first of which rotted.
+    const healthy = await importAs(src, path.join(t.dir, "f", "g1.gguf"), "healthy copy");
+    const [pairA] = await importModels(src, [good(2)], { name: "pair a" });
+    const [pairB] = await importModels(src, [path.join(t.dir, "f", "g2.gguf")], { name: "pair b", allowDuplicate: true });
+    src.close();
+    corruptInPlace(path.join(srcRoot, ...pairA.modelId!.split("/"), "g2.gguf"));
+    const goodHashes = [1, 2].map((n) => createHash("sha256").update(fs.readFileSync(path.join(t.dir, "f", `g${n}.gguf`))).digest("hex"));
+
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    const outcome = new Map(r.results.map((x) => [x.source, x]));
+    assert.equal(outcome.get(healthy)!.outcome, "left", "the healthy copy was removed as a duplicate of a rotted one");
+    assert.match(outcome.get(healthy)!.reason!, /does not match|no longer/);
+    assert.equal(outcome.get(pairB.modelId!)!.outcome, "left");
+    // Every good content is still somewhere.
+    const everywhere: string[] = [];
+    for (const root of [path.join(t.dir, "dest"), srcRoot]) {
+      const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+          if (e.name.startsWith(".")) continue;
+          if (e.isDirectory()) walk(path.join(d, e.name));
+          else if (e.name.endsWith(".gguf")) everywhere.push(createHash("sha256").update(fs.readFileSync(path.join(d, e.name))).digest("hex"));
+        }
+      };
+      walk(root);
+    }
+    for (const h of goodHashes) assert.ok(everywhere.includes(h), `content ${h} lost`);
+  } finally {
+    dest.close();
+    t.cleanup();
   }
 });
