@@ -409,7 +409,7 @@ class Watcher implements LibraryWatcher {
       return;
     }
     c.judged = snapshot;
-    await this.adopt(rel, files.map((f) => f.name));
+    await this.adopt(rel, files.filter((f) => !f.name.startsWith(".")).map((f) => f.name));
     if (this.kinds.get(rel) === "model") this.candidates.delete(rel);
   }
 
@@ -519,11 +519,16 @@ function sortByDepth(rels: Set<string>): string[] {
   return [...rels].sort((a, b) => a.split("/").length - b.split("/").length);
 }
 
+/**
+ * A candidate folder's files, hidden ones too: a copy tool (rsync...) writes each file under a hidden temporary
+ * name and renames it when complete, so a growing hidden file is a copy still going on (no event says so: hidden
+ * names are ignored, the settle timer looks again).
+ */
 async function listFiles(abs: string): Promise<{ name: string; size: number; mtimeMs: number }[]> {
   const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
   const out: { name: string; size: number; mtimeMs: number }[] = [];
   for (const e of entries) {
-    if (!e.isFile() || e.name.startsWith(".")) continue;
+    if (!e.isFile()) continue;
     const st = await stat(join(abs, e.name)).catch(() => null);
     if (st) out.push({ name: e.name, size: st.size, mtimeMs: st.mtimeMs });
   }
