@@ -253,3 +253,48 @@ test("a duplicate's source copy is removed only when the library's copy still ha
     t.cleanup();
   }
 });
+
+/** Every entry under dir, hidden ones too: path → size, mtime and content hash (folders: their mtime). */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const st = fs.lstatSync(p);
+      if (e.isDirectory()) {
+        out.set(`${r}/`, String(st.mtimeMs));
+        walk(p, r);
+      } else {
+        out.set(r, `${st.size} ${st.mtimeMs} ${e.isFile() ? createHash("sha256").update(fs.readFileSync(p)).digest("hex") : "link"}`);
+      }
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+test("mlib merge SRC --dry-run --json writes nothing in SRC, nor in the library's models (no journal, lock, trash or index in SRC)", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  try {
+    const destRoot = path.join(t.dir, "dest");
+    const srcRoot = path.join(t.dir, "src");
+    for (const [root, seeds] of [[destRoot, [1, 2]], [srcRoot, [1, 3, 4]]] as const) {
+      const lib = await ModelLibrary.open(root);
+      for (const s of seeds) await importAs(lib, writeGgufModel(path.join(t.dir, "f", `${path.basename(root)}-${s}.gguf`), `M${s}`, 90 + s), `m${s}`);
+      lib.close();
+    }
+    const srcBefore = snapshot(srcRoot);
+    const destBefore = [...snapshot(destRoot)].filter(([k]) => !k.startsWith(".model-library"));
+    const r = await runCli(["merge", srcRoot, "--dry-run", "--json", "--library", destRoot]);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout) as { dryRun: boolean; plan: { action: string }[] };
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual(plan.plan.map((p) => p.action).sort(), ["duplicate", "move", "move"]);
+    assert.deepEqual(snapshot(srcRoot), srcBefore);
+    assert.deepEqual([...snapshot(destRoot)].filter(([k]) => !k.startsWith(".model-library")), destBefore);
+    for (const f of ["merge-journal.json", "merge-journal.log", "merge-staging", "merge.lock"]) assert.equal(fs.existsSync(path.join(destRoot, ".model-library", f)), false, f);
+  } finally {
+    t.cleanup();
+  }
+});
