@@ -260,6 +260,13 @@ class Watcher implements LibraryWatcher {
       this.markDirty(rel); // the kernel did not say which entry: look at the whole folder
       return;
     }
+    if (rel !== "" && name === rel.slice(rel.lastIndexOf("/") + 1)) {
+      // Named after the watched folder itself: it was removed or moved away (inotify's DELETE_SELF / MOVE_SELF).
+      // This watch is dead even if a folder of that name comes back (made again, another renamed into its place):
+      // closed, and look() watches whatever is there now. (A child of the same name: one needless re-watch.)
+      this.closeWatch(rel);
+      this.markDirty(rel);
+    }
     if (isIgnoredName(name)) return;
     const kind = this.kinds.get(rel);
     if (kind === "model") {
@@ -328,6 +335,7 @@ class Watcher implements LibraryWatcher {
       if (metaStat?.isFile()) {
         this.candidates.delete(rel);
         this.setKind(rel, "model");
+        if (this.mode === "all-folders") this.addWatch(rel); // (a watch closed because the folder was replaced)
         const known = this.indexedStat.get(rel);
         // Our own write, already indexed: nothing to do.
         if (known && known.metaMtimeMs === metaStat.mtimeMs && known.metaSize === metaStat.size) return;
