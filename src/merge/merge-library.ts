@@ -7,7 +7,7 @@
 import { constants, mkdirSync, renameSync, statSync } from "node:fs";
 import { access, mkdir, readFile, realpath, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { acquireLock, releaseLock, withLock } from "../core/lock.js";
 import { writeJsonAtomic } from "../core/atomic-json.js";
@@ -95,7 +95,7 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     const madeDirs = new Set<string>();
     const plan = data.plan;
     // (With the library models' content as read for duplicates, once each.)
-    const dirs = { staging, trash, libraryCopies: new Map<string, Promise<Set<string> | string>>() };
+    const dirs = { staging, trash, libraryCopies: { byId: new Map(), sourceReal: await realpath(source) } satisfies LibraryCopies };
     for (let start = 0; start < plan.length; start += BATCH) {
       throwIfAborted(signal, "merge");
       const batch = plan.slice(start, start + BATCH);
@@ -267,7 +267,7 @@ async function applyItem(
   source: string,
   item: MergePlanItem,
   i: number,
-  dirs: { staging: string; trash: string; libraryCopies: Map<string, Promise<Set<string> | string>> },
+  dirs: { staging: string; trash: string; libraryCopies: LibraryCopies },
   madeDirs: Set<string>,
   gathered: SourceModel | null,
   signal: AbortSignal | undefined,
@@ -412,10 +412,10 @@ async function settleMetadata(destDir: string, id: string, gathered: SourceModel
 }
 
 /** A duplicate's source copy leaves only when its bytes re-hash to what the library model's files hold. */
-async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePlanItem, libraryCopies: Map<string, Promise<Set<string> | string>>): Promise<string | null> {
+async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePlanItem, libraryCopies: LibraryCopies): Promise<string | null> {
   const id = item.destId!;
-  let copy = libraryCopies.get(id);
-  if (!copy) libraryCopies.set(id, (copy = libraryContent(lib, id)));
+  let copy = libraryCopies.byId.get(id);
+  if (!copy) libraryCopies.byId.set(id, (copy = libraryContent(lib, id, libraryCopies.sourceReal)));
   const theirs = await copy;
   if (typeof theirs === "string") return theirs;
   for (const f of item.files) {
@@ -425,19 +425,29 @@ async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePla
   return null;
 }
 
+/** The library models' content as read for duplicates (once each), and the source's real path. */
+interface LibraryCopies {
+  byId: Map<string, Promise<Set<string> | string>>;
+  sourceReal: string;
+}
+
 /**
  * The `sha256:size` of each file of the library model as its bytes are now, or why it cannot stand for the source
  * copy. Read, not taken from metadata.json: recorded hashes say what the bytes were (a file that rotted since, a
  * source model moved in earlier with a stale metadata.json), and the source copy may be the only good one left.
  * Once per model and merge.
  */
-async function libraryContent(lib: ModelLibrary, id: string): Promise<Set<string> | string> {
+async function libraryContent(lib: ModelLibrary, id: string, sourceReal: string): Promise<Set<string> | string> {
   const meta = await lib.getMetadata(id).catch(() => null);
   if (!meta) return `${id} is no longer in the library; the source copy is kept`;
   const dir = lib.modelDir(id);
   const out = new Set<string>();
   for (const f of meta.files ?? []) {
     const file = join(dir, ...f.name.split("/"));
+    // A library file that is a link into the source (deduplicated by hand: `jdupes -l`, `rdfind -makesymlinks`)
+    // holds nothing of its own: the source's copy is the one the link reads.
+    const real = await realpath(file).catch(() => file);
+    if (real === sourceReal || real.startsWith(sourceReal + sep)) return `${file} is a link into the source (${real}); the source copy is kept`;
     const h = await hashFile(file).catch(() => null);
     if (!h || (f.sha256 && f.sha256.toLowerCase() !== h.sha256) || (typeof f.size === "number" && f.size !== h.size)) {
       return `${file} no longer matches the hash recorded for it (check it with \`mlib verify ${id}\`); the source copy is kept`;

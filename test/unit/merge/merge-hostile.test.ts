@@ -298,3 +298,30 @@ test("mlib merge SRC --dry-run --json writes nothing in SRC, nor in the library'
     t.cleanup();
   }
 });
+
+test("a library model whose file is a symlink to the source's copy (deduplicated by hand) is no duplicate to remove the source for", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const destRoot = path.join(t.dir, "dest");
+  const dest = await ModelLibrary.open(destRoot);
+  try {
+    const file = writeGgufModel(path.join(t.dir, "f", "same.gguf"), "Same", 95);
+    const want = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    const inDest = await importAs(dest, file, "same");
+    const srcRoot = path.join(t.dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const inSrc = await importAs(src, file, "same in src");
+    src.close();
+    // As `jdupes -l` or `rdfind -makesymlinks` leave it: the library's file replaced by a link to the source's.
+    const destFile = path.join(dest.modelDir(inDest), "same.gguf");
+    fs.rmSync(destFile);
+    fs.symlinkSync(path.join(srcRoot, ...inSrc.split("/"), "same.gguf"), destFile);
+
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    assert.deepEqual(r.results.map((x) => [x.source, x.outcome]), [[inSrc, "left"]]);
+    assert.match(r.results[0].reason!, /link/);
+    assert.equal(createHash("sha256").update(fs.readFileSync(destFile)).digest("hex"), want, "the content is gone");
+  } finally {
+    dest.close();
+    t.cleanup();
+  }
+});
