@@ -325,3 +325,28 @@ test("a library model whose file is a symlink to the source's copy (deduplicated
     t.cleanup();
   }
 });
+
+test("a metadata.json that is valid JSON but no object (null, [], a string, a number) is an error item: left, reported", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const dest = await ModelLibrary.open(path.join(t.dir, "dest"));
+  try {
+    const srcRoot = path.join(t.dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const ids: string[] = [];
+    for (const [k, n] of ["kept", "n-null", "n-array", "n-string", "n-number"].entries()) ids.push(await importAs(src, writeGgufModel(path.join(t.dir, "f", `${n}.gguf`), n, 100 + k), n));
+    src.close();
+    for (const [k, text] of ["null", "[]", '"x"', "42"].entries()) fs.writeFileSync(path.join(srcRoot, ...ids[k + 1].split("/"), "metadata.json"), text);
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    const by = new Map(r.results.map((x) => [x.source, x]));
+    assert.equal(by.get(ids[0])!.outcome, "moved");
+    for (const id of ids.slice(1)) {
+      assert.equal(by.get(id)!.outcome, "left", id);
+      assert.match(by.get(id)!.reason!, /not a model's metadata/);
+      assert.ok(fs.existsSync(path.join(srcRoot, ...id.split("/"), "metadata.json")));
+    }
+    assert.deepEqual(dest.allIds(), [ids[0]]);
+  } finally {
+    dest.close();
+    t.cleanup();
+  }
+});
