@@ -81,17 +81,23 @@ async function checkModel(
   if (!st?.isFile()) return;
   onDisk.set(id, { mtimeMs: st.mtimeMs, size: st.size });
   let parsed: unknown;
+  let damage: string | null = null;
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
+    // Valid JSON that is no object (`null`, `[]`: a bad hand edit) says nothing of the model: as damaged as a torn file.
+    if (!isObject(parsed)) damage = `metadata.json is valid JSON but not an object (${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : typeof parsed})`;
   } catch {
+    damage = "metadata.json is not valid JSON";
+  }
+  if (damage) {
     corrupt.add(id);
     const bak = backupPathOf(file);
-    const bakOk = await readFile(bak, "utf8").then((t) => (JSON.parse(t), true), () => false);
+    const bakOk = await readFile(bak, "utf8").then((t) => isObject(JSON.parse(t)), () => false);
     problems.push({
       kind: "metadata-corrupt",
       path: file,
       id,
-      message: "metadata.json is not valid JSON",
+      message: damage,
       remedy: bakOk
         ? `restore the previous version from ${bak} (the damaged file is kept as metadata.json.corrupt)`
         : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
@@ -202,6 +208,10 @@ async function partsUnder(modelDir: string, problems: DoctorProblem[]): Promise<
 
 function hiddenFolder(e: Dirent): boolean {
   return e.isDirectory() && e.name.startsWith(".");
+}
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function pushIf(list: DoctorProblem[], p: DoctorProblem | null): void {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { runDoctor } from "../../../src/doctor/run-doctor.js";
+import { importModels } from "../../../src/operations/import-models.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 
 test("doctor --fix does not adopt a model file that is still being written; it does once the copy is over", async () => {
@@ -48,6 +49,31 @@ test("doctor --fix does not adopt a model file that is still being written; it d
   } finally {
     if (writer.exitCode === null) writer.kill("SIGKILL");
     await writerDone;
+    lib.close();
+    t.cleanup();
+  }
+});
+
+test("a metadata.json that is valid JSON but no object (a bad hand edit: null, []) is reported as damaged; --fix restores the .bak", async () => {
+  const t = tempDir("mlib-doctor-safety-");
+  const lib = await ModelLibrary.open(path.join(t.dir, "lib"));
+  try {
+    const ids: string[] = [];
+    for (const [k, text] of ["null", "[]"].entries()) {
+      const [r] = await importModels(lib, [writeGgufModel(path.join(t.dir, `m${k}.gguf`), `M${k}`, 110 + k)], { name: `edited ${k}` });
+      await lib.updateMetadata(r.modelId!, (m) => { m.notes = "the good version"; }); // leaves a .bak
+      fs.writeFileSync(path.join(lib.modelDir(r.modelId!), "metadata.json"), text);
+      ids.push(r.modelId!);
+    }
+    const found = await runDoctor(lib);
+    const damaged = found.problems.filter((p) => p.kind === "metadata-corrupt");
+    assert.deepEqual(damaged.map((p) => p.id).sort(), [...ids].sort());
+    for (const p of damaged) assert.match(p.message, /not an object/);
+    const fixed = await runDoctor(lib, { fix: true });
+    assert.deepEqual(fixed.fixErrors, []);
+    assert.deepEqual(fixed.problems, []);
+    for (const id of ids) assert.equal((await lib.getMetadata(id)).official_name !== null, true);
+  } finally {
     lib.close();
     t.cleanup();
   }
