@@ -217,6 +217,10 @@ async function gatherAndPlan(lib: ModelLibrary, source: string, destDev: number,
 async function checkSource(source: string, root: string): Promise<void> {
   const st = await stat(source).catch(() => null);
   if (!st?.isDirectory()) throw new ModelLibraryError("E_NOT_FOUND", `${source}: no such folder to merge from`, { path: source });
+  // One model's folder, not a library: the gather looks only below SRC, so it would find nothing and say so quietly.
+  if (statSync(join(source, METADATA_FILE), { throwIfNoEntry: false })?.isFile()) {
+    throw new ModelLibraryError("E_USAGE", `${source}: a model folder (it holds a ${METADATA_FILE}), not a library; \`mlib import ${source}\` takes one model in`, { path: source });
+  }
   // Compared by what the folders are, not by how they are spelled: a symlink (or a bind mount) to the library or
   // into it is the library itself, whose models would all be planned as duplicates of themselves and removed.
   const rootSt = await stat(root);

@@ -350,3 +350,22 @@ test("a metadata.json that is valid JSON but no object (null, [], a string, a nu
     t.cleanup();
   }
 });
+
+test("SRC that is one model's folder (not a library) is refused with the command that takes it in; nothing moves", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const dest = await ModelLibrary.open(path.join(t.dir, "dest"));
+  try {
+    const srcRoot = path.join(t.dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const id = await importAs(src, writeGgufModel(path.join(t.dir, "f", "one.gguf"), "One", 120), "one");
+    src.close();
+    const modelDir = path.join(srcRoot, ...id.split("/"));
+    const before = snapshot(modelDir);
+    await assert.rejects(mergeLibrary(dest, { source: modelDir }), (e: Error & { code?: string }) => e.code === "E_USAGE" && /a model folder.*mlib import/.test(e.message));
+    assert.deepEqual(snapshot(modelDir), before);
+    assert.deepEqual(dest.allIds(), []);
+  } finally {
+    dest.close();
+    t.cleanup();
+  }
+});
