@@ -4,7 +4,7 @@
 // with synchronous calls, yielding to the event loop every YIELD_EVERY models: for many small files they cost a
 // fraction of the promise versions (no thread-pool round trip per call), and one open + fstat finds the path
 // once where a stat and then a read (which opens and fstats again) walked it twice.
-import { statSync, type Stats } from "node:fs";
+import { realpathSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { readTextFile } from "../core/read-text-file.js";
@@ -38,8 +38,9 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
   let yielded = 0;
   await walkFolders(
     root,
-    async () => {
+    async ({ abs, rel, entries }) => {
       throwIfAborted(signal, "merge");
+      for (const e of entries) if (e.isSymbolicLink()) linkedFolder(abs, rel ? `${rel}/${e.name}` : e.name, out);
       if (out.length - yielded >= YIELD_EVERY) {
         yielded = out.length;
         await new Promise((r) => setImmediate(r));
@@ -70,6 +71,24 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
     },
   );
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * A symlink to a folder (a model or a container kept elsewhere): not followed (what it points at is not the
+ * source's to move), but reported, so it is not silently left behind while the merge says it took everything.
+ */
+function linkedFolder(container: string, rel: string, out: SourceModel[]): void {
+  const dir = join(container, rel.slice(rel.lastIndexOf("/") + 1));
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) return;
+  let target = dir;
+  try {
+    target = realpathSync(dir);
+  } catch {
+    // named as it is
+  }
+  const error = `${dir}: a symlink to the folder ${target}, not followed: left in the source (move what it points at by hand, or merge that folder as a library of its own)`;
+  out.push({ rel, dir, parsed: null, error, metaMtimeMs: 0, metaSize: 0, dev: st.dev });
 }
 
 /**

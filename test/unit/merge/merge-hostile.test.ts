@@ -369,3 +369,34 @@ test("SRC that is one model's folder (not a library) is refused with the command
     t.cleanup();
   }
 });
+
+test("a model folder (or a family folder) in SRC that is a symlink to elsewhere is reported as left, not silently skipped; nothing behind it is touched", async () => {
+  const t = tempDir("mlib-merge-hostile-");
+  const dest = await ModelLibrary.open(path.join(t.dir, "dest"));
+  try {
+    const srcRoot = path.join(t.dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const plain = await importAs(src, writeGgufModel(path.join(t.dir, "f", "p.gguf"), "Plain", 130), "plain");
+    const linked = await importAs(src, writeGgufModel(path.join(t.dir, "f", "l.gguf"), "Linked", 131), "linked");
+    src.close();
+    // The model kept elsewhere, a symlink in its place; and a whole family folder linked in.
+    const elsewhere = path.join(t.dir, "elsewhere");
+    fs.mkdirSync(elsewhere);
+    fs.renameSync(path.join(srcRoot, ...linked.split("/")), path.join(elsewhere, "linked"));
+    fs.symlinkSync(path.join(elsewhere, "linked"), path.join(srcRoot, ...linked.split("/")));
+    fs.mkdirSync(path.join(elsewhere, "fam", "inside"), { recursive: true });
+    fs.symlinkSync(path.join(elsewhere, "fam"), path.join(srcRoot, "llm", "otherfam"));
+    const before = snapshot(elsewhere);
+
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    assert.deepEqual(r.results.map((x) => [x.source, x.outcome]), [[linked, "left"], [plain, "moved"], ["llm/otherfam", "left"]]);
+    assert.match(r.results[0].reason!, /symlink to the folder .*elsewhere.*linked/);
+    assert.equal(r.counts.left, 2);
+    assert.ok(fs.lstatSync(path.join(srcRoot, ...linked.split("/"))).isSymbolicLink());
+    assert.deepEqual(snapshot(elsewhere), before);
+    assert.deepEqual(dest.allIds(), [plain]);
+  } finally {
+    dest.close();
+    t.cleanup();
+  }
+});
