@@ -133,16 +133,18 @@ class Watcher implements LibraryWatcher {
   async start(): Promise<void> {
     const signal = this.options.signal;
     if (signal?.aborted) throw new ModelLibraryError("E_CANCELLED", "watch cancelled before it started");
+    // Listened to before the first walk (seconds at 100k models): a signal fired during it stops the watcher.
+    signal?.addEventListener("abort", () => void this.close(), { once: true });
     const models: string[] = [];
     const containers: string[] = [];
     const candidates: string[] = [];
     this.indexedStat = this.lib.indexedState();
     await this.walk(new Set(this.indexedStat.keys()), models, containers, candidates);
+    if (this.stopped) return;
     if (containers.length + candidates.length + models.length > this.budget) this.mode = "containers+rescan";
     for (const rel of containers) this.addWatch(rel);
     for (const rel of candidates) this.addWatch(rel);
     if (this.mode === "all-folders") for (const rel of models) this.addWatch(rel);
-    signal?.addEventListener("abort", () => void this.close(), { once: true });
     this.emit({ type: "ready", mode: this.mode, watchedFolders: this.watchers.size, models: models.length, rescanMs: this.mode === "containers+rescan" ? this.rescanMs : null });
     // Anything that changed before the watches were in place (or while no watcher ran): one stat-based pass,
     // queued first, so events that arrive meanwhile are processed after it (at 100k models it takes seconds).

@@ -7,6 +7,8 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { ModelLibrary } from "../../../src/store/model-library.js";
+import { watchLibrary } from "../../../src/watcher/watch-library.js";
 
 async function until(cond: () => boolean, ms: number, what: () => string): Promise<void> {
   const end = Date.now() + ms;
@@ -45,6 +47,31 @@ test("SIGTERM during an adoption: mlib watch stops without finishing the hash an
       child.kill("SIGKILL");
       await exited;
     }
+    t.cleanup();
+  }
+});
+
+test("the signal fired while the watcher is starting (its first walk of the library) still stops it", async () => {
+  const t = tempDir("mlib-watch-stop-");
+  // Enough folders that the first walk spans many turns of the event loop.
+  for (let i = 0; i < 300; i++) fs.mkdirSync(path.join(t.dir, "llm", `fam${i % 30}`, `m${i}`), { recursive: true });
+  const lib = await ModelLibrary.open(t.dir);
+  const ac = new AbortController();
+  try {
+    const starting = watchLibrary(lib, { signal: ac.signal, debounceMs: 20 });
+    setImmediate(() => ac.abort()); // during the walk
+    const w = await starting.catch((e: Error & { code?: string }) => {
+      assert.equal(e.code, "E_CANCELLED"); // refusing to start is as good as stopping
+      return null;
+    });
+    if (w) {
+      const stopped = await Promise.race([w.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      if (!stopped) await w.close();
+      assert.ok(stopped, "the watcher kept running after its signal fired during start-up");
+      assert.equal(w.watchedFolders(), 0);
+    }
+  } finally {
+    lib.close();
     t.cleanup();
   }
 });
