@@ -143,12 +143,12 @@ async function checkModel(
       id,
       message: `${unhashed.length} file${unhashed.length === 1 ? "" : "s"} never hashed (${unhashed.slice(0, 3).join(", ")}${unhashed.length > 3 ? "..." : ""}): verify and duplicate checks cannot cover them`,
       remedy: "hash them and record the hashes in metadata.json",
-      fix: async () => {
+      fix: async (signal) => {
         const hashed = new Map<string, { sha256: string; blake3: string; fastHash: string; mtime: number; size: number }>();
         for (const name of unhashed) {
           const p = join(dir, ...name.split("/"));
           const before = await stat(p);
-          const h = await hashFile(p);
+          const h = await hashFile(p, { signal });
           const after = await stat(p);
           if (before.mtimeMs !== after.mtimeMs || before.size !== after.size) continue; // changing while read: next time
           hashed.set(name, { sha256: h.sha256, blake3: h.blake3, fastHash: h.fastHash, mtime: after.mtimeMs, size: after.size });

@@ -44,10 +44,10 @@ export async function checkOrphans(lib: ModelLibrary): Promise<DoctorProblem[]> 
           : "adopt it: hash its files and write metadata.json (`mlib adopt`)",
       fix: pickle || writing
         ? undefined
-        : async () => {
+        : async (signal) => {
             // Looked at again just before: a copy that started since the check is not adopted half-way.
             if (Math.abs(Date.now() - (await newestFileMtime(o.dir))) < SETTLE_MS) throw new Error(`${o.dir}: its files are being written; not adopted (run the doctor again once the copy is done)`);
-            const r = await importInPlace(lib, { modelDir: o.dir, officialName: o.officialName, family: o.family === "unknown" ? null : o.family, modelType: o.modelType });
+            const r = await importInPlace(lib, { modelDir: o.dir, officialName: o.officialName, family: o.family === "unknown" ? null : o.family, modelType: o.modelType }, { signal });
             return `adopted ${r.modelId}`;
           },
     });

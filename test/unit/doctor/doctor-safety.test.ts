@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { runDoctor } from "../../../src/doctor/run-doctor.js";
 import { importModels } from "../../../src/operations/import-models.js";
+import { blankMetadata, serializeMetadata } from "../../../src/store/metadata.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 
 test("doctor --fix does not adopt a model file that is still being written; it does once the copy is over", async () => {
@@ -73,6 +74,43 @@ test("a metadata.json that is valid JSON but no object (a bad hand edit: null, [
     assert.deepEqual(fixed.fixErrors, []);
     assert.deepEqual(fixed.problems, []);
     for (const id of ids) assert.equal((await lib.getMetadata(id)).official_name !== null, true);
+  } finally {
+    lib.close();
+    t.cleanup();
+  }
+});
+
+test("doctor --fix stopped (its signal) while hashing a big file stops at once and records nothing half-done", async () => {
+  const t = tempDir("mlib-doctor-safety-");
+  const root = path.join(t.dir, "lib");
+  const lib = await ModelLibrary.open(root);
+  try {
+    // A model whose file was never hashed: a real GGUF header, then a sparse tail (hashing it takes seconds).
+    const dir = path.join(root, "llm", "llama", "big");
+    const file = writeGgufModel(path.join(dir, "big.gguf"), "Big", 140);
+    fs.truncateSync(file, 384 * 1024 * 1024);
+    const meta = blankMetadata();
+    meta.official_name = "Big";
+    meta.model_type = "llm";
+    meta.files = [{ name: "big.gguf", original_name: "big.gguf", size: 384 * 1024 * 1024, sha256: null, blake3: null }];
+    fs.writeFileSync(path.join(dir, "metadata.json"), JSON.stringify(serializeMetadata(meta)));
+    await lib.reconcile("full");
+    const before = fs.readFileSync(path.join(dir, "metadata.json"));
+
+    const ac = new AbortController();
+    const started = Date.now();
+    let abortedAt = 0;
+    const run = runDoctor(lib, { fix: true }, {
+      signal: ac.signal,
+      onProgress: (e) => {
+        // The fix has begun: stop it a moment into its hash.
+        if (e.phase === "fix" && !abortedAt) setTimeout(() => { abortedAt = Date.now(); ac.abort(); }, 300);
+      },
+    });
+    await assert.rejects(run, (e: Error & { code?: string }) => e.code === "E_CANCELLED");
+    const stoppedAfter = Date.now() - abortedAt;
+    assert.ok(fs.readFileSync(path.join(dir, "metadata.json")).equals(before), `the hash was finished and recorded after the stop (stopped ${stoppedAfter} ms after it, ${Date.now() - started} ms in all)`);
+    assert.ok(stoppedAfter < 1500, `took ${stoppedAfter} ms to stop`);
   } finally {
     lib.close();
     t.cleanup();
