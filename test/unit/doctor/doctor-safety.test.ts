@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { runDoctor } from "../../../src/doctor/run-doctor.js";
+import { acquireLock, releaseLock } from "../../../src/core/lock.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { blankMetadata, serializeMetadata } from "../../../src/store/metadata.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
@@ -111,6 +112,30 @@ test("doctor --fix stopped (its signal) while hashing a big file stops at once a
     const stoppedAfter = Date.now() - abortedAt;
     assert.ok(fs.readFileSync(path.join(dir, "metadata.json")).equals(before), `the hash was finished and recorded after the stop (stopped ${stoppedAfter} ms after it, ${Date.now() - started} ms in all)`);
     assert.ok(stoppedAfter < 1500, `took ${stoppedAfter} ms to stop`);
+  } finally {
+    lib.close();
+    t.cleanup();
+  }
+});
+
+test("a merge running now (its lock held) is reported as running, not as stopped with `mlib merge SRC` to finish it", async () => {
+  const t = tempDir("mlib-doctor-safety-");
+  const root = path.join(t.dir, "lib");
+  const lib = await ModelLibrary.open(root);
+  const state = path.join(root, ".model-library");
+  try {
+    fs.writeFileSync(path.join(state, "merge-journal.json"), JSON.stringify({ version: 1, source: "/some/src", startedAt: "", allowPickle: false, plan: [] }));
+    const holder = await acquireLock(path.join(state, "merge.lock"), { timeoutMs: 0 }); // as `mlib merge` holds it
+    try {
+      const p = (await runDoctor(lib)).problems.find((x) => x.kind === "merge-unfinished")!;
+      assert.match(p.message, /from \/some\/src is running now/);
+      assert.doesNotMatch(p.remedy, /mlib merge/);
+    } finally {
+      await releaseLock(path.join(state, "merge.lock"), holder);
+    }
+    const p = (await runDoctor(lib)).problems.find((x) => x.kind === "merge-unfinished")!;
+    assert.match(p.message, /was stopped/);
+    assert.match(p.remedy, /mlib merge \/some\/src/);
   } finally {
     lib.close();
     t.cleanup();
