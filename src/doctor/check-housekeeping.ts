@@ -2,7 +2,7 @@
 // a stopped merge, `.part` files nobody can resume.
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { leaseTimings, pidAlive } from "../core/lease.js";
+import { judgeLease, leaseTimings, parseOwner, pidAlive } from "../core/lease.js";
 import type { DoctorProblem } from "./doctor-types.js";
 
 // The staging layouts: `<root>/.staging/<pid>-<rand>` (before `.model-library/`) and `<root>/.model-library/staging/`
@@ -13,6 +13,7 @@ const LEGACY_STAGING_PREFIX = ".tmp_import_";
 // The merge journal (merge/merge-journal.ts): read by path, doctor does not import the merge feature.
 const MERGE_JOURNAL = join(".model-library", "merge-journal.json");
 const MERGE_STAGING = join(".model-library", "merge-staging");
+const MERGE_LOCK = join(".model-library", "merge.lock");
 
 export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> {
   const out: DoctorProblem[] = [];
@@ -53,11 +54,15 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
     } catch {
       // reported anyway
     }
+    // Its lock held by a live process: the merge is running now, not stopped (its lock: core/lock.ts, a lease).
+    const running = await readFile(join(root, MERGE_LOCK), "utf8")
+      .then(async (text) => judgeLease(parseOwner(text), (await stat(join(root, MERGE_LOCK))).mtimeMs, leaseTimings()).state === "live")
+      .catch(() => false);
     out.push({
       kind: "merge-unfinished",
       path: join(root, MERGE_JOURNAL),
-      message: `a merge from ${source} was stopped before it finished`,
-      remedy: `run \`mlib merge ${source}\` to finish it (it follows the recorded plan)`,
+      message: running ? `a merge from ${source} is running now` : `a merge from ${source} was stopped before it finished`,
+      remedy: running ? "wait for it to finish, then run the doctor again" : `run \`mlib merge ${source}\` to finish it (it follows the recorded plan)`,
     });
   } else if (await stat(join(root, MERGE_STAGING)).catch(() => null)) {
     out.push({

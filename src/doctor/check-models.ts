@@ -81,17 +81,23 @@ async function checkModel(
   if (!st?.isFile()) return;
   onDisk.set(id, { mtimeMs: st.mtimeMs, size: st.size });
   let parsed: unknown;
+  let damage: string | null = null;
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
+    // Valid JSON that is no object (`null`, `[]`: a bad hand edit) says nothing of the model: as damaged as a torn file.
+    if (!isObject(parsed)) damage = `metadata.json is valid JSON but not an object (${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : typeof parsed})`;
   } catch {
+    damage = "metadata.json is not valid JSON";
+  }
+  if (damage) {
     corrupt.add(id);
     const bak = backupPathOf(file);
-    const bakOk = await readFile(bak, "utf8").then((t) => (JSON.parse(t), true), () => false);
+    const bakOk = await readFile(bak, "utf8").then((t) => isObject(JSON.parse(t)), () => false);
     problems.push({
       kind: "metadata-corrupt",
       path: file,
       id,
-      message: "metadata.json is not valid JSON",
+      message: damage,
       remedy: bakOk
         ? `restore the previous version from ${bak} (the damaged file is kept as metadata.json.corrupt)`
         : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
@@ -137,12 +143,12 @@ async function checkModel(
       id,
       message: `${unhashed.length} file${unhashed.length === 1 ? "" : "s"} never hashed (${unhashed.slice(0, 3).join(", ")}${unhashed.length > 3 ? "..." : ""}): verify and duplicate checks cannot cover them`,
       remedy: "hash them and record the hashes in metadata.json",
-      fix: async () => {
+      fix: async (signal) => {
         const hashed = new Map<string, { sha256: string; blake3: string; fastHash: string; mtime: number; size: number }>();
         for (const name of unhashed) {
           const p = join(dir, ...name.split("/"));
           const before = await stat(p);
-          const h = await hashFile(p);
+          const h = await hashFile(p, { signal });
           const after = await stat(p);
           if (before.mtimeMs !== after.mtimeMs || before.size !== after.size) continue; // changing while read: next time
           hashed.set(name, { sha256: h.sha256, blake3: h.blake3, fastHash: h.fastHash, mtime: after.mtimeMs, size: after.size });
@@ -202,6 +208,10 @@ async function partsUnder(modelDir: string, problems: DoctorProblem[]): Promise<
 
 function hiddenFolder(e: Dirent): boolean {
   return e.isDirectory() && e.name.startsWith(".");
+}
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function pushIf(list: DoctorProblem[], p: DoctorProblem | null): void {

@@ -25,7 +25,7 @@ export interface DoctorProblem {
   /** What the user can do (or what --fix does). */
   remedy: string;
   /** Applied by --fix: returns what it did. Absent when the fix is not safe to apply unasked. */
-  fix?: () => Promise<string>;
+  fix?: (signal?: AbortSignal) => Promise<string>;
 }
 
 /**

@@ -2,7 +2,7 @@
 // with `fix`, the safe fixes are applied (removing only what is ours and dead, or adding data: hashes, a
 // metadata.json for adopted files, a restored backup, index rows) and the checks run again, so the result
 // lists what remains. `checks` is where other features add theirs (the mapper: broken or changed links).
-import { throwIfAborted } from "../core/errors.js";
+import { isCancelled, throwIfAborted } from "../core/errors.js";
 import type { OperationOptions } from "../operations/types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { checkHousekeeping } from "./check-housekeeping.js";
@@ -31,8 +31,9 @@ export async function runDoctor(lib: ModelLibrary, params: DoctorParams = {}, op
       throwIfAborted(signal, "doctor");
       options.onProgress?.({ op: "doctor", phase: "fix", item: p.path, done: done++, unit: "items" });
       try {
-        fixed.push({ kind: p.kind, path: p.path, did: await p.fix() });
+        fixed.push({ kind: p.kind, path: p.path, did: await p.fix(signal) });
       } catch (e) {
+        if (isCancelled(e)) throw e; // stopped half-way through a fix (a long hash): nothing of it was recorded
         fixErrors.push({ kind: p.kind, path: p.path, error: (e as Error).message });
       }
     }

@@ -16,6 +16,8 @@ export async function copyVerified(
   recorded: MergeFile[],
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
+  /** Runs the one write into the library (the rename into place): under the commit lock, which the copy does not need. */
+  place: (fn: () => Promise<void>) => Promise<void> = (fn) => fn(),
 ): Promise<number> {
   await rm(stagingDir, { recursive: true, force: true });
   await mkdir(stagingDir, { recursive: true });
@@ -48,9 +50,11 @@ export async function copyVerified(
     },
     { skip: () => false },
   );
-  await mkdir(dirname(destDir), { recursive: true });
-  await rename(stagingDir, destDir);
-  // Durable before the caller deletes the source: a failed fsync (EIO) is thrown, never taken for done.
-  await syncDir(dirname(destDir));
+  await place(async () => {
+    await mkdir(dirname(destDir), { recursive: true });
+    await rename(stagingDir, destDir);
+    // Durable before the caller deletes the source: a failed fsync (EIO) is thrown, never taken for done.
+    await syncDir(dirname(destDir));
+  });
   return copied;
 }

@@ -4,7 +4,7 @@
 // with synchronous calls, yielding to the event loop every YIELD_EVERY models: for many small files they cost a
 // fraction of the promise versions (no thread-pool round trip per call), and one open + fstat finds the path
 // once where a stat and then a read (which opens and fstats again) walked it twice.
-import { statSync, type Stats } from "node:fs";
+import { realpathSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { readTextFile } from "../core/read-text-file.js";
@@ -13,6 +13,10 @@ import { METADATA_FILE } from "../store/layout.js";
 
 const MAX_DEPTH = 8;
 const YIELD_EVERY = 256;
+// A metadata.json past this is not parsed: the largest real ones (a model card, thousands of shards listed) are a
+// few MB, while a source's 60 MB one (millions of tags) took the merge 30 s and 2.3 GB of memory to index, and a
+// few times that ended it out of memory — at every re-run of its journal.
+export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
 
 export interface SourceModel {
   rel: string;
@@ -34,8 +38,9 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
   let yielded = 0;
   await walkFolders(
     root,
-    async () => {
+    async ({ abs, rel, entries }) => {
       throwIfAborted(signal, "merge");
+      for (const e of entries) if (e.isSymbolicLink()) linkedFolder(abs, rel ? `${rel}/${e.name}` : e.name, out);
       if (out.length - yielded >= YIELD_EVERY) {
         yielded = out.length;
         await new Promise((r) => setImmediate(r));
@@ -53,6 +58,7 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
         let error: string | null = null;
         try {
           if (typeof text !== "string") throw text;
+          if (st.size > MAX_METADATA_BYTES) throw new Error(`${st.size} bytes: too big to be a model's metadata.json (the limit is ${MAX_METADATA_BYTES}); left in the source`);
           parsed = JSON.parse(text);
         } catch (err) {
           error = `${metaFile}: ${err instanceof SyntaxError ? "not valid JSON" : (err as Error).message}`;
@@ -65,6 +71,24 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
     },
   );
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * A symlink to a folder (a model or a container kept elsewhere): not followed (what it points at is not the
+ * source's to move), but reported, so it is not silently left behind while the merge says it took everything.
+ */
+function linkedFolder(container: string, rel: string, out: SourceModel[]): void {
+  const dir = join(container, rel.slice(rel.lastIndexOf("/") + 1));
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) return;
+  let target = dir;
+  try {
+    target = realpathSync(dir);
+  } catch {
+    // named as it is
+  }
+  const error = `${dir}: a symlink to the folder ${target}, not followed: left in the source (move what it points at by hand, or merge that folder as a library of its own)`;
+  out.push({ rel, dir, parsed: null, error, metaMtimeMs: 0, metaSize: 0, dev: st.dev });
 }
 
 /**

@@ -5,9 +5,9 @@
 // duplicate's source copy removed; emptied source folders removed). Nothing that was not moved or verified
 // identical leaves the source. Killed at any moment, the same call finishes the journal's plan.
 import { constants, mkdirSync, renameSync, statSync } from "node:fs";
-import { access, mkdir, readFile, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
+import { access, mkdir, readFile, realpath, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { acquireLock, releaseLock, withLock } from "../core/lock.js";
 import { syncDir, writeJsonAtomic } from "../core/atomic-json.js";
@@ -42,6 +42,13 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
   await checkSource(source, lib.root);
   const existing = await readJournal(lib.root);
   if (existing && existing.source !== source) {
+    // That merge may be running right now (its lock held), or stopped (then only its own source finishes it).
+    const probe = await acquireLock(join(stateDir(lib.root), MERGE_LOCK), { timeoutMs: 0 }).catch((e: unknown) => {
+      if (e instanceof ModelLibraryError && e.code === "E_LOCKED") return null;
+      throw e;
+    });
+    if (!probe) throw new ModelLibraryError("E_LOCKED", `a merge from ${existing.source} into ${lib.root} is running: wait for it to finish, then run this one again`, { path: lib.root });
+    await releaseLock(join(stateDir(lib.root), MERGE_LOCK), probe);
     throw new ModelLibraryError("E_EXISTS", `an unfinished merge from ${existing.source} is recorded in ${stateDir(lib.root)}: run \`mlib merge ${existing.source}\` to finish it first`, { path: existing.source });
   }
   const destDev = (await stat(lib.root)).dev;
@@ -78,6 +85,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     if (!journal) await writeJournal(lib.root, data); // the plan is durable before anything moves
     progress({ phase: "journal", done: 0, total: data.plan.length, unit: "items" });
     const staging = join(stateDir(lib.root), MERGE_STAGING);
+    const commitLock = join(lib.root, COMMIT_LOCK);
+    const ownHold: Commit = (fn) => withLock(commitLock, fn);
     await rm(staging, { recursive: true, force: true }); // a copy a killed run left half-made
     const trash = join(source, SOURCE_TRASH);
     await rm(trash, { recursive: true, force: true });
@@ -85,29 +94,49 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     let bytesCopied = 0;
     const madeDirs = new Set<string>();
     const plan = data.plan;
-    const dirs = { staging, trash };
+    // (With the library models' content as read for duplicates, once each.)
+    const dirs = { staging, trash, libraryCopies: { byId: new Map(), sourceReal: await realpath(source) } satisfies LibraryCopies };
     for (let start = 0; start < plan.length; start += BATCH) {
       throwIfAborted(signal, "merge");
       const batch = plan.slice(start, start + BATCH);
       logSteps(lib.root, batch.map((item, k) => ({ i: start + k, step: item.action === "duplicate" ? "verify-and-remove-source" : item.action === "error" ? "leave" : item.crossDevice ? "copy-verify-delete" : "rename" })));
       const records: IndexRecord[] = [];
+      const took = (r: Applied, i: number): void => {
+        bytesCopied += r.copied;
+        if (r.record) records.push(r.record);
+        // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
+        if (writer && records.length >= WRITER_PIECE) writer.write(records.splice(0));
+        results.push(r.result);
+        if (onProgress) progress({ phase: "move", item: plan[i].source, done: i + 1, total: plan.length, unit: "items" });
+      };
+      // One model; a promise only when it had to wait for something (the common rename is done with no await).
+      const step = (k: number, commit: Commit): Promise<void> | undefined => {
+        const item = batch[k];
+        const i = start + k;
+        throwIfAborted(signal, "merge");
+        const g = gathered?.get(item.source) ?? null;
+        const r = moveAsGathered(lib, item, madeDirs, g);
+        if (r) return void took(r, i);
+        // (The byte count callback only where bytes are copied: no closure per renamed model.)
+        const onBytes = item.crossDevice ? (n: number) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }) : noBytes;
+        return applyItem(lib, source, item, i, dirs, madeDirs, g, signal, onBytes, commit).then((a) => took(a, i));
+      };
       try {
-        await withLock(join(lib.root, COMMIT_LOCK), async () => {
-          for (const [k, item] of batch.entries()) {
-            const i = start + k;
-            throwIfAborted(signal, "merge");
-            // (The byte count callback only where bytes are copied: no closure per renamed model.)
-            const onBytes = item.crossDevice ? (n: number) => progress({ phase: "copy", item: item.source, done: n, total: item.bytes, unit: "bytes" }) : noBytes;
-            const g = gathered?.get(item.source) ?? null;
-            const r = moveAsGathered(lib, item, madeDirs, g) ?? (await applyItem(lib, source, item, i, dirs, madeDirs, g, signal, onBytes));
-            bytesCopied += r.copied;
-            if (r.record) records.push(r.record);
-            // The writer thread gets the rows in smaller pieces, so it starts early and ends soon after the last move.
-            if (writer && records.length >= WRITER_PIECE) writer.write(records.splice(0));
-            results.push(r.result);
-            if (onProgress) progress({ phase: "move", item: item.source, done: i + 1, total: plan.length, unit: "items" });
+        // Runs of renames under one hold of the commit lock. A model whose bytes are read (copied across
+        // filesystems, a duplicate re-hashed) is done outside it, the lock taken only for its writes into the
+        // library: held through a copy of many GB, it kept every import, edit and adoption waiting (failing after 10 s).
+        for (let k = 0; k < batch.length; ) {
+          if (readsBytes(batch[k])) {
+            await step(k++, ownHold);
+            continue;
           }
-        });
+          await withLock(commitLock, async () => {
+            while (k < batch.length && !readsBytes(batch[k])) {
+              const waited = step(k++, inHold);
+              if (waited) await waited;
+            }
+          });
+        }
       } catch (e) {
         if (!isCancelled(e)) throw e;
         throw new ModelLibraryError("E_CANCELLED", `merge from ${source} stopped after ${results.length} of ${plan.length} models; \`mlib merge ${source}\` finishes it (the plan is kept in ${stateDir(lib.root)})`);
@@ -145,6 +174,15 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
   }
 }
 
+/** Runs a step's writes into the library under the commit lock (taken here, or already held by the caller). */
+type Commit = <T>(fn: () => Promise<T>) => Promise<T>;
+const inHold: Commit = (fn) => fn();
+
+/** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
+function readsBytes(item: MergePlanItem): boolean {
+  return item.action === "duplicate" || (item.crossDevice && (item.action === "move" || item.action === "conflict"));
+}
+
 // Merges of more models than this write their index rows in a thread of their own (index-writer.ts); a smaller
 // one is not worth the thread's start-up.
 const WRITER_THREAD_MIN = 2000;
@@ -179,13 +217,27 @@ async function gatherAndPlan(lib: ModelLibrary, source: string, destDev: number,
 async function checkSource(source: string, root: string): Promise<void> {
   const st = await stat(source).catch(() => null);
   if (!st?.isDirectory()) throw new ModelLibraryError("E_NOT_FOUND", `${source}: no such folder to merge from`, { path: source });
-  const a = resolve(root);
-  const inside = (outer: string, inner: string) => {
-    const rel = relative(outer, inner);
-    return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep) && rel !== "..");
-  };
-  if (inside(a, source) || inside(source, a)) {
-    throw new ModelLibraryError("E_USAGE", `${source}: cannot merge a library into itself or one folder inside the other (${a})`, { path: source });
+  // One model's folder, not a library: the gather looks only below SRC, so it would find nothing and say so quietly.
+  if (statSync(join(source, METADATA_FILE), { throwIfNoEntry: false })?.isFile()) {
+    throw new ModelLibraryError("E_USAGE", `${source}: a model folder (it holds a ${METADATA_FILE}), not a library; \`mlib import ${source}\` takes one model in`, { path: source });
+  }
+  // Compared by what the folders are, not by how they are spelled: a symlink (or a bind mount) to the library or
+  // into it is the library itself, whose models would all be planned as duplicates of themselves and removed.
+  const rootSt = await stat(root);
+  if ((await hasAncestor(source, rootSt)) || (await hasAncestor(root, st))) {
+    throw new ModelLibraryError("E_USAGE", `${source}: cannot merge a library into itself or one folder inside the other (${resolve(root)})`, { path: source });
+  }
+}
+
+/** Whether `dir` (its real path) is the folder `target` or inside it: the same device and inode up its parents. */
+async function hasAncestor(dir: string, target: { dev: number; ino: number }): Promise<boolean> {
+  let p = await realpath(dir);
+  for (;;) {
+    const st = await stat(p).catch(() => null);
+    if (st && st.dev === target.dev && st.ino === target.ino) return true;
+    const parent = dirname(p);
+    if (parent === p) return false;
+    p = parent;
   }
 }
 
@@ -219,17 +271,18 @@ async function applyItem(
   source: string,
   item: MergePlanItem,
   i: number,
-  dirs: { staging: string; trash: string },
+  dirs: { staging: string; trash: string; libraryCopies: LibraryCopies },
   madeDirs: Set<string>,
   gathered: SourceModel | null,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
+  commit: Commit,
 ): Promise<Applied> {
   const srcDir = join(source, ...item.source.split("/"));
   if (item.action === "error" || !item.destId) return leftIn(item, item.reason ?? "error");
   if (item.action === "duplicate") {
     if (await exists(srcDir)) {
-      const why = await verifyDuplicate(lib, srcDir, item);
+      const why = await verifyDuplicate(lib, srcDir, item, dirs.libraryCopies);
       if (why) return leftIn(item, why);
       await removeSource(srcDir, dirs.trash, i);
     }
@@ -254,11 +307,26 @@ async function applyItem(
     const srcThere = await exists(srcDir);
     const destThere = await exists(destDir);
     if (srcThere && !destThere) {
-      try {
-        renameSync(srcDir, destDir);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw ioError(srcDir, `move to ${destDir}`, e);
-        copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes);
+      const exdev = await commit(async () => {
+        try {
+          renameSync(srcDir, destDir);
+          return false;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw ioError(srcDir, `move to ${destDir}`, e);
+          return true;
+        }
+      });
+      if (exdev) {
+        try {
+          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes, commit);
+        } catch (ce) {
+          // This model's own content cannot be copied as it is (a link in it, bytes that do not read back the same):
+          // it stays in the source, reported, and the merge goes on. Thrown, it stopped every run of this journal
+          // at the same model, and the journal blocked any other merge.
+          if (!(ce instanceof ModelLibraryError) || (ce.code !== "E_UNSUPPORTED" && ce.code !== "E_HASH_MISMATCH")) throw ce;
+          await rm(join(dirs.staging, String(i)), { recursive: true, force: true });
+          return leftIn(item, ce.message);
+        }
         await removeSource(srcDir, dirs.trash, i);
         gathered = null; // a copied metadata.json has a new mtime
       }
@@ -273,7 +341,8 @@ async function applyItem(
       gathered = null; // done by the killed run: index it from what is on disk
     }
   }
-  const record = await settleMetadata(destDir, item.destId, gathered, item.action === "conflict");
+  const destId = item.destId;
+  const record = await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"));
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
 
@@ -346,16 +415,50 @@ async function settleMetadata(destDir: string, id: string, gathered: SourceModel
   return recordFromParsed(id, destDir, parsed, st!);
 }
 
-/** A duplicate's source copy leaves only when its bytes re-hash to the library model's recorded hashes. */
-async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePlanItem): Promise<string | null> {
-  const meta = await lib.getMetadata(item.destId!).catch(() => null);
-  if (!meta) return `${item.destId} is no longer in the library; the source copy is kept`;
-  const theirs = new Map((meta.files ?? []).map((f) => [`${f.sha256}:${f.size}`, f.name]));
+/** A duplicate's source copy leaves only when its bytes re-hash to what the library model's files hold. */
+async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePlanItem, libraryCopies: LibraryCopies): Promise<string | null> {
+  const id = item.destId!;
+  let copy = libraryCopies.byId.get(id);
+  if (!copy) libraryCopies.byId.set(id, (copy = libraryContent(lib, id, libraryCopies.sourceReal)));
+  const theirs = await copy;
+  if (typeof theirs === "string") return theirs;
   for (const f of item.files) {
     const h = await hashFile(join(srcDir, ...f.name.split("/"))).catch(() => null);
-    if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${item.destId}; the source copy is kept`;
+    if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${id}; the source copy is kept`;
   }
   return null;
+}
+
+/** The library models' content as read for duplicates (once each), and the source's real path. */
+interface LibraryCopies {
+  byId: Map<string, Promise<Set<string> | string>>;
+  sourceReal: string;
+}
+
+/**
+ * The `sha256:size` of each file of the library model as its bytes are now, or why it cannot stand for the source
+ * copy. Read, not taken from metadata.json: recorded hashes say what the bytes were (a file that rotted since, a
+ * source model moved in earlier with a stale metadata.json), and the source copy may be the only good one left.
+ * Once per model and merge.
+ */
+async function libraryContent(lib: ModelLibrary, id: string, sourceReal: string): Promise<Set<string> | string> {
+  const meta = await lib.getMetadata(id).catch(() => null);
+  if (!meta) return `${id} is no longer in the library; the source copy is kept`;
+  const dir = lib.modelDir(id);
+  const out = new Set<string>();
+  for (const f of meta.files ?? []) {
+    const file = join(dir, ...f.name.split("/"));
+    // A library file that is a link into the source (deduplicated by hand: `jdupes -l`, `rdfind -makesymlinks`)
+    // holds nothing of its own: the source's copy is the one the link reads.
+    const real = await realpath(file).catch(() => file);
+    if (real === sourceReal || real.startsWith(sourceReal + sep)) return `${file} is a link into the source (${real}); the source copy is kept`;
+    const h = await hashFile(file).catch(() => null);
+    if (!h || (f.sha256 && f.sha256.toLowerCase() !== h.sha256) || (typeof f.size === "number" && f.size !== h.size)) {
+      return `${file} no longer matches the hash recorded for it (check it with \`mlib verify ${id}\`); the source copy is kept`;
+    }
+    out.add(`${h.sha256}:${h.size}`);
+  }
+  return out;
 }
 
 async function sameSizes(dir: string, item: MergePlanItem): Promise<boolean> {

@@ -51,7 +51,12 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
       slots.push(errorItem(base, m.error));
       continue;
     }
-    const meta = obj(m.parsed) ?? {};
+    const meta = obj(m.parsed);
+    if (!meta) {
+      // Valid JSON but no object (`null`, `[]`, `"x"`): nothing says this folder is a model; it is not moved blind.
+      slots.push(errorItem(base, `${join(m.dir, METADATA_FILE)}: not a model's metadata (a JSON ${m.parsed === null ? "null" : Array.isArray(m.parsed) ? "array" : typeof m.parsed}, not an object)`));
+      continue;
+    }
     let files: MergeFile[];
     try {
       // A rename moves whatever the folder holds: the files are looked at only where bytes are read (copies

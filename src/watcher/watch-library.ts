@@ -108,6 +108,8 @@ class Watcher implements LibraryWatcher {
   private rescanTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Fired by close(): the work under way (an adoption's hashing, a rescan) stops at its next safe point. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly lib: ModelLibrary,
@@ -131,16 +133,18 @@ class Watcher implements LibraryWatcher {
   async start(): Promise<void> {
     const signal = this.options.signal;
     if (signal?.aborted) throw new ModelLibraryError("E_CANCELLED", "watch cancelled before it started");
+    // Listened to before the first walk (seconds at 100k models): a signal fired during it stops the watcher.
+    signal?.addEventListener("abort", () => void this.close(), { once: true });
     const models: string[] = [];
     const containers: string[] = [];
     const candidates: string[] = [];
     this.indexedStat = this.lib.indexedState();
     await this.walk(new Set(this.indexedStat.keys()), models, containers, candidates);
+    if (this.stopped) return;
     if (containers.length + candidates.length + models.length > this.budget) this.mode = "containers+rescan";
     for (const rel of containers) this.addWatch(rel);
     for (const rel of candidates) this.addWatch(rel);
     if (this.mode === "all-folders") for (const rel of models) this.addWatch(rel);
-    signal?.addEventListener("abort", () => void this.close(), { once: true });
     this.emit({ type: "ready", mode: this.mode, watchedFolders: this.watchers.size, models: models.length, rescanMs: this.mode === "containers+rescan" ? this.rescanMs : null });
     // Anything that changed before the watches were in place (or while no watcher ran): one stat-based pass,
     // queued first, so events that arrive meanwhile are processed after it (at 100k models it takes seconds).
@@ -258,6 +262,13 @@ class Watcher implements LibraryWatcher {
       this.markDirty(rel); // the kernel did not say which entry: look at the whole folder
       return;
     }
+    if (rel !== "" && name === rel.slice(rel.lastIndexOf("/") + 1)) {
+      // Named after the watched folder itself: it was removed or moved away (inotify's DELETE_SELF / MOVE_SELF).
+      // This watch is dead even if a folder of that name comes back (made again, another renamed into its place):
+      // closed, and look() watches whatever is there now. (A child of the same name: one needless re-watch.)
+      this.closeWatch(rel);
+      this.markDirty(rel);
+    }
     if (isIgnoredName(name)) return;
     const kind = this.kinds.get(rel);
     if (kind === "model") {
@@ -303,7 +314,7 @@ class Watcher implements LibraryWatcher {
       try {
         await task();
       } catch (e) {
-        this.emit({ type: "error", path: this.lib.root, message: (e as Error).message });
+        if (!this.stopped) this.emit({ type: "error", path: this.lib.root, message: (e as Error).message });
       }
     });
     this.chain = next;
@@ -326,6 +337,7 @@ class Watcher implements LibraryWatcher {
       if (metaStat?.isFile()) {
         this.candidates.delete(rel);
         this.setKind(rel, "model");
+        if (this.mode === "all-folders") this.addWatch(rel); // (a watch closed because the folder was replaced)
         const known = this.indexedStat.get(rel);
         // Our own write, already indexed: nothing to do.
         if (known && known.metaMtimeMs === metaStat.mtimeMs && known.metaSize === metaStat.size) return;
@@ -407,7 +419,7 @@ class Watcher implements LibraryWatcher {
       return;
     }
     c.judged = snapshot;
-    await this.adopt(rel, files.map((f) => f.name));
+    await this.adopt(rel, files.filter((f) => !f.name.startsWith(".")).map((f) => f.name));
     if (this.kinds.get(rel) === "model") this.candidates.delete(rel);
   }
 
@@ -453,10 +465,11 @@ class Watcher implements LibraryWatcher {
         officialName: name,
         modelType: parts.length === 3 ? parts[0] : null,
         family: parts.length >= 2 && parts[parts.length - 2] !== "unknown" ? parts[parts.length - 2] : null,
-      });
+      }, { signal: this.stopping.signal });
       this.setKind(rel, "model");
       this.emit({ type: "adopted", id: r.modelId });
     } catch (e) {
+      if (this.stopped) return; // stopped half-way: nothing was written, the next watch adopts it
       if (e instanceof ModelLibraryError && e.code === "E_INCOMPLETE") this.emit({ type: "incomplete", dir: abs, missing: [e.message] });
       else this.emit({ type: "error", path: abs, message: (e as Error).message });
     }
@@ -464,7 +477,7 @@ class Watcher implements LibraryWatcher {
 
   /** The stat-based reconcile: catches in-place edits in fallback mode, and anything a burst may have dropped. */
   private async rescan(): Promise<void> {
-    const r = await this.lib.reconcile("full");
+    const r = await this.lib.reconcile("full", { signal: this.stopping.signal });
     for (const p of r.problems) this.emit({ type: "error", path: p.id, message: p.error });
     if (r.added + r.updated + r.removed === 0) return;
     // Models the rescan found become known here too (watched in all-folders mode, forgotten when removed), and a
@@ -502,6 +515,7 @@ class Watcher implements LibraryWatcher {
   async close(): Promise<void> {
     if (this.stopped) return this.closed;
     this.stopped = true;
+    this.stopping.abort();
     for (const t of [this.debounceTimer, this.settleTimer]) if (t) clearTimeout(t);
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     for (const rel of [...this.watchers.keys()]) this.closeWatch(rel);
@@ -515,11 +529,16 @@ function sortByDepth(rels: Set<string>): string[] {
   return [...rels].sort((a, b) => a.split("/").length - b.split("/").length);
 }
 
+/**
+ * A candidate folder's files, hidden ones too: a copy tool (rsync...) writes each file under a hidden temporary
+ * name and renames it when complete, so a growing hidden file is a copy still going on (no event says so: hidden
+ * names are ignored, the settle timer looks again).
+ */
 async function listFiles(abs: string): Promise<{ name: string; size: number; mtimeMs: number }[]> {
   const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
   const out: { name: string; size: number; mtimeMs: number }[] = [];
   for (const e of entries) {
-    if (!e.isFile() || e.name.startsWith(".")) continue;
+    if (!e.isFile()) continue;
     const st = await stat(join(abs, e.name)).catch(() => null);
     if (st) out.push({ name: e.name, size: st.size, mtimeMs: st.mtimeMs });
   }

@@ -48,7 +48,8 @@ describe("runDoctor", () => {
       await lib.updateMetadata(unhashed, (m) => { for (const f of m.files!) { f.sha256 = null; f.blake3 = null; } });
       const dropped = await importOne(lib, writeGgufModel(path.join(t.dir, "e.gguf"), "E", 5), "dropped from index");
       lib.index.delete(dropped);
-      writeGgufModel(path.join(root, "llm", "llama", "orphan", "orphan.gguf"), "Orphan", 6);
+      const orphan = writeGgufModel(path.join(root, "llm", "llama", "orphan", "orphan.gguf"), "Orphan", 6);
+      fs.utimesSync(orphan, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000)); // a copy that is over (doctor-safety.test.ts)
       writeShardSet(path.join(root, "llm", "llama", "partial"), "model", 3, [3]);
       fs.mkdirSync(path.join(root, ".staging", "999999999-abc"), { recursive: true });
       fs.mkdirSync(path.join(root, ".tmp_import_0b1c"), { recursive: true });
