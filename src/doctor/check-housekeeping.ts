@@ -2,12 +2,13 @@
 // a stopped merge, `.part` files nobody can resume.
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { judgeLease, leaseTimings, parseOwner, pidAlive } from "../core/lease.js";
+import { judgeLease, leaseTimings, parseOwner } from "../core/lease.js";
+import { stagingVerdict } from "../store/staging.js";
 import type { DoctorProblem } from "./doctor-types.js";
 
 // The staging layouts: `<root>/.staging/<pid>-<rand>` (before `.model-library/`) and `<root>/.model-library/staging/`
 // with a `<name>.lease` renewed every ~10 s by its owner (store/staging.ts). Opening the library already removes
-// what is provably dead; doctor reports (and --fix removes) what is left and no longer live.
+// what is provably dead; doctor reports (and --fix removes) what is left and no longer live, by the same rule.
 const STAGING_ROOTS = [".staging", join(".model-library", "staging")];
 const LEGACY_STAGING_PREFIX = ".tmp_import_";
 // The merge journal (merge/merge-journal.ts): read by path, doctor does not import the merge feature.
@@ -23,11 +24,13 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
     for (const name of names) {
       if (name.endsWith(".lease")) continue;
       const path = join(dir, name);
-      if (await stagingIsLive(path, name, names.includes(`${name}.lease`))) continue;
+      // The rule opening a library applies (store/staging.ts): a lease, else the age of the newest entry.
+      const verdict = stagingVerdict(path, names.includes(`${name}.lease`) ? `${path}.lease` : null);
+      if (verdict.state === "live") continue;
       out.push({
         kind: "staging-dead",
         path,
-        message: `import staging left by a process that is gone (${name.split("-")[0] ? `pid ${name.split("-")[0]}` : "unknown owner"})`,
+        message: `import staging nobody owns any more: ${verdict.why}`,
         remedy: "remove it (nothing in it was committed to the library)",
         fix: async () => {
           await rm(path, { recursive: true, force: true });
@@ -77,15 +80,6 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
     });
   }
   return out;
-}
-
-async function stagingIsLive(path: string, name: string, hasLease: boolean): Promise<boolean> {
-  if (hasLease) {
-    const lease = await stat(`${path}.lease`).catch(() => null);
-    if (lease && Date.now() - lease.mtimeMs < leaseTimings().expireMs) return true;
-  }
-  const pid = Number.parseInt(name.split("-")[0], 10);
-  return !hasLease && Number.isInteger(pid) && pid > 0 && pidAlive(pid);
 }
 
 /** `.part` files with no part record (`<file>.part.json`) beside them: no download can resume them. */

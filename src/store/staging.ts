@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { lstatOrNull } from "../core/stat-or-null.js";
 import { ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
-import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings } from "../core/lease.js";
+import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings, type LeaseVerdict } from "../core/lease.js";
 import { LEGACY_STAGING_PREFIX, OLD_COMMIT_LOCK, OLD_STAGING_DIR, STAGING_DIR } from "./layout.js";
 
 const LEASE_SUFFIX = ".lease";
@@ -108,9 +108,7 @@ export function cleanStaging(root: string, options: { timings?: LeaseTimings; re
       continue;
     }
     const lease = path + LEASE_SUFFIX;
-    const v = names.has(name + LEASE_SUFFIX) ? judgeLeaseFile(lease, timings) : null;
-    // No lease (a crash between... nothing: the lease is written first; or a hand-made folder): age alone.
-    const verdict = v ?? judgeLease(null, newestMtime(path), timings);
+    const verdict = stagingVerdict(path, names.has(name + LEASE_SUFFIX) ? lease : null, timings);
     if (verdict.state === "live") report.leftAlone.push({ path, why: `an import in progress: ${verdict.why}`, running: verdict.seenRunning === true });
     else remove(path, verdict.why, lease);
   }
@@ -119,7 +117,7 @@ export function cleanStaging(root: string, options: { timings?: LeaseTimings; re
   const oldRoot = join(root, OLD_STAGING_DIR);
   for (const name of readdirOrEmpty(oldRoot)) {
     const path = join(oldRoot, name);
-    const verdict = judgeLease(null, newestMtime(path), timings);
+    const verdict = stagingVerdict(path, null, timings);
     if (verdict.state === "live") report.leftAlone.push({ path, why: `an import in progress (older layout): ${verdict.why}` });
     else remove(path, verdict.why);
   }
@@ -150,6 +148,15 @@ export function cleanStaging(root: string, options: { timings?: LeaseTimings; re
     report.original.push({ path, ageMs: Date.now() - newestMtime(path) });
   }
   return report;
+}
+
+/**
+ * Whether a staging folder is still someone's: by its lease when it has one, else (a hand-made folder, the layout
+ * before `.model-library/`, a lease that cannot be read) by the age of its newest entry. The one rule for every
+ * cleaner (opening a library, `mlib doctor --fix`).
+ */
+export function stagingVerdict(path: string, lease: string | null, timings: LeaseTimings = leaseTimings()): LeaseVerdict {
+  return (lease ? judgeLeaseFile(lease, timings) : null) ?? judgeLease(null, newestMtime(path), timings);
 }
 
 function judgeLeaseFile(file: string, timings: LeaseTimings): ReturnType<typeof judgeLease> | null {

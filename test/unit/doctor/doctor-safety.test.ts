@@ -141,3 +141,31 @@ test("a merge running now (its lock held) is reported as running, not as stopped
     t.cleanup();
   }
 });
+
+test("doctor --fix leaves staging without a lease alone while it is fresh, by the rule opening a library applies", async () => {
+  const t = tempDir("mlib-doctor-staging-");
+  const root = path.join(t.dir, "lib");
+  const lib = await ModelLibrary.open(root);
+  try {
+    // No lease and a pid that is not running here: an import of another PID namespace (a container sharing the
+    // disk) or of the layout before `.model-library/`. Only its age says whether it is still being written.
+    const fresh = path.join(root, ".staging", "999999999-fresh");
+    const old = path.join(root, ".staging", "999999999-old");
+    const handMade = path.join(root, ".model-library", "staging", "no-pid-here");
+    for (const dir of [fresh, old, handMade]) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "part.gguf"), "bytes");
+    }
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    for (const p of [old, path.join(old, "part.gguf")]) fs.utimesSync(p, tenMinutesAgo, tenMinutesAgo);
+    const r = await runDoctor(lib, { fix: true });
+    assert.deepEqual(r.fixed.filter((f) => f.kind === "staging-dead").map((f) => f.path), [old]);
+    assert.ok(fs.existsSync(path.join(fresh, "part.gguf")), "a fresh staging folder with no lease was removed");
+    assert.ok(fs.existsSync(path.join(handMade, "part.gguf")), "a fresh staging folder with no pid in its name was removed");
+    assert.equal(fs.existsSync(old), false);
+  } finally {
+    lib.close();
+    t.cleanup();
+  }
+});
+

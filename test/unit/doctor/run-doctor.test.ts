@@ -51,7 +51,9 @@ describe("runDoctor", () => {
       const orphan = writeGgufModel(path.join(root, "llm", "llama", "orphan", "orphan.gguf"), "Orphan", 6);
       fs.utimesSync(orphan, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000)); // a copy that is over (doctor-safety.test.ts)
       writeShardSet(path.join(root, "llm", "llama", "partial"), "model", 3, [3]);
-      fs.mkdirSync(path.join(root, ".staging", "999999999-abc"), { recursive: true });
+      const oldStaging = path.join(root, ".staging", "999999999-abc");
+      fs.mkdirSync(oldStaging, { recursive: true });
+      fs.utimesSync(oldStaging, new Date(Date.now() - 600_000), new Date(Date.now() - 600_000)); // untouched for 10 min
       fs.mkdirSync(path.join(root, ".tmp_import_0b1c"), { recursive: true });
       fs.writeFileSync(path.join(lib.modelDir(changed), "next.gguf.part"), "x");
       fs.mkdirSync(path.join(lib.modelDir(changed), "extra", "deep"), { recursive: true });
