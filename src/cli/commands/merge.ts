@@ -56,7 +56,8 @@ export function register(program: Command): void {
           printJson(repointed ? { ...r, links: repointed } : r);
           return;
         }
-        if (r.resumed) out(`finishing the merge from ${r.source} a stopped run had started (its journal's plan)`);
+        if (r.resumed && r.dryRun) out(`the plan a merge from ${r.source} recorded and has not finished (it may be running now; if it was stopped, \`mlib merge ${r.source}\` finishes it)`);
+        else if (r.resumed) out(`finishing the merge from ${r.source} a stopped run had started (its journal's plan)`);
         if (r.dryRun) {
           for (const p of r.plan) out(describePlan(p));
           const by = (a: string) => r.plan.filter((p) => p.action === a).length;

@@ -190,6 +190,25 @@ describe("mergeLibrary", () => {
     }
   });
 
+  test("a dry run while a merge is recorded shows that merge's plan, and does not claim to finish it", async () => {
+    const t = tempDir("mlib-merge-");
+    const { dest, destRoot, srcRoot } = await makeLibraries(t.dir);
+    dest.close();
+    try {
+      const plan = [{ source: "llm/llama/m0", action: "move", destId: "llm/llama/m0", reason: null, bytes: 1, crossDevice: false, files: [] }];
+      fs.mkdirSync(path.join(destRoot, ".model-library"), { recursive: true });
+      fs.writeFileSync(path.join(destRoot, ".model-library", "merge-journal.json"), JSON.stringify({ version: 1, source: srcRoot, startedAt: "", allowPickle: false, plan }));
+      const cli = await runCli(["merge", srcRoot, "--dry-run", "--library", destRoot]);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, /the plan a merge from .* recorded and has not finished/);
+      assert.doesNotMatch(cli.stdout, /finishing the merge/);
+      assert.match(cli.stdout, /plan: 1 to move/);
+      assert.equal(weightHashes(srcRoot).length, 9, "the dry run touched the source");
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test("cancelled mid-way: what moved is indexed, the journal kept, the next run finishes", async () => {
     const t = tempDir("mlib-merge-");
     const { dest, destRoot, srcRoot } = await makeLibraries(t.dir);
