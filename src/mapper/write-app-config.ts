@@ -56,9 +56,11 @@ export async function writeAppConfig(library: ModelLibrary, params: AppTarget, o
 function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_dir: string; layout?: string | null }[], byDir: Map<string, Set<string>>): AppConfigResult {
   const file = path.join(appDir, "extra_model_paths.yaml");
   const result: AppConfigResult = { app: "comfyui", kind: "comfyui-yaml", file, backup: null, changed: false, flags: [], notMapped: [] };
+  // The file a symlink leads to (a dotfiles repo) is the one written: the user's symlink stays a symlink.
+  const written = realFileOf(file);
   let before: string | null = null;
   try {
-    before = fs.readFileSync(file, "utf8");
+    before = fs.readFileSync(written, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw ioError(file, "read", e);
   }
@@ -85,13 +87,13 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
   doc.set(COMFY_SECTION, doc.createNode(section));
   const text = String(doc);
   if (text === before) return result;
-  const tmp = path.join(appDir, `.extra_model_paths.yaml.${process.pid}.mlib-tmp`);
+  const tmp = path.join(path.dirname(written), `.${path.basename(written)}.${process.pid}.mlib-tmp`);
   try {
     if (before !== null) {
       result.backup = `${file}.mlib-bak`;
       fs.writeFileSync(result.backup, before);
     }
-    const mode = before !== null ? fs.statSync(file).mode & 0o777 : 0o644;
+    const mode = before !== null ? fs.statSync(written).mode & 0o777 : 0o644;
     fs.writeFileSync(tmp, text, { mode });
     const fd = fs.openSync(tmp, "r+");
     try {
@@ -99,13 +101,27 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, written);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw ioError(file, "write", e);
+    throw ioError(written, "write", e);
   }
   result.changed = true;
   return result;
+}
+
+/** `file`, or the file it leads to when it is a symlink; a symlink leading nowhere is refused (left as it is). */
+function realFileOf(file: string): string {
+  try {
+    if (!fs.lstatSync(file).isSymbolicLink()) return file;
+  } catch {
+    return file; // absent: created
+  }
+  try {
+    return fs.realpathSync(file);
+  } catch (e) {
+    throw new ModelLibraryError("E_INVALID", `${file}: a symlink to ${fs.readlinkSync(file)}, which cannot be reached (${(e as NodeJS.ErrnoException).code}); left as it is`, { path: file });
+  }
 }
 
 function webuiFlags(library: ModelLibrary, app: string, flags: Record<string, string>, byDir: Map<string, Set<string>>): AppConfigResult {
