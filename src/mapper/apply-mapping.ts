@@ -21,7 +21,7 @@ import { classifyItem, classifyPlan, type ClassifiedItem, type ClassifiedUnit } 
 import { environmentNotes } from "./environment.js";
 import { newJournalId, writeJournal, type JournalLink } from "./link-journal.js";
 import { makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
-import { planMapping, type PlanExclusion } from "./plan.js";
+import { isInside, planMapping, resolvedPath, type PlanExclusion } from "./plan.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 import type { AppTarget, ConflictPolicy, LinkChoice, LinkMethod } from "./types.js";
 
@@ -84,6 +84,8 @@ interface Run {
   reg: LinkRegistry;
   /** Folders made or found, with where each resolves (a user's folder may be a symlink to another disk). */
   madeDirs: Map<string, string>;
+  /** The library's real path: no link is made in a folder that leads inside it. */
+  libraryReal: string;
   /** The folder of the last link and where it resolves: most links go where the one before went. */
   lastDir: string;
   lastDirReal: string;
@@ -127,7 +129,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
   };
   return withRegistry(library.root, (reg) => {
     onProgress?.({ op: "map", phase: "plan" });
-    const plan = planMapping(library, t.profile, t.root, signal);
+    const plan = planMapping(library, t.profile, t.root, signal, true);
     result.excluded = plan.excluded;
     const units = classifyPlan(plan, reg);
     // The names each unit takes, for --on-conflict rename's search of a free name (not needed otherwise).
@@ -144,6 +146,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
       choice,
       reg,
       madeDirs: new Map(),
+      libraryReal: resolvedPath(library.root),
       lastDir: "",
       lastDirReal: "",
       root: t.root,
@@ -270,6 +273,13 @@ function targetFolder(run: Run, target: string): string {
   const slash = target.lastIndexOf("/");
   if (slash === run.lastDir.length && run.lastDir !== "" && target.startsWith(run.lastDir)) return run.lastDirReal;
   const dir = dirOf(target);
+  if (!run.madeDirs.has(dir)) {
+    // A sub-folder the user symlinked into the library (the rule's own folder is checked when planning).
+    const real = resolvedPath(dir);
+    if (real === run.libraryReal || isInside(run.libraryReal, real)) {
+      throw new ModelLibraryError("E_INVALID", `${dir}: leads to ${real}, inside the library: links are never made there`, { path: dir });
+    }
+  }
   ensureDir(dir, run.madeDirs);
   run.lastDir = dir;
   run.lastDirReal = run.madeDirs.get(dir)!;
