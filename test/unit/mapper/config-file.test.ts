@@ -54,3 +54,54 @@ test("ComfyUI: an extra_model_paths.yaml symlink leading nowhere is refused and 
     cleanup();
   }
 });
+
+// ComfyUI's own example layout: 4-space indents, a folder list indented deeper, a long path with spaces,
+// Windows line endings, no newline at the end.
+const FORMATTED = [
+  "#config for a1111 ui",
+  "a111:",
+  "    base_path: /mnt/My Drive With A Long Name/AI tools and stuff/stable-diffusion-webui forge edition/",
+  "",
+  "    checkpoints: models/Stable-diffusion",
+  "    loras: |",
+  "         models/Lora",
+  "         models/LyCORIS",
+  "    flow: {a: 1, b: 2}",
+  "",
+  "#comfyui:",
+  "#     base_path: path/to/comfyui/",
+].join("\r\n");
+
+test("ComfyUI: the user's formatting is kept byte for byte (indents, long lines, CRLF); only our section is written", async () => {
+  const { dir, cleanup } = tempDir("mlib-cfgfile-");
+  const lib = await tinyLibrary(join(dir, "lib"));
+  try {
+    const comfy = join(dir, "ComfyUI");
+    fs.mkdirSync(join(comfy, "models"), { recursive: true });
+    const file = join(comfy, "extra_model_paths.yaml");
+    fs.writeFileSync(file, FORMATTED);
+    const params = { app: "comfyui", root: join(comfy, "models"), configDir: NO_USER_CONFIGS };
+    await writeAppConfig(lib, params);
+    const first = fs.readFileSync(file, "utf8");
+    assert.ok(first.startsWith(FORMATTED), `the user's text is kept as it was:\n${first}`);
+    const y = parse(first);
+    assert.equal(y.a111.base_path, "/mnt/My Drive With A Long Name/AI tools and stuff/stable-diffusion-webui forge edition/");
+    assert.deepEqual(y.model_library.checkpoints.trim().split("\n"), ["diffusion/sdxl/juggernaut"]);
+    // A new model, then the section is written again: replaced in place, the user's text around it unchanged.
+    const { writeTinyModel } = await import("../../helpers/mapper-fixtures.js");
+    writeTinyModel(lib.root, { id: "diffusion/sdxl/second", model_type: "diffusion", subtype: "checkpoints", family: "sdxl", format: "safetensors", files: { "second.safetensors": "x" } });
+    await lib.reconcile("full");
+    fs.appendFileSync(file, "\r\n# my note after it\r\n");
+    const r = await writeAppConfig(lib, params);
+    assert.equal(r.changed, true);
+    const second = fs.readFileSync(file, "utf8");
+    assert.ok(second.startsWith(FORMATTED));
+    assert.ok(second.endsWith("\r\n# my note after it\r\n"), second);
+    assert.ok(!/[^\r]\n/.test(second), "line endings stay CRLF");
+    assert.deepEqual(parse(second).model_library.checkpoints.trim().split("\n"), ["diffusion/sdxl/juggernaut", "diffusion/sdxl/second"]);
+    assert.equal(second.match(/^model_library:/gm)!.length, 1);
+  } finally {
+    lib.close();
+    cleanup();
+  }
+});
