@@ -8,10 +8,11 @@
 //            copy whose inode or size is not the one we recorded
 //   foreign  another kind of thing sits there (a real file where our symlink was, a folder...)
 //   missing  nothing is there (the user removed it)
+//   unreadable  (links check only) it cannot be looked at (EACCES, EIO, ELOOP...): not judged, never touched
 import * as fs from "node:fs";
 import type { LinkEntry } from "./registry.js";
 
-export type LinkStatus = "healthy" | "broken" | "changed" | "foreign" | "missing";
+export type LinkStatus = "healthy" | "broken" | "changed" | "foreign" | "missing" | "unreadable";
 
 export interface LinkInspection {
   status: LinkStatus;
