@@ -63,3 +63,22 @@ test("unlink of the original's hard link (no inode recorded) whose source is gon
     cleanup();
   }
 });
+
+test("rm --cascade of a model whose file is already gone: its hard link, the last copy of the bytes, is kept and the reason shown", async () => {
+  const { dir, cleanup } = tempDir("mlib-lastcopy-");
+  const lib = await tinyLibrary(join(dir, "lib"));
+  try {
+    const root = join(dir, "llama", "models");
+    fs.mkdirSync(root, { recursive: true });
+    await applyMapping(lib, { app: "llamacpp", root, link: "hardlink", configDir: NO_USER_CONFIGS });
+    fs.rmSync(join(lib.modelDir(GGUF), FILE));
+    lib.close();
+    const cli = await runCli(["rm", GGUF, "--cascade", "--yes", "--library", lib.root]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /kept .*tinyllama\.Q4_K_M\.gguf .*only copy of the data/);
+    assert.match(cli.stdout, /deleted llm\/llama\/tiny_llama/);
+    assert.equal(fs.readFileSync(join(root, FILE), "utf8"), "gguf-bytes");
+  } finally {
+    cleanup();
+  }
+});
