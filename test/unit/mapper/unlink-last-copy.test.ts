@@ -82,3 +82,22 @@ test("rm --cascade of a model whose file is already gone: its hard link, the las
     cleanup();
   }
 });
+
+test("mlib unlink prints why a file is kept (the only copy of the data), not that it is not ours", async () => {
+  const { dir, cleanup } = tempDir("mlib-lastcopy-");
+  const lib = await tinyLibrary(join(dir, "lib"));
+  try {
+    const root = join(dir, "llama", "models");
+    fs.mkdirSync(root, { recursive: true });
+    await applyMapping(lib, { app: "llamacpp", root, link: "copy", configDir: NO_USER_CONFIGS });
+    fs.rmSync(join(lib.modelDir(GGUF), FILE));
+    lib.close();
+    const cli = await runCli(["unlink", "--app", "llamacpp", "--root", root, "--library", lib.root]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /kept +.*tinyllama\.Q4_K_M\.gguf +\(its source .* is gone: this file holds the only copy of the data; left for you\)\n/);
+    assert.doesNotMatch(cli.stdout, /not ours/);
+    assert.match(cli.stdout, /2 removed, 0 already gone, 1 kept \(left on disk\), 0 errors/);
+  } finally {
+    cleanup();
+  }
+});
