@@ -20,7 +20,7 @@ import { checkTarget } from "./app-target.js";
 import { classifyItem, classifyPlan, type ClassifiedItem, type ClassifiedUnit } from "./classify.js";
 import { environmentNotes } from "./environment.js";
 import { newJournalId, writeJournal, type JournalLink } from "./link-journal.js";
-import { makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
+import { freeAsideName, makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
 import { isInside, planMapping, resolvedPath, type PlanExclusion } from "./plan.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 import type { AppTarget, ConflictPolicy, LinkChoice, LinkMethod } from "./types.js";
@@ -76,6 +76,8 @@ interface Step {
   renamed: boolean;
   /** Where the user's file went (overwrite), once moved. */
   aside?: string;
+  /** Where it is to go (overwrite), chosen before the journal is written, which records it. */
+  plannedAside?: string;
 }
 
 /** What every link of one apply shares. */
@@ -229,7 +231,13 @@ function writeAhead(libraryRoot: string, run: Run, work: { unit: ClassifiedUnit;
     for (const s of steps) {
       const old = s.kind === "replace" ? run.reg.get(s.target) : null;
       const partial = s.kind === "replace" ? stagedPathOf(s.target) : mayCopy ? partialPathOf(s.target) : null;
-      links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, old ? { source: old.source, link_type: old.link_type, model_id: old.model_id } : null]);
+      const replacing = old ? { source: old.source, link_type: old.link_type, model_id: old.model_id } : null;
+      if (s.kind === "overwrite") {
+        s.plannedAside = freeAsideName(s.target);
+        links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, replacing, s.plannedAside]);
+      } else {
+        links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, replacing]);
+      }
     }
   }
   const id = newJournalId();
@@ -306,7 +314,7 @@ function makeUnit(run: Run, unit: ClassifiedUnit, steps: Step[]): void {
       if (step.kind === "replace") {
         link = replaceBroken(step, run.choice);
       } else {
-        if (step.kind === "overwrite") step.aside = moveAside(step.target);
+        if (step.kind === "overwrite") step.aside = moveAside(step.target, undefined, step.plannedAside);
         try {
           link = makeLinkAt(step.item.source, step.target, run.choice, step.item.isDir);
         } catch (e) {

@@ -52,7 +52,11 @@ function kindOf(st: fs.Stats): string {
 
 export function inspectLink(entry: LinkEntry): LinkInspection {
   const st = lstatOrNull(entry.target);
-  if (!st) return { status: "missing", detail: entry.pending ? "never made (an apply stopped before it)" : "removed from the app folder", stat: null };
+  if (!st) {
+    if (!entry.pending) return { status: "missing", detail: "removed from the app folder", stat: null };
+    const aside = typeof entry.replaced === "string" ? `; your file moved aside is at ${entry.replaced} (links repair puts it back)` : "";
+    return { status: "missing", detail: `never made (an apply stopped before it)${aside}`, stat: null };
+  }
   if (entry.link_type === "symlink") {
     if (!st.isSymbolicLink()) return { status: "foreign", detail: `${kindOf(st)} is there now, not our symlink`, stat: st };
     const text = fs.readlinkSync(entry.target);
