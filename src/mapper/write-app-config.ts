@@ -95,10 +95,15 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
       result.backup = `${file}.mlib-bak`;
       fs.writeFileSync(result.backup, before);
     }
-    const mode = before !== null ? fs.statSync(written).mode & 0o777 : 0o644;
-    fs.writeFileSync(tmp, text, { mode });
+    const was = before !== null ? fs.statSync(written) : null;
+    fs.writeFileSync(tmp, text, { mode: was ? 0o600 : 0o644 });
     const fd = fs.openSync(tmp, "r+");
     try {
+      if (was) {
+        // The user's file keeps its mode (not narrowed by the umask) and, when we run as root (sudo), its owner.
+        fs.fchmodSync(fd, was.mode & 0o7777);
+        if (process.getuid?.() === 0) fs.fchownSync(fd, was.uid, was.gid);
+      }
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

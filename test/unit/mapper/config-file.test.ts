@@ -105,3 +105,26 @@ test("ComfyUI: the user's formatting is kept byte for byte (indents, long lines,
     cleanup();
   }
 });
+
+test("ComfyUI: the user's extra_model_paths.yaml keeps its mode and, under sudo, its owner", async (t) => {
+  if (process.getuid?.() !== 0) return t.skip("needs root (to give the file another owner, as a sudo run meets it): skipped");
+  const { dir, cleanup } = tempDir("mlib-cfgfile-");
+  const lib = await tinyLibrary(join(dir, "lib"));
+  try {
+    const comfy = join(dir, "ComfyUI");
+    fs.mkdirSync(join(comfy, "models"), { recursive: true });
+    const file = join(comfy, "extra_model_paths.yaml");
+    fs.writeFileSync(file, MINE);
+    fs.chownSync(file, 1234, 2345);
+    fs.chmodSync(file, 0o664);
+    await writeAppConfig(lib, { app: "comfyui", root: join(comfy, "models"), configDir: NO_USER_CONFIGS });
+    const st = fs.statSync(file);
+    assert.ok(fs.readFileSync(file, "utf8").includes("model_library:"));
+    assert.equal(st.uid, 1234, "still the user's file, editable by them");
+    assert.equal(st.gid, 2345);
+    assert.equal(st.mode & 0o777, 0o664);
+  } finally {
+    lib.close();
+    cleanup();
+  }
+});
