@@ -37,6 +37,13 @@ test("links check: a link that cannot be looked at is reported as unreadable; th
     const j = JSON.parse(cli.stdout);
     assert.equal(j.links.length, 4);
     assert.equal(j.counts.unreadable, 1);
+
+    // doctor reports it among its problems (it used to stop on the raw error), with what to do.
+    const doc = await runCli(["doctor", "--json", "--library", lib.root]);
+    assert.equal(doc.code, 1, doc.stderr);
+    const p = (JSON.parse(doc.stdout).problems as { kind: string; path: string; remedy: string }[]).find((x) => x.kind === "link")!;
+    assert.equal(p.path, join(root, "loras", "detail.safetensors"));
+    assert.match(p.remedy, /cannot be looked at/);
   } finally {
     lib.close();
     cleanup();
