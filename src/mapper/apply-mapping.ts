@@ -20,8 +20,8 @@ import { checkTarget } from "./app-target.js";
 import { classifyItem, classifyPlan, type ClassifiedItem, type ClassifiedUnit } from "./classify.js";
 import { environmentNotes } from "./environment.js";
 import { newJournalId, writeJournal, type JournalLink } from "./link-journal.js";
-import { makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
-import { planMapping, type PlanExclusion } from "./plan.js";
+import { freeAsideName, makeLinkAt, moveAside, partialPathOf, stagedPathOf } from "./link-file.js";
+import { isInside, planMapping, resolvedPath, type PlanExclusion } from "./plan.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 import type { AppTarget, ConflictPolicy, LinkChoice, LinkMethod } from "./types.js";
 
@@ -76,6 +76,8 @@ interface Step {
   renamed: boolean;
   /** Where the user's file went (overwrite), once moved. */
   aside?: string;
+  /** Where it is to go (overwrite), chosen before the journal is written, which records it. */
+  plannedAside?: string;
 }
 
 /** What every link of one apply shares. */
@@ -84,6 +86,8 @@ interface Run {
   reg: LinkRegistry;
   /** Folders made or found, with where each resolves (a user's folder may be a symlink to another disk). */
   madeDirs: Map<string, string>;
+  /** The library's real path: no link is made in a folder that leads inside it. */
+  libraryReal: string;
   /** The folder of the last link and where it resolves: most links go where the one before went. */
   lastDir: string;
   lastDirReal: string;
@@ -127,7 +131,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
   };
   return withRegistry(library.root, (reg) => {
     onProgress?.({ op: "map", phase: "plan" });
-    const plan = planMapping(library, t.profile, t.root, signal);
+    const plan = planMapping(library, t.profile, t.root, signal, true);
     result.excluded = plan.excluded;
     const units = classifyPlan(plan, reg);
     // The names each unit takes, for --on-conflict rename's search of a free name (not needed otherwise).
@@ -144,6 +148,7 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
       choice,
       reg,
       madeDirs: new Map(),
+      libraryReal: resolvedPath(library.root),
       lastDir: "",
       lastDirReal: "",
       root: t.root,
@@ -226,7 +231,13 @@ function writeAhead(libraryRoot: string, run: Run, work: { unit: ClassifiedUnit;
     for (const s of steps) {
       const old = s.kind === "replace" ? run.reg.get(s.target) : null;
       const partial = s.kind === "replace" ? stagedPathOf(s.target) : mayCopy ? partialPathOf(s.target) : null;
-      links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, old ? { source: old.source, link_type: old.link_type, model_id: old.model_id } : null]);
+      const replacing = old ? { source: old.source, link_type: old.link_type, model_id: old.model_id } : null;
+      if (s.kind === "overwrite") {
+        s.plannedAside = freeAsideName(s.target);
+        links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, replacing, s.plannedAside]);
+      } else {
+        links.push([s.target, s.item.source, unit.modelId, s.item.isDir ? 1 : 0, partial, replacing]);
+      }
     }
   }
   const id = newJournalId();
@@ -270,6 +281,13 @@ function targetFolder(run: Run, target: string): string {
   const slash = target.lastIndexOf("/");
   if (slash === run.lastDir.length && run.lastDir !== "" && target.startsWith(run.lastDir)) return run.lastDirReal;
   const dir = dirOf(target);
+  if (!run.madeDirs.has(dir)) {
+    // A sub-folder the user symlinked into the library (the rule's own folder is checked when planning).
+    const real = resolvedPath(dir);
+    if (real === run.libraryReal || isInside(run.libraryReal, real)) {
+      throw new ModelLibraryError("E_INVALID", `${dir}: leads to ${real}, inside the library: links are never made there`, { path: dir });
+    }
+  }
   ensureDir(dir, run.madeDirs);
   run.lastDir = dir;
   run.lastDirReal = run.madeDirs.get(dir)!;
@@ -296,7 +314,7 @@ function makeUnit(run: Run, unit: ClassifiedUnit, steps: Step[]): void {
       if (step.kind === "replace") {
         link = replaceBroken(step, run.choice);
       } else {
-        if (step.kind === "overwrite") step.aside = moveAside(step.target);
+        if (step.kind === "overwrite") step.aside = moveAside(step.target, undefined, step.plannedAside);
         try {
           link = makeLinkAt(step.item.source, step.target, run.choice, step.item.isDir);
         } catch (e) {

@@ -22,14 +22,20 @@ export interface CheckResult {
 
 export async function checkLinks(library: ModelLibrary, params: LinkFilter = {}, options: OperationOptions = {}): Promise<CheckResult> {
   const entries = filterEntries(LinkRegistry.load(library.root), params);
-  const counts: Record<LinkStatus, number> = { healthy: 0, broken: 0, changed: 0, foreign: 0, missing: 0 };
+  const counts: Record<LinkStatus, number> = { healthy: 0, broken: 0, changed: 0, foreign: 0, missing: 0, unreadable: 0 };
   const links: CheckedLink[] = [];
   for (let i = 0; i < entries.length; i++) {
     if (i % 1024 === 0) {
       throwIfAborted(options.signal, "links check");
       options.onProgress?.({ op: "links-check", phase: "check", done: i, total: entries.length, unit: "items" });
     }
-    const r = inspectLink(entries[i]);
+    let r: { status: LinkStatus; detail: string | null };
+    try {
+      r = inspectLink(entries[i]);
+    } catch (e) {
+      // One folder the user cannot read (or a stale mount) must not hide the state of every other link.
+      r = { status: "unreadable", detail: `cannot look at it (${(e as NodeJS.ErrnoException).code ?? "error"}: ${(e as Error).message})` };
+    }
     counts[r.status]++;
     links.push({ entry: entries[i], status: r.status, detail: r.detail });
   }

@@ -8,10 +8,13 @@
 //            copy whose inode or size is not the one we recorded
 //   foreign  another kind of thing sits there (a real file where our symlink was, a folder...)
 //   missing  nothing is there (the user removed it)
+//   unreadable  (links check only) it cannot be looked at (EACCES, EIO, ELOOP...): not judged, never touched
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { ModelLibraryError } from "../core/errors.js";
 import type { LinkEntry } from "./registry.js";
 
-export type LinkStatus = "healthy" | "broken" | "changed" | "foreign" | "missing";
+export type LinkStatus = "healthy" | "broken" | "changed" | "foreign" | "missing" | "unreadable";
 
 export interface LinkInspection {
   status: LinkStatus;
@@ -49,9 +52,30 @@ function kindOf(st: fs.Stats): string {
   return "a special file";
 }
 
+/**
+ * For a target that is not there: throws when the nearest folder above it that exists is a symlink leading
+ * nowhere now (the user's folder on a disk that is not mounted): a link there cannot be looked at, and is not
+ * "missing" (repair and unlink would forget it, and it would be unknown once the disk is back).
+ */
+function unreachableFolder(target: string): void {
+  for (let dir = path.dirname(target); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const st = lstatOrNull(dir);
+    if (!st) continue;
+    if (st.isSymbolicLink() && !statOrNull(dir)) {
+      throw new ModelLibraryError("E_NOT_FOUND", `${dir}: a folder link to ${fs.readlinkSync(dir)}, which leads nowhere now (a disk not mounted?): ${target} cannot be looked at`, { path: target });
+    }
+    return;
+  }
+}
+
 export function inspectLink(entry: LinkEntry): LinkInspection {
   const st = lstatOrNull(entry.target);
-  if (!st) return { status: "missing", detail: entry.pending ? "never made (an apply stopped before it)" : "removed from the app folder", stat: null };
+  if (!st) {
+    unreachableFolder(entry.target);
+    if (!entry.pending) return { status: "missing", detail: "removed from the app folder", stat: null };
+    const aside = typeof entry.replaced === "string" ? `; your file moved aside is at ${entry.replaced} (links repair puts it back)` : "";
+    return { status: "missing", detail: `never made (an apply stopped before it)${aside}`, stat: null };
+  }
   if (entry.link_type === "symlink") {
     if (!st.isSymbolicLink()) return { status: "foreign", detail: `${kindOf(st)} is there now, not our symlink`, stat: st };
     const text = fs.readlinkSync(entry.target);

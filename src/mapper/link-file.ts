@@ -131,15 +131,22 @@ function placeNoReplace(from: string, to: string): void {
  * Moves a user's file (or folder, or link) at `target` aside to `<name>.mlib-replaced-<date>` (a free name) and
  * returns where it went. Never deletes anything.
  */
-export function moveAside(target: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  let aside = `${target}.mlib-replaced-${stamp}`;
-  for (let n = 2; fs.existsSync(aside) || isLink(aside); n++) aside = `${target}.mlib-replaced-${stamp}-${n}`;
+export function moveAside(target: string, now = new Date(), planned?: string): string {
+  // The name the apply's journal recorded, if it is still free (else the next free one).
+  const aside = planned !== undefined && !fs.existsSync(planned) && !isLink(planned) ? planned : freeAsideName(target, now);
   try {
     fs.renameSync(target, aside);
   } catch (e) {
     throw ioError(target, `move aside to ${aside}`, e);
   }
+  return aside;
+}
+
+/** The first free `<target>.mlib-replaced-<UTC date>[-N]`. */
+export function freeAsideName(target: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  let aside = `${target}.mlib-replaced-${stamp}`;
+  for (let n = 2; fs.existsSync(aside) || isLink(aside); n++) aside = `${target}.mlib-replaced-${stamp}-${n}`;
   return aside;
 }
 

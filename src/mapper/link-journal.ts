@@ -29,8 +29,12 @@ export interface Replacing {
   model_id: string;
 }
 
-/** One link about to be made: [target, source, model_id, is a folder (1/0), temp name or null, replacing or null]. */
-export type JournalLink = [string, string, string, 0 | 1, string | null, Replacing | null];
+/**
+ * One link about to be made: [target, source, model_id, is a folder (1/0), temp name or null, replacing or null],
+ * and for --on-conflict overwrite a 7th: where the user's file at the target is moved aside (so that after a
+ * kill between that move and the link, `links repair` puts it back).
+ */
+export type JournalLink = [string, string, string, 0 | 1, string | null, Replacing | null] | [string, string, string, 0 | 1, string | null, Replacing | null, string];
 
 export interface Journal {
   mlib_link_journal: 1;
@@ -86,7 +90,7 @@ export function pendingEntries(j: Journal): LinkEntry[] {
   const out: LinkEntry[] = [];
   for (const l of j.links) {
     if (!Array.isArray(l) || typeof l[0] !== "string" || typeof l[1] !== "string" || typeof l[2] !== "string") continue;
-    const [target, source, modelId, isDir, partial, replacing] = l;
+    const [target, source, modelId, isDir, partial, replacing, aside] = l;
     const e: LinkEntry = {
       model_id: modelId,
       source,
@@ -101,6 +105,7 @@ export function pendingEntries(j: Journal): LinkEntry[] {
     if (isDir === 1) e.is_dir = true;
     if (typeof partial === "string") e.partial = partial;
     if (replacing && typeof replacing === "object") e.replacing = replacing;
+    if (typeof aside === "string") e.replaced = aside;
     out.push(e);
   }
   return out;

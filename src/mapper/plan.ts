@@ -200,15 +200,33 @@ interface PlanRule {
   leaves: string | null;
 }
 
-function planRule(rule: MappingRule, absRoot: string, appDir: string): PlanRule {
+function planRule(rule: MappingRule, absRoot: string, appDir: string, libraryReal: string | null): PlanRule {
   const base = path.resolve(absRoot, rule.target_dir);
+  let leaves = isInside(appDir, base) || base === appDir ? null : `rule target_dir "${rule.target_dir}" leaves the app folder ${appDir}`;
+  if (leaves === null && libraryReal !== null) {
+    const real = resolvedPath(base);
+    if (real === libraryReal || isInside(libraryReal, real)) leaves = `the folder ${base} leads to ${real}, inside the library: links are never made there`;
+  }
   return {
     rule,
     matcher: ruleMatcher(rule),
     exts: new Set((rule.extensions ?? DEFAULT_EXTENSIONS).map((e) => e.toLowerCase().replace(/^\./, ""))),
     base,
-    leaves: isInside(appDir, base) || base === appDir ? null : `rule target_dir "${rule.target_dir}" leaves the app folder ${appDir}`,
+    leaves,
   };
+}
+
+/** Where `p` leads: its nearest existing folder resolved (symlinks followed), with the rest of `p` after it. */
+export function resolvedPath(p: string): string {
+  let rest = "";
+  for (let dir = path.resolve(p); ; dir = path.dirname(dir)) {
+    try {
+      return path.join(fs.realpathSync.native(dir), rest);
+    } catch {
+      if (path.dirname(dir) === dir) return path.resolve(p);
+      rest = path.join(path.basename(dir), rest);
+    }
+  }
 }
 
 /** `rel` (safe `/`-separated segments) under the normalized absolute folder `dir`: path.join without its cost. */
@@ -234,11 +252,16 @@ function unitFiles(files: ModelFiles["files"], exts: Set<string>): ModelFiles["f
   return picked;
 }
 
-/** The link units of `profile` for this library into the app folder `root`. */
-export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: string, signal?: AbortSignal): MappingPlan {
+/**
+ * The link units of `profile` for this library into the app folder `root`. `forLinks`: a rule whose folder
+ * leads into the library (a user's folder symlinked there, --root inside it) is excluded — links are never
+ * made inside the library (false for `map config`, which makes no link there).
+ */
+export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: string, signal?: AbortSignal, forLinks = false): MappingPlan {
   const absRoot = path.resolve(root);
   const appDir = path.dirname(absRoot);
-  const rules = profile.rules.map((r) => planRule(r, absRoot, appDir));
+  const libraryReal = forLinks ? resolvedPath(lib.root) : null;
+  const rules = profile.rules.map((r) => planRule(r, absRoot, appDir, libraryReal));
   const insideApp = appDir === "/" ? "/" : `${appDir}/`;
   const units: PlannedUnit[] = [];
   const excluded: PlanExclusion[] = [];

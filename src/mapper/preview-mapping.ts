@@ -41,7 +41,7 @@ export interface MappingPreview {
 export async function previewMapping(library: ModelLibrary, params: PreviewParams, options: OperationOptions = {}): Promise<MappingPreview> {
   const t = checkTarget(params);
   options.onProgress?.({ op: "map", phase: "plan" });
-  const plan = planMapping(library, t.profile, t.root, options.signal);
+  const plan = planMapping(library, t.profile, t.root, options.signal, true);
   const reg = LinkRegistry.load(library.root);
   const units = classifyPlan(plan, reg);
   const env = environmentNotes(t.root, library.root);

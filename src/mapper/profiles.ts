@@ -210,8 +210,11 @@ export function resolveProfile(app: string, appVersion: string | null = null, co
   let description: string | null = null;
   for (const { c } of scored) {
     for (const r of c.config.mappings) {
-      byDir.delete(r.target_dir); // keep the more specific rule, in its own position
-      byDir.set(r.target_dir, r);
+      // `checkpoints/` and `./checkpoints` are the folder `checkpoints` (its rule replaces that one; and
+      // ComfyUI's config key is the plain name).
+      const dir = path.posix.normalize(r.target_dir).replace(/(.)\/+$/, "$1");
+      byDir.delete(dir); // keep the more specific rule, in its own position
+      byDir.set(dir, dir === r.target_dir ? r : { ...r, target_dir: dir });
     }
     Object.assign(flags, c.config.flags ?? {});
     description = c.config.description ?? description;

@@ -4,6 +4,7 @@
 //             them: the source's inode)
 //   copy      a regular file with the recorded inode/size/mtime; the original's entries (none recorded):
 //             the same SHA-256 as the source (or the hash metadata.json records for it)
+// A hard link or copy whose source is gone is kept: it holds the only copy of the bytes.
 // Anything else is reported and left. A target outside the app folder it was made for is never touched.
 // Folders are never removed (a folder link is a symlink; a user's symlinked folder is written through, kept).
 import { createHash } from "node:crypto";
@@ -127,6 +128,11 @@ export function removeLinkIfOurs(entry: LinkEntry, dirCache?: Map<string, string
     // Made by an apply that was killed before recording how: prove it by any method.
     ours = provenPending(entry, st);
     reason = ours ? null : "an interrupted apply recorded this name, but what is there is not ours";
+  } else if (ours && entry.link_type !== "symlink" && !fs.existsSync(entry.source)) {
+    // A hard link or copy whose library file is gone holds the only copy of the bytes (and the original's
+    // entries, with no inode recorded, cannot even prove it ours): left for the user, as repair leaves it.
+    ours = false;
+    reason = `its source ${entry.source} is gone: this file holds the only copy of the data; left for you`;
   } else if (ours && entry.link_type === "copy" && entry.target_inode === undefined) {
     ours = provenCopy(entry.target, entry.source);
     if (!ours) reason = "a copy recorded by the original whose content no longer matches its source";

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
-import { inspectLink, type LinkStatus } from "./inspect-link.js";
+import { inspectLink, lstatOrNull, type LinkStatus } from "./inspect-link.js";
 import { makeLinkAt, stagedPathOf } from "./link-file.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { isInside } from "./plan.js";
@@ -55,6 +55,18 @@ function clearTemps(entry: LinkEntry): void {
   }
 }
 
+/**
+ * An overwrite killed after moving the user's file aside and before linking: the file is put back at its name
+ * (never over anything: only while the name is free). Returns what was done, or null.
+ */
+function putBackAside(entry: LinkEntry): string | null {
+  const aside = entry.replaced;
+  if (typeof aside !== "string" || path.dirname(aside) !== path.dirname(entry.target) || !lstatOrNull(aside)) return null;
+  if (lstatOrNull(entry.target)) return null;
+  fs.renameSync(aside, entry.target);
+  return `; your file moved aside by it (${aside}) was put back at its name`;
+}
+
 function statFields(entry: LinkEntry, st: fs.Stats): Partial<LinkEntry> {
   const src = fs.statSync(entry.source);
   const fields: Partial<LinkEntry> = {
@@ -92,7 +104,9 @@ function repairOne(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, r
       return;
     }
     reg.unregister(entry.target);
-    act(seen.status, "forgotten", seen.status === "missing" ? "never made (the apply stopped first)" : "what is there is not ours; left as it is");
+    const back = seen.status === "missing" ? putBackAside(entry) : null;
+    const aside = typeof entry.replaced === "string" && back === null && lstatOrNull(entry.replaced) ? `; your file moved aside by it is at ${entry.replaced}` : "";
+    act(seen.status, "forgotten", (seen.status === "missing" ? "never made (the apply stopped first)" : "what is there is not ours; left as it is") + (back ?? aside));
     return;
   }
   switch (seen.status) {

@@ -9,7 +9,8 @@
 //             one is given only where a single library folder holds exactly that rule's models.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Scalar, isMap, parseDocument } from "yaml";
+import { isDeepStrictEqual } from "node:util";
+import { Document, Scalar, isMap, parseDocument } from "yaml";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
@@ -56,9 +57,11 @@ export async function writeAppConfig(library: ModelLibrary, params: AppTarget, o
 function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_dir: string; layout?: string | null }[], byDir: Map<string, Set<string>>): AppConfigResult {
   const file = path.join(appDir, "extra_model_paths.yaml");
   const result: AppConfigResult = { app: "comfyui", kind: "comfyui-yaml", file, backup: null, changed: false, flags: [], notMapped: [] };
+  // The file a symlink leads to (a dotfiles repo) is the one written: the user's symlink stays a symlink.
+  const written = realFileOf(file);
   let before: string | null = null;
   try {
-    before = fs.readFileSync(file, "utf8");
+    before = fs.readFileSync(written, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw ioError(file, "read", e);
   }
@@ -83,29 +86,76 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
     section[rule.target_dir] = s;
   }
   doc.set(COMFY_SECTION, doc.createNode(section));
-  const text = String(doc);
+  // The user's text kept byte for byte around our section; re-written by the yaml package only when that fails.
+  const text = spliceSection(before ?? "", section, doc.toJS()) ?? String(doc);
   if (text === before) return result;
-  const tmp = path.join(appDir, `.extra_model_paths.yaml.${process.pid}.mlib-tmp`);
+  const tmp = path.join(path.dirname(written), `.${path.basename(written)}.${process.pid}.mlib-tmp`);
   try {
     if (before !== null) {
       result.backup = `${file}.mlib-bak`;
       fs.writeFileSync(result.backup, before);
     }
-    const mode = before !== null ? fs.statSync(file).mode & 0o777 : 0o644;
-    fs.writeFileSync(tmp, text, { mode });
+    const was = before !== null ? fs.statSync(written) : null;
+    fs.writeFileSync(tmp, text, { mode: was ? 0o600 : 0o644 });
     const fd = fs.openSync(tmp, "r+");
     try {
+      if (was) {
+        // The user's file keeps its mode (not narrowed by the umask) and, when we run as root (sudo), its owner.
+        fs.fchmodSync(fd, was.mode & 0o7777);
+        if (process.getuid?.() === 0) fs.fchownSync(fd, was.uid, was.gid);
+      }
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, written);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw ioError(file, "write", e);
+    throw ioError(written, "write", e);
   }
   result.changed = true;
   return result;
+}
+
+/**
+ * `before` with our section replaced (or added at the end) as text: the user's indents, quoting, long lines,
+ * blank lines and line endings stay as they were (the yaml package re-indents and re-wraps a whole file it
+ * writes). Our section runs from its `model_library:` line at column 0 to the next line at column 0. Null
+ * when the result does not read back as `want` (then the caller writes the whole document).
+ */
+function spliceSection(before: string, section: Record<string, unknown>, want: unknown): string | null {
+  const own = new Document();
+  own.set(COMFY_SECTION, own.createNode(section));
+  const eol = before.includes("\r\n") ? "\r\n" : "\n";
+  const ours = own.toString({ lineWidth: 0 }).replace(/\n/g, eol);
+  const lines = before.split(/(?<=\n)/);
+  const start = lines.findIndex((l) => new RegExp(`^${COMFY_SECTION}\\s*:`).test(l));
+  let text: string;
+  if (start < 0) {
+    text = before === "" || before.endsWith("\n") ? before + ours : before + eol + ours;
+  } else {
+    let end = start + 1;
+    while (end < lines.length && (lines[end].trim() === "" || /^[ \t]/.test(lines[end]))) end++;
+    // Blank lines before the next section stay the user's.
+    while (end > start + 1 && lines[end - 1].trim() === "") end--;
+    text = lines.slice(0, start).join("") + ours + lines.slice(end).join("");
+  }
+  const check = parseDocument(text);
+  return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), want) ? text : null;
+}
+
+/** `file`, or the file it leads to when it is a symlink; a symlink leading nowhere is refused (left as it is). */
+function realFileOf(file: string): string {
+  try {
+    if (!fs.lstatSync(file).isSymbolicLink()) return file;
+  } catch {
+    return file; // absent: created
+  }
+  try {
+    return fs.realpathSync(file);
+  } catch (e) {
+    throw new ModelLibraryError("E_INVALID", `${file}: a symlink to ${fs.readlinkSync(file)}, which cannot be reached (${(e as NodeJS.ErrnoException).code}); left as it is`, { path: file });
+  }
 }
 
 function webuiFlags(library: ModelLibrary, app: string, flags: Record<string, string>, byDir: Map<string, Set<string>>): AppConfigResult {

@@ -55,7 +55,11 @@ function linkCheck(lib: ModelLibrary): DoctorCheck {
             path: l.entry.target,
             id: l.entry.model_id,
             message: `link for app ${l.entry.app_id} is ${l.status}${l.detail ? ` (${l.detail})` : ""}`,
-            remedy: repairable ? "mlib links repair (re-creates ours that broke, forgets ours the user removed)" : "left alone: the file there is not (or no longer) ours; check it by hand",
+            remedy: repairable
+              ? "mlib links repair (re-creates ours that broke, forgets ours the user removed)"
+              : l.status === "unreadable"
+                ? "left alone: it cannot be looked at (a folder you cannot read, a disk not mounted); check again once it can"
+                : "left alone: the file there is not (or no longer) ours; check it by hand",
             fix: repairable
               ? async () => {
                   const r = await repairLinks(lib, { model: l.entry.model_id, app: l.entry.app_id });

@@ -39,7 +39,7 @@ export function register(program: Command): void {
           }
         }
         const links = cascade ? await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: true }) : null;
-        if (links && !common.json) for (const o of links.outcomes) out(`${o.outcome === "kept" ? "kept (changed, not ours)" : o.outcome} ${o.target}`);
+        if (links && !common.json) for (const o of links.outcomes) out(o.outcome === "kept" ? `kept ${o.target}  (${o.reason ?? "not ours any more"})` : `${o.outcome} ${o.target}`);
         const removed = await removeModel(lib, { id: record.id }, { signal });
         if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes, links: links?.outcomes ?? [] });
         else out(`deleted ${removed.id} (${formatBytes(removed.freedBytes)} freed)`);

@@ -17,9 +17,9 @@ export function register(program: Command): void {
         const r = await unlinkApp(lib, { app: o.app, root: o.root });
         if (r.errors.length > 0) markFailed();
         if (common.json) return printJson(r);
-        for (const x of r.outcomes) if (x.outcome === "kept") out(`kept      ${x.target}  (${x.reason}; not ours any more)`);
+        for (const x of r.outcomes) if (x.outcome === "kept") out(`kept      ${x.target}  (${x.reason ?? "not ours any more"})`);
         for (const e of r.errors) out(`error     ${e.message}`);
-        out(`${r.removed} removed, ${r.gone} already gone, ${r.kept} kept (not ours), ${r.errors.length} errors`);
+        out(`${r.removed} removed, ${r.gone} already gone, ${r.kept} kept (left on disk), ${r.errors.length} errors`);
       }, { reconcile: "none" });
     });
   withCommonOptions(cmd);

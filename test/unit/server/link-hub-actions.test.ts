@@ -58,7 +58,7 @@ test("POST /api/links/check and /api/links/repair: states per app, per model or 
   assert.equal(mapped.state, "done", JSON.stringify(mapped));
   let end = await run("/api/links/check", {}, "links-check");
   assert.equal(end.state, "done");
-  assert.deepEqual((end.summary as { counts: Record<string, number> }).counts, { healthy: 2, broken: 0, changed: 0, foreign: 0, missing: 0 });
+  assert.deepEqual((end.summary as { counts: Record<string, number> }).counts, { healthy: 2, broken: 0, changed: 0, foreign: 0, missing: 0, unreadable: 0 });
   assert.equal((end.summary as { ok: boolean }).ok, true);
   // one link removed by the user, the other replaced by a symlink of the user's own (changed)
   const [a, b] = ["qwen2.5-7b-instruct-q4_k_m.gguf", "llama-3-8b-q4_k_m.gguf"].map((f) => join(root, f));
@@ -88,7 +88,7 @@ test("POST /api/links/check and /api/links/repair: states per app, per model or 
   assert.ok(lstatSync(b).isSymbolicLink(), "the user's own symlink stays");
   assert.equal(existsSync(a), false, "a link the user removed is not made again");
   end = await run("/api/links/check", {}, "links-check");
-  assert.deepEqual((end.summary as { counts: Record<string, number>; ok: boolean }).counts, { healthy: 0, broken: 0, changed: 0, foreign: 0, missing: 0 });
+  assert.deepEqual((end.summary as { counts: Record<string, number>; ok: boolean }).counts, { healthy: 0, broken: 0, changed: 0, foreign: 0, missing: 0, unreadable: 0 });
   assert.equal(((await api(s, "GET", "/api/links")).json() as { links: unknown[] }).links.length, 0);
 });
 
