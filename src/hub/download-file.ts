@@ -127,14 +127,17 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
 
   const connections = Math.max(1, Math.min(64, p.connections ?? 8));
   const wholeBelow = p.wholeBelow ?? 16 * MiB;
-  const partSize =
-    size <= wholeBelow || connections === 1
-      ? Math.max(size, 1)
-      : (p.partSize ?? Math.min(256 * MiB, Math.max(8 * MiB, Math.ceil(size / (connections * 4) / MiB) * MiB)));
-
   let record = await loadPartRecord(p.partialPath, { url: p.url, size, sha256: expectedSha });
   const existing = await stat(p.partialPath).catch(() => null);
-  if (!record || record.partSize !== partSize || existing?.size !== size || rangelessProbe) record = null;
+  if (existing?.size !== size || rangelessProbe) record = null;
+  // A resumed download keeps the part size it was started with: the default one follows the number of
+  // connections, and another --connections (or `downloads resume` without it) must not throw the parts away.
+  const partSize =
+    (p.partSize === undefined && record && record.completed.length > 0 ? record.partSize : undefined) ??
+    (size <= wholeBelow || connections === 1
+      ? Math.max(size, 1)
+      : (p.partSize ?? Math.min(256 * MiB, Math.max(8 * MiB, Math.ceil(size / (connections * 4) / MiB) * MiB))));
+  if (record && record.partSize !== partSize) record = null;
   // One growing lead part per connection when the file comes in parts (part-layout.ts); a resumed download
   // keeps the parts it was started with, whatever the number of connections now.
   const lead = record?.lead ?? (partSize < size ? connections : 0);

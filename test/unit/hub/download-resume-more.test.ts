@@ -1,0 +1,65 @@
+// Resume and state edge cases of a download, found in a defect hunt: each test names the symptom a user saw.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { downloadFile, type DownloadFileParams } from "../../../src/hub/download-file.js";
+import type { HubConfig } from "../../../src/hub/config.js";
+import { ModelLibraryError } from "../../../src/core/errors.js";
+
+const MiB = 1024 * 1024;
+const big = randomBytes(20 * MiB);
+const bigSha = createHash("sha256").update(big).digest("hex");
+let hub: FakeHub;
+let dir: string;
+
+before(async () => {
+  hub = await startFakeHub({ repos: [{ id: "acme/big", files: [{ path: "big-Q4_K_M.gguf", content: big }] }] });
+  dir = mkdtempSync(join(tmpdir(), "mlib-dlr-"));
+});
+after(async () => {
+  await hub.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const config = (): HubConfig => ({ endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: dir });
+let n = 0;
+function params(over: Partial<DownloadFileParams> = {}): DownloadFileParams {
+  return {
+    config: config(),
+    url: `${hub.url}/acme/big/resolve/main/big-Q4_K_M.gguf`,
+    partialPath: join(dir, `f${n++}.part`),
+    expectedSize: big.length,
+    expectedSha256: bigSha,
+    retry: { attempts: 5, baseMs: 1, capMs: 5, maxServerWaitMs: 5000 },
+    stallMs: 5000,
+    ...over,
+  };
+}
+
+test("a paused download resumed with another number of connections keeps the bytes it has", async () => {
+  // 20 MiB on 2 connections: parts of 8 MiB (the first ones shorter). Part 1 hangs; the others complete.
+  const p = params({ connections: 2 });
+  hub.faults.push({ kind: "stall", matchRange: `bytes=${4 * MiB}-`, stallMs: 3000, afterBytes: 0, times: 1 });
+  const ac = new AbortController();
+  let written = 0;
+  await assert.rejects(
+    downloadFile({ ...p, signal: ac.signal, onBytes: (d) => {
+      written += d;
+      if (written >= 12 * MiB) setTimeout(() => ac.abort(), 50);
+    } }),
+    (e: ModelLibraryError) => e.code === "E_CANCELLED",
+  );
+  hub.faults.length = 0;
+  const rec = JSON.parse(readFileSync(`${p.partialPath}.json`, "utf8")) as { completed: number[] };
+  assert.ok(rec.completed.length >= 1, "some parts were recorded");
+  // `mlib downloads resume` (default connections) or the same command with another --connections.
+  const r = await downloadFile({ ...p, connections: 1 });
+  assert.equal(r.sha256, bigSha);
+  assert.ok(r.resumedBytes > 0, `the recorded parts are kept (resumed ${r.resumedBytes} bytes, fetched ${r.fetchedBytes})`);
+  assert.ok(r.fetchedBytes < big.length, `not everything fetched again (${r.fetchedBytes})`);
+  assert.deepEqual(readFileSync(p.partialPath), big);
+});
