@@ -99,7 +99,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   // Probe with a one-byte range: follows the redirect to the CDN (the URL the parts then use), and reads the
   // size, the sha256 and the commit from the Hub's own redirect answer.
   const probe = await withRetries(retry, signal, p.url, async () => {
-    const r = await hubGet(p.config, p.url, { headers: { range: "bytes=0-0", "accept-encoding": "identity" }, signal });
+    const r = await answerWithin(stallMs, signal, (s) => hubGet(p.config, p.url, { headers: { range: "bytes=0-0", "accept-encoding": "identity" }, signal: s }));
     if (r.status === 416 && (p.expectedSize ?? 0) === 0) return r;
     if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
     return r;
@@ -463,6 +463,24 @@ class Watchdog {
   }
 }
 
+/**
+ * A request whose answer (its headers) must come within `ms`, else it is dropped as a retryable stall: a Hub that
+ * accepts the connection and never answers would otherwise hang the command for good.
+ */
+async function answerWithin<T>(ms: number, signal: AbortSignal | undefined, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const attempt = new AbortController();
+  const stop = (): void => attempt.abort(signal?.reason);
+  signal?.addEventListener("abort", stop, { once: true });
+  if (signal?.aborted) stop();
+  const watchdog = new Watchdog(attempt, ms);
+  try {
+    return await stallAware(attempt, () => request(attempt.signal));
+  } finally {
+    watchdog.stop();
+    signal?.removeEventListener("abort", stop);
+  }
+}
+
 /** Runs a request; when the watchdog fired, its failure becomes a retryable "stalled". */
 async function stallAware<T>(attempt: AbortController, fn: () => Promise<T>): Promise<T> {
   try {
@@ -586,29 +604,32 @@ async function settleAll(tasks: Promise<void>[], abort: AbortController): Promis
  * pickle from safe weights before deciding to fetch the whole file. A server that ignores Range gives them
  * from its full answer, which is then dropped.
  */
-export async function fetchHead(p: { config: HubConfig; url: string; bytes: number; retry?: RetryPolicy; signal?: AbortSignal }): Promise<Buffer> {
-  return withRetries(p.retry ?? DEFAULT_RETRY, p.signal, p.url, async () => {
-    const r = await hubGet(p.config, p.url, { headers: { range: `bytes=0-${p.bytes - 1}`, "accept-encoding": "identity" }, signal: p.signal });
-    if (r.status === 416) {
-      await drain(r);
-      return Buffer.alloc(0); // an empty file
-    }
-    if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
-    const chunks: Buffer[] = [];
-    let have = 0;
-    await new Promise<void>((resolve, reject) => {
-      r.body.on("data", (c: Buffer) => {
-        chunks.push(c);
-        have += c.length;
-        if (have >= p.bytes && r.status === 200) {
-          r.body.destroy(); // Range ignored: the rest of the file is not wanted
-          resolve();
-        }
+export async function fetchHead(p: { config: HubConfig; url: string; bytes: number; retry?: RetryPolicy; stallMs?: number; signal?: AbortSignal }): Promise<Buffer> {
+  // The whole answer (a few bytes) must come within the stall time.
+  return withRetries(p.retry ?? DEFAULT_RETRY, p.signal, p.url, () =>
+    answerWithin(p.stallMs ?? 30_000, p.signal, async (signal) => {
+      const r = await hubGet(p.config, p.url, { headers: { range: `bytes=0-${p.bytes - 1}`, "accept-encoding": "identity" }, signal });
+      if (r.status === 416) {
+        await drain(r);
+        return Buffer.alloc(0); // an empty file
+      }
+      if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
+      const chunks: Buffer[] = [];
+      let have = 0;
+      await new Promise<void>((resolve, reject) => {
+        r.body.on("data", (c: Buffer) => {
+          chunks.push(c);
+          have += c.length;
+          if (have >= p.bytes && r.status === 200) {
+            r.body.destroy(); // Range ignored: the rest of the file is not wanted
+            resolve();
+          }
+        });
+        r.body.once("end", resolve);
+        r.body.once("error", (e) => (have >= p.bytes ? resolve() : reject(new RetryableError(`${p.url}: ${e.message}`))));
+        r.body.once("close", () => (have >= p.bytes || r.body.complete ? resolve() : reject(new RetryableError(`${p.url}: connection closed early`))));
       });
-      r.body.once("end", resolve);
-      r.body.once("error", (e) => (have >= p.bytes ? resolve() : reject(new RetryableError(`${p.url}: ${e.message}`))));
-      r.body.once("close", () => (have >= p.bytes || r.body.complete ? resolve() : reject(new RetryableError(`${p.url}: connection closed early`))));
-    });
-    return Buffer.concat(chunks).subarray(0, p.bytes);
-  });
+      return Buffer.concat(chunks).subarray(0, p.bytes);
+    }),
+  );
 }

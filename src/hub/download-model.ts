@@ -138,7 +138,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   // The pickle policy, decided before any weight is fetched (a small Range read of each .bin/.pt/.ckpt's first bytes).
   const allowPickle = Boolean(params.allowPickle);
   const pickles = await planPickles(repoId, choice.files, allowPickle, (f, bytes) =>
-    fetchHead({ config: client.config, url: resolveUrl(client.config.endpoint, repoId, info.commitSha ?? revision, f.path), bytes, retry: params.retry, signal: options.signal }),
+    fetchHead({ config: client.config, url: resolveUrl(client.config.endpoint, repoId, info.commitSha ?? revision, f.path), bytes, retry: params.retry, stallMs: params.stallMs, signal: options.signal }),
   );
   const chosen = pickles.files;
   const warnings = pickles.skipped.length > 0 ? [skippedPicklesNote(repoId, pickles.skipped)] : [];

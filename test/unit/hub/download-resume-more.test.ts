@@ -3,6 +3,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
@@ -62,4 +63,25 @@ test("a paused download resumed with another number of connections keeps the byt
   assert.ok(r.resumedBytes > 0, `the recorded parts are kept (resumed ${r.resumedBytes} bytes, fetched ${r.fetchedBytes})`);
   assert.ok(r.fetchedBytes < big.length, `not everything fetched again (${r.fetchedBytes})`);
   assert.deepEqual(readFileSync(p.partialPath), big);
+});
+
+test("a Hub that accepts the connection but never answers the file request: retried as a stall, then E_NETWORK (no hang)", { timeout: 20_000 }, async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      downloadFile(params({ config: { ...config(), endpoint: url }, url: `${url}/acme/big/resolve/main/big-Q4_K_M.gguf`, stallMs: 300, retry: { attempts: 2, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 } })),
+      (e: ModelLibraryError) => e.code === "E_NETWORK" && /stalled|no answer/.test(e.message),
+    );
+    assert.ok(Date.now() - started < 10_000);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  }
 });
