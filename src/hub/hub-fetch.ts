@@ -54,26 +54,38 @@ export function networkError(url: string, e: unknown): ModelLibraryError {
 }
 
 const API_RETRY: RetryPolicy = { attempts: 4, baseMs: 500, capMs: 8000, maxServerWaitMs: 60_000 };
+/** How long a JSON API answer's headers may take before the request is dropped and tried again. */
+export const API_ANSWER_MS = 30_000;
 
 /**
  * A `fetch` for @huggingface/hub's API helpers: hubRequest + retries; a final HTTP failure is thrown as our
  * error (naming `what`), so callers never see the library's own error type.
  */
-export function apiFetch(config: HubConfig, what: string, options: { signal?: AbortSignal; retry?: RetryPolicy } = {}): typeof fetch {
+export function apiFetch(config: HubConfig, what: string, options: { signal?: AbortSignal; retry?: RetryPolicy; answerMs?: number } = {}): typeof fetch {
   const policy = options.retry ?? API_RETRY;
+  const answerMs = options.answerMs ?? API_ANSWER_MS;
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw cancelledError("hub request");
       let r: HubResponse;
+      // A server that accepts the connection and never answers would hang the command for good: no answer
+      // (headers) within answerMs drops the request and tries again. The caller's signal still ends the body.
+      const noAnswer = new AbortController();
+      const timer = setTimeout(() => noAnswer.abort(), answerMs);
       try {
-        r = await hubRequest(config, url, { ...init, signal: options.signal });
+        r = await hubRequest(config, url, { ...init, signal: options.signal ? AbortSignal.any([options.signal, noAnswer.signal]) : noAnswer.signal });
       } catch (e) {
         if (e instanceof ModelLibraryError) throw e;
         if (options.signal?.aborted) throw cancelledError("hub request");
-        if (attempt >= policy.attempts) throw networkError(url, e);
+        if (attempt >= policy.attempts) {
+          if (noAnswer.signal.aborted) throw new ModelLibraryError("E_NETWORK", `${url}: no answer from the server within ${answerMs / 1000} s (${attempt} attempts)`);
+          throw networkError(url, e);
+        }
         await sleep(backoffMs(attempt, policy), options.signal).catch(() => undefined);
         continue;
+      } finally {
+        clearTimeout(timer);
       }
       if (r.res.ok) return r.res;
       if (isRetryableStatus(r.res.status) && attempt < policy.attempts) {

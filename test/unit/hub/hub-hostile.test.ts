@@ -1,0 +1,44 @@
+// The Hub client against odd or hostile Hub answers, found in a defect hunt: each test names the symptom a user saw.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import { join } from "node:path";
+import { HubClient } from "../../../src/hub/hub-client.js";
+import { ModelLibraryError } from "../../../src/core/errors.js";
+import { tempDir } from "../../helpers/library-fixtures.js";
+
+/** A server that accepts connections and never answers. */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+test("a Hub that accepts the connection but never answers: hub info and hub search fail with E_NETWORK instead of hanging", { timeout: 20_000 }, async () => {
+  const silent = await silentServer();
+  const tmp = tempDir("mlib-hubsilent-");
+  const client = new HubClient({ endpoint: silent.url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "cache") }, {
+    answerMs: 200,
+    retry: { attempts: 2, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 },
+  });
+  try {
+    const started = Date.now();
+    await assert.rejects(client.info("acme/model"), (e: ModelLibraryError) => e.code === "E_NETWORK" && /no answer/.test(e.message));
+    await assert.rejects(client.search({ query: "qwen" }), (e: ModelLibraryError) => e.code === "E_NETWORK" && /no answer/.test(e.message));
+    assert.ok(Date.now() - started < 10_000);
+  } finally {
+    client.close();
+    await silent.close();
+    tmp.cleanup();
+  }
+});
