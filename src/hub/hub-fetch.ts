@@ -3,7 +3,7 @@
 // redirect to the CDN (resolve → 302 → cas-bridge.xethub.hf.co). `apiFetch` adds retries (429/5xx/network,
 // honouring Retry-After) and error mapping, for the JSON API calls made through @huggingface/hub.
 import { ModelLibraryError, cancelledError } from "../core/errors.js";
-import type { HubConfig } from "./config.js";
+import { checkEndpoint, type HubConfig } from "./config.js";
 import { hubHttpError, offlineError } from "./hub-errors.js";
 import { backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
 
@@ -24,6 +24,7 @@ function sameOrigin(a: string, b: string): boolean {
 /** One request with redirects followed by hand; the Authorization header only ever goes to the Hub's origin. */
 export async function hubRequest(config: HubConfig, url: string, init: RequestInit = {}): Promise<HubResponse> {
   if (config.offline) throw offlineError(url);
+  checkEndpoint(config);
   let current = url;
   let redirectHeaders: Headers | null = null;
   for (let hop = 0; ; hop++) {

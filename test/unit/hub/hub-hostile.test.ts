@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { HubClient } from "../../../src/hub/hub-client.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
+import { runCli } from "../../helpers/cli.js";
 
 /** A server that accepts connections and never answers. */
 async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -39,6 +40,20 @@ test("a Hub that accepts the connection but never answers: hub info and hub sear
   } finally {
     client.close();
     await silent.close();
+    tmp.cleanup();
+  }
+});
+
+test("HF_ENDPOINT without its scheme (hf-mirror.com): a usage error naming the variable at once, not 'cannot reach the server' after retries", async () => {
+  const tmp = tempDir("mlib-hubendpoint-");
+  try {
+    const r = await runCli(["hub", "search", "qwen"], { env: { HF_ENDPOINT: "hf-mirror.invalid", HF_HUB_OFFLINE: undefined, MLIB_CACHE_DIR: join(tmp.dir, "cache") } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /HF_ENDPOINT "hf-mirror\.invalid" is not an http\(s\) URL/);
+    const d = await runCli(["download", "acme/model", "--library", join(tmp.dir, "lib")], { env: { HF_ENDPOINT: "hf-mirror.invalid", HF_HUB_OFFLINE: undefined, MLIB_CACHE_DIR: join(tmp.dir, "cache") } });
+    assert.equal(d.code, 2, d.stderr);
+    assert.match(d.stderr, /HF_ENDPOINT/);
+  } finally {
     tmp.cleanup();
   }
 });
