@@ -194,7 +194,8 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   let fetchedBytes = 0;
   let lastEmit = 0;
   try {
-    await checkFreeSpace(staging, chosen, root);
+    // Content the library holds already is linked, not fetched: it needs no room.
+    await checkFreeSpace(staging, chosen.filter((f) => !(f.sha256 && lib.findByHash(f.sha256))), root);
     const total = chosen.reduce((a, f) => a + f.size, 0);
     for (const f of chosen) {
       if (inner.signal.aborted) throw cancelledError("download");
