@@ -2,12 +2,16 @@
 // symptom a user saw.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { downloadModel } from "../../../src/hub/download-model.js";
 import { importInPlace } from "../../../src/operations/import-in-place.js";
 import { openHubWorld, type HubWorld } from "../../helpers/hub-world.js";
+import { downloadsStagingRoot, listDownloads, saveDownload, type DownloadEntry } from "../../../src/hub/download-state.js";
+import { cancelDownloads, pauseDownloads } from "../../../src/hub/control-downloads.js";
+import { runCli } from "../../helpers/cli.js";
+import { ModelLibraryError } from "../../../src/core/errors.js";
 
 const fast = { retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 }, stallMs: 5000, controlPollMs: 50 };
 let world: HubWorld;
@@ -34,4 +38,37 @@ test("a file already in the library is linked even when the disk could not hold 
   assert.deepEqual(r.files.map((f) => f.how), ["linked"]);
   assert.equal(r.fetchedBytes, 0);
   assert.equal(hub.requests.filter((q) => q.origin === "cdn").length, 0, "nothing fetched");
+});
+
+test("downloads cancel/pause/resume with a prefix that starts two ids: refused naming both, nothing cancelled (it took the first one)", async () => {
+  const root = world.lib.root;
+  const entry = (id: string, repo: string): DownloadEntry => ({
+    download_id: id,
+    repo_id: repo,
+    filename: "m.gguf",
+    filenames: ["m.gguf"],
+    dest_dir: join(downloadsStagingRoot(root), id),
+    staging_dir: join(downloadsStagingRoot(root), id),
+    total_bytes: 100,
+    status: "paused",
+    download_request: { repo_id: repo, family: null, official_name: repo, model_type: null, quant: null, filename: null, filenames: null, revision: "main" },
+    created_at: new Date().toISOString(),
+  });
+  const ids = ["4f3a0c1e-0000-4000-8000-000000000001", "4f9b7d2a-0000-4000-8000-000000000002"];
+  for (const [i, id] of ids.entries()) {
+    await saveDownload(root, entry(id, `acme/m${i}`));
+    mkdirSync(join(downloadsStagingRoot(root), id), { recursive: true });
+    writeFileSync(join(downloadsStagingRoot(root), id, "m.gguf.part"), "partial");
+  }
+  await assert.rejects(cancelDownloads(root, ["4f"]), (e: ModelLibraryError) => e.code === "E_USAGE" && /4f3a0c1e/.test(e.message) && /4f9b7d2a/.test(e.message));
+  await assert.rejects(pauseDownloads(root, ["4f"]), (e: ModelLibraryError) => e.code === "E_USAGE");
+  const cli = await runCli(["downloads", "resume", "4f", "--library", root], { env: { HF_ENDPOINT: world.hub.url, HF_HUB_OFFLINE: undefined } });
+  assert.equal(cli.code, 2, cli.stderr);
+  assert.match(cli.stderr, /starts several download ids/);
+  assert.equal((await listDownloads(root)).length, 2);
+  for (const id of ids) assert.ok(existsSync(join(downloadsStagingRoot(root), id, "m.gguf.part")), "no partial file removed");
+  // A prefix of one id still names it.
+  const r = await cancelDownloads(root, ["4f3"]);
+  assert.deepEqual(r.map((x) => x.outcome), ["cancelled"]);
+  await cancelDownloads(root, "all");
 });
