@@ -7,6 +7,7 @@ import { HubClient } from "../../../src/hub/hub-client.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { runCli } from "../../helpers/cli.js";
+import { fakeHubConfig, startFakeHub } from "../../helpers/fake-hub.js";
 
 /** A server that accepts connections and never answers. */
 async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -54,6 +55,21 @@ test("HF_ENDPOINT without its scheme (hf-mirror.com): a usage error naming the v
     assert.equal(d.code, 2, d.stderr);
     assert.match(d.stderr, /HF_ENDPOINT/);
   } finally {
+    tmp.cleanup();
+  }
+});
+
+test("a 429 asking to wait longer than a command waits: the message gives the wait (it said 'still limited after retrying' without retrying)", async () => {
+  const hub = await startFakeHub({ repos: [{ id: "acme/model", files: [{ path: "m.gguf", content: Buffer.from("GGUF") }] }] });
+  const tmp = tempDir("mlib-hub429-");
+  const client = new HubClient(fakeHubConfig(hub, join(tmp.dir, "cache")), { retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 } });
+  try {
+    hub.faults.push({ on: "hub", kind: "status", status: 429, retryAfter: "166", times: 5 });
+    await assert.rejects(client.info("acme/model"), (e: ModelLibraryError) => e.code === "E_NETWORK" && /HTTP 429\); it asks to wait 166 s; try again later/.test(e.message));
+    assert.equal(hub.requests.length, 1, "not retried: the wait is too long");
+  } finally {
+    client.close();
+    await hub.close();
     tmp.cleanup();
   }
 });
