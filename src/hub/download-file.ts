@@ -401,6 +401,11 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     let got = 0;
     buffers.begin(pos, onWritten);
     const body = res.body;
+    // A stall or an abort ends the body even when its request was made under another signal (the probe's answer,
+    // streamed whole when the server ignores Range).
+    const endBody = (): void => void body.destroy();
+    if (attempt.signal.aborted) endBody();
+    attempt.signal.addEventListener("abort", endBody, { once: true });
     // 'data' events with synchronous writes: no promise per 64 KiB chunk (the async iterator made two).
     const failure = await new Promise<unknown>((resolve) => {
       const finish = (e: unknown): void => {
@@ -426,6 +431,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
       body.once("error", (e) => finish(e));
       body.once("close", () => finish(got >= length ? null : new Error("connection closed")));
     });
+    attempt.signal.removeEventListener("abort", endBody);
     if (!body.complete) body.destroy();
     if (failure instanceof ModelLibraryError) throw failure; // a write failed (disk full...): final
     if (failure) {

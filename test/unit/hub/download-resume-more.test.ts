@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo, type Socket } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
@@ -83,5 +84,52 @@ test("a Hub that accepts the connection but never answers the file request: retr
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise((r) => silent.close(r));
+  }
+});
+
+/** A server that ignores Range (200, the whole file, as some mirrors do): its first answer stops after 1 MiB. */
+async function rangelessServer(content: Buffer): Promise<{ url: string; requests: number; close(): Promise<void> }> {
+  const state = { url: "", requests: 0, close: async (): Promise<void> => undefined };
+  const server = createHttpServer((req, res) => {
+    state.requests++;
+    res.writeHead(200, { "Content-Length": String(content.length), "Content-Type": "application/octet-stream" });
+    if (state.requests === 1) res.write(content.subarray(0, MiB)); // then nothing more: a stall
+    else res.end(content);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return state;
+}
+
+test("a server that ignores Range and stalls mid-file: the stall is noticed and the file fetched again (it hung)", { timeout: 20_000 }, async () => {
+  const content = big.subarray(0, 4 * MiB);
+  const server = await rangelessServer(content);
+  try {
+    const p = params({ config: { ...config(), endpoint: server.url }, url: `${server.url}/acme/x/resolve/main/x.gguf`, expectedSize: content.length, expectedSha256: createHash("sha256").update(content).digest("hex"), stallMs: 300 });
+    const r = await downloadFile(p);
+    assert.equal(r.rangeless, true);
+    assert.equal(server.requests, 2);
+    assert.deepEqual(readFileSync(p.partialPath), content);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a server that ignores Range: Ctrl-C (abort) stops the stream at once", { timeout: 20_000 }, async () => {
+  const content = big.subarray(0, 4 * MiB);
+  const server = await rangelessServer(content);
+  try {
+    const ac = new AbortController();
+    const p = params({ config: { ...config(), endpoint: server.url }, url: `${server.url}/acme/x/resolve/main/x.gguf`, expectedSize: content.length, expectedSha256: null, stallMs: 60_000, signal: ac.signal });
+    const started = Date.now();
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(downloadFile(p), (e: ModelLibraryError) => e.code === "E_CANCELLED");
+    assert.ok(Date.now() - started < 5000, `stopped after ${Date.now() - started} ms`);
+  } finally {
+    await server.close();
   }
 });
