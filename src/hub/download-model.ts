@@ -26,7 +26,6 @@ import { HubClient } from "./hub-client.js";
 import {
   downloadsStagingRoot,
   getDownload,
-  listDownloads,
   removeDownload,
   runnerAlive,
   saveDownload,
@@ -143,27 +142,40 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   const chosen = pickles.files;
   const warnings = pickles.skipped.length > 0 ? [skippedPicklesNote(repoId, pickles.skipped)] : [];
 
-  // The same request (repo, revision, selection) continues the download already recorded for it.
-  const entry = resumeEntry ?? (await findSameDownload(root, repoId, revision, params2)) ?? newEntry(root, repoId, revision, params2, info.model.name);
-  if (entry.runner && runnerAlive(entry) && entry.runner.pid !== process.pid) {
-    throw new ModelLibraryError("E_LOCKED", `download ${entry.download_id} of ${repoId} is already running (pid ${entry.runner.pid} on ${entry.runner.hostname})`);
-  }
-  const staging = stagingDirOf(root, entry);
+  // The same request (repo, revision, selection) continues the download already recorded for it. Found and claimed
+  // (this process recorded as its runner) in one step under downloads.json's lock: two processes running the same
+  // command at once cannot both take it.
   const primary = chosen.filter((f) => f.lfs).reduce<RepoFile | null>((a, b) => (!a || b.size > a.size ? b : a), null) ?? chosen[0];
-  Object.assign(entry, {
-    filename: primary.path,
-    filenames: chosen.map((f) => f.path),
-    total_bytes: chosen.reduce((a, f) => a + f.size, 0),
-    known_sha256: primary.sha256,
-    commit_sha: info.commitSha,
-    staging_dir: staging,
-    status: "downloading",
-    error: null,
-    control: null,
-    runner: { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() },
-  } satisfies Partial<DownloadEntry>);
-  entry.download_request.model_type ??= modelTypeOfKind(info.model.kind);
-  await saveDownload(root, entry);
+  const entry = await updateDownloads(root, (list) => {
+    const want = requestKey({ repo_id: repoId, revision, complete_model_id: params2.completeModelId ?? null, filenames: params2.files ?? null, filename: params2.files?.[0] ?? null, quant: params2.quant ?? null, family: null, official_name: "", model_type: null });
+    let e = resumeEntry
+      ? list.find((d) => d.download_id === resumeEntry!.download_id)
+      : list.find((d) => d.status !== "completed" && d.status !== "cancelled" && requestKey(d.download_request) === want);
+    if (!e && resumeEntry) throw new ModelLibraryError("E_NOT_FOUND", `no download "${resumeEntry.download_id}" in ${root} (removed meanwhile)`);
+    if (e?.runner && runnerAlive(e) && e.runner.pid !== process.pid) {
+      throw new ModelLibraryError("E_LOCKED", `download ${e.download_id} of ${repoId} is already running (pid ${e.runner.pid} on ${e.runner.hostname})`);
+    }
+    if (!e) {
+      e = newEntry(root, repoId, revision, params2, info.model.name);
+      list.push(e);
+    }
+    Object.assign(e, {
+      filename: primary.path,
+      filenames: chosen.map((f) => f.path),
+      total_bytes: chosen.reduce((a, f) => a + f.size, 0),
+      known_sha256: primary.sha256,
+      commit_sha: info.commitSha,
+      staging_dir: stagingDirOf(root, e),
+      status: "downloading",
+      error: null,
+      control: null,
+      runner: { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() },
+      updated_at: new Date().toISOString(),
+    } satisfies Partial<DownloadEntry>);
+    e.download_request.model_type ??= modelTypeOfKind(info.model.kind);
+    return structuredClone(e);
+  });
+  const staging = entry.staging_dir!;
 
   // Pause/cancel asks from other processes arrive through downloads.json; the lease is renewed meanwhile.
   const inner = new AbortController();
@@ -323,11 +335,9 @@ function newEntry(root: string, repoId: string, revision: string, p: DownloadMod
   };
 }
 
-async function findSameDownload(root: string, repoId: string, revision: string, p: DownloadModelParams): Promise<DownloadEntry | null> {
-  const key = (r: DownloadEntry["download_request"]): string =>
-    JSON.stringify([r.repo_id, r.revision ?? "main", r.complete_model_id ?? null, r.filenames ?? (r.filename ? [r.filename] : null), r.filenames || r.filename ? null : (r.quant ?? null)]);
-  const want = key({ repo_id: repoId, revision, complete_model_id: p.completeModelId ?? null, filenames: p.files ?? null, filename: p.files?.[0] ?? null, quant: p.quant ?? null, family: null, official_name: "", model_type: null });
-  return (await listDownloads(root)).find((d) => d.status !== "completed" && d.status !== "cancelled" && key(d.download_request) === want) ?? null;
+/** What makes two requests the same download: repo, revision, completed model, and the files or the quant asked for. */
+function requestKey(r: DownloadEntry["download_request"]): string {
+  return JSON.stringify([r.repo_id, r.revision ?? "main", r.complete_model_id ?? null, r.filenames ?? (r.filename ? [r.filename] : null), r.filenames || r.filename ? null : (r.quant ?? null)]);
 }
 
 /** Refuses to start when the staging filesystem cannot hold what is left to fetch. */

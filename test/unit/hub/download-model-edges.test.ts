@@ -8,9 +8,10 @@ import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { downloadModel } from "../../../src/hub/download-model.js";
 import { importInPlace } from "../../../src/operations/import-in-place.js";
 import { openHubWorld, type HubWorld } from "../../helpers/hub-world.js";
-import { downloadsStagingRoot, listDownloads, saveDownload, type DownloadEntry } from "../../../src/hub/download-state.js";
+import { downloadsFile, downloadsStagingRoot, listDownloads, saveDownload, type DownloadEntry } from "../../../src/hub/download-state.js";
 import { cancelDownloads, pauseDownloads } from "../../../src/hub/control-downloads.js";
-import { runCli } from "../../helpers/cli.js";
+import { runCli, startCli, type CliResult } from "../../helpers/cli.js";
+import { acquireLock, releaseLock } from "../../../src/core/lock.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
 
 const fast = { retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 }, stallMs: 5000, controlPollMs: 50 };
@@ -71,4 +72,37 @@ test("downloads cancel/pause/resume with a prefix that starts two ids: refused n
   const r = await cancelDownloads(root, ["4f3"]);
   assert.deepEqual(r.map((x) => x.outcome), ["cancelled"]);
   await cancelDownloads(root, "all");
+});
+
+test("two processes running the same download at once: one runs it, the other says it is already running (both ran it in one staging folder)", { timeout: 90_000 }, async () => {
+  const { lib, hub, client } = world;
+  const content = Buffer.concat([buildTinyLlamaGguf({ name: "Race", fileType: 15, contextLength: 2048, seed: 7 }), Buffer.alloc(6 * 1024 * 1024, 7)]);
+  hub.addRepo({ id: "acme/race-GGUF", files: [{ path: "race-Q4_K_M.gguf", content }] });
+  // A paused download of it, as Ctrl-C leaves one.
+  hub.faults.push({ kind: "stall", afterBytes: 1000, stallMs: 1500, times: 1 });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  await assert.rejects(downloadModel(lib, { repoId: "acme/race-GGUF", client, ...fast }, { signal: ac.signal }), /paused/);
+  hub.faults.length = 0;
+  // Both commands read downloads.json before either records itself as the runner (held here: its lock).
+  const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HUB_OFFLINE: undefined, MLIB_CACHE_DIR: join(world.dir, "cache-cli") };
+  const args = ["download", "acme/race-GGUF", "--library", lib.root, "--json"];
+  hub.requests.length = 0;
+  const holder = await acquireLock(`${downloadsFile(lib.root)}.lock`);
+  let runs: Promise<CliResult>[] = [];
+  try {
+    runs = [startCli(args, { env, timeoutMs: 60_000 }).result, startCli(args, { env, timeoutMs: 60_000 }).result];
+    const trees = (): number => hub.requests.filter((q) => q.url.includes("/api/models/acme/race-GGUF/tree/")).length;
+    for (let i = 0; i < 400 && trees() < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await releaseLock(`${downloadsFile(lib.root)}.lock`, holder);
+  }
+  const results = await Promise.all(runs);
+  const ok = results.filter((r) => r.code === 0);
+  const locked = results.filter((r) => r.code !== 0);
+  assert.equal(ok.length, 1, results.map((r) => r.stderr).join("\n"));
+  assert.equal(locked.length, 1);
+  assert.match(locked[0].stderr, /already running/);
+  assert.deepEqual(await listDownloads(lib.root), []);
 });
