@@ -88,7 +88,7 @@ export function apiFetch(config: HubConfig, what: string, options: { signal?: Ab
       } finally {
         clearTimeout(timer);
       }
-      if (r.res.ok) return r.res;
+      if (r.res.ok) return jsonOrClearError(r.res, url);
       if (isRetryableStatus(r.res.status) && attempt < policy.attempts) {
         const asked = serverWaitMs(r.res.headers);
         await r.res.body?.cancel().catch(() => undefined);
@@ -100,4 +100,23 @@ export function apiFetch(config: HubConfig, what: string, options: { signal?: Ab
       throw hubHttpError(r.res, what, config);
     }
   }) as typeof fetch;
+}
+
+/**
+ * The answer, whose json() says what is wrong when the body is not JSON (an HTML page from a captive portal or a
+ * proxy, an HF_ENDPOINT that is a web page), rather than a bare "Unexpected token '<'" naming nothing.
+ */
+function jsonOrClearError(res: Response, url: string): Response {
+  const json = res.json.bind(res);
+  const checked = async (): Promise<unknown> => {
+    try {
+      return await json();
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      const type = res.headers.get("content-type") ?? "no content type";
+      throw new ModelLibraryError("E_NETWORK", `${url}: the answer is not the Hub's JSON (${type}: ${e.message}); is HF_ENDPOINT right, or is a proxy or captive portal in the way?`, { cause: e });
+    }
+  };
+  Object.defineProperty(res, "json", { value: checked });
+  return res;
 }

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Socket } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { join } from "node:path";
 import { HubClient } from "../../../src/hub/hub-client.js";
 import { ModelLibraryError } from "../../../src/core/errors.js";
@@ -70,6 +71,27 @@ test("a 429 asking to wait longer than a command waits: the message gives the wa
   } finally {
     client.close();
     await hub.close();
+    tmp.cleanup();
+  }
+});
+
+test("a Hub answering an HTML page (captive portal, HF_ENDPOINT pointing at a web page): the error names the URL and what is wrong, not a bare JSON parse error", async () => {
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end("<html><body>Please log in to the Wi-Fi</body></html>");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tmp = tempDir("mlib-hubhtml-");
+  const client = new HubClient({ endpoint: url, token: null, tokenSource: null, offline: false, cacheDir: join(tmp.dir, "cache") });
+  try {
+    for (const call of [() => client.info("acme/model"), () => client.search({ query: "qwen" }), () => client.treeOf("acme/model")]) {
+      await assert.rejects(call(), (e: ModelLibraryError) => e.code === "E_NETWORK" && e.message.startsWith(`${url}/api/models`) && /not the Hub's JSON \(text\/html/.test(e.message) && /HF_ENDPOINT/.test(e.message));
+    }
+  } finally {
+    client.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
     tmp.cleanup();
   }
 });
