@@ -75,7 +75,7 @@ export function apiFetch(config: HubConfig, what: string, options: { signal?: Ab
       const noAnswer = new AbortController();
       const timer = setTimeout(() => noAnswer.abort(), answerMs);
       try {
-        r = await hubRequest(config, url, { ...init, signal: options.signal ? AbortSignal.any([options.signal, noAnswer.signal]) : noAnswer.signal });
+        r = await hubRequest(config, url, { ...init, signal: eitherSignal(options.signal, noAnswer.signal) });
       } catch (e) {
         if (e instanceof ModelLibraryError) throw e;
         if (options.signal?.aborted) throw cancelledError("hub request");
@@ -119,4 +119,11 @@ function jsonOrClearError(res: Response, url: string): Response {
   };
   Object.defineProperty(res, "json", { value: checked });
   return res;
+}
+
+/** A signal that fires when either does (AbortSignal.any, Node 20.3+; before it, the caller's signal alone). */
+function eitherSignal(caller: AbortSignal | undefined, timeout: AbortSignal): AbortSignal {
+  if (!caller) return timeout;
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  return any ? any([caller, timeout]) : caller;
 }
