@@ -95,6 +95,8 @@ test("two processes running the same download at once: one runs it, the other sa
     const trees = (): number => hub.requests.filter((q) => q.url.includes("/api/models/acme/race-GGUF/tree/")).length;
     for (let i = 0; i < 400 && trees() < 2; i++) await new Promise((r) => setTimeout(r, 25));
     await new Promise((r) => setTimeout(r, 500));
+    // The one that gets the lock first is still downloading when the other gets it (however long its wait).
+    hub.faults.push({ kind: "stall", afterBytes: 1000, stallMs: 3000, times: 1 });
   } finally {
     await releaseLock(`${downloadsFile(lib.root)}.lock`, holder);
   }
