@@ -112,11 +112,13 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   }
   let { repoId } = params2;
   let missingOnly: Set<string> | null = null;
+  let presentSha256 = new Set<string>();
   let completeDir: string | null = null;
   if (params2.completeModelId) {
     const plan = await planCompletion(lib, params2.completeModelId);
     repoId = plan.repoId;
     missingOnly = new Set(plan.missing);
+    presentSha256 = plan.present;
     completeDir = lib.modelDir(params2.completeModelId);
   }
   const revision = params2.revision ?? "main";
@@ -124,7 +126,18 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   const info = await client.info(repoId, revision, { signal: options.signal });
   let choice;
   if (missingOnly) {
-    const wanted = info.files.filter((f) => missingOnly!.has(f.path) || missingOnly!.has(f.path.slice(f.path.lastIndexOf("/") + 1)));
+    const baseName = (path: string): string => path.slice(path.lastIndexOf("/") + 1);
+    const folderOf = (path: string): string => path.slice(0, Math.max(0, path.lastIndexOf("/")));
+    let wanted = info.files.filter((f) => missingOnly!.has(f.path) || missingOnly!.has(baseName(f.path)));
+    // The same shard names in several folders (text_encoder/ and text_encoder_2/): the folder holding our shards.
+    const ours = new Set(info.files.filter((f) => f.sha256 && presentSha256.has(f.sha256.toLowerCase())).map((f) => folderOf(f.path)));
+    const inOurs = wanted.filter((f) => ours.has(folderOf(f.path)));
+    if (ours.size > 0 && new Set(inOurs.map((f) => baseName(f.path))).size === missingOnly.size) wanted = inOurs;
+    const twice = [...new Set(wanted.map((f) => baseName(f.path)).filter((n, i, all) => all.indexOf(n) !== i))];
+    if (twice.length > 0) {
+      const where = wanted.filter((f) => twice.includes(baseName(f.path))).map((f) => f.path);
+      throw new ModelLibraryError("E_USAGE", `${repoId} has ${twice.join(", ")} in several folders (${where.join(", ")}): cannot tell which completes ${params2.completeModelId} (no file of the repo has the bytes of its shards)`);
+    }
     if (wanted.length < missingOnly.size) {
       const have = new Set(wanted.map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)));
       const absent = [...missingOnly].filter((m) => !have.has(m));
@@ -484,14 +497,15 @@ export async function missingShards(lib: ModelLibrary, id: string): Promise<stri
 }
 
 /** The stored model's missing shards: where they go and which repo has them. */
-async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[] }> {
+async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[]; present: Set<string> }> {
   const meta = await lib.getMetadata(id);
   if (!meta.repo_id) {
     throw new ModelLibraryError("E_NOT_FOUND", `${id}: its Hub repo is not known; run \`mlib lookup ${id}\` first (a hash match fills repo_id)`);
   }
   const missing = await missingShards(lib, id);
   if (missing.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
-  return { repoId: meta.repo_id, missing };
+  const present = new Set((meta.files ?? []).map((f) => f.sha256?.toLowerCase()).filter((h): h is string => Boolean(h)));
+  return { repoId: meta.repo_id, missing, present };
 }
 
 /** Moves the fetched shards into the stored model's folder and records them in its metadata. */

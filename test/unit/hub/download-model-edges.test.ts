@@ -2,9 +2,11 @@
 // symptom a user saw.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
+import { buildSafetensors } from "../../../src/demo/safetensors-writer.js";
+import { llamaTensors } from "../../helpers/library-fixtures.js";
 import { downloadModel } from "../../../src/hub/download-model.js";
 import { importInPlace } from "../../../src/operations/import-in-place.js";
 import { openHubWorld, type HubWorld } from "../../helpers/hub-world.js";
@@ -107,4 +109,25 @@ test("two processes running the same download at once: one runs it, the other sa
   assert.equal(locked.length, 1);
   assert.match(locked[0].stderr, /already running/);
   assert.deepEqual(await listDownloads(lib.root), []);
+});
+
+test("--complete on a repo with the same shard names in two folders: the missing shard comes from the folder holding ours (it fetched both, then failed with E_EXISTS leaving an untracked file)", async () => {
+  const { lib, hub, client } = world;
+  const shard = (i: number, seed: number): Buffer => buildSafetensors(llamaTensors(1, 16, seed + i), { format: "pt" });
+  hub.addRepo({
+    id: "acme/two-encoders",
+    files: [
+      ...[1, 2].map((i) => ({ path: `text_encoder/model-0000${i}-of-00002.safetensors`, content: shard(i, 60), lfs: true })),
+      ...[1, 2].map((i) => ({ path: `text_encoder_2/model-0000${i}-of-00002.safetensors`, content: shard(i, 70), lfs: true })),
+    ],
+  });
+  // The stored set is text_encoder_2's, without its second shard.
+  const dir = join(lib.root, "llm", "llama", "encoder2");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "model-00001-of-00002.safetensors"), shard(1, 70));
+  const stored = await importInPlace(lib, { modelDir: dir, officialName: "encoder2", repoId: "acme/two-encoders", allowIncomplete: true });
+  const r = await downloadModel(lib, { repoId: "", completeModelId: stored.modelId, client, ...fast });
+  assert.deepEqual(r.files.map((f) => f.path), ["text_encoder_2/model-00002-of-00002.safetensors"]);
+  assert.deepEqual(readFileSync(join(dir, "model-00002-of-00002.safetensors")), shard(2, 70));
+  assert.equal((await lib.getMetadata(stored.modelId)).files?.length, 2);
 });
