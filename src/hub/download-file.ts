@@ -99,7 +99,15 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   // Probe with a one-byte range: follows the redirect to the CDN (the URL the parts then use), and reads the
   // size, the sha256 and the commit from the Hub's own redirect answer.
   const probe = await withRetries(retry, signal, p.url, async () => {
-    const r = await answerWithin(stallMs, signal, (s) => hubGet(p.config, p.url, { headers: { range: "bytes=0-0", "accept-encoding": "identity" }, signal: s }));
+    const r = await answerWithin(stallMs, signal, async (s) => {
+      const answer = await hubGet(p.config, p.url, { headers: { range: "bytes=0-0", "accept-encoding": "identity" }, signal: s });
+      // The probe's own byte is read under the same watch: headers followed by nothing would hang the drain below.
+      if ((answer.status === 206 || answer.status === 416) && Number(answer.headers.get("content-length") ?? "0") <= 64 * 1024) {
+        await drain(answer);
+        if (!answer.body.complete) throw new RetryableError(`${p.url}: the answer to the first byte was cut short`);
+      }
+      return answer;
+    });
     if (r.status === 416 && (p.expectedSize ?? 0) === 0) return r;
     if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
     return r;

@@ -133,3 +133,27 @@ test("a server that ignores Range: Ctrl-C (abort) stops the stream at once", { t
     await server.close();
   }
 });
+
+test("a server that answers the one-byte probe's headers but never its byte: retried as a stall (it hung)", { timeout: 20_000 }, async () => {
+  const content = big.subarray(0, 64 * 1024);
+  let requests = 0;
+  const server = createHttpServer((req, res) => {
+    requests++;
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+    const [start, end] = m ? [Number(m[1]), Number(m[2])] : [0, content.length - 1];
+    res.writeHead(206, { "Content-Length": String(end - start + 1), "Content-Range": `bytes ${start}-${end}/${content.length}` });
+    if (requests === 1) res.flushHeaders(); // and the byte never comes
+    else res.end(content.subarray(start, end + 1));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const p = params({ config: { ...config(), endpoint: url }, url: `${url}/acme/x/resolve/main/x.gguf`, expectedSize: content.length, expectedSha256: createHash("sha256").update(content).digest("hex"), stallMs: 300 });
+    const r = await downloadFile(p);
+    assert.deepEqual(readFileSync(p.partialPath), content);
+    assert.equal(r.size, content.length);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
