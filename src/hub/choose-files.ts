@@ -6,7 +6,7 @@
 // `..`, absolute paths and backslashes are refused before anything is fetched.
 import { ModelLibraryError } from "../core/errors.js";
 import { safeRelativePath } from "../formats/naming.js";
-import { downloadOptions, type RepoFile } from "./convert-model.js";
+import { downloadOptions, quantsInName, type RepoFile } from "./convert-model.js";
 
 const WEIGHT = /\.(gguf|safetensors|bin|pt|pth|ckpt|onnx|h5|msgpack|ot)$/i;
 // Files a transformers/diffusers runtime reads beside the weights.
@@ -53,11 +53,23 @@ function choose(p: ChooseParams): FileChoice {
   }
   const weights = p.files.filter((f) => WEIGHT.test(f.path));
   if (p.quant) {
+    // A quant named as one of the repo's options: that option's files (every shard). The original took every file
+    // whose path contains the words, so Q4_0 also brought Q4_0_4_4 and Q4_0_8_8, and Q6_K brought Q6_K_L.
+    const options = downloadOptions(p.files, []);
+    const named = options.find((o) => o.quant === p.quant) ?? onlyOne(options.filter((o) => o.quant.toLowerCase() === p.quant!.toLowerCase()));
+    if (named) return { files: unique([...preferSafe(p.files.filter((f) => named.files.includes(f.path))), ...runtime]), quant: p.quant };
     let hits = weights.filter((f) => f.path.includes(p.quant!));
     if (hits.length === 0) hits = weights.filter((f) => f.path.toLowerCase().includes(p.quant!.toLowerCase()));
     if (hits.length === 0) {
-      const opts = downloadOptions(p.files, []).map((o) => o.quant);
+      const opts = options.map((o) => o.quant);
       throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no file for quant "${p.quant}"${opts.length ? ` (available: ${opts.join(", ")})` : ""}`);
+    }
+    // Part of several quants' names (Q4_K: Q4_K_M and Q4_K_S): ask which, rather than fetch them all into one model.
+    // (Files named without a quant, a vision model's mmproj beside its weights, still come along as before.)
+    const want = p.quant.toLowerCase();
+    const spanned = [...new Set(hits.flatMap((f) => quantsInName(f.path.slice(f.path.lastIndexOf("/") + 1))).filter((q) => q.toLowerCase().includes(want)))];
+    if (spanned.length > 1) {
+      throw new ModelLibraryError("E_USAGE", `${p.repoId}: --quant "${p.quant}" is part of several quants (${spanned.join(", ")}): choose one`);
     }
     return { files: unique([...preferSafe(hits), ...runtime]), quant: p.quant };
   }
@@ -98,6 +110,10 @@ export function checkHubPath(path: string, repoId: string): string {
   } catch (e) {
     throw new ModelLibraryError("E_INVALID", `${repoId}: refusing the Hub file name ${JSON.stringify(path)}: ${(e as Error).message.replace(/^unsafe relative path "[^"]*": /, "")}`);
   }
+}
+
+function onlyOne<T>(xs: T[]): T | undefined {
+  return xs.length === 1 ? xs[0] : undefined;
 }
 
 function unique(files: RepoFile[]): RepoFile[] {

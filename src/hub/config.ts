@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { ModelLibraryError } from "../core/errors.js";
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 
@@ -49,4 +50,21 @@ export function tokenFilePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_TOKEN_PATH) return resolve(env.HF_TOKEN_PATH);
   const home = env.HF_HOME ? resolve(env.HF_HOME) : join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), ".cache"), "huggingface");
   return join(home, "token");
+}
+
+/**
+ * Refuses an endpoint that is not an http(s) URL (`HF_ENDPOINT=hf-mirror.com`, the scheme left out): said at once
+ * as a usage error, rather than retried as a network failure and reported as "cannot reach the server".
+ */
+export function checkEndpoint(config: HubConfig): void {
+  let ok = false;
+  try {
+    const u = new URL(config.endpoint);
+    ok = (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "";
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new ModelLibraryError("E_USAGE", `HF_ENDPOINT "${config.endpoint}" is not an http(s) URL: give it with its scheme, e.g. HF_ENDPOINT=https://hf-mirror.com`);
+  }
 }

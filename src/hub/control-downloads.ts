@@ -2,8 +2,7 @@
 // polls), or — when no live process runs it — does it directly: pause marks it paused, cancel removes its
 // partial files and its entry. Resume is downloadModel({ downloadId }) in the caller's process.
 import { rm } from "node:fs/promises";
-import { ModelLibraryError } from "../core/errors.js";
-import { isActive, listDownloads, runnerAlive, stagingDirOf, updateDownloads, type DownloadEntry } from "./download-state.js";
+import { findDownload, isActive, listDownloads, runnerAlive, stagingDirOf, updateDownloads, type DownloadEntry } from "./download-state.js";
 
 export interface ControlResult {
   downloadId: string;
@@ -16,11 +15,7 @@ export interface ControlResult {
 async function select(root: string, ids: string[] | "all"): Promise<DownloadEntry[]> {
   const all = await listDownloads(root);
   if (ids === "all") return all;
-  return ids.map((id) => {
-    const d = all.find((x) => x.download_id === id || x.download_id.startsWith(id));
-    if (!d) throw new ModelLibraryError("E_NOT_FOUND", `no download "${id}" in ${root} (see \`mlib downloads list\`)`);
-    return d;
-  });
+  return ids.map((id) => findDownload(all, id, root));
 }
 
 export async function pauseDownloads(root: string, ids: string[] | "all"): Promise<ControlResult[]> {

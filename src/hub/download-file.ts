@@ -99,7 +99,15 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
   // Probe with a one-byte range: follows the redirect to the CDN (the URL the parts then use), and reads the
   // size, the sha256 and the commit from the Hub's own redirect answer.
   const probe = await withRetries(retry, signal, p.url, async () => {
-    const r = await hubGet(p.config, p.url, { headers: { range: "bytes=0-0", "accept-encoding": "identity" }, signal });
+    const r = await answerWithin(stallMs, signal, async (s) => {
+      const answer = await hubGet(p.config, p.url, { headers: { range: "bytes=0-0", "accept-encoding": "identity" }, signal: s });
+      // The probe's own byte is read under the same watch: headers followed by nothing would hang the drain below.
+      if ((answer.status === 206 || answer.status === 416) && Number(answer.headers.get("content-length") ?? "0") <= 64 * 1024) {
+        await drain(answer);
+        if (!answer.body.complete) throw new RetryableError(`${p.url}: the answer to the first byte was cut short`);
+      }
+      return answer;
+    });
     if (r.status === 416 && (p.expectedSize ?? 0) === 0) return r;
     if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
     return r;
@@ -127,14 +135,17 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
 
   const connections = Math.max(1, Math.min(64, p.connections ?? 8));
   const wholeBelow = p.wholeBelow ?? 16 * MiB;
-  const partSize =
-    size <= wholeBelow || connections === 1
-      ? Math.max(size, 1)
-      : (p.partSize ?? Math.min(256 * MiB, Math.max(8 * MiB, Math.ceil(size / (connections * 4) / MiB) * MiB)));
-
   let record = await loadPartRecord(p.partialPath, { url: p.url, size, sha256: expectedSha });
   const existing = await stat(p.partialPath).catch(() => null);
-  if (!record || record.partSize !== partSize || existing?.size !== size || rangelessProbe) record = null;
+  if (existing?.size !== size || rangelessProbe) record = null;
+  // A resumed download keeps the part size it was started with: the default one follows the number of
+  // connections, and another --connections (or `downloads resume` without it) must not throw the parts away.
+  const partSize =
+    (p.partSize === undefined && record && record.completed.length > 0 ? record.partSize : undefined) ??
+    (size <= wholeBelow || connections === 1
+      ? Math.max(size, 1)
+      : (p.partSize ?? Math.min(256 * MiB, Math.max(8 * MiB, Math.ceil(size / (connections * 4) / MiB) * MiB))));
+  if (record && record.partSize !== partSize) record = null;
   // One growing lead part per connection when the file comes in parts (part-layout.ts); a resumed download
   // keeps the parts it was started with, whatever the number of connections now.
   const lead = record?.lead ?? (partSize < size ? connections : 0);
@@ -398,6 +409,11 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     let got = 0;
     buffers.begin(pos, onWritten);
     const body = res.body;
+    // A stall or an abort ends the body even when its request was made under another signal (the probe's answer,
+    // streamed whole when the server ignores Range).
+    const endBody = (): void => void body.destroy();
+    if (attempt.signal.aborted) endBody();
+    attempt.signal.addEventListener("abort", endBody, { once: true });
     // 'data' events with synchronous writes: no promise per 64 KiB chunk (the async iterator made two).
     const failure = await new Promise<unknown>((resolve) => {
       const finish = (e: unknown): void => {
@@ -423,6 +439,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
       body.once("error", (e) => finish(e));
       body.once("close", () => finish(got >= length ? null : new Error("connection closed")));
     });
+    attempt.signal.removeEventListener("abort", endBody);
     if (!body.complete) body.destroy();
     if (failure instanceof ModelLibraryError) throw failure; // a write failed (disk full...): final
     if (failure) {
@@ -457,6 +474,24 @@ class Watchdog {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+}
+
+/**
+ * A request whose answer (its headers) must come within `ms`, else it is dropped as a retryable stall: a Hub that
+ * accepts the connection and never answers would otherwise hang the command for good.
+ */
+async function answerWithin<T>(ms: number, signal: AbortSignal | undefined, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const attempt = new AbortController();
+  const stop = (): void => attempt.abort(signal?.reason);
+  signal?.addEventListener("abort", stop, { once: true });
+  if (signal?.aborted) stop();
+  const watchdog = new Watchdog(attempt, ms);
+  try {
+    return await stallAware(attempt, () => request(attempt.signal));
+  } finally {
+    watchdog.stop();
+    signal?.removeEventListener("abort", stop);
   }
 }
 
@@ -583,29 +618,32 @@ async function settleAll(tasks: Promise<void>[], abort: AbortController): Promis
  * pickle from safe weights before deciding to fetch the whole file. A server that ignores Range gives them
  * from its full answer, which is then dropped.
  */
-export async function fetchHead(p: { config: HubConfig; url: string; bytes: number; retry?: RetryPolicy; signal?: AbortSignal }): Promise<Buffer> {
-  return withRetries(p.retry ?? DEFAULT_RETRY, p.signal, p.url, async () => {
-    const r = await hubGet(p.config, p.url, { headers: { range: `bytes=0-${p.bytes - 1}`, "accept-encoding": "identity" }, signal: p.signal });
-    if (r.status === 416) {
-      await drain(r);
-      return Buffer.alloc(0); // an empty file
-    }
-    if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
-    const chunks: Buffer[] = [];
-    let have = 0;
-    await new Promise<void>((resolve, reject) => {
-      r.body.on("data", (c: Buffer) => {
-        chunks.push(c);
-        have += c.length;
-        if (have >= p.bytes && r.status === 200) {
-          r.body.destroy(); // Range ignored: the rest of the file is not wanted
-          resolve();
-        }
+export async function fetchHead(p: { config: HubConfig; url: string; bytes: number; retry?: RetryPolicy; stallMs?: number; signal?: AbortSignal }): Promise<Buffer> {
+  // The whole answer (a few bytes) must come within the stall time.
+  return withRetries(p.retry ?? DEFAULT_RETRY, p.signal, p.url, () =>
+    answerWithin(p.stallMs ?? 30_000, p.signal, async (signal) => {
+      const r = await hubGet(p.config, p.url, { headers: { range: `bytes=0-${p.bytes - 1}`, "accept-encoding": "identity" }, signal });
+      if (r.status === 416) {
+        await drain(r);
+        return Buffer.alloc(0); // an empty file
+      }
+      if (r.status !== 206 && r.status !== 200) failFor(r, p.url, p.config);
+      const chunks: Buffer[] = [];
+      let have = 0;
+      await new Promise<void>((resolve, reject) => {
+        r.body.on("data", (c: Buffer) => {
+          chunks.push(c);
+          have += c.length;
+          if (have >= p.bytes && r.status === 200) {
+            r.body.destroy(); // Range ignored: the rest of the file is not wanted
+            resolve();
+          }
+        });
+        r.body.once("end", resolve);
+        r.body.once("error", (e) => (have >= p.bytes ? resolve() : reject(new RetryableError(`${p.url}: ${e.message}`))));
+        r.body.once("close", () => (have >= p.bytes || r.body.complete ? resolve() : reject(new RetryableError(`${p.url}: connection closed early`))));
       });
-      r.body.once("end", resolve);
-      r.body.once("error", (e) => (have >= p.bytes ? resolve() : reject(new RetryableError(`${p.url}: ${e.message}`))));
-      r.body.once("close", () => (have >= p.bytes || r.body.complete ? resolve() : reject(new RetryableError(`${p.url}: connection closed early`))));
-    });
-    return Buffer.concat(chunks).subarray(0, p.bytes);
-  });
+      return Buffer.concat(chunks).subarray(0, p.bytes);
+    }),
+  );
 }

@@ -26,7 +26,6 @@ import { HubClient } from "./hub-client.js";
 import {
   downloadsStagingRoot,
   getDownload,
-  listDownloads,
   removeDownload,
   runnerAlive,
   saveDownload,
@@ -113,11 +112,13 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   }
   let { repoId } = params2;
   let missingOnly: Set<string> | null = null;
+  let presentSha256 = new Set<string>();
   let completeDir: string | null = null;
   if (params2.completeModelId) {
     const plan = await planCompletion(lib, params2.completeModelId);
     repoId = plan.repoId;
     missingOnly = new Set(plan.missing);
+    presentSha256 = plan.present;
     completeDir = lib.modelDir(params2.completeModelId);
   }
   const revision = params2.revision ?? "main";
@@ -125,7 +126,18 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   const info = await client.info(repoId, revision, { signal: options.signal });
   let choice;
   if (missingOnly) {
-    const wanted = info.files.filter((f) => missingOnly!.has(f.path) || missingOnly!.has(f.path.slice(f.path.lastIndexOf("/") + 1)));
+    const baseName = (path: string): string => path.slice(path.lastIndexOf("/") + 1);
+    const folderOf = (path: string): string => path.slice(0, Math.max(0, path.lastIndexOf("/")));
+    let wanted = info.files.filter((f) => missingOnly!.has(f.path) || missingOnly!.has(baseName(f.path)));
+    // The same shard names in several folders (text_encoder/ and text_encoder_2/): the folder holding our shards.
+    const ours = new Set(info.files.filter((f) => f.sha256 && presentSha256.has(f.sha256.toLowerCase())).map((f) => folderOf(f.path)));
+    const inOurs = wanted.filter((f) => ours.has(folderOf(f.path)));
+    if (ours.size > 0 && new Set(inOurs.map((f) => baseName(f.path))).size === missingOnly.size) wanted = inOurs;
+    const twice = [...new Set(wanted.map((f) => baseName(f.path)).filter((n, i, all) => all.indexOf(n) !== i))];
+    if (twice.length > 0) {
+      const where = wanted.filter((f) => twice.includes(baseName(f.path))).map((f) => f.path);
+      throw new ModelLibraryError("E_USAGE", `${repoId} has ${twice.join(", ")} in several folders (${where.join(", ")}): cannot tell which completes ${params2.completeModelId} (no file of the repo has the bytes of its shards)`);
+    }
     if (wanted.length < missingOnly.size) {
       const have = new Set(wanted.map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)));
       const absent = [...missingOnly].filter((m) => !have.has(m));
@@ -138,32 +150,45 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   // The pickle policy, decided before any weight is fetched (a small Range read of each .bin/.pt/.ckpt's first bytes).
   const allowPickle = Boolean(params.allowPickle);
   const pickles = await planPickles(repoId, choice.files, allowPickle, (f, bytes) =>
-    fetchHead({ config: client.config, url: resolveUrl(client.config.endpoint, repoId, info.commitSha ?? revision, f.path), bytes, retry: params.retry, signal: options.signal }),
+    fetchHead({ config: client.config, url: resolveUrl(client.config.endpoint, repoId, info.commitSha ?? revision, f.path), bytes, retry: params.retry, stallMs: params.stallMs, signal: options.signal }),
   );
   const chosen = pickles.files;
   const warnings = pickles.skipped.length > 0 ? [skippedPicklesNote(repoId, pickles.skipped)] : [];
 
-  // The same request (repo, revision, selection) continues the download already recorded for it.
-  const entry = resumeEntry ?? (await findSameDownload(root, repoId, revision, params2)) ?? newEntry(root, repoId, revision, params2, info.model.name);
-  if (entry.runner && runnerAlive(entry) && entry.runner.pid !== process.pid) {
-    throw new ModelLibraryError("E_LOCKED", `download ${entry.download_id} of ${repoId} is already running (pid ${entry.runner.pid} on ${entry.runner.hostname})`);
-  }
-  const staging = stagingDirOf(root, entry);
+  // The same request (repo, revision, selection) continues the download already recorded for it. Found and claimed
+  // (this process recorded as its runner) in one step under downloads.json's lock: two processes running the same
+  // command at once cannot both take it.
   const primary = chosen.filter((f) => f.lfs).reduce<RepoFile | null>((a, b) => (!a || b.size > a.size ? b : a), null) ?? chosen[0];
-  Object.assign(entry, {
-    filename: primary.path,
-    filenames: chosen.map((f) => f.path),
-    total_bytes: chosen.reduce((a, f) => a + f.size, 0),
-    known_sha256: primary.sha256,
-    commit_sha: info.commitSha,
-    staging_dir: staging,
-    status: "downloading",
-    error: null,
-    control: null,
-    runner: { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() },
-  } satisfies Partial<DownloadEntry>);
-  entry.download_request.model_type ??= modelTypeOfKind(info.model.kind);
-  await saveDownload(root, entry);
+  const entry = await updateDownloads(root, (list) => {
+    const want = requestKey({ repo_id: repoId, revision, complete_model_id: params2.completeModelId ?? null, filenames: params2.files ?? null, filename: params2.files?.[0] ?? null, quant: params2.quant ?? null, family: null, official_name: "", model_type: null });
+    let e = resumeEntry
+      ? list.find((d) => d.download_id === resumeEntry!.download_id)
+      : list.find((d) => d.status !== "completed" && d.status !== "cancelled" && requestKey(d.download_request) === want);
+    if (!e && resumeEntry) throw new ModelLibraryError("E_NOT_FOUND", `no download "${resumeEntry.download_id}" in ${root} (removed meanwhile)`);
+    if (e?.runner && runnerAlive(e) && e.runner.pid !== process.pid) {
+      throw new ModelLibraryError("E_LOCKED", `download ${e.download_id} of ${repoId} is already running (pid ${e.runner.pid} on ${e.runner.hostname})`);
+    }
+    if (!e) {
+      e = newEntry(root, repoId, revision, params2, info.model.name);
+      list.push(e);
+    }
+    Object.assign(e, {
+      filename: primary.path,
+      filenames: chosen.map((f) => f.path),
+      total_bytes: chosen.reduce((a, f) => a + f.size, 0),
+      known_sha256: primary.sha256,
+      commit_sha: info.commitSha,
+      staging_dir: stagingDirOf(root, e),
+      status: "downloading",
+      error: null,
+      control: null,
+      runner: { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() },
+      updated_at: new Date().toISOString(),
+    } satisfies Partial<DownloadEntry>);
+    e.download_request.model_type ??= modelTypeOfKind(info.model.kind);
+    return structuredClone(e);
+  });
+  const staging = entry.staging_dir!;
 
   // Pause/cancel asks from other processes arrive through downloads.json; the lease is renewed meanwhile.
   const inner = new AbortController();
@@ -194,7 +219,8 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   let fetchedBytes = 0;
   let lastEmit = 0;
   try {
-    await checkFreeSpace(staging, chosen, root);
+    // Content the library holds already is linked, not fetched: it needs no room.
+    await checkFreeSpace(staging, chosen.filter((f) => !(f.sha256 && lib.findByHash(f.sha256))), root);
     const total = chosen.reduce((a, f) => a + f.size, 0);
     for (const f of chosen) {
       if (inner.signal.aborted) throw cancelledError("download");
@@ -322,11 +348,9 @@ function newEntry(root: string, repoId: string, revision: string, p: DownloadMod
   };
 }
 
-async function findSameDownload(root: string, repoId: string, revision: string, p: DownloadModelParams): Promise<DownloadEntry | null> {
-  const key = (r: DownloadEntry["download_request"]): string =>
-    JSON.stringify([r.repo_id, r.revision ?? "main", r.complete_model_id ?? null, r.filenames ?? (r.filename ? [r.filename] : null), r.filenames || r.filename ? null : (r.quant ?? null)]);
-  const want = key({ repo_id: repoId, revision, complete_model_id: p.completeModelId ?? null, filenames: p.files ?? null, filename: p.files?.[0] ?? null, quant: p.quant ?? null, family: null, official_name: "", model_type: null });
-  return (await listDownloads(root)).find((d) => d.status !== "completed" && d.status !== "cancelled" && key(d.download_request) === want) ?? null;
+/** What makes two requests the same download: repo, revision, completed model, and the files or the quant asked for. */
+function requestKey(r: DownloadEntry["download_request"]): string {
+  return JSON.stringify([r.repo_id, r.revision ?? "main", r.complete_model_id ?? null, r.filenames ?? (r.filename ? [r.filename] : null), r.filenames || r.filename ? null : (r.quant ?? null)]);
 }
 
 /** Refuses to start when the staging filesystem cannot hold what is left to fetch. */
@@ -473,14 +497,15 @@ export async function missingShards(lib: ModelLibrary, id: string): Promise<stri
 }
 
 /** The stored model's missing shards: where they go and which repo has them. */
-async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[] }> {
+async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[]; present: Set<string> }> {
   const meta = await lib.getMetadata(id);
   if (!meta.repo_id) {
     throw new ModelLibraryError("E_NOT_FOUND", `${id}: its Hub repo is not known; run \`mlib lookup ${id}\` first (a hash match fills repo_id)`);
   }
   const missing = await missingShards(lib, id);
   if (missing.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
-  return { repoId: meta.repo_id, missing };
+  const present = new Set((meta.files ?? []).map((f) => f.sha256?.toLowerCase()).filter((h): h is string => Boolean(h)));
+  return { repoId: meta.repo_id, missing, present };
 }
 
 /** Moves the fetched shards into the stored model's folder and records them in its metadata. */

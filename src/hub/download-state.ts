@@ -9,6 +9,7 @@ import { join, relative, sep } from "node:path";
 import { readJson, writeJsonAtomic } from "../core/atomic-json.js";
 import { pidAlive } from "../core/lease.js";
 import { withLock } from "../core/lock.js";
+import { ModelLibraryError } from "../core/errors.js";
 
 export type DownloadStatus = "queued" | "downloading" | "pausing" | "paused" | "cancelling" | "completed" | "cancelled" | "error";
 
@@ -112,6 +113,21 @@ export async function updateDownloads<T>(root: string, change: (list: DownloadEn
     await writeJsonAtomic(file, f);
     return result;
   });
+}
+
+/**
+ * The download an id names: the whole id, else a prefix that only one download's id starts with. An unknown id is
+ * E_NOT_FOUND; a prefix of several ids is E_USAGE naming them (never the first of them: cancel deletes its files).
+ */
+export function findDownload(all: DownloadEntry[], id: string, root: string): DownloadEntry {
+  const exact = all.find((d) => d.download_id === id);
+  if (exact) return exact;
+  const hits = id ? all.filter((d) => d.download_id.startsWith(id)) : [];
+  if (hits.length === 1) return hits[0];
+  if (hits.length > 1) {
+    throw new ModelLibraryError("E_USAGE", `"${id}" starts several download ids (${hits.map((d) => d.download_id.slice(0, 8)).join(", ")}): give more of the id`);
+  }
+  throw new ModelLibraryError("E_NOT_FOUND", `no download "${id}" in ${root} (see \`mlib downloads list\`)`);
 }
 
 export async function getDownload(root: string, id: string): Promise<DownloadEntry | null> {

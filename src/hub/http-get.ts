@@ -5,7 +5,7 @@
 import http from "node:http";
 import https from "node:https";
 import { ModelLibraryError } from "../core/errors.js";
-import type { HubConfig } from "./config.js";
+import { checkEndpoint, type HubConfig } from "./config.js";
 import { offlineError } from "./hub-errors.js";
 
 const MAX_REDIRECTS = 10;
@@ -47,6 +47,7 @@ function once(url: string, headers: Record<string, string>, signal: AbortSignal 
 
 export async function hubGet(config: HubConfig, url: string, options: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<RawResponse> {
   if (config.offline) throw offlineError(url);
+  checkEndpoint(config);
   const hubOrigin = new URL(config.endpoint).origin;
   let current = url;
   let redirectHeaders: RawResponse["redirectHeaders"] = null;

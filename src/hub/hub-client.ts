@@ -8,6 +8,7 @@ import { hubConfig, type HubConfig } from "./config.js";
 import { enrichWithTree, toHubModel, pipelineTagOfKind, type ApiModelItem, type HubModel, type RepoFile } from "./convert-model.js";
 import { apiFetch } from "./hub-fetch.js";
 import { offlineError } from "./hub-errors.js";
+import type { RetryPolicy } from "./retry.js";
 import { HubCache, type SearchKey } from "./search-cache.js";
 
 export type HubSort = "downloads" | "likes" | "lastModified" | "createdAt" | "trendingScore";
@@ -50,10 +51,13 @@ export class HubClient {
   readonly config: HubConfig;
   private cacheHandle: HubCache | null | undefined;
   private readonly useCache: boolean;
+  private readonly fetchOptions: { retry?: RetryPolicy; answerMs?: number };
 
-  constructor(config: HubConfig = hubConfig(), options: { cache?: boolean } = {}) {
+  /** `retry` and `answerMs` (how long an answer may take to start) tune the JSON API calls (tests). */
+  constructor(config: HubConfig = hubConfig(), options: { cache?: boolean; retry?: RetryPolicy; answerMs?: number } = {}) {
     this.config = config;
     this.useCache = options.cache ?? true;
+    this.fetchOptions = { retry: options.retry, answerMs: options.answerMs };
   }
 
   /** The cache, opened on first use; null when disabled or when it cannot be opened (the Hub still answers). */
@@ -91,7 +95,7 @@ export class HubClient {
       limit,
       additionalFields: ["tags", "config", "library_name", "filePaths", "sha"],
       hubUrl: this.config.endpoint,
-      fetch: apiFetch(this.config, `search "${params.query}"`, options),
+      fetch: apiFetch(this.config, `search "${params.query}"`, { ...this.fetchOptions, ...options }),
     })) {
       items.push(fromEntry(m as unknown as Record<string, unknown>));
     }
@@ -137,7 +141,7 @@ export class HubClient {
       revision,
       additionalFields: [...INFO_FIELDS],
       hubUrl: this.config.endpoint,
-      fetch: apiFetch(this.config, repoId, options),
+      fetch: apiFetch(this.config, repoId, { ...this.fetchOptions, ...options }),
     });
     const item = fromEntry(entry as unknown as Record<string, unknown>);
     const commitSha = item.sha ?? null;
@@ -171,7 +175,7 @@ export class HubClient {
       revision: encodeURIComponent(revision),
       recursive: true,
       hubUrl: this.config.endpoint,
-      fetch: apiFetch(this.config, `${repoId}@${revision}`, options),
+      fetch: apiFetch(this.config, `${repoId}@${revision}`, { ...this.fetchOptions, ...options }),
     })) {
       if (e.type !== "file") continue;
       files.push({ path: e.path, size: e.lfs?.size ?? e.size, sha256: e.lfs?.oid ?? null, lfs: Boolean(e.lfs) });

@@ -3,6 +3,7 @@
 import { ModelLibraryError } from "../core/errors.js";
 import type { HubConfig } from "./config.js";
 import { tokenFilePath } from "./config.js";
+import { serverWaitMs } from "./retry.js";
 
 /** The error for a final (non-retried, or retried out) HTTP answer about `what` (a repo, a file URL). */
 export function hubHttpError(res: { status: number; headers: { get(name: string): string | null } }, what: string, config: HubConfig): ModelLibraryError {
@@ -27,7 +28,12 @@ export function hubHttpError(res: { status: number; headers: { get(name: string)
     const kind = code === "RevisionNotFound" ? "revision not found" : code === "EntryNotFound" ? "file not found in the repo" : code === "RepoNotFound" ? "repository not found" : "not found";
     return new ModelLibraryError("E_NOT_FOUND", `${what}: ${kind} (HTTP 404)${suffix}`);
   }
-  if (status === 429) return new ModelLibraryError("E_NETWORK", `${what}: rate limited by the Hub (HTTP 429) and still limited after retrying; try again later`);
+  if (status === 429) {
+    // Given up at once when the wait asked for is longer than we hold a command (the Hub's windows are 5 minutes).
+    const wait = serverWaitMs(res.headers);
+    const asked = wait !== null ? `; it asks to wait ${Math.ceil(wait / 1000)} s` : "";
+    return new ModelLibraryError("E_NETWORK", `${what}: rate limited by the Hub (HTTP 429)${asked}; try again later`);
+  }
   return new ModelLibraryError("E_NETWORK", `${what}: HTTP ${status}${suffix}`);
 }
 

@@ -3,7 +3,7 @@
 // redirect to the CDN (resolve → 302 → cas-bridge.xethub.hf.co). `apiFetch` adds retries (429/5xx/network,
 // honouring Retry-After) and error mapping, for the JSON API calls made through @huggingface/hub.
 import { ModelLibraryError, cancelledError } from "../core/errors.js";
-import type { HubConfig } from "./config.js";
+import { checkEndpoint, type HubConfig } from "./config.js";
 import { hubHttpError, offlineError } from "./hub-errors.js";
 import { backoffMs, isRetryableStatus, serverWaitMs, sleep, type RetryPolicy } from "./retry.js";
 
@@ -24,6 +24,7 @@ function sameOrigin(a: string, b: string): boolean {
 /** One request with redirects followed by hand; the Authorization header only ever goes to the Hub's origin. */
 export async function hubRequest(config: HubConfig, url: string, init: RequestInit = {}): Promise<HubResponse> {
   if (config.offline) throw offlineError(url);
+  checkEndpoint(config);
   let current = url;
   let redirectHeaders: Headers | null = null;
   for (let hop = 0; ; hop++) {
@@ -54,28 +55,40 @@ export function networkError(url: string, e: unknown): ModelLibraryError {
 }
 
 const API_RETRY: RetryPolicy = { attempts: 4, baseMs: 500, capMs: 8000, maxServerWaitMs: 60_000 };
+/** How long a JSON API answer's headers may take before the request is dropped and tried again. */
+export const API_ANSWER_MS = 30_000;
 
 /**
  * A `fetch` for @huggingface/hub's API helpers: hubRequest + retries; a final HTTP failure is thrown as our
  * error (naming `what`), so callers never see the library's own error type.
  */
-export function apiFetch(config: HubConfig, what: string, options: { signal?: AbortSignal; retry?: RetryPolicy } = {}): typeof fetch {
+export function apiFetch(config: HubConfig, what: string, options: { signal?: AbortSignal; retry?: RetryPolicy; answerMs?: number } = {}): typeof fetch {
   const policy = options.retry ?? API_RETRY;
+  const answerMs = options.answerMs ?? API_ANSWER_MS;
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw cancelledError("hub request");
       let r: HubResponse;
+      // A server that accepts the connection and never answers would hang the command for good: no answer
+      // (headers) within answerMs drops the request and tries again. The caller's signal still ends the body.
+      const noAnswer = new AbortController();
+      const timer = setTimeout(() => noAnswer.abort(), answerMs);
       try {
-        r = await hubRequest(config, url, { ...init, signal: options.signal });
+        r = await hubRequest(config, url, { ...init, signal: eitherSignal(options.signal, noAnswer.signal) });
       } catch (e) {
         if (e instanceof ModelLibraryError) throw e;
         if (options.signal?.aborted) throw cancelledError("hub request");
-        if (attempt >= policy.attempts) throw networkError(url, e);
+        if (attempt >= policy.attempts) {
+          if (noAnswer.signal.aborted) throw new ModelLibraryError("E_NETWORK", `${url}: no answer from the server within ${answerMs / 1000} s (${attempt} attempts)`);
+          throw networkError(url, e);
+        }
         await sleep(backoffMs(attempt, policy), options.signal).catch(() => undefined);
         continue;
+      } finally {
+        clearTimeout(timer);
       }
-      if (r.res.ok) return r.res;
+      if (r.res.ok) return jsonOrClearError(r.res, url);
       if (isRetryableStatus(r.res.status) && attempt < policy.attempts) {
         const asked = serverWaitMs(r.res.headers);
         await r.res.body?.cancel().catch(() => undefined);
@@ -87,4 +100,30 @@ export function apiFetch(config: HubConfig, what: string, options: { signal?: Ab
       throw hubHttpError(r.res, what, config);
     }
   }) as typeof fetch;
+}
+
+/**
+ * The answer, whose json() says what is wrong when the body is not JSON (an HTML page from a captive portal or a
+ * proxy, an HF_ENDPOINT that is a web page), rather than a bare "Unexpected token '<'" naming nothing.
+ */
+function jsonOrClearError(res: Response, url: string): Response {
+  const json = res.json.bind(res);
+  const checked = async (): Promise<unknown> => {
+    try {
+      return await json();
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      const type = res.headers.get("content-type") ?? "no content type";
+      throw new ModelLibraryError("E_NETWORK", `${url}: the answer is not the Hub's JSON (${type}: ${e.message}); is HF_ENDPOINT right, or is a proxy or captive portal in the way?`, { cause: e });
+    }
+  };
+  Object.defineProperty(res, "json", { value: checked });
+  return res;
+}
+
+/** A signal that fires when either does (AbortSignal.any, Node 20.3+; before it, the caller's signal alone). */
+function eitherSignal(caller: AbortSignal | undefined, timeout: AbortSignal): AbortSignal {
+  if (!caller) return timeout;
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  return any ? any([caller, timeout]) : caller;
 }

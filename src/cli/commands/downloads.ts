@@ -45,11 +45,10 @@ export function register(program: Command): void {
       }
       // resume: one after the other, in the foreground
       const all = await state.listDownloads(root);
-      const chosen = which === "all" ? all.filter((d) => d.status === "paused" || d.status === "error") : which.map((id) => all.find((d) => d.download_id === id || d.download_id.startsWith(id)));
+      const chosen = which === "all" ? all.filter((d) => d.status === "paused" || d.status === "error") : which.map((id) => state.findDownload(all, id, root));
       const { downloadModel } = await import("../../hub/download-model.js");
       await withLibrary(common, async (lib) => {
-        for (const [i, d] of chosen.entries()) {
-          if (!d) throw usageError(`no download "${(which as string[])[i]}" (see \`mlib downloads list\`)`);
+        for (const d of chosen) {
           await runInForeground(common.json, (signal, onProgress) => downloadModel(lib, { repoId: d.repo_id, downloadId: d.download_id, allowPickle: flags.allowPickle }, { signal, onProgress }));
           if (process.exitCode === 130) return;
         }
