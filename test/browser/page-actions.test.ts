@@ -48,12 +48,12 @@ test("Apps: check the links of one app and of all, then repair: a removed link i
   await waitFor("#map-message", /^Applied: 6 links made/);
   await page.selectOption("#links-app", "llamacpp");
   await page.click("#links-check");
-  await waitFor("#links-status", /^6 links checked: 6 healthy, 0 broken, 0 changed, 0 foreign, 0 missing\.$/);
+  await waitFor("#links-status", /^6 links checked: 6 healthy, 0 broken, 0 changed, 0 foreign, 0 missing, 0 unreadable\.$/);
   await page.waitForSelector('.op[data-op="links-check"][data-state="done"]'); // its card in the operations panel
   unlinkSync(join(root, "gemma-2-9b-it-q6_k.gguf"));
   await page.selectOption("#links-app", ""); // all apps
   await page.click("#links-check");
-  await waitFor("#links-status", /^6 links checked: 5 healthy, 0 broken, 0 changed, 0 foreign, 1 missing\.$/);
+  await waitFor("#links-status", /^6 links checked: 5 healthy, 0 broken, 0 changed, 0 foreign, 1 missing, 0 unreadable\.$/);
   assert.equal(await page.locator("#links-problem-list tbody tr").count(), 1);
   assert.match((await page.locator("#links-problem-list tbody tr").textContent()) ?? "", /gemma-2-9b-it-q6_k\.gguf.*missing.*removed from the app folder/);
   await page.selectOption("#links-app", "comfyui"); // another app: none of its links
