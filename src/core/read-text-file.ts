@@ -3,11 +3,23 @@
 // every model a reindex or a merge reads.
 import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 
+/** Thrown by readTextFile for a file larger than the caller's limit: nothing of it was read. */
+export class FileTooBigError extends Error {
+  constructor(
+    file: string,
+    readonly st: Stats,
+    readonly maxBytes: number,
+  ) {
+    super(`${file}: ${st.size} bytes, more than the ${maxBytes} expected`);
+  }
+}
+
 /**
  * The file's stat and its text (UTF-8, read to the end even if it grew since the fstat), or null when there is
- * no such file or it is not a regular file. Other errors (permissions, I/O) are thrown as Node gives them.
+ * no such file or it is not a regular file. A file over `maxBytes` is not read (FileTooBigError). Other errors
+ * (permissions, I/O) are thrown as Node gives them.
  */
-export function readTextFile(file: string): { st: Stats; text: string } | null {
+export function readTextFile(file: string, maxBytes = Infinity): { st: Stats; text: string } | null {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -19,6 +31,7 @@ export function readTextFile(file: string): { st: Stats; text: string } | null {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return null;
+    if (st.size > maxBytes) throw new FileTooBigError(file, st, maxBytes);
     return { st, text: readAll(fd, st.size) };
   } finally {
     closeSync(fd);

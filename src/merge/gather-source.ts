@@ -7,7 +7,7 @@
 import { realpathSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
-import { readTextFile } from "../core/read-text-file.js";
+import { FileTooBigError, readTextFile } from "../core/read-text-file.js";
 import { walkFolders } from "../core/walk.js";
 import { METADATA_FILE } from "../store/layout.js";
 
@@ -58,7 +58,6 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
         let error: string | null = null;
         try {
           if (typeof text !== "string") throw text;
-          if (st.size > MAX_METADATA_BYTES) throw new Error(`${st.size} bytes: too big to be a model's metadata.json (the limit is ${MAX_METADATA_BYTES}); left in the source`);
           parsed = JSON.parse(text);
         } catch (err) {
           error = `${metaFile}: ${err instanceof SyntaxError ? "not valid JSON" : (err as Error).message}`;
@@ -97,8 +96,12 @@ function linkedFolder(container: string, rel: string, out: SourceModel[]): void 
  */
 function readMetadata(file: string): { st: Stats; text: string | Error } | null {
   try {
-    return readTextFile(file);
+    return readTextFile(file, MAX_METADATA_BYTES);
   } catch (e) {
+    // Too big: not read at all (a huge file would otherwise be read whole before it is refused).
+    if (e instanceof FileTooBigError) {
+      return { st: e.st, text: new Error(`${e.st.size} bytes: too big to be a model's metadata.json (the limit is ${MAX_METADATA_BYTES}); left in the source`) };
+    }
     // There but not readable (permissions...): a model whose metadata.json is reported, not a container.
     const st = statSync(file, { throwIfNoEntry: false });
     return st?.isFile() ? { st, text: e as Error } : null;
