@@ -1,6 +1,7 @@
 // Small real-format model files for the library tests: a GGUF, safetensors checkpoints/LoRAs, shard sets,
 // a diffusers folder, a zip pickle and an LFS pointer. Every file is written fresh into a temp folder.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import type { TestContext } from "node:test";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
@@ -11,6 +12,27 @@ import { ModelLibrary } from "../../src/store/model-library.js";
 export function tempDir(prefix = "mlib-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temp folder on another filesystem than `beside` (in /dev/shm), for the cross-filesystem paths; null, with the
+ * test skipped and the reason said, where there is none.
+ */
+export function otherFilesystemDir(t: TestContext, prefix: string, beside: string): { dir: string; cleanup: () => void } | null {
+  let dir: string;
+  try {
+    dir = mkdtempSync(join("/dev/shm", prefix));
+  } catch {
+    t.skip("no writable /dev/shm here: skipped");
+    return null;
+  }
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  if (statSync(dir).dev === statSync(beside).dev) {
+    cleanup();
+    t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
+    return null;
+  }
+  return { dir, cleanup };
 }
 
 function put(path: string, data: Buffer | string): string {

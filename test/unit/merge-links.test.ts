@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { runCli, REPO_ROOT } from "../helpers/cli.js";
-import { tempDir } from "../helpers/library-fixtures.js";
+import { otherFilesystemDir, tempDir } from "../helpers/library-fixtures.js";
 import { tinyLibrary, writeTinyModel, STANDARD_MODELS, type TinyModel } from "../helpers/mapper-fixtures.js";
 import { ModelLibrary } from "../../src/store/model-library.js";
 import { mergeLibrary } from "../../src/merge/merge-library.js";
@@ -244,19 +244,11 @@ test("an apply into SRC killed before recording a link: the link, proven ours, i
 });
 
 test("across filesystems (SRC on /dev/shm): models copied, symlinks re-pointed, hard links kept as copies", async (t) => {
-  let shm: string;
-  try {
-    shm = fs.mkdtempSync("/dev/shm/mlib-mergelinks-");
-  } catch {
-    t.skip("no writable /dev/shm here: skipped");
-    return;
-  }
   const { dir, cleanup } = tempDir("mlib-mergelinks-");
+  const other = otherFilesystemDir(t, "mlib-mergelinks-", dir);
+  if (!other) return cleanup();
+  const shm = other.dir;
   try {
-    if (fs.statSync(shm).dev === fs.statSync(dir).dev) {
-      t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
-      return;
-    }
     const s = await setup(dir, shm);
     const hardInodes = ["tinyllama.Q4_K_M.gguf", "qwen-big-00001-of-00002.gguf"].map((n) => fs.statSync(join(s.llama, n)).ino);
     const merged = await runCli(["merge", s.srcRoot, "--json", "--library", s.destRoot], { env: s.env });
@@ -274,7 +266,7 @@ test("across filesystems (SRC on /dev/shm): models copied, symlinks re-pointed, 
     assert.equal(LinkRegistry.load(s.srcRoot).count(), 0);
   } finally {
     cleanup();
-    fs.rmSync(shm, { recursive: true, force: true });
+    other.cleanup();
   }
 });
 

@@ -10,7 +10,7 @@ import { importModels } from "../../../src/operations/import-models.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
 import { MAX_METADATA_BYTES } from "../../../src/merge/gather-source.js";
 import { acquireLock, releaseLock } from "../../../src/core/lock.js";
-import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
+import { otherFilesystemDir, tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { runCli } from "../../helpers/cli.js";
 
 async function importAs(lib: ModelLibrary, file: string, name: string): Promise<string> {
@@ -51,19 +51,11 @@ test("a symlink to the library, or into it, is refused as the library itself: no
 });
 
 test("across filesystems, a model that cannot be copied as it is (a symlink in it) is left and reported; the rest is merged", async (t) => {
-  let shm: string;
-  try {
-    shm = fs.mkdtempSync("/dev/shm/mlib-merge-hostile-");
-  } catch {
-    t.skip("no writable /dev/shm here: skipped");
-    return;
-  }
   const work = tempDir("mlib-merge-hostile-");
+  const other = otherFilesystemDir(t, "mlib-merge-hostile-", work.dir);
+  if (!other) return work.cleanup();
+  const shm = other.dir;
   try {
-    if (fs.statSync(shm).dev === fs.statSync(work.dir).dev) {
-      t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
-      return;
-    }
     const destRoot = path.join(work.dir, "dest");
     const srcRoot = path.join(shm, "src");
     (await ModelLibrary.open(destRoot)).close();
@@ -92,7 +84,7 @@ test("across filesystems, a model that cannot be copied as it is (a symlink in i
     assert.equal(other.code, 0, other.stderr);
   } finally {
     work.cleanup();
-    fs.rmSync(shm, { recursive: true, force: true });
+    other.cleanup();
   }
 });
 
@@ -149,20 +141,12 @@ test("a merge from another source while one is running is told that one is runni
 });
 
 test("a copy across filesystems does not hold the library's commit lock: an edit meanwhile is not kept waiting for it", async (t) => {
-  let shm: string;
-  try {
-    shm = fs.mkdtempSync("/dev/shm/mlib-merge-hostile-");
-  } catch {
-    t.skip("no writable /dev/shm here: skipped");
-    return;
-  }
   const work = tempDir("mlib-merge-hostile-");
+  const other = otherFilesystemDir(t, "mlib-merge-hostile-", work.dir);
+  if (!other) return work.cleanup();
+  const shm = other.dir;
   const dest = await ModelLibrary.open(path.join(work.dir, "dest"));
   try {
-    if (fs.statSync(shm).dev === fs.statSync(work.dir).dev) {
-      t.skip("/dev/shm is on the temp folder's filesystem here: skipped");
-      return;
-    }
     const other = await importAs(dest, writeGgufModel(path.join(work.dir, "f", "o.gguf"), "Other", 61), "other");
     const srcRoot = path.join(shm, "src");
     const src = await ModelLibrary.open(srcRoot);
@@ -195,7 +179,7 @@ test("a copy across filesystems does not hold the library's commit lock: an edit
   } finally {
     dest.close();
     work.cleanup();
-    fs.rmSync(shm, { recursive: true, force: true });
+    other.cleanup();
   }
 });
 
