@@ -1,18 +1,16 @@
 // Folders inside the library with model files but no metadata.json (copied in by hand, a download that landed
 // without its metadata): the same finder as `mlib adopt`. A complete set is adopted by --fix (its files hashed,
 // metadata.json written, nothing moved); a pickle is not (the import policy); an incomplete shard set is reported.
-// A folder whose files changed in the last SETTLE_MS is a copy still in progress: reported, never adopted half-way
+// A folder whose files changed in the last COPY_SETTLE_MS is a copy still in progress: reported, never adopted half-way
 // (the watcher's rule: adopted once the files stopped changing for a moment).
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { identify } from "../identify/identify.js";
 import { importInPlace } from "../operations/import-in-place.js";
-import { findOrphans } from "../operations/find-orphans.js";
+import { COPY_SETTLE_MS, findOrphans } from "../operations/find-orphans.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { DoctorProblem } from "./doctor-types.js";
 
-// As the watcher's default settle time: a copy that has not written for this long is taken as finished.
-const SETTLE_MS = 2000;
 
 export async function checkOrphans(lib: ModelLibrary): Promise<DoctorProblem[]> {
   const out: DoctorProblem[] = [];
@@ -32,7 +30,7 @@ export async function checkOrphans(lib: ModelLibrary): Promise<DoctorProblem[]> 
       if (ident?.securityTier === "pickle") pickle = true;
     }
     const changedMsAgo = Date.now() - (await newestFileMtime(o.dir));
-    const writing = Math.abs(changedMsAgo) < SETTLE_MS; // (a future mtime too little ahead to be clock skew: being written)
+    const writing = Math.abs(changedMsAgo) < COPY_SETTLE_MS; // (a future mtime too little ahead to be clock skew: being written)
     out.push({
       kind: "no-metadata",
       path: o.dir,
@@ -46,7 +44,7 @@ export async function checkOrphans(lib: ModelLibrary): Promise<DoctorProblem[]> 
         ? undefined
         : async (signal) => {
             // Looked at again just before: a copy that started since the check is not adopted half-way.
-            if (Math.abs(Date.now() - (await newestFileMtime(o.dir))) < SETTLE_MS) throw new Error(`${o.dir}: its files are being written; not adopted (run the doctor again once the copy is done)`);
+            if (Math.abs(Date.now() - (await newestFileMtime(o.dir))) < COPY_SETTLE_MS) throw new Error(`${o.dir}: its files are being written; not adopted (run the doctor again once the copy is done)`);
             const r = await importInPlace(lib, { modelDir: o.dir, officialName: o.officialName, family: o.family === "unknown" ? null : o.family, modelType: o.modelType }, { signal });
             return `adopted ${r.modelId}`;
           },

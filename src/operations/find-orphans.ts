@@ -9,6 +9,12 @@ import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
 
+/**
+ * How long an orphan's files must have stopped changing before they count as a finished copy, to be adopted: the
+ * watcher's default settle time, and the doctor's rule for `--fix` (a copy still going on is never adopted).
+ */
+export const COPY_SETTLE_MS = 2000;
+
 export interface OrphanFolder {
   dir: string;
   id: string;

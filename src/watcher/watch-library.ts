@@ -21,6 +21,7 @@ import { isModelFileName } from "../formats/sniff.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { identify } from "../identify/identify.js";
 import { importInPlace } from "../operations/import-in-place.js";
+import { COPY_SETTLE_MS } from "../operations/find-orphans.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
 import { isIgnoredName } from "./ignore.js";
@@ -116,7 +117,7 @@ class Watcher implements LibraryWatcher {
     private readonly options: WatchOptions,
   ) {
     this.debounceMs = options.debounceMs ?? 100;
-    this.settleMs = options.settleMs ?? 2000;
+    this.settleMs = options.settleMs ?? COPY_SETTLE_MS;
     this.budget = options.maxWatches ?? defaultWatchBudget();
     this.rescanMs = options.rescanMs ?? 60_000;
     this.closed = new Promise((r) => (this.resolveClosed = r));
