@@ -161,6 +161,15 @@ export class HubCache {
     return JSON.parse(row.model_json) as HubModel;
   }
 
+  /** Several repos' details in one transaction (a search's repos, without the search itself). */
+  putModels(models: HubModel[], now: number = Date.now()): void {
+    if (models.length === 0) return;
+    this.db.transaction(() => {
+      for (const m of models) this.putDetailsRow(m, now);
+    })();
+    this.evict();
+  }
+
   putDetails(model: HubModel, now: number = Date.now()): void {
     this.putDetailsRow(model, now);
     this.evict();

@@ -4,7 +4,7 @@
 // (recursive, paginated), `resolve` answering LFS files with a 302 to the CDN carrying X-Linked-Etag /
 // X-Linked-Size / X-Repo-Commit, and the CDN serving bytes with Range / 206 / Content-Range.
 // Faults are switched on per test: a body dropped mid-way, 429 with Retry-After, 5xx, wrong bytes, Range
-// ignored, a wrong Content-Range, stalls, gated repos. Every request is logged (with its Authorization).
+// ignored, a wrong Content-Range, stalls, gated repos; on the Hub's own routes a status or a dropped connection. Every request is logged (with its Authorization).
 import type { HubConfig } from "../../src/hub/config.js";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
@@ -208,7 +208,11 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const handleHub = (req: IncomingMessage, res: ServerResponse): void => {
     log("hub", req, res);
     const u = new URL(req.url ?? "/", hubUrl);
-    const fault = takeFault("hub", u.pathname + u.search, ["status"]);
+    const fault = takeFault("hub", u.pathname + u.search, ["status", "drop"]);
+    if (fault?.kind === "drop") {
+      req.socket.destroy(); // a network failure: the connection closed without an answer
+      return;
+    }
     if (fault) {
       res.writeHead(fault.status ?? 500, fault.retryAfter ? { "Retry-After": fault.retryAfter } : {});
       res.end("fault");
