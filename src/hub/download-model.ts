@@ -247,6 +247,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
         partialPath: partial,
         expectedSize: f.size,
         expectedSha256: f.sha256,
+        expectedGitSha1: f.lfs ? null : (f.gitSha1 ?? null),
         connections: params2.connections,
         partSize: params.partSize,
         retry: params.retry,

@@ -6,6 +6,7 @@
 import { ModelLibraryError } from "../core/errors.js";
 import { hubConfig, type HubConfig } from "./config.js";
 import { enrichWithTree, toHubModel, pipelineTagOfKind, type ApiModelItem, type HubModel, type RepoFile } from "./convert-model.js";
+import { GIT_SHA1 } from "./git-blob-sha1.js";
 import { apiFetch } from "./hub-fetch.js";
 import { offlineError } from "./hub-errors.js";
 import type { RetryPolicy } from "./retry.js";
@@ -193,7 +194,8 @@ export class HubClient {
       fetch: apiFetch(this.config, `${repoId}@${revision}`, { ...this.fetchOptions, ...options }),
     })) {
       if (e.type !== "file") continue;
-      files.push({ path: e.path, size: e.lfs?.size ?? e.size, sha256: e.lfs?.oid ?? null, lfs: Boolean(e.lfs) });
+      const gitSha1 = !e.lfs && e.oid && GIT_SHA1.test(e.oid.toLowerCase()) ? e.oid.toLowerCase() : null;
+      files.push({ path: e.path, size: e.lfs?.size ?? e.size, sha256: e.lfs?.oid ?? null, lfs: Boolean(e.lfs), gitSha1 });
     }
     return files;
   }

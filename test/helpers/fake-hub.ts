@@ -113,8 +113,12 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     const stored: StoredFile[] = r.files.map((f) => {
       const size = f.content ? f.content.length : statSync(f.file!).size;
       const sha256 = f.sha256 ?? (f.content ? createHash("sha256").update(f.content).digest("hex") : hashFileSync(f.file!));
-      const gitSha1 = createHash("sha1").update(`blob ${size}\0`).update(f.content ?? Buffer.from(sha256)).digest("hex");
-      const s: StoredFile = { path: f.path, size, sha256, gitSha1, lfs: f.lfs ?? size >= 1024, content: f.content, file: f.file };
+      const lfs = f.lfs ?? size >= 1024;
+      // A plain git file's tree oid is its git blob sha1 (clients check downloads with it); an LFS file's stands for
+      // its pointer's (not computed here: nothing checks it).
+      const bytes = f.content ?? (lfs ? Buffer.from(sha256) : readFileSync(f.file!));
+      const gitSha1 = createHash("sha1").update(`blob ${size}\0`).update(bytes).digest("hex");
+      const s: StoredFile = { path: f.path, size, sha256, gitSha1, lfs, content: f.content, file: f.file };
       blobs.set(sha256, s);
       return s;
     });
