@@ -157,10 +157,14 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     res.on("close", () => (entry.status ||= res.statusCode));
   };
 
+  const bodyFaults = new WeakMap<ServerResponse, Fault>();
   const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = JSON.stringify(body);
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), ...headers });
-    res.end(text);
+    const f = bodyFaults.get(res);
+    if (!f) return void res.end(text);
+    const bytes = Buffer.from(text);
+    void pump(chunksOf(bytes), res, { wrong: null, drop: f.kind === "drop" ? f : null, stall: f.kind === "stall" ? f : null });
   };
   const sendError = (res: ServerResponse, status: number, code: string, message: string): void => {
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "X-Error-Code": code, "X-Error-Message": message });
@@ -212,12 +216,16 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const handleHub = (req: IncomingMessage, res: ServerResponse): void => {
     log("hub", req, res);
     const u = new URL(req.url ?? "/", hubUrl);
-    const fault = takeFault("hub", u.pathname + u.search, ["status", "drop"]);
-    if (fault?.kind === "drop") {
-      req.socket.destroy(); // a network failure: the connection closed without an answer
-      return;
+    const fault = takeFault("hub", u.pathname + u.search, ["status", "drop", "stall"]);
+    if (fault && fault.kind !== "status") {
+      // A JSON answer cut short or stalled after `afterBytes` of its body; a drop at 0: closed without an answer.
+      if (fault.kind === "drop" && !fault.afterBytes) {
+        req.socket.destroy();
+        return;
+      }
+      bodyFaults.set(res, fault);
     }
-    if (fault) {
+    if (fault?.kind === "status") {
       res.writeHead(fault.status ?? 500, fault.retryAfter ? { "Retry-After": fault.retryAfter } : {});
       res.end("fault");
       return;
