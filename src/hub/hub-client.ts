@@ -70,7 +70,7 @@ export class HubClient {
   cache(): HubCache | null {
     if (this.cacheHandle === undefined) {
       try {
-        this.cacheHandle = this.useCache ? HubCache.open(this.config.cacheDir) : null;
+        this.cacheHandle = this.useCache ? HubCache.open(this.config.cacheDir, this.config.endpoint) : null;
       } catch {
         this.cacheHandle = null;
       }
