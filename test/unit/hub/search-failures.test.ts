@@ -80,3 +80,13 @@ test("a refresh that fails to read a tree leaves the older complete answer in th
     offline.close();
   }
 });
+
+test("mlib hub search warns about a repo whose files could not be read", async () => {
+  const { runCli } = await import("../../helpers/cli.js");
+  hub.faults.push({ on: "hub", kind: "status", status: 404, match: "/acme/one-GGUF/tree/" });
+  const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HOME: join(tmp.dir, "hf"), MLIB_CACHE_DIR: join(tmp.dir, "cli"), HF_HUB_OFFLINE: undefined };
+  const r = await runCli(["hub", "search", "GGUF"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /acme\/two-GGUF/);
+  assert.match(r.stderr, /warning: acme\/one-GGUF: its files could not be read, so no download options are shown \(.*404.*\); not cached, the next search asks again/);
+});
