@@ -95,3 +95,16 @@ test("a JSON API call answered 429 with Retry-After 0.4 is asked again 0.4 s lat
     client.close();
   }
 });
+
+test("a 503 whose Retry-After is past the cap fails at once, saying the wait (it said a bare HTTP 503)", async () => {
+  const client = new HubClient(fakeHubConfig(hub, join(dir, "cache503")), { retry });
+  try {
+    hub.faults.push({ on: "hub", kind: "status", status: 503, retryAfter: "7200", times: 1, match: "/tree/" });
+    const t = Date.now();
+    await assert.rejects(client.treeOf("acme/w"), (e: ModelLibraryError) => e.code === "E_NETWORK" && /HTTP 503; it asks to wait 7200 s/.test(e.message));
+    assert.ok(Date.now() - t < 2000);
+  } finally {
+    client.close();
+    hub.faults.length = 0;
+  }
+});
