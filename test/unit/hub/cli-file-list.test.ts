@@ -67,3 +67,12 @@ test("--help says how to write a comma in a name", async () => {
   assert.ok(r.stdout.includes("--file 'weights\\,v2.gguf'"), r.stdout);
   assert.match(r.stdout, /separate several with\s+commas/);
 });
+
+test("an empty --file (a script's empty variable) is a usage error, not a download of the whole repo", async () => {
+  const lib = join(tmp.dir, "lib3");
+  hub.requests.length = 0;
+  const r = await runCli(["download", "acme/commas-GGUF", "--file", "", "--library", lib], { env });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--file <path>' argument '' is invalid/);
+  assert.equal(hub.requests.length, 0, "nothing asked of the Hub");
+});
