@@ -46,7 +46,7 @@ function choose(p: ChooseParams): FileChoice {
     const chosen: RepoFile[] = [];
     for (const want of p.paths) {
       const f = p.files.find((x) => x.path === want);
-      if (!f) throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no file "${want}" in the repo (see \`mlib hub files ${p.repoId}\`)`);
+      if (!f) throw new ModelLibraryError("E_NOT_FOUND", `${p.repoId}: no file "${want}" in the repo${commaHint(p.files, want)} (see \`mlib hub files ${p.repoId}\`)`);
       chosen.push(f);
     }
     return { files: unique(chosen), quant: null };
@@ -110,6 +110,12 @@ export function checkHubPath(path: string, repoId: string): string {
   } catch (e) {
     throw new ModelLibraryError("E_INVALID", `${repoId}: refusing the Hub file name ${JSON.stringify(path)}: ${(e as Error).message.replace(/^unsafe relative path "[^"]*": /, "")}`);
   }
+}
+
+/** A name that is one piece of a repo path holding a comma was likely split by the CLI's comma list: say how to write it. */
+function commaHint(files: RepoFile[], want: string): string {
+  const whole = files.find((f) => f.path.includes(",") && f.path.split(",").some((piece) => piece.trim() === want));
+  return whole ? `; did you mean "${whole.path}"? (on the command line a comma separates files: write it as --file '${whole.path.replaceAll(",", "\\,")}')` : "";
 }
 
 function onlyOne<T>(xs: T[]): T | undefined {

@@ -53,6 +53,11 @@ export interface RepoFile {
   /** SHA-256 of the content, for LFS files; null for plain git files. */
   sha256: string | null;
   lfs: boolean;
+  /**
+   * The git blob sha1 of a plain git (non-LFS) file, from the tree's `oid`: what checks a downloaded config.json or
+   * tokenizer.json. Null for LFS files (their oid is the pointer's), absent in trees cached before it was kept.
+   */
+  gitSha1?: string | null;
 }
 
 const FORMAT_TAGS = ["gguf", "safetensors", "pytorch", "onnx"];

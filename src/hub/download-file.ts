@@ -12,6 +12,7 @@ import { dirname } from "node:path";
 import { mkdir } from "node:fs/promises";
 import { ModelLibraryError, cancelledError, ioError } from "../core/errors.js";
 import type { HubConfig } from "./config.js";
+import { gitBlobSha1 } from "./git-blob-sha1.js";
 import { hubHttpError } from "./hub-errors.js";
 import { networkError } from "./hub-fetch.js";
 import { discard, hubGet, type RawResponse } from "./http-get.js";
@@ -30,6 +31,8 @@ export interface DownloadFileParams {
   /** Size and SHA-256 from the tree (LFS entry); else taken from X-Linked-Size / X-Linked-Etag. */
   expectedSize?: number | null;
   expectedSha256?: string | null;
+  /** The git blob sha1 of a plain git (non-LFS) file, from the tree (its `oid`): checked with the size. */
+  expectedGitSha1?: string | null;
   /** Parallel connections for a large file (default 8). */
   connections?: number;
   /** Part size (default: the file split into ~4 parts per connection, 8-256 MiB); the first part of each
@@ -92,6 +95,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     const done = await loadPartRecord(p.partialPath, { url: p.url, size: p.expectedSize, sha256: p.expectedSha256 ?? null });
     const st = await stat(p.partialPath).catch(() => null);
     if (done?.verified && st?.size === p.expectedSize) {
+      await checkGitBlob(p, p.expectedSize);
       return { size: p.expectedSize, ...done.verified, commitSha: null, resumedBytes: p.expectedSize, fetchedBytes: 0, partsFetched: 0, rangeless: false };
     }
   }
@@ -278,6 +282,7 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
         `${p.url}: downloaded bytes have sha256 ${digests.sha256}, the Hub announced ${expectedSha}; the partial file was deleted, nothing was stored`,
       );
     }
+    await checkGitBlob(p, size);
     rec.completed = [...Array(partCount).keys()];
     rec.synced = [...rec.completed];
     rec.verified = digests;
@@ -449,6 +454,25 @@ export async function downloadFile(p: DownloadFileParams): Promise<DownloadFileR
     }
     if (got < length) throw new RetryableError(`${currentUrl}: connection closed after ${got} of ${length} bytes`);
   }
+}
+
+/**
+ * A plain git file against the blob sha1 the tree gives (its only check: it has no sha256). A mismatch is handled as
+ * an LFS file's sha256 mismatch: the partial file and its record are deleted, E_HASH_MISMATCH names the file.
+ */
+async function checkGitBlob(p: DownloadFileParams, size: number): Promise<void> {
+  const want = p.expectedGitSha1?.toLowerCase();
+  if (!want) return;
+  const got = await gitBlobSha1(p.partialPath, size).catch((e) => {
+    throw ioError(p.partialPath, "read", e);
+  });
+  if (got === want) return;
+  await rm(p.partialPath, { force: true });
+  await rm(recordPathOf(p.partialPath), { force: true });
+  throw new ModelLibraryError(
+    "E_HASH_MISMATCH",
+    `${p.url}: downloaded bytes have git blob sha1 ${got}, the repo tree lists ${want}; the partial file was deleted, nothing was stored`,
+  );
 }
 
 class StallError extends Error {

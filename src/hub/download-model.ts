@@ -197,8 +197,20 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   if (options.signal?.aborted) onAbort(); // fired during the awaits above: the listener came too late to hear it
   let control: "pause" | "cancel" | null = null;
   let downloaded = 0;
+  // A poll still waiting for the lock when the download ends must not write after its final state: it set this
+  // process back as the runner of a paused download, which then read as "already running" for as long as this
+  // process lives (a server, an API user). So one poll at a time, none once stopped, and the last one awaited.
+  let stopped = false;
+  let polling: Promise<void> | null = null;
+  const stopPolling = async (): Promise<void> => {
+    stopped = true;
+    clearInterval(poll);
+    await polling;
+  };
   const poll = setInterval(() => {
-    void updateDownloads(root, (list) => {
+    if (polling) return;
+    polling = updateDownloads(root, (list) => {
+      if (stopped) return;
       const me = list.find((d) => d.download_id === entry.download_id);
       if (!me) {
         control = "cancel"; // removed by someone: treat as cancelled
@@ -212,7 +224,10 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       .then(() => {
         if (control && !inner.signal.aborted) inner.abort(control);
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => {
+        polling = null;
+      });
   }, params.controlPollMs ?? 1000);
 
   const results: DownloadedFile[] = [];
@@ -247,6 +262,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
         partialPath: partial,
         expectedSize: f.size,
         expectedSha256: f.sha256,
+        expectedGitSha1: f.lfs ? null : (f.gitSha1 ?? null),
         connections: params2.connections,
         partSize: params.partSize,
         retry: params.retry,
@@ -274,7 +290,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       downloaded = base + f.size;
       emit?.({ op: "download", phase: "download", item: f.path, done: downloaded, total, unit: "bytes", itemDone: f.size, itemTotal: f.size });
     }
-    clearInterval(poll);
+    await stopPolling();
     // Still in staging: a pickle under a safe name is removed here and fails the download, so nothing lands.
     await refuseStagedPickles(repoId, staging, results.map((f) => f.path), allowPickle);
     emit?.({ op: "download", phase: "commit", item: repoId });
@@ -297,7 +313,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       warnings,
     };
   } catch (e) {
-    clearInterval(poll);
+    await stopPolling();
     const why = (control as "pause" | "cancel" | null) ?? (options.signal?.aborted ? "pause" : null);
     if (isCancelled(e) || why) {
       if (why === "cancel") {

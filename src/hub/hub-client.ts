@@ -6,6 +6,7 @@
 import { ModelLibraryError } from "../core/errors.js";
 import { hubConfig, type HubConfig } from "./config.js";
 import { enrichWithTree, toHubModel, pipelineTagOfKind, type ApiModelItem, type HubModel, type RepoFile } from "./convert-model.js";
+import { GIT_SHA1 } from "./git-blob-sha1.js";
 import { apiFetch } from "./hub-fetch.js";
 import { offlineError } from "./hub-errors.js";
 import type { RetryPolicy } from "./retry.js";
@@ -27,6 +28,11 @@ export interface HubSearchParams {
 export interface HubSearchResult {
   models: HubModel[];
   fromCache: boolean;
+  /**
+   * Repos whose file tree could not be read this time (an error answer, a network failure): they are shown without
+   * download options, and the search is not cached, so the next one asks the Hub again.
+   */
+  treeFailures?: { repoId: string; error: string }[];
 }
 
 export interface RepoInfo {
@@ -64,7 +70,7 @@ export class HubClient {
   cache(): HubCache | null {
     if (this.cacheHandle === undefined) {
       try {
-        this.cacheHandle = this.useCache ? HubCache.open(this.config.cacheDir) : null;
+        this.cacheHandle = this.useCache ? HubCache.open(this.config.cacheDir, this.config.endpoint) : null;
       } catch {
         this.cacheHandle = null;
       }
@@ -102,6 +108,7 @@ export class HubClient {
     const models = items.map((i) => toHubModel(i, this.config.endpoint));
     // Download options need each repo's tree: reuse cached details of unchanged repos, fetch the others a few at a time.
     const enriched: HubModel[] = new Array(models.length);
+    const treeFailures: { repoId: string; error: string }[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < models.length) {
@@ -118,12 +125,21 @@ export class HubClient {
         } catch (e) {
           if (options.signal?.aborted) throw e;
           enriched[i] = m; // a tree that cannot be read leaves the model without options, as the original did
+          treeFailures.push({ repoId: m.repoId, error: (e as Error).message });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(MAX_TREE_FETCHES, models.length) }, worker));
-    cache?.putSearch(key, enriched);
-    return { models: enriched, fromCache: false };
+    if (treeFailures.length === 0) {
+      cache?.putSearch(key, enriched);
+      return { models: enriched, fromCache: false };
+    }
+    // A failure is not an answer to keep: the search is not cached (an older complete answer for it stays, for
+    // offline use), only the details of the repos whose tree was read, so the next search refetches just the others.
+    // (It was cached for 24 h: one 503 or dropped connection left a repo without download options for a day.)
+    const failed = new Set(treeFailures.map((f) => f.repoId));
+    cache?.putModels(enriched.filter((m) => !failed.has(m.repoId)));
+    return { models: enriched, fromCache: false, treeFailures };
   }
 
   /** Model info of a revision (default main) with its commit sha and recursive tree. */
@@ -178,7 +194,8 @@ export class HubClient {
       fetch: apiFetch(this.config, `${repoId}@${revision}`, { ...this.fetchOptions, ...options }),
     })) {
       if (e.type !== "file") continue;
-      files.push({ path: e.path, size: e.lfs?.size ?? e.size, sha256: e.lfs?.oid ?? null, lfs: Boolean(e.lfs) });
+      const gitSha1 = !e.lfs && e.oid && GIT_SHA1.test(e.oid.toLowerCase()) ? e.oid.toLowerCase() : null;
+      files.push({ path: e.path, size: e.lfs?.size ?? e.size, sha256: e.lfs?.oid ?? null, lfs: Boolean(e.lfs), gitSha1 });
     }
     return files;
   }

@@ -34,7 +34,10 @@ export function hubHttpError(res: { status: number; headers: { get(name: string)
     const asked = wait !== null ? `; it asks to wait ${Math.ceil(wait / 1000)} s` : "";
     return new ModelLibraryError("E_NETWORK", `${what}: rate limited by the Hub (HTTP 429)${asked}; try again later`);
   }
-  return new ModelLibraryError("E_NETWORK", `${what}: HTTP ${status}${suffix}`);
+  // A 503 (or another failure) asking for a wait longer than a command holds was reported as a bare "HTTP 503".
+  const wait = status >= 500 ? serverWaitMs(res.headers) : null;
+  const asked = wait !== null && wait > 0 ? `; it asks to wait ${Math.ceil(wait / 1000)} s, try again later` : "";
+  return new ModelLibraryError("E_NETWORK", `${what}: HTTP ${status}${suffix}${asked}`);
 }
 
 function tokenAdvice(config: HubConfig): string {

@@ -1,7 +1,8 @@
 // Every request to the Hub goes through here: the offline switch (no connection at all), the token sent to
 // the Hub's own origin only, and redirects followed by hand so the token never follows a cross-origin
-// redirect to the CDN (resolve → 302 → cas-bridge.xethub.hf.co). `apiFetch` adds retries (429/5xx/network,
-// honouring Retry-After) and error mapping, for the JSON API calls made through @huggingface/hub.
+// redirect to the CDN (resolve → 302 → cas-bridge.xethub.hf.co). `apiFetch` adds retries (429/5xx/network, an
+// answer or its body that stalls or is cut short; honouring Retry-After) and error mapping, for the JSON API calls
+// made through @huggingface/hub.
 import { ModelLibraryError, cancelledError } from "../core/errors.js";
 import { checkEndpoint, type HubConfig } from "./config.js";
 import { hubHttpError, offlineError } from "./hub-errors.js";
@@ -88,7 +89,23 @@ export function apiFetch(config: HubConfig, what: string, options: { signal?: Ab
       } finally {
         clearTimeout(timer);
       }
-      if (r.res.ok) return jsonOrClearError(r.res, url);
+      if (r.res.ok) {
+        // The body is read here, under the same watch (no byte for answerMs: dropped and tried again): the watch
+        // used to end with the headers, and a body that stalled after them hung the command for good.
+        let body: Uint8Array | null;
+        try {
+          body = await readBody(r.res, answerMs);
+        } catch (e) {
+          if (options.signal?.aborted) throw cancelledError("hub request");
+          if (attempt >= policy.attempts) {
+            const why = e instanceof BodyStalled ? `no byte for ${answerMs / 1000} s after ${e.bytes} bytes` : `cut short (${(e as Error).message})`;
+            throw new ModelLibraryError("E_NETWORK", `${url}: the answer stopped coming in: ${why} (${attempt} attempts)`, { cause: e });
+          }
+          await sleep(backoffMs(attempt, policy), options.signal).catch(() => undefined);
+          continue;
+        }
+        return jsonOrClearError(new Response(body, { status: r.res.status, statusText: r.res.statusText, headers: r.res.headers }), url);
+      }
       if (isRetryableStatus(r.res.status) && attempt < policy.attempts) {
         const asked = serverWaitMs(r.res.headers);
         await r.res.body?.cancel().catch(() => undefined);
@@ -100,6 +117,44 @@ export function apiFetch(config: HubConfig, what: string, options: { signal?: Ab
       throw hubHttpError(r.res, what, config);
     }
   }) as typeof fetch;
+}
+
+class BodyStalled extends Error {
+  constructor(readonly bytes: number) {
+    super(`no byte after ${bytes} bytes`);
+  }
+}
+
+/** A JSON answer's whole body (small: a page of results), failing with BodyStalled when no byte comes for `stallMs`. */
+async function readBody(res: Response, stallMs: number): Promise<Uint8Array | null> {
+  if (!res.body || res.status === 204 || res.status === 205) return null;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  // A cancelled reader ends the pending read (done): whatever the signal given to fetch (Node 20.0-20.2 has no AbortSignal.any).
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      void reader.cancel().catch(() => undefined);
+    }, stallMs);
+  };
+  try {
+    arm();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (stalled) throw new BodyStalled(total);
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+      arm();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /**

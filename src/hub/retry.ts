@@ -24,21 +24,47 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(raw * (0.5 + random()));
 }
 
-/** The wait a response asks for, in ms, or null: Retry-After (seconds or date), else RateLimit's `t=` when r=0. */
+/**
+ * The wait a response asks for, in ms, or null (then our own backoff applies): Retry-After, else RateLimit's `t=`
+ * when r=0. Retry-After is read as RFC 9110 §10.2.3 says: delta-seconds (`120`) or an HTTP-date
+ * (`Sun, 06 Nov 1994 08:49:37 GMT`, or the obsolete RFC 850 and asctime forms), a decimal (`1.5`) tolerated and
+ * rounded up to the millisecond. Anything else is ignored: Date.parse alone took "1.5" for 5 January 2001 and so
+ * retried at once. A wait longer than a policy's maxServerWaitMs is the caller's to refuse (see withRetries).
+ */
 export function serverWaitMs(headers: { get(name: string): string | null }, now: number = Date.now()): number | null {
   const ra = headers.get("retry-after");
   if (ra) {
-    if (/^\d+$/.test(ra.trim())) return Number(ra.trim()) * 1000;
-    const at = Date.parse(ra);
-    if (Number.isFinite(at)) return Math.max(0, at - now);
+    const wait = retryAfterMs(ra, now);
+    if (wait !== null) return wait;
   }
   const rl = headers.get("ratelimit");
   if (rl) {
     const r = /;\s*r=(\d+)/.exec(rl);
-    const t = /;\s*t=(\d+)/.exec(rl);
-    if (r && t && Number(r[1]) === 0) return Number(t[1]) * 1000;
+    const t = /;\s*t=(\d+(?:\.\d+)?)/.exec(rl);
+    if (r && t && Number(r[1]) === 0) return secondsMs(t[1]);
   }
   return null;
+}
+
+// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`, asctime `Sun Nov  6 08:49:37 1994`.
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/** One Retry-After value in ms (0 for a date already past), or null when it is neither form. */
+export function retryAfterMs(value: string, now: number = Date.now()): number | null {
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return secondsMs(v);
+  let at = NaN;
+  if (IMF_FIXDATE.test(v) || RFC850_DATE.test(v)) at = Date.parse(v);
+  // asctime has no zone: it is GMT (Date.parse alone would read it as local time).
+  else if (ASCTIME_DATE.test(v)) at = Date.parse(`${v.replace(/\s+/g, " ")} GMT`);
+  return Number.isFinite(at) ? Math.max(0, at - now) : null;
+}
+
+// Seconds (maybe decimal) → whole ms, rounded up; an absurd number stays finite (it is refused as too long anyway).
+function secondsMs(s: string): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(Number(s) * 1000));
 }
 
 /** Sleeps `ms`, waking early (rejecting with the signal's reason) when the signal fires. */

@@ -4,8 +4,10 @@
 // (so `hub files`, downloads' planning and lookups can answer offline). SQLite in WAL mode under the cache dir.
 // The cache is an optimisation: an unreadable cache file is replaced, never fatal.
 import Database from "better-sqlite3";
+import { createHash } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_ENDPOINT } from "./config.js";
 import type { HubModel, RepoFile } from "./convert-model.js";
 
 export const CACHE_FILE = "hub-cache.sqlite";
@@ -58,6 +60,19 @@ CREATE TABLE IF NOT EXISTS repo_trees (
 CREATE TABLE IF NOT EXISTS cache_config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+/** `hub-cache.sqlite` for huggingface.co, else `hub-cache-<host>-<8 hex of the endpoint>.sqlite`. */
+export function cacheFileOf(endpoint: string): string {
+  const e = endpoint.replace(/\/+$/, "");
+  if (e === DEFAULT_ENDPOINT) return CACHE_FILE;
+  let host = "hub";
+  try {
+    host = new URL(e).host.replace(/[^A-Za-z0-9.-]+/g, "_").slice(0, 60) || "hub";
+  } catch {
+    // not a URL: the hash alone tells it apart (the endpoint is refused before any request anyway)
+  }
+  return `hub-cache-${host}-${createHash("sha256").update(e).digest("hex").slice(0, 8)}.sqlite`;
+}
+
 export function normalizeQuery(q: string): string {
   return q.trim().toLowerCase();
 }
@@ -71,9 +86,13 @@ export class HubCache {
     this.db = db;
   }
 
-  static open(cacheDir: string): HubCache {
+  /**
+   * The cache of the Hub at `endpoint` (default huggingface.co's, `hub-cache.sqlite`). Another endpoint (a mirror, a
+   * private Hub, HF_ENDPOINT) has its own file: one cache for all answered one Hub's searches and trees for another.
+   */
+  static open(cacheDir: string, endpoint: string = DEFAULT_ENDPOINT): HubCache {
     mkdirSync(cacheDir, { recursive: true });
-    const file = join(cacheDir, CACHE_FILE);
+    const file = join(cacheDir, cacheFileOf(endpoint));
     try {
       return new HubCache(file, HubCache.connect(file));
     } catch {
@@ -159,6 +178,15 @@ export class HubCache {
       if (lastModified && (!Number.isFinite(a) || !Number.isFinite(b) || b > a)) return null;
     }
     return JSON.parse(row.model_json) as HubModel;
+  }
+
+  /** Several repos' details in one transaction (a search's repos, without the search itself). */
+  putModels(models: HubModel[], now: number = Date.now()): void {
+    if (models.length === 0) return;
+    this.db.transaction(() => {
+      for (const m of models) this.putDetailsRow(m, now);
+    })();
+    this.evict();
   }
 
   putDetails(model: HubModel, now: number = Date.now()): void {

@@ -4,7 +4,7 @@
 // (recursive, paginated), `resolve` answering LFS files with a 302 to the CDN carrying X-Linked-Etag /
 // X-Linked-Size / X-Repo-Commit, and the CDN serving bytes with Range / 206 / Content-Range.
 // Faults are switched on per test: a body dropped mid-way, 429 with Retry-After, 5xx, wrong bytes, Range
-// ignored, a wrong Content-Range, stalls, gated repos. Every request is logged (with its Authorization).
+// ignored, a wrong Content-Range, stalls, gated repos; on the Hub's own routes a status or a dropped connection. Every request is logged (with its Authorization).
 import type { HubConfig } from "../../src/hub/config.js";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
@@ -113,8 +113,12 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     const stored: StoredFile[] = r.files.map((f) => {
       const size = f.content ? f.content.length : statSync(f.file!).size;
       const sha256 = f.sha256 ?? (f.content ? createHash("sha256").update(f.content).digest("hex") : hashFileSync(f.file!));
-      const gitSha1 = createHash("sha1").update(`blob ${size}\0`).update(f.content ?? Buffer.from(sha256)).digest("hex");
-      const s: StoredFile = { path: f.path, size, sha256, gitSha1, lfs: f.lfs ?? size >= 1024, content: f.content, file: f.file };
+      const lfs = f.lfs ?? size >= 1024;
+      // A plain git file's tree oid is its git blob sha1 (clients check downloads with it); an LFS file's stands for
+      // its pointer's (not computed here: nothing checks it).
+      const bytes = f.content ?? (lfs ? Buffer.from(sha256) : readFileSync(f.file!));
+      const gitSha1 = createHash("sha1").update(`blob ${size}\0`).update(bytes).digest("hex");
+      const s: StoredFile = { path: f.path, size, sha256, gitSha1, lfs, content: f.content, file: f.file };
       blobs.set(sha256, s);
       return s;
     });
@@ -153,10 +157,14 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     res.on("close", () => (entry.status ||= res.statusCode));
   };
 
+  const bodyFaults = new WeakMap<ServerResponse, Fault>();
   const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = JSON.stringify(body);
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), ...headers });
-    res.end(text);
+    const f = bodyFaults.get(res);
+    if (!f) return void res.end(text);
+    const bytes = Buffer.from(text);
+    void pump(chunksOf(bytes), res, { wrong: null, drop: f.kind === "drop" ? f : null, stall: f.kind === "stall" ? f : null });
   };
   const sendError = (res: ServerResponse, status: number, code: string, message: string): void => {
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "X-Error-Code": code, "X-Error-Message": message });
@@ -208,8 +216,16 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const handleHub = (req: IncomingMessage, res: ServerResponse): void => {
     log("hub", req, res);
     const u = new URL(req.url ?? "/", hubUrl);
-    const fault = takeFault("hub", u.pathname + u.search, ["status"]);
-    if (fault) {
+    const fault = takeFault("hub", u.pathname + u.search, ["status", "drop", "stall"]);
+    if (fault && fault.kind !== "status") {
+      // A JSON answer cut short or stalled after `afterBytes` of its body; a drop at 0: closed without an answer.
+      if (fault.kind === "drop" && !fault.afterBytes) {
+        req.socket.destroy();
+        return;
+      }
+      bodyFaults.set(res, fault);
+    }
+    if (fault?.kind === "status") {
       res.writeHead(fault.status ?? 500, fault.retryAfter ? { "Retry-After": fault.retryAfter } : {});
       res.end("fault");
       return;

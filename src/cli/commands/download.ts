@@ -1,9 +1,10 @@
-// `mlib download REPO [--quant Q | --file PATH...] [--rev REV] [--connections N]`, and `--complete ID` for a
+// `mlib download REPO [--quant Q | --file PATH[,PATH...]...] [--rev REV] [--connections N]`, and `--complete ID` for a
 // stored shard set with missing shards. Runs in the foreground with a progress line on a terminal (bytes,
 // speed, ETA); Ctrl-C pauses it (exit 130) and the same command resumes it. --json prints the result only.
 // Pickle weights need --allow-pickle (hub/download-pickles.ts).
 import type { Command } from "commander";
-import { collectList, commonOptions, parsePositiveInt, usageError, withCommonOptions, withLibrary } from "../common.js";
+import { commonOptions, parsePositiveInt, usageError, withCommonOptions, withLibrary } from "../common.js";
+import { collectFiles } from "../file-list.js";
 import { runInForeground } from "../download-runner.js";
 
 export function register(program: Command): void {
@@ -12,7 +13,7 @@ export function register(program: Command): void {
     .description("download a model from the Hugging Face Hub into the library (resumable; Ctrl-C pauses)")
     .argument("[repo]", "owner/name on the Hub")
     .option("--quant <quant>", "the quant to fetch (every shard of it), e.g. Q4_K_M")
-    .option("--file <path>", "a file of the repo (repeatable)", collectList)
+    .option("--file <path>", "a file of the repo; repeat it, or separate several with commas (write a comma inside a name as \\,)", collectFiles)
     .option("--rev <revision>", "branch, tag or commit (default main)")
     .option("--connections <n>", "parallel connections per large file (default 8)", parsePositiveInt)
     .option("--complete <id>", "fetch the missing shards of a stored model (its repo must be known)")
@@ -46,5 +47,15 @@ export function register(program: Command): void {
         );
       });
     });
+  cmd.addHelpText(
+    "after",
+    [
+      "",
+      "--file takes one path of the repo, or several separated by commas, and can be repeated:",
+      "  mlib download acme/x --file config.json,model.safetensors --file tokenizer.json",
+      "A comma inside a file name is written \\, (quoted, so the shell keeps the backslash):",
+      "  mlib download acme/x --file 'weights\\,v2.gguf'",
+    ].join("\n"),
+  );
   withCommonOptions(cmd);
 }

@@ -2,7 +2,7 @@
 // (`--refresh` asks the Hub); HF_HUB_OFFLINE=1 answers from the cache only. HF_ENDPOINT and HF_TOKEN apply.
 import { Option, type Command } from "commander";
 import { commonOptions, parsePositiveInt, withCommonOptions } from "../common.js";
-import { formatBytes, formatCount, out, printJson, table } from "../output.js";
+import { err, formatBytes, formatCount, out, printJson, table } from "../output.js";
 
 export function register(program: Command): void {
   const hub = program.command("hub").description("search and inspect models on the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE)");
@@ -32,6 +32,8 @@ export function register(program: Command): void {
         ]);
         for (const line of table([{ header: "repo" }, { header: "kind" }, { header: "formats" }, { header: "download options" }, { header: "downloads", right: true }], rows)) out(line);
         if (r.fromCache) out("(from the cache; --refresh asks the Hub)");
+        // A repo whose files could not be read shows no download options: say why, rather than let it look like it has none.
+        for (const f of r.treeFailures ?? []) err(`warning: ${f.repoId}: its files could not be read, so no download options are shown (${f.error}); not cached, the next search asks again`);
       } finally {
         client.close();
       }
