@@ -90,8 +90,11 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     await program.parseAsync(argv, { from: "user" });
-    if (receivedSignal()) return reportCancelled();
-    return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+    const status = typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+    // The command returned: a signal that came after its last cancellable point (while it committed) cancelled
+    // nothing, and its output says what was done. Reporting "cancelled" (and 130) would hide work that landed.
+    if (receivedSignal()) return reportLateSignal(status);
+    return status;
   } catch (e) {
     // After a signal, whatever the operation threw on its way out (E_CANCELLED, an AbortError) is the cancellation.
     if (receivedSignal() && !(e instanceof CommanderError)) return reportCancelled();
@@ -99,6 +102,15 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await closeHashWorkers().catch(() => undefined);
   }
+}
+
+/** A signal the command finished despite: said (unless the command already said it stopped), the command's own status kept. */
+function reportLateSignal(status: number): number {
+  const sig = receivedSignal()!;
+  // A command that handles its own stop (a download pauses) has said so and set 130/143 itself.
+  if (stoppedLongRunning() || status === exitStatus(sig)) return status;
+  process.stderr.write(`mlib: ${sig} came after the work was done: nothing was cancelled (the output above is what happened)\n`);
+  return status;
 }
 
 function reportCancelled(): number {
