@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     return status;
   } catch (e) {
     // After a signal, whatever the operation threw on its way out (E_CANCELLED, an AbortError) is the cancellation.
-    if (receivedSignal() && !(e instanceof CommanderError)) return reportCancelled();
+    if (receivedSignal() && !(e instanceof CommanderError)) return reportCancelled(e);
     return reportError(e, debug);
   } finally {
     await closeHashWorkers().catch(() => undefined);
@@ -113,9 +113,13 @@ function reportLateSignal(status: number): number {
   return status;
 }
 
-function reportCancelled(): number {
+function reportCancelled(e?: unknown): number {
   const sig = receivedSignal()!;
-  if (!stoppedLongRunning()) process.stderr.write("mlib: cancelled\n");
+  if (stoppedLongRunning()) return exitStatus(sig);
+  process.stderr.write("mlib: cancelled\n");
+  // What a batch committed before the cancel stays: said, so "cancelled" does not read as "nothing happened".
+  const completed = e instanceof ModelLibraryError ? e.completed : [];
+  for (const line of completed) process.stderr.write(`mlib: done before the cancel (kept): ${safeText(line)}\n`);
   return exitStatus(sig);
 }
 

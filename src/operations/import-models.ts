@@ -10,7 +10,7 @@
 import { constants as fsc } from "node:fs";
 import { copyFile, link, mkdir, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
+import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
 import { missingShardNames } from "../formats/sharding.js";
@@ -190,11 +190,38 @@ async function runImport(
     }
   }
   const sizes = await Promise.all(units.map(async (u) => Promise.all(u.files.map(async (f) => (await stat(join(u.baseDir, f))).size))));
+  const results: ImportResult[] = [...planFailures];
+  try {
+    await importUnits(lib, units, sizes, settings, mode, signal, onProgress, results);
+  } catch (e) {
+    // A cancel after some units were committed: those stay in the library, and the cancellation says so.
+    const landed = results.filter((r) => r.status === "imported");
+    if (isCancelled(e) && landed.length > 0) {
+      throw new ModelLibraryError("E_CANCELLED", (e as Error).message, {
+        cause: e,
+        completed: landed.map((r) => `imported ${r.source} as ${r.modelId} (${r.path})`),
+      });
+    }
+    throw e;
+  }
+  return results;
+}
+
+/** Imports the planned units in turn, appending each one's result to `results` as it is done. */
+async function importUnits(
+  lib: ModelLibrary,
+  units: ImportUnit[],
+  sizes: number[][],
+  settings: ImportSettings,
+  mode: ImportMode,
+  signal: AbortSignal | undefined,
+  onProgress: ((p: ImportProgress) => void) | undefined,
+  results: ImportResult[],
+): Promise<void> {
   const bytesTotal = sizes.flat().reduce((a, b) => a + b, 0);
   const filesTotal = units.reduce((a, u) => a + u.files.length, 0);
   let bytesBefore = 0;
   let filesBefore = 0;
-  const results: ImportResult[] = [...planFailures];
   for (let i = 0; i < units.length; i++) {
     throwIfAborted(signal, "import");
     const unit = units[i];
@@ -215,7 +242,6 @@ async function runImport(
     emit("done");
     filesBefore += unit.files.length;
   }
-  return results;
 }
 
 function nothingFound(path: string): ModelLibraryError {

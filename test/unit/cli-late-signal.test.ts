@@ -3,11 +3,11 @@
 // commit lock, which this test holds: the signal is sent while the child waits there, past the last safe point.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { watch } from "node:fs";
+import { existsSync, readdirSync, truncateSync, watch } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary } from "../../src/store/model-library.js";
 import { acquireLock, releaseLock } from "../../src/core/lock.js";
-import { COMMIT_LOCK } from "../../src/store/layout.js";
+import { COMMIT_LOCK, STAGING_DIR } from "../../src/store/layout.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { startCli } from "../helpers/cli.js";
 import { tempDir, writeGgufModel } from "../helpers/library-fixtures.js";
@@ -25,6 +25,23 @@ function lockAttemptBy(lockPath: string, pid: number): Promise<void> {
       }
     });
   });
+}
+
+/** Files in the staging folders (a copy in progress). */
+function stagedFiles(root: string): number {
+  const staging = join(root, ...STAGING_DIR.split("/"));
+  if (!existsSync(staging)) return 0;
+  return readdirSync(staging, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .reduce((n, d) => n + (existsSync(join(staging, d.name)) ? readdirSync(join(staging, d.name)).length : 0), 0);
+}
+
+async function waitFor(what: string, ready: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 describe("a signal after the last cancellable point", () => {
@@ -64,4 +81,28 @@ describe("a signal after the last cancellable point", () => {
       }
     });
   }
+
+  test("SIGINT in the second model of an import: 'cancelled', and the first model, already in, is named as kept", async () => {
+    const t = tempDir("mlib-late-sigint-");
+    try {
+      const root = join(t.dir, "lib");
+      const first = writeGgufModel(join(t.dir, "src", "first.gguf"), "First Model", 4);
+      // 300 MiB (a real header, then a sparse tail): its copy takes long enough to be interrupted.
+      const second = writeGgufModel(join(t.dir, "src", "second.gguf"), "Second Model", 5);
+      truncateSync(second, 300 * 1024 * 1024);
+      const { child, result } = startCli(["import", first, second, "--library", root]);
+      await waitFor("the first model in and the second one copying", () => existsSync(root) && modelFolders(root).length === 1 && stagedFiles(root) > 0);
+      child.kill("SIGINT");
+      const r = await result;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /^mlib: cancelled$/m);
+      const kept = modelFolders(root);
+      assert.equal(kept.length, 1);
+      assert.match(r.stderr, new RegExp(`^mlib: done before the cancel \\(kept\\): imported .*first\\.gguf as ${kept[0]} `, "m"));
+      assert.doesNotMatch(r.stderr, /second\.gguf/);
+      assert.deepEqual(stagingLeft(root), []);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
