@@ -10,7 +10,7 @@
 import { constants as fsc } from "node:fs";
 import { copyFile, link, mkdir, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
+import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
 import { missingShardNames } from "../formats/sharding.js";
@@ -25,7 +25,7 @@ import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planUnits, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir, releaseStaging } from "../store/staging.js";
 import { buildModelMetadata } from "./build-metadata.js";
-import { rethrowIfCancelled } from "./cancel.js";
+import { cancelledAfter, rethrowIfCancelled } from "./cancel.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
 import { modelHoldingAll } from "./find-duplicate.js";
 import { libraryOverlap } from "./library-overlap.js";
@@ -195,14 +195,10 @@ async function runImport(
     await importUnits(lib, units, sizes, settings, mode, signal, onProgress, results);
   } catch (e) {
     // A cancel after some units were committed: those stay in the library, and the cancellation says so.
-    const landed = results.filter((r) => r.status === "imported");
-    if (isCancelled(e) && landed.length > 0) {
-      throw new ModelLibraryError("E_CANCELLED", (e as Error).message, {
-        cause: e,
-        completed: landed.map((r) => `imported ${r.source} as ${r.modelId} (${r.path})`),
-      });
-    }
-    throw e;
+    throw cancelledAfter(
+      e,
+      results.filter((r) => r.status === "imported").map((r) => `imported ${r.source} as ${r.modelId} (${r.path})`),
+    );
   }
   return results;
 }
