@@ -515,7 +515,7 @@ function rebuiltNotice(dbPath: string, aside: string | null, error: ModelLibrary
   };
 }
 
-/** A metadata.json (or its .bak) parsed, or null when there is none; E_TOO_LARGE / E_CORRUPT as readMetadataText, `corrupt()` when it does not parse. */
+/** A metadata.json (or its .bak) parsed, or null when there is none; E_CORRUPT as readMetadataText, `corrupt()` when it does not parse. */
 function metadataJson(file: string, corrupt: () => ModelLibraryError): unknown {
   const read = readMetadataText(file);
   if (!read) return null;

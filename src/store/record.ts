@@ -25,8 +25,8 @@ export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
 
 /**
  * A metadata.json's stat and text through one descriptor, or null when there is none. Refused without reading
- * anything: one over MAX_METADATA_BYTES (E_TOO_LARGE), one that is not a regular file (a FIFO would block the
- * read forever, a device never end it: E_CORRUPT). Other fs errors as thrown. Also used for metadata.json.bak.
+ * anything: one over MAX_METADATA_BYTES, one that is not a regular file (a FIFO would block the
+ * read forever, a device never end it): both E_CORRUPT. Other fs errors as thrown. Also used for metadata.json.bak.
  */
 export function readMetadataText(file: string): { st: Stats; text: string } | null {
   let read;
@@ -34,8 +34,9 @@ export function readMetadataText(file: string): { st: Stats; text: string } | nu
     read = readTextFile(file, MAX_METADATA_BYTES);
   } catch (e) {
     if (!(e instanceof FileTooBigError)) throw e;
+    // E_CORRUPT, as a metadata.json that does not parse: a broken model (listed, verified as failed, removable).
     throw new ModelLibraryError(
-      "E_TOO_LARGE",
+      "E_CORRUPT",
       `${file}: ${e.st.size} bytes, too big to be a model's metadata.json (the limit is ${MAX_METADATA_BYTES / 1024 / 1024} MiB); not read, left as it is`,
       { path: file },
     );
@@ -47,7 +48,7 @@ export function readMetadataText(file: string): { st: Stats; text: string } | nu
   throw new ModelLibraryError("E_CORRUPT", `${file}: not a regular file (${kind}); not read, left as it is`, { path: file });
 }
 
-/** The row of the model in `dir`, read from its metadata.json (fs errors as thrown: ENOENT when there is none; E_CORRUPT, E_TOO_LARGE). */
+/** The row of the model in `dir`, read from its metadata.json (fs errors as thrown: ENOENT when there is none; E_CORRUPT). */
 export async function readRecord(id: string, dir: string): Promise<IndexRecord> {
   // Synchronous (one open, fstat and read of a small file): the same reader as the walks of reconcile and reindex.
   return readRecordSync(id, dir);

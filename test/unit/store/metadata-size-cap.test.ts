@@ -5,10 +5,11 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
+import { verifyModels } from "../../../src/operations/verify-models.js";
 import { closeHashWorkers } from "../../../src/hashing/index.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 
@@ -63,20 +64,25 @@ describe("metadata.json over the size limit", () => {
     });
   }
 
-  test("getMetadata, indexModel (the watcher's reload) and restore refuse it with E_TOO_LARGE, naming the file", async () => {
+  test("getMetadata, indexModel (the watcher's reload) and restore refuse it as E_CORRUPT, naming the file; verify reports it, rm removes it", async () => {
     const t = tempDir();
     try {
       const root = await libraryWithOneModel(t.dir);
       const lib = await ModelLibrary.open(root);
       try {
         const file = hugeMetadata(root);
-        await assert.rejects(lib.getMetadata(HUGE_ID), (e: Error & { code?: string }) => e.code === "E_TOO_LARGE" && TOO_BIG.test(e.message));
-        await assert.rejects(lib.indexModel(HUGE_ID), (e: Error & { code?: string }) => e.code === "E_TOO_LARGE" && TOO_BIG.test(e.message));
+        await assert.rejects(lib.getMetadata(HUGE_ID), (e: Error & { code?: string }) => e.code === "E_CORRUPT" && TOO_BIG.test(e.message));
+        await assert.rejects(lib.indexModel(HUGE_ID), (e: Error & { code?: string }) => e.code === "E_CORRUPT" && TOO_BIG.test(e.message));
         // A backup just as big is not restored over it (nor read whole).
         writeFileSync(`${file}.bak`, "{");
         truncateSync(`${file}.bak`, BIG);
-        await assert.rejects(lib.restoreMetadataBackup(HUGE_ID, { force: true }), (e: Error & { code?: string }) => e.code === "E_TOO_LARGE");
+        await assert.rejects(lib.restoreMetadataBackup(HUGE_ID, { force: true }), (e: Error & { code?: string }) => e.code === "E_CORRUPT" && /\.bak: 104857600 bytes/.test(e.message));
         assert.equal(statSync(file).size, BIG);
+        // A broken model is still verified (as failed, with why) and removable, like one whose JSON does not parse.
+        const [v] = await verifyModels(lib, [HUGE_ID]);
+        assert.equal(v.ok, false);
+        await lib.remove(HUGE_ID);
+        assert.equal(existsSync(file), false);
       } finally {
         lib.close();
       }
@@ -104,6 +110,11 @@ describe("metadata.json over the size limit", () => {
           assert.match(broken["llm/llama/zero"] ?? "", /metadata\.json: not a regular file \(a device\)/, mode);
           await assert.rejects(lib.getMetadata("llm/llama/fifo"), /not a regular file/);
           await assert.rejects(lib.indexModel("llm/llama/zero"), /not a regular file/);
+          if (mode === "full") {
+            await lib.remove("llm/llama/zero");
+            assert.equal(existsSync(zeroDir), false);
+            assert.ok(existsSync("/dev/zero"));
+          }
         } finally {
           lib.close();
         }
