@@ -63,3 +63,12 @@ function readAll(fd: number, size: number, maxBytes: number): string | null {
     buf = bigger;
   }
 }
+
+/** What a file that is not a regular one is, in words (for "not a regular file (a FIFO)"). */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return st.isFile() ? "a file" : "not a file";
+}

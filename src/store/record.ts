@@ -2,7 +2,7 @@
 import { statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
-import { FileTooBigError, readTextFile } from "../core/read-text-file.js";
+import { FileTooBigError, fileKind, readTextFile } from "../core/read-text-file.js";
 import { backupPathOf } from "../core/atomic-json.js";
 import type { IndexRecord } from "../index/index-types.js";
 import { nowIso } from "./metadata.js";
@@ -44,8 +44,7 @@ export function readMetadataText(file: string): { st: Stats; text: string } | nu
   if (read) return read;
   const st = statSync(file, { throwIfNoEntry: false });
   if (!st || st.isDirectory()) return null;
-  const kind = st.isFIFO() ? "a FIFO" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : st.isSocket() ? "a socket" : "not a file";
-  throw new ModelLibraryError("E_CORRUPT", `${file}: not a regular file (${kind}); not read, left as it is`, { path: file });
+  throw new ModelLibraryError("E_CORRUPT", `${file}: not a regular file (${fileKind(st)}); not read, left as it is`, { path: file });
 }
 
 /** The row of the model in `dir`, read from its metadata.json (fs errors as thrown: ENOENT when there is none; E_CORRUPT). */
