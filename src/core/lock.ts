@@ -8,7 +8,8 @@
 //
 // Breaking a stale lock is itself guarded by a short-lived `<lock>.break` file: without it two waiters could
 // both see the same stale lock, one removes it and takes a fresh lock, and the other then removes that fresh lock.
-// The temp file a process killed between write and link leaves is removed by the same rule.
+// The temp file a process killed between write and link leaves is removed by the same rule (at once when it
+// names no writer: killed before its write).
 import { readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
@@ -92,13 +93,18 @@ async function tryCreate(lockPath: string, me: LockHolder): Promise<boolean> {
   // Write the record fully into a private temp file, then link it into place: the lock file appears
   // complete or not at all, so a reader never sees an empty lock from a holder that died mid-write.
   const tmp = tempPathOf(lockPath, me.token);
+  let written = false;
   try {
     await fsp.mkdir(path.dirname(lockPath), { recursive: true });
     await fsp.writeFile(tmp, JSON.stringify(me) + "\n", { flag: "w" });
+    written = true;
     await fsp.link(tmp, lockPath);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    // EEXIST: held. ENOENT of the link: our temp file was removed under us (cleanTempFiles takes an empty one
+    // for a killed writer's): not taken; the caller looks at the lock and tries again.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || (code === "ENOENT" && written)) return false;
     throw ioError(lockPath, "take lock", e);
   } finally {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
@@ -155,7 +161,9 @@ export async function cleanTempFiles(lockPath: string, timings: LeaseTimings = l
     const [text, st] = await Promise.all([fsp.readFile(file, "utf8").catch(() => null), fsp.stat(file).catch(() => null)]);
     if (!st) continue;
     const owner = text === null ? null : parseOwner(text);
-    if (judgeLease(owner, st.mtimeMs, timings).state === "live") continue;
+    // One that names no writer (empty, torn) was left by a kill between its creation and its write: a live
+    // writer fills it within microseconds, and writes it again if it is removed meanwhile (tryCreate).
+    if (owner && judgeLease(owner, st.mtimeMs, timings).state === "live") continue;
     await fsp.rm(file, { force: true }).catch(() => undefined);
     removed.push(file);
   }

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { cleanStaging, makeStagingDir, releaseStaging } from "../../../src/store/staging.js";
 import { currentOwner } from "../../../src/core/lease.js";
+import { acquireLock, releaseLock } from "../../../src/core/lock.js";
+import { COMMIT_LOCK } from "../../../src/store/layout.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 
 function deadPid(): number {
@@ -87,6 +89,21 @@ describe("a staging lease torn by a kill", () => {
         releaseStaging(dir);
       }
       assert.deepEqual(readdirSync(staging), []);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test("the commit lock's temp file a kill left empty (before its write) is removed at the next lock, at once", async () => {
+    const t = tempDir();
+    try {
+      const dir = join(t.dir, ".model-library");
+      mkdirSync(dir);
+      const empty = join(dir, `.commit.lock.${deadPid()}.0f0f0f0f0f0f0f0f0f0f0f0f.tmp`);
+      writeFileSync(empty, "");
+      const lockPath = join(t.dir, COMMIT_LOCK);
+      await releaseLock(lockPath, await acquireLock(lockPath));
+      assert.deepEqual(readdirSync(dir), []);
     } finally {
       t.cleanup();
     }
