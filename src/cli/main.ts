@@ -107,8 +107,10 @@ export async function run(argv: string[]): Promise<number> {
 /** A signal the command finished despite: said (unless the command already said it stopped), the command's own status kept. */
 function reportLateSignal(status: number): number {
   const sig = receivedSignal()!;
+  // watch and serve: a signal is how they stop (exit 0, no message, as before).
+  if (stoppedLongRunning()) return exitStatus(sig);
   // A command that handles its own stop (a download pauses) has said so and set 130/143 itself.
-  if (stoppedLongRunning() || status === exitStatus(sig)) return status;
+  if (status === exitStatus(sig)) return status;
   process.stderr.write(`mlib: ${sig} came after the work was done: nothing was cancelled (the output above is what happened)\n`);
   return status;
 }
