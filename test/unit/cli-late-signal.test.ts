@@ -105,4 +105,33 @@ describe("a signal after the last cancellable point", () => {
       t.cleanup();
     }
   });
+
+  test("a second SIGINT while the import commits: exit 130 at once, and the message does not claim that nothing landed", async () => {
+    const t = tempDir("mlib-late-sigint-");
+    try {
+      const root = join(t.dir, "lib");
+      (await ModelLibrary.open(root)).close();
+      const src = writeGgufModel(join(t.dir, "src", "forced.gguf"), "Forced Model", 6);
+      const lockPath = join(root, COMMIT_LOCK);
+      const held = await acquireLock(lockPath);
+      try {
+        const { child, result } = startCli(["import", src, "--library", root]);
+        await lockAttemptBy(lockPath, child.pid!);
+        child.kill("SIGINT");
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill("SIGINT");
+        const r = await result;
+        assert.equal(r.code, 130, r.stderr);
+        assert.doesNotMatch(r.stderr, /^mlib: cancelled/m, "a forced stop mid-commit is not known to have cancelled anything");
+        assert.match(r.stderr, /^mlib: stopped at once \(a second SIGINT\): what was being committed may or may not be in; the next command indexes it and removes unfinished staging$/m);
+      } finally {
+        await releaseLock(lockPath, held);
+      }
+      // The next command finds the library whole: no staging left, the model in or not.
+      (await ModelLibrary.open(root)).close();
+      assert.deepEqual(stagingLeft(root), []);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
