@@ -455,7 +455,14 @@ async function importUnit(
     }
     if (options.mode === "move") {
       // Only now, with the copy verified and committed, does the source go.
-      for (const rel of unit.files) await unlink(join(unit.baseDir, rel)).catch(() => undefined);
+      // One that cannot go (a read-only or immutable folder) stays, and the result says so: the user asked for a move.
+      for (const rel of unit.files) {
+        const file = join(unit.baseDir, rel);
+        await unlink(file).catch((e: NodeJS.ErrnoException) => {
+          if (e.code === "ENOENT") return; // gone already
+          warnings.push(`${ioError(file, "remove", e).message}: the model is stored in the library all the same, and this source file is still there`);
+        });
+      }
     }
     return {
       source: unit.source,
