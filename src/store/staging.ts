@@ -54,14 +54,20 @@ export async function makeStagingDir(root: string, timings: LeaseTimings = lease
   }
   const renewal = startRenewal(lease, {
     timings,
+    // Runs from a timer: an error here (a full disk, a read-only folder) would be uncaught and end the import, so
+    // it is swallowed; the next tick tries again.
     tick: () => {
-      if (!fs.existsSync(dir)) {
-        fs.rmSync(lease, { force: true });
-        renewals.delete(dir);
-        return false;
+      try {
+        if (!fs.existsSync(dir)) {
+          fs.rmSync(lease, { force: true });
+          renewals.delete(dir);
+          return false;
+        }
+        // Broken by someone who judged us expired (a stalled process): say again that it is ours.
+        if (!fs.existsSync(lease)) writeLeaseWhole(lease, record);
+      } catch {
+        // tried again at the next tick
       }
-      // Broken by someone who judged us expired (a stalled process): say again that it is ours.
-      if (!fs.existsSync(lease)) writeLeaseWhole(lease, record);
       return true;
     },
   });

@@ -5,7 +5,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { cleanStaging, makeStagingDir, releaseStaging } from "../../../src/store/staging.js";
@@ -105,6 +105,29 @@ describe("a staging lease torn by a kill", () => {
       await releaseLock(lockPath, await acquireLock(lockPath));
       assert.deepEqual(readdirSync(dir), []);
     } finally {
+      t.cleanup();
+    }
+  });
+
+  test("a lease that cannot be written again (its folder turned read-only) does not crash the importer; it is rewritten once it can be", async (tc) => {
+    const t = tempDir();
+    const staging = join(t.dir, ".model-library", "staging");
+    let immutable = false;
+    try {
+      const dir = await makeStagingDir(t.dir, { renewMs: 20, expireMs: 60_000 });
+      rmSync(`${dir}.lease`); // broken by someone who judged it expired
+      if (spawnSync("chattr", ["+i", staging]).status !== 0) return tc.skip("chattr +i is not available here");
+      immutable = true;
+      // A few renewals fail (EPERM): an uncaught error from the timer would end this process (and fail the test).
+      await new Promise((r) => setTimeout(r, 150));
+      spawnSync("chattr", ["-i", staging]);
+      immutable = false;
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(JSON.parse(readFileSync(`${dir}.lease`, "utf8")).pid, process.pid, "rewritten once the folder is writable again");
+      rmSync(dir, { recursive: true });
+      releaseStaging(dir);
+    } finally {
+      if (immutable) spawnSync("chattr", ["-i", staging]);
       t.cleanup();
     }
   });
