@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { lstatOrNull } from "../core/stat-or-null.js";
+import { FileTooBigError, readTextFile } from "../core/read-text-file.js";
 import { ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
 import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings, type LeaseVerdict } from "../core/lease.js";
@@ -202,15 +203,29 @@ export function stagingVerdict(path: string, lease: string | null, timings: Leas
  */
 function judgeLeaseFile(file: string, timings: LeaseTimings, options: { unreadable?: "age" | "dead" } = {}): LeaseVerdict | null {
   try {
-    const st = fs.statSync(file);
-    // A lease is a few hundred bytes: a bigger file is not one (and is not read whole).
-    const owner = st.size <= MAX_LEASE_BYTES ? parseOwner(fs.readFileSync(file, "utf8")) : null;
+    const { st, text } = readLeaseText(file);
+    if (!st) return null;
+    const owner = text === null ? null : parseOwner(text);
     if (!owner && options.unreadable === "dead") {
       return { state: "dead", ageMs: Math.max(0, Date.now() - st.mtimeMs), why: `${file}: a lease that names no owner (${st.size === 0 ? "empty" : "torn"}: its writer was killed while writing it)` };
     }
     return judgeLease(owner, st.mtimeMs, timings);
   } catch {
     return null;
+  }
+}
+
+/**
+ * A lease file's stat and text; text null when it cannot be a lease: bigger than one (not read whole), or not a
+ * regular file (a FIFO would block this synchronous read forever). st null when it is gone.
+ */
+function readLeaseText(file: string): { st: fs.Stats | null; text: string | null } {
+  try {
+    const read = readTextFile(file, MAX_LEASE_BYTES);
+    return read ?? { st: lstatOrNull(file), text: null };
+  } catch (e) {
+    if (e instanceof FileTooBigError) return { st: e.st, text: null };
+    throw e;
   }
 }
 
