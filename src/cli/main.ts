@@ -90,20 +90,38 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     await program.parseAsync(argv, { from: "user" });
-    if (receivedSignal()) return reportCancelled();
-    return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+    const status = typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+    // The command returned: a signal that came after its last cancellable point (while it committed) cancelled
+    // nothing, and its output says what was done. Reporting "cancelled" (and 130) would hide work that landed.
+    if (receivedSignal()) return reportLateSignal(status);
+    return status;
   } catch (e) {
     // After a signal, whatever the operation threw on its way out (E_CANCELLED, an AbortError) is the cancellation.
-    if (receivedSignal() && !(e instanceof CommanderError)) return reportCancelled();
+    if (receivedSignal() && !(e instanceof CommanderError)) return reportCancelled(e);
     return reportError(e, debug);
   } finally {
     await closeHashWorkers().catch(() => undefined);
   }
 }
 
-function reportCancelled(): number {
+/** A signal the command finished despite: said (unless the command already said it stopped), the command's own status kept. */
+function reportLateSignal(status: number): number {
   const sig = receivedSignal()!;
-  if (!stoppedLongRunning()) process.stderr.write("mlib: cancelled\n");
+  // watch and serve: a signal is how they stop (exit 0, no message, as before).
+  if (stoppedLongRunning()) return exitStatus(sig);
+  // A command that handles its own stop (a download pauses) has said so and set 130/143 itself.
+  if (status === exitStatus(sig)) return status;
+  process.stderr.write(`mlib: ${sig} came after the work was done: nothing was cancelled (the output above is what happened)\n`);
+  return status;
+}
+
+function reportCancelled(e?: unknown): number {
+  const sig = receivedSignal()!;
+  if (stoppedLongRunning()) return exitStatus(sig);
+  process.stderr.write("mlib: cancelled\n");
+  // What a batch committed before the cancel stays: said, so "cancelled" does not read as "nothing happened".
+  const completed = e instanceof ModelLibraryError ? e.completed : [];
+  for (const line of completed) process.stderr.write(`mlib: done before the cancel (kept): ${safeText(line)}\n`);
   return exitStatus(sig);
 }
 

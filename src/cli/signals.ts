@@ -3,6 +3,8 @@
 // main.ts then prints "mlib: cancelled" and exits 130 (SIGINT) or 143 (SIGTERM). Progress bars are stopped and
 // the cursor and line wrap restored the moment the signal arrives, so the terminal is sane even while the
 // operation finishes its current step. A second Ctrl-C exits at once (the next command cleans any staging).
+// A signal the command finishes despite (it came while the result was being committed) cancels nothing: main.ts
+// then keeps the command's status and says the signal came too late.
 // Long-running commands (watch, serve) use untilInterrupted(): for them a signal is the normal way to stop, exit 0.
 import { isCancelled } from "../core/errors.js";
 
@@ -34,7 +36,11 @@ export function interrupt(sig: StopSignal): void {
   if (received) {
     // The second one: the user does not want to wait for the safe point.
     restoreTerminal();
-    if (!longRunning) process.stderr.write("mlib: cancelled (forced: an unfinished import's staging is removed at the next command)\n");
+    // Not "cancelled": the first signal may have come after the last cancellable point, so the step under way
+    // (a commit) may have completed or not. Nothing is half-made either way: the next command sorts it out.
+    if (!longRunning) {
+      process.stderr.write(`mlib: stopped at once (a second ${sig}): what was being committed may or may not be in; the next command indexes it and removes unfinished staging\n`);
+    }
     process.exit(exitStatus(received));
   }
   received = sig;

@@ -12,6 +12,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { ModelLibraryError, ioError } from "./errors.js";
+import { fileKind } from "./read-text-file.js";
 
 export interface WriteJsonOptions {
   /** Keep the version being replaced as `<name>.bak` (used for metadata.json). */
@@ -202,25 +203,56 @@ function parseOrCorrupt(file: string, text: string): unknown {
 
 /** Parsed JSON, or null when the file does not exist. Invalid JSON → E_CORRUPT (mentions a usable .bak). */
 export async function readJson<T = unknown>(file: string): Promise<T | null> {
-  let text: string;
+  let handle: fsp.FileHandle;
   try {
-    text = await fsp.readFile(file, "utf8");
+    handle = await fsp.open(file, READ_FLAGS);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw ioError(file, "read", e);
+  }
+  let text: string;
+  try {
+    refuseNonFile(file, await handle.stat());
+    text = await handle.readFile("utf8");
+  } catch (e) {
+    throw e instanceof ModelLibraryError ? e : ioError(file, "read", e);
+  } finally {
+    await handle.close();
   }
   return parseOrCorrupt(file, text) as T;
 }
 
 export function readJsonSync<T = unknown>(file: string): T | null {
-  let text: string;
+  let fd: number;
   try {
-    text = fs.readFileSync(file, "utf8");
+    fd = fs.openSync(file, READ_FLAGS);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw ioError(file, "read", e);
   }
+  let text: string;
+  try {
+    refuseNonFile(file, fs.fstatSync(fd));
+    text = fs.readFileSync(fd, "utf8");
+  } catch (e) {
+    throw e instanceof ModelLibraryError ? e : ioError(file, "read", e);
+  } finally {
+    fs.closeSync(fd);
+  }
   return parseOrCorrupt(file, text) as T;
+}
+
+// O_NONBLOCK: a FIFO in a JSON file's place opens at once (to be refused) instead of waiting for a writer forever.
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
+/**
+ * A JSON file is read only when it is a regular file: a FIFO or a device (a link to /dev/zero) would never end
+ * the read. A folder is EISDIR, as a read of it always said.
+ */
+function refuseNonFile(file: string, st: fs.Stats): void {
+  if (st.isFile()) return;
+  if (st.isDirectory()) throw ioError(file, "read", Object.assign(new Error("is a directory"), { code: "EISDIR" }));
+  throw new ModelLibraryError("E_CORRUPT", `${file}: not a regular file (${fileKind(st)}); not read`, { path: file });
 }
 
 /**

@@ -26,12 +26,18 @@ export type ErrorCode =
 export class ModelLibraryError extends Error {
   readonly code: ErrorCode;
   readonly path: string | undefined;
+  /**
+   * E_CANCELLED of a batch: what was done, committed and kept before the cancel (one line each: "imported X as
+   * Y"), so a user told "cancelled" also learns what did land. Empty otherwise.
+   */
+  readonly completed: string[];
 
-  constructor(code: ErrorCode, message: string, options: { path?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { path?: string; cause?: unknown; completed?: string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ModelLibraryError";
     this.code = code;
     this.path = options.path;
+    this.completed = options.completed ?? [];
   }
 }
 

@@ -8,8 +8,10 @@
 //
 // Breaking a stale lock is itself guarded by a short-lived `<lock>.break` file: without it two waiters could
 // both see the same stale lock, one removes it and takes a fresh lock, and the other then removes that fresh lock.
-// The temp file a process killed between write and link leaves is removed by the same rule.
-import { readFileSync } from "node:fs";
+// The temp file a process killed between write and link leaves is removed by the same rule (at once when it
+// names no writer: killed before its write).
+import { lstatSync } from "node:fs";
+import { FileTooBigError, readTextFile } from "./read-text-file.js";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { ModelLibraryError, ioError } from "./errors.js";
@@ -31,6 +33,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const BREAK_GUARD_STALE_MS = 5_000;
 // A lock file that cannot be parsed (hand-edited, disk full mid-write of an old version) is stale after this.
 const UNREADABLE_LOCK_STALE_MS = 30_000;
+// A lock record is a few hundred bytes: a bigger file is not one (and is not read whole).
+const MAX_RECORD_BYTES = 64 * 1024;
 
 const renewals = new Map<string, { stop: () => void }>();
 
@@ -92,13 +96,18 @@ async function tryCreate(lockPath: string, me: LockHolder): Promise<boolean> {
   // Write the record fully into a private temp file, then link it into place: the lock file appears
   // complete or not at all, so a reader never sees an empty lock from a holder that died mid-write.
   const tmp = tempPathOf(lockPath, me.token);
+  let written = false;
   try {
     await fsp.mkdir(path.dirname(lockPath), { recursive: true });
     await fsp.writeFile(tmp, JSON.stringify(me) + "\n", { flag: "w" });
+    written = true;
     await fsp.link(tmp, lockPath);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    // EEXIST: held. ENOENT of the link: our temp file was removed under us (cleanTempFiles takes an empty one
+    // for a killed writer's): not taken; the caller looks at the lock and tries again.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || (code === "ENOENT" && written)) return false;
     throw ioError(lockPath, "take lock", e);
   } finally {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
@@ -106,15 +115,15 @@ async function tryCreate(lockPath: string, me: LockHolder): Promise<boolean> {
 }
 
 async function readHolder(lockPath: string): Promise<LockHolder | "missing" | "unreadable"> {
-  let text: string;
+  let text: string | null;
   try {
-    text = await fsp.readFile(lockPath, "utf8");
+    text = readRecordText(lockPath);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
     throw ioError(lockPath, "read lock", e);
   }
-  const owner = parseOwner(text);
-  if (!owner) return "unreadable";
+  const owner = text === null ? null : parseOwner(text);
+  if (!owner || text === null) return "unreadable";
   const acquiredAt = (JSON.parse(text) as { acquiredAt?: unknown }).acquiredAt;
   return { ...owner, acquiredAt: typeof acquiredAt === "string" ? acquiredAt : owner.since };
 }
@@ -130,10 +139,28 @@ async function staleness(lockPath: string, holder: LockHolder | "unreadable", ti
 /** Still our lock (not released, not broken and re-taken by someone else): renew it. */
 function renewable(lockPath: string, token: string): boolean {
   try {
-    return (parseOwner(readFileSync(lockPath, "utf8"))?.token ?? null) === token;
+    const text = readRecordText(lockPath);
+    return text !== null && (parseOwner(text)?.token ?? null) === token;
   } catch {
     return false;
   }
+}
+
+/**
+ * A lock record's text, read synchronously (a few hundred bytes); null when it cannot be one: a FIFO or a device
+ * in its place (a read would block forever or never end) or a file bigger than a record. Throws ENOENT when gone.
+ */
+function readRecordText(file: string): string | null {
+  try {
+    const read = readTextFile(file, MAX_RECORD_BYTES);
+    if (read) return read.text;
+  } catch (e) {
+    if (e instanceof FileTooBigError) return null;
+    throw e;
+  }
+  // readTextFile's null: gone, or not a regular file.
+  if (!lstatSync(file, { throwIfNoEntry: false })) throw Object.assign(new Error(`ENOENT: ${file}`), { code: "ENOENT" });
+  return null;
 }
 
 function tempPathOf(lockPath: string, token: string): string {
@@ -152,10 +179,18 @@ export async function cleanTempFiles(lockPath: string, timings: LeaseTimings = l
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
     const file = path.join(dir, name);
-    const [text, st] = await Promise.all([fsp.readFile(file, "utf8").catch(() => null), fsp.stat(file).catch(() => null)]);
+    const st = await fsp.lstat(file).catch(() => null);
+    let text: string | null = null;
+    try {
+      text = readRecordText(file);
+    } catch {
+      // unreadable: names no writer
+    }
     if (!st) continue;
     const owner = text === null ? null : parseOwner(text);
-    if (judgeLease(owner, st.mtimeMs, timings).state === "live") continue;
+    // One that names no writer (empty, torn) was left by a kill between its creation and its write: a live
+    // writer fills it within microseconds, and writes it again if it is removed meanwhile (tryCreate).
+    if (owner && judgeLease(owner, st.mtimeMs, timings).state === "live") continue;
     await fsp.rm(file, { force: true }).catch(() => undefined);
     removed.push(file);
   }

@@ -22,7 +22,8 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
     const dir = join(root, rel);
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      if (name.endsWith(".lease")) continue;
+      // A lease, or its temp file (opening the library judges those: store/staging.ts).
+      if (name.endsWith(".lease") || name.endsWith(".lease.tmp")) continue;
       const path = join(dir, name);
       // The rule opening a library applies (store/staging.ts): a lease, else the age of the newest entry.
       const verdict = stagingVerdict(path, names.includes(`${name}.lease`) ? `${path}.lease` : null);

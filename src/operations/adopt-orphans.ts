@@ -6,7 +6,7 @@ import { throwIfAborted } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { findOrphans, type OrphanFolder } from "./find-orphans.js";
 import { importInPlace } from "./import-in-place.js";
-import { rethrowIfCancelled } from "./cancel.js";
+import { cancelledAfter, rethrowIfCancelled } from "./cancel.js";
 import type { OperationOptions } from "./types.js";
 
 export interface AdoptParams {
@@ -33,33 +33,38 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
   onProgress?.({ op: "adopt", phase: "find" });
   const orphans = await findOrphans(library, signal);
   const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [], warnings: [] };
-  for (const [i, o] of orphans.entries()) {
-    onProgress?.({ op: "adopt", phase: "adopt", item: o.dir, done: i, total: orphans.length, unit: "items" });
-    throwIfAborted(signal, "adopt");
-    if (o.missingFiles.length > 0) {
-      result.incomplete.push(o);
-      continue;
+  try {
+    for (const [i, o] of orphans.entries()) {
+      onProgress?.({ op: "adopt", phase: "adopt", item: o.dir, done: i, total: orphans.length, unit: "items" });
+      throwIfAborted(signal, "adopt");
+      if (o.missingFiles.length > 0) {
+        result.incomplete.push(o);
+        continue;
+      }
+      try {
+        const r = await importInPlace(
+          library,
+          {
+            modelDir: o.dir,
+            officialName: o.officialName,
+            family: o.family === "unknown" ? null : o.family,
+            modelType: o.modelType,
+            computeHashes: params.computeHashes ?? true,
+            allowPickle: params.allowPickle,
+          },
+          // Its hashing progress, as this operation's.
+          { signal, onProgress: onProgress && ((e) => onProgress({ ...e, op: "adopt", item: `${o.id}/${e.item}` })) },
+        );
+        result.adopted.push(r.modelId);
+        result.warnings.push(...(r.warnings ?? []));
+      } catch (e) {
+        rethrowIfCancelled(e, signal, "adopt");
+        result.errors.push({ dir: o.dir, error: (e as Error).message });
+      }
     }
-    try {
-      const r = await importInPlace(
-        library,
-        {
-          modelDir: o.dir,
-          officialName: o.officialName,
-          family: o.family === "unknown" ? null : o.family,
-          modelType: o.modelType,
-          computeHashes: params.computeHashes ?? true,
-          allowPickle: params.allowPickle,
-        },
-        // Its hashing progress, as this operation's.
-        { signal, onProgress: onProgress && ((e) => onProgress({ ...e, op: "adopt", item: `${o.id}/${e.item}` })) },
-      );
-      result.adopted.push(r.modelId);
-      result.warnings.push(...(r.warnings ?? []));
-    } catch (e) {
-      rethrowIfCancelled(e, signal, "adopt");
-      result.errors.push({ dir: o.dir, error: (e as Error).message });
-    }
+  } catch (e) {
+    // What was adopted before a cancel keeps its metadata.json: the cancellation names it.
+    throw cancelledAfter(e, result.adopted.map((id) => `adopted ${id}`));
   }
   onProgress?.({ op: "adopt", phase: "done", done: orphans.length, total: orphans.length, unit: "items" });
   return result;

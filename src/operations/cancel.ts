@@ -7,3 +7,14 @@ export function rethrowIfCancelled(e: unknown, signal: AbortSignal | undefined, 
   if (isCancelled(e)) throw e;
   if (signal?.aborted) throw new ModelLibraryError("E_CANCELLED", `${what} cancelled`, { cause: e });
 }
+
+/**
+ * A batch's cancellation `e` again, now naming what the batch committed before it (kept in the library): the
+ * CLI prints those under "cancelled", so a user does not read "cancelled" as "nothing happened". Any other
+ * error, or nothing committed: `e` as it is.
+ */
+export function cancelledAfter(e: unknown, completed: string[]): unknown {
+  if (!isCancelled(e) || completed.length === 0) return e;
+  const before = (e as ModelLibraryError).completed;
+  return new ModelLibraryError("E_CANCELLED", (e as Error).message, { cause: e, completed: [...before, ...completed] });
+}

@@ -25,7 +25,7 @@ import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { planUnits, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir, releaseStaging } from "../store/staging.js";
 import { buildModelMetadata } from "./build-metadata.js";
-import { rethrowIfCancelled } from "./cancel.js";
+import { cancelledAfter, rethrowIfCancelled } from "./cancel.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
 import { modelHoldingAll } from "./find-duplicate.js";
 import { libraryOverlap } from "./library-overlap.js";
@@ -190,11 +190,34 @@ async function runImport(
     }
   }
   const sizes = await Promise.all(units.map(async (u) => Promise.all(u.files.map(async (f) => (await stat(join(u.baseDir, f))).size))));
+  const results: ImportResult[] = [...planFailures];
+  try {
+    await importUnits(lib, units, sizes, settings, mode, signal, onProgress, results);
+  } catch (e) {
+    // A cancel after some units were committed: those stay in the library, and the cancellation says so.
+    throw cancelledAfter(
+      e,
+      results.filter((r) => r.status === "imported").map((r) => `imported ${r.source} as ${r.modelId} (${r.path})`),
+    );
+  }
+  return results;
+}
+
+/** Imports the planned units in turn, appending each one's result to `results` as it is done. */
+async function importUnits(
+  lib: ModelLibrary,
+  units: ImportUnit[],
+  sizes: number[][],
+  settings: ImportSettings,
+  mode: ImportMode,
+  signal: AbortSignal | undefined,
+  onProgress: ((p: ImportProgress) => void) | undefined,
+  results: ImportResult[],
+): Promise<void> {
   const bytesTotal = sizes.flat().reduce((a, b) => a + b, 0);
   const filesTotal = units.reduce((a, u) => a + u.files.length, 0);
   let bytesBefore = 0;
   let filesBefore = 0;
-  const results: ImportResult[] = [...planFailures];
   for (let i = 0; i < units.length; i++) {
     throwIfAborted(signal, "import");
     const unit = units[i];
@@ -215,7 +238,6 @@ async function runImport(
     emit("done");
     filesBefore += unit.files.length;
   }
-  return results;
 }
 
 function nothingFound(path: string): ModelLibraryError {
@@ -433,7 +455,14 @@ async function importUnit(
     }
     if (options.mode === "move") {
       // Only now, with the copy verified and committed, does the source go.
-      for (const rel of unit.files) await unlink(join(unit.baseDir, rel)).catch(() => undefined);
+      // One that cannot go (a read-only or immutable folder) stays, and the result says so: the user asked for a move.
+      for (const rel of unit.files) {
+        const file = join(unit.baseDir, rel);
+        await unlink(file).catch((e: NodeJS.ErrnoException) => {
+          if (e.code === "ENOENT") return; // gone already
+          warnings.push(`${ioError(file, "remove", e).message}: the model is stored in the library all the same, and this source file is still there`);
+        });
+      }
     }
     return {
       source: unit.source,

@@ -9,6 +9,7 @@ import { listFolderFiles } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "./types.js";
+import { cancelledAfter } from "./cancel.js";
 
 export interface RedetectResult {
   id: string;
@@ -47,50 +48,63 @@ async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgres
   throwIfAborted(signal, "redetect");
   const targets = ids.length > 0 ? ids.map((id) => lib.require(id).id) : lib.allIds();
   const out: RedetectResult[] = [];
-  for (const [i, id] of targets.entries()) {
-    onProgress?.({ op: "redetect", phase: "identify", item: id, done: i, total: targets.length, unit: "items" });
-    throwIfAborted(signal, "redetect");
-    try {
-      const m = await lib.getMetadata(id);
-      const before = { modelType: m.model_type, family: m.family, format: m.format };
-      // The folder's own files, not the names metadata lists: an original library may list none, or a nested
-      // file by its bare name (`model.onnx` for `onnx/model.onnx`).
-      const dir = lib.modelDir(id);
-      const weights = (await listFolderFiles(dir)).filter((f) => isModelFileName(f.rel)).map((f) => ({ name: f.rel, size: f.size }));
-      if (weights.length === 0 || m.match_source === "manual") {
-        out.push({ id, changed: false, before, after: before, error: null });
-        continue;
+  try {
+    for (const [i, id] of targets.entries()) {
+      onProgress?.({ op: "redetect", phase: "identify", item: id, done: i, total: targets.length, unit: "items" });
+      throwIfAborted(signal, "redetect");
+      try {
+        const m = await lib.getMetadata(id);
+        const before = { modelType: m.model_type, family: m.family, format: m.format };
+        // The folder's own files, not the names metadata lists: an original library may list none, or a nested
+        // file by its bare name (`model.onnx` for `onnx/model.onnx`).
+        const dir = lib.modelDir(id);
+        const weights = (await listFolderFiles(dir)).filter((f) => isModelFileName(f.rel)).map((f) => ({ name: f.rel, size: f.size }));
+        if (weights.length === 0 || m.match_source === "manual") {
+          out.push({ id, changed: false, before, after: before, error: null });
+          continue;
+        }
+        // A folder model (diffusers, snapshot, shard set) is identified as a whole; a single file as itself.
+        const target = weights.length > 1 || weights.some((w) => w.name.includes("/")) ? dir : join(dir, weights[0].name);
+        const ident = await identify(target).catch(() => identify(join(dir, weights.reduce((a, b) => ((b.size ?? 0) > (a.size ?? 0) ? b : a)).name)));
+        const next = {
+          modelType: ident.modelType !== "unknown" ? ident.modelType : m.model_type,
+          family: familyAfterRedetect(m.family, ident.family),
+          format: ident.format !== "unknown" ? ident.format : m.format,
+        };
+        const changed =
+          next.modelType !== before.modelType || next.family !== before.family || next.format !== before.format ||
+          (ident.quantization ?? m.quantization) !== m.quantization || (ident.parameterCount ?? m.parameter_count) !== m.parameter_count;
+        if (changed) {
+          await lib.updateMetadata(id, (meta) => {
+            meta.model_type = next.modelType;
+            meta.family = next.family;
+            meta.format = next.format;
+            meta.subtype = ident.subtype ?? meta.subtype;
+            meta.quantization = ident.quantization ?? meta.quantization;
+            meta.parameter_count = ident.parameterCount ?? meta.parameter_count;
+            meta.context_length = ident.contextLength ?? meta.context_length;
+            meta.architecture = ident.architecture ?? meta.architecture;
+            meta.security_tier = ident.securityTier;
+          });
+        }
+        out.push({ id, changed, before, after: next, error: null });
+      } catch (e) {
+        const none = { modelType: null, family: null, format: null };
+        out.push({ id, changed: false, before: none, after: none, error: (e as Error).message });
       }
-      // A folder model (diffusers, snapshot, shard set) is identified as a whole; a single file as itself.
-      const target = weights.length > 1 || weights.some((w) => w.name.includes("/")) ? dir : join(dir, weights[0].name);
-      const ident = await identify(target).catch(() => identify(join(dir, weights.reduce((a, b) => ((b.size ?? 0) > (a.size ?? 0) ? b : a)).name)));
-      const next = {
-        modelType: ident.modelType !== "unknown" ? ident.modelType : m.model_type,
-        family: familyAfterRedetect(m.family, ident.family),
-        format: ident.format !== "unknown" ? ident.format : m.format,
-      };
-      const changed =
-        next.modelType !== before.modelType || next.family !== before.family || next.format !== before.format ||
-        (ident.quantization ?? m.quantization) !== m.quantization || (ident.parameterCount ?? m.parameter_count) !== m.parameter_count;
-      if (changed) {
-        await lib.updateMetadata(id, (meta) => {
-          meta.model_type = next.modelType;
-          meta.family = next.family;
-          meta.format = next.format;
-          meta.subtype = ident.subtype ?? meta.subtype;
-          meta.quantization = ident.quantization ?? meta.quantization;
-          meta.parameter_count = ident.parameterCount ?? meta.parameter_count;
-          meta.context_length = ident.contextLength ?? meta.context_length;
-          meta.architecture = ident.architecture ?? meta.architecture;
-          meta.security_tier = ident.securityTier;
-        });
-      }
-      out.push({ id, changed, before, after: next, error: null });
-    } catch (e) {
-      const none = { modelType: null, family: null, format: null };
-      out.push({ id, changed: false, before: none, after: none, error: (e as Error).message });
     }
+  } catch (e) {
+    // The models changed before a cancel keep their new metadata.json: the cancellation names them.
+    throw cancelledAfter(e, out.filter((r) => r.changed).map(describeChange));
   }
   onProgress?.({ op: "redetect", phase: "done", done: targets.length, total: targets.length, unit: "items" });
   return out;
+}
+
+/** "re-detected ID: format a → b, family c → d" (the fields a redetect reports), for a cancellation's completed list. */
+function describeChange(r: RedetectResult): string {
+  const fields = (["modelType", "family", "format"] as const)
+    .filter((k) => r.before[k] !== r.after[k])
+    .map((k) => `${k === "modelType" ? "type" : k} ${r.before[k] ?? "none"} → ${r.after[k] ?? "none"}`);
+  return `re-detected ${r.id}${fields.length > 0 ? `: ${fields.join(", ")}` : ""}`;
 }

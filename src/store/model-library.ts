@@ -4,7 +4,7 @@
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
 import { existsSync, statSync } from "node:fs";
-import { copyFile, mkdir, rm, rmdir, stat } from "node:fs/promises";
+import { copyFile, link, mkdir, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { statOrNull } from "../core/stat-or-null.js";
 import { ModelLibraryError, ioError } from "../core/errors.js";
@@ -18,7 +18,7 @@ import type { Facets, FileMatch, IndexStats, ModelFilesRecord, ModelRecord, Sear
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
 import { locateIndex } from "./index-location.js";
-import { corruptMetadata, readRecord, readRecordSync } from "./record.js";
+import { corruptMetadata, readMetadataText, readRecord, readRecordSync } from "./record.js";
 import { brokenRecord, rebuildIndexSync, reconcileIndex, refreshModels, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
 import { cleanStaging, type StagingReport } from "./staging.js";
 
@@ -212,12 +212,7 @@ export class ModelLibrary {
   /** Reads a model's metadata.json; E_NOT_FOUND for an unknown id (never creates anything). */
   async getMetadata(id: string): Promise<ModelMetadata> {
     const file = join(this.modelDir(id), METADATA_FILE);
-    let raw: unknown;
-    try {
-      raw = await readJson(file);
-    } catch (e) {
-      throw e instanceof ModelLibraryError && e.code === "E_CORRUPT" ? corruptMetadata(file, id) : e;
-    }
+    const raw = metadataJson(file, () => corruptMetadata(file, id));
     if (raw === null) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
     return normalizeMetadata(raw);
   }
@@ -430,13 +425,15 @@ export class ModelLibrary {
   async restoreMetadataBackup(id: string, options: { force?: boolean } = {}): Promise<{ keptAs: string | null }> {
     const file = join(this.modelDir(id), METADATA_FILE);
     return withLock(join(this.root, COMMIT_LOCK), async () => {
-      const bak = await readJson(backupPathOf(file));
-      if (bak === null) throw new ModelLibraryError("E_NOT_FOUND", `${backupPathOf(file)}: no backup to restore`, { path: file });
+      const bakFile = backupPathOf(file);
+      // Read under the same limits as metadata.json itself: a 2 GB backup is refused, not restored.
+      const bak = metadataJson(bakFile, () => new ModelLibraryError("E_CORRUPT", `${bakFile}: the backup is not valid JSON either`, { path: bakFile }));
+      if (bak === null) throw new ModelLibraryError("E_NOT_FOUND", `${bakFile}: no backup to restore`, { path: file });
       let currentParses = false;
       try {
-        currentParses = (await readJson(file)) !== null;
+        currentParses = metadataJson(file, () => corruptMetadata(file, id)) !== null;
       } catch {
-        currentParses = false; // corrupt: what restore is for
+        currentParses = false; // corrupt, too big, not a file: what restore is for
       }
       if (currentParses && !options.force) {
         throw new ModelLibraryError(
@@ -449,7 +446,8 @@ export class ModelLibrary {
       if (existsSync(file)) {
         keptAs = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
         try {
-          await copyFile(file, keptAs);
+          // A hard link keeps it without copying (a huge hostile file is not copied); a copy where links fail.
+          await link(file, keptAs).catch(() => copyFile(file, keptAs!));
         } catch (e) {
           throw ioError(keptAs, "keep the current metadata.json", e);
         }
@@ -515,4 +513,15 @@ function rebuiltNotice(dbPath: string, aside: string | null, error: ModelLibrary
     path: dbPath,
     message: `the index ${dbPath} was damaged (${cause}): ${where} it from the metadata.json files: ${report.added} models${problems}`,
   };
+}
+
+/** A metadata.json (or its .bak) parsed, or null when there is none; E_CORRUPT as readMetadataText, `corrupt()` when it does not parse. */
+function metadataJson(file: string, corrupt: () => ModelLibraryError): unknown {
+  const read = readMetadataText(file);
+  if (!read) return null;
+  try {
+    return JSON.parse(read.text);
+  } catch {
+    throw corrupt();
+  }
 }

@@ -11,7 +11,7 @@
 // The walk is synchronous: 100k stat calls through fs.promises left the main thread idle most of the time
 // (one thread-pool round trip each, 5 s at 100k models) where statSync does the same in ~0.5 s.
 // Between full passes, the models a command shows or touches are checked one by one (refreshModels).
-import { readdirSync, type Dirent } from "node:fs";
+import { readdirSync, type Dirent, type Stats } from "node:fs";
 import { join } from "node:path";
 import type { ModelIndex } from "../index/model-index.js";
 import { statOrNull } from "../core/stat-or-null.js";
@@ -94,7 +94,7 @@ async function reconcileOnce(root: string, index: ModelIndex, mode: ReconcileMod
         return true;
       }
       const metaStat = statOrNull(join(abs, METADATA_FILE));
-      if (!metaStat?.isFile()) return false;
+      if (!holdsMetadata(metaStat)) return false;
       seen.add(id);
       if (!prev) toRead.push({ id, isNew: true }); // (a known id in quick mode never gets here)
       else if (prev.metaMtimeMs !== metaStat.mtimeMs || prev.metaSize !== metaStat.size) toRead.push({ id, isNew: false });
@@ -239,7 +239,7 @@ function quickReconcile(root: string, index: ModelIndex, t0: number): ReconcileR
       rel,
       (container, st) => void (newDirs[container] = st.mtimeMs),
       (abs, id) => {
-        if (!statOrNull(join(abs, METADATA_FILE))?.isFile()) return false;
+        if (!holdsMetadata(statOrNull(join(abs, METADATA_FILE)))) return false;
         toRead.push(id);
         return true;
       },
@@ -257,7 +257,7 @@ function quickReconcile(root: string, index: ModelIndex, t0: number): ReconcileR
         present.add(child);
         continue;
       }
-      if (statOrNull(join(absOf(child), METADATA_FILE))?.isFile()) toRead.push(child);
+      if (holdsMetadata(statOrNull(join(absOf(child), METADATA_FILE)))) toRead.push(child);
       else if (depth < MAX_DEPTH) scanNew(child);
     }
     for (const id of direct) if (!present.has(id)) toRemove.add(id);
@@ -369,4 +369,13 @@ function parseDirState(text: string | null): Record<string, number> {
   } catch {
     return {};
   }
+}
+
+/**
+ * Whether a folder is a model by its metadata.json's stat: anything there but a folder. One that is not a regular
+ * file (a FIFO, a device) is a model whose metadata.json cannot be read: reported as broken (record.ts refuses to
+ * read it), as a full reindex does, rather than taken for a container.
+ */
+function holdsMetadata(st: Stats | null): st is Stats {
+  return st !== null && !st.isDirectory();
 }

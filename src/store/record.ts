@@ -1,8 +1,8 @@
 // metadata.json → the index row. One place, so reindex, reconcile and every write index a model the same way.
-import { readFileSync, statSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
+import { FileTooBigError, fileKind, readTextFile } from "../core/read-text-file.js";
 import { backupPathOf } from "../core/atomic-json.js";
 import type { IndexRecord } from "../index/index-types.js";
 import { nowIso } from "./metadata.js";
@@ -17,18 +17,48 @@ export function corruptMetadata(file: string, id: string): ModelLibraryError {
   );
 }
 
-/** The row of the model in `dir`, read from its metadata.json (fs errors as thrown, E_CORRUPT when it does not parse). */
+/**
+ * The most a model's metadata.json may weigh (the largest real ones, of thousand-file models, are a few MB).
+ * Larger, it is not read at all: a hostile or damaged 2 GB file would otherwise be read whole by every reindex.
+ */
+export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A metadata.json's stat and text through one descriptor, or null when there is none. Refused without reading
+ * anything: one over MAX_METADATA_BYTES, one that is not a regular file (a FIFO would block the
+ * read forever, a device never end it): both E_CORRUPT. Other fs errors as thrown. Also used for metadata.json.bak.
+ */
+export function readMetadataText(file: string): { st: Stats; text: string } | null {
+  let read;
+  try {
+    read = readTextFile(file, MAX_METADATA_BYTES);
+  } catch (e) {
+    if (!(e instanceof FileTooBigError)) throw e;
+    // E_CORRUPT, as a metadata.json that does not parse: a broken model (listed, verified as failed, removable).
+    throw new ModelLibraryError(
+      "E_CORRUPT",
+      `${file}: ${e.st.size} bytes, too big to be a model's metadata.json (the limit is ${MAX_METADATA_BYTES / 1024 / 1024} MiB); not read, left as it is`,
+      { path: file },
+    );
+  }
+  if (read) return read;
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st || st.isDirectory()) return null;
+  throw new ModelLibraryError("E_CORRUPT", `${file}: not a regular file (${fileKind(st)}); not read, left as it is`, { path: file });
+}
+
+/** The row of the model in `dir`, read from its metadata.json (fs errors as thrown: ENOENT when there is none; E_CORRUPT). */
 export async function readRecord(id: string, dir: string): Promise<IndexRecord> {
-  const file = join(dir, METADATA_FILE);
-  const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
-  return recordFromText(id, dir, file, text, st);
+  // Synchronous (one open, fstat and read of a small file): the same reader as the walks of reconcile and reindex.
+  return readRecordSync(id, dir);
 }
 
 /** readRecord, synchronously: for reconcile's walk and the refresh of the models a command shows. */
 export function readRecordSync(id: string, dir: string): IndexRecord {
   const file = join(dir, METADATA_FILE);
-  const st = statSync(file);
-  return recordFromText(id, dir, file, readFileSync(file, "utf8"), st);
+  const read = readMetadataText(file);
+  if (!read) throw Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT", path: file });
+  return recordFromText(id, dir, file, read.text, read.st);
 }
 
 function recordFromText(id: string, dir: string, file: string, text: string, st: { mtimeMs: number; size: number }): IndexRecord {

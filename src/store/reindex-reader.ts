@@ -5,12 +5,11 @@
 // longer of the two instead of their sum. Sync fs calls in the worker: one open/fstat/read/close per file
 // costs what readFileSync alone does, where the promise API took several thread-pool round trips per file.
 import { join } from "node:path";
-import { readTextFile } from "../core/read-text-file.js";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { prepareRows, type PreparedRows } from "../index/index-rows.js";
 import { METADATA_FILE } from "./layout.js";
 import { walkContainers } from "./walk-containers.js";
-import { corruptMetadata, recordFromParsed } from "./record.js";
+import { corruptMetadata, readMetadataText, recordFromParsed } from "./record.js";
 
 const BATCH = 256;
 // Batches posted and not yet inserted, at most: bounds the memory a fast reader can fill.
@@ -51,7 +50,8 @@ export function readLibrary(root: string, dirs: Record<string, number>, onItem: 
 /** The model in dir, or null when dir has no metadata.json (a container). */
 function readModel(id: string, dir: string): Item | null {
   const file = join(dir, METADATA_FILE);
-  const read = readTextFile(file);
+  // Over the size limit, or not a regular file: thrown, and reported as the model's problem by readLibrary.
+  const read = readMetadataText(file);
   if (!read) return null;
   const { st, text } = read;
   let parsed: unknown;

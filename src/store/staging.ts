@@ -7,16 +7,24 @@
 // is provably dead (same host, boot and PID namespace, pid gone) is removed; any other is left alone and
 // reported. Folders of the older `<root>/.staging/` layout have no lease: judged by their newest mtime.
 // The original's `<root>/.tmp_import_*` folders are the original's: reported, never removed.
+//
+// A lease is written whole or not at all (a temp file `<name>.lease.tmp`, renamed into place), so a kill -9
+// mid-write leaves at worst that temp file, which the next open removes at once: an empty one had no writer
+// left to finish it, a whole one names its writer. A lease without its folder is removed as soon as no live
+// owner can be behind it (a torn one from an older version: at once), never kept for the 2 minutes of expiry.
 import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { lstatOrNull } from "../core/stat-or-null.js";
+import { FileTooBigError, readTextFile } from "../core/read-text-file.js";
 import { ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
 import { currentOwner, judgeLease, leaseTimings, parseOwner, startRenewal, type LeaseTimings, type LeaseVerdict } from "../core/lease.js";
 import { LEGACY_STAGING_PREFIX, OLD_COMMIT_LOCK, OLD_STAGING_DIR, STAGING_DIR } from "./layout.js";
 
 const LEASE_SUFFIX = ".lease";
+const LEASE_TEMP_SUFFIX = ".lease.tmp";
+const MAX_LEASE_BYTES = 64 * 1024;
 
 export interface StagingReport {
   /** Staging folders removed (expired or owner dead), with why. */
@@ -39,7 +47,7 @@ export async function makeStagingDir(root: string, timings: LeaseTimings = lease
   try {
     await fs.promises.mkdir(stagingRoot, { recursive: true });
     // The lease first: a folder never exists without one (a cleaner could otherwise judge it ownerless).
-    await fs.promises.writeFile(lease, record);
+    writeLeaseWhole(lease, record);
     await fs.promises.mkdir(dir);
   } catch (e) {
     await fs.promises.rm(lease, { force: true }).catch(() => undefined);
@@ -47,19 +55,46 @@ export async function makeStagingDir(root: string, timings: LeaseTimings = lease
   }
   const renewal = startRenewal(lease, {
     timings,
+    // Runs from a timer: an error here (a full disk, a read-only folder) would be uncaught and end the import, so
+    // it is swallowed; the next tick tries again.
     tick: () => {
-      if (!fs.existsSync(dir)) {
-        fs.rmSync(lease, { force: true });
-        renewals.delete(dir);
-        return false;
+      try {
+        if (!fs.existsSync(dir)) {
+          fs.rmSync(lease, { force: true });
+          renewals.delete(dir);
+          return false;
+        }
+        // Broken by someone who judged us expired (a stalled process): say again that it is ours.
+        if (!fs.existsSync(lease)) writeLeaseWhole(lease, record);
+      } catch {
+        // tried again at the next tick
       }
-      // Broken by someone who judged us expired (a stalled process): say again that it is ours.
-      if (!fs.existsSync(lease)) fs.writeFileSync(lease, record);
       return true;
     },
   });
   renewals.set(dir, renewal);
   return dir;
+}
+
+/**
+ * Writes a lease so that it appears complete or not at all: into `<lease>.tmp`, then renamed over `<lease>`.
+ * A cleaner that removed the temp file meanwhile (it judges an empty one at once: see cleanStaging) makes the
+ * rename fail with ENOENT: written again.
+ */
+function writeLeaseWhole(lease: string, record: string): void {
+  const tmp = lease.slice(0, -LEASE_SUFFIX.length) + LEASE_TEMP_SUFFIX;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fs.writeFileSync(tmp, record);
+      fs.renameSync(tmp, lease);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+      }
+    }
+  }
 }
 
 /** Renews the lease of a staging folder now (the timer does it anyway; for callers that want to be sure). */
@@ -99,11 +134,14 @@ export function cleanStaging(root: string, options: { timings?: LeaseTimings; re
   const names = new Set(readdirOrEmpty(stagingRoot));
   for (const name of names) {
     const path = join(stagingRoot, name);
-    if (name.endsWith(LEASE_SUFFIX)) {
-      // A lease whose folder is gone: its owner committed or cleaned up, and its timer has not run yet,
-      // or it died in between. Removed once it could not be an owner's anymore.
-      if (names.has(name.slice(0, -LEASE_SUFFIX.length))) continue;
-      const v = judgeLeaseFile(path, timings);
+    if (name.endsWith(LEASE_SUFFIX) || name.endsWith(LEASE_TEMP_SUFFIX)) {
+      // A lease whose folder is gone: its owner committed or cleaned up and its timer has not run yet, or it is
+      // about to make the folder, or it died in between. A lease's temp file: its writer is renaming it into
+      // place now, or died mid-write. Either is removed once no live owner can be behind it; an empty or torn
+      // one names no owner and was left by a kill (a live writer renames a whole one, and writes again if its
+      // temp file was removed under it): removed at once.
+      if (name.endsWith(LEASE_SUFFIX) && names.has(name.slice(0, -LEASE_SUFFIX.length))) continue;
+      const v = judgeLeaseFile(path, timings, { unreadable: "dead" });
       if (v && v.state !== "live" && !options.removeNothing) fs.rmSync(path, { force: true });
       continue;
     }
@@ -159,12 +197,35 @@ export function stagingVerdict(path: string, lease: string | null, timings: Leas
   return (lease ? judgeLeaseFile(lease, timings) : null) ?? judgeLease(null, newestMtime(path), timings);
 }
 
-function judgeLeaseFile(file: string, timings: LeaseTimings): ReturnType<typeof judgeLease> | null {
+/**
+ * The verdict on a lease file (null when it is gone). A record that cannot be read names no owner: judged by
+ * age like a folder without a lease, or with `unreadable: "dead"` (a lease without its folder) as nobody's.
+ */
+function judgeLeaseFile(file: string, timings: LeaseTimings, options: { unreadable?: "age" | "dead" } = {}): LeaseVerdict | null {
   try {
-    const st = fs.statSync(file);
-    return judgeLease(parseOwner(fs.readFileSync(file, "utf8")), st.mtimeMs, timings);
+    const { st, text } = readLeaseText(file);
+    if (!st) return null;
+    const owner = text === null ? null : parseOwner(text);
+    if (!owner && options.unreadable === "dead") {
+      return { state: "dead", ageMs: Math.max(0, Date.now() - st.mtimeMs), why: `${file}: a lease that names no owner (${st.size === 0 ? "empty" : "torn"}: its writer was killed while writing it)` };
+    }
+    return judgeLease(owner, st.mtimeMs, timings);
   } catch {
     return null;
+  }
+}
+
+/**
+ * A lease file's stat and text; text null when it cannot be a lease: bigger than one (not read whole), or not a
+ * regular file (a FIFO would block this synchronous read forever). st null when it is gone.
+ */
+function readLeaseText(file: string): { st: fs.Stats | null; text: string | null } {
+  try {
+    const read = readTextFile(file, MAX_LEASE_BYTES);
+    return read ?? { st: lstatOrNull(file), text: null };
+  } catch (e) {
+    if (e instanceof FileTooBigError) return { st: e.st, text: null };
+    throw e;
   }
 }
 

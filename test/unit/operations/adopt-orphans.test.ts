@@ -24,6 +24,17 @@ describe("adoptOrphans (operation)", () => {
       assert.deepEqual(rest.adopted.sort(), ["llm/llama/b", "llm/llama/c"], "a later run adopts the rest");
     }));
 
+  test("aborted at the second folder: the cancellation names the folder adopted before it (kept)", () =>
+    withTempLibrary(async (lib, _src, root) => {
+      for (const n of ["a", "b"]) writeGgufModel(join(root, "llm", "llama", n, `${n}.gguf`), n.toUpperCase(), n.charCodeAt(0));
+      const run = abortWhen((e) => e.phase === "adopt" && e.done === 1);
+      await assert.rejects(adoptOrphans(lib, {}, run), (e: Error & { code?: string; completed?: string[] }) => {
+        assert.equal(e.code, "E_CANCELLED");
+        assert.deepEqual(e.completed, ["adopted llm/llama/a"]);
+        return true;
+      });
+    }));
+
   test("aborted while hashing a folder's file: no metadata.json is written for it", () =>
     withTempLibrary(async (lib, _src, root) => {
       const f = writeGgufModel(join(root, "llm", "llama", "big", "big.gguf"), "Big", 9);

@@ -25,4 +25,18 @@ describe("redetectModels (operation)", () => {
       const summary = await redetectModels(lib, {}, {});
       assert.deepEqual([summary.changed, summary.errors], [2, 0]);
     }));
+
+  test("cancelled at the second model: the cancellation names the model changed before it", () =>
+    withTempLibrary(async (lib, src) => {
+      const paths = ["a", "b"].map((n, i) => writeGgufModel(join(src, `${n}.gguf`), n, i + 1));
+      const { results } = await importModels(lib, { paths });
+      for (const r of results) await lib.updateMetadata(r.modelId!, (m) => void (m.format = "safetensors"));
+      const first = lib.allIds()[0];
+      const run = abortWhen((e) => e.phase === "identify" && e.done === 1);
+      await assert.rejects(redetectModels(lib, {}, run), (e: Error & { code?: string; completed?: string[] }) => {
+        assert.equal(e.code, "E_CANCELLED");
+        assert.deepEqual(e.completed, [`re-detected ${first}: format safetensors → gguf`]);
+        return true;
+      });
+    }));
 });
