@@ -76,7 +76,7 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       // The writer thread starts as soon as the merge is known to be big: its start-up overlaps the reading.
       const models = await gatherSource(source, signal, { n: WRITER_THREAD_MIN, then: () => (writer ??= startWriter(lib, WRITER_THREAD_MIN)) });
       gathered = new Map(models.map((m) => [m.rel, m]));
-      const plan = await planMerge(lib, models, { allowPickle: params.allowPickle === true, destDev, signal, onItem: onProgress && ((item, done, total) => progress({ phase: "plan", item, done, total, unit: "items" })) });
+      const plan = await planMerge(lib, models, { source, allowPickle: params.allowPickle === true, destDev, signal, onItem: onProgress && ((item, done, total) => progress({ phase: "plan", item, done, total, unit: "items" })) });
       data = { version: 1, source, startedAt: new Date().toISOString(), allowPickle: params.allowPickle === true, plan };
     }
     writer ??= startWriter(lib, data.plan.length);
@@ -207,6 +207,7 @@ async function drainWriter(lib: ModelLibrary, writer: IndexWriter | null): Promi
 async function gatherAndPlan(lib: ModelLibrary, source: string, destDev: number, params: MergeParams, options: OperationOptions): Promise<MergePlanItem[]> {
   const models = await gatherSource(source, options.signal);
   return planMerge(lib, models, {
+    source,
     allowPickle: params.allowPickle === true,
     destDev,
     signal: options.signal,
