@@ -15,6 +15,8 @@ import { hashFile } from "../hashing/index.js";
 import type { IndexRecord } from "../index/index-types.js";
 import { IndexWriter } from "../index/index-writer.js";
 import type { OperationOptions, ProgressEvent } from "../operations/types.js";
+import { verifyFile } from "../operations/verify-models.js";
+import { planVerify } from "../operations/verify-files.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { recordFromParsed } from "../store/record.js";
@@ -446,18 +448,22 @@ async function libraryContent(lib: ModelLibrary, id: string, sourceReal: string)
   const meta = await lib.getMetadata(id).catch(() => null);
   if (!meta) return `${id} is no longer in the library; the source copy is kept`;
   const dir = lib.modelDir(id);
+  // Which file each listed name is, and against what it is checked: as `mlib verify` checks it (a bare name of the
+  // original's in-place listing found in its sub-folder, BLAKE3 compared too).
+  const { files, error } = await planVerify(dir, meta);
+  if (error) return `${id}: ${error}; the source copy is kept`;
   const out = new Set<string>();
-  for (const f of meta.files ?? []) {
-    const file = join(dir, ...f.name.split("/"));
+  for (const f of files) {
+    const file = join(dir, ...(f.path ?? f.name).split("/"));
     // A library file that is a link into the source (deduplicated by hand: `jdupes -l`, `rdfind -makesymlinks`)
     // holds nothing of its own: the source's copy is the one the link reads.
     const real = await realpath(file).catch(() => file);
     if (real === sourceReal || real.startsWith(sourceReal + sep)) return `${file} is a link into the source (${real}); the source copy is kept`;
-    const h = await hashFile(file).catch(() => null);
-    if (!h || (f.sha256 && f.sha256.toLowerCase() !== h.sha256) || (typeof f.size === "number" && f.size !== h.size)) {
-      return `${file} no longer matches the hash recorded for it (check it with \`mlib verify ${id}\`); the source copy is kept`;
+    const r = await verifyFile(dir, f);
+    if ((r.status !== "ok" && r.status !== "unhashed") || r.actual.sha256 === null) {
+      return `${file} no longer matches the hash recorded for it (${r.status}; check it with \`mlib verify ${id}\`); the source copy is kept`;
     }
-    out.add(`${h.sha256}:${h.size}`);
+    out.add(`${r.actual.sha256}:${r.actual.size}`);
   }
   return out;
 }
