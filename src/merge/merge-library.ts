@@ -4,7 +4,7 @@
 // filesystem: no data bytes move; across filesystems copy + verify + delete) → INDEX → CLEANUP (a verified
 // duplicate's source copy removed; emptied source folders removed). Nothing that was not moved or verified
 // identical leaves the source. Killed at any moment, the same call finishes the journal's plan.
-import { constants, mkdirSync, renameSync, statSync } from "node:fs";
+import { constants, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { access, mkdir, readFile, realpath, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
@@ -18,7 +18,7 @@ import type { OperationOptions, ProgressEvent } from "../operations/types.js";
 import { verifyFile } from "../operations/verify-models.js";
 import { planVerify } from "../operations/verify-files.js";
 import type { ModelLibrary } from "../store/model-library.js";
-import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
+import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 import { recordFromParsed } from "../store/record.js";
 import { copyVerified } from "./copy-verified.js";
 import { gatherSource, type SourceModel } from "./gather-source.js";
@@ -429,7 +429,37 @@ async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePla
     const h = await hashFile(join(srcDir, ...f.name.split("/"))).catch(() => null);
     if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${id}; the source copy is kept`;
   }
+  // The folder goes whole: a file its metadata.json does not list (the user's notes, a preview image, a second
+  // weight dropped in by hand) has no copy in the library, and would be deleted with it.
+  let extra: string[];
+  try {
+    extra = unlistedFiles(srcDir, new Set(item.files.map((f) => f.name)));
+  } catch (e) {
+    return `${srcDir}: its files cannot all be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the source copy is kept`;
+  }
+  if (extra.length > 0) {
+    return `${srcDir} also holds ${extra.slice(0, 3).map((e) => join(srcDir, e)).join(", ")}${extra.length > 3 ? ` and ${extra.length - 3} more` : ""}, not part of ${id}; the source copy is kept (move those out, then merge again)`;
+  }
   return null;
+}
+
+/** A model folder's files (hidden ones too; links are not data) other than `listed` and its own metadata files. */
+function unlistedFiles(dir: string, listed: Set<string>): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): void => {
+    for (const e of readdirSync(abs, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(abs, e.name), childRel);
+      else if (!e.isSymbolicLink() && !listed.has(childRel) && !(rel === "" && ownFile(e.name))) out.push(childRel);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+/** metadata.json, its backups, overrides.json: what the library writes in a model folder, not the user's data. */
+function ownFile(name: string): boolean {
+  return name === METADATA_FILE || name === OVERRIDES_FILE || name.startsWith(`${METADATA_FILE}.`) || name.startsWith(`${OVERRIDES_FILE}.`);
 }
 
 /** The library models' content as read for duplicates (once each), and the source's real path. */

@@ -44,3 +44,32 @@ test("a duplicate of a library model whose file metadata.json names by its bare 
     cleanup();
   }
 });
+
+test("a duplicate whose folder also holds a file its metadata.json does not list is kept in the source (that file has no copy in the library)", async () => {
+  const { dir, cleanup } = tempDir("mlib-merge-dupverify-");
+  const dest = await ModelLibrary.open(path.join(dir, "dest"));
+  try {
+    const file = writeGgufModel(path.join(dir, "in", "same.gguf"), "Same", 6);
+    const id = await importAs(dest, file, "same");
+    const srcRoot = path.join(dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const copy = await importAs(src, file, "same copy");
+    const twin = await importAs(src, writeGgufModel(path.join(dir, "in", "twin.gguf"), "Twin", 7), "twin");
+    src.close();
+    const copyDir = path.join(srcRoot, ...copy.split("/"));
+    fs.writeFileSync(path.join(copyDir, "my-notes.txt"), "the prompt settings that work");
+    fs.mkdirSync(path.join(copyDir, "previews"));
+    fs.writeFileSync(path.join(copyDir, "previews", "sample.png"), "png");
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    assert.deepEqual(r.plan.map((p) => [p.source, p.action]), [[copy, "duplicate"], [twin, "move"]]);
+    const left = r.results.find((x) => x.source === copy)!;
+    assert.equal(left.outcome, "left");
+    assert.match(left.reason!, /my-notes\.txt.*sample\.png.*not part of/);
+    assert.equal(fs.readFileSync(path.join(copyDir, "my-notes.txt"), "utf8"), "the prompt settings that work");
+    assert.ok(fs.existsSync(path.join(copyDir, "previews", "sample.png")));
+    assert.ok(dest.get(id) && dest.get(twin), "the library model stays; the rest is merged");
+  } finally {
+    dest.close();
+    cleanup();
+  }
+});
