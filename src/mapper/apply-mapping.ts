@@ -200,6 +200,7 @@ function decide(unit: ClassifiedUnit, policy: ConflictPolicy, reg: LinkRegistry,
     return null;
   };
   if (policy === "skip") return leave();
+  if (conflicts.some((c) => c.unreachable)) return leave("nothing is made there until it can be looked at");
   if (policy === "overwrite") {
     if (conflicts.some((c) => c.ours)) return leave("not moved aside: it is one of our own links (use --on-conflict rename)");
     const steps: Step[] = [];

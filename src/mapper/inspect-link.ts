@@ -53,6 +53,13 @@ function kindOf(st: fs.Stats): string {
   return "a special file";
 }
 
+/** A link that cannot be looked at because `folder`, the nearest folder above it that exists, looks unmounted. */
+export class UnreachableLinkError extends ModelLibraryError {
+  constructor(message: string, target: string, readonly folder: string) {
+    super("E_NOT_FOUND", message, { path: target });
+  }
+}
+
 /**
  * For a target that is not there: throws when it cannot be told apart from a link on a disk that is not mounted,
  * which is not "missing" (repair and unlink would forget it, and it would be unknown once the disk is back):
@@ -68,10 +75,10 @@ function unreachableFolder(target: string, entry: LinkEntry): void {
     const st = lstatOrNull(dir);
     if (!st) continue;
     if (st.isSymbolicLink() && !statOrNull(dir)) {
-      throw new ModelLibraryError("E_NOT_FOUND", `${dir}: a folder link to ${fs.readlinkSync(dir)}, which leads nowhere now (a disk not mounted?): ${target} cannot be looked at`, { path: target });
+      throw new UnreachableLinkError(`${dir}: a folder link to ${fs.readlinkSync(dir)}, which leads nowhere now (a disk not mounted?): ${target} cannot be looked at`, target, dir);
     }
     const why = notMounted(dir, dir === own, entry);
-    if (why) throw new ModelLibraryError("E_NOT_FOUND", `${why}: ${target} cannot be looked at (its disk not mounted?); left alone and kept`, { path: target });
+    if (why) throw new UnreachableLinkError(`${why}: ${target} cannot be looked at (its disk not mounted?); left alone and kept`, target, dir);
     return;
   }
 }

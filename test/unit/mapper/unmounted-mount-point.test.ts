@@ -132,3 +132,36 @@ test("the original's entries (no device recorded): the app's folders gone and th
     cleanup();
   }
 });
+
+test("map apply while a disk mounted inside the app folder is not: nothing is made in its empty mount point, under any conflict policy", async () => {
+  const { dir, cleanup } = tempDir("mlib-mountpoint-");
+  const { lib, root, count } = await linkedOnUsb(dir);
+  try {
+    // models/loras is where the user mounts a disk of LoRAs; now it is not mounted: an empty folder, another device.
+    const loras = join(root, "loras");
+    const onLoras = LinkRegistry.load(lib.root).all().filter((e) => e.target.startsWith(loras + "/")).length;
+    assert.ok(onLoras >= 1);
+    rewriteEntries(lib.root, (e) => {
+      if ((e.target as string).startsWith(loras + "/")) e.target_dir_device = fs.statSync(loras).dev + 1;
+    });
+    fs.renameSync(loras, join(dir, "loras-disk"));
+    fs.mkdirSync(loras);
+    for (const onConflict of ["skip", "rename", "overwrite"] as const) {
+      const again = await applyMapping(lib, { app: "comfyui", root, link: "symlink", onConflict, configDir: NO_USER_CONFIGS });
+      assert.deepEqual(again.made, [], onConflict);
+      assert.equal(again.existing, count - onLoras);
+      assert.equal(again.conflicts.length, onLoras, JSON.stringify(again.conflicts));
+      for (const c of again.conflicts) assert.match(c.reason, /not mounted/);
+    }
+    assert.deepEqual(fs.readdirSync(loras), [], "the mount point is left empty");
+    assert.equal(LinkRegistry.load(lib.root).count(), count);
+    // Mounted again: as before.
+    fs.rmdirSync(loras);
+    fs.renameSync(join(dir, "loras-disk"), loras);
+    rewriteEntries(lib.root, (e) => (e.target_dir_device = fs.statSync(loras).dev));
+    assert.equal((await checkLinks(lib)).ok, true);
+  } finally {
+    lib.close();
+    cleanup();
+  }
+});
