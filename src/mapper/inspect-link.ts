@@ -111,6 +111,9 @@ export function inspectLink(entry: LinkEntry): LinkInspection {
   if (entry.link_type === "symlink") {
     if (!st.isSymbolicLink()) return { status: "foreign", detail: `${kindOf(st)} is there now, not our symlink`, stat: st };
     const text = fs.readlinkSync(entry.target);
+    if (text !== entry.source && text === entry.repointed_from) {
+      return { status: "broken", detail: `still points at ${text}, where its model was before a merge moved it (links repair re-points it)`, stat: st };
+    }
     if (text !== entry.source) return { status: "changed", detail: `the symlink now points to ${text}`, stat: st };
     if (!statOrNull(entry.source)) return { status: "broken", detail: `its source ${entry.source} is gone`, stat: st };
     return { status: "healthy", detail: null, stat: st };

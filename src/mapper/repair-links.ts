@@ -172,7 +172,7 @@ function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry
     }
     fs.renameSync(staged, entry.target);
     const src = fs.statSync(source);
-    reg.register({ ...entry, ...made.fields, source, source_inode: src.ino, source_device: src.dev, ...(src.isDirectory() ? {} : { source_size: src.size }) });
+    reg.register({ ...entry, ...made.fields, source, source_inode: src.ino, source_device: src.dev, ...(src.isDirectory() ? {} : { source_size: src.size }), repointed_from: undefined });
     act("broken", "remade", `now links ${source}`);
     return;
   }
