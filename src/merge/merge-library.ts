@@ -426,7 +426,10 @@ async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePla
   const theirs = await copy;
   if (typeof theirs === "string") return theirs;
   for (const f of item.files) {
-    const h = await hashFile(join(srcDir, ...f.name.split("/"))).catch(() => null);
+    const file = join(srcDir, ...f.name.split("/"));
+    // Only a regular file is opened: opening a named pipe waits for a writer, for ever (the merge hung there).
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return `${file} is not a regular file; the source copy is kept`;
+    const h = await hashFile(file).catch(() => null);
     if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${id}; the source copy is kept`;
   }
   // The folder goes whole: a file its metadata.json does not list (the user's notes, a preview image, a second

@@ -245,7 +245,10 @@ async function folderFiles(dir: string): Promise<MergeFile[]> {
 /** For a metadata.json with no security tier: whether a weight file identifies as a pickle. */
 async function identifiesAsPickle(dir: string, weights: MergeFile[]): Promise<boolean> {
   for (const w of weights) {
-    const ident = await identify(join(dir, ...w.name.split("/"))).catch(() => null);
+    const file = join(dir, ...w.name.split("/"));
+    // Only a regular file is opened: opening a named pipe waits for a writer, for ever.
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    const ident = await identify(file).catch(() => null);
     if (ident?.securityTier === "pickle") return true;
   }
   return false;

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { verifyModels } from "../../../src/operations/verify-models.js";
@@ -68,6 +69,30 @@ test("a duplicate whose folder also holds a file its metadata.json does not list
     assert.equal(fs.readFileSync(path.join(copyDir, "my-notes.txt"), "utf8"), "the prompt settings that work");
     assert.ok(fs.existsSync(path.join(copyDir, "previews", "sample.png")));
     assert.ok(dest.get(id) && dest.get(twin), "the library model stays; the rest is merged");
+  } finally {
+    dest.close();
+    cleanup();
+  }
+});
+
+test("a duplicate whose listed file is now a named pipe is left (never opened: that waits for a writer for ever)", { timeout: 30_000 }, async () => {
+  const { dir, cleanup } = tempDir("mlib-merge-dupverify-");
+  const dest = await ModelLibrary.open(path.join(dir, "dest"));
+  try {
+    const file = writeGgufModel(path.join(dir, "in", "same.gguf"), "Same", 8);
+    await importAs(dest, file, "same");
+    const srcRoot = path.join(dir, "src");
+    const src = await ModelLibrary.open(srcRoot);
+    const copy = await importAs(src, file, "same copy");
+    const [weight] = (await src.getMetadata(copy)).files!.map((f) => f.name);
+    src.close();
+    const pipe = path.join(srcRoot, ...copy.split("/"), weight);
+    fs.rmSync(pipe);
+    execFileSync("mkfifo", [pipe]);
+    const r = await mergeLibrary(dest, { source: srcRoot });
+    assert.deepEqual(r.results.map((x) => x.outcome), ["left"]);
+    assert.match(r.results[0].reason!, /not a regular file/);
+    assert.ok(fs.statSync(pipe).isFIFO());
   } finally {
     dest.close();
     cleanup();
