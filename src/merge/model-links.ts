@@ -16,7 +16,7 @@ export interface FolderLink {
   text: string;
 }
 
-// Model folders are shallow (a diffusers folder: two levels); a deeper tree is listed this far.
+// Model folders are shallow (a diffusers folder: two levels); a deeper tree is not checked, nor moved blind.
 const MAX_DEPTH = 8;
 
 /**
@@ -40,7 +40,9 @@ export function linksIn(dir: string): { links: FolderLink[]; unreadable: string 
         } catch (err) {
           return `${join(abs, e.name)}: a link that cannot be read (${(err as NodeJS.ErrnoException).code})`;
         }
-      } else if (e.isDirectory() && depth < MAX_DEPTH) {
+      } else if (e.isDirectory()) {
+        // A rename would move what lies deeper too, unchecked: such a folder is not taken blind.
+        if (depth + 1 > MAX_DEPTH) return `${join(abs, e.name)}: folders nested more than ${MAX_DEPTH} deep in a model folder, whose links cannot all be checked`;
         const why = walk(join(abs, e.name), rel ? `${rel}/${e.name}` : e.name, depth + 1);
         if (why) return why;
       }

@@ -165,3 +165,17 @@ test("a relative link out of the folder that reaches the same file from the libr
     cleanup();
   }
 });
+
+test("linksIn: a folder nested deeper than it looks is reported, not moved unchecked", async () => {
+  const { linksIn } = await import("../../../src/merge/model-links.js");
+  const { dir, cleanup } = tempDir("mlib-merge-links-");
+  try {
+    fs.mkdirSync(path.join(dir, "a", "b"), { recursive: true });
+    fs.symlinkSync("../x", path.join(dir, "a", "b", "l"));
+    assert.deepEqual(linksIn(dir), { links: [{ rel: "a/b/l", text: "../x" }], unreadable: null });
+    fs.mkdirSync(path.join(dir, ...Array.from({ length: 9 }, (_, i) => `d${i}`)), { recursive: true });
+    assert.match(linksIn(dir).unreadable!, /nested more than 8 deep/);
+  } finally {
+    cleanup();
+  }
+});
