@@ -91,6 +91,9 @@ interface Run {
   /** The folder of the last link and where it resolves: most links go where the one before went. */
   lastDir: string;
   lastDirReal: string;
+  /** That folder's device (recorded: a link whose folder is later on another device is on a disk not mounted). */
+  lastDirDev: number;
+  dirDevs: Map<string, number>;
   root: string;
   appId: string;
   appVersion: string | null;
@@ -151,6 +154,8 @@ export async function applyMapping(library: ModelLibrary, params: ApplyParams, o
       libraryReal: resolvedPath(library.root),
       lastDir: "",
       lastDirReal: "",
+      lastDirDev: 0,
+      dirDevs: new Map(),
       root: t.root,
       appId: t.profile.app,
       appVersion: t.profile.appVersion,
@@ -195,6 +200,7 @@ function decide(unit: ClassifiedUnit, policy: ConflictPolicy, reg: LinkRegistry,
     return null;
   };
   if (policy === "skip") return leave();
+  if (conflicts.some((c) => c.unreachable)) return leave("nothing is made there until it can be looked at");
   if (policy === "overwrite") {
     if (conflicts.some((c) => c.ours)) return leave("not moved aside: it is one of our own links (use --on-conflict rename)");
     const steps: Step[] = [];
@@ -291,6 +297,9 @@ function targetFolder(run: Run, target: string): string {
   ensureDir(dir, run.madeDirs);
   run.lastDir = dir;
   run.lastDirReal = run.madeDirs.get(dir)!;
+  let dev = run.dirDevs.get(dir);
+  if (dev === undefined) run.dirDevs.set(dir, (dev = fs.statSync(run.lastDirReal).dev));
+  run.lastDirDev = dev;
   return run.lastDirReal;
 }
 
@@ -339,6 +348,7 @@ function makeUnit(run: Run, unit: ClassifiedUnit, steps: Step[]): void {
         source_size: src ? src.size : step.item.size,
         app_root: run.root,
         target_dir_real: dirReal,
+        target_dir_device: run.lastDirDev,
       };
       if (link.method !== "symlink") Object.assign(entry, link.fields);
       if (step.item.isDir) entry.is_dir = true;

@@ -3,7 +3,7 @@
 import { throwIfAborted } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
-import { inspectLink, type LinkStatus } from "./inspect-link.js";
+import { inspectLink, UnreachableLinkError, type LinkStatus } from "./inspect-link.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { LinkRegistry, type LinkEntry } from "./registry.js";
 
@@ -34,7 +34,8 @@ export async function checkLinks(library: ModelLibrary, params: LinkFilter = {},
       r = inspectLink(entries[i]);
     } catch (e) {
       // One folder the user cannot read (or a stale mount) must not hide the state of every other link.
-      r = { status: "unreadable", detail: `cannot look at it (${(e as NodeJS.ErrnoException).code ?? "error"}: ${(e as Error).message})` };
+      // (A disk not mounted is said as it is; an OS error with its code.)
+      r = { status: "unreadable", detail: e instanceof UnreachableLinkError ? e.message : `cannot look at it (${(e as NodeJS.ErrnoException).code ?? "error"}: ${(e as Error).message})` };
     }
     counts[r.status]++;
     links.push({ entry: entries[i], status: r.status, detail: r.detail });

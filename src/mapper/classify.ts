@@ -6,7 +6,7 @@
 //             model's link of ours, a leftover of an interrupted apply — with the reason
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { inspectLink } from "./inspect-link.js";
+import { inspectLink, UnreachableLinkError } from "./inspect-link.js";
 import type { ItemAction, MappingPlan, PlannedItem, PlannedUnit } from "./plan.js";
 import type { LinkRegistry } from "./registry.js";
 
@@ -17,6 +17,8 @@ export interface ClassifiedItem extends PlannedItem {
   ours?: boolean;
   /** lstat identity of what was seen, to make sure it is the same thing when it is replaced. */
   seenIno?: number;
+  /** A link of ours that cannot be looked at (its disk not mounted?): no policy makes anything there. */
+  unreachable?: boolean;
 }
 
 export interface ClassifiedUnit extends PlannedUnit {
@@ -55,6 +57,9 @@ export class FolderNames {
   }
 }
 
+/** Folders where links of ours cannot be looked at now (a disk not mounted?), and why: nothing new is made below them. */
+type Unreachable = Map<string, string>;
+
 /** The item with its verdict, set on the item itself (a new object per item cost more than the rest of classifying). */
 function verdict(item: PlannedItem, action: ItemAction, reason: string | null, ours?: boolean, seenIno?: number): ClassifiedItem {
   const c: ClassifiedItem = item;
@@ -65,7 +70,7 @@ function verdict(item: PlannedItem, action: ItemAction, reason: string | null, o
   return c;
 }
 
-export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegistry, claimedBy: Map<string, string>, folders?: FolderNames): ClassifiedItem {
+export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegistry, claimedBy: Map<string, string>, folders?: FolderNames, unreachable?: Unreachable): ClassifiedItem {
   const other = claimedBy.get(item.target);
   if (other !== undefined && other !== modelId) return verdict(item, "conflict", `model ${other} maps to the same name`, true);
   claimedBy.set(item.target, modelId);
@@ -80,6 +85,18 @@ export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegist
     if (code !== "ENOENT") return verdict(item, "conflict", `cannot look at it (${code})`);
   }
   const entry = known;
+  if (!st && entry) {
+    // Ours and not there: removed by the user, or on a disk that is not mounted (inspectLink throws): made again
+    // now, it would land in the empty mount point, hidden once the disk is back, and its entry re-pointed there.
+    try {
+      inspectLink(entry);
+    } catch (e) {
+      if (e instanceof UnreachableLinkError && unreachable && !unreachable.has(e.folder)) unreachable.set(e.folder, e.message);
+      const c = verdict(item, "conflict", (e as Error).message);
+      c.unreachable = true;
+      return c;
+    }
+  }
   if (!st) return verdict(item, "create", entry ? "re-made (it was removed)" : null);
   if (entry) {
     const seen = inspectLink(entry);
@@ -121,6 +138,21 @@ export function classifyItem(item: PlannedItem, modelId: string, reg: LinkRegist
 export function classifyPlan(plan: MappingPlan, reg: LinkRegistry): ClassifiedUnit[] {
   const claimedBy = new Map<string, string>();
   const folders = new FolderNames();
-  for (const u of plan.units) for (const i of u.items) classifyItem(i, u.modelId, reg, claimedBy, folders);
+  const unreachable: Unreachable = new Map();
+  for (const u of plan.units) for (const i of u.items) classifyItem(i, u.modelId, reg, claimedBy, folders, unreachable);
+  if (unreachable.size > 0) {
+    // A new link below such a folder would land on the disk under the mount point, hidden once the disk is back.
+    for (const u of plan.units) {
+      for (const i of u.items) {
+        if (i.action !== "create") continue;
+        for (const [dir, why] of unreachable) {
+          if (!i.target.startsWith(dir + path.sep)) continue;
+          const c = verdict(i, "conflict", `not made: links of ours below ${dir} cannot be looked at now (${why})`);
+          c.unreachable = true;
+          break;
+        }
+      }
+    }
+  }
   return plan.units;
 }

@@ -12,6 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
+import { isMounted, mountTable, unmountedMountPoint } from "./mount-points.js";
 import type { LinkEntry } from "./registry.js";
 
 export type LinkStatus = "healthy" | "broken" | "changed" | "foreign" | "missing" | "unreadable";
@@ -52,26 +53,57 @@ function kindOf(st: fs.Stats): string {
   return "a special file";
 }
 
+/** A link that cannot be looked at because `folder`, the nearest folder above it that exists, looks unmounted. */
+export class UnreachableLinkError extends ModelLibraryError {
+  constructor(message: string, target: string, readonly folder: string) {
+    super("E_NOT_FOUND", message, { path: target });
+  }
+}
+
 /**
- * For a target that is not there: throws when the nearest folder above it that exists is a symlink leading
- * nowhere now (the user's folder on a disk that is not mounted): a link there cannot be looked at, and is not
- * "missing" (repair and unlink would forget it, and it would be unknown once the disk is back).
+ * For a target that is not there: throws when it cannot be told apart from a link on a disk that is not mounted,
+ * which is not "missing" (repair and unlink would forget it, and it would be unknown once the disk is back):
+ * - the nearest folder above it that exists is a symlink leading nowhere now (the user's folder on another disk);
+ * - that folder is on another device than the link's folder was when the link was made (an empty mount point, or
+ *   the folder a desktop makes for a disk gone with it);
+ * - for entries with no device recorded (the original's): that folder is empty and /etc/fstab mounts a disk there,
+ *   or the link's own folder is gone and the folder above it is empty.
  */
-function unreachableFolder(target: string): void {
-  for (let dir = path.dirname(target); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+function unreachableFolder(target: string, entry: LinkEntry): void {
+  const own = path.dirname(target);
+  for (let dir = own; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
     const st = lstatOrNull(dir);
     if (!st) continue;
     if (st.isSymbolicLink() && !statOrNull(dir)) {
-      throw new ModelLibraryError("E_NOT_FOUND", `${dir}: a folder link to ${fs.readlinkSync(dir)}, which leads nowhere now (a disk not mounted?): ${target} cannot be looked at`, { path: target });
+      throw new UnreachableLinkError(`${dir}: a folder link to ${fs.readlinkSync(dir)}, which leads nowhere now (a disk not mounted?): ${target} cannot be looked at`, target, dir);
     }
+    const why = notMounted(dir, dir === own, entry);
+    if (why) throw new UnreachableLinkError(`${why}: ${target} cannot be looked at (its disk not mounted?); left alone and kept`, target, dir);
     return;
   }
+}
+
+/** Why `dir`, the nearest existing folder above a link that is not there, looks like a disk that is not mounted. */
+function notMounted(dir: string, own: boolean, entry: LinkEntry): string | null {
+  const st = statOrNull(dir);
+  if (!st?.isDirectory()) return null;
+  const was = entry.target_dir_device;
+  if (typeof was === "number") {
+    if (st.dev === was) return null;
+    return isMounted(was, mountTable())
+      ? `${dir} is on another filesystem (device ${st.dev}) than the link's folder was when it was made (device ${was})`
+      : `the filesystem the link was made on (device ${was}) is not mounted now (${dir} is on device ${st.dev})`;
+  }
+  if (fs.readdirSync(dir).length > 0) return null;
+  const configured = unmountedMountPoint(dir, mountTable());
+  if (configured) return configured;
+  return own ? null : `${path.dirname(entry.target)} is gone and ${dir} above it is empty (where a disk is mounted?)`;
 }
 
 export function inspectLink(entry: LinkEntry): LinkInspection {
   const st = lstatOrNull(entry.target);
   if (!st) {
-    unreachableFolder(entry.target);
+    unreachableFolder(entry.target, entry);
     if (!entry.pending) return { status: "missing", detail: "removed from the app folder", stat: null };
     const aside = typeof entry.replaced === "string" ? `; your file moved aside is at ${entry.replaced} (links repair puts it back)` : "";
     return { status: "missing", detail: `never made (an apply stopped before it)${aside}`, stat: null };
@@ -79,6 +111,9 @@ export function inspectLink(entry: LinkEntry): LinkInspection {
   if (entry.link_type === "symlink") {
     if (!st.isSymbolicLink()) return { status: "foreign", detail: `${kindOf(st)} is there now, not our symlink`, stat: st };
     const text = fs.readlinkSync(entry.target);
+    if (text !== entry.source && text === entry.repointed_from) {
+      return { status: "broken", detail: `still points at ${text}, where its model was before a merge moved it (links repair re-points it)`, stat: st };
+    }
     if (text !== entry.source) return { status: "changed", detail: `the symlink now points to ${text}`, stat: st };
     if (!statOrNull(entry.source)) return { status: "broken", detail: `its source ${entry.source} is gone`, stat: st };
     return { status: "healthy", detail: null, stat: st };

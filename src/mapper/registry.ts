@@ -45,6 +45,13 @@ export interface LinkEntry {
   target_mtime_ms?: number;
   /** Where the target's folder resolved to when the link was made (a user's symlinked folder is written through). */
   target_dir_real?: string;
+  /**
+   * A symlink a merge could not re-point (its disk not mounted): still pointing at this old source, ours, to be
+   * re-made by links repair.
+   */
+  repointed_from?: string;
+  /** That folder's device then: found on another device later (an empty mount point), the disk is not mounted. */
+  target_dir_device?: number;
   /** The app's models root given to apply (`--root`); removal never leaves its parent folder. */
   app_root?: string;
   /** Written before the link is made; cleared once it exists. */

@@ -74,6 +74,7 @@ function statFields(entry: LinkEntry, st: fs.Stats): Partial<LinkEntry> {
     source_device: src.dev,
     ...(src.isDirectory() ? {} : { source_size: src.size }),
     target_dir_real: fs.realpathSync.native(path.dirname(entry.target)),
+    target_dir_device: fs.statSync(path.dirname(entry.target)).dev,
   };
   if (st.isSymbolicLink()) return { ...fields, link_type: "symlink" };
   if (st.ino === src.ino && st.dev === src.dev) return { ...fields, link_type: "hardlink", target_inode: st.ino, target_device: st.dev, target_size: st.size };
@@ -171,7 +172,7 @@ function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry
     }
     fs.renameSync(staged, entry.target);
     const src = fs.statSync(source);
-    reg.register({ ...entry, ...made.fields, source, source_inode: src.ino, source_device: src.dev, ...(src.isDirectory() ? {} : { source_size: src.size }) });
+    reg.register({ ...entry, ...made.fields, source, source_inode: src.ino, source_device: src.dev, ...(src.isDirectory() ? {} : { source_size: src.size }), repointed_from: undefined });
     act("broken", "remade", `now links ${source}`);
     return;
   }

@@ -21,7 +21,7 @@ import { throwIfAborted } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
-import { lstatOrNull } from "./inspect-link.js";
+import { inspectLink, lstatOrNull } from "./inspect-link.js";
 import { stagedPathOf } from "./link-file.js";
 import { isInside } from "./plan.js";
 import { parentMoved } from "./remove-link.js";
@@ -231,7 +231,17 @@ function repointOne(entry: LinkEntry, move: LinkMove, rel: string, src: LinkRegi
   }
   const st = lstatOrNull(entry.target);
   if (!st) {
-    moveEntry({}, "untouched", "not in the app folder any more (removed)");
+    let unreachable: string | null = null;
+    try {
+      inspectLink(entry); // throws for a link that cannot be looked at (its disk not mounted)
+    } catch (e) {
+      unreachable = (e as Error).message;
+    }
+    if (unreachable === null) moveEntry({}, "untouched", "not in the app folder any more (removed)");
+    // Not removed: on a disk that is not mounted, still a symlink to the old place. Recorded as such, so that once
+    // the disk is back it is "broken" (ours; links repair re-points it), not "changed" (forgotten, left dangling).
+    else if (entry.link_type === "symlink") moveEntry({ repointed_from: entry.source }, "untouched", `${unreachable}; once its disk is back, \`mlib links repair\` re-points it`);
+    else moveEntry({}, "untouched", unreachable);
     return;
   }
   if (entry.link_type === "symlink") {

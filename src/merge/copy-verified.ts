@@ -1,13 +1,16 @@
 // A model folder copied to another filesystem: every file copied into a staging folder in the destination
 // (fsync'd), the copy re-read and its SHA-256 compared with the source's (and with the recorded hash), and only
 // then one rename puts the folder in place. The caller deletes the source after that rename, never before.
-import { lstat, mkdir, rename, rm, stat, utimes } from "node:fs/promises";
-import { dirname, join } from "node:path";
+// A symlink is re-made with its text when it leads, from the folder's place in the library, to what it leads to
+// now (one inside the folder, one to a file outside the source: the plan left the others in the source).
+import { lstat, mkdir, readlink, realpath, rename, rm, stat, symlink, utimes } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { syncDir } from "../core/atomic-json.js";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { copyAndHash, hashFile } from "../hashing/index.js";
 import type { MergeFile } from "./merge-types.js";
+import { isInside, staysInside, type FolderLink } from "./model-links.js";
 
 export async function copyVerified(
   srcDir: string,
@@ -23,6 +26,7 @@ export async function copyVerified(
   await mkdir(stagingDir, { recursive: true });
   const expected = new Map(recorded.map((f) => [f.name, f.sha256]));
   let copied = 0;
+  const links: FolderLink[] = [];
   // Every entry, hidden ones too (a model folder is copied whole); a folder that cannot be listed is an E_IO.
   await walkFolders(
     srcDir,
@@ -34,7 +38,13 @@ export async function copyVerified(
         const childRel = rel ? `${rel}/${e.name}` : e.name;
         const src = join(from, e.name);
         const dst = join(stagingDir, ...childRel.split("/"));
-        if (!e.isFile()) throw new ModelLibraryError("E_UNSUPPORTED", `${src}: not a regular file or folder (a link?); merge it by hand`, { path: src });
+        if (e.isSymbolicLink()) {
+          const link = { rel: childRel, text: await readlink(src) };
+          await symlink(link.text, dst);
+          links.push(link);
+          continue;
+        }
+        if (!e.isFile()) throw new ModelLibraryError("E_UNSUPPORTED", `${src}: not a regular file, folder or link (a device, a socket?); merge it by hand`, { path: src });
         const h = await copyAndHash(src, dst);
         const again = await hashFile(dst);
         const want = expected.get(childRel);
@@ -50,6 +60,7 @@ export async function copyVerified(
     },
     { skip: () => false },
   );
+  for (const link of links) await checkLink(srcDir, destDir, stagingDir, link, expected);
   await place(async () => {
     await mkdir(dirname(destDir), { recursive: true });
     await rename(stagingDir, destDir);
@@ -57,4 +68,30 @@ export async function copyVerified(
     await syncDir(dirname(destDir));
   });
   return copied;
+}
+
+/** A re-made link leads where the source's did (checked from the place the folder goes), its bytes as recorded. */
+async function checkLink(srcDir: string, destDir: string, stagingDir: string, link: FolderLink, expected: Map<string, string | null>): Promise<void> {
+  const src = join(srcDir, ...link.rel.split("/"));
+  const copy = join(stagingDir, ...link.rel.split("/"));
+  const refuse = (why: string): never => {
+    throw new ModelLibraryError("E_UNSUPPORTED", `${src}: a link to ${link.text}, ${why}; merge it by hand`, { path: src });
+  };
+  if (staysInside(link)) {
+    // Inside the folder: it must reach the copied file (or folder), whose bytes are checked like any other file's.
+    const st = await stat(copy).catch(() => null);
+    if (!st) refuse("which leads nowhere in the copy");
+    const want = expected.get(link.rel);
+    if (want && st!.isFile()) {
+      const h = await hashFile(copy);
+      if (want !== h.sha256) refuse(`whose copy does not match (sha256 ${want} expected, copy ${h.sha256})`);
+    }
+    return;
+  }
+  // Out of the folder (or back into it by an absolute path): never to what is deleted with the source copy.
+  const real = await realpath(src).catch(() => null);
+  if (!real || isInside(srcDir, real) || isInside(await realpath(srcDir), real)) refuse("which leads into the source folder that is removed once copied");
+  const after = isAbsolute(link.text) ? link.text : resolve(dirname(join(destDir, ...link.rel.split("/"))), link.text);
+  const [now, then] = await Promise.all([stat(src).catch(() => null), stat(after).catch(() => null)]);
+  if (!now || !then || now.ino !== then.ino || now.dev !== then.dev) refuse(`which would not lead to the same file from ${destDir}`);
 }

@@ -10,6 +10,7 @@ import { throwIfAborted } from "../core/errors.js";
 import { FileTooBigError, readTextFile } from "../core/read-text-file.js";
 import { walkFolders } from "../core/walk.js";
 import { METADATA_FILE } from "../store/layout.js";
+import { linksIn, type FolderLink } from "./model-links.js";
 
 const MAX_DEPTH = 8;
 const YIELD_EVERY = 256;
@@ -27,6 +28,9 @@ export interface SourceModel {
   metaMtimeMs: number;
   metaSize: number;
   dev: number;
+  /** The symlinks in the folder (model-links.ts), or why it could not be listed. */
+  links: FolderLink[];
+  linksUnreadable: string | null;
 }
 
 /**
@@ -62,7 +66,9 @@ export async function gatherSource(root: string, signal?: AbortSignal, onCount?:
         } catch (err) {
           error = `${metaFile}: ${err instanceof SyntaxError ? "not valid JSON" : (err as Error).message}`;
         }
-        out.push({ rel: childRel, dir: childDir, parsed, error, metaMtimeMs: st.mtimeMs, metaSize: st.size, dev: st.dev });
+        // The folder is listed for its links (a rename would move them unchanged): one readdir a model.
+        const { links, unreadable } = linksIn(childDir);
+        out.push({ rel: childRel, dir: childDir, parsed, error, metaMtimeMs: st.mtimeMs, metaSize: st.size, dev: st.dev, links, linksUnreadable: unreadable });
         if (out.length === onCount?.n) onCount.then();
         return false;
       },
@@ -87,7 +93,7 @@ function linkedFolder(container: string, rel: string, out: SourceModel[]): void 
     // named as it is
   }
   const error = `${dir}: a symlink to the folder ${target}, not followed: left in the source (move what it points at by hand, or merge that folder as a library of its own)`;
-  out.push({ rel, dir, parsed: null, error, metaMtimeMs: 0, metaSize: 0, dev: st.dev });
+  out.push({ rel, dir, parsed: null, error, metaMtimeMs: 0, metaSize: 0, dev: st.dev, links: [], linksUnreadable: null });
 }
 
 /**

@@ -4,7 +4,7 @@
 // filesystem: no data bytes move; across filesystems copy + verify + delete) → INDEX → CLEANUP (a verified
 // duplicate's source copy removed; emptied source folders removed). Nothing that was not moved or verified
 // identical leaves the source. Killed at any moment, the same call finishes the journal's plan.
-import { constants, mkdirSync, renameSync, statSync } from "node:fs";
+import { constants, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { access, mkdir, readFile, realpath, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
@@ -15,8 +15,10 @@ import { hashFile } from "../hashing/index.js";
 import type { IndexRecord } from "../index/index-types.js";
 import { IndexWriter } from "../index/index-writer.js";
 import type { OperationOptions, ProgressEvent } from "../operations/types.js";
+import { verifyFile } from "../operations/verify-models.js";
+import { planVerify } from "../operations/verify-files.js";
 import type { ModelLibrary } from "../store/model-library.js";
-import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
+import { COMMIT_LOCK, METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 import { recordFromParsed } from "../store/record.js";
 import { copyVerified } from "./copy-verified.js";
 import { gatherSource, type SourceModel } from "./gather-source.js";
@@ -76,7 +78,7 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       // The writer thread starts as soon as the merge is known to be big: its start-up overlaps the reading.
       const models = await gatherSource(source, signal, { n: WRITER_THREAD_MIN, then: () => (writer ??= startWriter(lib, WRITER_THREAD_MIN)) });
       gathered = new Map(models.map((m) => [m.rel, m]));
-      const plan = await planMerge(lib, models, { allowPickle: params.allowPickle === true, destDev, signal, onItem: onProgress && ((item, done, total) => progress({ phase: "plan", item, done, total, unit: "items" })) });
+      const plan = await planMerge(lib, models, { source, allowPickle: params.allowPickle === true, destDev, signal, onItem: onProgress && ((item, done, total) => progress({ phase: "plan", item, done, total, unit: "items" })) });
       data = { version: 1, source, startedAt: new Date().toISOString(), allowPickle: params.allowPickle === true, plan };
     }
     writer ??= startWriter(lib, data.plan.length);
@@ -207,6 +209,7 @@ async function drainWriter(lib: ModelLibrary, writer: IndexWriter | null): Promi
 async function gatherAndPlan(lib: ModelLibrary, source: string, destDev: number, params: MergeParams, options: OperationOptions): Promise<MergePlanItem[]> {
   const models = await gatherSource(source, options.signal);
   return planMerge(lib, models, {
+    source,
     allowPickle: params.allowPickle === true,
     destDev,
     signal: options.signal,
@@ -423,10 +426,43 @@ async function verifyDuplicate(lib: ModelLibrary, srcDir: string, item: MergePla
   const theirs = await copy;
   if (typeof theirs === "string") return theirs;
   for (const f of item.files) {
-    const h = await hashFile(join(srcDir, ...f.name.split("/"))).catch(() => null);
+    const file = join(srcDir, ...f.name.split("/"));
+    // Only a regular file is opened: opening a named pipe waits for a writer, for ever (the merge hung there).
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return `${file} is not a regular file; the source copy is kept`;
+    const h = await hashFile(file).catch(() => null);
     if (!h || !theirs.has(`${h.sha256}:${h.size}`)) return `${join(srcDir, f.name)} is not identical to a file of ${id}; the source copy is kept`;
   }
+  // The folder goes whole: a file its metadata.json does not list (the user's notes, a preview image, a second
+  // weight dropped in by hand) has no copy in the library, and would be deleted with it.
+  let extra: string[];
+  try {
+    extra = unlistedFiles(srcDir, new Set(item.files.map((f) => f.name)));
+  } catch (e) {
+    return `${srcDir}: its files cannot all be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the source copy is kept`;
+  }
+  if (extra.length > 0) {
+    return `${srcDir} also holds ${extra.slice(0, 3).map((e) => join(srcDir, e)).join(", ")}${extra.length > 3 ? ` and ${extra.length - 3} more` : ""}, not part of ${id}; the source copy is kept (move those out, then merge again)`;
+  }
   return null;
+}
+
+/** A model folder's files (hidden ones too; links are not data) other than `listed` and its own metadata files. */
+function unlistedFiles(dir: string, listed: Set<string>): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): void => {
+    for (const e of readdirSync(abs, { withFileTypes: true })) {
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(abs, e.name), childRel);
+      else if (!e.isSymbolicLink() && !listed.has(childRel) && !(rel === "" && ownFile(e.name))) out.push(childRel);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+/** metadata.json, its backups, overrides.json: what the library writes in a model folder, not the user's data. */
+function ownFile(name: string): boolean {
+  return name === METADATA_FILE || name === OVERRIDES_FILE || name.startsWith(`${METADATA_FILE}.`) || name.startsWith(`${OVERRIDES_FILE}.`);
 }
 
 /** The library models' content as read for duplicates (once each), and the source's real path. */
@@ -445,18 +481,22 @@ async function libraryContent(lib: ModelLibrary, id: string, sourceReal: string)
   const meta = await lib.getMetadata(id).catch(() => null);
   if (!meta) return `${id} is no longer in the library; the source copy is kept`;
   const dir = lib.modelDir(id);
+  // Which file each listed name is, and against what it is checked: as `mlib verify` checks it (a bare name of the
+  // original's in-place listing found in its sub-folder, BLAKE3 compared too).
+  const { files, error } = await planVerify(dir, meta);
+  if (error) return `${id}: ${error}; the source copy is kept`;
   const out = new Set<string>();
-  for (const f of meta.files ?? []) {
-    const file = join(dir, ...f.name.split("/"));
+  for (const f of files) {
+    const file = join(dir, ...(f.path ?? f.name).split("/"));
     // A library file that is a link into the source (deduplicated by hand: `jdupes -l`, `rdfind -makesymlinks`)
     // holds nothing of its own: the source's copy is the one the link reads.
     const real = await realpath(file).catch(() => file);
     if (real === sourceReal || real.startsWith(sourceReal + sep)) return `${file} is a link into the source (${real}); the source copy is kept`;
-    const h = await hashFile(file).catch(() => null);
-    if (!h || (f.sha256 && f.sha256.toLowerCase() !== h.sha256) || (typeof f.size === "number" && f.size !== h.size)) {
-      return `${file} no longer matches the hash recorded for it (check it with \`mlib verify ${id}\`); the source copy is kept`;
+    const r = await verifyFile(dir, f);
+    if ((r.status !== "ok" && r.status !== "unhashed") || r.actual.sha256 === null) {
+      return `${file} no longer matches the hash recorded for it (${r.status}; check it with \`mlib verify ${id}\`); the source copy is kept`;
     }
-    out.add(`${h.sha256}:${h.size}`);
+    out.add(`${r.actual.sha256}:${r.actual.size}`);
   }
   return out;
 }

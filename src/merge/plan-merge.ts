@@ -5,8 +5,8 @@
 //   error      left in the source: unreadable metadata.json, a listed file missing or changed, a pickle without
 //              consent, an incomplete shard set
 // Reads only: files without a recorded SHA-256 are hashed here so duplicates are found by content.
-import { readdirSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readdirSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { isModelFileName } from "../formats/sniff.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
@@ -16,9 +16,12 @@ import { listFolderFiles } from "../identify/folder.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 import type { SourceModel } from "./gather-source.js";
+import { isInside, linkProblem, sourceTargetOf, staysInside, type FolderLink } from "./model-links.js";
 import type { MergeFile, MergePlanItem } from "./merge-types.js";
 
 export interface PlanOptions {
+  /** The source library's folder (as given). */
+  source: string;
   allowPickle: boolean;
   destDev: number;
   signal?: AbortSignal;
@@ -34,12 +37,15 @@ interface Candidate {
   base: Omit<MergePlanItem, "action" | "destId" | "reason">;
   key: string;
   largest: string | null;
+  /** Relative links out of the folder that reach the same file from where it goes: checked again for a new name. */
+  linksOut: FolderLink[];
 }
 
 export async function planMerge(lib: ModelLibrary, models: SourceModel[], options: PlanOptions): Promise<MergePlanItem[]> {
   // First pass: each model checked on its own (files, shards, pickles, missing hashes). Second: one index query
   // for the hashes the library already holds, then duplicates and conflicts decided in source order.
   const slots: (MergePlanItem | Candidate)[] = [];
+  const places = linkPlaces(lib, options.source, models);
   for (const [i, m] of models.entries()) {
     throwIfAborted(options.signal, "merge");
     options.onItem?.(m.rel, i, models.length);
@@ -55,6 +61,11 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
     if (!meta) {
       // Valid JSON but no object (`null`, `[]`, `"x"`): nothing says this folder is a model; it is not moved blind.
       slots.push(errorItem(base, `${join(m.dir, METADATA_FILE)}: not a model's metadata (a JSON ${m.parsed === null ? "null" : Array.isArray(m.parsed) ? "array" : typeof m.parsed}, not an object)`));
+      continue;
+    }
+    const why = linkProblemOf(m, places, places.destRoot);
+    if (why) {
+      slots.push(errorItem(base, why));
       continue;
     }
     let files: MergeFile[];
@@ -85,7 +96,7 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
       continue;
     }
     for (const f of files) if (!f.sha256) f.sha256 = (await hashFile(join(m.dir, ...f.name.split("/")))).sha256;
-    slots.push({ m, base, key: contentKey(files), largest: largestHash(files) });
+    slots.push({ m, base, key: contentKey(files), largest: largestHash(files), linksOut: m.links.filter((l) => !staysInside(l) && !isAbsolute(l.text)) });
   }
   const known = lib.knownHashes(slots.flatMap((s) => ("key" in s && s.largest ? [s.largest] : [])));
   const plan: MergePlanItem[] = [];
@@ -114,12 +125,60 @@ export async function planMerge(lib: ModelLibrary, models: SourceModel[], option
         }
       }
       reason = `${m.rel} is already a different model in the library: kept as ${destId}`;
+      // Under its new name, a relative link out of the folder must still reach its file (it did from the old one).
+      const why = s.linksOut.length > 0 ? linkProblemOf({ ...m, links: s.linksOut }, places, places.destRoot, destId) : null;
+      if (why) {
+        plan.push(errorItem(base, why));
+        continue;
+      }
     }
     takenIds.add(destId);
     plannedByContent.set(key, destId);
     plan.push(planItem(base, reason ? "conflict" : "move", destId, reason));
   }
   return plan;
+}
+
+/** What the link checks need: the real paths of the source and the library, and the source files links lead to. */
+interface LinkPlaces {
+  sources: string[];
+  destRoot: string;
+  /** A file in the source outside the folder of a link to it (real path) → that link: not moved, not removed. */
+  linkedTargets: Map<string, string>;
+}
+
+function linkPlaces(lib: ModelLibrary, source: string, models: SourceModel[]): LinkPlaces {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const sourceReal = real(source);
+  const sources = sourceReal === resolve(source) ? [sourceReal] : [sourceReal, resolve(source)];
+  const linkedTargets = new Map<string, string>();
+  for (const m of models) {
+    for (const l of m.links) {
+      const t = sourceTargetOf(l, { modelDir: join(sourceReal, ...m.rel.split("/")), sources });
+      if (t && !linkedTargets.has(t)) linkedTargets.set(t, join(m.dir, ...l.rel.split("/")));
+    }
+  }
+  return { sources, destRoot: real(lib.root), linkedTargets };
+}
+
+/** Why a source model cannot move with its links (or holds what another model's link points at), or null. */
+function linkProblemOf(m: SourceModel, places: LinkPlaces, destRoot: string, destId = m.rel): string | null {
+  if (m.linksUnreadable) return `left in the source: ${m.linksUnreadable}`;
+  const modelDir = join(places.sources[0], ...m.rel.split("/"));
+  for (const l of m.links) {
+    const why = linkProblem(l, { modelDir, sources: places.sources, destDir: join(destRoot, ...destId.split("/")) });
+    if (why) return why;
+  }
+  for (const [target, link] of places.linkedTargets) {
+    if (isInside(modelDir, target)) return `left in the source: it holds ${target}, which ${link} (a link in another folder of the source) points at; moved or removed, that link would break`;
+  }
+  return null;
 }
 
 function errorItem(base: Omit<MergePlanItem, "action" | "destId" | "reason">, reason: string): MergePlanItem {
@@ -186,7 +245,10 @@ async function folderFiles(dir: string): Promise<MergeFile[]> {
 /** For a metadata.json with no security tier: whether a weight file identifies as a pickle. */
 async function identifiesAsPickle(dir: string, weights: MergeFile[]): Promise<boolean> {
   for (const w of weights) {
-    const ident = await identify(join(dir, ...w.name.split("/"))).catch(() => null);
+    const file = join(dir, ...w.name.split("/"));
+    // Only a regular file is opened: opening a named pipe waits for a writer, for ever.
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    const ident = await identify(file).catch(() => null);
     if (ident?.securityTier === "pickle") return true;
   }
   return false;

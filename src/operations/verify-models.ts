@@ -93,46 +93,49 @@ async function runVerify(
     const dir = lib.modelDir(plan.id);
     const files: VerifyFileResult[] = [];
     for (const f of plan.files) {
-      const expected = { size: f.size, sha256: f.sha256, blake3: f.blake3 };
-      const none = { size: null, sha256: null, blake3: null };
-      if (f.state === "ambiguous" || f.path === null) {
-        files.push({ name: f.name, path: null, status: f.state === "ambiguous" ? "ambiguous" : "missing", expected, actual: none });
-        bytesBefore += f.size ?? 0;
-        continue;
-      }
-      const abs = join(dir, ...f.path.split("/"));
-      const st = await stat(abs).catch(() => null);
-      if (!st || !st.isFile()) {
-        files.push({ name: f.name, path: f.path, status: "missing", expected, actual: { size: null, sha256: null, blake3: null } });
-        bytesBefore += f.size ?? 0;
-        continue;
-      }
-      if (f.size !== null && st.size !== f.size) {
-        files.push({ name: f.name, path: f.path, status: "size-mismatch", expected, actual: { size: st.size, sha256: null, blake3: null } });
-        bytesBefore += f.size;
-        continue;
-      }
       const base = bytesBefore;
-      let h;
-      try {
-        h = await hashFile(abs, { signal, onProgress: (n) => onProgress?.({ id: plan.id, file: f.path!, bytesDone: base + n, bytesTotal }) });
-      } catch (e) {
-        rethrowIfCancelled(e, signal, "verify");
-        throw e;
-      }
-      // An abort the hasher did not see (it can come just as a file is opened) still ends the run here.
-      throwIfAborted(signal, "verify");
-      bytesBefore += h.size;
-      const actual = { size: h.size, sha256: h.sha256, blake3: h.blake3 };
-      let status: FileCheck = "ok";
-      if (!f.sha256 && !f.blake3) status = "unhashed";
-      else if ((f.sha256 && f.sha256 !== h.sha256) || (f.blake3 && f.blake3 !== h.blake3)) status = "hash-mismatch";
-      files.push({ name: f.name, path: f.path, status, expected, actual });
+      const r = await verifyFile(dir, f, { signal, onBytes: onProgress && ((n) => onProgress({ id: plan.id, file: f.path!, bytesDone: base + n, bytesTotal })) });
+      bytesBefore += r.actual.sha256 !== null ? (r.actual.size ?? 0) : (f.size ?? 0);
+      files.push(r);
     }
     const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed" || f.status === "ambiguous");
     results.push({ id: plan.id, ok, files, error: plan.error });
   }
   return results;
+}
+
+/**
+ * One file of a model re-hashed and compared with what its metadata.json records (planVerify says which file and
+ * against what): the one place that does it, for `mlib verify` and for the merge (a library model that stands for
+ * a source copy about to be removed).
+ */
+export async function verifyFile(
+  dir: string,
+  f: FileToCheck,
+  options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
+): Promise<VerifyFileResult> {
+  const { signal } = options;
+  const expected = { size: f.size, sha256: f.sha256, blake3: f.blake3 };
+  const none = { size: null, sha256: null, blake3: null };
+  if (f.state === "ambiguous" || f.path === null) return { name: f.name, path: null, status: f.state === "ambiguous" ? "ambiguous" : "missing", expected, actual: none };
+  const abs = join(dir, ...f.path.split("/"));
+  const st = await stat(abs).catch(() => null);
+  if (!st || !st.isFile()) return { name: f.name, path: f.path, status: "missing", expected, actual: none };
+  if (f.size !== null && st.size !== f.size) return { name: f.name, path: f.path, status: "size-mismatch", expected, actual: { size: st.size, sha256: null, blake3: null } };
+  let h;
+  try {
+    h = await hashFile(abs, { signal, onProgress: options.onBytes });
+  } catch (e) {
+    rethrowIfCancelled(e, signal, "verify");
+    throw e;
+  }
+  // An abort the hasher did not see (it can come just as a file is opened) still ends the run here.
+  throwIfAborted(signal, "verify");
+  const actual = { size: h.size, sha256: h.sha256, blake3: h.blake3 };
+  let status: FileCheck = "ok";
+  if (!f.sha256 && !f.blake3) status = "unhashed";
+  else if ((f.sha256 && f.sha256 !== h.sha256) || (f.blake3 && f.blake3 !== h.blake3)) status = "hash-mismatch";
+  return { name: f.name, path: f.path, status, expected, actual };
 }
 
 /**

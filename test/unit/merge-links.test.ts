@@ -295,3 +295,47 @@ test("a link that cannot be re-pointed keeps the merge open; once the cause is g
     cleanup();
   }
 });
+
+test("a link on a disk that is not mounted during the merge is not taken for removed: once the disk is back, links repair re-points it", async () => {
+  const { dir, cleanup } = tempDir("mlib-mergelinks-");
+  try {
+    const s = await setup(dir);
+    // ComfyUI's loras folder is where a disk is mounted, made on it (its device recorded), and now not mounted.
+    const loras = join(s.comfy, "loras");
+    const lora = join(loras, "detail.safetensors");
+    const reg = join(s.srcRoot, "link_registry.json");
+    const setDevice = (file: string, dev: number) => {
+      const data = JSON.parse(fs.readFileSync(file, "utf8"));
+      data.by_target[lora].target_dir_device = dev;
+      fs.writeFileSync(file, JSON.stringify(data, null, 2));
+    };
+    const realDev = fs.statSync(loras).dev;
+    setDevice(reg, realDev + 1);
+    fs.renameSync(loras, join(dir, "loras-disk"));
+    fs.mkdirSync(loras);
+    const merged = await runCli(["merge", s.srcRoot, "--json", "--library", s.destRoot], { env: s.env });
+    assert.equal(merged.code, 0, merged.stdout + merged.stderr);
+    const r = JSON.parse(merged.stdout);
+    const l = r.links.links.find((x: { target: string }) => x.target === lora);
+    assert.equal(l.action, "untouched");
+    assert.match(l.detail, /not mounted.*links repair/);
+    assert.deepEqual(fs.readdirSync(loras), [], "nothing made in the empty mount point");
+    const during = JSON.parse((await runCli(["links", "check", "--json", "--library", s.destRoot], { env: s.env })).stdout);
+    assert.equal(during.links.find((x: { target: string }) => x.target === lora).status, "unreadable");
+
+    // The disk is back (its device as recorded): our link, still to SRC's old place, is broken (ours), not changed.
+    fs.rmdirSync(loras);
+    fs.renameSync(join(dir, "loras-disk"), loras);
+    setDevice(join(s.destRoot, "link_registry.json"), realDev);
+    const back = JSON.parse((await runCli(["links", "check", "--json", "--library", s.destRoot], { env: s.env })).stdout);
+    const b = back.links.find((x: { target: string }) => x.target === lora);
+    assert.equal(b.status, "broken", JSON.stringify(b));
+    const rep = await runCli(["links", "repair", "--library", s.destRoot], { env: s.env });
+    assert.equal(rep.code, 0, rep.stdout + rep.stderr);
+    const after = await runCli(["links", "check", "--library", s.destRoot], { env: s.env });
+    assert.equal(after.code, 0, after.stdout + after.stderr);
+    assert.ok(inside(s.destRoot, fs.realpathSync(lora)), "re-pointed into DEST");
+  } finally {
+    cleanup();
+  }
+});
