@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readMetadataText } from "../store/record.js";
 import { inspectLink, type LinkStatus } from "./inspect-link.js";
 import { isInside } from "./plan.js";
 import type { LinkEntry } from "./registry.js";
@@ -50,7 +51,9 @@ function sourceSha256(source: string): string | null {
   }
   for (let dir = path.dirname(source), rel = path.basename(source); path.dirname(dir) !== dir; rel = `${path.basename(dir)}/${rel}`, dir = path.dirname(dir)) {
     try {
-      const meta = JSON.parse(fs.readFileSync(path.join(dir, "metadata.json"), "utf8")) as { files?: { name?: string; sha256?: string | null }[] };
+      const read = readMetadataText(path.join(dir, "metadata.json"));
+      if (!read) continue;
+      const meta = JSON.parse(read.text) as { files?: { name?: string; sha256?: string | null }[] };
       const f = meta.files?.find((x) => x.name === rel);
       return f?.sha256 ?? null;
     } catch {

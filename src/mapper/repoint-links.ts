@@ -20,6 +20,7 @@ import * as path from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
 import type { ModelLibrary } from "../store/model-library.js";
+import { readMetadataText } from "../store/record.js";
 import type { OperationOptions } from "../operations/types.js";
 import { inspectLink, lstatOrNull } from "./inspect-link.js";
 import { stagedPathOf } from "./link-file.js";
@@ -178,8 +179,8 @@ function newSourceOf(move: LinkMove, rel: string): string | null {
   const want = move.files?.find((f) => f.name === rel);
   if (want?.sha256) {
     try {
-      const meta = JSON.parse(fs.readFileSync(path.join(move.toDir, "metadata.json"), "utf8")) as { files?: { name?: string; sha256?: string | null; size?: number }[] };
-      const same = meta.files?.find((f) => typeof f.name === "string" && f.sha256?.toLowerCase() === want.sha256!.toLowerCase() && f.size === want.size);
+      const meta = JSON.parse(readMetadataText(path.join(move.toDir, "metadata.json"))?.text ?? "null") as { files?: { name?: string; sha256?: string | null; size?: number }[] };
+      const same = meta?.files?.find((f) => typeof f.name === "string" && f.sha256?.toLowerCase() === want.sha256!.toLowerCase() && f.size === want.size);
       if (same?.name) return path.join(move.toDir, ...same.name.split("/"));
     } catch {
       // no readable metadata.json: by name below

@@ -10,14 +10,11 @@ import { throwIfAborted } from "../core/errors.js";
 import { FileTooBigError, readTextFile } from "../core/read-text-file.js";
 import { walkFolders } from "../core/walk.js";
 import { METADATA_FILE } from "../store/layout.js";
+import { MAX_METADATA_BYTES } from "../store/record.js";
 import { linksIn, type FolderLink } from "./model-links.js";
 
 const MAX_DEPTH = 8;
 const YIELD_EVERY = 256;
-// A metadata.json past this is not parsed: the largest real ones (a model card, thousands of shards listed) are a
-// few MB, while a source's 60 MB one (millions of tags) took the merge 30 s and 2.3 GB of memory to index, and a
-// few times that ended it out of memory — at every re-run of its journal.
-export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
 
 export interface SourceModel {
   rel: string;

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { importModels } from "../../../src/operations/import-models.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
-import { MAX_METADATA_BYTES } from "../../../src/merge/gather-source.js";
+import { MAX_METADATA_BYTES } from "../../../src/store/record.js";
 import { acquireLock, releaseLock } from "../../../src/core/lock.js";
 import { otherFilesystemDir, tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { runCli } from "../../helpers/cli.js";
