@@ -173,6 +173,15 @@ export function createListView(root) {
   }
 
   function renderModels(result, ms) {
+    // A page past the end (a link or a back step kept while the library shrank): the last page instead of an
+    // empty one that said "the library is empty" with no pager to leave it.
+    const last = Math.max(1, Math.ceil(result.totalCount / PAGE_SIZE));
+    if (result.models.length === 0 && state.page > last) {
+      state = { ...state, page: last };
+      history.replaceState(null, "", stateUrl(state));
+      loadModels();
+      return;
+    }
     message.textContent = "";
     message.className = "message";
     total.textContent = `${formatNumber(result.totalCount)} model${result.totalCount === 1 ? "" : "s"}`;
