@@ -57,3 +57,50 @@ test("a page number past the end of the list (a link kept while the library shra
   assert.equal(await page.locator("table.models tbody tr").count(), 9);
   assert.equal(await page.locator("#list-message").textContent(), "");
 });
+
+test("every control of every view has a name of its own (a label, not only a placeholder)", { skip }, async () => {
+  const cdp = await page.context().newCDPSession(page);
+  const id = (await page.locator("table.models tbody tr").first().getAttribute("data-id")) ?? "";
+  const missing: string[] = [];
+  try {
+    // each view, once what it loads is in
+    const views: [string, string][] = [
+      ["/", '.facet[data-group="format"] input'],
+      [`/model?id=${encodeURIComponent(id)}`, "#model-page"],
+      ["/actions", "#recent > *"],
+      ["/apps", "#map-links > *, #map-app option"],
+      ["/hub", "#downloads > *"],
+      ["/stats", "#stats"],
+    ];
+    for (const [path, loaded] of views) {
+      await page.goto(`${w.server.origin}${path}`);
+      await page.waitForSelector(loaded, { state: "attached" });
+      const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: AxNode[] };
+      for (const n of nodes) {
+        if (n.ignored || !CONTROLS.has(n.role?.value ?? "")) continue;
+        // the source the name was taken from: the first one with a value that nothing supersedes
+        const from = n.name?.sources?.find((s) => s.value && !s.superseded);
+        if (!n.name?.value?.trim() || from?.type === "placeholder") missing.push(`${path}: ${n.role?.value} ${JSON.stringify(n.name?.value ?? "")} (${await describe(cdp, n)})`);
+      }
+    }
+  } finally {
+    await cdp.detach();
+  }
+  assert.deepEqual(missing, []);
+});
+
+const CONTROLS = new Set(["textbox", "searchbox", "combobox", "checkbox", "button", "spinbutton", "radio", "slider"]);
+
+interface AxNode {
+  ignored: boolean;
+  role?: { value: string };
+  name?: { value?: string; sources?: { type: string; value?: unknown; superseded?: boolean }[] };
+  backendDOMNodeId?: number;
+}
+
+/** The element's id or tag, to say which control it is. */
+async function describe(cdp: import("playwright-core").CDPSession, n: AxNode): Promise<string> {
+  const { object } = (await cdp.send("DOM.resolveNode", { backendNodeId: n.backendDOMNodeId })) as { object: { objectId: string } };
+  const r = (await cdp.send("Runtime.callFunctionOn", { objectId: object.objectId, functionDeclaration: "function () { return this.id ? '#' + this.id : this.tagName; }", returnByValue: true })) as { result: { value: string } };
+  return r.result.value;
+}

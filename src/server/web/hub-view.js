@@ -14,9 +14,9 @@ const SORTS = [["downloads", "most downloaded"], ["likes", "most liked"], ["last
 export function createHubView(root) {
   const canWrite = session.authorized;
   const params = new URLSearchParams(location.search);
-  const q = h("input", { id: "hub-q", type: "search", placeholder: "qwen2.5 gguf", size: 40, value: params.get("q") ?? "" });
-  const kind = h("select", { id: "hub-kind" }, KINDS.map(([v, t]) => h("option", { value: v }, t)));
-  const sort = h("select", { id: "hub-sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
+  const q = h("input", { id: "hub-q", type: "search", "aria-label": "search the Hub", placeholder: "qwen2.5 gguf", size: 40, value: params.get("q") ?? "" });
+  const kind = h("select", { id: "hub-kind", "aria-label": "kind" }, KINDS.map(([v, t]) => h("option", { value: v }, t)));
+  const sort = h("select", { id: "hub-sort", "aria-label": "sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
   kind.value = params.get("kind") ?? "";
   sort.value = params.get("sort") ?? "downloads";
   const message = h("div", { class: "message", id: "hub-message" });
