@@ -83,7 +83,7 @@ export function createAppsView(root) {
 
   function remember() {
     const b = body();
-    history.replaceState(null, "", `/apps?${new URLSearchParams({ app: b.app, root: b.root })}`);
+    history.replaceState(history.state, "", `/apps?${new URLSearchParams({ app: b.app, root: b.root })}`);
   }
 
   async function doPreview() {

@@ -57,7 +57,7 @@ export function createHubView(root) {
     message.className = "message";
     message.textContent = "";
     const p = { q: q.value.trim(), kind: kind.value, sort: sort.value, limit: 20 };
-    history.replaceState(null, "", `/hub?${new URLSearchParams({ q: p.q, kind: p.kind, sort: p.sort })}`);
+    history.replaceState(history.state, "", `/hub?${new URLSearchParams({ q: p.q, kind: p.kind, sort: p.sort })}`);
     clear(results).append(h("p", { class: "muted" }, "Searching…"));
     try {
       const { models, fromCache } = await api.hubSearch(p, searching.signal);

@@ -103,7 +103,7 @@ export function createListView(root) {
     if (!urlTimer) return;
     clearTimeout(urlTimer);
     urlTimer = 0;
-    history.replaceState(null, "", stateUrl(state));
+    history.replaceState(history.state, "", stateUrl(state));
   }
   const stopFlush = onBeforeNavigate(writeUrl);
   window.addEventListener("pagehide", writeUrl);
@@ -112,8 +112,8 @@ export function createListView(root) {
     clearTimeout(urlTimer);
     urlTimer = 0;
     state = { ...state, page: 1, ...patch };
-    if (push) history.pushState(null, "", stateUrl(state));
-    else history.replaceState(null, "", stateUrl(state));
+    if (push) history.pushState({ inPage: true }, "", stateUrl(state));
+    else history.replaceState(history.state, "", stateUrl(state));
     refresh();
   }
 
@@ -178,7 +178,7 @@ export function createListView(root) {
     const last = Math.max(1, Math.ceil(result.totalCount / PAGE_SIZE));
     if (result.models.length === 0 && state.page > last) {
       state = { ...state, page: last };
-      history.replaceState(null, "", stateUrl(state));
+      history.replaceState(history.state, "", stateUrl(state));
       loadModels();
       return;
     }
@@ -202,7 +202,7 @@ export function createListView(root) {
     const go = (page) => {
       writeUrl();
       state = { ...state, page };
-      history.pushState(null, "", stateUrl(state));
+      history.pushState({ inPage: true }, "", stateUrl(state));
       loadModels();
       window.scrollTo(0, 0);
     };

@@ -6,7 +6,7 @@ import { h, clear } from "./dom.js";
 import { formatBytes, formatCount, formatDate } from "./format.js";
 import { confirmDialog } from "./confirm.js";
 import { operationEnd, trackOperation } from "./operations.js";
-import { go, navigate } from "./router.js";
+import { back, go, navigate } from "./router.js";
 import { session } from "./session.js";
 
 export function createModelView(root, id) {
@@ -151,7 +151,7 @@ export function createModelView(root, id) {
 
     clear(root).append(
       h("div", { class: "model-page", id: "model-page" },
-        h("a", { href: "/", class: "back", onclick: (e) => { e.preventDefault(); history.back(); } }, "‹ Back"),
+        h("a", { href: "/", class: "back", onclick: (e) => { e.preventDefault(); back(); } }, "‹ Back"),
         h("h1", { id: "model-name" }, r.officialName || r.cleanedName),
         h("div", { class: "id" }, r.id),
         buttons,
