@@ -124,3 +124,9 @@ test("‹ Back on a model page opened from a link (a new tab) goes to the list; 
   await page.click("a.back");
   await page.waitForURL((u) => u.pathname === "/" && u.searchParams.get("q") === "gemma");
 });
+
+test("/model without an id says so (it showed the API's \"no API route /api/models/\")", { skip }, async () => {
+  await page.goto(`${w.server.origin}/model`);
+  await page.locator("#view .message.error").waitFor();
+  assert.match(await page.locator("#view .message.error").textContent() ?? "", /^No model given/);
+});

@@ -16,6 +16,7 @@ export function createModelView(root, id) {
     clear(root).append(h("p", { class: "muted" }, "Loading…"));
     let d;
     try {
+      if (!id) throw new Error("No model given: a model's page is /model?id=<its id>.");
       d = await api.model(id);
     } catch (e) {
       clear(root).append(h("p", { class: "message error" }, e.message), h("a", { href: "/", onclick: (ev) => navigate(ev, "/") }, "Back to the list"));
