@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
+import { throwIfAborted } from "../../src/core/errors.js";
 import { chromiumMissing, openPage, openWorld, type BrowserWorld, type OpenPage } from "./browser-fixture.js";
 
 const skip = chromiumMissing;
@@ -129,4 +130,25 @@ test("/model without an id says so (it showed the API's \"no API route /api/mode
   await page.goto(`${w.server.origin}/model`);
   await page.locator("#view .message.error").waitFor();
   assert.match(await page.locator("#view .message.error").textContent() ?? "", /^No model given/);
+});
+
+test("the Cancel button of a running operation keeps the keyboard focus while progress arrives, and Enter cancels it", { skip }, async () => {
+  await page.goto(`${w.server.origin}/`);
+  await page.waitForSelector("table.models tbody tr");
+  // An operation of the real runner that reports progress every 20 ms until it is cancelled.
+  const opId = w.server.runner.start("verify", async ({ signal, onProgress }) => {
+    for (let done = 0; ; done++) {
+      throwIfAborted(signal, "verify");
+      onProgress({ op: "verify", phase: "hash", item: `file-${done}.gguf`, done, total: 1_000_000, unit: "bytes" });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  const cancel = page.locator(`.op[data-id="${opId}"] button`);
+  await cancel.waitFor();
+  await cancel.focus();
+  await page.waitForTimeout(600); // ~30 progress events, a few of them sent on (one per 100 ms)
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.closest(".op")?.getAttribute("data-id")), opId, "the focus stayed on the card's button");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`.op[data-id="${opId}"][data-state="cancelled"]`);
+  assert.equal(w.server.runner.get(opId)?.state, "cancelled");
 });

@@ -2,7 +2,7 @@
 // card in the corner with a progress bar, what it is working on, a cancel button, and its outcome.
 /* global SharedWorker */
 import { api } from "./api.js";
-import { h, clear } from "./dom.js";
+import { h } from "./dom.js";
 import { formatBytes } from "./format.js";
 
 const ops = new Map();
@@ -118,26 +118,81 @@ function outcome(o) {
   return "done";
 }
 
+/** The cards on screen, by operation id. */
+const cards = new Map();
+
+/**
+ * Shows the last 4 operations. Each card is made once and then only changed: a card rebuilt at every progress
+ * event (10 a second) took the focus off its Cancel button before a keyboard user could press it, and a click
+ * whose press and release fell on two different buttons did nothing.
+ */
 function render() {
   if (!panel) return;
-  clear(panel);
-  for (const o of [...ops.values()].slice(-4)) {
-    const running = o.state === "running" || !o.state;
-    const p = percent(o);
-    panel.append(
-      h("div", { class: `op op-${o.state ?? "running"}`, dataset: { op: o.op, id: o.id, state: o.state ?? "running" } },
-        h("div", { class: "op-head" },
-          h("strong", {}, o.op),
-          h("span", { class: "op-phase" }, running ? o.phase : o.state),
-          running
-            ? h("button", { class: "small", onclick: () => api.cancel(o.id).catch(() => undefined) }, o.op === "download" ? "Pause" : "Cancel")
-            : h("button", { class: "small", "aria-label": "close", onclick: () => { ops.delete(o.id); render(); } }, "×")),
-        h("div", { class: "bar" }, h("div", { class: p === null ? "fill busy" : "fill", style: p === null ? null : `width:${p.toFixed(1)}%` })),
-        h("div", { class: "op-detail" }, running ? [amount(o), o.item ? ` — ${o.item}` : ""] : outcome(o)),
-        !running && o.op === "verify" && o.summary?.failures?.length
-          ? h("ul", { class: "op-failures" }, o.summary.failures.slice(0, 5).map((f) => h("li", {}, f.id)))
-          : null,
-      ),
-    );
+  const shown = [...ops.values()].slice(-4);
+  const keep = new Set(shown.map((o) => o.id));
+  for (const [id, card] of cards) {
+    if (keep.has(id)) continue;
+    card.el.remove();
+    cards.delete(id);
   }
+  shown.forEach((o, i) => {
+    let card = cards.get(o.id);
+    if (!card) {
+      card = makeCard(o.id);
+      cards.set(o.id, card);
+    }
+    // moved only when out of place: a node taken out of the page loses the focus
+    if (panel.children[i] !== card.el) panel.insertBefore(card.el, panel.children[i] ?? null);
+    card.fill(o);
+  });
+}
+
+function makeCard(id) {
+  let current = null;
+  const op = h("strong");
+  const phase = h("span", { class: "op-phase" });
+  const button = h("button", { class: "small", onclick: () => {
+    if (current.state === "running" || !current.state) api.cancel(id).catch(() => undefined);
+    else {
+      ops.delete(id);
+      render();
+    }
+  } });
+  const fill = h("div", { class: "fill" });
+  const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
+  const detail = h("div", { class: "op-detail" });
+  const failures = h("ul", { class: "op-failures", hidden: true });
+  const el = h("div", { class: "op" }, h("div", { class: "op-head" }, op, phase, button), bar, detail, failures);
+  let announced = "";
+  return {
+    el,
+    fill(o) {
+      current = o;
+      const state = o.state ?? "running";
+      const running = state === "running";
+      const p = percent(o);
+      el.className = `op op-${state}`;
+      Object.assign(el.dataset, { op: o.op, id: o.id, state });
+      op.textContent = o.op;
+      phase.textContent = running ? o.phase ?? "" : state;
+      button.textContent = running ? (o.op === "download" ? "Pause" : "Cancel") : "×";
+      if (running) button.removeAttribute("aria-label");
+      else button.setAttribute("aria-label", "close");
+      fill.className = p === null ? "fill busy" : "fill";
+      fill.style.width = p === null ? "" : `${p.toFixed(1)}%`;
+      if (p === null) bar.removeAttribute("aria-valuenow");
+      else bar.setAttribute("aria-valuenow", p.toFixed(0));
+      detail.textContent = running ? `${amount(o)}${o.item ? ` — ${o.item}` : ""}` : outcome(o);
+      const failed = !running && o.op === "verify" ? (o.summary?.failures ?? []).slice(0, 5) : [];
+      if (failed.length) failures.replaceChildren(...failed.map((f) => h("li", {}, f.id)));
+      failures.hidden = failed.length === 0;
+      // Said once when it starts and once when it ends, not at every progress event.
+      const say = running ? `${o.op} started` : `${o.op} ${state}: ${outcome(o)}`;
+      if (say !== announced) {
+        announced = say;
+        const status = document.getElementById("operations-status");
+        if (status) status.textContent = say;
+      }
+    },
+  };
 }
