@@ -211,13 +211,28 @@ function editForm(r, m, canWrite, reload) {
     h("label", {}, "Notes", notes),
     h("div", {}, h("button", { type: "submit", id: "edit-save", disabled: !canWrite }, "Save"), " ", status),
     h("p", { class: "muted small" }, "The id and folder stay as they are; fields saved here are kept when the Hub is consulted."));
+  const tagList = (text) => text.split(",").map((t) => t.trim()).filter(Boolean);
+  // What the form showed, to send only what the user changed: a field sent is recorded as edited by hand,
+  // and a Hub lookup then never fills it (saving a note froze the name and tags against the Hub).
+  const shown = { name: name.value, tags: tagList(tags.value), notes: notes.value };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const fields = {};
+    if (name.value !== shown.name) fields.name = name.value;
+    if (tagList(tags.value).join("\0") !== shown.tags.join("\0")) fields.tags = tagList(tags.value);
+    if (notes.value !== shown.notes) fields.notes = notes.value;
+    status.className = "muted";
+    if (Object.keys(fields).length === 0) {
+      status.textContent = "nothing changed";
+      return;
+    }
     status.textContent = "saving…";
     try {
-      await api.edit(r.id, { name: name.value, tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean), notes: notes.value });
-      status.textContent = "saved";
+      await api.edit(r.id, fields);
       await reload();
+      // the page was drawn again: its new form says it
+      const saved = document.getElementById("edit-status");
+      if (saved) saved.textContent = "saved";
     } catch (err) {
       status.textContent = err.message;
       status.className = "error";
