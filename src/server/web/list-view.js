@@ -213,7 +213,28 @@ export function createListView(root) {
     );
   }
 
+  /** What in the facets has the focus (a value's checkbox, "every tag", "all N"), to give it back once redrawn. */
+  function facetFocus() {
+    const el = document.activeElement;
+    if (!el || !facets.contains(el)) return null;
+    const group = el.closest(".facet")?.dataset.group;
+    if (el.matches(".facet-value input")) return { group, value: el.value };
+    if (el.matches(".tagmode input")) return { group, part: ".tagmode input" };
+    if (el.matches("button.more")) return { group, part: "button.more" };
+    return null;
+  }
+
+  function restoreFacetFocus(at) {
+    const group = at && [...facets.querySelectorAll(".facet")].find((g) => g.dataset.group === at.group);
+    if (!group) return;
+    const target = at.part ? group.querySelector(at.part) : [...group.querySelectorAll(".facet-value input")].find((i) => i.value === at.value);
+    target?.focus();
+  }
+
   function renderFacets(result) {
+    // Redrawn after every change of filter: the control the user ticked keeps the focus (the keyboard's place
+    // was lost at each filter, back to the top of the page).
+    const focused = facetFocus();
     clear(facets);
     for (const [key, group, title] of GROUPS) {
       const counts = result[group] ?? {};
@@ -235,11 +256,12 @@ export function createListView(root) {
               h("span", { class: "facet-name" }, value),
               h("span", { class: "count" }, formatNumber(n)))),
           entries.length > SHOWN_PER_GROUP
-            ? h("button", { class: "link", onclick: () => { if (all) expanded.delete(key); else expanded.add(key); renderFacets(result); } }, all ? "fewer" : `all ${entries.length}`)
+            ? h("button", { class: "link more", onclick: () => { if (all) expanded.delete(key); else expanded.add(key); renderFacets(result); } }, all ? "fewer" : `all ${entries.length}`)
             : null,
         ),
       );
     }
+    restoreFacetFocus(focused);
   }
 
   function renderChips() {
