@@ -185,3 +185,20 @@ test("a filter ticked with the keyboard keeps the focus when the facet counts ar
   await page.waitForSelector('#facets[data-for="/"]', { state: "attached" });
   await page.locator("#total", { hasText: /^9 models$/ }).waitFor();
 });
+
+test("Next › pressed with the keyboard keeps the focus on the pager (it fell back to the top of the page)", { skip }, async () => {
+  const { writeGgufModel } = await import("../helpers/library-fixtures.js");
+  const { importModels } = await import("../../src/operations/import-models.js");
+  const more = Array.from({ length: 45 }, (_, i) => writeGgufModel(join(w.sources, "more", `extra-${i}-q4_k_m.gguf`), `Extra ${i}`, 500 + i));
+  await importModels(w.library, more);
+  await page.goto(`${w.server.origin}/`);
+  await page.locator("#total", { hasText: /^54 models$/ }).waitFor();
+  await page.locator("#next").focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL((u) => u.searchParams.get("page") === "2");
+  await page.locator("#pager", { hasText: /page 2 of 2/ }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id ?? null), "prev", "Next is disabled on the last page: the focus is on Previous");
+  await page.keyboard.press("Enter");
+  await page.locator("#pager", { hasText: /page 1 of 2/ }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id ?? null), "next", "and back on the first page, on Next");
+});

@@ -196,6 +196,9 @@ export function createListView(root) {
   }
 
   function renderPager(count) {
+    // Redrawn with each page: a button pressed from the keyboard keeps the focus (on the other one when it is
+    // now disabled, at the first or last page) instead of losing it to the top of the page.
+    const focused = pager.contains(document.activeElement) ? document.activeElement.id : null;
     clear(pager);
     const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
     if (pages === 1) return;
@@ -211,6 +214,11 @@ export function createListView(root) {
       h("span", {}, ` page ${formatNumber(state.page)} of ${formatNumber(pages)} `),
       h("button", { id: "next", disabled: state.page >= pages, onclick: () => go(state.page + 1) }, "Next ›"),
     );
+    if (focused) {
+      const [same, other] = focused === "next" ? ["#next", "#prev"] : ["#prev", "#next"];
+      const target = pager.querySelector(`${same}:not(:disabled)`) ?? pager.querySelector(`${other}:not(:disabled)`);
+      target?.focus({ preventScroll: true }); // the new page is shown from its top
+    }
   }
 
   /** What in the facets has the focus (a value's checkbox, "every tag", "all N"), to give it back once redrawn. */
@@ -228,7 +236,7 @@ export function createListView(root) {
     const group = at && [...facets.querySelectorAll(".facet")].find((g) => g.dataset.group === at.group);
     if (!group) return;
     const target = at.part ? group.querySelector(at.part) : [...group.querySelectorAll(".facet-value input")].find((i) => i.value === at.value);
-    target?.focus();
+    target?.focus({ preventScroll: true });
   }
 
   function renderFacets(result) {
