@@ -161,8 +161,11 @@ test("saving the edit form with only the notes changed records only the notes as
   await page.goto(`${w.server.origin}/model?id=${encodeURIComponent(id)}`);
   await page.waitForSelector("#edit-form");
   await page.fill("#edit-notes", "fast for completion");
-  await page.click("#edit-save");
+  await page.locator("#edit-save").focus();
+  await page.keyboard.press("Enter");
   await page.locator("#edit-status", { hasText: /^saved$/ }).waitFor();
+  // the page is drawn again with what was saved: the keyboard's place stays on Save
+  assert.equal(await page.evaluate(() => document.activeElement?.id ?? null), "edit-save");
   const after = JSON.parse(readFileSync(join(w.root, id, "metadata.json"), "utf8")) as Record<string, unknown>;
   assert.equal(after.notes, "fast for completion");
   assert.deepEqual(after.manual_fields, ["notes"]);

@@ -13,6 +13,9 @@ export function createModelView(root, id) {
   load();
 
   async function load() {
+    // Drawn again after a save, a lookup or a redetect: the control that had the focus gets it back (by its id),
+    // rather than the keyboard's place going back to the top of the page.
+    const focused = root.contains(document.activeElement) ? document.activeElement.id : "";
     clear(root).append(h("p", { class: "muted" }, "Loading…"));
     let d;
     try {
@@ -23,6 +26,7 @@ export function createModelView(root, id) {
       return;
     }
     render(d);
+    if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
   }
 
   function render(d) {
