@@ -131,7 +131,7 @@ export function createModelView(root, id) {
       try {
         // cascade only when the page showed links: with none shown, a link made meanwhile is refused (409), not removed unseen
         await api.remove(r.id, linked > 0);
-        go("/");
+        go("/", { replace: true }); // its page is gone: Back leads to where the user was before it
       } catch (e) {
         result.className = "message error";
         result.textContent = e.message;

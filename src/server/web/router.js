@@ -26,9 +26,11 @@ export function navigate(event, href) {
   go(href);
 }
 
-export function go(href) {
+/** Shows `href`; `replace`: in place of the current entry (one that no longer leads anywhere, a deleted model's). */
+export function go(href, { replace = false } = {}) {
   leaving();
-  history.pushState(IN_PAGE, "", href);
+  if (replace) history.replaceState(history.state, "", href);
+  else history.pushState(IN_PAGE, "", href);
   renderer();
 }
 
