@@ -137,7 +137,7 @@ test("Hub: the Downloads table keeps the keyboard focus on a row's button while 
   try {
     await resume.focus();
     await page.waitForTimeout(1600); // three reads of the table
-    assert.equal(await page.evaluate(() => document.activeElement?.className ?? null), "small resume", "the focus stayed on Resume");
+    assert.equal(await page.evaluate("document.activeElement?.className ?? null"), "small resume", "the focus stayed on Resume");
     await page.keyboard.press("Enter");
     await page.waitForSelector('.op[data-op="download"][data-state="done"]');
   } finally {

@@ -149,7 +149,7 @@ test("the Cancel button of a running operation keeps the keyboard focus while pr
   await cancel.waitFor();
   await cancel.focus();
   await page.waitForTimeout(600); // ~30 progress events, a few of them sent on (one per 100 ms)
-  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.closest(".op")?.getAttribute("data-id")), opId, "the focus stayed on the card's button");
+  assert.equal(await page.evaluate('document.activeElement?.closest(".op")?.getAttribute("data-id")'), opId, "the focus stayed on the card's button");
   await page.keyboard.press("Enter");
   await page.waitForSelector(`.op[data-id="${opId}"][data-state="cancelled"]`);
   assert.equal(w.server.runner.get(opId)?.state, "cancelled");
@@ -165,7 +165,7 @@ test("saving the edit form with only the notes changed records only the notes as
   await page.keyboard.press("Enter");
   await page.locator("#edit-status", { hasText: /^saved$/ }).waitFor();
   // the page is drawn again with what was saved: the keyboard's place stays on Save
-  assert.equal(await page.evaluate(() => document.activeElement?.id ?? null), "edit-save");
+  assert.equal(await page.evaluate("document.activeElement?.id ?? null"), "edit-save");
   const after = JSON.parse(readFileSync(join(w.root, id, "metadata.json"), "utf8")) as Record<string, unknown>;
   assert.equal(after.notes, "fast for completion");
   assert.deepEqual(after.manual_fields, ["notes"]);
@@ -179,10 +179,10 @@ test("a filter ticked with the keyboard keeps the focus when the facet counts ar
   await gguf.focus();
   await page.keyboard.press("Space");
   await page.waitForSelector('#facets[data-for="/?format=gguf"]', { state: "attached" });
-  const focused = await page.evaluate(() => {
-    const el = document.activeElement as HTMLInputElement | null;
-    return el?.type === "checkbox" ? `${el.closest(".facet")?.getAttribute("data-group")}=${el.value} ${el.checked}` : el?.tagName ?? null;
-  });
+  const focused = await page.evaluate(`(() => {
+    const el = document.activeElement;
+    return el?.type === "checkbox" ? el.closest(".facet")?.getAttribute("data-group") + "=" + el.value + " " + el.checked : el?.tagName ?? null;
+  })()`);
   assert.equal(focused, "format=gguf true");
   await page.keyboard.press("Space"); // and untick it again, still from the keyboard
   await page.waitForSelector('#facets[data-for="/"]', { state: "attached" });
@@ -200,10 +200,10 @@ test("Next › pressed with the keyboard keeps the focus on the pager (it fell b
   await page.keyboard.press("Enter");
   await page.waitForURL((u) => u.searchParams.get("page") === "2");
   await page.locator("#pager", { hasText: /page 2 of 2/ }).waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.id ?? null), "prev", "Next is disabled on the last page: the focus is on Previous");
+  assert.equal(await page.evaluate("document.activeElement?.id ?? null"), "prev", "Next is disabled on the last page: the focus is on Previous");
   await page.keyboard.press("Enter");
   await page.locator("#pager", { hasText: /page 1 of 2/ }).waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.id ?? null), "next", "and back on the first page, on Next");
+  assert.equal(await page.evaluate("document.activeElement?.id ?? null"), "next", "and back on the first page, on Next");
 });
 
 test("after deleting a model, the browser's Back does not lead to its page (\"not found\") but to where the user was before", { skip }, async () => {
