@@ -218,3 +218,21 @@ test("after deleting a model, the browser's Back does not lead to its page (\"no
   await page.waitForURL((u) => u.pathname === "/" && u.searchParams.get("q") === "extra-0");
   await page.locator("#list-message", { hasText: /^No model matches\.$/ }).waitFor();
 });
+
+test("where the browser has no SharedWorker, the tab opens its own event stream: a verify still shows its progress and outcome", { skip }, async () => {
+  const context = await w.browser.newContext();
+  try {
+    await context.addInitScript("delete window.SharedWorker");
+    const p = await context.newPage();
+    tab.watchErrors(p);
+    await p.goto(w.server.url);
+    await p.goto(`${w.server.origin}/model?id=${encodeURIComponent("llm/gemma2/gemma-2-9b-it-q6_k")}`);
+    await p.waitForSelector("#model-page");
+    assert.equal(await p.evaluate("typeof SharedWorker"), "undefined");
+    await p.click("#verify");
+    await p.locator("#action-result", { hasText: /Verified/ }).waitFor();
+    await p.waitForSelector('.op[data-op="verify"][data-state="done"]');
+  } finally {
+    await context.close();
+  }
+});
