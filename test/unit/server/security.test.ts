@@ -163,3 +163,22 @@ test("a body over the limit, sent in chunks on a keep-alive connection: 413, and
     agent.destroy();
   }
 });
+
+test("bound to every IPv6 address (--host ::), the printed URL is one the server answers (it named [::], refused as a foreign Host)", async (t) => {
+  let other: Served;
+  try {
+    other = await serveLibrary({ host: "::" });
+  } catch (e) {
+    t.skip(`no IPv6 here (${(e as Error).message}): skipped`);
+    return;
+  }
+  try {
+    const page = await fetch(other.server.url, { redirect: "manual" });
+    assert.equal(page.status, 302, `GET ${other.server.url}`);
+    assert.match(String(page.headers.get("set-cookie")), /mlib_token_/);
+    const session = await fetch(new URL("/api/session", other.server.origin));
+    assert.equal(session.status, 200, `GET ${other.server.origin}/api/session`);
+  } finally {
+    await other.close();
+  }
+});
