@@ -10,6 +10,9 @@ import { back, go, navigate } from "./router.js";
 import { session } from "./session.js";
 
 export function createModelView(root, id) {
+  // The view draws into the page's one view element: once the user has gone to another view, an answer that
+  // arrives late must not draw this one over it.
+  let gone = false;
   load();
 
   async function load() {
@@ -22,9 +25,11 @@ export function createModelView(root, id) {
       if (!id) throw new Error("No model given: a model's page is /model?id=<its id>.");
       d = await api.model(id);
     } catch (e) {
+      if (gone) return;
       clear(root).append(h("p", { class: "message error" }, e.message), h("a", { href: "/", onclick: (ev) => navigate(ev, "/") }, "Back to the list"));
       return;
     }
+    if (gone) return;
     render(d);
     if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
   }
@@ -182,7 +187,11 @@ export function createModelView(root, id) {
     );
   }
 
-  return {};
+  return {
+    dispose() {
+      gone = true;
+    },
+  };
 }
 
 function linksTable(links) {
