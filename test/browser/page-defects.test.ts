@@ -45,12 +45,19 @@ test("eight tabs of the page at once all load, and a verify started in one shows
       await p.goto(`${w.server.origin}/model?id=${encodeURIComponent(id)}`, { timeout: 5000 });
       await p.waitForSelector("#model-page", { timeout: 5000 });
     }
+    assert.equal(w.server.runner.subscribers, 1, "nine tabs, one event stream");
     await tabs[7].click("#verify");
     await tabs[7].locator("#action-result", { hasText: /Verified/ }).waitFor({ timeout: 5000 });
     await tabs[0].waitForSelector('.op[data-op="verify"][data-state="done"]', { timeout: 5000 });
   } finally {
     for (const p of tabs) await p.close();
   }
+  // the stream is the first tab's still; once no tab of the page is left, it is closed
+  await page.goto("about:blank");
+  for (let i = 0; i < 50 && w.server.runner.subscribers > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(w.server.runner.subscribers, 0, "no tab left: no stream left");
+  await page.goto(w.server.origin);
+  await page.waitForSelector("table.models tbody tr");
 });
 
 test("a page number past the end of the list (a link kept while the library shrank) shows the last page, not 'the library is empty'", { skip }, async () => {
