@@ -3,7 +3,7 @@
 // One chromium for the whole file.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { throwIfAborted } from "../../src/core/errors.js";
@@ -267,4 +267,17 @@ test("leaving a model's page (or Stats) before it has loaded: its answer, arrivi
   } finally {
     await page.unroute(/\/api\/(models\/|stats)/, slow);
   }
+});
+
+test("the browser's Back while \"Delete…\" asks: the question goes with the page it was about (it stayed open over the list)", { skip }, async () => {
+  const id = "llm/llama/extra-1-q4_k_m";
+  await page.goto(`${w.server.origin}/?q=extra-1`);
+  await page.locator(`table.models tbody tr[data-id="${id}"] td.name a`).click();
+  await page.waitForSelector("#model-page");
+  await page.click("#delete");
+  await page.waitForSelector("dialog#confirm[open]");
+  await page.goBack();
+  await page.waitForSelector("table.models tbody tr");
+  await page.waitForSelector("dialog#confirm:not([open])", { state: "attached", timeout: 2000 });
+  assert.ok(existsSync(join(w.root, id)), "the model stays");
 });
