@@ -281,3 +281,22 @@ test("the browser's Back while \"Delete…\" asks: the question goes with the pa
   await page.waitForSelector("dialog#confirm:not([open])", { state: "attached", timeout: 2000 });
   assert.ok(existsSync(join(w.root, id)), "the model stays");
 });
+
+test("with the event stream down, a verify started from the page still shows its outcome (it said \"starting…\" for good)", { skip }, async () => {
+  const context = await w.browser.newContext();
+  try {
+    // The tab's own stream (no shared worker), refused: as behind a proxy that drops it, or while it reconnects.
+    await context.addInitScript("delete window.SharedWorker");
+    await context.route("**/api/events", (route) => route.abort());
+    const p = await context.newPage();
+    tab.watchErrors(p);
+    await p.goto(w.server.url);
+    await p.goto(`${w.server.origin}/model?id=${encodeURIComponent("llm/gemma2/gemma-2-9b-it-q6_k")}`);
+    await p.waitForSelector("#model-page");
+    await p.click("#verify");
+    await p.locator("#action-result", { hasText: /Verified/ }).waitFor({ timeout: 8000 });
+    await p.waitForSelector('.op[data-op="verify"][data-state="done"]');
+  } finally {
+    await context.close();
+  }
+});

@@ -22,20 +22,41 @@ export function onOperationEvent(fn) {
   return () => eventListeners.delete(fn);
 }
 
+/** How often an operation the page waits for is asked after, besides its events (ms). */
+const ASK_EVERY_MS = 2000;
+
 /**
  * Resolves with the end event of operation `id`. The end may come over the stream before the POST that
- * started it has answered (a small verify takes a few ms), so an end already seen resolves at once.
+ * started it has answered (a small verify takes a few ms), so an end already seen resolves at once. The
+ * operation is also asked after now and then: an end the stream did not bring (dropped, reconnecting, refused
+ * on the way) left the page waiting for good.
  */
 export function operationEnd(id) {
   const seen = ops.get(id);
   if (seen?.phase === "end") return Promise.resolve(seen);
   return new Promise((resolve) => {
+    const ask = setInterval(() => {
+      api.operation(id).then((info) => {
+        if (info.state !== "running" && info.last?.phase === "end") deliver(info.last);
+      }, () => undefined);
+    }, ASK_EVERY_MS);
     const stop = onOperationEnd((e) => {
       if (e.id !== id) return;
+      clearInterval(ask);
       stop();
       resolve(e);
     });
   });
+}
+
+/** An operation's event, from the stream or asked for: shown and passed on; nothing after its end (once). */
+function deliver(event) {
+  const known = ops.get(event.id) ?? { id: event.id, op: event.op };
+  if (known.phase === "end") return;
+  ops.set(event.id, { ...known, ...event });
+  render();
+  for (const fn of eventListeners) fn(event);
+  if (event.phase === "end") for (const fn of endListeners) fn(event);
 }
 
 /** Shows an operation the page just started (before its first event arrives). */
@@ -46,14 +67,7 @@ export function trackOperation(id, op) {
 
 export function startOperationEvents(container) {
   panel = container;
-  openEvents((data) => {
-    const event = JSON.parse(data);
-    const known = ops.get(event.id) ?? { id: event.id, op: event.op };
-    ops.set(event.id, { ...known, ...event });
-    render();
-    for (const fn of eventListeners) fn(event);
-    if (event.phase === "end") for (const fn of endListeners) fn(event);
-  });
+  openEvents((data) => deliver(JSON.parse(data)));
   // Operations already running when the page was opened (another tab started them).
   api.operations().then(({ operations }) => {
     for (const o of operations) if (o.state === "running" && !ops.has(o.id)) ops.set(o.id, { ...(o.last ?? {}), id: o.id, op: o.op, state: o.state });
