@@ -300,3 +300,14 @@ test("with the event stream down, a verify started from the page still shows its
     await context.close();
   }
 });
+
+test("a server that no longer answers (stopped) is said in words, not as \"Failed to fetch\"", { skip }, async () => {
+  await page.route(/\/api\/models\?/, (route) => route.abort("connectionrefused"));
+  try {
+    await page.goto(`${w.server.origin}/?q=gemma`);
+    await page.locator("#list-message.error").waitFor();
+    assert.match(await page.locator("#list-message").textContent() ?? "", /^The server does not answer/);
+  } finally {
+    await page.unroute(/\/api\/models\?/);
+  }
+});
