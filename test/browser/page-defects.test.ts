@@ -81,9 +81,12 @@ test("every control of every view has a name of its own (a label, not only a pla
       ["/apps", "#map-links > *, #map-app option"],
       ["/hub", "#downloads > *"],
       ["/stats", "#stats"],
+      // the question "Delete…" asks, open
+      [`/model?id=${encodeURIComponent(id)}#delete`, "dialog#confirm[open]"],
     ];
     for (const [path, loaded] of views) {
-      await page.goto(`${w.server.origin}${path}`);
+      await page.goto(`${w.server.origin}${path.replace(/#.*/, "")}`);
+      if (path.endsWith("#delete")) await page.click("#delete");
       await page.waitForSelector(loaded, { state: "attached" });
       const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: AxNode[] };
       for (const n of nodes) {
@@ -92,6 +95,7 @@ test("every control of every view has a name of its own (a label, not only a pla
         const from = n.name?.sources?.find((s) => s.value && !s.superseded);
         if (!n.name?.value?.trim() || from?.type === "placeholder") missing.push(`${path}: ${n.role?.value} ${JSON.stringify(n.name?.value ?? "")} (${await describe(cdp, n)})`);
       }
+      if (path.endsWith("#delete")) await page.keyboard.press("Escape");
     }
   } finally {
     await cdp.detach();
@@ -99,7 +103,7 @@ test("every control of every view has a name of its own (a label, not only a pla
   assert.deepEqual(missing, []);
 });
 
-const CONTROLS = new Set(["textbox", "searchbox", "combobox", "checkbox", "button", "spinbutton", "radio", "slider"]);
+const CONTROLS = new Set(["textbox", "searchbox", "combobox", "checkbox", "button", "spinbutton", "radio", "slider", "dialog"]);
 
 interface AxNode {
   ignored: boolean;
