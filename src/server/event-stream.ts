@@ -12,6 +12,11 @@ export function openEventStream(req: IncomingMessage, res: ServerResponse, runne
     connection: "keep-alive",
     "x-accel-buffering": "no",
   });
+  // A HEAD asks for the headers only: there is no stream to keep open for it.
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
   res.write("retry: 2000\n\n");
   const unsubscribe = runner.subscribe((event) => {
     res.write(`data: ${JSON.stringify(event)}\n\n`);

@@ -58,7 +58,9 @@ export function sendError(res: ServerResponse, e: unknown): void {
     res.destroy();
     return;
   }
-  sendJson(res, status, body);
+  // The rest of a body refused as too large is never read: the connection closes after the answer, so a
+  // keep-alive client sends its next request on a new one (not into the unread body, or a reset socket).
+  sendJson(res, status, body, status === 413 ? { connection: "close" } : {});
 }
 
 /** Reads a JSON object body (empty body → {}), refusing more than `limit` bytes and anything not JSON. */

@@ -50,6 +50,11 @@ export class OperationRunner {
     return () => this.listeners.delete(listener);
   }
 
+  /** How many listeners there are (each open /api/events stream is one). */
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
   /** Starts `run` now and returns its id at once; `summarize` turns the result into the end event's summary. */
   start<T>(
     op: string,

@@ -125,7 +125,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   guard.port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(guard);
-  const shownHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  // Bound to every address (0.0.0.0, ::), the URL names this machine's loopback: "[::]" is no Host the guard accepts.
+  const bare = host.replace(/^\[|\]$/g, "");
+  const shownHost = bare === "0.0.0.0" ? "127.0.0.1" : bare === "::" ? "[::1]" : bare.includes(":") ? `[${bare}]` : bare;
   const origin = `http://${shownHost}:${guard.port}`;
 
   return {

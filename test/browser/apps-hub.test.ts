@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
+import { throwIfAborted } from "../../src/core/errors.js";
 import type { FakeHub } from "../helpers/fake-hub.js";
 import { chromiumMissing, openHubPage, waitText, type BrowserWorld, type HubPage } from "./browser-fixture.js";
 
@@ -112,5 +113,36 @@ test("Hub: pause a running download from the page, then resume it to the end", {
   await page.waitForSelector('.op[data-op="download"][data-state="cancelled"]');
   await page.click('#downloads-table tr[data-status="paused"] button.resume');
   await page.waitForSelector('.op[data-op="download"][data-state="done"]');
+  await page.waitForSelector("#downloads-empty");
+});
+
+test("Hub: the Downloads table keeps the keyboard focus on a row's button while another download's progress redraws it", { skip }, async () => {
+  // a paused download (stalled, then paused from the page)
+  hub.faults.push({ kind: "stall", afterBytes: 1000, stallMs: 4000, times: 1 });
+  await page.goto(`${w.server.origin}/hub?q=hubby`);
+  const card = page.locator('.hub-model[data-repo="acme/Hubby-GGUF"]');
+  await card.locator('tr[data-quant="Q2_K"] button.download').click();
+  await page.waitForSelector('#downloads-table tr[data-status="downloading"]');
+  await page.click('#downloads-table tr[data-status="downloading"] button.pause');
+  const resume = page.locator('#downloads-table tr[data-status="paused"] button.resume');
+  await resume.waitFor();
+  // another download's progress, every 20 ms: the table is read again at each of its events (every 500 ms)
+  const other = w.server.runner.start("download", async ({ signal, onProgress }) => {
+    for (let done = 0; ; done += 1000) {
+      throwIfAborted(signal, "download");
+      onProgress({ op: "download", phase: "download", item: "other.gguf", done, total: 1e9, unit: "bytes" });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  try {
+    await resume.focus();
+    await page.waitForTimeout(1600); // three reads of the table
+    assert.equal(await page.evaluate("document.activeElement?.className ?? null"), "small resume", "the focus stayed on Resume");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('.op[data-op="download"][data-state="done"]');
+  } finally {
+    w.server.runner.cancel(other);
+    await w.server.runner.whenEnded(other);
+  }
   await page.waitForSelector("#downloads-empty");
 });

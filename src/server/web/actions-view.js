@@ -7,8 +7,8 @@ import { session } from "./session.js";
 
 export function createActionsView(root) {
   const canWrite = session.authorized;
-  const path = h("input", { id: "import-path", placeholder: "/home/me/Downloads/model.gguf or a folder", size: 60 });
-  const mode = h("select", { id: "import-mode" }, ["copy", "move", "hardlink", "reflink"].map((m) => h("option", { value: m }, m)));
+  const path = h("input", { id: "import-path", "aria-label": "file or folder to import", placeholder: "/home/me/Downloads/model.gguf or a folder", size: 60 });
+  const mode = h("select", { id: "import-mode", "aria-label": "import mode" }, ["copy", "move", "hardlink", "reflink"].map((m) => h("option", { value: m }, m)));
   const pickle = h("input", { type: "checkbox", id: "allow-pickle" });
   const duplicate = h("input", { type: "checkbox", id: "allow-duplicate" });
   const incomplete = h("input", { type: "checkbox", id: "allow-incomplete" });

@@ -15,7 +15,14 @@ async function call(method, path, body, signal) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    // fetch says only "Failed to fetch" (TypeError) when nothing answers: most often `mlib serve` was stopped
+    throw new ApiError(0, "E_OFFLINE", `The server does not answer (${location.host}): is \`mlib serve\` still running? Start it again and reload the page.`);
+  }
   const text = await res.text();
   let data = null;
   try {

@@ -40,7 +40,7 @@ async function render() {
   let instance = null;
   if (r === "models") instance = createListView(view);
   else if (r === "model") instance = createModelView(view, new URLSearchParams(location.search).get("id") ?? "");
-  else if (r === "stats") createStatsView(view);
+  else if (r === "stats") instance = createStatsView(view);
   else if (r === "actions") instance = createActionsView(view);
   else if (r === "apps") instance = createAppsView(view);
   else if (r === "hub") instance = createHubView(view);

@@ -16,7 +16,7 @@ export function createAppsView(root) {
   const canWrite = session.authorized;
   const params = new URLSearchParams(location.search);
   const app = h("select", { id: "map-app" });
-  const folder = h("input", { id: "map-root", size: 50, placeholder: "/home/me/ComfyUI/models", value: params.get("root") ?? "" });
+  const folder = h("input", { id: "map-root", "aria-label": "the app's models folder", size: 50, placeholder: "/home/me/ComfyUI/models", value: params.get("root") ?? "" });
   const conflict = h("select", { id: "map-conflict" }, [["skip", "skip conflicts"], ["rename", "rename ours"], ["overwrite", "move theirs aside"]].map(([v, t]) => h("option", { value: v }, t)));
   const link = h("select", { id: "map-link" }, ["auto", "symlink", "hardlink", "reflink", "copy"].map((v) => h("option", { value: v }, v)));
   const previewButton = h("button", { type: "submit", id: "map-preview" }, "Preview");
@@ -83,7 +83,7 @@ export function createAppsView(root) {
 
   function remember() {
     const b = body();
-    history.replaceState(null, "", `/apps?${new URLSearchParams({ app: b.app, root: b.root })}`);
+    history.replaceState(history.state, "", `/apps?${new URLSearchParams({ app: b.app, root: b.root })}`);
   }
 
   async function doPreview() {

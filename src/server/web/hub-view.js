@@ -14,9 +14,9 @@ const SORTS = [["downloads", "most downloaded"], ["likes", "most liked"], ["last
 export function createHubView(root) {
   const canWrite = session.authorized;
   const params = new URLSearchParams(location.search);
-  const q = h("input", { id: "hub-q", type: "search", placeholder: "qwen2.5 gguf", size: 40, value: params.get("q") ?? "" });
-  const kind = h("select", { id: "hub-kind" }, KINDS.map(([v, t]) => h("option", { value: v }, t)));
-  const sort = h("select", { id: "hub-sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
+  const q = h("input", { id: "hub-q", type: "search", "aria-label": "search the Hub", placeholder: "qwen2.5 gguf", size: 40, value: params.get("q") ?? "" });
+  const kind = h("select", { id: "hub-kind", "aria-label": "kind" }, KINDS.map(([v, t]) => h("option", { value: v }, t)));
+  const sort = h("select", { id: "hub-sort", "aria-label": "sort" }, SORTS.map(([v, t]) => h("option", { value: v }, t)));
   kind.value = params.get("kind") ?? "";
   sort.value = params.get("sort") ?? "downloads";
   const message = h("div", { class: "message", id: "hub-message" });
@@ -57,7 +57,7 @@ export function createHubView(root) {
     message.className = "message";
     message.textContent = "";
     const p = { q: q.value.trim(), kind: kind.value, sort: sort.value, limit: 20 };
-    history.replaceState(null, "", `/hub?${new URLSearchParams({ q: p.q, kind: p.kind, sort: p.sort })}`);
+    history.replaceState(history.state, "", `/hub?${new URLSearchParams({ q: p.q, kind: p.kind, sort: p.sort })}`);
     clear(results).append(h("p", { class: "muted" }, "Searching…"));
     try {
       const { models, fromCache } = await api.hubSearch(p, searching.signal);
@@ -119,35 +119,76 @@ export function createHubView(root) {
     loadDownloads();
   }
 
+  /** The Downloads table's rows, by download id: made once, then changed in place. */
+  const rows = new Map();
+
+  // Read again at every download's progress (every 500 ms): a table rebuilt each time took the focus off the
+  // button a keyboard user was on, and could swallow a click whose press and release fell on two buttons.
   async function loadDownloads() {
     let list;
     try {
       ({ downloads: list } = await api.downloads());
     } catch (e) {
+      rows.clear();
       downloads.textContent = e.message;
       return;
     }
-    clear(downloads);
     if (list.length === 0) {
-      downloads.append(h("p", { class: "muted", id: "downloads-empty" }, "No downloads in progress or paused."));
+      rows.clear();
+      clear(downloads).append(h("p", { class: "muted", id: "downloads-empty" }, "No downloads in progress or paused."));
       return;
     }
-    downloads.append(h("table", { class: "downloads", id: "downloads-table" },
-      h("thead", {}, h("tr", {}, ["Repo", "What", "Status", "Done", ""].map((t) => h("th", {}, t)))),
-      h("tbody", {}, list.map((d) => {
-        const active = ["queued", "downloading", "pausing", "cancelling"].includes(d.status);
-        return h("tr", { dataset: { id: d.download_id, status: d.status } },
-          h("td", {}, d.repo_id),
-          h("td", {}, d.download_request?.quant ?? (d.filenames.length === 1 ? d.filenames[0] : `${d.filenames.length} files`)),
-          h("td", { class: "status" }, d.status, d.error ? h("div", { class: "error small" }, d.error) : null),
-          h("td", { class: "num" }, `${formatBytes(d.downloaded_bytes ?? 0)} / ${formatBytes(d.total_bytes)}`),
-          h("td", {},
-            active
-              ? h("button", { class: "small pause", disabled: !canWrite, onclick: () => control(d, "pause") }, "Pause")
-              : h("button", { class: "small resume", disabled: !canWrite, onclick: () => control(d, "resume") }, "Resume"),
-            " ",
-            h("button", { class: "small danger cancel", disabled: !canWrite, onclick: () => control(d, "cancel") }, "Cancel")));
-      }))));
+    let tbody = downloads.querySelector("#downloads-table tbody");
+    if (!tbody) {
+      rows.clear();
+      tbody = h("tbody");
+      clear(downloads).append(h("table", { class: "downloads", id: "downloads-table" },
+        h("thead", {}, h("tr", {}, ["Repo", "What", "Status", "Done", ""].map((t) => h("th", {}, t)))),
+        tbody));
+    }
+    const ids = new Set(list.map((d) => d.download_id));
+    for (const [id, row] of rows) {
+      if (ids.has(id)) continue;
+      row.tr.remove();
+      rows.delete(id);
+    }
+    list.forEach((d, i) => {
+      let row = rows.get(d.download_id);
+      if (!row) {
+        row = downloadRow();
+        rows.set(d.download_id, row);
+      }
+      row.fill(d);
+      if (tbody.rows[i] !== row.tr) tbody.insertBefore(row.tr, tbody.rows[i] ?? null); // moved only when out of place
+    });
+  }
+
+  function downloadRow() {
+    let current = null;
+    const active = (d) => ["queued", "downloading", "pausing", "cancelling"].includes(d.status);
+    const repo = h("td");
+    const what = h("td");
+    const statusText = document.createTextNode("");
+    const error = h("div", { class: "error small" });
+    const done = h("td", { class: "num" });
+    const toggle = h("button", { disabled: !canWrite, onclick: () => control(current, active(current) ? "pause" : "resume") });
+    const cancel = h("button", { class: "small danger cancel", disabled: !canWrite, onclick: () => control(current, "cancel") }, "Cancel");
+    const tr = h("tr", {}, repo, what, h("td", { class: "status" }, statusText, error), done, h("td", {}, toggle, " ", cancel));
+    return {
+      tr,
+      fill(d) {
+        current = d;
+        Object.assign(tr.dataset, { id: d.download_id, status: d.status });
+        repo.textContent = d.repo_id;
+        what.textContent = d.download_request?.quant ?? (d.filenames.length === 1 ? d.filenames[0] : `${d.filenames.length} files`);
+        statusText.data = d.status;
+        error.textContent = d.error ?? "";
+        error.hidden = !d.error;
+        done.textContent = `${formatBytes(d.downloaded_bytes ?? 0)} / ${formatBytes(d.total_bytes)}`;
+        toggle.className = active(d) ? "small pause" : "small resume";
+        toggle.textContent = active(d) ? "Pause" : "Resume";
+      },
+    };
   }
 
   return {

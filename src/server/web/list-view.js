@@ -103,7 +103,7 @@ export function createListView(root) {
     if (!urlTimer) return;
     clearTimeout(urlTimer);
     urlTimer = 0;
-    history.replaceState(null, "", stateUrl(state));
+    history.replaceState(history.state, "", stateUrl(state));
   }
   const stopFlush = onBeforeNavigate(writeUrl);
   window.addEventListener("pagehide", writeUrl);
@@ -112,8 +112,8 @@ export function createListView(root) {
     clearTimeout(urlTimer);
     urlTimer = 0;
     state = { ...state, page: 1, ...patch };
-    if (push) history.pushState(null, "", stateUrl(state));
-    else history.replaceState(null, "", stateUrl(state));
+    if (push) history.pushState({ inPage: true }, "", stateUrl(state));
+    else history.replaceState(history.state, "", stateUrl(state));
     refresh();
   }
 
@@ -173,6 +173,15 @@ export function createListView(root) {
   }
 
   function renderModels(result, ms) {
+    // A page past the end (a link or a back step kept while the library shrank): the last page instead of an
+    // empty one that said "the library is empty" with no pager to leave it.
+    const last = Math.max(1, Math.ceil(result.totalCount / PAGE_SIZE));
+    if (result.models.length === 0 && state.page > last) {
+      state = { ...state, page: last };
+      history.replaceState(history.state, "", stateUrl(state));
+      loadModels();
+      return;
+    }
     message.textContent = "";
     message.className = "message";
     total.textContent = `${formatNumber(result.totalCount)} model${result.totalCount === 1 ? "" : "s"}`;
@@ -187,13 +196,16 @@ export function createListView(root) {
   }
 
   function renderPager(count) {
+    // Redrawn with each page: a button pressed from the keyboard keeps the focus (on the other one when it is
+    // now disabled, at the first or last page) instead of losing it to the top of the page.
+    const focused = pager.contains(document.activeElement) ? document.activeElement.id : null;
     clear(pager);
     const pages = Math.max(1, Math.ceil(count / PAGE_SIZE));
     if (pages === 1) return;
     const go = (page) => {
       writeUrl();
       state = { ...state, page };
-      history.pushState(null, "", stateUrl(state));
+      history.pushState({ inPage: true }, "", stateUrl(state));
       loadModels();
       window.scrollTo(0, 0);
     };
@@ -202,9 +214,35 @@ export function createListView(root) {
       h("span", {}, ` page ${formatNumber(state.page)} of ${formatNumber(pages)} `),
       h("button", { id: "next", disabled: state.page >= pages, onclick: () => go(state.page + 1) }, "Next ›"),
     );
+    if (focused) {
+      const [same, other] = focused === "next" ? ["#next", "#prev"] : ["#prev", "#next"];
+      const target = pager.querySelector(`${same}:not(:disabled)`) ?? pager.querySelector(`${other}:not(:disabled)`);
+      target?.focus({ preventScroll: true }); // the new page is shown from its top
+    }
+  }
+
+  /** What in the facets has the focus (a value's checkbox, "every tag", "all N"), to give it back once redrawn. */
+  function facetFocus() {
+    const el = document.activeElement;
+    if (!el || !facets.contains(el)) return null;
+    const group = el.closest(".facet")?.dataset.group;
+    if (el.matches(".facet-value input")) return { group, value: el.value };
+    if (el.matches(".tagmode input")) return { group, part: ".tagmode input" };
+    if (el.matches("button.more")) return { group, part: "button.more" };
+    return null;
+  }
+
+  function restoreFacetFocus(at) {
+    const group = at && [...facets.querySelectorAll(".facet")].find((g) => g.dataset.group === at.group);
+    if (!group) return;
+    const target = at.part ? group.querySelector(at.part) : [...group.querySelectorAll(".facet-value input")].find((i) => i.value === at.value);
+    target?.focus({ preventScroll: true });
   }
 
   function renderFacets(result) {
+    // Redrawn after every change of filter: the control the user ticked keeps the focus (the keyboard's place
+    // was lost at each filter, back to the top of the page).
+    const focused = facetFocus();
     clear(facets);
     for (const [key, group, title] of GROUPS) {
       const counts = result[group] ?? {};
@@ -226,11 +264,12 @@ export function createListView(root) {
               h("span", { class: "facet-name" }, value),
               h("span", { class: "count" }, formatNumber(n)))),
           entries.length > SHOWN_PER_GROUP
-            ? h("button", { class: "link", onclick: () => { if (all) expanded.delete(key); else expanded.add(key); renderFacets(result); } }, all ? "fewer" : `all ${entries.length}`)
+            ? h("button", { class: "link more", onclick: () => { if (all) expanded.delete(key); else expanded.add(key); renderFacets(result); } }, all ? "fewer" : `all ${entries.length}`)
             : null,
         ),
       );
     }
+    restoreFacetFocus(focused);
   }
 
   function renderChips() {

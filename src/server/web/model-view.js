@@ -6,22 +6,32 @@ import { h, clear } from "./dom.js";
 import { formatBytes, formatCount, formatDate } from "./format.js";
 import { confirmDialog } from "./confirm.js";
 import { operationEnd, trackOperation } from "./operations.js";
-import { go, navigate } from "./router.js";
+import { back, go, navigate } from "./router.js";
 import { session } from "./session.js";
 
 export function createModelView(root, id) {
+  // The view draws into the page's one view element: once the user has gone to another view, an answer that
+  // arrives late must not draw this one over it.
+  let gone = false;
   load();
 
   async function load() {
+    // Drawn again after a save, a lookup or a redetect: the control that had the focus gets it back (by its id),
+    // rather than the keyboard's place going back to the top of the page.
+    const focused = root.contains(document.activeElement) ? document.activeElement.id : "";
     clear(root).append(h("p", { class: "muted" }, "Loading…"));
     let d;
     try {
+      if (!id) throw new Error("No model given: a model's page is /model?id=<its id>.");
       d = await api.model(id);
     } catch (e) {
+      if (gone) return;
       clear(root).append(h("p", { class: "message error" }, e.message), h("a", { href: "/", onclick: (ev) => navigate(ev, "/") }, "Back to the list"));
       return;
     }
+    if (gone) return;
     render(d);
+    if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
   }
 
   function render(d) {
@@ -126,7 +136,7 @@ export function createModelView(root, id) {
       try {
         // cascade only when the page showed links: with none shown, a link made meanwhile is refused (409), not removed unseen
         await api.remove(r.id, linked > 0);
-        go("/");
+        go("/", { replace: true }); // its page is gone: Back leads to where the user was before it
       } catch (e) {
         result.className = "message error";
         result.textContent = e.message;
@@ -151,7 +161,7 @@ export function createModelView(root, id) {
 
     clear(root).append(
       h("div", { class: "model-page", id: "model-page" },
-        h("a", { href: "/", class: "back", onclick: (e) => { e.preventDefault(); history.back(); } }, "‹ Back"),
+        h("a", { href: "/", class: "back", onclick: (e) => { e.preventDefault(); back(); } }, "‹ Back"),
         h("h1", { id: "model-name" }, r.officialName || r.cleanedName),
         h("div", { class: "id" }, r.id),
         buttons,
@@ -177,7 +187,11 @@ export function createModelView(root, id) {
     );
   }
 
-  return {};
+  return {
+    dispose() {
+      gone = true;
+    },
+  };
 }
 
 function linksTable(links) {
@@ -210,13 +224,28 @@ function editForm(r, m, canWrite, reload) {
     h("label", {}, "Notes", notes),
     h("div", {}, h("button", { type: "submit", id: "edit-save", disabled: !canWrite }, "Save"), " ", status),
     h("p", { class: "muted small" }, "The id and folder stay as they are; fields saved here are kept when the Hub is consulted."));
+  const tagList = (text) => text.split(",").map((t) => t.trim()).filter(Boolean);
+  // What the form showed, to send only what the user changed: a field sent is recorded as edited by hand,
+  // and a Hub lookup then never fills it (saving a note froze the name and tags against the Hub).
+  const shown = { name: name.value, tags: tagList(tags.value), notes: notes.value };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    const fields = {};
+    if (name.value !== shown.name) fields.name = name.value;
+    if (tagList(tags.value).join("\0") !== shown.tags.join("\0")) fields.tags = tagList(tags.value);
+    if (notes.value !== shown.notes) fields.notes = notes.value;
+    status.className = "muted";
+    if (Object.keys(fields).length === 0) {
+      status.textContent = "nothing changed";
+      return;
+    }
     status.textContent = "saving…";
     try {
-      await api.edit(r.id, { name: name.value, tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean), notes: notes.value });
-      status.textContent = "saved";
+      await api.edit(r.id, fields);
       await reload();
+      // the page was drawn again: its new form says it
+      const saved = document.getElementById("edit-status");
+      if (saved) saved.textContent = "saved";
     } catch (err) {
       status.textContent = err.message;
       status.className = "error";

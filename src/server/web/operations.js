@@ -1,7 +1,8 @@
-// Live progress of long operations: one EventSource on /api/events for the whole page; each operation gets a
+// Live progress of long operations: one /api/events stream for every tab of the page; each operation gets a
 // card in the corner with a progress bar, what it is working on, a cancel button, and its outcome.
+/* global SharedWorker */
 import { api } from "./api.js";
-import { h, clear } from "./dom.js";
+import { h } from "./dom.js";
 import { formatBytes } from "./format.js";
 
 const ops = new Map();
@@ -21,20 +22,41 @@ export function onOperationEvent(fn) {
   return () => eventListeners.delete(fn);
 }
 
+/** How often an operation the page waits for is asked after, besides its events (ms). */
+const ASK_EVERY_MS = 2000;
+
 /**
  * Resolves with the end event of operation `id`. The end may come over the stream before the POST that
- * started it has answered (a small verify takes a few ms), so an end already seen resolves at once.
+ * started it has answered (a small verify takes a few ms), so an end already seen resolves at once. The
+ * operation is also asked after now and then: an end the stream did not bring (dropped, reconnecting, refused
+ * on the way) left the page waiting for good.
  */
 export function operationEnd(id) {
   const seen = ops.get(id);
   if (seen?.phase === "end") return Promise.resolve(seen);
   return new Promise((resolve) => {
+    const ask = setInterval(() => {
+      api.operation(id).then((info) => {
+        if (info.state !== "running" && info.last?.phase === "end") deliver(info.last);
+      }, () => undefined);
+    }, ASK_EVERY_MS);
     const stop = onOperationEnd((e) => {
       if (e.id !== id) return;
+      clearInterval(ask);
       stop();
       resolve(e);
     });
   });
+}
+
+/** An operation's event, from the stream or asked for: shown and passed on; nothing after its end (once). */
+function deliver(event) {
+  const known = ops.get(event.id) ?? { id: event.id, op: event.op };
+  if (known.phase === "end") return;
+  ops.set(event.id, { ...known, ...event });
+  render();
+  for (const fn of eventListeners) fn(event);
+  if (event.phase === "end") for (const fn of endListeners) fn(event);
 }
 
 /** Shows an operation the page just started (before its first event arrives). */
@@ -45,20 +67,44 @@ export function trackOperation(id, op) {
 
 export function startOperationEvents(container) {
   panel = container;
-  const source = new EventSource("/api/events");
-  source.onmessage = (message) => {
-    const event = JSON.parse(message.data);
-    const known = ops.get(event.id) ?? { id: event.id, op: event.op };
-    ops.set(event.id, { ...known, ...event });
-    render();
-    for (const fn of eventListeners) fn(event);
-    if (event.phase === "end") for (const fn of endListeners) fn(event);
-  };
+  openEvents((data) => deliver(JSON.parse(data)));
   // Operations already running when the page was opened (another tab started them).
   api.operations().then(({ operations }) => {
     for (const o of operations) if (o.state === "running" && !ops.has(o.id)) ops.set(o.id, { ...(o.last ?? {}), id: o.id, op: o.op, state: o.state });
     render();
   }, () => undefined);
+}
+
+/**
+ * Calls onData with each event's JSON text. Every tab of the page shares one stream through a SharedWorker
+ * (events-worker.js: a stream per tab used up the browser's 6 connections to the server at the 6th tab);
+ * where there is none, the tab opens its own.
+ */
+function openEvents(onData) {
+  const own = () => {
+    const source = new EventSource("/api/events");
+    source.onmessage = (message) => onData(message.data);
+  };
+  let worker;
+  try {
+    worker = typeof SharedWorker === "function" ? new SharedWorker("/events-worker.js", { name: "mlib-events" }) : null;
+  } catch {
+    worker = null;
+  }
+  if (!worker) return own();
+  let fellBack = false;
+  worker.port.onmessage = (message) => {
+    if (message.data.fallback && !fellBack) {
+      fellBack = true;
+      worker.port.postMessage("bye");
+      own();
+    } else if (!fellBack && typeof message.data.data === "string") onData(message.data.data);
+  };
+  // A closed tab's port gives the worker no sign of its own: the tab says so.
+  window.addEventListener("pagehide", () => worker.port.postMessage("bye"));
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted && !fellBack) worker.port.postMessage("hello");
+  });
 }
 
 function percent(o) {
@@ -86,26 +132,81 @@ function outcome(o) {
   return "done";
 }
 
+/** The cards on screen, by operation id. */
+const cards = new Map();
+
+/**
+ * Shows the last 4 operations. Each card is made once and then only changed: a card rebuilt at every progress
+ * event (10 a second) took the focus off its Cancel button before a keyboard user could press it, and a click
+ * whose press and release fell on two different buttons did nothing.
+ */
 function render() {
   if (!panel) return;
-  clear(panel);
-  for (const o of [...ops.values()].slice(-4)) {
-    const running = o.state === "running" || !o.state;
-    const p = percent(o);
-    panel.append(
-      h("div", { class: `op op-${o.state ?? "running"}`, dataset: { op: o.op, id: o.id, state: o.state ?? "running" } },
-        h("div", { class: "op-head" },
-          h("strong", {}, o.op),
-          h("span", { class: "op-phase" }, running ? o.phase : o.state),
-          running
-            ? h("button", { class: "small", onclick: () => api.cancel(o.id).catch(() => undefined) }, o.op === "download" ? "Pause" : "Cancel")
-            : h("button", { class: "small", "aria-label": "close", onclick: () => { ops.delete(o.id); render(); } }, "×")),
-        h("div", { class: "bar" }, h("div", { class: p === null ? "fill busy" : "fill", style: p === null ? null : `width:${p.toFixed(1)}%` })),
-        h("div", { class: "op-detail" }, running ? [amount(o), o.item ? ` — ${o.item}` : ""] : outcome(o)),
-        !running && o.op === "verify" && o.summary?.failures?.length
-          ? h("ul", { class: "op-failures" }, o.summary.failures.slice(0, 5).map((f) => h("li", {}, f.id)))
-          : null,
-      ),
-    );
+  const shown = [...ops.values()].slice(-4);
+  const keep = new Set(shown.map((o) => o.id));
+  for (const [id, card] of cards) {
+    if (keep.has(id)) continue;
+    card.el.remove();
+    cards.delete(id);
   }
+  shown.forEach((o, i) => {
+    let card = cards.get(o.id);
+    if (!card) {
+      card = makeCard(o.id);
+      cards.set(o.id, card);
+    }
+    // moved only when out of place: a node taken out of the page loses the focus
+    if (panel.children[i] !== card.el) panel.insertBefore(card.el, panel.children[i] ?? null);
+    card.fill(o);
+  });
+}
+
+function makeCard(id) {
+  let current = null;
+  const op = h("strong");
+  const phase = h("span", { class: "op-phase" });
+  const button = h("button", { class: "small", onclick: () => {
+    if (current.state === "running" || !current.state) api.cancel(id).catch(() => undefined);
+    else {
+      ops.delete(id);
+      render();
+    }
+  } });
+  const fill = h("div", { class: "fill" });
+  const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" }, fill);
+  const detail = h("div", { class: "op-detail" });
+  const failures = h("ul", { class: "op-failures", hidden: true });
+  const el = h("div", { class: "op" }, h("div", { class: "op-head" }, op, phase, button), bar, detail, failures);
+  let announced = "";
+  return {
+    el,
+    fill(o) {
+      current = o;
+      const state = o.state ?? "running";
+      const running = state === "running";
+      const p = percent(o);
+      el.className = `op op-${state}`;
+      Object.assign(el.dataset, { op: o.op, id: o.id, state });
+      op.textContent = o.op;
+      phase.textContent = running ? o.phase ?? "" : state;
+      button.textContent = running ? (o.op === "download" ? "Pause" : "Cancel") : "×";
+      if (running) button.removeAttribute("aria-label");
+      else button.setAttribute("aria-label", "close");
+      fill.className = p === null ? "fill busy" : "fill";
+      fill.style.width = p === null ? "" : `${p.toFixed(1)}%`;
+      if (p === null) bar.removeAttribute("aria-valuenow");
+      else bar.setAttribute("aria-valuenow", p.toFixed(0));
+      detail.textContent = running ? `${amount(o)}${o.item ? ` — ${o.item}` : ""}` : outcome(o);
+      const failed = !running && o.op === "verify" ? (o.summary?.failures ?? []).slice(0, 5) : [];
+      if (failed.length) failures.replaceChildren(...failed.map((f) => h("li", {}, f.id)));
+      failures.hidden = failed.length === 0;
+      // Said once when it starts and once when it ends, not at every progress event.
+      const say = running ? `${o.op} started` : `${o.op} ${state}: ${outcome(o)}`;
+      if (say !== announced) {
+        announced = say;
+        const status = document.getElementById("operations-status");
+        if (status) status.textContent = say;
+      }
+    },
+  };
 }

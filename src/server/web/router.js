@@ -16,17 +16,29 @@ export function setRenderer(fn) {
   renderer = fn;
 }
 
+/** The state of a history entry the page pushed itself: the entry before it is one of the page's own. */
+const IN_PAGE = { inPage: true };
+
 /** For a link's click: follow it in the page (a modified click still opens a new tab). */
 export function navigate(event, href) {
   if (event && (event.ctrlKey || event.metaKey || event.shiftKey || event.button === 1)) return;
   event?.preventDefault();
+  go(href);
+}
+
+/** Shows `href`; `replace`: in place of the current entry (one that no longer leads anywhere, a deleted model's). */
+export function go(href, { replace = false } = {}) {
   leaving();
-  history.pushState(null, "", href);
+  if (replace) history.replaceState(history.state, "", href);
+  else history.pushState(IN_PAGE, "", href);
   renderer();
 }
 
-export function go(href) {
-  leaving();
-  history.pushState(null, "", href);
-  renderer();
+/**
+ * Back to where the user came from in the page; to `fallback` when this entry was opened from outside (a
+ * link, a new tab, a bookmark), where history.back() would leave the page or do nothing.
+ */
+export function back(fallback = "/") {
+  if (history.state?.inPage) history.back();
+  else go(fallback);
 }

@@ -5,15 +5,30 @@ import { formatBytes, formatNumber } from "./format.js";
 
 const TOP = 12;
 
-export async function createStatsView(root) {
-  clear(root).append(h("p", { class: "muted" }, "Loading…"));
-  let s;
-  try {
-    s = await api.stats();
-  } catch (e) {
-    clear(root).append(h("p", { class: "message error" }, e.message));
-    return;
+export function createStatsView(root) {
+  // Drawn into the page's one view element: an answer arriving after the user has left draws nothing.
+  let gone = false;
+  load();
+  return {
+    dispose() {
+      gone = true;
+    },
+  };
+
+  async function load() {
+    clear(root).append(h("p", { class: "muted" }, "Loading…"));
+    let s;
+    try {
+      s = await api.stats();
+    } catch (e) {
+      if (!gone) clear(root).append(h("p", { class: "message error" }, e.message));
+      return;
+    }
+    if (!gone) draw(root, s);
   }
+}
+
+function draw(root, s) {
   clear(root).append(
     h("div", { class: "stats", id: "stats" },
       h("h1", {}, "Library"),

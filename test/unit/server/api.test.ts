@@ -181,3 +181,12 @@ test("GET /api/stats counts and sizes by group", async () => {
   assert.ok(st.count >= 2);
   assert.ok(st.byFormat.gguf >= 1);
 });
+
+test("HEAD /api/events answers its headers and ends (it stayed open for good, as a GET stream does)", async () => {
+  const r = await Promise.race([
+    raw(s.server.port, "HEAD", "/api/events"),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("HEAD /api/events did not end within 3 s")), 3000)),
+  ]);
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers["content-type"]), /text\/event-stream/);
+});

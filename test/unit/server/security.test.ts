@@ -2,6 +2,7 @@
 // changes without the token, any path outside the page's own files, bodies too large or not JSON.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { Agent, request as httpRequest } from "node:http";
 import { serveLibrary, raw, api, enc, type Served } from "./server-fixture.js";
 
 let s: Served;
@@ -136,4 +137,48 @@ test("bodies are size-limited (413), must be JSON objects (400/415); the library
   assert.equal(form.status, 415);
   const tooLong = await api(s, "PATCH", `/api/models/${enc(id)}`, { name: "x".repeat(301) });
   assert.equal(tooLong.status, 400);
+});
+
+test("a body over the limit, sent in chunks on a keep-alive connection: 413, and the client's next request still works", async () => {
+  // One socket, reused: the 413 must close it cleanly (Connection: close) rather than reset it under the next request.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (method: string, path: string, body?: Buffer): Promise<{ status: number; connection: string | undefined }> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, method, path, agent, headers: { host: `127.0.0.1:${port}`, "x-mlib-token": s.server.token, "content-type": "application/json" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      });
+      req.on("error", reject);
+      if (body) for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.subarray(i, i + 64 * 1024)); // chunked: no Content-Length to refuse early
+      req.end();
+    });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const big = await send("POST", "/api/verify", Buffer.alloc(2 * 1024 * 1024, 0x20));
+      assert.equal(big.status, 413);
+      assert.equal(big.connection, "close");
+      assert.equal((await send("GET", "/api/session")).status, 200, `round ${round}: the request after the 413`);
+    }
+  } finally {
+    agent.destroy();
+  }
+});
+
+test("bound to every IPv6 address (--host ::), the printed URL is one the server answers (it named [::], refused as a foreign Host)", async (t) => {
+  let other: Served;
+  try {
+    other = await serveLibrary({ host: "::" });
+  } catch (e) {
+    t.skip(`no IPv6 here (${(e as Error).message}): skipped`);
+    return;
+  }
+  try {
+    const page = await fetch(other.server.url, { redirect: "manual" });
+    assert.equal(page.status, 302, `GET ${other.server.url}`);
+    assert.match(String(page.headers.get("set-cookie")), /mlib_token_/);
+    const session = await fetch(new URL("/api/session", other.server.origin));
+    assert.equal(session.status, 200, `GET ${other.server.origin}/api/session`);
+  } finally {
+    await other.close();
+  }
 });
