@@ -3,11 +3,11 @@
 // `(library, params, { signal, onProgress })` with the server operation's AbortSignal passed down, so a
 // cancel stops it at the operation's own safe points (inside the hashing of a file, between parts of a
 // download), not only between items.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Facets, IndexStats, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
+import { readMetadataText } from "../store/record.js";
 import type { OperationOptions } from "../operations/types.js";
 import { editModel, type EditModelParams, type EditModelResult } from "../operations/edit-model.js";
 import { importModels, type ImportMode, type ImportSummary } from "../operations/import-models.js";
@@ -65,7 +65,8 @@ export interface ModelDetails extends ShownModel {
 export async function modelDetails(library: ModelLibrary, id: string): Promise<ModelDetails> {
   const shown = await showModel(library, { id });
   const folder = library.modelDir(shown.record.id);
-  const metadataText = await readFile(join(folder, METADATA_FILE), "utf8");
+  // (Through the store's capped reader: the file may have grown or been replaced since showModel read it.)
+  const metadataText = readMetadataText(join(folder, METADATA_FILE))?.text ?? "";
   const links = await listLinks(library, { model: shown.record.id });
   return { ...shown, metadataText, folder, links, missingShards: await missingShards(library, shown.record.id) };
 }
