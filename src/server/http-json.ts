@@ -45,9 +45,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** The status and { code, message } body of any error thrown by a route. */
-export function errorBody(e: unknown): { status: number; body: { code: string; message: string } } {
+export function errorBody(e: unknown): { status: number; body: { code: string; message: string; completed?: string[] } } {
   if (e instanceof HttpError) return { status: e.status, body: { code: e.code, message: e.message } };
-  if (e instanceof ModelLibraryError) return { status: STATUS_OF_CODE[e.code] ?? 500, body: { code: e.code, message: e.message } };
+  if (e instanceof ModelLibraryError) {
+    // A batch cancelled part-way says what it had committed before (kept), as the CLI does.
+    const completed = e.completed.length > 0 ? { completed: e.completed } : {};
+    return { status: STATUS_OF_CODE[e.code] ?? 500, body: { code: e.code, message: e.message, ...completed } };
+  }
   const message = e instanceof Error ? e.message : String(e);
   return { status: 500, body: { code: "E_INTERNAL", message } };
 }

@@ -14,7 +14,8 @@ export interface OperationEvent extends ProgressEvent {
   /** The operation's id (the one POST returned). */
   id: string;
   state?: OperationState;
-  error?: { code: string; message: string };
+  /** completed: what a batch cancelled part-way had committed before (kept). */
+  error?: { code: string; message: string; completed?: string[] };
   summary?: unknown;
 }
 
@@ -28,7 +29,7 @@ export interface OperationInfo {
   /** The operation's own short account of its result (counts, the first failures). */
   summary: unknown;
   result: unknown;
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; completed?: string[] } | null;
 }
 
 interface Running extends OperationInfo {
@@ -129,7 +130,7 @@ export class OperationRunner {
     }
   }
 
-  private finish(info: Running, state: OperationState, result: unknown, error: { code: string; message: string } | null, summary: unknown): void {
+  private finish(info: Running, state: OperationState, result: unknown, error: { code: string; message: string; completed?: string[] } | null, summary: unknown): void {
     info.state = state;
     info.endedAt = new Date().toISOString();
     info.result = result;

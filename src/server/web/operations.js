@@ -120,7 +120,11 @@ function amount(o) {
 
 function outcome(o) {
   if (o.state === "failed") return o.error?.message ?? "failed";
-  if (o.state === "cancelled") return o.op === "download" ? "paused (resume it in Hub → Downloads)" : "cancelled";
+  if (o.state === "cancelled") {
+    if (o.op === "download") return "paused (resume it in Hub → Downloads)";
+    const kept = o.error?.completed?.length ?? 0;
+    return kept > 0 ? `cancelled; ${kept} done before the cancel (kept)` : "cancelled";
+  }
   const s = o.summary;
   if (!s) return "done";
   if (o.op === "verify") return `${s.ok} OK, ${s.failed} failed`;

@@ -44,3 +44,29 @@ test("cancel during an import of one 256 MiB file: it ends cancelled part-way th
   assert.deepEqual(existsSync(staging) ? readdirSync(staging) : [], [], "the staging folder is gone");
   assert.ok(existsSync(file), "the source stays");
 });
+
+test("cancel of an import after its first model was committed: the end event names that model as kept", async () => {
+  const small = writeGgufModel(join(s.sources, "two", "small-zanzibar-q4_0.gguf"), "Small Zanzibar", 6);
+  const big = writeGgufModel(join(s.sources, "two", "later-llama-q4_k_m.gguf"), "Later Llama", 7);
+  truncateSync(big, 256 * 1024 * 1024);
+  let cancelled = false;
+  const events = collectEvents(s.server.port, (e) => {
+    const onBig = typeof e.item === "string" && e.item.includes("later-llama");
+    if (!cancelled && e.op === "import" && onBig && (e.phase === "copy" || e.phase === "hash") && typeof e.done === "number" && e.done > 0) {
+      cancelled = true;
+      void api(s, "POST", `/api/operations/${String(e.id)}/cancel`);
+    }
+    return e.op === "import" && e.phase === "end";
+  }, 60_000);
+  await events.ready;
+  const r = await api(s, "POST", "/api/import", { paths: [small, big], mode: "copy" });
+  assert.equal(r.status, 202, r.body);
+  const got = await events.done;
+  const end = got[got.length - 1] as { state: string; error?: { code: string; completed?: string[] } };
+  assert.equal(end.state, "cancelled", JSON.stringify(got.slice(-3)));
+  assert.equal(end.error?.code, "E_CANCELLED");
+  assert.equal(end.error?.completed?.length, 1, JSON.stringify(end.error));
+  assert.match(end.error!.completed![0], /small-zanzibar/);
+  const kept = (await raw(s.server.port, "GET", "/api/models?q=zanzibar")).json() as { totalCount: number };
+  assert.equal(kept.totalCount, 1, "the model committed before the cancel is in the library");
+});
