@@ -201,7 +201,14 @@ async function startOnIds<T>(
   const ids = body.ids ?? [];
   if (!Array.isArray(ids) || ids.some((x) => typeof x !== "string") || ids.length > 100_000) throw new HttpError(400, "E_USAGE", "ids must be a list of model ids (empty: every model)");
   adapter.requireModels(ctx.library, ids as string[]); // an unknown id is a 404 now, not a failed operation later
-  const id = ctx.runner.start(op, (o) => run(ctx.library, { ids: ids as string[] }, o), summarize);
+  // The same work twice at once (a double click on "Verify all") would read every byte of the library twice.
+  const key = `${op}:${[...(ids as string[])].sort().join("\n")}`;
+  const running = ctx.runner.runningWith(key);
+  if (running) {
+    const what = ids.length === 0 ? "every model" : ids.length === 1 ? String(ids[0]) : `these ${ids.length} models`;
+    throw new HttpError(409, "E_LOCKED", `a ${op} of ${what} is already running (operation ${running}); wait for it or cancel it`);
+  }
+  const id = ctx.runner.start(op, (o) => run(ctx.library, { ids: ids as string[] }, o), summarize, key);
   sendJson(res, 202, { id, op });
 }
 

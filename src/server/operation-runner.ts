@@ -34,6 +34,8 @@ export interface OperationInfo {
 
 interface Running extends OperationInfo {
   controller: AbortController;
+  /** What the operation works on (e.g. "verify" of every model), for refusing the same work twice at once. */
+  key: string | null;
 }
 
 /** How often one operation's progress may be sent (ms). */
@@ -56,15 +58,22 @@ export class OperationRunner {
     return this.listeners.size;
   }
 
+  /** The id of a running operation started with this key, or null. */
+  runningWith(key: string): string | null {
+    for (const info of this.ops.values()) if (info.state === "running" && info.key === key) return info.id;
+    return null;
+  }
+
   /** Starts `run` now and returns its id at once; `summarize` turns the result into the end event's summary. */
   start<T>(
     op: string,
     run: (options: { signal: AbortSignal; onProgress: (e: ProgressEvent) => void }) => Promise<T>,
     summarize: (result: T) => unknown = () => undefined,
+    key: string | null = null,
   ): string {
     const id = randomBytes(8).toString("hex");
     const controller = new AbortController();
-    const info: Running = { id, op, state: "running", startedAt: new Date().toISOString(), endedAt: null, last: null, summary: null, result: null, error: null, controller };
+    const info: Running = { id, op, state: "running", startedAt: new Date().toISOString(), endedAt: null, last: null, summary: null, result: null, error: null, controller, key };
     this.ops.set(id, info);
     let lastSent = 0;
     let lastPhase = "";

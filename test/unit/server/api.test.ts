@@ -139,6 +139,23 @@ test("POST /api/operations/:id/cancel stops a running operation: it ends as canc
   assert.equal((await api(s, "POST", "/api/operations/nope/cancel")).status, 404);
 });
 
+test("the same verify twice at once (a double click on Verify all): the second is refused with 409, naming the running one", async () => {
+  const events = collectEvents(s.server.port, (e) => e.op === "verify" && e.phase === "end");
+  await events.ready;
+  const [a, b] = await Promise.all([api(s, "POST", "/api/verify", { ids: [] }), api(s, "POST", "/api/verify", { ids: [] })]);
+  const started = [a, b].find((r) => r.status === 202);
+  const refused = [a, b].find((r) => r.status === 409);
+  assert.ok(started && refused, `${a.status} ${a.body} / ${b.status} ${b.body}`);
+  const { id } = started.json() as { id: string };
+  assert.match(refused.body, new RegExp(`verify of every model is already running \\(operation ${id}\\)`));
+  await events.done;
+  // Once it has ended, the same verify starts again.
+  const again = collectEvents(s.server.port, (e) => e.op === "verify" && e.phase === "end");
+  await again.ready;
+  assert.equal((await api(s, "POST", "/api/verify", { ids: [] })).status, 202);
+  await again.done;
+});
+
 test("POST /api/import imports a path on this machine; bad paths are refused", async () => {
   const { writeGgufModel } = await import("../../helpers/library-fixtures.js");
   const file = writeGgufModel(join(s.sources, "new", "phi-3-mini-q8_0.gguf"), "Phi 3 mini", 9);
