@@ -26,6 +26,8 @@ const STATUS_OF_CODE: Record<string, number> = {
   E_LOCKED: 409,
   E_UNSUPPORTED: 501,
   E_CANCELLED: 409,
+  // a model's metadata.json that cannot be read (damaged, too big): the library's state, not a server failure
+  E_CORRUPT: 422,
   // a model still linked into apps (DELETE without cascade=1): the answer names the links
   E_LINKED: 409,
   // the Hub could not be reached, or refused us (its token, not this server's): the gateway failed
