@@ -80,8 +80,9 @@ export function register(program: Command): void {
       try {
         const list = await client.treeOf(repo, flags.rev ?? "main");
         if (common.json) return printJson({ repoId: repo, revision: flags.rev ?? "main", files: list });
-        const rows = list.map((f) => [f.path, formatBytes(f.size), f.lfs ? "lfs" : "git", f.sha256 ?? "-"]);
-        for (const line of table([{ header: "path" }, { header: "size", right: true }, { header: "" }, { header: "sha256" }], rows)) out(line);
+        // LFS files by their sha256, plain git files by their git blob sha1 (what a download checks each against).
+        const rows = list.map((f) => [f.path, formatBytes(f.size), f.lfs ? "lfs" : "git", f.sha256 ?? (f.gitSha1 ? `git ${f.gitSha1}` : "-")]);
+        for (const line of table([{ header: "path" }, { header: "size", right: true }, { header: "" }, { header: "hash" }], rows)) out(line);
       } finally {
         client.close();
       }

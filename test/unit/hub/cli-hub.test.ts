@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
@@ -31,6 +31,7 @@ before(async () => {
         files: [{ path: `${n}-7b-Q4_K_M.gguf`, content: buildTinyLlamaGguf({ name: n, fileType: 15, contextLength: 2048, seed: i }) }],
       })),
       { id: "acme/big-GGUF", files: [{ path: "big-Q4_K_M.gguf", content: bigGguf }] },
+      { id: "acme/notes", files: [{ path: "README.md", content: Buffer.from("# notes\n") }] },
       { id: "acme/gated-GGUF", gatedToken: "hf_ok", files: [{ path: "g-Q4_K_M.gguf", content: buildTinyLlamaGguf({ name: "g", fileType: 15, contextLength: 2048, seed: 9 }) }] },
     ],
   });
@@ -75,6 +76,12 @@ test("hub info and hub files", async () => {
   assert.equal(files.json.files[0].size, 40 * MiB);
   const text = await runCli(["hub", "info", "acme/big-GGUF"], { env });
   assert.match(text.stdout, /Q4_K_M/);
+  // The table gives each file the hash a download checks it against: an LFS file's sha256, a git file's blob sha1.
+  const lfsTable = await runCli(["hub", "files", "acme/big-GGUF"], { env });
+  assert.match(lfsTable.stdout, new RegExp(`big-Q4_K_M\\.gguf.*lfs\\s+${files.json.files[0].sha256}`));
+  const gitTable = await runCli(["hub", "files", "acme/notes"], { env });
+  const blob = createHash("sha1").update("blob 8\0# notes\n").digest("hex");
+  assert.match(gitTable.stdout, new RegExp(`README\\.md.*git\\s+git ${blob}`), gitTable.stdout);
 });
 
 test("a gated repo: the error says how to set a token; with HF_TOKEN it works", async () => {
