@@ -1,0 +1,117 @@
+// What a new user's walk through the README and every command found (the real CLI in child processes):
+// `mlib rm` of a linked model printed its list of links as one line with `\n` in it; `mlib doctor` reported a
+// file whose mtime alone moved for ever (verify said OK, --fix could not clear it); the doctor printed
+// "changed 216.839111328125 ms ago"; a download's speed under 1 KiB/s printed "467.5501856680542 B/s";
+// `mlib demo --help` said its --library defaults to $MODEL_LIBRARY_HOME (the demo never uses that library).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runCli, runCliJson } from "../helpers/cli.js";
+import { tempDir, writeGgufModel, writeKohyaLora } from "../helpers/library-fixtures.js";
+import { formatBytes } from "../../src/cli/output.js";
+
+interface ImportJson {
+  results: { status: string; modelId: string | null }[];
+}
+interface DoctorJson {
+  problems: { kind: string; path: string; remedy: string }[];
+  fixed: { kind: string; did: string }[];
+  fixErrors: { kind: string; path: string; error: string }[];
+  fixable: number;
+}
+
+test("mlib rm of a linked model names each link on its own line, and keeps the model", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const lib = path.join(t.dir, "lib");
+    const appModels = path.join(t.dir, "ComfyUI", "models");
+    fs.mkdirSync(appModels, { recursive: true });
+    const imp = await runCliJson<ImportJson>(["import", writeKohyaLora(path.join(t.dir, "style.safetensors")), "--library", lib, "--json"]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const id = imp.json.results[0].modelId!;
+    const apply = await runCli(["map", "apply", "comfyui", "--root", appModels, "--library", lib]);
+    assert.equal(apply.code, 0, apply.stderr);
+
+    const rm = await runCli(["rm", id, "--yes", "--library", lib]);
+    assert.equal(rm.code, 1, rm.stderr);
+    assert.ok(!rm.stderr.includes("\\n"), `no escaped line breaks: ${rm.stderr}`);
+    const lines = rm.stderr.trimEnd().split("\n");
+    assert.equal(lines[0], `mlib: model ${id} is linked into apps; not deleted. Its links:`);
+    assert.match(lines[1], /^ {2}\/.*ComfyUI\/models\/loras\/style\.safetensors \(comfyui, symlink\)$/);
+    assert.match(lines[2], /--cascade/);
+    assert.ok(fs.existsSync(path.join(lib, id, "metadata.json")), "the model stays");
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("mlib doctor --fix clears a file whose mtime alone moved (same SHA-256), and refuses one whose bytes changed", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const lib = path.join(t.dir, "lib");
+    const imp = await runCliJson<ImportJson>([
+      "import", writeGgufModel(path.join(t.dir, "a.gguf"), "Touched A", 1), writeGgufModel(path.join(t.dir, "b.gguf"), "Changed B", 2),
+      "--library", lib, "--json",
+    ]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const [touched, changed] = imp.json.results.map((r) => path.join(lib, r.modelId!));
+    const fileOf = (dir: string) => path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith(".gguf"))!);
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(fileOf(touched), later, later); // a touch: same bytes
+    const bytes = fs.readFileSync(fileOf(changed));
+    bytes[bytes.length - 1] ^= 0xff; // same size, other bytes
+    fs.writeFileSync(fileOf(changed), bytes);
+    fs.utimesSync(fileOf(changed), later, later);
+
+    const before = await runCliJson<DoctorJson>(["doctor", "--library", lib, "--json"]);
+    assert.equal(before.code, 1);
+    assert.deepEqual(before.json.problems.map((p) => p.kind), ["file-changed", "file-changed"]);
+    assert.equal(before.json.fixable, 2);
+    assert.match(before.json.problems[0].remedy, /mlib doctor --fix/);
+
+    const fixed = await runCliJson<DoctorJson>(["doctor", "--fix", "--library", lib, "--json"]);
+    assert.equal(fixed.code, 1, "the changed file is still a problem");
+    assert.equal(fixed.json.fixed.length, 1);
+    assert.match(fixed.json.fixed[0].did, /recorded the new mtime of .*same SHA-256/);
+    assert.equal(fixed.json.fixErrors.length, 1);
+    assert.match(fixed.json.fixErrors[0].error, /content changed since it was hashed/);
+    assert.deepEqual(fixed.json.problems.map((p) => p.path), [fileOf(changed)]);
+
+    const meta = JSON.parse(fs.readFileSync(path.join(touched, "metadata.json"), "utf8")) as { files: { mtime: number }[] };
+    assert.equal(meta.files[0].mtime, fs.statSync(fileOf(touched)).mtimeMs);
+    const verify = await runCli(["verify", "--library", lib]);
+    assert.equal(verify.code, 1, "verify still reports the changed bytes");
+    assert.match(verify.stdout, /^OK +llm\/llama\/a /m);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("mlib doctor says how long ago a folder still being written changed in whole milliseconds", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const lib = path.join(t.dir, "lib");
+    assert.equal((await runCli(["init", "--library", lib])).code, 0);
+    writeGgufModel(path.join(lib, "llm", "llama", "dropped", "dropped.gguf"), "Dropped", 3); // just written
+    const r = await runCli(["doctor", "--library", lib]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /still being written \(changed \d+ ms ago\)/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("byte counts and rates print whole bytes below 1 KiB", () => {
+  assert.equal(formatBytes(467.5501856680542), "468 B");
+  assert.equal(formatBytes(0.4), "0 B");
+  assert.equal(formatBytes(1023.7), "1 KiB");
+  assert.equal(formatBytes(96), "96 B");
+});
+
+test("mlib demo --help says what its --library does (never the default library)", async () => {
+  const r = await runCli(["demo", "--help"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /--library <dir> +put the sample models into this library/);
+  assert.doesNotMatch(r.stdout, /MODEL_LIBRARY_HOME/);
+});
