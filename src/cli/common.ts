@@ -1,6 +1,8 @@
 // What every `mlib` command shares: the --json/--library/--debug options, opening the library,
 // option parsers (repeatable and comma-separated lists, integers) and the exit status of "some item failed".
 import { Command, InvalidArgumentError } from "commander";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
 import type { ModelLibrary, OpenOptions } from "../operations/index.js";
 import { defaultLibraryRoot } from "../store/layout.js";
@@ -39,6 +41,16 @@ export function commonOptions(cmd: Command): CommonOptions {
 
 export function libraryRoot(common: CommonOptions): string {
   return common.library ?? defaultLibraryRoot();
+}
+
+/**
+ * For the commands that may make a library of an existing folder of model files (adopt, watch, doctor): a folder
+ * that does not exist at all is a mistyped --library, refused as the read commands refuse it, never created.
+ */
+export function requireFolder(common: CommonOptions): CommonOptions {
+  const root = resolve(libraryRoot(common));
+  if (!existsSync(root)) throw new ModelLibraryError("E_NOT_FOUND", `no library at ${root} (create one with mlib init or mlib import)`, { path: root });
+  return common;
 }
 
 /** Opens the library, runs `fn`, and closes it whatever happens. */

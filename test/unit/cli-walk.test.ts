@@ -115,3 +115,30 @@ test("mlib demo --help says what its --library does (never the default library)"
   assert.match(r.stdout, /--library <dir> +put the sample models into this library/);
   assert.doesNotMatch(r.stdout, /MODEL_LIBRARY_HOME/);
 });
+
+test("a mistyped --library is refused by every command that works on an existing library, and nothing is created", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const typo = path.join(t.dir, "libary");
+    const app = path.join(t.dir, "ComfyUI", "models");
+    const commands = [
+      ["rm", "llm/llama/x", "--yes"], ["reindex"], ["redetect"], ["lookup"], ["links"], ["links", "check"], ["links", "repair"],
+      ["map", "preview", "comfyui", "--root", app], ["map", "apply", "comfyui", "--root", app], ["unlink", "--app", "comfyui", "--root", app],
+      ["doctor"], ["doctor", "--fix"], ["adopt"], ["watch"],
+    ];
+    for (const args of commands) {
+      const r = await runCli([...args, "--library", typo], { timeoutMs: 15_000 });
+      assert.equal(r.code, 1, `mlib ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, `mlib: no library at ${typo} (create one with mlib init or mlib import)\n`, `mlib ${args.join(" ")}`);
+      assert.equal(fs.existsSync(typo), false, `mlib ${args.join(" ")} created ${typo}`);
+    }
+    // A folder that exists but holds only model files (no metadata.json yet) is still adopted.
+    writeGgufModel(path.join(typo, "llm", "llama", "raw", "raw.gguf"), "Raw", 4);
+    fs.utimesSync(path.join(typo, "llm", "llama", "raw", "raw.gguf"), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const adopt = await runCli(["adopt", "--library", typo]);
+    assert.equal(adopt.code, 0, adopt.stderr);
+    assert.match(adopt.stdout, /adopted +llm\/llama\/raw/);
+  } finally {
+    t.cleanup();
+  }
+});

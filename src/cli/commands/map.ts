@@ -22,7 +22,7 @@ function sub(map: Command, name: string, description: string, run: (lib: ModelLi
     .action(async (app: string) => {
       const common = commonOptions(cmd);
       const o = cmd.opts<MapOptions>();
-      await withLibrary(common, (lib) => run(lib, app, o, common));
+      await withLibrary(common, (lib) => run(lib, app, o, common), { create: false });
     });
   withCommonOptions(cmd);
   return cmd;

@@ -62,7 +62,7 @@ export function register(program: Command): void {
         const removed = await removeModel(lib, { id: record.id }, { signal });
         if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes, links: links?.outcomes ?? [] });
         else out(`deleted ${removed.id} (${formatBytes(removed.freedBytes)} freed)`);
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }
