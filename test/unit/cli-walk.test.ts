@@ -2,7 +2,9 @@
 // `mlib rm` of a linked model printed its list of links as one line with `\n` in it; `mlib doctor` reported a
 // file whose mtime alone moved for ever (verify said OK, --fix could not clear it); the doctor printed
 // "changed 216.839111328125 ms ago"; a download's speed under 1 KiB/s printed "467.5501856680542 B/s";
-// `mlib demo --help` said its --library defaults to $MODEL_LIBRARY_HOME (the demo never uses that library).
+// `mlib demo --help` said its --library defaults to $MODEL_LIBRARY_HOME (the demo never uses that library); a
+// mistyped --library made a new library in most commands; `mlib hub info` of a repo naming its quants in lower case
+// (Qwen's: `qwen2.5-7b-instruct-q4_k_m.gguf`, the README's own example) showed one option holding every quant.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -10,6 +12,8 @@ import * as path from "node:path";
 import { runCli, runCliJson } from "../helpers/cli.js";
 import { tempDir, writeGgufModel, writeKohyaLora } from "../helpers/library-fixtures.js";
 import { formatBytes } from "../../src/cli/output.js";
+import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
+import { startFakeHub } from "../helpers/fake-hub.js";
 
 interface ImportJson {
   results: { status: string; modelId: string | null }[];
@@ -139,6 +143,36 @@ test("a mistyped --library is refused by every command that works on an existing
     assert.equal(adopt.code, 0, adopt.stderr);
     assert.match(adopt.stdout, /adopted +llm\/llama\/raw/);
   } finally {
+    t.cleanup();
+  }
+});
+
+test("mlib hub info / search show one download option per quant when the repo names them in lower case", async () => {
+  const t = tempDir("mlib-walk-");
+  const gguf = (seed: number) => buildTinyLlamaGguf({ name: "Qwen2.5 7B Instruct", fileType: 15, contextLength: 4096, seed });
+  const hub = await startFakeHub({
+    repos: [{
+      id: "Qwen/Qwen2.5-7B-Instruct-GGUF",
+      tags: ["gguf"],
+      pipeline_tag: "text-generation",
+      files: [
+        { path: "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf", content: gguf(1) },
+        { path: "qwen2.5-7b-instruct-q4_k_m-00002-of-00002.gguf", content: gguf(2) },
+        { path: "qwen2.5-7b-instruct-q5_k_m.gguf", content: gguf(3) },
+        { path: "qwen2.5-7b-instruct-iq4_xs.gguf", content: gguf(4) },
+      ],
+    }],
+  });
+  try {
+    const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HOME: path.join(t.dir, "hf"), MLIB_CACHE_DIR: path.join(t.dir, "cache"), HF_HUB_OFFLINE: undefined };
+    const info = await runCliJson<{ model: { downloadOptions: { quant: string; files: string[] }[] } }>(["hub", "info", "Qwen/Qwen2.5-7B-Instruct-GGUF", "--json"], { env });
+    assert.equal(info.code, 0, info.stderr);
+    assert.deepEqual(info.json.model.downloadOptions.map((o) => [o.quant, o.files.length]), [["IQ4_XS", 1], ["Q4_K_M", 2], ["Q5_K_M", 1]]);
+    const search = await runCli(["hub", "search", "qwen2.5"], { env });
+    assert.equal(search.code, 0, search.stderr);
+    assert.match(search.stdout, /IQ4_XS [\d.]+ KiB, Q4_K_M [\d.]+ KiB, Q5_K_M/);
+  } finally {
+    await hub.close();
     t.cleanup();
   }
 });
