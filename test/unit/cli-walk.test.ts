@@ -136,6 +136,10 @@ test("a mistyped --library is refused by every command that works on an existing
       assert.equal(r.stderr, `mlib: no library at ${typo} (create one with mlib init or mlib import)\n`, `mlib ${args.join(" ")}`);
       assert.equal(fs.existsSync(typo), false, `mlib ${args.join(" ")} created ${typo}`);
     }
+    // The group's own options: `mlib map --library DIR preview ...` is the same library as after the subcommand.
+    const grouped = await runCli(["map", "--library", typo, "--json", "preview", "comfyui", "--root", app]);
+    assert.equal(grouped.code, 1, grouped.stderr);
+    assert.match(grouped.stderr, /no library at/);
     // A folder that exists but holds only model files (no metadata.json yet) is still adopted.
     writeGgufModel(path.join(typo, "llm", "llama", "raw", "raw.gguf"), "Raw", 4);
     fs.utimesSync(path.join(typo, "llm", "llama", "raw", "raw.gguf"), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
@@ -168,6 +172,10 @@ test("mlib hub info / search show one download option per quant when the repo na
     const info = await runCliJson<{ model: { downloadOptions: { quant: string; files: string[] }[] } }>(["hub", "info", "Qwen/Qwen2.5-7B-Instruct-GGUF", "--json"], { env });
     assert.equal(info.code, 0, info.stderr);
     assert.deepEqual(info.json.model.downloadOptions.map((o) => [o.quant, o.files.length]), [["IQ4_XS", 1], ["Q4_K_M", 2], ["Q5_K_M", 1]]);
+    // --json given on the group, as `mlib links --json check` takes it, is the same as after the subcommand.
+    const grouped = await runCliJson<{ model: { downloadOptions: unknown[] } }>(["hub", "--json", "info", "Qwen/Qwen2.5-7B-Instruct-GGUF"], { env });
+    assert.equal(grouped.code, 0, grouped.stderr);
+    assert.equal(grouped.json.model.downloadOptions.length, 3);
     const search = await runCli(["hub", "search", "qwen2.5"], { env });
     assert.equal(search.code, 0, search.stderr);
     assert.match(search.stdout, /IQ4_XS [\d.]+ KiB, Q4_K_M [\d.]+ KiB, Q5_K_M/);
