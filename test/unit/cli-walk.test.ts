@@ -184,3 +184,30 @@ test("mlib hub info / search show one download option per quant when the repo na
     t.cleanup();
   }
 });
+
+test("mlib downloads resume --all --json prints one JSON document for several downloads; with none it says so", async () => {
+  const t = tempDir("mlib-walk-");
+  const hub = await startFakeHub({
+    repos: ["one", "two"].map((n, i) => ({ id: `acme/${n}-GGUF`, files: [{ path: `${n}-Q4_K_M.gguf`, content: buildTinyLlamaGguf({ name: n, fileType: 15, contextLength: 2048, seed: 10 + i }) }] })),
+  });
+  try {
+    const lib = path.join(t.dir, "lib");
+    const env = { HF_ENDPOINT: hub.url, HF_TOKEN: undefined, HF_HOME: path.join(t.dir, "hf"), MLIB_CACHE_DIR: path.join(t.dir, "cache"), HF_HUB_OFFLINE: undefined };
+    assert.equal((await runCli(["init", "--library", lib])).code, 0);
+    const none = await runCli(["downloads", "pause", "--all", "--library", lib], { env });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, "no download to pause\n");
+    // Each download fails once (bytes that do not hash to the Hub's SHA-256) and stays recorded as an error, resumable.
+    for (const n of ["one", "two"]) {
+      hub.faults.push({ kind: "wrong-bytes", times: 1 });
+      const r = await runCli(["download", `acme/${n}-GGUF`, "--library", lib], { env });
+      assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    }
+    const resumed = await runCliJson<{ resumed: { repoId: string; status: string }[] }>(["downloads", "resume", "--all", "--library", lib, "--json"], { env });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(resumed.json.resumed.map((r) => [r.repoId, r.status]).sort(), [["acme/one-GGUF", "completed"], ["acme/two-GGUF", "completed"]]);
+  } finally {
+    await hub.close();
+    t.cleanup();
+  }
+});
