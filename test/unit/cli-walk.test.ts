@@ -211,3 +211,18 @@ test("mlib downloads resume --all --json prints one JSON document for several do
     t.cleanup();
   }
 });
+
+test("identify, hash and apps accept --library after the command name too (every command takes it), unlisted", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const file = writeGgufModel(path.join(t.dir, "a.gguf"), "A", 5);
+    for (const args of [["identify", file], ["hash", file], ["apps"]]) {
+      const r = await runCli([...args, "--library", path.join(t.dir, "lib"), "--json"]);
+      assert.equal(r.code, 0, `mlib ${args[0]}: ${r.stderr}`);
+      JSON.parse(r.stdout);
+    }
+    assert.doesNotMatch((await runCli(["hash", "--help"])).stdout, /--library/);
+  } finally {
+    t.cleanup();
+  }
+});
