@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runCli, runCliJson } from "../helpers/cli.js";
+import { runCli, runCliJson, startCli } from "../helpers/cli.js";
 import { tempDir, writeGgufModel, writeKohyaLora } from "../helpers/library-fixtures.js";
 import { formatBytes } from "../../src/cli/output.js";
 import { buildTinyLlamaGguf } from "../../src/demo/gguf-writer.js";
@@ -222,6 +222,29 @@ test("identify, hash and apps accept --library after the command name too (every
       JSON.parse(r.stdout);
     }
     assert.doesNotMatch((await runCli(["hash", "--help"])).stdout, /--library/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("mlib serve --open says so when the browser opener fails, and keeps serving", { skip: process.platform !== "linux" && "xdg-open is the Linux opener" }, async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const bin = path.join(t.dir, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "xdg-open"), "#!/bin/sh\nexit 3\n", { mode: 0o755 }); // no browser set up
+    const { child, result } = startCli(["serve", "--port", "0", "--open", "--library", path.join(t.dir, "lib")], {
+      env: { PATH: `${bin}:${process.env.PATH ?? ""}` },
+    });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const deadline = Date.now() + 15_000;
+    while (!/could not open a browser/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    const r = await result;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /mlib: xdg-open could not open a browser \(exit 3\): open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+ yourself/);
+    assert.match(r.stdout, /serving on http/);
   } finally {
     t.cleanup();
   }
