@@ -3,8 +3,10 @@
 // modelInfo, listFiles), handed our fetch (token policy, offline switch, retries, error mapping) and hubUrl.
 // Offline (HF_HUB_OFFLINE=1) every answer comes from the cache, whatever its age, or fails saying so.
 // @huggingface/hub is loaded on the first network call only: a cached search never pays for it.
+import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
-import { hubConfig, type HubConfig } from "./config.js";
+import { DEFAULT_ENDPOINT, hubConfig, type HubConfig } from "./config.js";
 import { enrichWithTree, toHubModel, pipelineTagOfKind, type ApiModelItem, type HubModel, type RepoFile } from "./convert-model.js";
 import { apiFetch } from "./hub-fetch.js";
 import { offlineError } from "./hub-errors.js";
@@ -64,7 +66,7 @@ export class HubClient {
   cache(): HubCache | null {
     if (this.cacheHandle === undefined) {
       try {
-        this.cacheHandle = this.useCache ? HubCache.open(this.config.cacheDir) : null;
+        this.cacheHandle = this.useCache ? HubCache.open(cacheDirOf(this.config)) : null;
       } catch {
         this.cacheHandle = null;
       }
@@ -220,4 +222,15 @@ function repoInfoOf(item: ApiModelItem, commitSha: string | null, revision: stri
     cardData: item.cardData ?? null,
     config: (item.config as Record<string, unknown> | null) ?? null,
   };
+}
+
+/**
+ * The cache of one Hub: the answers of a mirror or a local server (HF_ENDPOINT) must never answer for
+ * huggingface.co, nor the other way round (same repo ids, other repos). The Hub's own cache stays where it always
+ * was (`<cacheDir>/hub-cache.sqlite`); another endpoint's is in `<cacheDir>/endpoints/<its host>-<hash>/`.
+ */
+export function cacheDirOf(config: HubConfig): string {
+  if (config.endpoint === DEFAULT_ENDPOINT) return config.cacheDir;
+  const host = (/^https?:\/\/([^/]+)/i.exec(config.endpoint)?.[1] ?? "endpoint").replace(/[^A-Za-z0-9.-]/g, "_");
+  return join(config.cacheDir, "endpoints", `${host}-${createHash("sha256").update(config.endpoint).digest("hex").slice(0, 12)}`);
 }

@@ -249,3 +249,34 @@ test("mlib serve --open says so when the browser opener fails, and keeps serving
     t.cleanup();
   }
 });
+
+test("the Hub cache of one HF_ENDPOINT never answers for another (a mirror's repos are not the Hub's)", async () => {
+  const t = tempDir("mlib-walk-");
+  const repo = (seed: number) => ({ id: "acme/same-GGUF", downloads: seed, files: [{ path: `same-Q${seed}_0.gguf`, content: buildTinyLlamaGguf({ name: "same", fileType: 7, contextLength: 2048, seed }) }] });
+  const mirror = await startFakeHub({ repos: [repo(4)] });
+  const other = await startFakeHub({ repos: [repo(8)] });
+  try {
+    const base = { HF_TOKEN: undefined, HF_HOME: path.join(t.dir, "hf"), MLIB_CACHE_DIR: path.join(t.dir, "cache"), HF_HUB_OFFLINE: undefined };
+    const online = await runCli(["hub", "search", "same"], { env: { ...base, HF_ENDPOINT: mirror.url } });
+    assert.equal(online.code, 0, online.stderr);
+    assert.match(online.stdout, /Q4_0/);
+    // Offline, the same endpoint answers from its cache ...
+    const cached = await runCli(["hub", "search", "same"], { env: { ...base, HF_ENDPOINT: mirror.url, HF_HUB_OFFLINE: "1" } });
+    assert.equal(cached.code, 0, cached.stderr);
+    assert.match(cached.stdout, /Q4_0/);
+    // ... another one (or huggingface.co) has nothing cached, and says so instead of the mirror's answer.
+    for (const endpoint of [other.url, undefined]) {
+      const r = await runCli(["hub", "search", "same"], { env: { ...base, HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: "1" } });
+      assert.equal(r.code, 1, `${endpoint}: ${r.stdout}`);
+      assert.match(r.stderr, /HF_HUB_OFFLINE is set: not connecting/);
+      assert.doesNotMatch(r.stdout, /Q4_0/);
+    }
+    const fresh = await runCli(["hub", "search", "same"], { env: { ...base, HF_ENDPOINT: other.url } });
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stdout, /Q8_0/);
+  } finally {
+    await mirror.close();
+    await other.close();
+    t.cleanup();
+  }
+});
