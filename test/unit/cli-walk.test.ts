@@ -280,3 +280,32 @@ test("the Hub cache of one HF_ENDPOINT never answers for another (a mirror's rep
     t.cleanup();
   }
 });
+
+test("mlib merge of a folder of loose model files (not a library) is refused and names mlib import; an empty folder is an empty library", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const lib = path.join(t.dir, "lib");
+    assert.equal((await runCli(["init", "--library", lib])).code, 0);
+    const comfy = path.join(t.dir, "ComfyUI", "models");
+    writeGgufModel(path.join(comfy, "checkpoints", "a.gguf"), "A", 6);
+    for (const extra of [["--dry-run"], []]) {
+      const r = await runCli(["merge", comfy, ...extra, "--library", lib]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.equal(r.stderr, `mlib: ${comfy}: not a library (no .model-library, and no model folder with a metadata.json in it); to store the model files in it, use \`mlib import ${comfy}\`\n`);
+    }
+    assert.ok(fs.existsSync(path.join(comfy, "checkpoints", "a.gguf")));
+    fs.mkdirSync(path.join(t.dir, "empty"));
+    const empty = await runCli(["merge", path.join(t.dir, "empty"), "--library", lib]);
+    assert.equal(empty.code, 0, empty.stderr);
+    // A library (here the original's layout: model folders with metadata.json, no .model-library) still merges.
+    const src = path.join(t.dir, "src");
+    const imp = await runCli(["import", writeGgufModel(path.join(t.dir, "b.gguf"), "B", 7), "--library", src]);
+    assert.equal(imp.code, 0, imp.stderr);
+    fs.rmSync(path.join(src, ".model-library"), { recursive: true });
+    const merged = await runCliJson<{ results: { outcome: string }[] }>(["merge", src, "--library", lib, "--json"]);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.deepEqual(merged.json.results.map((r) => r.outcome), ["moved"]);
+  } finally {
+    t.cleanup();
+  }
+});
