@@ -309,3 +309,28 @@ test("mlib merge of a folder of loose model files (not a library) is refused and
     t.cleanup();
   }
 });
+
+test("mlib lookup --set-repo / --mark-manual without ids is refused, and no model is changed", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const lib = path.join(t.dir, "lib");
+    const imp = await runCliJson<ImportJson>(["import", writeGgufModel(path.join(t.dir, "a.gguf"), "A", 8), writeGgufModel(path.join(t.dir, "b.gguf"), "B", 9), "--library", lib, "--json"]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const metaOf = (id: string) => fs.readFileSync(path.join(lib, id, "metadata.json"), "utf8");
+    const before = imp.json.results.map((r) => metaOf(r.modelId!));
+    // HF_HUB_OFFLINE: whatever happens, nothing is asked of a Hub.
+    const env = { HF_HUB_OFFLINE: "1", HF_ENDPOINT: undefined, MLIB_CACHE_DIR: path.join(t.dir, "cache") };
+    for (const flag of [["--set-repo", "acme/a-GGUF"], ["--mark-manual"]]) {
+      const r = await runCli(["lookup", ...flag, "--library", lib], { env });
+      assert.equal(r.code, 2, `${flag[0]}: ${r.stdout}`);
+      assert.match(r.stderr, new RegExp(`mlib: ${flag[0]} needs the ids of the models it is about`));
+    }
+    assert.deepEqual(imp.json.results.map((r) => metaOf(r.modelId!)), before);
+    const one = await runCli(["lookup", imp.json.results[0].modelId!, "--set-repo", "acme/a-GGUF", "--library", lib], { env });
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /set by hand: acme\/a-GGUF/);
+    assert.equal(metaOf(imp.json.results[1].modelId!), before[1]);
+  } finally {
+    t.cleanup();
+  }
+});
