@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .command("rm")
     .description("delete a model from the library (its folder and files)")
     .argument("<id>", "model id")
-    .option("-y, --yes", "do not ask for confirmation")
+    .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal: nothing is deleted unasked)")
     .option("--cascade", "also remove every link mlib made for it in apps (without it, a linked model is refused)")
     .action(async (id: string) => {
       const common = commonOptions(cmd);
