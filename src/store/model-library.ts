@@ -218,7 +218,10 @@ export class ModelLibrary {
     } catch (e) {
       throw e instanceof ModelLibraryError && e.code === "E_CORRUPT" ? corruptMetadata(file, id) : e;
     }
-    if (raw === null) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
+    if (raw === null && !existsSync(file)) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
+    // `[]`, `null` (a bad hand edit): damaged, never read as a blank model (an edit would write that blank over
+    // it, and its .bak, the last good version, would be replaced by the damaged one).
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw corruptMetadata(file, id, "valid JSON but not an object");
     return normalizeMetadata(raw);
   }
 

@@ -334,3 +334,34 @@ test("mlib lookup --set-repo / --mark-manual without ids is refused, and no mode
     t.cleanup();
   }
 });
+
+test("a metadata.json that is valid JSON but no object ([], null) is damaged for show, list and reindex too, not an empty model", async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const lib = path.join(t.dir, "lib");
+    const imp = await runCliJson<ImportJson>(["import", writeGgufModel(path.join(t.dir, "a.gguf"), "A", 11), "--library", lib, "--json"]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const id = imp.json.results[0].modelId!;
+    assert.equal((await runCli(["edit", id, "--notes", "good", "--library", lib])).code, 0); // leaves a .bak
+    for (const text of ["[]", "null"]) {
+      fs.writeFileSync(path.join(lib, id, "metadata.json"), text);
+      const show = await runCli(["show", id, "--library", lib]);
+      assert.equal(show.code, 1, `${text}: ${show.stdout}`);
+      assert.match(show.stderr, /metadata\.json: valid JSON but not an object; the previous version may be in .*metadata\.json\.bak \(restore it with `mlib restore/);
+      const list = await runCli(["list", "--library", lib]);
+      assert.doesNotMatch(list.stdout, /unknown .* 0 B/, text);
+      const reindex = await runCli(["reindex", "--library", lib]);
+      assert.equal(reindex.code, 1, `${text}: ${reindex.stdout}`);
+      assert.match(reindex.stdout, /\(1 unreadable\)/);
+      // An edit refuses it too (it wrote a blank metadata.json over it, and the damaged one over the good .bak).
+      const bak = fs.readFileSync(path.join(lib, id, "metadata.json.bak"), "utf8");
+      const edit = await runCli(["edit", id, "--notes", "x", "--library", lib]);
+      assert.equal(edit.code, 1, edit.stdout);
+      assert.equal(fs.readFileSync(path.join(lib, id, "metadata.json.bak"), "utf8"), bak);
+      assert.equal((await runCli(["restore", id, "--force", "--library", lib])).code, 0);
+      assert.equal((await runCli(["reindex", "--library", lib])).code, 0);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
