@@ -4,8 +4,9 @@
 // (so `hub files`, downloads' planning and lookups can answer offline). SQLite in WAL mode under the cache dir.
 // The cache is an optimisation: an unreadable cache file is replaced, never fatal.
 import Database from "better-sqlite3";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { makeDirsSync } from "../core/make-dirs.js";
 import type { HubModel, RepoFile } from "./convert-model.js";
 
 export const CACHE_FILE = "hub-cache.sqlite";
@@ -72,7 +73,7 @@ export class HubCache {
   }
 
   static open(cacheDir: string): HubCache {
-    mkdirSync(cacheDir, { recursive: true });
+    makeDirsSync(cacheDir); // not mkdirSync's recursive mode: it spins for ever under /proc (core/make-dirs.ts)
     const file = join(cacheDir, CACHE_FILE);
     try {
       return new HubCache(file, HubCache.connect(file));

@@ -4,9 +4,10 @@
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
 import { existsSync, statSync } from "node:fs";
-import { copyFile, mkdir, rm, rmdir, stat } from "node:fs/promises";
+import { copyFile, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { statOrNull } from "../core/stat-or-null.js";
+import { makeDirs } from "../core/make-dirs.js";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
 import { normalizeName } from "../formats/naming.js";
@@ -102,7 +103,7 @@ export class ModelLibrary {
     if (!st) {
       if (!create) throw notFound();
       try {
-        await mkdir(root, { recursive: true });
+        await makeDirs(root); // not mkdir's recursive mode: it never returns under /proc (core/make-dirs.ts)
       } catch (e) {
         throw ioError(root, "create the library folder", e);
       }

@@ -365,3 +365,25 @@ test("a metadata.json that is valid JSON but no object ([], null) is damaged for
     t.cleanup();
   }
 });
+
+test("a library or Hub cache folder under /proc is refused at once (Node's recursive mkdir spins there for ever)", { skip: !fs.existsSync("/proc/self") && "no procfs here" }, async () => {
+  const t = tempDir("mlib-walk-");
+  try {
+    const init = await runCli(["init", "--library", "/proc/mlib-no-such/lib"], { timeoutMs: 15_000 });
+    assert.equal(init.code, 1, init.stderr);
+    assert.equal(init.stderr, "mlib: /proc/mlib-no-such/lib: cannot create the library folder (ENOENT: no such file or directory)\n");
+    const env = { MLIB_CACHE_DIR: "/proc/mlib-no-such/cache", HF_HUB_OFFLINE: "1", HF_ENDPOINT: undefined, HF_HOME: path.join(t.dir, "hf") };
+    const search = await runCli(["hub", "search", "qwen"], { env, timeoutMs: 15_000 });
+    assert.equal(search.code, 1, search.stderr);
+    assert.match(search.stderr, /HF_HUB_OFFLINE is set: not connecting/);
+    // A dangling symlink on the way fails the same way; an ordinary missing path is made.
+    fs.symlinkSync(path.join(t.dir, "unmounted"), path.join(t.dir, "disk"));
+    const dangling = await runCli(["init", "--library", path.join(t.dir, "disk", "lib")], { timeoutMs: 15_000 });
+    assert.equal(dangling.code, 1, dangling.stderr);
+    const deep = await runCli(["init", "--library", path.join(t.dir, "a", "b", "lib")]);
+    assert.equal(deep.code, 0, deep.stderr);
+    assert.ok(fs.statSync(path.join(t.dir, "a", "b", "lib")).isDirectory());
+  } finally {
+    t.cleanup();
+  }
+});
