@@ -1,6 +1,8 @@
 // What every `mlib` command shares: the --json/--library/--debug options, opening the library,
 // option parsers (repeatable and comma-separated lists, integers) and the exit status of "some item failed".
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
 import type { ModelLibrary, OpenOptions } from "../operations/index.js";
 import { defaultLibraryRoot } from "../store/layout.js";
@@ -12,10 +14,15 @@ export interface CommonOptions {
   debug: boolean;
 }
 
-/** Adds --json, --library DIR and --debug to a command (they are also accepted before the command name). */
-export function withCommonOptions(cmd: Command, options: { library?: boolean } = {}): Command {
+/**
+ * Adds --json, --library DIR and --debug to a command (they are also accepted before the command name).
+ * `library: "hidden"`: a command that uses no library (identify, hash, apps) still accepts --library, unlisted, so
+ * that "every command takes --library" holds for scripts that pass it to each call; `false`: the command has its own.
+ */
+export function withCommonOptions(cmd: Command, options: { library?: boolean | "hidden" } = {}): Command {
   cmd.option("--json", "print machine-readable JSON on stdout");
-  if (options.library !== false) cmd.option("--library <dir>", "library folder (default: $MODEL_LIBRARY_HOME, $XDG_DATA_HOME/model-library or ~/.local/share/model-library)");
+  if (options.library === "hidden") cmd.addOption(new Option("--library <dir>", "not used by this command").hideHelp());
+  else if (options.library !== false) cmd.option("--library <dir>", "library folder (default: $MODEL_LIBRARY_HOME, $XDG_DATA_HOME/model-library or ~/.local/share/model-library)");
   cmd.option("--debug", "print stack traces of errors");
   return cmd;
 }
@@ -39,6 +46,16 @@ export function commonOptions(cmd: Command): CommonOptions {
 
 export function libraryRoot(common: CommonOptions): string {
   return common.library ?? defaultLibraryRoot();
+}
+
+/**
+ * For the commands that may make a library of an existing folder of model files (adopt, watch, doctor): a folder
+ * that does not exist at all is a mistyped --library, refused as the read commands refuse it, never created.
+ */
+export function requireFolder(common: CommonOptions): CommonOptions {
+  const root = resolve(libraryRoot(common));
+  if (!existsSync(root)) throw new ModelLibraryError("E_NOT_FOUND", `no library at ${root} (create one with mlib init or mlib import)`, { path: root });
+  return common;
 }
 
 /** Opens the library, runs `fn`, and closes it whatever happens. */

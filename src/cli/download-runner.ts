@@ -6,10 +6,17 @@ import { err, formatBytes, out, printJson } from "./output.js";
 import { cliSignal } from "./signals.js";
 import { startDownloadProgress } from "./download-progress.js";
 
-/** Runs a download with Ctrl-C as "pause", a progress line on a terminal, and prints what landed. */
+type DownloadModelResult = import("../hub/download-model.js").DownloadModelResult;
+
+/**
+ * Runs a download with Ctrl-C as "pause", a progress line on a terminal, and prints what landed. With --json the
+ * result is printed as one document, or handed to `onJsonResult` by a caller that runs several downloads and
+ * prints them together (several documents one after the other are not JSON).
+ */
 export async function runInForeground(
   json: boolean,
-  run: (signal: AbortSignal, onProgress: (e: ProgressEvent) => void) => Promise<import("../hub/download-model.js").DownloadModelResult>,
+  run: (signal: AbortSignal, onProgress: (e: ProgressEvent) => void) => Promise<DownloadModelResult>,
+  onJsonResult?: (r: DownloadModelResult) => void,
 ): Promise<void> {
   // Ctrl-C (the CLI's one signal path, signals.ts) pauses: the download's state stays resumable.
   const signal = cliSignal();
@@ -17,7 +24,7 @@ export async function runInForeground(
   try {
     const r = await run(signal, (e) => progress.update(e));
     progress.stop();
-    if (json) return printJson(r);
+    if (json) return onJsonResult ? onJsonResult(r) : printJson(r);
     for (const w of r.warnings) err(`warning: ${w}`);
     for (const f of r.files) out(`${f.how.padEnd(10)} ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256}${f.linkedFrom ? `  (from ${f.linkedFrom})` : ""}`);
     const speed = r.seconds > 0 ? ` at ${formatBytes(r.fetchedBytes / r.seconds)}/s` : "";

@@ -6,6 +6,8 @@ const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 /** Binary units: `512 B`, `1.5 KiB`, `7.24 GiB` (three significant digits past 1 KiB). */
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "-";
+  // Whole bytes (a rate in bytes per second is rarely whole): 467.55 → "468 B", 1023.7 → "1 KiB".
+  if (n < 1024) n = Math.round(n);
   if (n < 1024) return `${n} B`;
   let v = n;
   let i = 0;

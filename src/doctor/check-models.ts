@@ -5,7 +5,7 @@ import type { Dirent } from "node:fs";
 import { readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
-import { throwIfAborted } from "../core/errors.js";
+import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { hashFile } from "../hashing/index.js";
 import { isModelFileName } from "../formats/sniff.js";
@@ -122,13 +122,28 @@ async function checkModel(
     }
     const sizeChanged = f.size !== null && f.size !== fst.size;
     const mtimeChanged = typeof f.mtime === "number" && Math.abs(f.mtime - fst.mtimeMs) > 1;
-    if (sizeChanged || mtimeChanged) {
+    if (sizeChanged) {
       problems.push({
         kind: "file-changed",
         path,
         id,
-        message: sizeChanged ? `size changed since it was hashed (${f.size} → ${fst.size} bytes)` : "modified since it was hashed (mtime differs)",
+        message: `size changed since it was hashed (${f.size} → ${fst.size} bytes)`,
         remedy: `check it with \`mlib verify ${id}\`; if the new content is wanted, import it again`,
+      });
+    } else if (mtimeChanged) {
+      // Only the mtime moved (a touch, a copy back, a restore from backup): the content may well be the same, and
+      // `mlib verify` then says OK while this would be reported forever. The fix re-hashes the file and records the
+      // new mtime only when its SHA-256 is still the recorded one.
+      const recordedSha = f.sha256;
+      problems.push({
+        kind: "file-changed",
+        path,
+        id,
+        message: "modified since it was hashed (mtime differs)",
+        remedy: recordedSha
+          ? `\`mlib doctor --fix\` re-hashes it and, if the content is the same, records its new mtime; else check it with \`mlib verify ${id}\`, and if the new content is wanted, import it again`
+          : `check it with \`mlib verify ${id}\`; if the new content is wanted, import it again`,
+        fix: recordedSha ? (signal) => refreshMtime(lib, id, f.name, path, recordedSha, signal) : undefined,
       });
     } else if (!f.sha256) {
       unhashed.push(f.name);
@@ -166,6 +181,26 @@ async function checkModel(
       },
     });
   }
+}
+
+/**
+ * The fix of an mtime-only change: re-hash the file; the same SHA-256 as recorded → record its new mtime (nothing
+ * else changes); another one → an error naming the file (the problem stays reported, `mlib verify` shows it).
+ */
+async function refreshMtime(lib: ModelLibrary, id: string, name: string, path: string, recordedSha: string, signal?: AbortSignal): Promise<string> {
+  const before = await stat(path);
+  const h = await hashFile(path, { signal });
+  const after = await stat(path);
+  if (before.mtimeMs !== after.mtimeMs || before.size !== after.size) {
+    throw new ModelLibraryError("E_IO", `${path}: changed while it was re-hashed; run \`mlib doctor --fix\` again once it is left alone`, { path });
+  }
+  if (h.sha256 !== recordedSha) {
+    throw new ModelLibraryError("E_HASH_MISMATCH", `${path}: its content changed since it was hashed (SHA-256 ${h.sha256}, recorded ${recordedSha}); see \`mlib verify ${id}\``, { path });
+  }
+  await lib.updateMetadata(id, (m) => {
+    for (const f of m.files ?? []) if (f.name === name && f.sha256 === recordedSha) f.mtime = after.mtimeMs;
+  });
+  return `recorded the new mtime of ${path} (re-hashed: same SHA-256 as recorded)`;
 }
 
 /**

@@ -34,7 +34,7 @@ export async function checkOrphans(lib: ModelLibrary): Promise<DoctorProblem[]> 
     out.push({
       kind: "no-metadata",
       path: o.dir,
-      message: `model files without metadata.json (${o.weightFiles.join(", ")})${writing ? `; still being written (changed ${Math.max(0, changedMsAgo)} ms ago)` : ""}`,
+      message: `model files without metadata.json (${o.weightFiles.join(", ")})${writing ? `; still being written (changed ${Math.max(0, Math.round(changedMsAgo))} ms ago)` : ""}`,
       remedy: pickle
         ? "a pickle (loading it can run code): not adopted unasked; import it with --allow-pickle if you trust it"
         : writing

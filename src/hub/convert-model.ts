@@ -63,7 +63,8 @@ export interface RepoFile {
 const FORMAT_TAGS = ["gguf", "safetensors", "pytorch", "onnx"];
 const QUANT_TAGS = ["fp16", "fp32", "bf16", "int8", "int4"];
 // The original's regex, widened to the i-quants (IQ4_XS) and llama.cpp's upper-case float types (F16, BF16).
-const QUANT_IN_NAME = /[._-](I?Q\d+_[A-Z0-9_]*[A-Z0-9]|Q\d+|BF16|F16|F32|fp16|fp32|bf16|int8|int4)(?=[._-]|$)/g;
+// llama.cpp quants in either case (Qwen's own repos name them `qwen2.5-7b-instruct-q4_k_m.gguf`); found as Q4_K_M.
+const QUANT_IN_NAME = /[._-]([Ii]?[Qq]\d+_[A-Za-z0-9_]*[A-Za-z0-9]|[Qq]\d+|BF16|F16|F32|fp16|fp32|bf16|int8|int4)(?=[._-]|$)/g;
 const WEIGHT_FILE = /\.(gguf|safetensors|bin)$/i;
 
 const SUFFIX_KINDS: [string, string][] = [
@@ -171,7 +172,7 @@ export function compatibleEngines(formats: string[]): string[] {
 
 /** Every quant named in a file name (`model-Q4_K_M.gguf` → ["Q4_K_M"]). */
 export function quantsInName(name: string): string[] {
-  return [...name.matchAll(QUANT_IN_NAME)].map((m) => m[1]);
+  return [...name.matchAll(QUANT_IN_NAME)].map((m) => (/^i?q\d/i.test(m[1]) ? m[1].toUpperCase() : m[1]));
 }
 
 export function toHubModel(item: ApiModelItem, endpoint: string): HubModel {

@@ -199,4 +199,8 @@ async function apply(lib: ModelLibrary, id: string, match: Match): Promise<void>
 
 export function assertLookupArgs(p: LookupParams): void {
   if (p.setRepo && p.markManual) throw new ModelLibraryError("E_USAGE", "--set-repo and --mark-manual cannot be used together");
+  // A decision by hand is about the models named: without ids it went to every model pending a lookup.
+  if ((p.setRepo || p.markManual) && (p.ids ?? []).length === 0) {
+    throw new ModelLibraryError("E_USAGE", `${p.setRepo ? "--set-repo" : "--mark-manual"} needs the ids of the models it is about (mlib lookup ID... ${p.setRepo ? `--set-repo ${p.setRepo}` : "--mark-manual"})`);
+  }
 }

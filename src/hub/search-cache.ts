@@ -5,8 +5,9 @@
 // The cache is an optimisation: an unreadable cache file is replaced, never fatal.
 import Database from "better-sqlite3";
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { makeDirsSync } from "../core/make-dirs.js";
 import { DEFAULT_ENDPOINT } from "./config.js";
 import type { HubModel, RepoFile } from "./convert-model.js";
 
@@ -91,7 +92,7 @@ export class HubCache {
    * private Hub, HF_ENDPOINT) has its own file: one cache for all answered one Hub's searches and trees for another.
    */
   static open(cacheDir: string, endpoint: string = DEFAULT_ENDPOINT): HubCache {
-    mkdirSync(cacheDir, { recursive: true });
+    makeDirsSync(cacheDir); // not mkdirSync's recursive mode: it spins for ever under /proc (core/make-dirs.ts)
     const file = join(cacheDir, cacheFileOf(endpoint));
     try {
       return new HubCache(file, HubCache.connect(file));

@@ -4,9 +4,10 @@
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
 import { existsSync, statSync } from "node:fs";
-import { copyFile, link, mkdir, rm, rmdir, stat } from "node:fs/promises";
+import { copyFile, link, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { statOrNull } from "../core/stat-or-null.js";
+import { makeDirs } from "../core/make-dirs.js";
 import { ModelLibraryError, ioError } from "../core/errors.js";
 import { walkFoldersSync } from "../core/walk.js";
 import { normalizeName } from "../formats/naming.js";
@@ -102,7 +103,7 @@ export class ModelLibrary {
     if (!st) {
       if (!create) throw notFound();
       try {
-        await mkdir(root, { recursive: true });
+        await makeDirs(root); // not mkdir's recursive mode: it never returns under /proc (core/make-dirs.ts)
       } catch (e) {
         throw ioError(root, "create the library folder", e);
       }
@@ -213,7 +214,10 @@ export class ModelLibrary {
   async getMetadata(id: string): Promise<ModelMetadata> {
     const file = join(this.modelDir(id), METADATA_FILE);
     const raw = metadataJson(file, () => corruptMetadata(file, id));
-    if (raw === null) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
+    if (raw === undefined) throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (no ${file})`, { path: file });
+    // `[]`, `null` (a bad hand edit): damaged, never read as a blank model (an edit would write that blank over
+    // it, and its .bak, the last good version, would be replaced by the damaged one).
+    if (!isJsonObject(raw)) throw corruptMetadata(file, id, "valid JSON but not an object");
     return normalizeMetadata(raw);
   }
 
@@ -428,10 +432,11 @@ export class ModelLibrary {
       const bakFile = backupPathOf(file);
       // Read under the same limits as metadata.json itself: a 2 GB backup is refused, not restored.
       const bak = metadataJson(bakFile, () => new ModelLibraryError("E_CORRUPT", `${bakFile}: the backup is not valid JSON either`, { path: bakFile }));
-      if (bak === null) throw new ModelLibraryError("E_NOT_FOUND", `${bakFile}: no backup to restore`, { path: file });
+      if (bak === undefined) throw new ModelLibraryError("E_NOT_FOUND", `${bakFile}: no backup to restore`, { path: file });
+      if (!isJsonObject(bak)) throw new ModelLibraryError("E_CORRUPT", `${bakFile}: the backup is not a model's metadata either (valid JSON but not an object)`, { path: bakFile });
       let currentParses = false;
       try {
-        currentParses = metadataJson(file, () => corruptMetadata(file, id)) !== null;
+        currentParses = isJsonObject(metadataJson(file, () => corruptMetadata(file, id)));
       } catch {
         currentParses = false; // corrupt, too big, not a file: what restore is for
       }
@@ -515,13 +520,20 @@ function rebuiltNotice(dbPath: string, aside: string | null, error: ModelLibrary
   };
 }
 
-/** A metadata.json (or its .bak) parsed, or null when there is none; E_CORRUPT as readMetadataText, `corrupt()` when it does not parse. */
+/**
+ * A metadata.json (or its .bak) parsed, or undefined when there is none (a file holding `null` parses to null);
+ * E_CORRUPT as readMetadataText, `corrupt()` when it does not parse.
+ */
 function metadataJson(file: string, corrupt: () => ModelLibraryError): unknown {
   const read = readMetadataText(file);
-  if (!read) return null;
+  if (!read) return undefined;
   try {
     return JSON.parse(read.text);
   } catch {
     throw corrupt();
   }
+}
+
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

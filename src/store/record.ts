@@ -9,10 +9,10 @@ import { nowIso } from "./metadata.js";
 import { METADATA_FILE } from "./layout.js";
 
 /** The error for a metadata.json that does not parse: names the file, its backup and the command to restore it. */
-export function corruptMetadata(file: string, id: string): ModelLibraryError {
+export function corruptMetadata(file: string, id: string, what = "not valid JSON"): ModelLibraryError {
   return new ModelLibraryError(
     "E_CORRUPT",
-    `${file}: not valid JSON; the previous version may be in ${backupPathOf(file)} (restore it with \`mlib restore ${id}\`)`,
+    `${file}: ${what}; the previous version may be in ${backupPathOf(file)} (restore it with \`mlib restore ${id}\`)`,
     { path: file },
   );
 }
@@ -68,6 +68,9 @@ function recordFromText(id: string, dir: string, file: string, text: string, st:
   } catch {
     throw corruptMetadata(file, id);
   }
+  // `[]`, `null`, `"x"` (a bad hand edit) parse but hold no model: shown as an empty "unknown" model of 0 B before,
+  // while doctor and verify called it damaged. Damaged here too, with the same advice.
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw corruptMetadata(file, id, "valid JSON but not an object");
   return recordFromParsed(id, dir, parsed, st);
 }
 

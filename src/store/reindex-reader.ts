@@ -60,6 +60,8 @@ function readModel(id: string, dir: string): Item | null {
   } catch {
     return { problem: { id, error: corruptMetadata(file, id).message } };
   }
+  // Valid JSON that is no object (`[]`, `null`): damaged, as record.ts says it.
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return { problem: { id, error: corruptMetadata(file, id, "valid JSON but not an object").message } };
   try {
     return { record: prepareRows(file, recordFromParsed(id, dir, parsed, st)) };
   } catch (e) {

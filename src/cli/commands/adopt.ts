@@ -1,7 +1,7 @@
 // `mlib adopt`: gives model folders found in the library without a metadata.json (copied in by hand,
 // left by another tool) their metadata, and reports shard sets that are missing files.
 import type { Command } from "commander";
-import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
+import { commonOptions, markFailed, requireFolder, withCommonOptions, withLibrary } from "../common.js";
 import { err, out, printJson } from "../output.js";
 import { cliSignal } from "../signals.js";
 
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .action(async () => {
       const common = commonOptions(cmd);
       const { adoptOrphans } = await import("../../operations/adopt-orphans.js");
-      await withLibrary(common, async (lib) => {
+      await withLibrary(requireFolder(common), async (lib) => {
         const allowPickle = Boolean(cmd.opts<{ allowPickle?: boolean }>().allowPickle);
         const result = await adoptOrphans(lib, { allowPickle }, { signal: cliSignal() });
         const { incomplete } = result;

@@ -21,5 +21,5 @@ export function register(program: Command): void {
       }
       out(`user configs: ${defaultConfigDir()}`);
     });
-  withCommonOptions(cmd, { library: false });
+  withCommonOptions(cmd, { library: "hidden" });
 }

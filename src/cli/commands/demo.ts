@@ -21,6 +21,8 @@ export function register(program: Command): void {
     .command("demo")
     .description("a two-second tour in a temp folder: write sample models, import, search, dedup, verify")
     .option("--keep", "keep the temp library and sample files (to explore them with the commands printed at the end)")
+    // Its own --library: the demo never uses the default library ($MODEL_LIBRARY_HOME...), only a temp one or DIR.
+    .option("--library <dir>", "put the sample models into this library (created if needed, never removed) instead of a temp one; the default library is never used")
     .action(async () => {
       const common = commonOptions(cmd);
       const keep = Boolean(cmd.opts<{ keep?: boolean }>().keep);
@@ -28,7 +30,7 @@ export function register(program: Command): void {
       if (!summary.verify.ok || summary.failed > 0) markFailed();
       if (common.json) printJson(summary);
     });
-  withCommonOptions(cmd);
+  withCommonOptions(cmd, { library: false });
 }
 
 export interface DemoSummary {

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { DoctorCheck, DoctorProblem } from "../../doctor/doctor-types.js";
 import type { ModelLibrary } from "../../operations/index.js";
 import { cliSignal } from "../signals.js";
-import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
+import { commonOptions, markFailed, requireFolder, withCommonOptions, withLibrary } from "../common.js";
 import { err, out, printJson } from "../output.js";
 
 export function register(program: Command): void {
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (opts: { fix?: boolean }) => {
       const common = commonOptions(cmd);
       const { runDoctor } = await import("../../doctor/run-doctor.js");
-      await withLibrary(common, async (lib) => {
+      await withLibrary(requireFolder(common), async (lib) => {
         // The doctor cannot import a feature; the CLI passes the mapper's link check in.
         const r = await runDoctor(lib, { fix: opts.fix === true, checks: [linkCheck(lib)] }, { signal: cliSignal() });
         if (r.problems.length > 0 || r.fixErrors.length > 0) markFailed();

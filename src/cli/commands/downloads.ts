@@ -40,19 +40,29 @@ export function register(program: Command): void {
         const control = await import("../../hub/control-downloads.js");
         const results = action === "pause" ? await control.pauseDownloads(root, which) : await control.cancelDownloads(root, which);
         if (common.json) return printJson({ results });
+        if (results.length === 0) return out(`no download to ${action}`); // `--all` with none: say so, not nothing
         for (const r of results) out(`${r.downloadId.slice(0, 8)}  ${r.repoId}: ${r.outcome === "asked" ? `asked the running process to ${action}` : r.outcome}`);
         return;
       }
       // resume: one after the other, in the foreground
       const all = await state.listDownloads(root);
       const chosen = which === "all" ? all.filter((d) => d.status === "paused" || d.status === "error") : which.map((id) => state.findDownload(all, id, root));
+      if (chosen.length === 0) return common.json ? printJson({ resumed: [] }) : out("no paused download to resume");
       const { downloadModel } = await import("../../hub/download-model.js");
+      // One id: its result, as `mlib download --json` prints it; --all or several ids: one document listing them.
+      const many = which === "all" || chosen.length > 1;
+      const resumed: unknown[] = [];
       await withLibrary(common, async (lib) => {
         for (const d of chosen) {
-          await runInForeground(common.json, (signal, onProgress) => downloadModel(lib, { repoId: d.repo_id, downloadId: d.download_id, allowPickle: flags.allowPickle }, { signal, onProgress }));
-          if (process.exitCode === 130) return;
+          await runInForeground(
+            common.json,
+            (signal, onProgress) => downloadModel(lib, { repoId: d.repo_id, downloadId: d.download_id, allowPickle: flags.allowPickle }, { signal, onProgress }),
+            many ? (r) => resumed.push(r) : undefined,
+          );
+          if (process.exitCode === 130) break;
         }
       });
+      if (common.json && many) printJson({ resumed });
     });
   withCommonOptions(cmd);
 }

@@ -49,7 +49,7 @@ export function register(program: Command): void {
       const width = Math.max(0, ...sizes.map((s) => s.length));
       records.forEach((r, i) => out(`${r.sha256}  ${r.blake3}  ${sizes[i].padStart(width)}  ${r.path}`));
     });
-  withCommonOptions(cmd, { library: false });
+  withCommonOptions(cmd, { library: "hidden" });
 }
 
 /** A file as itself, a folder as its regular files (sorted, recursively). */

@@ -5,7 +5,8 @@ import { commonOptions, parsePositiveInt, withCommonOptions } from "../common.js
 import { err, formatBytes, formatCount, out, printJson, table } from "../output.js";
 
 export function register(program: Command): void {
-  const hub = program.command("hub").description("search and inspect models on the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE)");
+  // The common options on the group too, as on `links`: `mlib hub --json search qwen` works like `mlib hub search qwen --json`.
+  const hub = withCommonOptions(program.command("hub").description("search and inspect models on the Hugging Face Hub (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE)"));
 
   const search = hub
     .command("search")

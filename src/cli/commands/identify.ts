@@ -34,5 +34,5 @@ export function register(program: Command): void {
       }
       if (common.json) printJson(records);
     });
-  withCommonOptions(cmd, { library: false });
+  withCommonOptions(cmd, { library: "hidden" });
 }

@@ -23,7 +23,7 @@ export function register(program: Command): void {
       if (common.json) return printJson({ links: entries });
       for (const e of entries) out(`${e.app_id.padEnd(9)} ${e.link_type.padEnd(8)} ${e.target}  <- ${e.model_id}${e.pending ? "  (unfinished)" : ""}`);
       out(`${entries.length} link${entries.length === 1 ? "" : "s"}`);
-    }, { reconcile: "none" });
+    }, { reconcile: "none", create: false });
   });
   withCommonOptions(links);
 
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       if (common.json) return printJson({ ok: r.ok, counts: r.counts, links: r.links.map((l) => ({ ...l.entry, status: l.status, detail: l.detail })) });
       for (const l of r.links) if (l.status !== "healthy") out(`${l.status.padEnd(8)} ${l.entry.target}  (${l.detail})`);
       out(Object.entries(r.counts).map(([k, v]) => `${v} ${k}`).join(", "));
-    }, { reconcile: "none" });
+    }, { reconcile: "none", create: false });
   });
   withCommonOptions(check);
 
@@ -54,7 +54,7 @@ export function register(program: Command): void {
       for (const a of r.actions) out(`${a.action.padEnd(9)} ${a.target}  (${a.was}${a.detail ? `: ${a.detail}` : ""})`);
       for (const e of r.errors) out(`error     ${e.message}`);
       out(`${r.actions.length} repaired, ${r.healthy} healthy, ${r.errors.length} errors`);
-    });
+    }, { create: false });
   });
   withCommonOptions(repair);
 }

@@ -68,7 +68,7 @@ export function register(program: Command): void {
   const search = addFilters(
     program
       .command("search")
-      .description("full-text search of names, tags, families, architectures and descriptions")
+      .description("full-text search of names, tags, families, architectures, descriptions and notes")
       .argument("<query>", "words to look for (prefixes match: `lla` finds llama)"),
   );
   search.action(async (query: string) => {

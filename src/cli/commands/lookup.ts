@@ -34,7 +34,7 @@ export function register(program: Command): void {
             : `no match${r.repoId ? ` (its repo ${r.repoId} has no file with these bytes)` : ""}`;
           out(`${r.id}: ${what}`);
         }
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }

@@ -22,7 +22,7 @@ function sub(map: Command, name: string, description: string, run: (lib: ModelLi
     .action(async (app: string) => {
       const common = commonOptions(cmd);
       const o = cmd.opts<MapOptions>();
-      await withLibrary(common, (lib) => run(lib, app, o, common));
+      await withLibrary(common, (lib) => run(lib, app, o, common), { create: false });
     });
   withCommonOptions(cmd);
   return cmd;
@@ -33,7 +33,8 @@ function rel(p: string, root: string): string {
 }
 
 export function register(program: Command): void {
-  const map = program.command("map").description("map the library's models into an app (preview, apply, or write the app's config)");
+  // The common options on the group too, as on `links`: `mlib map --json preview APP` works like `... preview APP --json`.
+  const map = withCommonOptions(program.command("map").description("map the library's models into an app (preview, apply, or write the app's config)"));
 
   sub(map, "preview", "show what apply would create, leave, replace, and every conflict", async (lib, app, o, common) => {
     const { previewMapping } = await import("../../mapper/preview-mapping.js");

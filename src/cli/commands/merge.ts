@@ -1,12 +1,14 @@
 // `mlib merge SRC [--dry-run]`: merges the library at SRC into this one (see src/merge/merge-library.ts).
 // Prints the plan (dry run) or what was done; a killed merge is finished by running the same command again.
 import type { Command } from "commander";
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { ModelLibraryError } from "../../core/errors.js";
 import { cliSignal } from "../signals.js";
 import type { MergePlanItem, MergeResult } from "../../merge/merge-types.js";
 import type { LinkMove, RepointResult } from "../../mapper/repoint-links.js";
 import type { ModelLibrary } from "../../store/model-library.js";
-import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
+import { commonOptions, libraryRoot, markFailed, usageError, withCommonOptions, withLibrary } from "../common.js";
 import { formatBytes, out, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
 
@@ -19,6 +21,13 @@ export function register(program: Command): void {
     .option("--allow-pickle", "merge pickle files too (they can run code when loaded)")
     .action(async (src: string, opts: { dryRun?: boolean; allowPickle?: boolean }) => {
       const common = commonOptions(cmd);
+      // A folder of loose model files (~/ComfyUI/models), or another folder given by mistake, is no library: the
+      // merge found nothing and said "0 to move" with exit 0, its files not mentioned. An empty folder is an empty
+      // library (nothing to do), and an unfinished merge is let through (its source may be empty by now).
+      const journal = join(resolve(libraryRoot(common)), ".model-library", "merge-journal.json");
+      if (existsSync(src) && !existsSync(journal) && !isEmptyFolder(src) && !looksLikeLibrary(resolve(src))) {
+        throw usageError(`${src}: not a library (no .model-library, and no model folder with a metadata.json in it); to store the model files in it, use \`mlib import ${src}\``);
+      }
       const { mergeLibrary } = await import("../../merge/merge-library.js");
       const { linksInto, repointLinks } = await import("../../mapper/repoint-links.js");
       await withLibrary(common, async (lib) => {
@@ -112,4 +121,31 @@ function printLinks(l: RepointResult): void {
   if (l.links.length === 0) return;
   for (const x of l.links) if (x.action !== "repointed" && x.action !== "moved") out(`link ${x.action.padEnd(12)} ${x.target}: ${x.detail ?? ""}`);
   out(`links into the source: ${l.counts.repointed} re-pointed, ${l.counts.moved} moved to this library's registry as they are, ${l.counts["kept-as-copy"]} kept as copies, ${l.counts.untouched} not ours (left on disk), ${l.counts.left} left in the source's registry`);
+}
+
+/** A library of ours or the original's: its own folder or index, or a model folder (metadata.json) 1-4 levels down. */
+function looksLikeLibrary(root: string): boolean {
+  if (["models.db", "link_registry.json", ".model-library"].some((n) => existsSync(join(root, n)))) return true;
+  let budget = 5000; // entries looked at: a huge folder that is no library is not walked to the end
+  const visit = (dir: string, depth: number): boolean => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    budget -= entries.length;
+    if (depth > 0 && entries.some((e) => e.name === "metadata.json" && e.isFile())) return true;
+    if (depth >= 4 || budget <= 0) return false;
+    return entries.some((e) => e.isDirectory() && !e.name.startsWith(".") && budget > 0 && visit(join(dir, e.name), depth + 1));
+  };
+  return visit(root, 0) || budget <= 0; // past the budget: not ours to judge, the merge decides
+}
+
+function isEmptyFolder(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch {
+    return false; // not a folder, unreadable: the merge says what is wrong
+  }
 }

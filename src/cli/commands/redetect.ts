@@ -23,7 +23,7 @@ export function register(program: Command): void {
         for (const r of results) if (r.changed) out(`changed  ${r.id}: ${describeChange(r)}`);
         for (const r of results) if (r.error !== null) err(`${r.id}: ${r.error}`);
         out(`${results.length} checked, ${changed} changed, ${errors} failed`);
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }

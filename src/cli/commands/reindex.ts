@@ -25,7 +25,7 @@ export function register(program: Command): void {
           for (const p of report.problems) err(`${p.id}: ${p.error}`);
           out(`reindexed ${models} model${models === 1 ? "" : "s"} in ${formatMs(report.elapsedMs)}` + (report.problems.length > 0 ? ` (${report.problems.length} unreadable)` : ""));
         },
-        { reconcile: "none" },
+        { reconcile: "none", create: false },
       );
     });
   withCommonOptions(cmd);

@@ -3,8 +3,9 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { commonOptions, usageError, withCommonOptions, withLibrary } from "../common.js";
-import { formatBytes, out, printJson } from "../output.js";
+import { ModelLibraryError } from "../../core/errors.js";
+import { commonOptions, markFailed, usageError, withCommonOptions, withLibrary } from "../common.js";
+import { formatBytes, out, printJson, safeText } from "../output.js";
 import { cliSignal, interrupt } from "../signals.js";
 
 export function register(program: Command): void {
@@ -12,13 +13,13 @@ export function register(program: Command): void {
     .command("rm")
     .description("delete a model from the library (its folder and files)")
     .argument("<id>", "model id")
-    .option("-y, --yes", "do not ask for confirmation")
+    .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal: nothing is deleted unasked)")
     .option("--cascade", "also remove every link mlib made for it in apps (without it, a linked model is refused)")
     .action(async (id: string) => {
       const common = commonOptions(cmd);
       const yes = Boolean(cmd.opts<{ yes?: boolean }>().yes);
       const cascade = Boolean(cmd.opts<{ cascade?: boolean }>().cascade);
-      const [{ showModel }, { removeModel }, { unlinkBeforeRemoval }] = await Promise.all([
+      const [{ showModel }, { removeModel }, { unlinkBeforeRemoval, linksOfModel }] = await Promise.all([
         import("../../operations/show-model.js"),
         import("../../operations/remove-model.js"),
         import("../../mapper/remove-model-links.js"),
@@ -29,7 +30,25 @@ export function register(program: Command): void {
         const broken = !lib.get(id) && existsSync(join(lib.modelDir(id), "metadata.json"));
         const record = broken ? { id, sizeBytes: null } : (await showModel(lib, { id }, { signal })).record;
         // Refused before asking: a linked model is deleted only with --cascade (mapper/remove-model-links.ts).
-        if (!cascade) await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: false });
+        if (!cascade) {
+          try {
+            await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: false });
+          } catch (e) {
+            if (!(e instanceof ModelLibraryError) || e.code !== "E_LINKED") throw e;
+            // The refusal names every link, one per line (the error's own message, printed as one line, showed
+            // its line breaks as `\n`); each line made safe on its own, so a file name cannot fake another.
+            const links = linksOfModel(lib.root, record.id);
+            const lines = [
+              `mlib: model ${record.id} is linked into apps; not deleted. Its links:`,
+              ...links.slice(0, 10).map((l) => `  ${l.target} (${l.app_id}, ${l.link_type})`),
+              ...(links.length > 10 ? [`  ... and ${links.length - 10} more`] : []),
+              `Use \`mlib rm ${record.id} --cascade\` to remove them with it, or \`mlib unlink\` first.`,
+            ];
+            for (const line of lines) process.stderr.write(`${safeText(line)}\n`);
+            markFailed();
+            return;
+          }
+        }
         if (!yes) {
           if (!process.stdin.isTTY) throw usageError(`refusing to delete ${record.id} without --yes (no terminal to ask on)`);
           if (!(await confirm(`Delete ${record.id} (${formatBytes(record.sizeBytes)})? [y/N] `, signal))) {
@@ -43,7 +62,7 @@ export function register(program: Command): void {
         const removed = await removeModel(lib, { id: record.id }, { signal });
         if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes, links: links?.outcomes ?? [] });
         else out(`deleted ${removed.id} (${formatBytes(removed.freedBytes)} freed)`);
-      });
+      }, { create: false });
     });
   withCommonOptions(cmd);
 }

@@ -61,5 +61,9 @@ function openBrowser(url: string): void {
   const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
   const child = spawn(command, [url], { stdio: "ignore", detached: true });
   child.on("error", () => err(`could not start ${command}: open ${url} yourself`));
+  // xdg-open with no browser set up (a server, a container) exits non-zero without a word on a closed stderr.
+  child.on("exit", (code) => {
+    if (code !== 0 && code !== null) err(`${command} could not open a browser (exit ${code}): open ${url} yourself`);
+  });
   child.unref();
 }

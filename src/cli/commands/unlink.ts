@@ -20,7 +20,7 @@ export function register(program: Command): void {
         for (const x of r.outcomes) if (x.outcome === "kept") out(`kept      ${x.target}  (${x.reason ?? "not ours any more"})`);
         for (const e of r.errors) out(`error     ${e.message}`);
         out(`${r.removed} removed, ${r.gone} already gone, ${r.kept} kept (left on disk), ${r.errors.length} errors`);
-      }, { reconcile: "none" });
+      }, { reconcile: "none", create: false });
     });
   withCommonOptions(cmd);
 }

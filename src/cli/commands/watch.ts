@@ -2,7 +2,7 @@
 // line per change (a JSON object per line with --json), and first the mode it runs in.
 import type { Command } from "commander";
 import type { WatchEvent } from "../../watcher/watch-library.js";
-import { commonOptions, parsePositiveInt, withCommonOptions, withLibrary } from "../common.js";
+import { commonOptions, parsePositiveInt, requireFolder, withCommonOptions, withLibrary } from "../common.js";
 import { err, out } from "../output.js";
 import { untilInterrupted } from "../signals.js";
 
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .action(async (opts: { debounce: number; settle: number; rescan: number; allowPickle?: boolean }) => {
       const common = commonOptions(cmd);
       const { watchLibrary } = await import("../../watcher/watch-library.js");
-      await withLibrary(common, async (lib) => {
+      await withLibrary(requireFolder(common), async (lib) => {
         // SIGINT/SIGTERM are the normal end (exit 0), through the CLI's one signal path.
         await untilInterrupted(async (signal) => {
           const watcher = await watchLibrary(lib, {
