@@ -85,12 +85,17 @@ function webui(app: "a1111" | "forge"): MappingConfig {
   };
 }
 
+// GGUF is also the container of diffusion weights quantized for ComfyUI-GGUF (city96/FLUX.1-dev-gguf...): those
+// load only in ComfyUI, and llama.cpp / LM Studio refuse their architecture, so only language-side models go there
+// (LLMs, embedding models, and the vision/audio projectors that sit beside them).
+const GGUF_APP_TYPES = ["llm", "embedding", "vision", "audio", "unknown"];
+
 const LLAMACPP: MappingConfig = {
   app: "llamacpp",
   version: "*",
   variant: "default",
   description: "llama.cpp: every GGUF in one flat folder (shards side by side)",
-  mappings: [{ target_dir: ".", formats: ["gguf"], extensions: ["gguf"], layout: "flat" }],
+  mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, formats: ["gguf"], extensions: ["gguf"], layout: "flat" }],
 };
 
 const LMSTUDIO: MappingConfig = {
@@ -98,7 +103,7 @@ const LMSTUDIO: MappingConfig = {
   version: "*",
   variant: "default",
   description: "LM Studio: <models>/<publisher>/<repo>/<file>.gguf (repo_id, else local/<family>)",
-  mappings: [{ target_dir: ".", formats: ["gguf"], extensions: ["gguf"], layout: "publisher-repo" }],
+  mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, formats: ["gguf"], extensions: ["gguf"], layout: "publisher-repo" }],
 };
 
 export const BUILTIN_CONFIGS: readonly MappingConfig[] = [COMFYUI, COMFYUI_LEGACY, webui("a1111"), webui("forge"), LLAMACPP, LMSTUDIO];

@@ -1,0 +1,43 @@
+// The built-in profiles against what each app really reads on disk (facts from the apps' own sources, cited per
+// test): which folder a kind of model must land in, and which models an app cannot load at all.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join, relative } from "node:path";
+import { planMapping } from "../../../src/mapper/plan.js";
+import { resolveProfile } from "../../../src/mapper/profiles.js";
+import { tempDir } from "../../helpers/library-fixtures.js";
+import { tinyLibrary, type TinyModel } from "../../helpers/mapper-fixtures.js";
+
+/** Where each model's files would go for `app` (relative to --root), without user configs. */
+async function targets(app: string, models: TinyModel[]): Promise<Map<string, string[]>> {
+  const { dir, cleanup } = tempDir("mlib-appexp-");
+  try {
+    const lib = await tinyLibrary(join(dir, "lib"), models);
+    try {
+      const root = join(dir, app, "models");
+      const plan = planMapping(lib, resolveProfile(app, null, join(dir, "no-configs")), root);
+      const out = new Map<string, string[]>();
+      for (const u of plan.units) out.set(u.modelId, [...(out.get(u.modelId) ?? []), ...u.items.map((i) => relative(root, i.target))].sort());
+      return out;
+    } finally {
+      lib.close();
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+// city96/ComfyUI-GGUF README: diffusion GGUFs (FLUX.1-dev-gguf...) are ComfyUI models for models/unet; llama.cpp
+// and LM Studio (which loads GGUFs through llama.cpp) only load llama.cpp's own architectures.
+test("llama.cpp and LM Studio get the LLM GGUFs, not a diffusion model in a GGUF file", async () => {
+  const models: TinyModel[] = [
+    { id: "diffusion/flux/flux_dev_gguf", model_type: "diffusion", family: "flux", format: "gguf", repo_id: "city96/FLUX.1-dev-gguf", files: { "flux1-dev-Q4_0.gguf": "f" } },
+    { id: "llm/llama/tiny", model_type: "llm", family: "llama", format: "gguf", repo_id: "TheBloke/TinyLlama-GGUF", files: { "tiny.Q4_K_M.gguf": "g" } },
+    { id: "embedding/bert/nomic", model_type: "embedding", family: "nomic-bert", format: "gguf", repo_id: "nomic-ai/nomic-embed-text-v1.5-GGUF", files: { "nomic.Q8_0.gguf": "e" } },
+  ];
+  const llama = await targets("llamacpp", models);
+  assert.deepEqual([...llama.keys()].sort(), ["embedding/bert/nomic", "llm/llama/tiny"]);
+  const lms = await targets("lmstudio", models);
+  assert.equal(lms.get("diffusion/flux/flux_dev_gguf"), undefined);
+  assert.deepEqual(lms.get("llm/llama/tiny"), ["TheBloke/TinyLlama-GGUF/tiny.Q4_K_M.gguf"]);
+});
