@@ -31,7 +31,9 @@ const COMFYUI: MappingConfig = {
     rule("vae", ["vae"]),
     rule("controlnet", ["controlnet", "t2i_adapter"]),
     rule("text_encoders", ["clip", "t5", "text_encoders", "text_encoder"]),
-    rule("clip_vision", ["clip_vision"]),
+    // Image encoders (CLIP-ViT-H, SigLIP for Redux) are identified as vision models of family clip/siglip, not as a
+    // diffusion subtype; a GGUF of that family is an LLM's mmproj projector, which ComfyUI cannot load.
+    { target_dir: "clip_vision", model_types: ["vision"], families: ["clip", "siglip"], exclude_formats: [...NOT_FOLDERS, "gguf"] },
     rule("diffusion_models", ["diffusion_models", "diffusion_model", "unet", "transformer"]),
     rule("embeddings", ["embeddings", "embedding"]),
     rule("upscale_models", ["upscale", "upscaler", "upscalers", "upscale_models"]),

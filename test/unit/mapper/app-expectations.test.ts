@@ -41,3 +41,17 @@ test("llama.cpp and LM Studio get the LLM GGUFs, not a diffusion model in a GGUF
   assert.equal(lms.get("diffusion/flux/flux_dev_gguf"), undefined);
   assert.deepEqual(lms.get("llm/llama/tiny"), ["TheBloke/TinyLlama-GGUF/tiny.Q4_K_M.gguf"]);
 });
+
+// Comfy-Org/ComfyUI folder_paths.py + nodes.py CLIPVisionLoader: image encoders are read from models/clip_vision.
+// identify names a lone CLIP/SigLIP vision tower modelType "vision" (classify-tensors.ts), and a GGUF of
+// architecture clip is an LLM's mmproj, which ComfyUI does not load.
+test("ComfyUI: CLIP and SigLIP image encoders go to clip_vision; an mmproj GGUF does not", async () => {
+  const t = await targets("comfyui", [
+    { id: "vision/clip/vit_h", model_type: "vision", family: "clip", format: "safetensors", files: { "CLIP-ViT-H-14.safetensors": "v" } },
+    { id: "vision/siglip/sigclip", model_type: "vision", family: "siglip", format: "safetensors", files: { "sigclip_vision_patch14_384.safetensors": "s" } },
+    { id: "vision/clip/mmproj", model_type: "vision", family: "clip", format: "gguf", files: { "mmproj-f16.gguf": "m" } },
+  ]);
+  assert.deepEqual(t.get("vision/clip/vit_h"), ["clip_vision/CLIP-ViT-H-14.safetensors"]);
+  assert.deepEqual(t.get("vision/siglip/sigclip"), ["clip_vision/sigclip_vision_patch14_384.safetensors"]);
+  assert.equal(t.get("vision/clip/mmproj"), undefined);
+});
