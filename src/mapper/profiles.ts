@@ -55,7 +55,11 @@ const COMFYUI_LEGACY: MappingConfig = {
 
 function webui(app: "a1111" | "forge"): MappingConfig {
   const mappings = [
-    rule("Stable-diffusion", ["checkpoints", "checkpoint", ...(app === "forge" ? ["diffusion_models", "diffusion_model", "unet", "transformer"] : [])]),
+    // A checkpoint's own `<name>.yaml` config is read from beside it (sd_models_config.py,
+    // find_checkpoint_config_near_filename), so it is linked with it; the list only shows .ckpt/.safetensors.
+    rule("Stable-diffusion", ["checkpoints", "checkpoint", ...(app === "forge" ? ["diffusion_models", "diffusion_model", "unet", "transformer"] : [])], {
+      extensions: [...WEIGHTS, "yaml"],
+    }),
     rule("Lora", ["loras", "lora", "lycoris"]),
     rule("VAE", ["vae"]),
     rule("ControlNet", ["controlnet", "t2i_adapter"]),

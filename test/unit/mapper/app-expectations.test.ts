@@ -55,3 +55,14 @@ test("ComfyUI: CLIP and SigLIP image encoders go to clip_vision; an mmproj GGUF 
   assert.deepEqual(t.get("vision/siglip/sigclip"), ["clip_vision/sigclip_vision_patch14_384.safetensors"]);
   assert.equal(t.get("vision/clip/mmproj"), undefined);
 });
+
+// AUTOMATIC1111/stable-diffusion-webui modules/sd_models_config.py find_checkpoint_config_near_filename: a
+// checkpoint's config is `<checkpoint name>.yaml` in the same folder (v-prediction SD2, inpainting models...).
+test("A1111/Forge: a checkpoint's .yaml config is linked beside it in Stable-diffusion", async () => {
+  const models: TinyModel[] = [
+    { id: "diffusion/sd2/v768", model_type: "diffusion", subtype: "checkpoints", family: "sd2", format: "safetensors", files: { "v2-1_768.safetensors": "c", "v2-1_768.yaml": "model: {}" } },
+  ];
+  for (const app of ["a1111", "forge"]) {
+    assert.deepEqual((await targets(app, models)).get("diffusion/sd2/v768"), ["Stable-diffusion/v2-1_768.safetensors", "Stable-diffusion/v2-1_768.yaml"], app);
+  }
+});
