@@ -24,7 +24,7 @@ const COMFYUI: MappingConfig = {
   app: "comfyui",
   version: "*",
   variant: "default",
-  description: "ComfyUI: <ComfyUI>/models/{checkpoints,loras,vae,controlnet,text_encoders,clip_vision,diffusion_models,upscale_models,embeddings,diffusers}",
+  description: "ComfyUI: <ComfyUI>/models/{checkpoints,loras,vae,controlnet,text_encoders,clip_vision,diffusion_models,upscale_models,embeddings,hypernetworks,ipadapter,diffusers}",
   mappings: [
     rule("checkpoints", ["checkpoints", "checkpoint"]),
     rule("loras", ["loras", "lora", "lycoris"]),
@@ -38,6 +38,9 @@ const COMFYUI: MappingConfig = {
     rule("embeddings", ["embeddings", "embedding"]),
     rule("upscale_models", ["upscale", "upscaler", "upscalers", "upscale_models"]),
     rule("hypernetworks", ["hypernetworks", "hypernetwork"]),
+    // Not a core key: ComfyUI_IPAdapter_plus (and the InstantID/IPAdapter nodes after it) registers
+    // `ipadapter` = models/ipadapter, keeping any path already configured for it.
+    rule("ipadapter", ["ipadapter", "ip_adapter"]),
     { target_dir: "diffusers", formats: ["diffusers"], layout: "folder" },
   ],
 };
@@ -62,7 +65,8 @@ function webui(app: "a1111" | "forge"): MappingConfig {
     }),
     rule("Lora", ["loras", "lora", "lycoris"]),
     rule("VAE", ["vae"]),
-    rule("ControlNet", ["controlnet", "t2i_adapter"]),
+    // The ControlNet extension (and Forge's built-in one) also runs IP-Adapters, read from the same folder.
+    rule("ControlNet", ["controlnet", "t2i_adapter", "ipadapter", "ip_adapter"]),
     rule("ESRGAN", ["upscale", "upscaler", "upscalers", "upscale_models"]),
     rule("hypernetworks", ["hypernetworks", "hypernetwork"]),
     // Textual inversions live beside models/, in the web UI's own `embeddings/` folder.

@@ -66,3 +66,14 @@ test("A1111/Forge: a checkpoint's .yaml config is linked beside it in Stable-dif
     assert.deepEqual((await targets(app, models)).get("diffusion/sd2/v768"), ["Stable-diffusion/v2-1_768.safetensors", "Stable-diffusion/v2-1_768.yaml"], app);
   }
 });
+
+// identify names IP-Adapter weights subtype "ipadapter" (classify-tensors.ts). cubiq/ComfyUI_IPAdapter_plus
+// registers folder_names_and_paths["ipadapter"] = models/ipadapter; Mikubill/sd-webui-controlnet (and Forge's
+// built-in ControlNet) load IP-Adapters from models/ControlNet.
+test("IP-Adapters: ComfyUI models/ipadapter, A1111/Forge models/ControlNet", async () => {
+  const models: TinyModel[] = [
+    { id: "diffusion/sd15/ip_adapter", model_type: "diffusion", subtype: "ipadapter", family: "sd15", format: "safetensors", files: { "ip-adapter_sd15.safetensors": "i" } },
+  ];
+  assert.deepEqual((await targets("comfyui", models)).get("diffusion/sd15/ip_adapter"), ["ipadapter/ip-adapter_sd15.safetensors"]);
+  for (const app of ["a1111", "forge"]) assert.deepEqual((await targets(app, models)).get("diffusion/sd15/ip_adapter"), ["ControlNet/ip-adapter_sd15.safetensors"], app);
+});
