@@ -60,6 +60,7 @@ interface RuleMatcher {
   tags: Set<string> | null;
   excludeTags: Set<string> | null;
   excludeFormats: Set<string> | null;
+  excludeFamilies: Set<string> | null;
 }
 
 function ruleMatcher(rule: MappingRule): RuleMatcher {
@@ -71,6 +72,7 @@ function ruleMatcher(rule: MappingRule): RuleMatcher {
     tags: rule.tags && rule.tags.length > 0 ? lowerSet(rule.tags) : null,
     excludeTags: lowerSet(rule.exclude_tags),
     excludeFormats: lowerSet(rule.exclude_formats),
+    excludeFamilies: lowerSet(rule.exclude_families),
   };
 }
 
@@ -85,6 +87,7 @@ function matches(r: RuleMatcher, m: RuleFields, tags: string[]): boolean {
   if (r.tags !== null && !tags.some((t) => r.tags!.has(t))) return false;
   if (r.excludeTags !== null && tags.some((t) => r.excludeTags!.has(t))) return false;
   if (r.excludeFormats !== null && r.excludeFormats.has((m.format ?? "").toLowerCase())) return false;
+  if (r.excludeFamilies !== null && r.excludeFamilies.has((m.family ?? "").toLowerCase())) return false;
   return true;
 }
 

@@ -67,7 +67,10 @@ function webui(app: "a1111" | "forge"): MappingConfig {
     rule("VAE", ["vae"]),
     // The ControlNet extension (and Forge's built-in one) also runs IP-Adapters, read from the same folder.
     rule("ControlNet", ["controlnet", "t2i_adapter", "ipadapter", "ip_adapter"]),
-    rule("ESRGAN", ["upscale", "upscaler", "upscalers", "upscale_models"]),
+    // The ESRGAN upscaler loads only ESRGAN-architecture weights (upscaler_esrgan.py: spandrel with
+    // expected_architecture ESRGAN); SwinIR has its own folder and upscaler (--swinir-models-path).
+    rule("ESRGAN", ["upscale", "upscaler", "upscalers", "upscale_models"], { exclude_families: ["swinir"] }),
+    rule("SwinIR", ["upscale", "upscaler", "upscalers", "upscale_models"], { families: ["swinir"] }),
     rule("hypernetworks", ["hypernetworks", "hypernetwork"]),
     // Textual inversions live beside models/, in the web UI's own `embeddings/` folder.
     rule("../embeddings", ["embeddings", "embedding"]),
@@ -79,7 +82,7 @@ function webui(app: "a1111" | "forge"): MappingConfig {
     variant: "default",
     description:
       app === "a1111"
-        ? "AUTOMATIC1111 web UI: <webui>/models/{Stable-diffusion,Lora,VAE,ControlNet,ESRGAN,hypernetworks}, <webui>/embeddings"
+        ? "AUTOMATIC1111 web UI: <webui>/models/{Stable-diffusion,Lora,VAE,ControlNet,ESRGAN,SwinIR,hypernetworks}, <webui>/embeddings"
         : "Forge: like A1111, plus models/text_encoder and standalone diffusion models in Stable-diffusion",
     mappings,
     flags: {
@@ -88,6 +91,7 @@ function webui(app: "a1111" | "forge"): MappingConfig {
       VAE: "--vae-dir",
       ControlNet: "--controlnet-dir",
       ESRGAN: "--esrgan-models-path",
+      SwinIR: "--swinir-models-path",
       hypernetworks: "--hypernetwork-dir",
       "../embeddings": "--embeddings-dir",
       ...(app === "forge" ? { text_encoder: "--text-encoder-dir" } : {}),
@@ -168,7 +172,7 @@ function readConfigFile(file: string): MappingConfig {
   if (!Array.isArray(c.mappings)) throw bad('"mappings" must be a list of rules');
   const mappings: MappingRule[] = c.mappings.map((r, i) => {
     if (!r || typeof r !== "object" || typeof (r as MappingRule).target_dir !== "string") throw bad(`mappings[${i}]: needs a "target_dir" string`);
-    for (const key of ["model_types", "subtypes", "families", "tags", "exclude_tags", "formats", "exclude_formats", "extensions"] as const) {
+    for (const key of ["model_types", "subtypes", "families", "exclude_families", "tags", "exclude_tags", "formats", "exclude_formats", "extensions"] as const) {
       const v = (r as MappingRule)[key];
       if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) throw bad(`mappings[${i}].${key}: must be a list of strings`);
     }

@@ -11,6 +11,8 @@ export interface MappingRule {
   tags?: string[] | null;
   exclude_tags?: string[] | null;
   // Added by model-library (the original ignores unknown fields):
+  /** Families the rule never takes (an A1111 ESRGAN folder refuses SwinIR weights). */
+  exclude_families?: string[] | null;
   /** metadata `format` values the rule takes (gguf, safetensors, diffusers...). */
   formats?: string[] | null;
   exclude_formats?: string[] | null;

@@ -2,6 +2,7 @@
 // test): which folder a kind of model must land in, and which models an app cannot load at all.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { planMapping } from "../../../src/mapper/plan.js";
 import { resolveProfile } from "../../../src/mapper/profiles.js";
@@ -76,4 +77,34 @@ test("IP-Adapters: ComfyUI models/ipadapter, A1111/Forge models/ControlNet", asy
   ];
   assert.deepEqual((await targets("comfyui", models)).get("diffusion/sd15/ip_adapter"), ["ipadapter/ip-adapter_sd15.safetensors"]);
   for (const app of ["a1111", "forge"]) assert.deepEqual((await targets(app, models)).get("diffusion/sd15/ip_adapter"), ["ControlNet/ip-adapter_sd15.safetensors"], app);
+});
+
+// AUTOMATIC1111 modules/upscaler_esrgan.py loads models/ESRGAN through spandrel with expected_architecture
+// 'ESRGAN' (a SwinIR file there fails to load); SwinIR weights are read from models/SwinIR (cmd_args.py
+// --swinir-models-path). ComfyUI's upscale_models loader takes every spandrel architecture.
+test("upscalers: A1111/Forge put SwinIR in models/SwinIR and ESRGAN-family ones in models/ESRGAN; ComfyUI takes both", async () => {
+  const models: TinyModel[] = [
+    { id: "diffusion/esrgan/ultrasharp", model_type: "diffusion", subtype: "upscale", family: "esrgan", format: "pth", files: { "4x-UltraSharp.pth": "e" } },
+    { id: "diffusion/swinir/swinir_4x", model_type: "diffusion", subtype: "upscale", family: "swinir", format: "pth", files: { "SwinIR_4x.pth": "s" } },
+    { id: "diffusion/unknown/upscaler", model_type: "diffusion", subtype: "upscale", format: "pth", files: { "some-upscaler.pth": "u" } },
+  ];
+  for (const app of ["a1111", "forge"]) {
+    const t = await targets(app, models);
+    assert.deepEqual(t.get("diffusion/esrgan/ultrasharp"), ["ESRGAN/4x-UltraSharp.pth"], app);
+    assert.deepEqual(t.get("diffusion/swinir/swinir_4x"), ["SwinIR/SwinIR_4x.pth"], app);
+    assert.deepEqual(t.get("diffusion/unknown/upscaler"), ["ESRGAN/some-upscaler.pth"], app);
+  }
+  const comfy = await targets("comfyui", models);
+  assert.deepEqual(comfy.get("diffusion/swinir/swinir_4x"), ["upscale_models/SwinIR_4x.pth"]);
+  assert.deepEqual(comfy.get("diffusion/esrgan/ultrasharp"), ["upscale_models/4x-UltraSharp.pth"]);
+});
+
+test("a user config's exclude_families must be a list of strings", () => {
+  const { dir, cleanup } = tempDir("mlib-appexp-");
+  try {
+    writeFileSync(join(dir, "mine.json"), JSON.stringify({ app: "mine", version: "*", mappings: [{ target_dir: "x", exclude_families: "swinir" }] }));
+    assert.throws(() => resolveProfile("mine", null, dir), /exclude_families: must be a list of strings/);
+  } finally {
+    cleanup();
+  }
 });
