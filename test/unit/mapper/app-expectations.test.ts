@@ -108,3 +108,16 @@ test("a user config's exclude_families must be a list of strings", () => {
     cleanup();
   }
 });
+
+// lmstudio.ai/docs (import-model): <models>/<publisher>/<repo>/<file>.gguf, and a vision model's mmproj GGUF must
+// sit in the same folder; split GGUFs load from their first shard with the others beside it, names unchanged.
+test("LM Studio: the mmproj sits beside its model (same folder, in the model or imported apart from the same repo); shards keep their names", async () => {
+  const t = await targets("lmstudio", [
+    { id: "llm/gemma3/gemma", model_type: "llm", family: "gemma3", format: "gguf", repo_id: "ggml-org/gemma-3-4b-it-GGUF", files: { "gemma-3-4b-it-Q4_K_M.gguf": "g", "mmproj-model-f16.gguf": "m" } },
+    { id: "llm/qwen2vl/qwen", model_type: "llm", family: "qwen2vl", format: "gguf", repo_id: "bartowski/Qwen2-VL-7B-GGUF", files: { "Q4/Qwen2-VL-7B-00001-of-00002.gguf": "1", "Q4/Qwen2-VL-7B-00002-of-00002.gguf": "2" } },
+    { id: "vision/clip/qwen_mmproj", model_type: "vision", family: "clip", format: "gguf", repo_id: "bartowski/Qwen2-VL-7B-GGUF", files: { "mmproj-Qwen2-VL-7B-f16.gguf": "p" } },
+  ]);
+  assert.deepEqual(t.get("llm/gemma3/gemma"), ["ggml-org/gemma-3-4b-it-GGUF/gemma-3-4b-it-Q4_K_M.gguf", "ggml-org/gemma-3-4b-it-GGUF/mmproj-model-f16.gguf"]);
+  assert.deepEqual(t.get("llm/qwen2vl/qwen"), ["bartowski/Qwen2-VL-7B-GGUF/Qwen2-VL-7B-00001-of-00002.gguf", "bartowski/Qwen2-VL-7B-GGUF/Qwen2-VL-7B-00002-of-00002.gguf"]);
+  assert.deepEqual(t.get("vision/clip/qwen_mmproj"), ["bartowski/Qwen2-VL-7B-GGUF/mmproj-Qwen2-VL-7B-f16.gguf"]);
+});
