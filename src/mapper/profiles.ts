@@ -57,16 +57,20 @@ const COMFYUI_LEGACY: MappingConfig = {
 };
 
 function webui(app: "a1111" | "forge"): MappingConfig {
+  // A1111 runs the SD 1/2/XL/3 architectures only: a Flux checkpoint, LoRA or ControlNet would be listed and fail to
+  // load (its Flux request, AUTOMATIC1111/stable-diffusion-webui#16311, stays open). Forge runs Flux.
+  const notHere = app === "a1111" ? { exclude_families: ["flux"] } : {};
   const mappings = [
     // A checkpoint's own `<name>.yaml` config is read from beside it (sd_models_config.py,
     // find_checkpoint_config_near_filename), so it is linked with it; the list only shows .ckpt/.safetensors.
     rule("Stable-diffusion", ["checkpoints", "checkpoint", ...(app === "forge" ? ["diffusion_models", "diffusion_model", "unet", "transformer"] : [])], {
       extensions: [...WEIGHTS, "yaml"],
+      ...notHere,
     }),
-    rule("Lora", ["loras", "lora", "lycoris"]),
+    rule("Lora", ["loras", "lora", "lycoris"], notHere),
     rule("VAE", ["vae"]),
     // The ControlNet extension (and Forge's built-in one) also runs IP-Adapters, read from the same folder.
-    rule("ControlNet", ["controlnet", "t2i_adapter", "ipadapter", "ip_adapter"]),
+    rule("ControlNet", ["controlnet", "t2i_adapter", "ipadapter", "ip_adapter"], notHere),
     // The ESRGAN upscaler loads only ESRGAN-architecture weights (upscaler_esrgan.py: spandrel with
     // expected_architecture ESRGAN); SwinIR has its own folder and upscaler (--swinir-models-path).
     rule("ESRGAN", ["upscale", "upscaler", "upscalers", "upscale_models"], { exclude_families: ["swinir"] }),

@@ -121,3 +121,19 @@ test("LM Studio: the mmproj sits beside its model (same folder, in the model or 
   assert.deepEqual(t.get("llm/qwen2vl/qwen"), ["bartowski/Qwen2-VL-7B-GGUF/Qwen2-VL-7B-00001-of-00002.gguf", "bartowski/Qwen2-VL-7B-GGUF/Qwen2-VL-7B-00002-of-00002.gguf"]);
   assert.deepEqual(t.get("vision/clip/qwen_mmproj"), ["bartowski/Qwen2-VL-7B-GGUF/mmproj-Qwen2-VL-7B-f16.gguf"]);
 });
+
+// AUTOMATIC1111 runs SD 1/2/XL/3 only (Flux: AUTOMATIC1111/stable-diffusion-webui#16311, open); Forge and ComfyUI
+// run Flux checkpoints and LoRAs.
+test("Flux checkpoints and LoRAs: not into A1111, into Forge and ComfyUI", async () => {
+  const models: TinyModel[] = [
+    { id: "diffusion/flux/flux_ckpt", model_type: "diffusion", subtype: "checkpoints", family: "flux", format: "safetensors", files: { "flux1-dev-fp8.safetensors": "c" } },
+    { id: "diffusion/flux/flux_lora", model_type: "diffusion", subtype: "loras", family: "flux", format: "safetensors", files: { "flux-detail.safetensors": "l" } },
+    { id: "diffusion/sdxl/sdxl_lora", model_type: "diffusion", subtype: "loras", family: "sdxl", format: "safetensors", files: { "sdxl-detail.safetensors": "s" } },
+  ];
+  const a1111 = await targets("a1111", models);
+  assert.deepEqual([...a1111.keys()], ["diffusion/sdxl/sdxl_lora"]);
+  const forge = await targets("forge", models);
+  assert.deepEqual(forge.get("diffusion/flux/flux_ckpt"), ["Stable-diffusion/flux1-dev-fp8.safetensors"]);
+  assert.deepEqual(forge.get("diffusion/flux/flux_lora"), ["Lora/flux-detail.safetensors"]);
+  assert.deepEqual((await targets("comfyui", models)).get("diffusion/flux/flux_lora"), ["loras/flux-detail.safetensors"]);
+});
