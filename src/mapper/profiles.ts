@@ -107,13 +107,16 @@ function webui(app: "a1111" | "forge"): MappingConfig {
 // load only in ComfyUI, and llama.cpp / LM Studio refuse their architecture, so only language-side models go there
 // (LLMs, embedding models, and the vision/audio projectors that sit beside them).
 const GGUF_APP_TYPES = ["llm", "embedding", "vision", "audio", "unknown"];
+// The image architectures ComfyUI-GGUF writes as general.architecture (its loader.py IMG_ARCH_LIST). A GGUF's
+// family is its architecture, so these are excluded by family too, whatever type the file was given at import.
+const GGUF_IMAGE_ARCHITECTURES = ["flux", "sd1", "sdxl", "sd3", "aura", "hidream", "cosmos", "ltxv", "hyvid", "wan", "lumina2", "qwen_image"];
 
 const LLAMACPP: MappingConfig = {
   app: "llamacpp",
   version: "*",
   variant: "default",
   description: "llama.cpp: every GGUF in one flat folder (shards side by side)",
-  mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, formats: ["gguf"], extensions: ["gguf"], layout: "flat" }],
+  mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, exclude_families: GGUF_IMAGE_ARCHITECTURES, formats: ["gguf"], extensions: ["gguf"], layout: "flat" }],
 };
 
 const LMSTUDIO: MappingConfig = {
@@ -121,7 +124,7 @@ const LMSTUDIO: MappingConfig = {
   version: "*",
   variant: "default",
   description: "LM Studio: <models>/<publisher>/<repo>/<file>.gguf (repo_id, else local/<family>)",
-  mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, formats: ["gguf"], extensions: ["gguf"], layout: "publisher-repo" }],
+  mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, exclude_families: GGUF_IMAGE_ARCHITECTURES, formats: ["gguf"], extensions: ["gguf"], layout: "publisher-repo" }],
 };
 
 export const BUILTIN_CONFIGS: readonly MappingConfig[] = [COMFYUI, COMFYUI_LEGACY, webui("a1111"), webui("forge"), LLAMACPP, LMSTUDIO];

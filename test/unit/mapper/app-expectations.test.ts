@@ -137,3 +137,15 @@ test("Flux checkpoints and LoRAs: not into A1111, into Forge and ComfyUI", async
   assert.deepEqual(forge.get("diffusion/flux/flux_lora"), ["Lora/flux-detail.safetensors"]);
   assert.deepEqual((await targets("comfyui", models)).get("diffusion/flux/flux_lora"), ["loras/flux-detail.safetensors"]);
 });
+
+// city96/ComfyUI-GGUF loader.py IMG_ARCH_LIST: the image architectures it writes. identify reads a GGUF's family
+// from general.architecture and, not knowing "flux", calls the file an LLM (formats/gguf.ts modelTypeOf).
+test("llama.cpp and LM Studio: a ComfyUI-GGUF image model identified as an LLM (family = its architecture) is still left out", async () => {
+  const models: TinyModel[] = [
+    { id: "llm/flux/flux_q4", model_type: "llm", family: "flux", format: "gguf", files: { "flux1-schnell-Q4_0.gguf": "f" } },
+    { id: "llm/wan/wan_q8", model_type: "llm", family: "wan", format: "gguf", files: { "wan2.1-t2v-14b-Q8_0.gguf": "w" } },
+    { id: "llm/qwen2/qwen", model_type: "llm", family: "qwen2", format: "gguf", files: { "qwen2.5-7b-Q4_K_M.gguf": "q" } },
+  ];
+  assert.deepEqual([...(await targets("llamacpp", models)).keys()], ["llm/qwen2/qwen"]);
+  assert.deepEqual([...(await targets("lmstudio", models)).keys()], ["llm/qwen2/qwen"]);
+});
