@@ -80,10 +80,21 @@ const WORD_THEN_DIGIT = /(\p{L}{2,})(?=\p{N})/gu;
 /** One matched term: the phrases (any of which may match) it stands for. */
 type TermGroup = string[];
 
-/** The term as typed, and split between a word and the number glued to it when it has one. */
+// A dotted version number, with or without its "v": names write "v0.3" (one token "v0", then "3") as often
+// as "3.1" (two tokens), so "0.3" also looks for "v0.3" and "v3.1" also for "3.1".
+const VERSION = /^(v?)(\d+(?:\.\d+)+)$/u;
+
+/**
+ * The term as typed, split between a word and the number glued to it when it has one, and a dotted version
+ * with its "v" added or taken off.
+ */
 function termGroup(term: string): TermGroup {
+  const group = [term];
   const split = term.replace(WORD_THEN_DIGIT, "$1 ");
-  return split === term ? [term] : [term, split];
+  if (split !== term) group.push(split);
+  const version = VERSION.exec(term);
+  if (version) group.push(version[1] ? version[2] : `v${version[2]}`);
+  return group;
 }
 
 const gluable = (a: string, b: string): boolean => HAS_TOKEN_CHAR.test(a.slice(-1)) && HAS_TOKEN_CHAR.test(b[0]);

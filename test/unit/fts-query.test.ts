@@ -106,7 +106,13 @@ describe("joined and split words", () => {
     assert.equal(buildFtsQuery("llama3"), '("llama3"* OR "llama 3"*)');
     assert.equal(buildFtsQuery("Qwen2.5"), '("qwen2.5"* OR "qwen 2.5"*)');
     assert.equal(buildFtsQuery("q4_k_m"), '"q4_k_m"*', "one letter before the digit (quant, version tags): as typed");
-    assert.equal(buildFtsQuery("v0.3"), '"v0.3"*');
+    assert.equal(buildFtsQuery("q4"), '"q4"*');
+  });
+  test("a dotted version also matches with its v added or taken off: 0.3 → v0.3, v3.1 → 3.1", () => {
+    assert.equal(buildFtsQuery("0.3"), '("0.3"* OR "v0.3"*)');
+    assert.equal(buildFtsQuery("V3.1"), '("v3.1"* OR "3.1"*)');
+    assert.equal(buildFtsQuery("7b"), '"7b"*', "not a dotted version");
+    assert.equal(buildFtsQuery("v2"), '"v2"*', "not dotted: v2 is a name's word as often as a version");
   });
   test("two adjacent terms also match glued: llama 3 → llama 3 or llama3", () => {
     assert.equal(buildFtsQuery("llama 3"), '("llama"* AND "3"*) OR ("llama3"*)');

@@ -48,6 +48,11 @@ describe("search as typed: words glued to numbers and to each other", () => {
     assert.deepEqual(names("ultra sharp"), ["4x-UltraSharp"]);
     assert.deepEqual(names("sd 15"), ["control_v11p_sd15_canny"]);
   });
+  test("a version typed without its v, or with one the name does not write", () => {
+    assert.deepEqual(names("0.3"), ["mistral-7b-instruct-v0.3.Q5_K_S"]);
+    assert.deepEqual(names("mistral 0.3"), ["mistral-7b-instruct-v0.3.Q5_K_S"]);
+    assert.deepEqual(names("llama v3.1"), ["Meta-Llama-3.1-8B-Instruct-Q4_K_M"]);
+  });
   test("nothing unrelated crowds in; what already matched still does", () => {
     assert.deepEqual(new Set(names("ultra")), new Set(["Ultra Realistic LoRA", "4x-UltraSharp"]));
     assert.deepEqual(names("llama 3.1 8b"), ["Meta-Llama-3.1-8B-Instruct-Q4_K_M"]);
