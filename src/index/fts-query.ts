@@ -84,11 +84,17 @@ type TermGroup = string[];
 // as "3.1" (two tokens), so "0.3" also looks for "v0.3" and "v3.1" also for "3.1".
 const VERSION = /^(v?)(\d+(?:\.\d+)+)$/u;
 
+// A model file's extension at the end of a pasted file name: names are indexed without it, so
+// "Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf" also looks for the name alone.
+const FILE_EXTENSION = /\.(?:gguf|ggml|safetensors|sft|ckpt|pt|pth|bin|onnx|pkl|pickle|llamafile)$/u;
+
 /**
- * The term as typed, split between a word and the number glued to it when it has one, and a dotted version
- * with its "v" added or taken off.
+ * The term as typed, split between a word and the number glued to it when it has one, a dotted version
+ * with its "v" added or taken off, and a pasted file name without its extension.
  */
 function termGroup(term: string): TermGroup {
+  const bare = term.replace(FILE_EXTENSION, "");
+  if (bare !== term && HAS_TOKEN_CHAR.test(bare)) return [term, ...termGroup(bare)];
   const group = [term];
   const split = term.replace(WORD_THEN_DIGIT, "$1 ");
   if (split !== term) group.push(split);

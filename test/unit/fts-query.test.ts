@@ -114,6 +114,12 @@ describe("joined and split words", () => {
     assert.equal(buildFtsQuery("7b"), '"7b"*', "not a dotted version");
     assert.equal(buildFtsQuery("v2"), '"v2"*', "not dotted: v2 is a name's word as often as a version");
   });
+  test("a pasted file name also matches without its extension", () => {
+    assert.equal(buildFtsQuery("sdxl_vae.safetensors"), '("sdxl_vae.safetensors"* OR "sdxl_vae"*)');
+    assert.equal(buildFtsQuery("Llama-2-13b.Q4_0.GGUF"), '("llama-2-13b.q4_0.gguf"* OR "llama-2-13b.q4_0"*)');
+    assert.equal(buildFtsQuery(".gguf"), '".gguf"*', "the extension alone is a word to look for");
+    assert.equal(buildFtsQuery("ggufs"), '"ggufs"*');
+  });
   test("two adjacent terms also match glued: llama 3 → llama 3 or llama3", () => {
     assert.equal(buildFtsQuery("llama 3"), '("llama"* AND "3"*) OR ("llama3"*)');
     assert.equal(buildFtsQuery("ultra sharp"), '("ultra"* AND "sharp"*) OR ("ultrasharp"*)');

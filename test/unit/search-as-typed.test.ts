@@ -53,6 +53,11 @@ describe("search as typed: words glued to numbers and to each other", () => {
     assert.deepEqual(names("mistral 0.3"), ["mistral-7b-instruct-v0.3.Q5_K_S"]);
     assert.deepEqual(names("llama v3.1"), ["Meta-Llama-3.1-8B-Instruct-Q4_K_M"]);
   });
+  test("a pasted file name, extension and all, finds its model", () => {
+    assert.deepEqual(names("Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf"), ["Meta-Llama-3.1-8B-Instruct-Q4_K_M"]);
+    assert.deepEqual(names("4x-UltraSharp.pth"), ["4x-UltraSharp"]);
+    assert.deepEqual(names("Llama-2-13b-chat.ggmlv3.q4_0.bin"), ["Llama-2-13b-chat.ggmlv3.q4_0"]);
+  });
   test("nothing unrelated crowds in; what already matched still does", () => {
     assert.deepEqual(new Set(names("ultra")), new Set(["Ultra Realistic LoRA", "4x-UltraSharp"]));
     assert.deepEqual(names("llama 3.1 8b"), ["Meta-Llama-3.1-8B-Instruct-Q4_K_M"]);
