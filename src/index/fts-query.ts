@@ -105,11 +105,18 @@ function termGroup(term: string): TermGroup {
 
 const gluable = (a: string, b: string): boolean => HAS_TOKEN_CHAR.test(a.slice(-1)) && HAS_TOKEN_CHAR.test(b[0]);
 
+// An Ollama-style "name:tag" ("deepseek-r1:7b"): the tag is rarely next to the name in a file or repo name
+// ("DeepSeek-R1-Distill-Qwen-7B"), so such a term also matches as two words.
+const NAME_AND_TAG = /^([^:]*[\p{L}\p{N}][^:]*):([^:]*[\p{L}\p{N}][^:]*)$/u;
+
 /** The ways the query can match: each an AND of term groups; the first is the terms as typed. */
 function conjunctions(input: string): TermGroup[][] {
   const terms = matchTerms(input);
   if (terms.length === 0) return [];
   const out = [terms.map(termGroup)];
+  if (terms.some((t) => NAME_AND_TAG.test(t))) {
+    out.push(terms.flatMap((t) => NAME_AND_TAG.exec(t)?.slice(1, 3) ?? [t]).map(termGroup));
+  }
   if (terms.length <= MAX_GLUED_TERMS) {
     for (let i = 0; i + 1 < terms.length; i++) {
       if (!gluable(terms[i], terms[i + 1])) continue;

@@ -32,7 +32,7 @@ describe("buildFtsQuery", () => {
     assert.deepEqual(queryTerms('" * ( ) : ^ + -'), []);
   });
   test("FTS operators and syntax characters end up inside quotes", () => {
-    for (const input of ["a:b", "-x", "^start", "(paren", "star*", "+plus", "NEAR", "AND", "OR", "NOT", "x}", "{y"]) {
+    for (const input of [":b", "b:", "-x", "^start", "(paren", "star*", "+plus", "NEAR", "AND", "OR", "NOT", "x}", "{y"]) {
       const q = buildFtsQuery(input);
       assert.ok(q !== null, input);
       assert.match(q, /^"[^]*"\*$/, `${input} → ${q}`);
@@ -119,6 +119,12 @@ describe("joined and split words", () => {
     assert.equal(buildFtsQuery("Llama-2-13b.Q4_0.GGUF"), '("llama-2-13b.q4_0.gguf"* OR "llama-2-13b.q4_0"*)');
     assert.equal(buildFtsQuery(".gguf"), '".gguf"*', "the extension alone is a word to look for");
     assert.equal(buildFtsQuery("ggufs"), '"ggufs"*');
+  });
+  test("an Ollama-style name:tag also matches as two words", () => {
+    assert.equal(buildFtsQuery("deepseek-r1:7b"), '("deepseek-r1:7b"*) OR ("deepseek-r1"* AND "7b"*)');
+    assert.equal(buildFtsQuery("a:b"), '("a:b"*) OR ("a"* AND "b"*)', "the colon stays inside quotes: no column filter");
+    assert.equal(buildFtsQuery("a:b:c"), '"a:b:c"*', "not one name and one tag");
+    assert.equal(buildFtsQuery("llama:"), '"llama:"*');
   });
   test("two adjacent terms also match glued: llama 3 → llama 3 or llama3", () => {
     assert.equal(buildFtsQuery("llama 3"), '("llama"* AND "3"*) OR ("llama3"*)');

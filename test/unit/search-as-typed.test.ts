@@ -58,6 +58,14 @@ describe("search as typed: words glued to numbers and to each other", () => {
     assert.deepEqual(names("4x-UltraSharp.pth"), ["4x-UltraSharp"]);
     assert.deepEqual(names("Llama-2-13b-chat.ggmlv3.q4_0.bin"), ["Llama-2-13b-chat.ggmlv3.q4_0"]);
   });
+  test("an Ollama-style name:tag finds the model whose name holds both", () => {
+    index.upsert(makeRecord({ id: "llm/qwen/deepseek-r1-distill-qwen-7b", officialName: "DeepSeek-R1-Distill-Qwen-7B", family: "qwen" }));
+    try {
+      assert.deepEqual(names("deepseek-r1:7b"), ["DeepSeek-R1-Distill-Qwen-7B"]);
+    } finally {
+      index.delete("llm/qwen/deepseek-r1-distill-qwen-7b");
+    }
+  });
   test("nothing unrelated crowds in; what already matched still does", () => {
     assert.deepEqual(new Set(names("ultra")), new Set(["Ultra Realistic LoRA", "4x-UltraSharp"]));
     assert.deepEqual(names("llama 3.1 8b"), ["Meta-Llama-3.1-8B-Instruct-Q4_K_M"]);
