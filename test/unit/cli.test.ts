@@ -204,10 +204,11 @@ describe("library lifecycle through the CLI", () => {
     assert.equal(list.json.models[0].id, id);
     assert.deepEqual([...list.json.models[0].tags].sort(), ["cli", "demo", "tiny"]);
 
-    // search + filters, --library given before the command (the env points elsewhere)
+    // search + filters, --library given before the command (the env points elsewhere); the query's words
+    // unquoted, as people type them, are one query
     // (--facets: the counts of what the query and filters match, per group)
     const search = await runCliJson<{ models: { id: string }[]; totalCount: number; facets: Record<string, Record<string, number>> }>(
-      ["--library", home, "search", "llama", "--json", "--format", "gguf,safetensors", "--tag", "tiny", "--facets"],
+      ["--library", home, "search", "tiny", "llama", "--json", "--format", "gguf,safetensors", "--tag", "tiny", "--facets"],
       { env: { MODEL_LIBRARY_HOME: path.join(tmp, "elsewhere") } },
     );
     assert.equal(search.code, 0, search.stderr);

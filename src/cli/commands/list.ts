@@ -69,9 +69,11 @@ export function register(program: Command): void {
     program
       .command("search")
       .description("full-text search of names, tags, families, architectures, descriptions and notes")
-      .argument("<query>", "words to look for (prefixes match: `lla` finds llama)"),
+      .argument("<query...>", "words to look for (prefixes match: `lla` finds llama); quoting them is optional"),
   );
-  search.action(async (query: string) => {
+  // Variadic: people type `mlib search llama 3 8b` unquoted, which is the query "llama 3 8b".
+  search.action(async (words: string[]) => {
+    const query = words.join(" ");
     const common = commonOptions(search);
     const flags = search.opts<FilterFlags>();
     const { searchModels } = await import("../../operations/search-models.js");
