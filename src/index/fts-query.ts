@@ -108,14 +108,22 @@ const gluable = (a: string, b: string): boolean => HAS_TOKEN_CHAR.test(a.slice(-
 // An Ollama-style "name:tag" ("deepseek-r1:7b"): the tag is rarely next to the name in a file or repo name
 // ("DeepSeek-R1-Distill-Qwen-7B"), so such a term also matches as two words.
 const NAME_AND_TAG = /^([^:]*[\p{L}\p{N}][^:]*):([^:]*[\p{L}\p{N}][^:]*)$/u;
+// A Hub tag ("license:mit", "base_model:...", "dataset:...") is not a name:tag: split, its key alone ("license")
+// matches nearly every model, and the alternative cost the searches for such tags 2-3x (p99 of the search bench).
+const HUB_TAG_KEY = /^(?:license|base_model|dataset|datasets|region|arxiv|doi|language|library|pipeline_tag)$/iu;
+
+function nameAndTag(term: string): string[] | null {
+  const m = NAME_AND_TAG.exec(term);
+  return m && !HUB_TAG_KEY.test(m[1]) ? [m[1], m[2]] : null;
+}
 
 /** The ways the query can match: each an AND of term groups; the first is the terms as typed. */
 function conjunctions(input: string): TermGroup[][] {
   const terms = matchTerms(input);
   if (terms.length === 0) return [];
   const out = [terms.map(termGroup)];
-  if (terms.some((t) => NAME_AND_TAG.test(t))) {
-    out.push(terms.flatMap((t) => NAME_AND_TAG.exec(t)?.slice(1, 3) ?? [t]).map(termGroup));
+  if (terms.some((t) => nameAndTag(t))) {
+    out.push(terms.flatMap((t) => nameAndTag(t) ?? [t]).map(termGroup));
   }
   if (terms.length <= MAX_GLUED_TERMS) {
     for (let i = 0; i + 1 < terms.length; i++) {

@@ -122,6 +122,9 @@ describe("joined and split words", () => {
   });
   test("an Ollama-style name:tag also matches as two words", () => {
     assert.equal(buildFtsQuery("deepseek-r1:7b"), '("deepseek-r1:7b"*) OR ("deepseek-r1"* AND "7b"*)');
+    // A Hub tag is not a name:tag: "license" alone would match nearly every model.
+    assert.equal(buildFtsQuery("license:mit"), '"license:mit"*');
+    assert.equal(buildFtsQuery("base_model:meta-llama"), '"base_model:meta-llama"*');
     assert.equal(buildFtsQuery("a:b"), '("a:b"*) OR ("a"* AND "b"*)', "the colon stays inside quotes: no column filter");
     assert.equal(buildFtsQuery("a:b:c"), '"a:b:c"*', "not one name and one tag");
     assert.equal(buildFtsQuery("llama:"), '"llama:"*');
