@@ -11,12 +11,14 @@ export function register(program: Command): void {
   const search = hub
     .command("search")
     .description("search the Hub; results are cached (24 h) and shown with their download options")
-    .argument("[query]", "words of the repo id", "")
+    // Variadic, as `mlib search`: `mlib hub search qwen coder` unquoted is the query "qwen coder".
+    .argument("[query...]", "words of the repo id (quoting them is optional)")
     .option("--kind <kind>", "llm, diffusion, audio, embedding, or a Hub pipeline tag (text-generation...)")
     .addOption(new Option("--sort <field>", "order").choices(["downloads", "likes", "lastModified", "createdAt", "trendingScore"]))
     .option("--limit <n>", "at most N models (default 20)", parsePositiveInt)
     .option("--refresh", "ask the Hub even when the cache has an answer")
-    .action(async (query: string, flags: { kind?: string; sort?: "downloads"; limit?: number; refresh?: boolean }) => {
+    .action(async (words: string[], flags: { kind?: string; sort?: "downloads"; limit?: number; refresh?: boolean }) => {
+      const query = words.join(" ");
       const common = commonOptions(search);
       const { HubClient } = await import("../../hub/hub-client.js");
       const client = new HubClient();

@@ -68,6 +68,14 @@ test("hub search follows Link pagination, then answers from the cache; offline a
   assert.equal(hub.requests.length, 0, "offline: no connection at all");
 });
 
+test("hub search takes its words unquoted: `mlib hub search qwen coder` is the query \"qwen coder\"", async () => {
+  const before = hub.requests.length;
+  const r = await runCliJson<{ models: unknown[] }>(["hub", "search", "never", "seen", "words", "--refresh", "--json"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const asked = hub.requests.slice(before).map((q) => new URL(q.url, "http://x").searchParams.get("search")).filter((x) => x !== null);
+  assert.deepEqual(asked, ["never seen words"]);
+});
+
 test("hub info and hub files", async () => {
   const info = await runCliJson<{ commitSha: string; model: { downloadOptions: { quant: string }[] } }>(["hub", "info", "acme/big-GGUF", "--json"], { env });
   assert.equal(info.code, 0, info.stderr);
