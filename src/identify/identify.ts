@@ -76,10 +76,12 @@ export async function identifyFile(path: string): Promise<Identification> {
     default: {
       // Unknown bytes under a name that promises a format with a magic: say so, rather than a bare "unknown".
       const ext = basename(path).toLowerCase().split(".").pop() ?? "";
-      const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", onnx: "ONNX" };
+      const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", sft: "safetensors", onnx: "ONNX" };
       if (promised[ext] && size === 0) {
         throw new ModelLibraryError("E_TRUNCATED", `${path}: named .${ext} but the file is empty (0 bytes); the download or copy did not finish`, { path });
       }
+      // A safetensors whose header length runs past the end (a download cut short): the reader names the truncation.
+      if ((ext === "safetensors" || ext === "sft") && head.length >= 9 && head[8] === 0x7b) await readSafetensorsHeader(path);
       if (promised[ext]) {
         const first = head.subarray(0, 8);
         const shown = [...first].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
