@@ -48,6 +48,8 @@ export interface FolderInfo {
   components: string[] | null;
   /** Weight files whose bytes are pickle (can run code when loaded): the folder's tier is then "pickle". */
   pickleFiles?: string[];
+  /** Shards whose bytes say they belong to another model (another architecture or format); import refuses the set. */
+  foreignShards?: { file: string; why: string }[];
 }
 
 export interface Identification {

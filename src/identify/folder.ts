@@ -7,6 +7,7 @@ import { ModelLibraryError } from "../core/errors.js";
 import { listFiles } from "../core/walk.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
+import { foreignShards, foreignShardsMessage } from "./shard-consistency.js";
 import { groupShards, missingShardNames, readShardIndex } from "../formats/sharding.js";
 import { isModelFileName, sniffFormat } from "../formats/sniff.js";
 import { readHead } from "../formats/file-bytes.js";
@@ -164,6 +165,8 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     const idents: Identification[] = [];
     for (const w of folder.weightFiles) idents.push(await identifyFile(join(dir, w)));
     folder.weightFiles.forEach((w, i) => idents[i].securityTier === "pickle" && pickleFiles.push(w));
+    const foreign = foreignShards(folder.weightFiles, idents);
+    if (foreign.length > 0) folder.foreignShards = foreign;
     // The primary file: the safetensors set when a snapshot carries both formats, else the largest.
     const safetensors = idents.filter((i) => i.format === "safetensors");
     const chosen = safetensors.length > 0 ? safetensors : idents;
@@ -201,6 +204,7 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   } else if (!folder.complete && result.format !== "lfs-pointer") {
     result.warnings.push(`${dir}: incomplete model folder (no weight files found)`);
   }
+  if (folder.foreignShards) result.warnings.push(foreignShardsMessage(dir, folder.foreignShards));
   result.folder = folder;
   if (folder.kind === "diffusers") {
     result.format = "diffusers";

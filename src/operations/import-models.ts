@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
+import { foreignShards, foreignShardsMessage } from "../identify/shard-consistency.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { safeRelativePath } from "../formats/naming.js";
 import type { Identification } from "../formats/types.js";
@@ -289,6 +290,8 @@ async function identifyUnit(unit: ImportUnit): Promise<Identification> {
     missingFiles: missing,
     components: null,
   };
+  const foreign = foreignShards(unit.weightFiles, idents);
+  if (foreign.length > 0) merged.folder.foreignShards = foreign;
   return merged;
 }
 
@@ -308,6 +311,13 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
       "E_INCOMPLETE",
       `${unit.source}: incomplete shard set: missing ${missing.length} file(s): ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}` +
         ` (pass --allow-incomplete to store it anyway)`,
+      { path: unit.source },
+    );
+  }
+  if (ident.folder?.foreignShards?.length) {
+    return new ModelLibraryError(
+      "E_INVALID",
+      `${foreignShardsMessage(unit.source, ident.folder.foreignShards)}; the set is not stored (import the right shards, or each file on its own)`,
       { path: unit.source },
     );
   }

@@ -1,0 +1,28 @@
+// Shards that do not belong together: a `-00002-of-00003` file from another download (another model, or a
+// GGUF of another architecture) sitting beside the others has the right name but the wrong bytes. Stored as one
+// model it would never load, and the set would look complete. Only what a file declares is compared (a GGUF's
+// general.architecture, and the format itself): a safetensors shard's architecture is guessed from its own tensor
+// names, and one shard alone may guess differently from another of the same model.
+import type { Identification } from "../formats/types.js";
+
+/** The weight files (same order as `idents`) that disagree with the first shard, and why; empty when they agree. */
+export function foreignShards(weightFiles: readonly string[], idents: readonly Identification[]): { file: string; why: string }[] {
+  if (idents.length < 2) return [];
+  const first = idents[0];
+  const foreign: { file: string; why: string }[] = [];
+  idents.forEach((ident, i) => {
+    if (i === 0) return;
+    if (ident.format !== first.format && ident.format !== "lfs-pointer" && first.format !== "lfs-pointer") {
+      foreign.push({ file: weightFiles[i], why: `it is ${ident.format}, ${weightFiles[0]} is ${first.format}` });
+    } else if (first.format === "gguf" && ident.architecture && first.architecture && ident.architecture !== first.architecture) {
+      foreign.push({ file: weightFiles[i], why: `its architecture is ${ident.architecture}, ${weightFiles[0]}'s is ${first.architecture}` });
+    }
+  });
+  return foreign;
+}
+
+/** One sentence for a set with foreign shards (a warning in identify, the refusal in import). */
+export function foreignShardsMessage(source: string, foreign: readonly { file: string; why: string }[]): string {
+  const list = foreign.slice(0, 4).map((f) => `${f.file} (${f.why})`).join("; ");
+  return `${source}: these shards belong to another model: ${list}${foreign.length > 4 ? "; ..." : ""}`;
+}
