@@ -27,6 +27,8 @@ export interface OnnxInfo {
   domain: string | null;
   modelVersion: number | null;
   opsetImports: { domain: string; version: number }[];
+  /** Files beside the .onnx that hold weights (initializers' external_data "location"), as written; absent when none. */
+  externalData?: string[];
 }
 
 export interface LfsPointerInfo {

@@ -63,10 +63,13 @@ export async function identifyFile(path: string): Promise<Identification> {
     case "pickle":
       merge(result, await summarizePickle(path, head));
       break;
-    case "onnx":
+    case "onnx": {
       merge(result, summarizeOnnx(await readOnnxHeader(path)));
-      merge(result, describeOnnxGraph(await readOnnxGraphSummary(path)));
+      const graph = await readOnnxGraphSummary(path);
+      merge(result, describeOnnxGraph(graph));
+      if (graph.externalData.length > 0 && result.onnx) result.onnx.externalData = graph.externalData;
       break;
+    }
     case "lfs-pointer": {
       const info = parseLfsPointer(head);
       result.lfsPointer = info;

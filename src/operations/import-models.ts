@@ -340,6 +340,43 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
   return null;
 }
 
+/**
+ * An ONNX model whose weights live in files beside it (external data): those files are part of the model, stored
+ * (and, with --mode move, moved) with it. A location outside the model's folder, or a missing file, is refused.
+ */
+async function withOnnxExternalData(unit: ImportUnit, ident: Identification, options: ImportSettings): Promise<ImportUnit | ModelLibraryError> {
+  const locations = ident.onnx?.externalData ?? [];
+  if (unit.kind !== "file" || locations.length === 0) return unit;
+  const modelDir = unit.files[0].includes("/") ? unit.files[0].slice(0, unit.files[0].lastIndexOf("/") + 1) : "";
+  const extra: string[] = [];
+  const missing: string[] = [];
+  for (const location of locations) {
+    let rel: string;
+    try {
+      rel = modelDir + safeRelativePath(location);
+    } catch (e) {
+      return new ModelLibraryError(
+        "E_INVALID",
+        `${unit.source}: its external data location ${JSON.stringify(location)} is not a file beside the model (${(e as Error).message}); not stored`,
+        { path: unit.source },
+      );
+    }
+    const st = await stat(join(unit.baseDir, rel)).catch(() => null);
+    if (st?.isFile()) extra.push(rel);
+    else missing.push(location);
+  }
+  if (missing.length > 0 && !options.allowIncomplete) {
+    return new ModelLibraryError(
+      "E_INCOMPLETE",
+      `${unit.source}: its weights are in external data file(s) that are not beside it: ${missing.slice(0, 8).join(", ")}` +
+        ` (pass --allow-incomplete to store it anyway)`,
+      { path: unit.source },
+    );
+  }
+  const files = [...unit.files, ...extra.filter((f) => !unit.files.includes(f))];
+  return { ...unit, files };
+}
+
 /** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
 async function findDuplicate(lib: ModelLibrary, unit: ImportUnit, signal: AbortSignal | undefined): Promise<string | null> {
   const perFile: { abs: string; matches: { modelId: string; sha256: string | null }[] }[] = [];
@@ -384,6 +421,9 @@ async function importUnit(
     }
     const refusal = gate(unit, ident, options);
     if (refusal) return failed(unit, refusal, ident);
+    const external = await withOnnxExternalData(unit, ident, options);
+    if (external instanceof ModelLibraryError) return failed(unit, external, ident);
+    unit = external;
     for (const f of unit.files) safeRelativePath(f);
 
     throwIfAborted(signal, "import");
