@@ -7,7 +7,7 @@ import { ModelLibraryError } from "../core/errors.js";
 import { listFiles } from "../core/walk.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
-import { foreignShards, foreignShardsMessage } from "./shard-consistency.js";
+import { describingShard, foreignShards, foreignShardsMessage } from "./shard-consistency.js";
 import { groupShards, missingShardNames, readShardIndex } from "../formats/sharding.js";
 import { isModelFileName, sniffFormat } from "../formats/sniff.js";
 import { readHead } from "../formats/file-bytes.js";
@@ -170,8 +170,13 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     // The primary file: the safetensors set when a snapshot carries both formats, else the largest.
     const safetensors = idents.filter((i) => i.format === "safetensors");
     const chosen = safetensors.length > 0 ? safetensors : idents;
-    const primary = chosen.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
+    const primary = describingShard(chosen);
     Object.assign(result, primary, { path: dir, fileSize, shard: null, warnings: [...primary.warnings] });
+    if (chosen.length > 1 && chosen.every((i) => i.format === "gguf")) {
+      // A split GGUF: the model's parameters are every shard's tensors, not the describing shard's alone.
+      const params = chosen.map((i) => i.parameterCount);
+      if (params.every((p) => p !== null)) result.parameterCount = params.reduce((a, b) => a! + b!, 0);
+    }
     if (safetensors.length > 1) {
       // Classify from every shard's tensor names together: one shard alone may lack the telling keys.
       const headers = await Promise.all(safetensors.map((s) => readSafetensorsHeader(s.path)));

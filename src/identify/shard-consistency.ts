@@ -26,3 +26,16 @@ export function foreignShardsMessage(source: string, foreign: readonly { file: s
   const list = foreign.slice(0, 4).map((f) => `${f.file} (${f.why})`).join("; ");
   return `${source}: these shards belong to another model: ${list}${foreign.length > 4 ? "; ..." : ""}`;
 }
+
+/**
+ * The shard that describes the set. A split GGUF (llama.cpp gguf-split) carries its metadata (architecture, name,
+ * context, file type) in the first shard only; the others hold tensors and the split.* keys, and may well be the
+ * largest. Other formats: the largest file.
+ */
+export function describingShard(idents: readonly Identification[]): Identification {
+  if (idents.every((i) => i.format === "gguf")) {
+    const first = idents.find((i) => i.shard?.index === 1);
+    if (first) return first;
+  }
+  return idents.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
+}

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
-import { foreignShards, foreignShardsMessage } from "../identify/shard-consistency.js";
+import { describingShard, foreignShards, foreignShardsMessage } from "../identify/shard-consistency.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { safeRelativePath } from "../formats/naming.js";
 import type { Identification } from "../formats/types.js";
@@ -272,8 +272,8 @@ function failed(unit: ImportUnit, err: unknown, ident: Identification | null): I
 async function identifyUnit(unit: ImportUnit): Promise<Identification> {
   if (unit.kind === "folder") return identifyFolder(unit.baseDir, identifyFile);
   const idents = await Promise.all(unit.weightFiles.map((f) => identifyFile(join(unit.baseDir, f))));
-  const primary = idents.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
-  if (unit.kind === "file") return primary;
+  if (unit.kind === "file") return idents.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
+  const primary = describingShard(idents);
   // A shard set: one model whose size and parameters are the sum of its shards (not the first shard's).
   const merged: Identification = { ...primary, path: unit.source, shard: null, warnings: [...primary.warnings] };
   merged.fileSize = idents.reduce((a, b) => a + b.fileSize, 0);
