@@ -62,7 +62,10 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
   if (names.has("model_index.json")) {
     const components = await diffusersComponents(join(dir, "model_index.json"));
     const weightFiles = allRels.filter((r) => r.includes("/") && isModelFileName(r) && components.includes(r.split("/")[0]));
-    return { kind: "diffusers", weightFiles, files: allRels, complete: weightFiles.length > 0, missingFiles: [], components };
+    // A component model_index.json names whose folder is not there (text_encoder/ left out of a copy): the
+    // pipeline cannot load, however many weights the other components have.
+    const missingFiles = components.filter((c) => !allRels.some((r) => r.startsWith(`${c}/`))).map((c) => `${c}/`);
+    return { kind: "diffusers", weightFiles, files: allRels, complete: weightFiles.length > 0 && missingFiles.length === 0, missingFiles, components };
   }
 
   const indexFile = top.find((f) => SHARD_INDEX_NAMES.test(f.rel));

@@ -5,19 +5,31 @@
 // names, and one shard alone may guess differently from another of the same model.
 import type { Identification } from "../formats/types.js";
 
-/** The weight files (same order as `idents`) that disagree with the first shard, and why; empty when they agree. */
+/**
+ * The weight files (same order as `idents`) that disagree with the first shard of their set, and why; empty when
+ * they agree. Only files named as shards of one set are compared (a snapshot may rightly hold model.safetensors
+ * beside pytorch_model.bin).
+ */
 export function foreignShards(weightFiles: readonly string[], idents: readonly Identification[]): { file: string; why: string }[] {
-  if (idents.length < 2) return [];
-  const first = idents[0];
   const foreign: { file: string; why: string }[] = [];
-  idents.forEach((ident, i) => {
-    if (i === 0) return;
-    if (ident.format !== first.format && ident.format !== "lfs-pointer" && first.format !== "lfs-pointer") {
-      foreign.push({ file: weightFiles[i], why: `it is ${ident.format}, ${weightFiles[0]} is ${first.format}` });
-    } else if (first.format === "gguf" && ident.architecture && first.architecture && ident.architecture !== first.architecture) {
-      foreign.push({ file: weightFiles[i], why: `its architecture is ${ident.architecture}, ${weightFiles[0]}'s is ${first.architecture}` });
+  const firstOfSet = new Map<string, number>();
+  // Shard 1 first, whatever order the folder listed them in: it is the one the others are compared with.
+  const order = idents.map((_, i) => i).sort((a, b) => (idents[a].shard?.index ?? 0) - (idents[b].shard?.index ?? 0));
+  for (const i of order) {
+    const ident = idents[i];
+    if (!ident.shard) continue;
+    const f = firstOfSet.get(ident.shard.setKey);
+    if (f === undefined) {
+      firstOfSet.set(ident.shard.setKey, i);
+      continue;
     }
-  });
+    const first = idents[f];
+    if (ident.format !== first.format && ident.format !== "lfs-pointer" && first.format !== "lfs-pointer") {
+      foreign.push({ file: weightFiles[i], why: `it is ${ident.format}, ${weightFiles[f]} is ${first.format}` });
+    } else if (first.format === "gguf" && ident.architecture && first.architecture && ident.architecture !== first.architecture) {
+      foreign.push({ file: weightFiles[i], why: `its architecture is ${ident.architecture}, ${weightFiles[f]}'s is ${first.architecture}` });
+    }
+  }
   return foreign;
 }
 

@@ -309,7 +309,8 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
     const missing = ident.folder.missingFiles;
     return new ModelLibraryError(
       "E_INCOMPLETE",
-      `${unit.source}: incomplete shard set: missing ${missing.length} file(s): ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}` +
+      `${unit.source}: ${ident.folder.kind === "diffusers" ? "incomplete diffusers pipeline" : "incomplete shard set"}: ` +
+        `missing ${missing.length} ${ident.folder.kind === "diffusers" ? "component folder(s)" : "file(s)"}: ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}` +
         ` (pass --allow-incomplete to store it anyway)`,
       { path: unit.source },
     );
