@@ -598,7 +598,18 @@ async function transferFile(
   try {
     // A link to the file itself, never to a symlink (a Hugging Face snapshot's file is a link into its blobs/).
     await link(await realpath(src), dst);
-    return await hashFile(dst, hashOptions);
+    return await hashFile(dst, hashOptions).catch((e: unknown) => {
+      // The link is the source's bytes under a staging name: an error about it is about the user's file.
+      if (e instanceof ModelLibraryError && e.path === dst && e.code === "E_IO" && e.message.includes("changed while hashing")) {
+        const detail = /\(([^)]*)\)/.exec(e.message)?.[1];
+        throw new ModelLibraryError(
+          "E_IO",
+          `${src}: changed while being imported${detail ? ` (${detail})` : ""}; try again when nothing writes to it (a download or copy still running?)`,
+          { path: src, cause: e },
+        );
+      }
+      throw e;
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw e instanceof ModelLibraryError ? e : ioError(dst, "link", e);
