@@ -3,7 +3,8 @@
 // Any other folder is not a model: callers walk it and take each model file on its own.
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError } from "../core/errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { isUndecodableName, undecodableNameError } from "../formats/naming.js";
 import { listFiles } from "../core/walk.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
@@ -44,7 +45,22 @@ export async function listFolderFiles(
     onUnreadable,
   });
   const out: WalkedFile[] = [];
-  for (const f of files) out.push({ rel: f.rel, size: f.target?.size ?? (await lstat(f.abs)).size });
+  for (const f of files) {
+    if (f.target) {
+      out.push({ rel: f.rel, size: f.target.size });
+      continue;
+    }
+    const st = await lstat(f.abs).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw ioError(f.abs, "read", e);
+      if (!isUndecodableName(f.rel)) return null; // removed since it was listed: not part of the folder any more
+      // Listed, but not openable by that name: one such file must not make the whole folder fail.
+      const error = undecodableNameError(f.abs);
+      if (!onUnreadable) throw error;
+      onUnreadable(f.abs, error);
+      return null;
+    });
+    if (st) out.push({ rel: f.rel, size: st.size });
+  }
   return out;
 }
 
