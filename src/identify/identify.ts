@@ -20,6 +20,9 @@ import { blankIdentification, mergeIdentification as merge, securityTierOf, type
 
 const HEAD_BYTES = 4096;
 
+// Extensions of formats that cannot run code, by the format they promise.
+const SAFE_EXTENSIONS = new Map([["safetensors", "safetensors"], ["sft", "safetensors"], ["gguf", "GGUF"], ["onnx", "ONNX"]]);
+
 /** Identifies a file, or a folder that holds one model (diffusers, HF snapshot, shard set). */
 export async function identify(path: string): Promise<Identification> {
   let st;
@@ -98,6 +101,11 @@ export async function identifyFile(path: string): Promise<Identification> {
     }
   }
   if (size === 0) result.warnings.push("the file is empty (0 bytes)");
+  const ext = basename(path).toLowerCase().split(".").pop() ?? "";
+  if (format === "pickle" && SAFE_EXTENSIONS.has(ext)) {
+    // A pickle under a safe format's name: whoever relies on the name is misled (mislabelled, or disguised on purpose).
+    result.warnings.unshift(`named .${ext}, but it is a pickle, not ${SAFE_EXTENSIONS.get(ext)}: the name hides that loading it can run code`);
+  }
   // Readers describe content; these two always come from the sniffed format and the file itself.
   result.format = format;
   result.securityTier = securityTierOf(format);
