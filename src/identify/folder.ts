@@ -176,9 +176,21 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   if (folder.kind === "diffusers") {
     mergeIdentification(result, await describeDiffusers(dir));
     // The components are not read for meaning, but each weight file's first bytes say whether it is a pickle.
+    const pointerFiles: string[] = [];
     for (const w of folder.weightFiles) {
       const { bytes, size } = await readHead(join(dir, ...w.split("/")), 64);
-      if (securityTierOf(sniffFormat(bytes, size, w)) === "pickle") pickleFiles.push(w);
+      const format = sniffFormat(bytes, size, w);
+      if (securityTierOf(format) === "pickle") pickleFiles.push(w);
+      if (format === "lfs-pointer") pointerFiles.push(w);
+    }
+    if (pointerFiles.length > 0) {
+      // A pipeline cloned without git-lfs: its weights are pointers, the model was never downloaded.
+      result.format = "lfs-pointer";
+      folder.complete = false;
+      result.warnings.push(
+        `${dir}: ${pointerFiles.length} of ${folder.weightFiles.length} weight files are Git LFS pointers: the model was never downloaded ` +
+          `(run \`git lfs pull\` or download it again): ${pointerFiles.slice(0, 3).join(", ")}${pointerFiles.length > 3 ? ", ..." : ""}`,
+      );
     }
   } else if (folder.weightFiles.length > 0) {
     const idents: Identification[] = [];
@@ -230,7 +242,7 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   }
   if (folder.foreignShards) result.warnings.push(foreignShardsMessage(dir, folder.foreignShards));
   result.folder = folder;
-  if (folder.kind === "diffusers") {
+  if (folder.kind === "diffusers" && result.format !== "lfs-pointer") {
     result.format = "diffusers";
   }
   // A folder is as safe as its worst file: one pickle among safetensors makes the model "pickle".
