@@ -101,6 +101,10 @@ export async function identifyFile(path: string): Promise<Identification> {
     }
   }
   if (size === 0) result.warnings.push("the file is empty (0 bytes)");
+  if (await stat(`${path}.aria2`).then((s) => s.isFile(), () => false)) {
+    // aria2 preallocates: full size and a valid header while the rest is still zeros.
+    result.warnings.unshift(`still being downloaded: ${basename(path)}.aria2 (aria2's control file) is beside it; its content is not complete yet`);
+  }
   const ext = basename(path).toLowerCase().split(".").pop() ?? "";
   if (format === "pickle" && SAFE_EXTENSIONS.has(ext)) {
     // A pickle under a safe format's name: whoever relies on the name is misled (mislabelled, or disguised on purpose).

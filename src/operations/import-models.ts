@@ -378,6 +378,26 @@ async function withOnnxExternalData(unit: ImportUnit, ident: Identification, opt
   return { ...unit, files };
 }
 
+/**
+ * aria2 (and tools built on it) preallocates the whole file and fills it in place, with `<name>.aria2` beside it
+ * until it is done: the file has its full size and a valid header long before its last bytes are there.
+ */
+async function downloadInProgress(unit: ImportUnit, options: ImportSettings): Promise<ModelLibraryError | null> {
+  if (options.allowIncomplete) return null;
+  const controls: string[] = [];
+  for (const f of unit.weightFiles) {
+    const control = `${join(unit.baseDir, f)}.aria2`;
+    if (await stat(control).then((s) => s.isFile(), () => false)) controls.push(control);
+  }
+  if (controls.length === 0) return null;
+  return new ModelLibraryError(
+    "E_INCOMPLETE",
+    `${unit.source}: still being downloaded (aria2 control file ${controls.slice(0, 3).join(", ")}${controls.length > 3 ? ", ..." : ""} beside it); ` +
+      `import it once the download has finished (--allow-incomplete to store it as it is)`,
+    { path: unit.source },
+  );
+}
+
 /** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
 async function findDuplicate(lib: ModelLibrary, unit: ImportUnit, signal: AbortSignal | undefined): Promise<string | null> {
   const perFile: { abs: string; matches: { modelId: string; sha256: string | null }[] }[] = [];
@@ -420,7 +440,7 @@ async function importUnit(
       ident.warnings.push(skippedPicklesWarning(unit.source, pickles.skip));
       ident.securityTier = securityTierOf(ident.format);
     }
-    const refusal = gate(unit, ident, options);
+    const refusal = gate(unit, ident, options) ?? (await downloadInProgress(unit, options));
     if (refusal) return failed(unit, refusal, ident);
     const external = await withOnnxExternalData(unit, ident, options);
     if (external instanceof ModelLibraryError) return failed(unit, external, ident);
