@@ -203,7 +203,7 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
     const chosen = safetensors.length > 0 ? safetensors : idents;
     const primary = describingShard(chosen);
     Object.assign(result, primary, { path: dir, fileSize, shard: null, warnings: [...primary.warnings] });
-    if (chosen.length > 1 && chosen.every((i) => i.format === "gguf")) {
+    if (chosen.length > 1 && chosen.every((i) => i.format === "gguf" && i.shard !== null)) {
       // A split GGUF: the model's parameters are every shard's tensors, not the describing shard's alone.
       const params = chosen.map((i) => i.parameterCount);
       if (params.every((p) => p !== null)) result.parameterCount = params.reduce((a, b) => a! + b!, 0);
