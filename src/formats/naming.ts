@@ -87,3 +87,20 @@ export function safeRelativePath(rel: string): string {
   }
   return segments.join("/");
 }
+
+/**
+ * A directory entry whose name is not valid UTF-8 (written by another OS or an old tool): Node lists it with U+FFFD
+ * in place of the bad bytes and then cannot open it under that name. True when `name` shows that mark.
+ */
+export function isUndecodableName(name: string): boolean {
+  return name.includes("\uFFFD");
+}
+
+/** The error for such an entry: names it (as shown) and says what the user can do. */
+export function undecodableNameError(path: string): ModelLibraryError {
+  return new ModelLibraryError(
+    "E_INVALID",
+    `${path}: this name is not valid UTF-8 (shown with \uFFFD), so it cannot be opened; rename it (e.g. \`convmv\` or a file manager) and import again`,
+    { path },
+  );
+}

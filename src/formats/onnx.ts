@@ -197,6 +197,8 @@ export interface OnnxGraphSummary {
   /** Graph inputs that are not initializers (weights), in order; a dim is a number, a symbolic name, or null. */
   inputs: { name: string; shape: (number | string | null)[] | null }[];
   outputs: { name: string; shape: (number | string | null)[] | null }[];
+  /** Distinct external_data locations of the initializers (files beside the model holding its weights), in order. */
+  externalData: string[];
 }
 
 // Nodes and value infos above this size are stepped over (a Constant node may carry a big tensor).
@@ -214,7 +216,7 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
   };
   try {
     const cur = new FileCursor(fh, (await fh.stat()).size, fail);
-    const summary: OnnxGraphSummary = { name: null, opTypes: [], inputs: [], outputs: [] };
+    const summary: OnnxGraphSummary = { name: null, opTypes: [], inputs: [], outputs: [], externalData: [] };
     let graph: { start: number; end: number } | null = null;
     await scanFields(cur, cur.size, async (field, wire, len) => {
       if (field === 7 && wire === 2) graph = { start: cur.pos, end: cur.pos + len };
@@ -225,6 +227,7 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
     cur.pos = start;
     const ops = new Set<string>();
     const initializers = new Set<string>();
+    const external = new Set<string>();
     const inputs: OnnxGraphSummary["inputs"] = [];
     let nodes = 0;
     await scanFields(cur, end, async (field, wire, len) => {
@@ -246,6 +249,13 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
             initializers.add(new TextDecoder().decode(await cur.bytes(l, "initializer name")));
             return true;
           }
+          if (f === 13 && w === 2 && l <= MAX_SMALL_FIELD) {
+            // external_data: a StringStringEntryProto; the "location" entry names the file holding the tensor's bytes.
+            const entry = await cur.bytes(l, "initializer external_data");
+            const location = stringFieldOf(entry, 1) === "location" ? stringFieldOf(entry, 2) : null;
+            if (location) external.add(location);
+            return true;
+          }
           return false;
         });
         cur.pos = stop;
@@ -259,6 +269,7 @@ export async function readOnnxGraphSummary(path: string): Promise<OnnxGraphSumma
       return false;
     });
     summary.opTypes = [...ops].sort();
+    summary.externalData = [...external];
     summary.inputs = inputs.filter((i) => !initializers.has(i.name));
     return summary;
   } finally {

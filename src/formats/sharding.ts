@@ -75,10 +75,15 @@ export function groupShards(files: string[]): ShardGroup[] {
       continue;
     }
     const key = dirPrefixOf(f) + info.baseKey;
-    let group = bySet.get(key);
+    // Shards that declare different totals are different sets (a model split in 2 beside one split in 3 under
+    // the same base name: two quantizations, or a re-split), never one model of five files.
+    const mapKey = info.total === null ? key : `${key}\0${info.total}`;
+    let group = bySet.get(mapKey);
     if (!group) {
-      group = { setKey: key, names: [], isSet: false };
-      bySet.set(key, group);
+      const taken = groups.some((g) => g.setKey === key);
+      const m = PATTERN_OF_TOTAL.exec(fileNameOf(f));
+      group = { setKey: taken && m ? `${dirPrefixOf(f)}${m[1]}-of-${m[3]}${m[4]}` : key, names: [], isSet: false };
+      bySet.set(mapKey, group);
       groups.push(group);
     }
     group.names.push(f);

@@ -27,6 +27,8 @@ export interface OnnxInfo {
   domain: string | null;
   modelVersion: number | null;
   opsetImports: { domain: string; version: number }[];
+  /** Files beside the .onnx that hold weights (initializers' external_data "location"), as written; absent when none. */
+  externalData?: string[];
 }
 
 export interface LfsPointerInfo {
@@ -48,6 +50,8 @@ export interface FolderInfo {
   components: string[] | null;
   /** Weight files whose bytes are pickle (can run code when loaded): the folder's tier is then "pickle". */
   pickleFiles?: string[];
+  /** Shards whose bytes say they belong to another model (another architecture or format); import refuses the set. */
+  foreignShards?: { file: string; why: string }[];
 }
 
 export interface Identification {

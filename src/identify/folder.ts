@@ -3,10 +3,12 @@
 // Any other folder is not a model: callers walk it and take each model file on its own.
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelLibraryError } from "../core/errors.js";
+import { ModelLibraryError, ioError } from "../core/errors.js";
+import { isUndecodableName, undecodableNameError } from "../formats/naming.js";
 import { listFiles } from "../core/walk.js";
 import { readSafetensorsHeader, summarizeSafetensors } from "../formats/safetensors.js";
 import { dtypeFromConfig, readHfConfig } from "../formats/hf-config.js";
+import { describingShard, foreignShards, foreignShardsMessage } from "./shard-consistency.js";
 import { groupShards, missingShardNames, readShardIndex } from "../formats/sharding.js";
 import { isModelFileName, sniffFormat } from "../formats/sniff.js";
 import { readHead } from "../formats/file-bytes.js";
@@ -43,7 +45,22 @@ export async function listFolderFiles(
     onUnreadable,
   });
   const out: WalkedFile[] = [];
-  for (const f of files) out.push({ rel: f.rel, size: f.target?.size ?? (await lstat(f.abs)).size });
+  for (const f of files) {
+    if (f.target) {
+      out.push({ rel: f.rel, size: f.target.size });
+      continue;
+    }
+    const st = await lstat(f.abs).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw ioError(f.abs, "read", e);
+      if (!isUndecodableName(f.rel)) return null; // removed since it was listed: not part of the folder any more
+      // Listed, but not openable by that name: one such file must not make the whole folder fail.
+      const error = undecodableNameError(f.abs);
+      if (!onUnreadable) throw error;
+      onUnreadable(f.abs, error);
+      return null;
+    });
+    if (st) out.push({ rel: f.rel, size: st.size });
+  }
   return out;
 }
 
@@ -61,7 +78,10 @@ async function detectFromFiles(dir: string, files: WalkedFile[]): Promise<Folder
   if (names.has("model_index.json")) {
     const components = await diffusersComponents(join(dir, "model_index.json"));
     const weightFiles = allRels.filter((r) => r.includes("/") && isModelFileName(r) && components.includes(r.split("/")[0]));
-    return { kind: "diffusers", weightFiles, files: allRels, complete: weightFiles.length > 0, missingFiles: [], components };
+    // A component model_index.json names whose folder is not there (text_encoder/ left out of a copy): the
+    // pipeline cannot load, however many weights the other components have.
+    const missingFiles = components.filter((c) => !allRels.some((r) => r.startsWith(`${c}/`))).map((c) => `${c}/`);
+    return { kind: "diffusers", weightFiles, files: allRels, complete: weightFiles.length > 0 && missingFiles.length === 0, missingFiles, components };
   }
 
   const indexFile = top.find((f) => SHARD_INDEX_NAMES.test(f.rel));
@@ -156,19 +176,38 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   if (folder.kind === "diffusers") {
     mergeIdentification(result, await describeDiffusers(dir));
     // The components are not read for meaning, but each weight file's first bytes say whether it is a pickle.
+    const pointerFiles: string[] = [];
     for (const w of folder.weightFiles) {
       const { bytes, size } = await readHead(join(dir, ...w.split("/")), 64);
-      if (securityTierOf(sniffFormat(bytes, size, w)) === "pickle") pickleFiles.push(w);
+      const format = sniffFormat(bytes, size, w);
+      if (securityTierOf(format) === "pickle") pickleFiles.push(w);
+      if (format === "lfs-pointer") pointerFiles.push(w);
+    }
+    if (pointerFiles.length > 0) {
+      // A pipeline cloned without git-lfs: its weights are pointers, the model was never downloaded.
+      result.format = "lfs-pointer";
+      folder.complete = false;
+      result.warnings.push(
+        `${dir}: ${pointerFiles.length} of ${folder.weightFiles.length} weight files are Git LFS pointers: the model was never downloaded ` +
+          `(run \`git lfs pull\` or download it again): ${pointerFiles.slice(0, 3).join(", ")}${pointerFiles.length > 3 ? ", ..." : ""}`,
+      );
     }
   } else if (folder.weightFiles.length > 0) {
     const idents: Identification[] = [];
     for (const w of folder.weightFiles) idents.push(await identifyFile(join(dir, w)));
     folder.weightFiles.forEach((w, i) => idents[i].securityTier === "pickle" && pickleFiles.push(w));
+    const foreign = foreignShards(folder.weightFiles, idents);
+    if (foreign.length > 0) folder.foreignShards = foreign;
     // The primary file: the safetensors set when a snapshot carries both formats, else the largest.
     const safetensors = idents.filter((i) => i.format === "safetensors");
     const chosen = safetensors.length > 0 ? safetensors : idents;
-    const primary = chosen.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
+    const primary = describingShard(chosen);
     Object.assign(result, primary, { path: dir, fileSize, shard: null, warnings: [...primary.warnings] });
+    if (chosen.length > 1 && chosen.every((i) => i.format === "gguf" && i.shard !== null)) {
+      // A split GGUF: the model's parameters are every shard's tensors, not the describing shard's alone.
+      const params = chosen.map((i) => i.parameterCount);
+      if (params.every((p) => p !== null)) result.parameterCount = params.reduce((a, b) => a! + b!, 0);
+    }
     if (safetensors.length > 1) {
       // Classify from every shard's tensor names together: one shard alone may lack the telling keys.
       const headers = await Promise.all(safetensors.map((s) => readSafetensorsHeader(s.path)));
@@ -201,8 +240,9 @@ export async function identifyFolder(dir: string, identifyFile: IdentifyFileFn):
   } else if (!folder.complete && result.format !== "lfs-pointer") {
     result.warnings.push(`${dir}: incomplete model folder (no weight files found)`);
   }
+  if (folder.foreignShards) result.warnings.push(foreignShardsMessage(dir, folder.foreignShards));
   result.folder = folder;
-  if (folder.kind === "diffusers") {
+  if (folder.kind === "diffusers" && result.format !== "lfs-pointer") {
     result.format = "diffusers";
   }
   // A folder is as safe as its worst file: one pickle among safetensors makes the model "pickle".

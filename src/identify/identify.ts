@@ -20,6 +20,9 @@ import { blankIdentification, mergeIdentification as merge, securityTierOf, type
 
 const HEAD_BYTES = 4096;
 
+// Extensions of formats that cannot run code, by the format they promise.
+const SAFE_EXTENSIONS = new Map([["safetensors", "safetensors"], ["sft", "safetensors"], ["gguf", "GGUF"], ["onnx", "ONNX"]]);
+
 /** Identifies a file, or a folder that holds one model (diffusers, HF snapshot, shard set). */
 export async function identify(path: string): Promise<Identification> {
   let st;
@@ -63,10 +66,13 @@ export async function identifyFile(path: string): Promise<Identification> {
     case "pickle":
       merge(result, await summarizePickle(path, head));
       break;
-    case "onnx":
+    case "onnx": {
       merge(result, summarizeOnnx(await readOnnxHeader(path)));
-      merge(result, describeOnnxGraph(await readOnnxGraphSummary(path)));
+      const graph = await readOnnxGraphSummary(path);
+      merge(result, describeOnnxGraph(graph));
+      if (graph.externalData.length > 0 && result.onnx) result.onnx.externalData = graph.externalData;
       break;
+    }
     case "lfs-pointer": {
       const info = parseLfsPointer(head);
       result.lfsPointer = info;
@@ -76,10 +82,12 @@ export async function identifyFile(path: string): Promise<Identification> {
     default: {
       // Unknown bytes under a name that promises a format with a magic: say so, rather than a bare "unknown".
       const ext = basename(path).toLowerCase().split(".").pop() ?? "";
-      const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", onnx: "ONNX" };
+      const promised: Record<string, string> = { gguf: "GGUF", safetensors: "safetensors", sft: "safetensors", onnx: "ONNX" };
       if (promised[ext] && size === 0) {
         throw new ModelLibraryError("E_TRUNCATED", `${path}: named .${ext} but the file is empty (0 bytes); the download or copy did not finish`, { path });
       }
+      // A safetensors whose header length runs past the end (a download cut short): the reader names the truncation.
+      if ((ext === "safetensors" || ext === "sft") && head.length >= 9 && head[8] === 0x7b) await readSafetensorsHeader(path);
       if (promised[ext]) {
         const first = head.subarray(0, 8);
         const shown = [...first].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
@@ -93,6 +101,15 @@ export async function identifyFile(path: string): Promise<Identification> {
     }
   }
   if (size === 0) result.warnings.push("the file is empty (0 bytes)");
+  if (await stat(`${path}.aria2`).then((s) => s.isFile(), () => false)) {
+    // aria2 preallocates: full size and a valid header while the rest is still zeros.
+    result.warnings.unshift(`still being downloaded: ${basename(path)}.aria2 (aria2's control file) is beside it; its content is not complete yet`);
+  }
+  const ext = basename(path).toLowerCase().split(".").pop() ?? "";
+  if (format === "pickle" && SAFE_EXTENSIONS.has(ext)) {
+    // A pickle under a safe format's name: whoever relies on the name is misled (mislabelled, or disguised on purpose).
+    result.warnings.unshift(`named .${ext}, but it is a pickle, not ${SAFE_EXTENSIONS.get(ext)}: the name hides that loading it can run code`);
+  }
   // Readers describe content; these two always come from the sniffed format and the file itself.
   result.format = format;
   result.securityTier = securityTierOf(format);

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { ModelLibraryError, ioError, throwIfAborted } from "../core/errors.js";
 import { identifyFile } from "../identify/identify.js";
 import { identifyFolder } from "../identify/folder.js";
+import { describingShard, foreignShards, foreignShardsMessage } from "../identify/shard-consistency.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { safeRelativePath } from "../formats/naming.js";
 import type { Identification } from "../formats/types.js";
@@ -271,8 +272,8 @@ function failed(unit: ImportUnit, err: unknown, ident: Identification | null): I
 async function identifyUnit(unit: ImportUnit): Promise<Identification> {
   if (unit.kind === "folder") return identifyFolder(unit.baseDir, identifyFile);
   const idents = await Promise.all(unit.weightFiles.map((f) => identifyFile(join(unit.baseDir, f))));
-  const primary = idents.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
-  if (unit.kind === "file") return primary;
+  if (unit.kind === "file") return idents.reduce((a, b) => (b.fileSize > a.fileSize ? b : a));
+  const primary = describingShard(idents);
   // A shard set: one model whose size and parameters are the sum of its shards (not the first shard's).
   const merged: Identification = { ...primary, path: unit.source, shard: null, warnings: [...primary.warnings] };
   merged.fileSize = idents.reduce((a, b) => a + b.fileSize, 0);
@@ -289,6 +290,8 @@ async function identifyUnit(unit: ImportUnit): Promise<Identification> {
     missingFiles: missing,
     components: null,
   };
+  const foreign = foreignShards(unit.weightFiles, idents);
+  if (foreign.length > 0) merged.folder.foreignShards = foreign;
   return merged;
 }
 
@@ -306,8 +309,16 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
     const missing = ident.folder.missingFiles;
     return new ModelLibraryError(
       "E_INCOMPLETE",
-      `${unit.source}: incomplete shard set: missing ${missing.length} file(s): ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}` +
+      `${unit.source}: ${ident.folder.kind === "diffusers" ? "incomplete diffusers pipeline" : "incomplete shard set"}: ` +
+        `missing ${missing.length} ${ident.folder.kind === "diffusers" ? "component folder(s)" : "file(s)"}: ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ", ..." : ""}` +
         ` (pass --allow-incomplete to store it anyway)`,
+      { path: unit.source },
+    );
+  }
+  if (ident.folder?.foreignShards?.length) {
+    return new ModelLibraryError(
+      "E_INVALID",
+      `${foreignShardsMessage(unit.source, ident.folder.foreignShards)}; the set is not stored (import the right shards, or each file on its own)`,
       { path: unit.source },
     );
   }
@@ -328,6 +339,63 @@ function gate(unit: ImportUnit, ident: Identification, options: ImportSettings):
     );
   }
   return null;
+}
+
+/**
+ * An ONNX model whose weights live in files beside it (external data): those files are part of the model, stored
+ * (and, with --mode move, moved) with it. A location outside the model's folder, or a missing file, is refused.
+ */
+async function withOnnxExternalData(unit: ImportUnit, ident: Identification, options: ImportSettings): Promise<ImportUnit | ModelLibraryError> {
+  const locations = ident.onnx?.externalData ?? [];
+  if (unit.kind !== "file" || locations.length === 0) return unit;
+  const modelDir = unit.files[0].includes("/") ? unit.files[0].slice(0, unit.files[0].lastIndexOf("/") + 1) : "";
+  const extra: string[] = [];
+  const missing: string[] = [];
+  for (const location of locations) {
+    let rel: string;
+    try {
+      rel = modelDir + safeRelativePath(location);
+    } catch (e) {
+      return new ModelLibraryError(
+        "E_INVALID",
+        `${unit.source}: its external data location ${JSON.stringify(location)} is not a file beside the model (${(e as Error).message}); not stored`,
+        { path: unit.source },
+      );
+    }
+    const st = await stat(join(unit.baseDir, rel)).catch(() => null);
+    if (st?.isFile()) extra.push(rel);
+    else missing.push(location);
+  }
+  if (missing.length > 0 && !options.allowIncomplete) {
+    return new ModelLibraryError(
+      "E_INCOMPLETE",
+      `${unit.source}: its weights are in external data file(s) that are not beside it: ${missing.slice(0, 8).join(", ")}` +
+        ` (pass --allow-incomplete to store it anyway)`,
+      { path: unit.source },
+    );
+  }
+  const files = [...unit.files, ...extra.filter((f) => !unit.files.includes(f))];
+  return { ...unit, files };
+}
+
+/**
+ * aria2 (and tools built on it) preallocates the whole file and fills it in place, with `<name>.aria2` beside it
+ * until it is done: the file has its full size and a valid header long before its last bytes are there.
+ */
+async function downloadInProgress(unit: ImportUnit, options: ImportSettings): Promise<ModelLibraryError | null> {
+  if (options.allowIncomplete) return null;
+  const controls: string[] = [];
+  for (const f of unit.weightFiles) {
+    const control = `${join(unit.baseDir, f)}.aria2`;
+    if (await stat(control).then((s) => s.isFile(), () => false)) controls.push(control);
+  }
+  if (controls.length === 0) return null;
+  return new ModelLibraryError(
+    "E_INCOMPLETE",
+    `${unit.source}: still being downloaded (aria2 control file ${controls.slice(0, 3).join(", ")}${controls.length > 3 ? ", ..." : ""} beside it); ` +
+      `import it once the download has finished (--allow-incomplete to store it as it is)`,
+    { path: unit.source },
+  );
 }
 
 /** Size + fast-hash pre-check (reads at most 16 MiB a file), then full SHA-256: the id of a model holding all these weights, or null. */
@@ -372,8 +440,11 @@ async function importUnit(
       ident.warnings.push(skippedPicklesWarning(unit.source, pickles.skip));
       ident.securityTier = securityTierOf(ident.format);
     }
-    const refusal = gate(unit, ident, options);
+    const refusal = gate(unit, ident, options) ?? (await downloadInProgress(unit, options));
     if (refusal) return failed(unit, refusal, ident);
+    const external = await withOnnxExternalData(unit, ident, options);
+    if (external instanceof ModelLibraryError) return failed(unit, external, ident);
+    unit = external;
     for (const f of unit.files) safeRelativePath(f);
 
     throwIfAborted(signal, "import");
@@ -547,7 +618,18 @@ async function transferFile(
   try {
     // A link to the file itself, never to a symlink (a Hugging Face snapshot's file is a link into its blobs/).
     await link(await realpath(src), dst);
-    return await hashFile(dst, hashOptions);
+    return await hashFile(dst, hashOptions).catch((e: unknown) => {
+      // The link is the source's bytes under a staging name: an error about it is about the user's file.
+      if (e instanceof ModelLibraryError && e.path === dst && e.code === "E_IO" && e.message.includes("changed while hashing")) {
+        const detail = /\(([^)]*)\)/.exec(e.message)?.[1];
+        throw new ModelLibraryError(
+          "E_IO",
+          `${src}: changed while being imported${detail ? ` (${detail})` : ""}; try again when nothing writes to it (a download or copy still running?)`,
+          { path: src, cause: e },
+        );
+      }
+      throw e;
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw e instanceof ModelLibraryError ? e : ioError(dst, "link", e);

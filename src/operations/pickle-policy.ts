@@ -43,6 +43,8 @@ function pickleRefusal(source: string, ident: Identification, files: string[]): 
   return new ModelLibraryError(
     "E_PICKLE",
     `${source}: ${what}: loading it can run arbitrary code. ` +
+      // A pickle under a safe format's name (identify's warning): the user must not trust the name.
+      (ident.warnings.filter((w) => w.includes("but it is a pickle")).map((w) => `Beware: ${w}. `).join("")) +
       `Prefer a safetensors version; to store it anyway pass --allow-pickle (API: securityAcknowledged: true)`,
     { path: source },
   );

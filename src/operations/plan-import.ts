@@ -1,7 +1,7 @@
 // What `mlib import PATH...` means, before anything is read beyond names and small JSON files:
 // a file is one model unless it belongs to a shard set (then the set is one model); a folder that is one model
 // (diffusers, HF snapshot, shard set) is one model; any other folder is walked and each model in it is its own unit.
-import { readdir, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ModelLibraryError, ioError, isCancelled, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
@@ -9,6 +9,7 @@ import { detectModelFolder } from "../identify/folder.js";
 import { hfSnapshotOf, statBlobLink } from "../identify/hf-cache.js";
 import { groupShards, shardInfoOf } from "../formats/sharding.js";
 import { isModelFileName } from "../formats/sniff.js";
+import { isUndecodableName, undecodableNameError } from "../formats/naming.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "./types.js";
 
@@ -163,6 +164,10 @@ async function unitsInFolder(root: string, walk: Walk): Promise<ImportUnit[]> {
       const modelFiles: string[] = [];
       for (const e of entries) {
         if (!isModelFileName(e.name)) continue;
+        if (isUndecodableName(e.name) && !(await lstat(join(dir, e.name)).then(() => true, () => false))) {
+          walk.onUnreadable?.(join(dir, e.name), undecodableNameError(join(dir, e.name)));
+          continue;
+        }
         // A snapshot of a repo of single files (GGUF quants): its links into the repo's blobs/ are its files.
         if (e.isFile() || (snapshot && e.isSymbolicLink() && (await statBlobLink(join(dir, e.name), snapshot)))) modelFiles.push(e.name);
       }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
 import { listFolderFiles, type WalkedFile } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
+import { safeRelativePath } from "../formats/naming.js";
 import type { ModelMetadata } from "../store/metadata.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 
@@ -63,8 +64,18 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
     return { files: [], error };
   }
   const files: FileToCheck[] = [];
+  const unsafe: string[] = [];
   for (const f of listed) {
     const expected = { size: f.size, sha256: f.sha256 || null, blake3: f.blake3 || null };
+    try {
+      safeRelativePath(f.name);
+    } catch (e) {
+      // A name such as "../../other/model.gguf" (an edited or hostile metadata.json) is never followed out of the folder.
+      const why = (e as Error).message.slice(`unsafe relative path ${JSON.stringify(f.name)}: `.length);
+      unsafe.push(`${JSON.stringify(f.name)} (${why})`);
+      files.push({ name: f.name, path: null, state: "missing", ...expected });
+      continue;
+    }
     const direct = await stat(join(dir, ...f.name.split("/"))).catch(() => null);
     if (direct?.isFile()) {
       files.push({ name: f.name, path: f.name, state: "check", ...expected });
@@ -89,5 +100,8 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
     if (!entry) files.push({ name: primary.rel, path: primary.rel, state: "check", size: null, sha256, blake3 });
     else Object.assign(entry, { sha256, blake3 });
   }
-  return { files, error: null };
+  const error = unsafe.length > 0
+    ? `${join(dir, METADATA_FILE)} lists file name(s) that are not inside the model folder: ${unsafe.slice(0, 5).join(", ")}${unsafe.length > 5 ? ", ..." : ""}; not checked`
+    : null;
+  return { files, error };
 }
