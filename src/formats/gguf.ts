@@ -501,7 +501,7 @@ export function summarizeGguf(file: GgufFile): Partial<Identification> {
     hasChatTemplate: md["tokenizer.chat_template"] !== undefined,
     dtypes,
     modelType: modelTypeOf(file, arch, name),
-    subtype: isLoraAdapter(file) ? "loras" : null,
+    subtype: isLoraAdapter(file) ? "loras" : DIFFUSION_ARCHITECTURES.has(arch.toLowerCase()) ? "diffusion_models" : null,
     warnings,
   };
 }
@@ -525,9 +525,15 @@ function quantizationOf(file: GgufFile): string | null {
   return best;
 }
 
+// The image architectures ComfyUI-GGUF writes as general.architecture (its loader.py IMG_ARCH_LIST): a quantized
+// diffusion model (transformer / UNet only), which ComfyUI loads from models/diffusion_models (`unet/`) and no
+// LLM runtime can. Called an LLM, such a file was linked into llama.cpp and LM Studio and missed by ComfyUI.
+const DIFFUSION_ARCHITECTURES = new Set(["flux", "sd1", "sdxl", "sd3", "aura", "hidream", "cosmos", "ltxv", "hyvid", "wan", "lumina2", "qwen_image"]);
+
 function modelTypeOf(file: GgufFile, arch: string, name: string | null): ModelType {
   const md = file.metadata;
   const lower = arch.toLowerCase();
+  if (DIFFUSION_ARCHITECTURES.has(lower)) return "diffusion";
   if (AUDIO_ARCHITECTURES.has(lower)) return "audio";
   if (lower === "clip") {
     // Multimodal projectors: an audio-only encoder is audio, anything else is a vision encoder.
