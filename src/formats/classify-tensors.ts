@@ -169,17 +169,22 @@ function detectStructure(ix: TensorIndex): Verdict | null {
     return diffusion("controlnet", controlnetFamily(ix));
   }
 
-  // Full diffusion models: FLUX, SD3 (MMDiT), then SD1/SD2/SDXL UNets in LDM or diffusers layout.
+  // Full diffusion models: FLUX, SD3 (MMDiT), then SD1/SD2/SDXL UNets in LDM or diffusers layout. A file that also
+  // holds its VAE or text encoder is an all-in-one checkpoint (ComfyUI's checkpoints/, A1111's Stable-diffusion/); the
+  // transformer or UNet alone (BFL's flux1-dev.safetensors, an SDXL UNet) is a diffusion model, which ComfyUI loads
+  // from diffusion_models/ and a checkpoint loader cannot.
+  const bundled = ix.some(/^(?:first_stage_model|vae|cond_stage_model|conditioner|text_encoders?)\./);
+  const full = (family: string | null): Verdict => diffusion(bundled ? "checkpoints" : "diffusion_models", family);
   if (ix.some(new RegExp(`^${DM}(?:double_blocks|single_blocks)\\.\\d+\\.`)) || ix.hasAll(/(?:^|\.)img_in\./, /(?:^|\.)txt_in\./, /(?:^|\.)time_in\./)) {
-    return diffusion("checkpoints", "flux");
+    return full("flux");
   }
-  if (ix.some(/^single_transformer_blocks\.\d+\./) && ix.some(/^x_embedder\./)) return diffusion("checkpoints", "flux");
-  if (ix.some(new RegExp(`^${DM}joint_blocks\\.\\d+\\.`))) return diffusion("checkpoints", "sd3");
-  if (ix.hasAll(new RegExp(`^${DM}x_embedder\\.`), new RegExp(`^${DM}context_embedder\\.`))) return diffusion("checkpoints", "sd3");
+  if (ix.some(/^single_transformer_blocks\.\d+\./) && ix.some(/^x_embedder\./)) return full("flux");
+  if (ix.some(new RegExp(`^${DM}joint_blocks\\.\\d+\\.`))) return full("sd3");
+  if (ix.hasAll(new RegExp(`^${DM}x_embedder\\.`), new RegExp(`^${DM}context_embedder\\.`))) return full("sd3");
   // diffusers' SD3 transformer: joint (add_q_proj) attention blocks fed by a context embedder.
-  if (ix.some(/^transformer_blocks\.\d+\.attn\.add_q_proj\./) && ix.some(/^context_embedder\./)) return diffusion("checkpoints", "sd3");
-  if (ix.some(new RegExp(`^${DM}(?:input_blocks|middle_block|output_blocks)\\.\\d*`))) return diffusion("checkpoints", ldmFamily(ix));
-  if (ix.some(/^(?:down_blocks|up_blocks)\.\d+\./) && ix.some(/^mid_block\./)) return diffusion("checkpoints", diffusersUnetFamily(ix));
+  if (ix.some(/^transformer_blocks\.\d+\.attn\.add_q_proj\./) && ix.some(/^context_embedder\./)) return full("sd3");
+  if (ix.some(new RegExp(`^${DM}(?:input_blocks|middle_block|output_blocks)\\.\\d*`))) return full(ldmFamily(ix));
+  if (ix.some(/^(?:down_blocks|up_blocks)\.\d+\./) && ix.some(/^mid_block\./)) return full(diffusersUnetFamily(ix));
 
   // A VAE alone: LDM (encoder.down.N / decoder.up.N) or diffusers (down_blocks / up_blocks) layout.
   if (ix.some(/^(?:first_stage_model\.|vae\.)?encoder\.down(?:_blocks)?\.\d+\./) && ix.some(/^(?:first_stage_model\.|vae\.)?decoder\.up(?:_blocks)?\.\d+\./)) {

@@ -80,7 +80,8 @@ export function subtypeFromConfig(config: HfConfig | null | undefined): Subtype 
   if (cls) {
     if (/^Autoencoder/.test(cls)) return "vae";
     if (/ControlNet/.test(cls)) return "controlnet";
-    if (/(UNet|Transformer)\dDModel$|Transformer2DModel$/.test(cls)) return "checkpoints";
+    // A UNet or transformer alone (a pipeline's unet/ or transformer/): a diffusion model, not an all-in-one checkpoint.
+    if (/(UNet|Transformer)\dDModel$|Transformer2DModel$/.test(cls)) return "diffusion_models";
   }
   for (const arch of architectures(config)) {
     if (/^CLIPTextModel(WithProjection)?$/.test(arch)) return "clip";

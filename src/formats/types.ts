@@ -5,11 +5,11 @@ export type Format = "gguf" | "ggml" | "safetensors" | "pickle" | "onnx" | "diff
 export type SecurityTier = "safe" | "pickle" | "unknown";
 export type ModelType = "llm" | "diffusion" | "embedding" | "audio" | "vision" | "unknown";
 /** Known subtypes; metadata may hold other strings. */
-export type Subtype = "checkpoints" | "loras" | "vae" | "controlnet" | "embeddings" | "upscale" | "clip" | "t5";
+export type Subtype = "checkpoints" | "diffusion_models" | "loras" | "vae" | "controlnet" | "ipadapter" | "embeddings" | "upscale" | "clip" | "t5";
 export type LoraFormat = "kohya" | "diffusers" | "peft" | "xlabs" | "lokr" | "loha" | "mlx";
 
 export const MODEL_TYPES: readonly ModelType[] = ["llm", "diffusion", "embedding", "audio", "vision", "unknown"];
-export const SUBTYPES: readonly Subtype[] = ["checkpoints", "loras", "vae", "controlnet", "embeddings", "upscale", "clip", "t5"];
+export const SUBTYPES: readonly Subtype[] = ["checkpoints", "diffusion_models", "loras", "vae", "controlnet", "ipadapter", "embeddings", "upscale", "clip", "t5"];
 
 export interface ShardInfo {
   /** 1-based index of this file in its set. */

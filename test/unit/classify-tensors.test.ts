@@ -90,12 +90,13 @@ describe("diffusion checkpoints", () => {
         "up_blocks.0.resnets.0.conv1.weight": [1280, 2560, 3, 3],
         ...extra,
       });
-    expectClass(unet(768), { modelType: "diffusion", subtype: "checkpoints", family: "sd1" });
-    expectClass(unet(2048), { modelType: "diffusion", subtype: "checkpoints", family: "sdxl" });
+    expectClass(unet(768), { modelType: "diffusion", subtype: "diffusion_models", family: "sd1" });
+    expectClass(unet(2048), { modelType: "diffusion", subtype: "diffusion_models", family: "sdxl" });
     const noAttn = t({ "down_blocks.0.resnets.0.conv1.weight": [320, 320, 3, 3], "mid_block.resnets.0.conv1.weight": [1280, 1280, 3, 3], "add_embedding.linear_1.weight": [1280, 2816] });
-    expectClass(noAttn, { modelType: "diffusion", subtype: "checkpoints", family: "sdxl" });
+    expectClass(noAttn, { modelType: "diffusion", subtype: "diffusion_models", family: "sdxl" });
   });
 
+  // The transformer or UNet alone is a diffusion model (ComfyUI diffusion_models/), not a checkpoint.
   test("FLUX in BFL, ComfyUI-prefixed and diffusers layouts", () => {
     const bfl = {
       "double_blocks.0.img_attn.qkv.weight": [9216, 3072],
@@ -104,9 +105,12 @@ describe("diffusion checkpoints", () => {
       "txt_in.weight": [3072, 4096],
       "time_in.in_layer.weight": [3072, 256],
     };
-    expectClass(t(bfl), { modelType: "diffusion", subtype: "checkpoints", family: "flux" });
+    expectClass(t(bfl), { modelType: "diffusion", subtype: "diffusion_models", family: "flux" });
     const prefixed = Object.fromEntries(Object.entries(bfl).map(([k, v]) => [DM + k, v]));
-    expectClass(t(prefixed), { modelType: "diffusion", subtype: "checkpoints", family: "flux" });
+    expectClass(t(prefixed), { modelType: "diffusion", subtype: "diffusion_models", family: "flux" });
+    // With its VAE and text encoders in the same file (ComfyUI's all-in-one FLUX checkpoints): a checkpoint.
+    const bundled = { ...prefixed, "vae.encoder.down.0.block.0.conv1.weight": [128, 128, 3, 3], "text_encoders.clip_l.transformer.text_model.final_layer_norm.weight": [768] };
+    expectClass(t(bundled), { modelType: "diffusion", subtype: "checkpoints", family: "flux" });
     expectClass(
       t({
         "x_embedder.weight": [3072, 64],
@@ -114,19 +118,19 @@ describe("diffusion checkpoints", () => {
         "transformer_blocks.0.attn.add_q_proj.weight": [3072, 3072],
         "single_transformer_blocks.0.attn.to_q.weight": [3072, 3072],
       }),
-      { modelType: "diffusion", subtype: "checkpoints", family: "flux" },
+      { modelType: "diffusion", subtype: "diffusion_models", family: "flux" },
     );
   });
 
   test("SD3: joint_blocks, x_embedder + context_embedder, or the diffusers MMDiT", () => {
-    expectClass(t({ [`${DM}joint_blocks.0.x_block.attn.qkv.weight`]: [4608, 1536] }), { modelType: "diffusion", subtype: "checkpoints", family: "sd3" });
+    expectClass(t({ [`${DM}joint_blocks.0.x_block.attn.qkv.weight`]: [4608, 1536] }), { modelType: "diffusion", subtype: "diffusion_models", family: "sd3" });
     expectClass(t({ [`${DM}x_embedder.proj.weight`]: [1536, 16, 2, 2], [`${DM}context_embedder.weight`]: [1536, 4096] }), {
       modelType: "diffusion",
       family: "sd3",
     });
     expectClass(
       t({ "pos_embed.proj.weight": [1536, 16, 2, 2], "context_embedder.weight": [1536, 4096], "transformer_blocks.0.attn.add_q_proj.weight": [1536, 1536] }),
-      { modelType: "diffusion", subtype: "checkpoints", family: "sd3" },
+      { modelType: "diffusion", subtype: "diffusion_models", family: "sd3" },
     );
   });
 });
@@ -472,6 +476,9 @@ describe("config.json beats names", () => {
     assert.equal(familyFromConfig({ architectures: ["X"] }), null);
     assert.equal(subtypeFromConfig({ _class_name: "AutoencoderKL" }), "vae");
     assert.equal(subtypeFromConfig({ _class_name: "ControlNetModel" }), "controlnet");
+    // A pipeline's transformer or UNet alone is a diffusion model (ComfyUI diffusion_models/), not a checkpoint.
+    assert.equal(subtypeFromConfig({ _class_name: "FluxTransformer2DModel" }), "diffusion_models");
+    assert.equal(subtypeFromConfig({ _class_name: "UNet2DConditionModel" }), "diffusion_models");
     assert.equal(subtypeFromConfig({ architectures: ["CLIPTextModelWithProjection"] }), "clip");
     assert.equal(subtypeFromConfig({ architectures: ["T5EncoderModel"] }), "t5");
     assert.equal(subtypeFromConfig({ architectures: ["T5EncoderModel"], isSentenceTransformers: true }), null);
