@@ -81,7 +81,7 @@ export function subtypeFromConfig(config: HfConfig | null | undefined): Subtype 
     if (/^Autoencoder/.test(cls)) return "vae";
     if (/ControlNet/.test(cls)) return "controlnet";
     // A UNet or transformer alone (a pipeline's unet/ or transformer/): a diffusion model, not an all-in-one checkpoint.
-    if (/(UNet|Transformer)\dDModel$|Transformer2DModel$/.test(cls)) return "diffusion_models";
+    if (/(UNet|Transformer)\dD(?:Condition)?Model$|Transformer2DModel$/.test(cls)) return "diffusion_models";
   }
   for (const arch of architectures(config)) {
     if (/^CLIPTextModel(WithProjection)?$/.test(arch)) return "clip";
