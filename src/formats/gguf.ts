@@ -528,7 +528,8 @@ function quantizationOf(file: GgufFile): string | null {
 // The image architectures ComfyUI-GGUF writes as general.architecture (its loader.py IMG_ARCH_LIST): a quantized
 // diffusion model (transformer / UNet only), which ComfyUI loads from models/diffusion_models (`unet/`) and no
 // LLM runtime can. Called an LLM, such a file was linked into llama.cpp and LM Studio and missed by ComfyUI.
-const DIFFUSION_ARCHITECTURES = new Set(["flux", "sd1", "sdxl", "sd3", "aura", "hidream", "cosmos", "ltxv", "hyvid", "wan", "lumina2", "qwen_image"]);
+export const GGUF_DIFFUSION_ARCHITECTURES: readonly string[] = ["flux", "sd1", "sdxl", "sd3", "aura", "hidream", "cosmos", "ltxv", "hyvid", "wan", "lumina2", "qwen_image"];
+const DIFFUSION_ARCHITECTURES = new Set(GGUF_DIFFUSION_ARCHITECTURES);
 
 function modelTypeOf(file: GgufFile, arch: string, name: string | null): ModelType {
   const md = file.metadata;

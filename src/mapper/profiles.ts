@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ModelLibraryError } from "../core/errors.js";
+import { GGUF_DIFFUSION_ARCHITECTURES } from "../formats/gguf.js";
 import { satisfies, validateRange } from "./version-range.js";
 import type { MappingConfig, MappingRule } from "./types.js";
 
@@ -107,9 +108,10 @@ function webui(app: "a1111" | "forge"): MappingConfig {
 // load only in ComfyUI, and llama.cpp / LM Studio refuse their architecture, so only language-side models go there
 // (LLMs, embedding models, and the vision/audio projectors that sit beside them).
 const GGUF_APP_TYPES = ["llm", "embedding", "vision", "audio", "unknown"];
-// The image architectures ComfyUI-GGUF writes as general.architecture (its loader.py IMG_ARCH_LIST). A GGUF's
-// family is its architecture, so these are excluded by family too, whatever type the file was given at import.
-const GGUF_IMAGE_ARCHITECTURES = ["flux", "sd1", "sdxl", "sd3", "aura", "hidream", "cosmos", "ltxv", "hyvid", "wan", "lumina2", "qwen_image"];
+// The image architectures ComfyUI-GGUF writes as general.architecture (identify calls them diffusion models). A
+// GGUF's family is its architecture, so these are excluded by family too: a library imported before identify knew
+// them holds them as LLMs until `mlib redetect`.
+const GGUF_IMAGE_ARCHITECTURES = [...GGUF_DIFFUSION_ARCHITECTURES];
 
 const LLAMACPP: MappingConfig = {
   app: "llamacpp",

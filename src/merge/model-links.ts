@@ -7,8 +7,9 @@
 // and the file a link of it points at is not moved or removed either. A link that stays inside the folder moves
 // with it (a rename keeps it valid; a copy re-makes it), as does one to a file outside the source that it still
 // reaches from the library.
-import { readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { readdirSync, readlinkSync, realpathSync, type Dirent } from "node:fs";
 import { dirname, isAbsolute, join, posix, resolve, sep } from "node:path";
+import { statOrNull } from "../core/stat-or-null.js";
 
 /** A symlink in a model folder: its path from the folder (`/`-separated) and its text. */
 export interface FolderLink {
@@ -63,14 +64,6 @@ export function staysInside(link: FolderLink): boolean {
 /** `p` is `dir` or below it (both absolute, normalized). */
 export function isInside(dir: string, p: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
-}
-
-function statOrNull(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
 }
 
 function realOrNull(p: string): string | null {
