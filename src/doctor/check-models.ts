@@ -1,6 +1,7 @@
 // Every model folder read once: metadata.json that does not parse (the .bak offered), files missing or changed
 // since they were hashed (size, and mtime where recorded), files never hashed, shard sets with shards missing,
-// `.part` files nobody can resume, and the index compared with what is on disk.
+// `.part` files nobody can resume, models identified by an older identify (by the revision their metadata.json
+// records: no model bytes read), and the index compared with what is on disk.
 import type { Dirent } from "node:fs";
 import { readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { hashFile } from "../hashing/index.js";
 import { isModelFileName } from "../formats/sniff.js";
+import { IDENTIFY_VERSION, recordedIdentifyVersion } from "../identify/identify-version.js";
 import { incompleteSets } from "../operations/find-orphans.js";
 import { normalizeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
@@ -22,6 +24,7 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
   const problems: DoctorProblem[] = [];
   const onDisk = new Map<string, { mtimeMs: number; size: number }>();
   const corrupt = new Set<string>();
+  const outdated: string[] = [];
 
   // Hidden folders (.model-library, staging) are not entered; hidden files still count (a `.part` record's name).
   // An unreadable folder is left out here (the checks that read a model report it).
@@ -32,7 +35,7 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
       const names = new Set(entries.map((e) => e.name));
       for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(abs, e.name), names, e.name));
       if (!rel || !names.has(METADATA_FILE)) return true;
-      await checkModel(lib, rel, abs, problems, onDisk, corrupt);
+      await checkModel(lib, rel, abs, problems, onDisk, corrupt, outdated);
       await partsUnder(abs, problems);
       return false; // a model's sub-folders are its own: only looked at for `.part` files
     },
@@ -65,7 +68,28 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
       },
     });
   }
+  const old = outdatedIdentification(lib, outdated);
+  if (old) problems.push(old);
   return { problems, models: onDisk.size };
+}
+
+/**
+ * Models whose metadata.json was written by an older identify (or records no revision: imported before it was
+ * recorded, or by the original): their type, subtype or family may be what identify said then. One problem for
+ * them all (a library imported before an upgrade has thousands), naming a few. Not a --fix: a redetect re-reads
+ * every model's header and may re-classify models (and so where `mlib map` links them), which the user runs.
+ */
+function outdatedIdentification(lib: ModelLibrary, ids: string[]): DoctorProblem | null {
+  if (ids.length === 0) return null;
+  ids.sort();
+  const n = ids.length;
+  const few = n <= 5;
+  return {
+    kind: "identify-outdated",
+    path: lib.root,
+    message: `${n} model${n === 1 ? " was" : "s were"} identified by an older version of mlib (${few ? ids.join(", ") : `${ids.slice(0, 5).join(", ")}...`}): type, subtype or family may be out of date (e.g. a FLUX transformer kept as a checkpoint, a FLUX GGUF as an LLM)`,
+    remedy: few ? `mlib redetect ${ids.join(" ")}` : "mlib redetect (identifies every model again; choices made by hand are kept)",
+  };
 }
 
 async function checkModel(
@@ -75,6 +99,7 @@ async function checkModel(
   problems: DoctorProblem[],
   onDisk: Map<string, { mtimeMs: number; size: number }>,
   corrupt: Set<string>,
+  outdated: string[],
 ): Promise<void> {
   const file = join(dir, METADATA_FILE);
   const st = await stat(file).catch(() => null);
@@ -112,6 +137,9 @@ async function checkModel(
     return;
   }
   const meta = normalizeMetadata(parsed);
+  // What redetect would look at again: not a choice made by hand (it keeps those), not a model without weights.
+  const weights = (meta.files ?? []).some((f) => isModelFileName(f.name));
+  if (weights && meta.match_source !== "manual" && recordedIdentifyVersion(meta) < IDENTIFY_VERSION) outdated.push(id);
   const unhashed: string[] = [];
   for (const f of meta.files ?? []) {
     const path = join(dir, ...f.name.split("/"));

@@ -13,6 +13,7 @@ export type ProblemKind =
   | "no-hashes" // files recorded without a hash: verify and dedup cannot work for them
   | "file-missing" // a file metadata.json lists is not there
   | "file-changed" // size or mtime differ from when the file was hashed
+  | "identify-outdated" // models identified by an older identify revision: `mlib redetect`
   | "link"; // (mapper) a link into an app folder that is broken or changed
 
 export interface DoctorProblem {

@@ -10,6 +10,7 @@ import type { ModelFilesRecord } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 import { DEFAULT_EXTENSIONS, type ResolvedProfile } from "./profiles.js";
+import { isProjector, ModelFolders, pairingKeys } from "./projector-pairing.js";
 import type { MappingRule } from "./types.js";
 import { satisfies } from "./version-range.js";
 
@@ -116,6 +117,8 @@ interface ModelFiles {
   /** The sizes come from the index, which holds 0 where metadata.json gives none. */
   zeroIsNone: boolean;
   repoId: string | null;
+  /** The model's names (official_name, description), for pairing a projector with its LLM (publisher-repo only). */
+  names: readonly (string | null)[];
   versionRanges: Record<string, string> | null;
 }
 
@@ -150,6 +153,7 @@ function indexedFiles(m: ModelFilesRecord, dir: string, withOverrides: boolean):
     files: m.files,
     zeroIsNone: true,
     repoId: null,
+    names: [m.officialName],
     versionRanges: withOverrides ? readVersionRanges(dir) : null,
   };
 }
@@ -165,7 +169,7 @@ function readVersionRanges(dir: string): Record<string, string> | null {
 }
 
 function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
-  let meta: { files?: unknown; repo_id?: unknown } = {};
+  let meta: { files?: unknown; repo_id?: unknown; official_name?: unknown; description?: unknown } = {};
   try {
     meta = JSON.parse(readSmallFile(path.join(dir, METADATA_FILE))) as typeof meta;
   } catch {
@@ -189,7 +193,8 @@ function readModelFiles(dir: string, withOverrides: boolean): ModelFiles {
       files = [];
     }
   }
-  return { files, zeroIsNone: false, repoId: typeof meta.repo_id === "string" ? meta.repo_id : null, versionRanges: withOverrides ? readVersionRanges(dir) : null };
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
+  return { files, zeroIsNone: false, repoId: str(meta.repo_id), names: [str(meta.official_name), str(meta.description)], versionRanges: withOverrides ? readVersionRanges(dir) : null };
 }
 
 /** A rule made ready for planning: its matcher, its extensions, and its folder (checked once against the app folder). */
@@ -271,6 +276,9 @@ export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: s
   const matched: PlanRule[] = [];
   // Each tag list lower-cased once (the index gives records with the same tags one shared array).
   const lowerTags = new Map<readonly string[], string[]>();
+  // publisher-repo (LM Studio): projectors without a repo_id wait for every LLM's folder to be known.
+  const projectors: { m: ModelFilesRecord; dir: string; files: ModelFiles; r: PlanRule }[] = [];
+  const llmFolders: { r: PlanRule; files: ModelFiles; folder: string }[] = [];
   let n = 0;
   // Names, sizes and rule fields come from the index in one statement (reading 10,000 metadata.json files
   // for them was most of an apply's time outside the links); metadata.json is read only for a model whose
@@ -295,14 +303,41 @@ export function planMapping(lib: ModelLibrary, profile: ResolvedProfile, root: s
         excluded.push({ modelId: m.id, reason: r.leaves });
         continue;
       }
+      const pairs = r.rule.layout === "publisher-repo";
+      if (pairs && files.repoId === null && isProjector(m)) {
+        projectors.push({ m, dir, files, r });
+        continue;
+      }
       const unit = planUnit(m, dir, files, r);
-      if (typeof unit === "string") excluded.push({ modelId: m.id, reason: unit });
-      // Inside by construction (safe segments under a folder inside the app folder); checked all the same.
-      else if (unit.items.some((i) => !i.target.startsWith(insideApp))) excluded.push({ modelId: m.id, reason: `a target would leave the app folder ${appDir}` });
-      else units.push(unit);
+      if (pairs && typeof unit !== "string" && m.modelType === "llm") llmFolders.push({ r, files, folder: path.dirname(unit.items[0].target) });
+      addUnit(unit, m.id);
+    }
+  }
+  if (projectors.length > 0) {
+    const byRule = new Map<PlanRule, ModelFolders>();
+    for (const l of llmFolders) {
+      let folders = byRule.get(l.r);
+      if (!folders) byRule.set(l.r, (folders = new ModelFolders()));
+      folders.add(pairingKeys(l.files.files.map((f) => f.name), l.files.names), l.folder);
+    }
+    for (const { m, dir, files, r } of projectors) {
+      const unit = planUnit(m, dir, files, r);
+      const beside = byRule.get(r)?.foldersFor(pairingKeys(files.files.map((f) => f.name), files.names)) ?? [];
+      // Beside every LLM it belongs to (LM Studio reads it from the model's own folder); else in local/<family>.
+      if (typeof unit !== "string" && beside.length > 0) {
+        unit.items = beside.flatMap((folder) => unit.items.map((i) => ({ ...i, target: under(folder, path.basename(i.target)) })));
+      }
+      addUnit(unit, m.id);
     }
   }
   return { appDir, root: absRoot, units, excluded };
+
+  function addUnit(unit: PlannedUnit | string, modelId: string): void {
+    if (typeof unit === "string") excluded.push({ modelId, reason: unit });
+    // Inside by construction (safe segments under a folder inside the app folder); checked all the same.
+    else if (unit.items.some((i) => !i.target.startsWith(insideApp))) excluded.push({ modelId, reason: `a target would leave the app folder ${appDir}` });
+    else units.push(unit);
+  }
 }
 
 function safeSatisfies(version: string, range: string): boolean {

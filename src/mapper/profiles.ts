@@ -125,7 +125,7 @@ const LMSTUDIO: MappingConfig = {
   app: "lmstudio",
   version: "*",
   variant: "default",
-  description: "LM Studio: <models>/<publisher>/<repo>/<file>.gguf (repo_id, else local/<family>)",
+  description: "LM Studio: <models>/<publisher>/<repo>/<file>.gguf (repo_id, else local/<family>; an mmproj beside the model it is named after)",
   mappings: [{ target_dir: ".", model_types: GGUF_APP_TYPES, exclude_families: GGUF_IMAGE_ARCHITECTURES, formats: ["gguf"], extensions: ["gguf"], layout: "publisher-repo" }],
 };
 

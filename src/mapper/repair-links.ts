@@ -6,12 +6,15 @@
 //   pending, not ours  forgotten; the interrupted apply's temp files (`.name.mlib-partial/-new`) removed
 //   missing            forgotten (the user removed it)
 //   changed / foreign  forgotten, left on disk: it is not ours any more
+//   unreadable         (cannot be looked at: a disk not mounted, a folder we may not read) kept and reported as an
+//                      error: a disk unplugged for now must not lose its links. Forgotten only when the caller asks
+//                      (`forgetUnreadable`: the disk is gone for good), never touched on disk either way.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
-import { inspectLink, lstatOrNull, type LinkStatus } from "./inspect-link.js";
+import { inspectLink, lstatOrNull, type LinkInspection, type LinkStatus } from "./inspect-link.js";
 import { makeLinkAt, stagedPathOf } from "./link-file.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { isInside } from "./plan.js";
@@ -27,21 +30,34 @@ export interface RepairAction {
   detail: string | null;
 }
 
+export interface RepairParams extends LinkFilter {
+  /**
+   * Forget the links (of the filter) that cannot be looked at, e.g. on a disk gone for good. Off by default: a
+   * disk unplugged for now must keep its links, known again once it is back.
+   */
+  forgetUnreadable?: boolean;
+}
+
 export interface RepairResult {
   actions: RepairAction[];
   healthy: number;
-  errors: { target: string; message: string }[];
+  /** `unreadable`: the link could not be looked at (kept; `forgetUnreadable` forgets such links). */
+  errors: { target: string; message: string; unreadable?: true }[];
 }
 
-export async function repairLinks(library: ModelLibrary, params: LinkFilter = {}, options: OperationOptions = {}): Promise<RepairResult> {
+export async function repairLinks(library: ModelLibrary, params: RepairParams = {}, options: OperationOptions = {}): Promise<RepairResult> {
   return withRegistry(library.root, (reg) => {
     const result: RepairResult = { actions: [], healthy: 0, errors: [] };
     const entries = filterEntries(reg, params);
     for (let i = 0; i < entries.length; i++) {
       if (i % 512 === 0) throwIfAborted(options.signal, "links repair");
       try {
-        repairOne(library, reg, entries[i], result);
+        repairOne(library, reg, entries[i], result, Boolean(params.forgetUnreadable));
       } catch (e) {
+        if (e instanceof UnreadableLink) {
+          result.errors.push({ target: entries[i].target, message: e.message, unreadable: true });
+          continue;
+        }
         result.errors.push({ target: entries[i].target, message: (e as Error).message });
       }
     }
@@ -86,9 +102,21 @@ function withoutPending(entry: LinkEntry): LinkEntry {
   return rest as LinkEntry;
 }
 
-function repairOne(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, result: RepairResult): void {
+/** A link that cannot be looked at (inspectLink threw): not judged, kept unless the caller said to forget it. */
+class UnreadableLink extends Error {}
+
+function repairOne(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, result: RepairResult, forgetUnreadable: boolean): void {
   const act = (was: LinkStatus, action: RepairAction["action"], detail: string | null) => result.actions.push({ target: entry.target, modelId: entry.model_id, was, action, detail });
-  const seen = inspectLink(entry);
+  let seen: LinkInspection;
+  try {
+    seen = inspectLink(entry);
+  } catch (e) {
+    const why = (e as Error).message;
+    if (!forgetUnreadable) throw new UnreadableLink(why);
+    reg.unregister(entry.target);
+    act("unreadable", "forgotten", `${why}; forgotten as asked (nothing on disk touched)`);
+    return;
+  }
   if (entry.pending) {
     clearTemps(entry);
     if (seen.status !== "missing" && seen.stat && provenPending(entry, seen.stat)) {
@@ -98,7 +126,7 @@ function repairOne(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, r
         const old = entry.replacing as { source: string; link_type: LinkEntry["link_type"]; model_id: string };
         const restored = { ...withoutPending(entry), source: old.source, link_type: old.link_type, model_id: old.model_id };
         reg.register(restored);
-        return repairOne(library, reg, restored, result);
+        return repairOne(library, reg, restored, result, forgetUnreadable);
       }
       reg.register({ ...withoutPending(entry), ...statFields(entry, st) });
       act("broken", "recorded", "made by an interrupted apply; now recorded");

@@ -20,7 +20,8 @@ export interface MappingRule {
   extensions?: string[] | null;
   /**
    * Where each file goes under target_dir: "files" keeps the model's own relative names (default), "flat" keeps
-   * only the base name, "publisher-repo" puts them in `<owner>/<repo>/` of the model's repo_id (LM Studio),
+   * only the base name, "publisher-repo" puts them in `<owner>/<repo>/` of the model's repo_id (LM Studio;
+   * without one `local/<family>/`, and an mmproj beside the LLMs it is named after: projector-pairing.ts),
    * "folder" links the model's whole folder as `<target_dir>/<folder name>` (a diffusers folder).
    */
   layout?: "files" | "flat" | "publisher-repo" | "folder" | null;

@@ -1,6 +1,7 @@
 // The one place a new model's metadata.json is put together, for every way a model enters the library:
 // an import (files staged by importModels) and a folder already in place (importInPlace, adoptOrphans).
 import { normalizeName } from "../formats/naming.js";
+import { IDENTIFY_VERSION, IDENTIFY_VERSION_FIELD } from "../identify/identify-version.js";
 import type { Identification } from "../formats/types.js";
 import { applyIdentification, blankMetadata, nowIso, type MetadataFile, type ModelMetadata } from "../store/metadata.js";
 
@@ -55,5 +56,6 @@ export function buildModelMetadata(n: NewModel): ModelMetadata {
   m.expected_files = n.expectedFiles ?? null;
   applyIdentification(m, n.ident);
   m.description = n.description ?? null;
+  m[IDENTIFY_VERSION_FIELD] = IDENTIFY_VERSION;
   return m;
 }

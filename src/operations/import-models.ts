@@ -27,6 +27,7 @@ import { planUnits, type ImportUnit } from "./plan-import.js";
 import { makeStagingDir, releaseStaging } from "../store/staging.js";
 import { buildModelMetadata } from "./build-metadata.js";
 import { cancelledAfter, rethrowIfCancelled } from "./cancel.js";
+import { linkedSource, linkedSourcesWarning, symlinkTarget, type LinkedSource } from "./moved-links.js";
 import { decidePickles, skippedPicklesWarning } from "./pickle-policy.js";
 import { modelHoldingAll } from "./find-duplicate.js";
 import { libraryOverlap } from "./library-overlap.js";
@@ -527,13 +528,25 @@ async function importUnit(
     if (options.mode === "move") {
       // Only now, with the copy verified and committed, does the source go.
       // One that cannot go (a read-only or immutable folder) stays, and the result says so: the user asked for a move.
+      // A source that is a symbolic link (a Hugging Face snapshot's file): the link goes, the file it points to
+      // stays (moved-links.ts), and the result says what space it still holds.
+      const linked: LinkedSource[] = [];
       for (const rel of unit.files) {
         const file = join(unit.baseDir, rel);
-        await unlink(file).catch((e: NodeJS.ErrnoException) => {
-          if (e.code === "ENOENT") return; // gone already
-          warnings.push(`${ioError(file, "remove", e).message}: the model is stored in the library all the same, and this source file is still there`);
-        });
+        const target = await symlinkTarget(file);
+        const removed = await unlink(file).then(
+          () => true,
+          (e: NodeJS.ErrnoException) => {
+            if (e.code === "ENOENT") return false; // gone already
+            warnings.push(`${ioError(file, "remove", e).message}: the model is stored in the library all the same, and this source file is still there`);
+            return false;
+          },
+        );
+        const left = removed && target ? await linkedSource(file, target, join(committed.target, ...rel.split("/"))) : null;
+        if (left) linked.push(left);
       }
+      const note = linkedSourcesWarning(linked);
+      if (note) warnings.push(note);
     }
     return {
       source: unit.source,

@@ -1,10 +1,13 @@
 // redetectModels (`mlib redetect`): identifies stored models again from their bytes (after an upgrade of the
 // readers, say). Unlike the original, a manual choice (match_source "manual") is kept, and an "unknown" answer
-// never overwrites a known type. A cancellation stops between models (each update is one atomic write).
+// never overwrites a known type. Every model identified gets the current identify revision recorded (the doctor
+// names the models older than it), a model whose answer did not change without its updated_date moving.
+// A cancellation stops between models (each update is one atomic write).
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { identify } from "../identify/identify.js";
 import { familyAfterRedetect } from "../identify/family.js";
+import { IDENTIFY_VERSION, IDENTIFY_VERSION_FIELD, recordedIdentifyVersion } from "../identify/identify-version.js";
 import { listFolderFiles } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
 import type { ModelLibrary } from "../store/model-library.js";
@@ -14,9 +17,16 @@ import { cancelledAfter } from "./cancel.js";
 export interface RedetectResult {
   id: string;
   changed: boolean;
-  before: { modelType: string | null; family: string | null; format: string | null };
-  after: { modelType: string | null; family: string | null; format: string | null };
+  before: RedetectFields;
+  after: RedetectFields;
   error: string | null;
+}
+
+export interface RedetectFields {
+  modelType: string | null;
+  family: string | null;
+  format: string | null;
+  subtype: string | null;
 }
 
 export interface RedetectParams {
@@ -54,7 +64,7 @@ async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgres
       throwIfAborted(signal, "redetect");
       try {
         const m = await lib.getMetadata(id);
-        const before = { modelType: m.model_type, family: m.family, format: m.format };
+        const before = { modelType: m.model_type, family: m.family, format: m.format, subtype: m.subtype };
         // The folder's own files, not the names metadata lists: an original library may list none, or a nested
         // file by its bare name (`model.onnx` for `onnx/model.onnx`).
         const dir = lib.modelDir(id);
@@ -70,26 +80,34 @@ async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgres
           modelType: ident.modelType !== "unknown" ? ident.modelType : m.model_type,
           family: familyAfterRedetect(m.family, ident.family),
           format: ident.format !== "unknown" ? ident.format : m.format,
+          // A subtype identify has no answer for (an LLM) keeps the recorded one.
+          subtype: ident.subtype ?? m.subtype,
         };
+        // The subtype counts: a FLUX transformer recorded as `checkpoints` before identify called it
+        // `diffusion_models` was "unchanged" and kept the old subtype for ever.
         const changed =
-          next.modelType !== before.modelType || next.family !== before.family || next.format !== before.format ||
+          next.modelType !== before.modelType || next.family !== before.family || next.format !== before.format || next.subtype !== before.subtype ||
           (ident.quantization ?? m.quantization) !== m.quantization || (ident.parameterCount ?? m.parameter_count) !== m.parameter_count;
         if (changed) {
           await lib.updateMetadata(id, (meta) => {
             meta.model_type = next.modelType;
             meta.family = next.family;
             meta.format = next.format;
-            meta.subtype = ident.subtype ?? meta.subtype;
+            meta.subtype = next.subtype;
             meta.quantization = ident.quantization ?? meta.quantization;
             meta.parameter_count = ident.parameterCount ?? meta.parameter_count;
             meta.context_length = ident.contextLength ?? meta.context_length;
             meta.architecture = ident.architecture ?? meta.architecture;
             meta.security_tier = ident.securityTier;
+            meta[IDENTIFY_VERSION_FIELD] = IDENTIFY_VERSION;
           });
+        } else if (recordedIdentifyVersion(m) < IDENTIFY_VERSION) {
+          // Checked by the current identify, nothing to change: recorded as such, the model's updated_date kept.
+          await lib.updateMetadata(id, (meta) => void (meta[IDENTIFY_VERSION_FIELD] = IDENTIFY_VERSION), { touch: false });
         }
         out.push({ id, changed, before, after: next, error: null });
       } catch (e) {
-        const none = { modelType: null, family: null, format: null };
+        const none = { modelType: null, family: null, format: null, subtype: null };
         out.push({ id, changed: false, before: none, after: none, error: (e as Error).message });
       }
     }
@@ -103,7 +121,7 @@ async function runRedetect(lib: ModelLibrary, ids: string[], { signal, onProgres
 
 /** "re-detected ID: format a → b, family c → d" (the fields a redetect reports), for a cancellation's completed list. */
 function describeChange(r: RedetectResult): string {
-  const fields = (["modelType", "family", "format"] as const)
+  const fields = (["modelType", "family", "format", "subtype"] as const)
     .filter((k) => r.before[k] !== r.after[k])
     .map((k) => `${k === "modelType" ? "type" : k} ${r.before[k] ?? "none"} → ${r.after[k] ?? "none"}`);
   return `re-detected ${r.id}${fields.length > 0 ? `: ${fields.join(", ")}` : ""}`;

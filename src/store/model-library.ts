@@ -233,12 +233,15 @@ export class ModelLibrary {
     await this.indexModel(id);
   }
 
-  /** Read-modify-write of one model's metadata under the commit lock, so two processes never lose an update. */
-  async updateMetadata(id: string, change: (m: ModelMetadata) => void): Promise<ModelMetadata> {
+  /**
+   * Read-modify-write of one model's metadata under the commit lock, so two processes never lose an update.
+   * `touch: false` keeps updated_date (a bookkeeping field written, the model itself unchanged).
+   */
+  async updateMetadata(id: string, change: (m: ModelMetadata) => void, options: { touch?: boolean } = {}): Promise<ModelMetadata> {
     return withLock(join(this.root, COMMIT_LOCK), async () => {
       const m = await this.getMetadata(id);
       change(m);
-      m.updated_date = nowIso();
+      if (options.touch !== false) m.updated_date = nowIso();
       await this.saveMetadata(id, m);
       return m;
     });

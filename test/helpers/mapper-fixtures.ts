@@ -12,6 +12,10 @@ export interface TinyModel {
   format?: string | null;
   tags?: string[];
   repo_id?: string | null;
+  /** Default: the id's last segment. */
+  official_name?: string | null;
+  /** A GGUF's general.name when the model is named otherwise (import records it so). */
+  description?: string | null;
   /** File name → content. */
   files: Record<string, string>;
 }
@@ -28,11 +32,12 @@ export function writeTinyModel(root: string, m: TinyModel): string {
     family: m.family ?? null,
     model_type: m.model_type,
     subtype: m.subtype ?? null,
-    official_name: m.id.split("/").pop(),
+    official_name: m.official_name === undefined ? m.id.split("/").pop() : m.official_name,
     cleaned_name: m.id.split("/").pop(),
     tags: m.tags ?? [],
     format: m.format ?? null,
     repo_id: m.repo_id ?? null,
+    ...(m.description === undefined ? {} : { description: m.description }),
     size_bytes: Object.values(m.files).reduce((a, c) => a + Buffer.byteLength(c), 0),
     files: Object.entries(m.files).map(([name, c]) => ({ name, original_name: null, size: Buffer.byteLength(c), sha256: null, blake3: null })),
   };

@@ -17,7 +17,9 @@ export function register(program: Command): void {
         const allowPickle = Boolean(cmd.opts<{ allowPickle?: boolean }>().allowPickle);
         const result = await adoptOrphans(lib, { allowPickle }, { signal: cliSignal() });
         const { incomplete } = result;
-        if (result.errors.length > 0) markFailed();
+        // A shard set left unadopted is a failure, as at import (refused) and in the doctor (a problem): a script
+        // must not take "nothing adopted" for success.
+        if (result.errors.length > 0 || incomplete.length > 0) markFailed();
         if (common.json) {
           printJson(result);
           return;
@@ -26,6 +28,10 @@ export function register(program: Command): void {
         for (const o of incomplete) out(`incomplete  ${o.dir}: missing ${o.missingFiles.join(", ")} (has ${o.weightFiles.join(", ")})`);
         for (const e of result.errors) err(`${e.dir}: ${e.error}`);
         for (const w of result.warnings) err(`warning: ${w}`);
+        if (incomplete.length > 0) {
+          const sets = `${incomplete.length} incomplete shard set${incomplete.length === 1 ? "" : "s"}`;
+          err(`${sets} not adopted: put the missing files beside the others and run mlib adopt again`);
+        }
         out(`${result.orphansFound} folder${result.orphansFound === 1 ? "" : "s"} without metadata: ${result.adopted.length} adopted, ${incomplete.length} incomplete, ${result.errors.length} failed`);
       });
     });

@@ -58,7 +58,7 @@ function linkCheck(lib: ModelLibrary): DoctorCheck {
             remedy: repairable
               ? "mlib links repair (re-creates ours that broke, forgets ours the user removed)"
               : l.status === "unreadable"
-                ? "left alone: it cannot be looked at (a folder you cannot read, a disk not mounted); check again once it can"
+                ? `left alone: it cannot be looked at (a folder you cannot read, a disk not mounted); check again once it can, or if its disk is gone for good: mlib links repair --forget-unreadable --app ${l.entry.app_id} --model ${l.entry.model_id}`
                 : "left alone: the file there is not (or no longer) ours; check it by hand",
             fix: repairable
               ? async () => {

@@ -1,7 +1,8 @@
-// `mlib links [--app APP] [--model ID]`, `mlib links check` (exit 1 unless all healthy), `mlib links repair`.
+// `mlib links [--app APP] [--model ID]`, `mlib links check` (exit 1 unless all healthy), `mlib links repair
+// [--forget-unreadable]`.
 import type { Command } from "commander";
 import { commonOptions, markFailed, withCommonOptions, withLibrary } from "../common.js";
-import { out, printJson } from "../output.js";
+import { err, out, printJson } from "../output.js";
 
 interface Filter {
   app?: string;
@@ -42,17 +43,24 @@ export function register(program: Command): void {
   });
   withCommonOptions(check);
 
-  const repair = filtered(links.command("repair").description("re-make broken links of ours, forget those the user removed or replaced"));
+  const repair = filtered(links.command("repair").description("re-make broken links of ours, forget those the user removed or replaced"))
+    .option("--forget-unreadable", "also forget the links that cannot be looked at (their disk gone for good); kept otherwise");
   repair.action(async () => {
     const common = commonOptions(repair);
-    const f = { ...links.opts<Filter>(), ...repair.opts<Filter>() };
+    const f = { ...links.opts<Filter>(), ...repair.opts<Filter & { forgetUnreadable?: boolean }>() };
     const { repairLinks } = await import("../../mapper/repair-links.js");
     await withLibrary(common, async (lib) => {
-      const r = await repairLinks(lib, { app: f.app, model: f.model });
+      const r = await repairLinks(lib, { app: f.app, model: f.model, forgetUnreadable: Boolean(f.forgetUnreadable) });
       if (r.errors.length > 0) markFailed();
       if (common.json) return printJson(r);
       for (const a of r.actions) out(`${a.action.padEnd(9)} ${a.target}  (${a.was}${a.detail ? `: ${a.detail}` : ""})`);
       for (const e of r.errors) out(`error     ${e.message}`);
+      const unreadable = r.errors.filter((e) => e.unreadable).length;
+      if (unreadable > 0) {
+        // Kept on purpose (a disk unplugged for now); the way to drop them when it is gone for good.
+        const scope = [f.app ? ` --app ${f.app}` : "", f.model ? ` --model ${f.model}` : ""].join("");
+        err(`${unreadable} link${unreadable === 1 ? "" : "s"} cannot be looked at and ${unreadable === 1 ? "is" : "are"} kept; if ${unreadable === 1 ? "its" : "their"} disk is gone for good: mlib links repair --forget-unreadable${scope}`);
+      }
       out(`${r.actions.length} repaired, ${r.healthy} healthy, ${r.errors.length} errors`);
     }, { create: false });
   });

@@ -30,7 +30,7 @@ export function register(program: Command): void {
 
 function describeChange(r: RedetectResult): string {
   const parts: string[] = [];
-  for (const key of ["modelType", "family", "format"] as const) {
+  for (const key of ["modelType", "family", "format", "subtype"] as const) {
     if (r.before[key] !== r.after[key]) parts.push(`${key === "modelType" ? "type" : key} ${r.before[key] ?? "-"} → ${r.after[key] ?? "-"}`);
   }
   return parts.length > 0 ? parts.join(", ") : "quantization or parameters updated";

@@ -3,6 +3,7 @@
 // Unlike the read commands it creates the library when there is none: a new user may start with the web page.
 import type { Command } from "commander";
 import { spawn } from "node:child_process";
+import { ModelLibraryError } from "../../core/errors.js";
 import { commonOptions, libraryRoot, parseNonNegativeInt, usageError, withCommonOptions } from "../common.js";
 import { err, out, printJson } from "../output.js";
 import { untilInterrupted } from "../signals.js";
@@ -32,7 +33,12 @@ export function register(program: Command): void {
       } catch (e) {
         library.close();
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EADDRINUSE") throw usageError(`port ${opts.port} on ${opts.host} is in use (pick another with --port)`);
+        // A busy port is the machine's state, not a wrong command line: exit 1 ("something failed"), not 2.
+        if (code === "EADDRINUSE") {
+          const why = `port ${opts.port} on ${opts.host} is in use (another mlib serve, or another program): pick another with --port`;
+          throw new ModelLibraryError("E_IO", why, { cause: e });
+        }
+        // A --host that names no address of this machine is a wrong argument (a typo): a usage error.
         if (code === "EADDRNOTAVAIL") throw usageError(`--host ${opts.host}: no such address on this machine`);
         throw e;
       }

@@ -122,6 +122,30 @@ test("LM Studio: the mmproj sits beside its model (same folder, in the model or 
   assert.deepEqual(t.get("vision/clip/qwen_mmproj"), ["bartowski/Qwen2-VL-7B-GGUF/mmproj-Qwen2-VL-7B-f16.gguf"]);
 });
 
+// The same, for models imported from files (no repo_id: LM Studio's folder is local/<family>): the mmproj's family
+// is "clip" (a projector's architecture), so it went to local/clip/, alone, and LM Studio never paired it. It goes
+// beside the LLM whose name it shares (its file name without "mmproj" and the precision, or the GGUF general.name
+// both record), into every folder such an LLM is in; an mmproj named after no model stays where it was.
+test("LM Studio: an mmproj without repo_id goes beside the LLM it is named after; unpaired, it stays in local/<family>", async () => {
+  const t = await targets("lmstudio", [
+    { id: "llm/qwen2vl/qwen_q4", model_type: "llm", family: "qwen2vl", format: "gguf", official_name: "Qwen2.5-VL-7B-Instruct-Q4_K_M", files: { "Qwen2.5-VL-7B-Instruct-Q4_K_M.gguf": "q4" } },
+    { id: "vision/clip/mmproj_qwen", model_type: "vision", family: "clip", format: "gguf", official_name: "mmproj-Qwen2.5-VL-7B-Instruct-f16", files: { "mmproj-Qwen2.5-VL-7B-Instruct-f16.gguf": "p" } },
+    // A generic file name: paired by the name inside both GGUFs (general.name), here downloaded LLM with a repo.
+    { id: "llm/gemma3/gemma_ud", model_type: "llm", family: "gemma3", format: "gguf", repo_id: "unsloth/gemma-3-4b-it-GGUF", official_name: "gemma-3-4b-it-UD-Q4_K_XL", description: "Gemma 3 4b It", files: { "gemma-3-4b-it-UD-Q4_K_XL.gguf": "g" } },
+    { id: "llm/gemma3/gemma_local", model_type: "llm", family: "gemma3", format: "gguf", official_name: "Gemma 3 4b It", files: { "gemma-3-4b-it-Q8_0.gguf": "g8" } },
+    { id: "vision/clip/mmproj_f16", model_type: "vision", family: "clip", format: "gguf", official_name: "mmproj-F16", description: "Gemma 3 4b It", files: { "mmproj-F16.gguf": "m" } },
+    // Named after no model here (and a generic "mmproj-model-f16" pairs with nothing by its file name).
+    { id: "vision/clip/llava_proj", model_type: "vision", family: "clip", format: "gguf", official_name: "mmproj-llava-v1.6-34b-f16", files: { "mmproj-llava-v1.6-34b-f16.gguf": "l" } },
+    { id: "vision/clip/generic", model_type: "vision", family: "clip", format: "gguf", official_name: "mmproj-model-f16", files: { "mmproj-model-f16.gguf": "x" } },
+    { id: "llm/llama/model_q4", model_type: "llm", family: "llama", format: "gguf", official_name: "model-Q4_K_M", files: { "model-Q4_K_M.gguf": "y" } },
+  ]);
+  assert.deepEqual(t.get("llm/qwen2vl/qwen_q4"), ["local/qwen2vl/Qwen2.5-VL-7B-Instruct-Q4_K_M.gguf"]);
+  assert.deepEqual(t.get("vision/clip/mmproj_qwen"), ["local/qwen2vl/mmproj-Qwen2.5-VL-7B-Instruct-f16.gguf"]);
+  assert.deepEqual(t.get("vision/clip/mmproj_f16"), ["local/gemma3/mmproj-F16.gguf", "unsloth/gemma-3-4b-it-GGUF/mmproj-F16.gguf"]);
+  assert.deepEqual(t.get("vision/clip/llava_proj"), ["local/clip/mmproj-llava-v1.6-34b-f16.gguf"]);
+  assert.deepEqual(t.get("vision/clip/generic"), ["local/clip/mmproj-model-f16.gguf"]);
+});
+
 // AUTOMATIC1111 runs SD 1/2/XL/3 only (Flux: AUTOMATIC1111/stable-diffusion-webui#16311, open); Forge and ComfyUI
 // run Flux checkpoints and LoRAs.
 test("Flux checkpoints and LoRAs: not into A1111, into Forge and ComfyUI", async () => {

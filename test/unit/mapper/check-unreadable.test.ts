@@ -44,6 +44,8 @@ test("links check: a link that cannot be looked at is reported as unreadable; th
     const p = (JSON.parse(doc.stdout).problems as { kind: string; path: string; remedy: string }[]).find((x) => x.kind === "link")!;
     assert.equal(p.path, join(root, "loras", "detail.safetensors"));
     assert.match(p.remedy, /cannot be looked at/);
+    // and the way to forget it when its disk is gone for good, for this link's app and model only
+    assert.match(p.remedy, /mlib links repair --forget-unreadable --app comfyui --model diffusion\/sdxl\/detail_lora$/);
   } finally {
     lib.close();
     cleanup();

@@ -93,14 +93,20 @@ test("--host other than loopback warns", async () => {
   assert.match(s.stderr(), /warning: listening on 0\.0\.0\.0/);
 });
 
-test("a port in use is a clear usage error", async () => {
+// A busy port is no usage error (the same command works once the port is free): exit 1, "something failed",
+// with the port named and the way out; it exited 2 as if the command line were wrong.
+test("a port in use fails with exit 1 (not the usage-error 2), naming the port and --port", async () => {
   const s = await serve([]);
   const port = new URL(s.url).port;
   const r = await runCli(["serve", "--library", lib, "--port", port]);
+  const json = await runCli(["serve", "--library", lib, "--port", port, "--json"]);
   s.child.kill("SIGTERM");
   await s.exit;
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /port \d+ on 127\.0\.0\.1 is in use/);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr, `mlib: port ${port} on 127.0.0.1 is in use (another mlib serve, or another program): pick another with --port\n`);
+  assert.equal(r.stdout, "");
+  assert.equal(json.code, 1, json.stderr);
+  assert.equal(json.stdout, "");
 });
 
 test("mlib edit changes name, tags and notes; marks them manual; id and folder stay", async () => {
