@@ -20,7 +20,7 @@ import { partProblem } from "./check-housekeeping.js";
 
 const MAX_DEPTH = 8;
 
-export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Promise<{ problems: DoctorProblem[]; models: number }> {
+export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Promise<{ problems: DoctorProblem[]; notices: DoctorProblem[]; models: number }> {
   const problems: DoctorProblem[] = [];
   const onDisk = new Map<string, { mtimeMs: number; size: number }>();
   const corrupt = new Set<string>();
@@ -69,8 +69,7 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
     });
   }
   const old = outdatedIdentification(lib, outdated);
-  if (old) problems.push(old);
-  return { problems, models: onDisk.size };
+  return { problems, notices: old ? [old] : [], models: onDisk.size };
 }
 
 /**

@@ -13,7 +13,7 @@ export type ProblemKind =
   | "no-hashes" // files recorded without a hash: verify and dedup cannot work for them
   | "file-missing" // a file metadata.json lists is not there
   | "file-changed" // size or mtime differ from when the file was hashed
-  | "identify-outdated" // models identified by an older identify revision: `mlib redetect`
+  | "identify-outdated" // (a notice) models identified by an older identify revision: `mlib redetect`
   | "link"; // (mapper) a link into an app folder that is broken or changed
 
 export interface DoctorProblem {
@@ -47,6 +47,11 @@ export interface DoctorFixed {
 export interface DoctorResult {
   /** Problems found (after --fix: those that remain). */
   problems: Omit<DoctorProblem, "fix">[];
+  /**
+   * What is worth doing but not wrong (models an older mlib identified: `mlib redetect` may know them better).
+   * Not problems: the exit status and `problems` ignore them, so a library imported before an upgrade is not "sick".
+   */
+  notices: Omit<DoctorProblem, "fix">[];
   /** What --fix did. */
   fixed: DoctorFixed[];
   /** Fixes that were tried and failed. */

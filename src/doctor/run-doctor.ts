@@ -41,6 +41,7 @@ export async function runDoctor(lib: ModelLibrary, params: DoctorParams = {}, op
   }
   return {
     problems: found.problems.map(({ fix: _fix, ...rest }) => rest),
+    notices: found.notices,
     fixed,
     fixErrors,
     fixable: found.problems.filter((p) => p.fix).length,
@@ -48,7 +49,7 @@ export async function runDoctor(lib: ModelLibrary, params: DoctorParams = {}, op
   };
 }
 
-async function findProblems(lib: ModelLibrary, checks: DoctorCheck[], options: OperationOptions): Promise<{ problems: DoctorProblem[]; models: number }> {
+async function findProblems(lib: ModelLibrary, checks: DoctorCheck[], options: OperationOptions): Promise<{ problems: DoctorProblem[]; notices: DoctorProblem[]; models: number }> {
   const progress = (phase: string) => options.onProgress?.({ op: "doctor", phase });
   progress("housekeeping");
   const problems = await checkHousekeeping(lib.root);
@@ -62,5 +63,5 @@ async function findProblems(lib: ModelLibrary, checks: DoctorCheck[], options: O
     progress(c.name);
     problems.push(...(await c.run(options.signal)));
   }
-  return { problems, models: models.models };
+  return { problems, notices: models.notices, models: models.models };
 }

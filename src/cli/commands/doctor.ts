@@ -1,5 +1,6 @@
 // `mlib doctor [--fix]`: everything that can be wrong with the library, each with its remedy; --fix applies
-// the safe ones and says what it did. Exit status 1 while any problem remains.
+// the safe ones and says what it did. Exit status 1 while any problem remains (notices, such as models an older mlib
+// identified, are shown and do not count).
 import type { Command } from "commander";
 import type { DoctorCheck, DoctorProblem } from "../../doctor/doctor-types.js";
 import type { ModelLibrary } from "../../operations/index.js";
@@ -29,10 +30,15 @@ export function register(program: Command): void {
           out(`${p.kind.padEnd(22)} ${p.path}${p.id ? ` (${p.id})` : ""}: ${p.message}`);
           out(`${"".padEnd(22)} → ${p.remedy}`);
         }
+        for (const n of r.notices) {
+          out(`${`notice: ${n.kind}`.padEnd(22)} ${n.message}`);
+          out(`${"".padEnd(22)} → ${n.remedy}`);
+        }
         const fixHint = r.fixable > 0 && !opts.fix ? `; ${r.fixable} can be fixed safely with \`mlib doctor --fix\`` : "";
+        const notes = r.notices.length > 0 ? ` (${r.notices.length} notice${r.notices.length === 1 ? "" : "s"})` : "";
         out(r.problems.length === 0
-          ? `${r.modelsChecked} models checked: no problems${r.fixed.length ? ` (after ${r.fixed.length} fixes)` : ""}`
-          : `${r.modelsChecked} models checked: ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}${fixHint}`);
+          ? `${r.modelsChecked} models checked: no problems${r.fixed.length ? ` (after ${r.fixed.length} fixes)` : ""}${notes}`
+          : `${r.modelsChecked} models checked: ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}${fixHint}${notes}`);
       });
     });
   withCommonOptions(cmd);

@@ -53,7 +53,8 @@ test("doctor names models identified by an older identify; redetect updates them
       const [flux, tiny, mine] = results.map((r) => r.modelId!);
       assert.equal((await lib.getMetadata(flux)).subtype, "diffusion_models");
       for (const id of [flux, tiny]) assert.equal((await lib.getMetadata(id)).identify_version, IDENTIFY_VERSION, "recorded at import");
-      assert.deepEqual((await runDoctor(lib)).problems, [], "a library imported now is up to date");
+      const fresh = await runDoctor(lib);
+      assert.deepEqual([...fresh.problems, ...fresh.notices], [], "a library imported now is up to date");
 
       // As an older mlib left them: the transformer a checkpoint, the GGUF as it is, a third set by hand.
       makeOld(lib, flux, (m) => void (m.subtype = "checkpoints"));
@@ -63,17 +64,20 @@ test("doctor names models identified by an older identify; redetect updates them
       const tinyUpdated = (await lib.getMetadata(tiny)).updated_date;
 
       const r = await runDoctor(lib);
-      assert.deepEqual(r.problems.map((p) => p.kind), ["identify-outdated"]);
-      const p = r.problems[0];
+      assert.deepEqual(r.problems, [], "not a problem: nothing is wrong, identification got better since");
+      assert.deepEqual(r.notices.map((p) => p.kind), ["identify-outdated"]);
+      const p = r.notices[0];
       assert.equal(p.path, lib.root);
       assert.match(p.message, /^2 models were identified by an older version of mlib/);
       assert.equal(p.remedy, `mlib redetect ${[flux, tiny].sort().join(" ")}`, "the hand-set model is not named: redetect keeps it");
       assert.equal(r.fixable, 0, "not a --fix: a redetect re-classifies models");
 
-      // The CLI: exit 1, the remedy shown; then the remedy run as printed.
+      // The CLI: the notice and its remedy shown, exit 0 (a library imported before an upgrade is not failing);
+      // then the remedy run as printed.
       const doc = await runCli(["doctor", "--library", lib.root]);
-      assert.equal(doc.code, 1, doc.stderr);
-      assert.match(doc.stdout, /identify-outdated .*2 models were identified by an older version/);
+      assert.equal(doc.code, 0, doc.stderr);
+      assert.match(doc.stdout, /notice: identify-outdated +2 models were identified by an older version/);
+      assert.match(doc.stdout, /no problems \(1 notice\)/);
       const red = await runCli(["redetect", "--library", lib.root, ...p.remedy.split(" ").slice(2)]);
       assert.equal(red.code, 0, red.stderr);
       assert.match(red.stdout, new RegExp(`changed  ${flux}: subtype checkpoints → diffusion_models`));
@@ -84,7 +88,8 @@ test("doctor names models identified by an older identify; redetect updates them
       const tinyNow = await lib.getMetadata(tiny);
       assert.equal(tinyNow.identify_version, IDENTIFY_VERSION);
       assert.equal(tinyNow.updated_date, tinyUpdated, "nothing changed but the recorded revision: updated_date kept");
-      assert.deepEqual((await runDoctor(lib)).problems, []);
+      const after = await runDoctor(lib);
+      assert.deepEqual([...after.problems, ...after.notices], []);
       const again = await redetectModels(lib, {});
       assert.equal(again.changed, 0);
     } finally {
