@@ -1,11 +1,18 @@
-// Runs the real `mlib` CLI (src/cli/main.ts under tsx) as a child process, the way a user would.
+// Runs the real `mlib` CLI as a child process, the way a user would: src/cli/main.ts under tsx, or, under
+// `npm test`, the same sources transpiled once for the run (scripts/build-test-cli.mjs; MLIB_TEST_CLI_JS names
+// its cli/main.js), which spares each process the tsx loader's start-up.
 // stdin is a closed pipe (never a terminal), so commands that would prompt must refuse instead.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
+const CLI_JS = process.env.MLIB_TEST_CLI_JS;
+
+/** The node arguments that start `mlib` (then its own arguments): `[main.js]` or `[--import, tsx, main.ts]`. */
+export const MLIB_ARGV: readonly string[] = CLI_JS && existsSync(CLI_JS) ? [CLI_JS] : ["--import", TSX, CLI_MAIN];
 
 export interface CliResult {
   code: number;
@@ -34,7 +41,7 @@ export function startCli(args: string[], options: RunCliOptions = {}): { child: 
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = spawn(process.execPath, ["--import", TSX, CLI_MAIN, ...args], {
+  const child = spawn(process.execPath, [...MLIB_ARGV, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ["pipe", "pipe", "pipe"],

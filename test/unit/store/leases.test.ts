@@ -13,7 +13,7 @@ import { acquireLock, releaseLock, withLock } from "../../../src/core/lock.js";
 import { currentOwner } from "../../../src/core/lease.js";
 import { COMMIT_LOCK } from "../../../src/store/layout.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
-import { CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT } from "../../helpers/cli.js";
 
 const CHILD = fileURLToPath(new URL("../../helpers/lease-child.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -206,7 +206,7 @@ describe("leases on staging and the commit lock", () => {
       lib.close();
       const staging = await makeStagingDir(t.dir); // this process: alive, but its pid means nothing in the new namespace
       writeFileSync(join(staging, "half.gguf"), "copy in progress");
-      const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", process.execPath, "--import", TSX, CLI_MAIN, "list", "--library", t.dir], {
+      const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", process.execPath, ...MLIB_ARGV, "list", "--library", t.dir], {
         cwd: REPO_ROOT,
         encoding: "utf8",
         timeout: 30_000,
