@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under the given folders (default: test/) with node's test runner and tsx.
 // Node 20's `--test` does not glob .ts files by itself, so the list is made here.
-// Before the run, src/ is transpiled once (build-test-cli.mjs) for the tests that start `mlib` as a process;
+// Before the run, src/ and test/helpers/ are transpiled once (build-test-cli.mjs) for the tests that start
+// `mlib` or a helper child as a process;
 // after it, the slowest files and tests are listed (slowest-reporter.mjs), to see where the time goes.
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
@@ -38,7 +39,7 @@ const reporters = flags.some((f) => f.startsWith("--test-reporter"))
   : ["--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=./scripts/slowest-reporter.mjs", "--test-reporter-destination=stdout"];
 const res = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...reporters, ...flags, ...files], {
   stdio: "inherit",
-  env: cli ? { ...process.env, MLIB_TEST_CLI_JS: cli.main } : process.env,
+  env: cli ? { ...process.env, MLIB_TEST_BUILD: cli.dir } : process.env,
 });
 if (cli) rmSync(cli.dir, { recursive: true, force: true });
 process.exit(res.status ?? 1);

@@ -1,18 +1,28 @@
 // Runs the real `mlib` CLI as a child process, the way a user would: src/cli/main.ts under tsx, or, under
-// `npm test`, the same sources transpiled once for the run (scripts/build-test-cli.mjs; MLIB_TEST_CLI_JS names
-// its cli/main.js), which spares each process the tsx loader's start-up.
+// `npm test`, the same sources transpiled once for the run (scripts/build-test-cli.mjs; MLIB_TEST_BUILD names
+// the folder), which spares each process the tsx loader's start-up. nodeArgvFor does the same for a helper child.
 // stdin is a closed pipe (never a terminal), so commands that would prompt must refuse instead.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
-const CLI_JS = process.env.MLIB_TEST_CLI_JS;
+const BUILD = process.env.MLIB_TEST_BUILD;
+
+/** The node arguments that run a TypeScript file of this repository: its transpiled copy if any, else under tsx. */
+export function nodeArgvFor(tsFile: string): string[] {
+  if (BUILD) {
+    const js = path.join(BUILD, path.relative(REPO_ROOT, tsFile)).replace(/\.ts$/, ".js");
+    if (existsSync(js)) return [js];
+  }
+  return ["--import", TSX, tsFile];
+}
 
 /** The node arguments that start `mlib` (then its own arguments): `[main.js]` or `[--import, tsx, main.ts]`. */
-export const MLIB_ARGV: readonly string[] = CLI_JS && existsSync(CLI_JS) ? [CLI_JS] : ["--import", TSX, CLI_MAIN];
+export const MLIB_ARGV: readonly string[] = nodeArgvFor(CLI_MAIN);
 
 export interface CliResult {
   code: number;
