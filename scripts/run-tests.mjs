@@ -37,7 +37,8 @@ try {
 const reporters = flags.some((f) => f.startsWith("--test-reporter"))
   ? []
   : ["--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=./scripts/slowest-reporter.mjs", "--test-reporter-destination=stdout"];
-const res = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...reporters, ...flags, ...files], {
+const concurrency = flags.some((f) => f.startsWith("--test-concurrency")) ? [] : ["--test-concurrency=2"];
+const res = spawnSync(process.execPath, ["--import", "tsx", "--test", ...concurrency, ...reporters, ...flags, ...files], {
   stdio: "inherit",
   env: cli ? { ...process.env, MLIB_TEST_BUILD: cli.dir } : process.env,
 });
