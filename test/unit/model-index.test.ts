@@ -681,7 +681,8 @@ describe("ModelIndex: prefix expansion matches FTS5's own prefix queries", () =>
           const cut = w.slice(0, 3 + rnd(Math.max(1, w.length - 2)));
           queries.push(rnd(3) === 0 ? `${cut} ${word().slice(0, 4)}` : cut);
         }
-        for (const q of queries) {
+        // Each distinct query once (113 of the 300 drawn): a repeat, with the caches forgotten, asks the same again.
+        for (const q of new Set(queries)) {
           const expected = nativeIds.pluck().all(buildFtsQuery(q)) as string[];
           index.forgetCaches();
           const got = index.search(q, { limit: 2000 });
