@@ -7,7 +7,7 @@
 // The folder mirrors the repository: <dir>/src/..., <dir>/test/helpers/..., <dir>/package.json (the version,
 // "type": "module"), and links to node_modules and build/ (the native copy_range addon), so every path the code
 // finds relative to itself (../../package.json, ../../build/Release, ./web/) is where it is in the repository.
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +31,7 @@ export async function buildTestCli() {
   const esbuild = await import(pathToFileURL(esbuildPath).href);
   const dir = mkdtempSync(join(tmpdir(), "mlib-test-cli-"));
   try {
+    chmodSync(dir, 0o755); // the read-only tests run mlib as another user (nobody)
     await esbuild.build({
       entryPoints: [...tsFiles(join(repo, "src")), ...tsFiles(join(repo, "test", "helpers"))],
       outdir: dir,
