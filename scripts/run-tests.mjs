@@ -34,6 +34,8 @@ try {
   // The tests then run the CLI under tsx, as they do when a file is run on its own: slower, same tests.
   console.error(`could not transpile src/ for the CLI tests (${e instanceof Error ? e.message : e}): they use tsx`);
 }
+// Ctrl-C reaches the tests too (one process group): this process waits for them to end, then removes the build.
+process.on("SIGINT", () => {});
 const reporters = flags.some((f) => f.startsWith("--test-reporter"))
   ? []
   : ["--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=./scripts/slowest-reporter.mjs", "--test-reporter-destination=stdout"];
