@@ -21,6 +21,18 @@ export function nodeArgvFor(tsFile: string): string[] {
   return ["--import", TSX, tsFile];
 }
 
+/** Where a child's script (`node -e`) imports a TypeScript module of this repository from: its transpiled copy
+ * under `npm test` (then run it with EVAL_LOADER, which is empty), else the .ts itself (EVAL_LOADER: tsx). */
+export function importPathFor(tsFile: string): string {
+  if (!BUILD) return tsFile;
+  const js = path.join(BUILD, path.relative(REPO_ROOT, tsFile)).replace(/\.ts$/, ".js");
+  if (!existsSync(js)) throw new Error(`${tsFile} is not in the test build ${BUILD} (only src/ and test/helpers/ are)`);
+  return js;
+}
+
+/** The node arguments that let a `node -e` script import what importPathFor names. */
+export const EVAL_LOADER: readonly string[] = BUILD ? [] : ["--import", TSX];
+
 /** The node arguments that start `mlib` (then its own arguments): `[main.js]` or `[--import, tsx, main.ts]`. */
 export const MLIB_ARGV: readonly string[] = nodeArgvFor(CLI_MAIN);
 
