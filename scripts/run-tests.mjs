@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under the given folders (default: test/) with node's test runner and tsx.
 // Node 20's `--test` does not glob .ts files by itself, so the list is made here.
+// Before the run, src/ and test/helpers/ are transpiled once (build-test-cli.mjs) for the tests that start
+// `mlib` or a helper child as a process;
+// after it, the slowest files and tests are listed (slowest-reporter.mjs), to see where the time goes.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { buildTestCli } from "./build-test-cli.mjs";
 
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
@@ -22,9 +26,23 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-const res = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...flags, ...files],
-  { stdio: "inherit" },
-);
+
+let cli = null;
+try {
+  cli = await buildTestCli();
+} catch (e) {
+  // The tests then run the CLI under tsx, as they do when a file is run on its own: slower, same tests.
+  console.error(`could not transpile src/ for the CLI tests (${e instanceof Error ? e.message : e}): they use tsx`);
+}
+// Ctrl-C reaches the tests too (one process group): this process waits for them to end, then removes the build.
+process.on("SIGINT", () => {});
+const reporters = flags.some((f) => f.startsWith("--test-reporter"))
+  ? []
+  : ["--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=./scripts/slowest-reporter.mjs", "--test-reporter-destination=stdout"];
+const concurrency = flags.some((f) => f.startsWith("--test-concurrency")) ? [] : ["--test-concurrency=2"];
+const res = spawnSync(process.execPath, ["--import", "tsx", "--test", ...concurrency, ...reporters, ...flags, ...files], {
+  stdio: "inherit",
+  env: cli ? { ...process.env, MLIB_TEST_BUILD: cli.dir } : process.env,
+});
+if (cli) rmSync(cli.dir, { recursive: true, force: true });
 process.exit(res.status ?? 1);

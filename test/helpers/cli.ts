@@ -1,11 +1,40 @@
-// Runs the real `mlib` CLI (src/cli/main.ts under tsx) as a child process, the way a user would.
+// Runs the real `mlib` CLI as a child process, the way a user would: src/cli/main.ts under tsx, or, under
+// `npm test`, the same sources transpiled once for the run (scripts/build-test-cli.mjs; MLIB_TEST_BUILD names
+// the folder), which spares each process the tsx loader's start-up. nodeArgvFor does the same for a helper child.
 // stdin is a closed pipe (never a terminal), so commands that would prompt must refuse instead.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI_MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
+const BUILD = process.env.MLIB_TEST_BUILD;
+
+/** The node arguments that run a TypeScript file of this repository: its transpiled copy if any, else under tsx. */
+export function nodeArgvFor(tsFile: string): string[] {
+  if (BUILD) {
+    const js = path.join(BUILD, path.relative(REPO_ROOT, tsFile)).replace(/\.ts$/, ".js");
+    if (existsSync(js)) return [js];
+  }
+  return ["--import", TSX, tsFile];
+}
+
+/** Where a child's script (`node -e`) imports a TypeScript module of this repository from: its transpiled copy
+ * under `npm test` (then run it with EVAL_LOADER, which is empty), else the .ts itself (EVAL_LOADER: tsx). */
+export function importPathFor(tsFile: string): string {
+  if (!BUILD) return tsFile;
+  const js = path.join(BUILD, path.relative(REPO_ROOT, tsFile)).replace(/\.ts$/, ".js");
+  if (!existsSync(js)) throw new Error(`${tsFile} is not in the test build ${BUILD} (only src/ and test/helpers/ are)`);
+  return js;
+}
+
+/** The node arguments that let a `node -e` script import what importPathFor names. */
+export const EVAL_LOADER: readonly string[] = BUILD ? [] : ["--import", TSX];
+
+/** The node arguments that start `mlib` (then its own arguments): `[main.js]` or `[--import, tsx, main.ts]`. */
+export const MLIB_ARGV: readonly string[] = nodeArgvFor(CLI_MAIN);
 
 export interface CliResult {
   code: number;
@@ -34,7 +63,7 @@ export function startCli(args: string[], options: RunCliOptions = {}): { child: 
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = spawn(process.execPath, ["--import", TSX, CLI_MAIN, ...args], {
+  const child = spawn(process.execPath, [...MLIB_ARGV, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ["pipe", "pipe", "pipe"],

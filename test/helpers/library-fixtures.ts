@@ -15,6 +15,21 @@ export function tempDir(prefix = "mlib-"): { dir: string; cleanup: () => void } 
 }
 
 /**
+ * A temp folder in memory (/dev/shm, a tmpfs) where there is a writable one, else as tempDir: for tests that make
+ * thousands of small files and whose point is not the disk. Making and removing 2,000 model folders takes ~7 s
+ * on a busy virtual disk and ~0.3 s there. Everything stays on one filesystem (renames stay renames).
+ */
+export function memoryTempDir(prefix = "mlib-"): { dir: string; cleanup: () => void } {
+  let dir: string;
+  try {
+    dir = mkdtempSync(join("/dev/shm", prefix));
+  } catch {
+    return tempDir(prefix);
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
  * A temp folder on another filesystem than `beside` (in /dev/shm), for the cross-filesystem paths; null, with the
  * test skipped and the reason said, where there is none.
  */

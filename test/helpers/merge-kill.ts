@@ -2,13 +2,13 @@
 // point inside a merge); resolves once it is dead, rejects if it ended on its own first.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { REPO_ROOT } from "./cli.js";
+import { REPO_ROOT, nodeArgvFor } from "./cli.js";
 
 const CHILD = path.join(REPO_ROOT, "test", "helpers", "merge-child.ts");
 
 export function runMergeUntilStopThenKill(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgvFor(CHILD), ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stderr.on("data", (d) => (err += d));

@@ -14,12 +14,13 @@ import {
   writeJsonAtomicSync,
 } from "../../src/core/atomic-json.js";
 import { ModelLibraryError } from "../../src/core/errors.js";
+import { EVAL_LOADER, importPathFor } from "../helpers/cli.js";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "mlib-"));
 }
 
-const ATOMIC_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/core/atomic-json.ts");
+const ATOMIC_MODULE = importPathFor(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/core/atomic-json.ts"));
 
 describe("writeJsonAtomic / readJson", () => {
   test("writes pretty JSON with a trailing newline and reads it back", async () => {
@@ -194,7 +195,7 @@ describe("crash safety", () => {
         `process.stdout.write("ready\\n");\n` +
         `for (let n = 0; ; n++) await writeJsonAtomic(${JSON.stringify(file)}, { n, pad }, { backup: true });\n`;
       for (let round = 0; round < 6; round++) {
-        const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+        const child = spawn(process.execPath, [...EVAL_LOADER, "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
         await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
         // Read concurrently while the child writes: every read must parse.
         const until = Date.now() + 60 + round * 20;

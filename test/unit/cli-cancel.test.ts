@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readlinkSync, statSync, truncateSync } from "n
 import { join } from "node:path";
 import { ModelLibrary, importModels } from "../../src/index.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
-import { CLI_MAIN, REPO_ROOT, startCli } from "../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT, startCli } from "../helpers/cli.js";
 import { tempDir, writeGgufModel } from "../helpers/library-fixtures.js";
 import { modelFolders, stagingLeft } from "../helpers/operations.js";
 import { STAGING_DIR } from "../../src/store/layout.js";
@@ -18,7 +18,6 @@ const SIZE = 300 * 1024 * 1024;
 const hasProc = existsSync("/proc/self/fd");
 // util-linux script(1) runs a command on a pseudo-terminal: a real Ctrl-C (byte 0x03 typed into it), a real bar.
 const hasScript = spawnSync("script", ["--version"]).status === 0;
-const TSX = import.meta.resolve("tsx");
 
 async function waitFor(what: string, ready: () => boolean, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -113,7 +112,7 @@ describe("mlib and signals", () => {
       const src = bigModel(join(t.dir, "src"));
       const lib = join(t.dir, "lib");
       const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-      const mlib = [process.execPath, "--import", TSX, CLI_MAIN, "import", src, "--library", lib].map(quote).join(" ");
+      const mlib = [process.execPath, ...MLIB_ARGV, "import", src, "--library", lib].map(quote).join(" ");
       // script(1) runs the line with $SHELL; bash, because dash dies of the terminal's SIGINT (sent to the whole
       // foreground group) before its `echo` runs, while bash waits to see whether its child died of it
       const env = { ...process.env, SHELL: "/bin/bash" };

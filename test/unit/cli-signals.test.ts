@@ -5,9 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { EVAL_LOADER, importPathFor } from "../helpers/cli.js";
 
-const SIGNALS = fileURLToPath(new URL("../../src/cli/signals.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
+const SIGNALS = importPathFor(fileURLToPath(new URL("../../src/cli/signals.ts", import.meta.url)));
 
 // Mimics main.ts: handlers installed, the command run, the exit status taken from signals.ts.
 function child(longRunning: boolean): string {
@@ -28,7 +28,7 @@ function child(longRunning: boolean): string {
 }
 
 async function run(longRunning: boolean, sig: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
-  const p = spawn(process.execPath, ["--import", TSX, "--input-type=module", "-e", child(longRunning)], { stdio: ["ignore", "pipe", "pipe"] });
+  const p = spawn(process.execPath, [...EVAL_LOADER, "--input-type=module", "-e", child(longRunning)], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   await new Promise<void>((resolve) => p.stdout.once("data", () => resolve()));

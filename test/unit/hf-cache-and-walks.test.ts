@@ -11,7 +11,7 @@ import { identify } from "../../src/identify/identify.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { buildSafetensors } from "../../src/demo/safetensors-writer.js";
 import { llamaTensors, tempDir, withLibrary, writeGgufModel } from "../helpers/library-fixtures.js";
-import { CLI_MAIN, REPO_ROOT, runCli } from "../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT, runCli } from "../helpers/cli.js";
 
 /** `<hub>/models--acme--tiny-llama/{blobs,refs,snapshots/<rev>}` as huggingface_hub lays it out. */
 function writeHfCache(hub: string): { repo: string; snapshot: string } {
@@ -105,7 +105,7 @@ describe("walks tell the truth", () => {
       mkdirSync(join(models, "lost+found"));
       chmodSync(join(models, "lost+found"), 0o000);
       const lib = join(tmp.dir, "lib");
-      const node = [process.execPath, "--import", import.meta.resolve("tsx"), CLI_MAIN, "import", models, "--library", lib, "--json"];
+      const node = [process.execPath, ...MLIB_ARGV, "import", models, "--library", lib, "--json"];
       // As root, drop the capabilities that bypass file permissions (the child is still uid 0).
       const cmd = root ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", ...node] : node;
       const r = spawnSync(cmd[0], cmd.slice(1), { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });

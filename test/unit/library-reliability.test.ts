@@ -8,12 +8,13 @@ import { fileURLToPath } from "node:url";
 import { ModelLibrary, importModels, verifyModels } from "../../src/index.js";
 import { closeHashWorkers } from "../../src/hashing/index.js";
 import { tempDir, writeGgufModel, writeSafetensorsModel, llamaTensors, bytes } from "../helpers/library-fixtures.js";
+import { nodeArgvFor } from "../helpers/cli.js";
 
 const CHILD = fileURLToPath(new URL("../helpers/import-child.ts", import.meta.url));
 
 function runChild(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...nodeArgvFor(CHILD), ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -48,7 +49,7 @@ describe("library reliability", () => {
       for (const [run, moment] of moments.entries()) {
         // A fresh library each run, so every run is killed while importing, not while finding duplicates.
         const root = join(t.dir, `lib${run}`);
-        const child = spawn(process.execPath, ["--import", "tsx", CHILD, root, ...files], { stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, [...nodeArgvFor(CHILD), root, ...files], { stdio: ["ignore", "ignore", "pipe"] });
         let seen = "";
         await new Promise<void>((resolveKill) => {
           child.stderr.on("data", (d) => {

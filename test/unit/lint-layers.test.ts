@@ -56,7 +56,8 @@ test("upward imports are refused from every layer, static, dynamic and type-only
 });
 
 test("the real tree keeps the layer order", async () => {
-  const results = await new ESLint({ cwd: REPO_ROOT }).lintFiles(["src"]);
+  // Only the layer rules run (the rest of `npm run lint` is not this test's to check): a third less time.
+  const results = await new ESLint({ cwd: REPO_ROOT, ruleFilter: ({ ruleId }) => LAYER_RULES.has(ruleId) }).lintFiles(["src"]);
   assert.ok(results.length > 50, "the sources were linted");
   assert.deepEqual(layerErrors(results), []);
 });

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { withLock, acquireLock, releaseLock } from "../../src/core/lock.js";
 import { ModelLibraryError } from "../../src/core/errors.js";
 import { currentOwner } from "../../src/core/lease.js";
+import { EVAL_LOADER, importPathFor } from "../helpers/cli.js";
 
 const CORE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/core");
 
@@ -17,7 +18,7 @@ function tempDir(): string {
 
 function runChild(script: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [...EVAL_LOADER, "--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("exit", (code) => resolve({ code, stderr }));
@@ -32,8 +33,8 @@ describe("withLock", () => {
       const lock = path.join(dir, "counter.json.lock");
       fs.writeFileSync(file, JSON.stringify({ n: 0, by: {} }));
       const script = (who: string): string =>
-        `import { withLock } from ${JSON.stringify(path.join(CORE, "lock.ts"))};\n` +
-        `import { readJson, writeJsonAtomic } from ${JSON.stringify(path.join(CORE, "atomic-json.ts"))};\n` +
+        `import { withLock } from ${JSON.stringify(importPathFor(path.join(CORE, "lock.ts")))};\n` +
+        `import { readJson, writeJsonAtomic } from ${JSON.stringify(importPathFor(path.join(CORE, "atomic-json.ts")))};\n` +
         `for (let i = 0; i < 50; i++) {\n` +
         `  await withLock(${JSON.stringify(lock)}, async () => {\n` +
         `    const v = await readJson(${JSON.stringify(file)});\n` +
@@ -123,7 +124,7 @@ describe("withLock", () => {
       const lock = path.join(dir, "x.lock");
       // A real process takes the lock and dies without releasing it.
       const script =
-        `import { acquireLock } from ${JSON.stringify(path.join(CORE, "lock.ts"))};\n` +
+        `import { acquireLock } from ${JSON.stringify(importPathFor(path.join(CORE, "lock.ts")))};\n` +
         `await acquireLock(${JSON.stringify(lock)});\nprocess.exit(0);\n`;
       const r = await runChild(script);
       assert.equal(r.code, 0, r.stderr);

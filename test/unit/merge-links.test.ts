@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { runCli, REPO_ROOT } from "../helpers/cli.js";
+import { nodeArgvFor, runCli, REPO_ROOT } from "../helpers/cli.js";
 import { otherFilesystemDir, tempDir } from "../helpers/library-fixtures.js";
 import { tinyLibrary, writeTinyModel, STANDARD_MODELS, type TinyModel } from "../helpers/mapper-fixtures.js";
 import { ModelLibrary } from "../../src/store/model-library.js";
@@ -166,7 +166,7 @@ test("killed while re-pointing (or before), the same `mlib merge SRC` finishes i
   try {
     const s = await setup(dir);
     // A real kill -9 inside the re-pointing step, holding both registry locks, after every model moved.
-    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(REPO_ROOT, "test", "helpers", "merge-links-child.ts"), s.destRoot, s.srcRoot], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...nodeArgvFor(join(REPO_ROOT, "test", "helpers", "merge-links-child.ts")), s.destRoot, s.srcRoot], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on("data", (d: Buffer) => {
         if (d.toString().includes("STOP")) resolve();

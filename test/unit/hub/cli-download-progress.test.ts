@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
-import { runCli, CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { runCli, MLIB_ARGV, REPO_ROOT } from "../../helpers/cli.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { formatBytes } from "../../../src/cli/output.js";
@@ -38,7 +38,7 @@ test("on a terminal: a line for the file (its bytes, speed, ETA) and a line for 
   hub.faults.push({ kind: "stall", match: createHash("sha256").update(shards[1]).digest("hex"), afterBytes: 64 * 1024, stallMs: 1500, times: 1 });
   const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
   const lib = join(tmp.dir, "lib-tty");
-  const line = [process.execPath, "--import", "tsx", CLI_MAIN, "download", "acme/split-GGUF", "--library", lib].map(quote).join(" ");
+  const line = [process.execPath, ...MLIB_ARGV, "download", "acme/split-GGUF", "--library", lib].map(quote).join(" ");
   const child = spawn("script", ["-qfec", line, "/dev/null"], { cwd: REPO_ROOT, env: { ...process.env, ...env, SHELL: "/bin/bash" }, stdio: ["pipe", "pipe", "pipe"] });
   let screen = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (screen += d));

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub, fakeHubConfig } from "../../helpers/fake-hub.js";
-import { runCli, runCliJson, CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { runCli, runCliJson, MLIB_ARGV, REPO_ROOT } from "../../helpers/cli.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 
@@ -107,7 +107,7 @@ test("kill -9 mid-download: the same command resumes and fetches only the part t
   // Part 2 (bytes 12 MiB..20 MiB) hangs; the other parts complete and are recorded; then the process is killed.
   hub.faults.push({ kind: "stall", matchRange: `bytes=${12 * MiB}-`, stallMs: 60_000, afterBytes: 0, times: 1 });
   const args = ["download", "acme/big-GGUF", "--connections", "2", "--library", lib(), "--json"];
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), CLI_MAIN, ...args], {
+  const child = spawn(process.execPath, [...MLIB_ARGV, ...args], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: "ignore",

@@ -12,9 +12,9 @@ import { LinkRegistry, registryPath } from "../../../src/mapper/registry.js";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { writeTinyModel } from "../../helpers/mapper-fixtures.js";
+import { nodeArgvFor } from "../../helpers/cli.js";
 
 const NO_USER_CONFIGS = "/nonexistent-mlib-config";
-const TSX = import.meta.resolve("tsx");
 const CHILD = new URL("../../helpers/mapper-apply-child.ts", import.meta.url).pathname;
 const MODELS = 600;
 
@@ -25,7 +25,7 @@ async function library(root: string, n: number): Promise<ModelLibrary> {
 
 /** Runs an apply in a child process that kills itself (SIGKILL) once its first links are made. */
 function killedApply(libRoot: string, root: string, link: string): Promise<number | null> {
-  const child = spawn(process.execPath, ["--import", TSX, CHILD, libRoot, "llamacpp", root, link, "kill-at-link"], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [...nodeArgvFor(CHILD), libRoot, "llamacpp", root, link, "kill-at-link"], { stdio: ["ignore", "ignore", "inherit"] });
   return new Promise((resolve) => child.on("close", (code, signal) => resolve(signal === "SIGKILL" ? null : code)));
 }
 

@@ -10,8 +10,8 @@ import { checkLinks, repairLinks } from "../../../src/mapper/index.js";
 import { LinkRegistry } from "../../../src/mapper/registry.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { tinyLibrary } from "../../helpers/mapper-fixtures.js";
+import { nodeArgvFor } from "../../helpers/cli.js";
 
-const TSX = import.meta.resolve("tsx");
 const CHILD = new URL("../../helpers/mapper-overwrite-child.ts", import.meta.url).pathname;
 const FILE = "tinyllama.Q4_K_M.gguf";
 
@@ -33,7 +33,7 @@ test("kill -9 while overwriting: links repair puts the user's file, moved aside,
     const root = join(dir, "llama", "models");
     fs.mkdirSync(root, { recursive: true });
     fs.writeFileSync(join(root, FILE), "the user's own file");
-    const child = spawn(process.execPath, ["--import", TSX, CHILD, lib.root, "llamacpp", root], { stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(process.execPath, [...nodeArgvFor(CHILD), lib.root, "llamacpp", root], { stdio: ["ignore", "ignore", "inherit"] });
     const closed = new Promise((r) => child.on("close", r));
     try {
       await until("the user's file to be moved aside", () => fs.readdirSync(root).some((n) => n.startsWith(`${FILE}.mlib-replaced-`)));

@@ -9,11 +9,10 @@ import { LinkRegistry, registryPath } from "../../../src/mapper/registry.js";
 import { journalPath } from "../../../src/mapper/link-journal.js";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
-import { runCli } from "../../helpers/cli.js";
+import { nodeArgvFor, runCli } from "../../helpers/cli.js";
 import { tinyLibrary, writeTinyModel } from "../../helpers/mapper-fixtures.js";
 
 const NO_USER_CONFIGS = "/nonexistent-mlib-config";
-const TSX = import.meta.resolve("tsx");
 const CHILD = new URL("../../helpers/mapper-apply-child.ts", import.meta.url).pathname;
 const GGUF = "llm/llama/tiny_llama";
 
@@ -208,7 +207,7 @@ test("mlib rm of a linked model refuses and names the links; --cascade removes t
 });
 
 function runChild(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ["--import", TSX, CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgvFor(CHILD), ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

@@ -1,4 +1,7 @@
 // Merges big enough (2,000+ models) to write their index rows in the writer thread, and gatherSource's reading.
+// The count is the point: a merge of fewer than 2,000 models (WRITER_THREAD_MIN, merge-library.ts) writes its rows
+// on the main thread, and the cancel and kill -9 tests must stop with rows in that thread. The libraries live
+// in memory (memoryTempDir): writing and removing 2,100 model folders on the disk took most of these tests' time.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -8,7 +11,7 @@ import { ModelLibrary } from "../../../src/store/model-library.js";
 import { blankMetadata, serializeMetadata } from "../../../src/store/metadata.js";
 import { mergeLibrary } from "../../../src/merge/merge-library.js";
 import { gatherSource } from "../../../src/merge/gather-source.js";
-import { tempDir } from "../../helpers/library-fixtures.js";
+import { memoryTempDir, tempDir } from "../../helpers/library-fixtures.js";
 import { runMergeUntilStopThenKill } from "../../helpers/merge-kill.js";
 
 const MODELS = 2100;
@@ -51,7 +54,7 @@ async function checkAllMerged(destRoot: string, srcRoot: string): Promise<void> 
 
 describe("mergeLibrary: many models (index rows in the writer thread)", () => {
   test(`${MODELS} models: renamed, every row indexed, the index agrees with the folders`, async () => {
-    const t = tempDir("mlib-merge-many-");
+    const t = memoryTempDir("mlib-merge-many-");
     const srcRoot = path.join(t.dir, "src");
     const destRoot = path.join(t.dir, "dest");
     writeModels(srcRoot, MODELS);
@@ -70,7 +73,7 @@ describe("mergeLibrary: many models (index rows in the writer thread)", () => {
   });
 
   test("cancelled with rows in the writer thread: they are committed before E_CANCELLED, the next run finishes", async () => {
-    const t = tempDir("mlib-merge-many-cancel-");
+    const t = memoryTempDir("mlib-merge-many-cancel-");
     const srcRoot = path.join(t.dir, "src");
     const destRoot = path.join(t.dir, "dest");
     writeModels(srcRoot, MODELS);
@@ -95,7 +98,7 @@ describe("mergeLibrary: many models (index rows in the writer thread)", () => {
   });
 
   test("kill -9 while the writer thread has rows in flight: the same merge finishes, the index agrees", async () => {
-    const t = tempDir("mlib-merge-many-kill-");
+    const t = memoryTempDir("mlib-merge-many-kill-");
     const srcRoot = path.join(t.dir, "src");
     const destRoot = path.join(t.dir, "dest");
     writeModels(srcRoot, MODELS);

@@ -5,10 +5,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI_MAIN, REPO_ROOT, runCli, runCliJson } from "../../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT, runCli, runCliJson } from "../../helpers/cli.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 
-const TSX = import.meta.resolve("tsx");
 let tmp: { dir: string; cleanup: () => void };
 let lib: string;
 let id: string;
@@ -24,7 +23,7 @@ after(() => tmp.cleanup());
 
 /** Starts `mlib serve`, waits for its URL line; returns the child and the URL. */
 function serve(args: string[]): Promise<{ child: ReturnType<typeof spawn>; url: string; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, ["--import", TSX, CLI_MAIN, "serve", "--library", lib, "--port", "0", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...MLIB_ARGV, "serve", "--library", lib, "--port", "0", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));

@@ -8,15 +8,15 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../../helpers/library-fixtures.js";
+import { EVAL_LOADER, importPathFor } from "../../helpers/cli.js";
 
-const TSX = import.meta.resolve("tsx");
-const MODEL_LIBRARY = fileURLToPath(new URL("../../../src/store/model-library.ts", import.meta.url));
-const LOCK = fileURLToPath(new URL("../../../src/core/lock.ts", import.meta.url));
+const MODEL_LIBRARY = importPathFor(fileURLToPath(new URL("../../../src/store/model-library.ts", import.meta.url)));
+const LOCK = importPathFor(fileURLToPath(new URL("../../../src/core/lock.ts", import.meta.url)));
 const hasMkfifo = spawnSync("mkfifo", ["--version"]).status === 0;
 
 /** Runs `code` (an ES module) in a child; its status, or null when it was killed after 15 s. */
 function runChild(code: string): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", TSX, "--input-type=module", "-e", code], { timeout: 15_000, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [...EVAL_LOADER, "--input-type=module", "-e", code], { timeout: 15_000, encoding: "utf8" });
   return { status: r.status, stderr: r.stderr };
 }
 

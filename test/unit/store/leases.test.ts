@@ -13,15 +13,14 @@ import { acquireLock, releaseLock, withLock } from "../../../src/core/lock.js";
 import { currentOwner } from "../../../src/core/lease.js";
 import { COMMIT_LOCK } from "../../../src/store/layout.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
-import { CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT, nodeArgvFor } from "../../helpers/cli.js";
 
 const CHILD = fileURLToPath(new URL("../../helpers/lease-child.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 
 /** Starts the lease child and resolves with it and the path it holds once it says `ready`. */
 function startChild(what: "staging" | "lock", root: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; path: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, CHILD, what, root], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgvFor(CHILD), what, root], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let errText = "";
     child.stderr!.on("data", (d: Buffer) => (errText += d.toString()));
@@ -206,7 +205,7 @@ describe("leases on staging and the commit lock", () => {
       lib.close();
       const staging = await makeStagingDir(t.dir); // this process: alive, but its pid means nothing in the new namespace
       writeFileSync(join(staging, "half.gguf"), "copy in progress");
-      const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", process.execPath, "--import", TSX, CLI_MAIN, "list", "--library", t.dir], {
+      const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", process.execPath, ...MLIB_ARGV, "list", "--library", t.dir], {
         cwd: REPO_ROOT,
         encoding: "utf8",
         timeout: 30_000,

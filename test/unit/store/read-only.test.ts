@@ -12,20 +12,19 @@ import { closeHashWorkers } from "../../../src/hashing/index.js";
 import { cacheIndexDir } from "../../../src/store/layout.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { makeOriginalLibrary } from "../../helpers/original-library.js";
-import { CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT } from "../../helpers/cli.js";
 
-const TSX = import.meta.resolve("tsx");
 const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 
 function canRunAsNobody(): string | null {
   if (process.getuid?.() !== 0) return "not root: cannot switch to another user";
-  const r = spawnSync("setpriv", [...NOBODY, process.execPath, "-e", `require("fs").readFileSync(${JSON.stringify(CLI_MAIN)})`]);
+  const r = spawnSync("setpriv", [...NOBODY, process.execPath, "-e", `require("fs").readFileSync(${JSON.stringify(MLIB_ARGV[MLIB_ARGV.length - 1])})`]);
   if (r.error || r.status !== 0) return "setpriv cannot run node as nobody here";
   return null;
 }
 
 function asNobody(args: string[], env: Record<string, string>): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync("setpriv", [...NOBODY, process.execPath, "--import", TSX, CLI_MAIN, ...args], {
+  const r = spawnSync("setpriv", [...NOBODY, process.execPath, ...MLIB_ARGV, ...args], {
     cwd: REPO_ROOT,
     encoding: "utf8",
     env: { ...process.env, ...env, HOME: "/nonexistent", NO_COLOR: "1" },

@@ -8,7 +8,7 @@ import { blankMetadata, serializeMetadata } from "../../../src/store/metadata.js
 import { watchLibrary, type WatchEvent } from "../../../src/watcher/watch-library.js";
 import { tempDir, writeGgufModel, writeShardSet } from "../../helpers/library-fixtures.js";
 import { buildStoredZip } from "../../../src/demo/zip-writer.js";
-import { CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT } from "../../helpers/cli.js";
 
 function writeMeta(dir: string, name: string, extra: Record<string, unknown> = {}): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -228,7 +228,7 @@ describe("watchLibrary", () => {
 
   test("mlib watch runs until SIGTERM and exits 0", async () => {
     const t = tempDir("mlib-watch-cli-");
-    const child = spawn(process.execPath, ["--import", "tsx", CLI_MAIN, "watch", "--library", t.dir, "--debounce", "50"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...MLIB_ARGV, "watch", "--library", t.dir, "--debounce", "50"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));

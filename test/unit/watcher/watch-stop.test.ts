@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
-import { CLI_MAIN, REPO_ROOT } from "../../helpers/cli.js";
+import { MLIB_ARGV, REPO_ROOT } from "../../helpers/cli.js";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { watchLibrary } from "../../../src/watcher/watch-library.js";
 
@@ -24,7 +24,7 @@ test("SIGTERM during an adoption: mlib watch stops without finishing the hash an
   // A real GGUF header, then a sparse tail: hashing its 384 MB takes a few seconds of CPU, no disk space.
   const file = writeGgufModel(path.join(dir, "big.gguf"), "Big", 7);
   fs.truncateSync(file, 384 * 1024 * 1024);
-  const child = spawn(process.execPath, ["--import", "tsx", CLI_MAIN, "watch", "--library", t.dir, "--debounce", "20", "--settle", "50"], {
+  const child = spawn(process.execPath, [...MLIB_ARGV, "watch", "--library", t.dir, "--debounce", "20", "--settle", "50"], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
