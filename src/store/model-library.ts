@@ -230,7 +230,20 @@ export class ModelLibrary {
       throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (${dir} does not exist)`, { path: dir });
     }
     await writeJsonAtomic(join(dir, METADATA_FILE), serializeMetadata(metadata), { backup: true });
-    await this.indexModel(id);
+    await this.indexWritten(id, join(dir, METADATA_FILE));
+  }
+
+  /**
+   * Indexes a model whose metadata.json was just written. An index that cannot take the row (disk full) is
+   * said as it is: the file holds the change, and the index catches up from it on a later open.
+   */
+  private async indexWritten(id: string, file: string): Promise<void> {
+    try {
+      await this.indexModel(id);
+    } catch (e) {
+      if (!(e instanceof ModelLibraryError) || e.code !== "E_IO") throw e;
+      throw new ModelLibraryError("E_IO", `${file} was saved, but ${e.message}; the index catches up from it once space is freed`, { path: e.path, cause: e });
+    }
   }
 
   /**
@@ -461,7 +474,7 @@ export class ModelLibrary {
         }
       }
       await writeJsonAtomic(file, bak);
-      await this.indexModel(id);
+      await this.indexWritten(id, file);
       return { keptAs };
     });
   }
