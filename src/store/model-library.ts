@@ -83,6 +83,10 @@ export class ModelLibrary {
   /** Notices since opening (index moved or rebuilt, staging removed or left...). */
   readonly notices: LibraryNotice[] = [];
   private readonly onNotice: ((n: LibraryNotice) => void) | undefined;
+  // Models this process wrote whose index row could not be (a full disk): the index is behind them until
+  // indexModel succeeds. An import catches it up first (catchUpIndex), so it never stores a second copy of a
+  // model the index does not show yet.
+  private readonly unindexed = new Set<string>();
 
   private constructor(root: string, index: ModelIndex, writable: boolean, onNotice: OpenOptions["onNotice"]) {
     this.root = root;
@@ -280,12 +284,31 @@ export class ModelLibrary {
       if (e instanceof ModelLibraryError) throw e;
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         this.index.delete(id);
+        this.unindexed.delete(id);
         return null;
       }
       throw ioError(join(dir, METADATA_FILE), "read", e);
     }
-    this.index.upsert(record);
+    try {
+      this.index.upsert(record);
+    } catch (e) {
+      this.unindexed.add(id);
+      throw e;
+    }
+    this.unindexed.delete(id);
     return this.index.get(id);
+  }
+
+  /** Indexes the models whose row could not be written earlier (see unindexed); E_IO while the index still cannot take them. */
+  async catchUpIndex(): Promise<void> {
+    for (const id of [...this.unindexed]) {
+      try {
+        await this.indexModel(id);
+      } catch (e) {
+        if (!(e instanceof ModelLibraryError)) throw e;
+        throw new ModelLibraryError(e.code, `${this.modelDir(id)} is stored but not yet in the index, and ${e.message}: free some space first`, { path: e.path, cause: e });
+      }
+    }
   }
 
   /**

@@ -50,4 +50,47 @@ describe("the index on a full disk", () => {
       disk.cleanup();
     }
   });
+
+  test("import, the index full at the commit: the model is on disk and the index catches up; a second import is a duplicate", async (t) => {
+    const disk = smallDisk(t, 4);
+    if (!disk) return;
+    const src = tempDir();
+    try {
+      const root = join(disk.dir, "lib");
+      const lib = await ModelLibrary.open(root);
+      let give = (): void => undefined;
+      let id = "";
+      try {
+        const file = writeGgufModel(join(src.dir, "tiny.gguf"));
+        emptyWal(lib.index.dbPath);
+        const [r] = await importModels(lib, [file], {
+          onProgress: (p) => {
+            if (p.stage === "committing" && id === "") {
+              id = "filled";
+              give = disk.fill(3 * 4096);
+            }
+          },
+        });
+        assert.equal(r.status, "imported", JSON.stringify(r));
+        assert.ok(r.warnings.some((w) => /index/.test(w) && /disk full|no space/i.test(w)), JSON.stringify(r.warnings));
+        assert.ok(!r.warnings.some((w) => /SqliteError|^SQLITE_FULL/.test(w)), JSON.stringify(r.warnings));
+        id = r.modelId!;
+        // Still full: the next import says why it cannot check, and stores nothing.
+        const [refused] = await importModels(lib, [file]);
+        assert.equal(refused.status, "failed", JSON.stringify(refused));
+        assert.match(refused.error!.message, /not yet in the index/);
+        assert.match(refused.error!.message, /disk full/);
+        give();
+        // The same process, without reopening: the import that follows sees the model (no second copy).
+        const [again] = await importModels(lib, [file]);
+        assert.equal(again.status, "duplicate", JSON.stringify(again));
+        assert.equal(lib.get(id)?.id, id);
+      } finally {
+        lib.close();
+      }
+    } finally {
+      src.cleanup();
+      disk.cleanup();
+    }
+  });
 });
