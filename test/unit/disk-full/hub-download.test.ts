@@ -1,0 +1,88 @@
+// A Hub download on a full disk (the fake Hub on loopback; a small tmpfs holds the .part): the download stops
+// with E_IO "no space left" naming the .part, the resume record on disk lists only parts whose bytes are there,
+// and once space is freed the same download resumes (not from zero), finishes and verifies.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
+import { smallDisk } from "../../helpers/small-disk.js";
+import { downloadFile, type DownloadFileParams } from "../../../src/hub/download-file.js";
+import { partLayout } from "../../../src/hub/part-layout.js";
+import { PrefixHasher } from "../../../src/hub/prefix-hasher.js";
+import { isModelLibraryError } from "../../../src/core/errors.js";
+
+const MiB = 1024 * 1024;
+const content = randomBytes(6 * MiB);
+const sha = createHash("sha256").update(content).digest("hex");
+let hub: FakeHub;
+
+before(async () => {
+  hub = await startFakeHub({ repos: [{ id: "acme/full", files: [{ path: "full-Q4_K_M.gguf", content }] }] });
+});
+after(async () => {
+  await hub.close();
+});
+
+function params(dir: string, over: Partial<DownloadFileParams> = {}): DownloadFileParams {
+  return {
+    config: { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: dir },
+    url: `${hub.url}/acme/full/resolve/main/full-Q4_K_M.gguf`,
+    partialPath: join(dir, "dl", "full-Q4_K_M.gguf.part"),
+    expectedSize: content.length,
+    expectedSha256: sha,
+    retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 },
+    stallMs: 5000,
+    ...over,
+  };
+}
+
+test("a download that fails while the hasher reads its prefix back (the disk filled): no unhandled rejection", async (t) => {
+  const disk = smallDisk(t, 10);
+  if (!disk) return;
+  try {
+    const file = join(disk.dir, "prefix.part");
+    writeFileSync(file, content.subarray(0, 8 * MiB > content.length ? content.length : 8 * MiB));
+    const fh = await open(file, "r");
+    const hasher = await PrefixHasher.create(fh, () => content.length);
+    hasher.written(MiB, content.subarray(MiB, MiB + 1024)); // ahead of the prefix: a read-back starts
+    await fh.close(); // the download ends on its write error and closes the file under the read-back
+    await new Promise((r) => setTimeout(r, 50)); // an unhandled rejection, if any, fails this test
+  } finally {
+    disk.cleanup();
+  }
+});
+
+for (const connections of [3]) {
+  test(`full disk mid-download (${connections} connection${connections > 1 ? "s" : ""}): E_IO 'no space left'; resumed after space is freed, verified`, async (t) => {
+    const disk = smallDisk(t, 10);
+    if (!disk) return;
+    try {
+      const give = disk.fill(3 * MiB + 512 * 1024); // room for half the file
+      const p = params(disk.dir, { connections, partSize: MiB, wholeBelow: 0 });
+      const e = await downloadFile(p).then(() => null, (x: unknown) => x);
+      assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+      assert.match(e.message, /no space left/);
+      assert.ok(e.message.includes(p.partialPath), e.message);
+      assert.ok(existsSync(p.partialPath), "the .part is kept for a resume");
+      const rec = JSON.parse(readFileSync(`${p.partialPath}.json`, "utf8")) as { completed: number[]; partSize: number; lead: number };
+      const parts = partLayout(content.length, rec.partSize, rec.lead);
+      const part = readFileSync(p.partialPath);
+      assert.ok(rec.completed.length > 0, "parts were recorded before the disk filled");
+      for (const i of rec.completed) {
+        const { start, length } = parts[i];
+        assert.ok(part.subarray(start, start + length).equals(content.subarray(start, start + length)), `recorded part ${i} holds its bytes`);
+      }
+      assert.deepEqual(readdirSync(join(disk.dir, "dl")).filter((n) => n.endsWith(".tmp")), [], "no temp record left");
+      give();
+      const r = await downloadFile(p);
+      assert.equal(r.sha256, sha);
+      assert.ok(r.resumedBytes > 0, `resumed, not started over (resumed ${r.resumedBytes})`);
+      assert.ok(readFileSync(p.partialPath).equals(content));
+    } finally {
+      disk.cleanup();
+    }
+  });
+}
