@@ -28,6 +28,7 @@ import {
   getDownload,
   removeDownload,
   runnerAlive,
+  setRunningHere,
   saveDownload,
   stagingDirOf,
   updateDownloads,
@@ -189,6 +190,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     return structuredClone(e);
   });
   const staging = entry.staging_dir!;
+  setRunningHere(entry.download_id, true);
 
   // Pause/cancel asks from other processes arrive through downloads.json; the lease is renewed meanwhile.
   const inner = new AbortController();
@@ -327,6 +329,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     await saveDownload(root, { ...entry, status: "error", error: (e as Error).message, control: null, runner: null, downloaded_bytes: downloaded }).catch(() => undefined);
     throw e;
   } finally {
+    setRunningHere(entry.download_id, false);
     clearInterval(poll);
     options.signal?.removeEventListener("abort", onAbort);
     if (!params.client) client.close();

@@ -3,24 +3,33 @@
 // and once space is freed the same download resumes (not from zero), finishes and verifies.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
 import { smallDisk } from "../../helpers/small-disk.js";
+import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { downloadFile, type DownloadFileParams } from "../../../src/hub/download-file.js";
 import { partLayout } from "../../../src/hub/part-layout.js";
 import { PrefixHasher } from "../../../src/hub/prefix-hasher.js";
 import { isModelLibraryError } from "../../../src/core/errors.js";
 
 const MiB = 1024 * 1024;
-const content = randomBytes(6 * MiB);
+// A real GGUF of ~6.3 MiB (the library identifies what lands), fetched in parts of 1 MiB; and one of ~21 MiB for
+// downloadModel, which fetches a file below 16 MiB whole (no parts to resume).
+const content = Buffer.from(buildTinyLlamaGguf({ name: "Full", embeddingLength: 256, blockCount: 5 }));
+const large = Buffer.from(buildTinyLlamaGguf({ name: "Large", embeddingLength: 512, blockCount: 4 }));
 const sha = createHash("sha256").update(content).digest("hex");
 let hub: FakeHub;
 
 before(async () => {
-  hub = await startFakeHub({ repos: [{ id: "acme/full", files: [{ path: "full-Q4_K_M.gguf", content }] }] });
+  hub = await startFakeHub({
+    repos: [
+      { id: "acme/full", files: [{ path: "full-Q4_K_M.gguf", content }] },
+      { id: "acme/large", files: [{ path: "large-Q4_K_M.gguf", content: large }] },
+    ],
+  });
 });
 after(async () => {
   await hub.close();
@@ -86,3 +95,42 @@ for (const connections of [3]) {
     }
   });
 }
+
+test("downloadModel into a library on a full disk: E_IO; the download is listed and resumes into a verified model once space is freed", async (t) => {
+  const disk = smallDisk(t, 96); // room for the pre-flight check (the file + a 64 MiB margin): filled once it passed
+  if (!disk) return;
+  const { ModelLibrary } = await import("../../../src/store/model-library.js");
+  const { HubClient } = await import("../../../src/hub/hub-client.js");
+  const { downloadModel } = await import("../../../src/hub/download-model.js");
+  const { listDownloads } = await import("../../../src/hub/download-state.js");
+  const { verifyModels } = await import("../../../src/operations/verify-models.js");
+  const { fakeHubConfig } = await import("../../helpers/fake-hub.js");
+  const lib = await ModelLibrary.open(join(disk.dir, "lib"));
+  const client = new HubClient(fakeHubConfig(hub, join(disk.dir, "cache")));
+  try {
+    let give: (() => void) | null = null;
+    const tuning = { client, connections: 3, partSize: 2 * MiB, retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 }, stallMs: 5000 };
+    const fillOnFirstBytes = (ev: { phase: string }): void => {
+      if (ev.phase === "download" && !give) give = disk.fill(10 * MiB); // room for half the file
+    };
+    const e = await downloadModel(lib, { repoId: "acme/large", ...tuning }, { onProgress: fillOnFirstBytes }).then(() => null, (x: unknown) => x);
+    assert.ok(give, "filled mid-download");
+    assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+    assert.match(e.message, /no space left/);
+    const [entry] = await listDownloads(lib.root);
+    assert.ok(entry, "the download is listed, to resume");
+    // Its last state could not be written (the disk is full): it must not read as running in this process.
+    assert.notEqual(entry.status, "downloading", JSON.stringify(entry));
+    assert.equal(lib.count(), 0, "nothing stored");
+    (give as () => void)();
+    const r = await downloadModel(lib, { downloadId: entry.download_id, ...tuning });
+    assert.ok(r.modelId, JSON.stringify(r));
+    assert.ok(r.files.some((f) => f.how === "resumed"), JSON.stringify(r.files));
+    const v = await verifyModels(lib, { ids: [r.modelId] });
+    assert.equal(v.ok, 1, JSON.stringify(v));
+  } finally {
+    client.close();
+    lib.close();
+    disk.cleanup();
+  }
+});
