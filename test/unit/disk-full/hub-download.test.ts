@@ -3,31 +3,36 @@
 // and once space is freed the same download resumes (not from zero), finishes and verifies.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { startFakeHub, type FakeHub } from "../../helpers/fake-hub.js";
 import { smallDisk } from "../../helpers/small-disk.js";
-import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { downloadFile, type DownloadFileParams } from "../../../src/hub/download-file.js";
 import { partLayout } from "../../../src/hub/part-layout.js";
 import { PrefixHasher } from "../../../src/hub/prefix-hasher.js";
 import { isModelLibraryError } from "../../../src/core/errors.js";
 
 const MiB = 1024 * 1024;
-// A real GGUF of ~6.3 MiB (the library identifies what lands), fetched in parts of 1 MiB; and one of ~21 MiB for
-// downloadModel, which fetches a file below 16 MiB whole (no parts to resume).
-const content = Buffer.from(buildTinyLlamaGguf({ name: "Full", embeddingLength: 256, blockCount: 5 }));
-const large = Buffer.from(buildTinyLlamaGguf({ name: "Large", embeddingLength: 512, blockCount: 4 }));
+// Real safetensors files (the library identifies what lands) of random weights: one of 6 MiB fetched in parts of
+// 1 MiB, and one of 21 MiB for downloadModel, which fetches a file below 16 MiB whole (no parts to resume).
+function safetensors(bytes: number): Buffer {
+  const header = Buffer.from(JSON.stringify({ "model.embed_tokens.weight": { dtype: "F16", shape: [bytes / 2 / 64, 64], data_offsets: [0, bytes] } }));
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(header.length));
+  return Buffer.concat([size, header, randomBytes(bytes)]);
+}
+const content = safetensors(6 * MiB);
+const large = safetensors(21 * MiB);
 const sha = createHash("sha256").update(content).digest("hex");
 let hub: FakeHub;
 
 before(async () => {
   hub = await startFakeHub({
     repos: [
-      { id: "acme/full", files: [{ path: "full-Q4_K_M.gguf", content }] },
-      { id: "acme/large", files: [{ path: "large-Q4_K_M.gguf", content: large }] },
+      { id: "acme/full", files: [{ path: "full.safetensors", content }] },
+      { id: "acme/large", files: [{ path: "large.safetensors", content: large }] },
     ],
   });
 });
@@ -38,8 +43,8 @@ after(async () => {
 function params(dir: string, over: Partial<DownloadFileParams> = {}): DownloadFileParams {
   return {
     config: { endpoint: hub.url, token: null, tokenSource: null, offline: false, cacheDir: dir },
-    url: `${hub.url}/acme/full/resolve/main/full-Q4_K_M.gguf`,
-    partialPath: join(dir, "dl", "full-Q4_K_M.gguf.part"),
+    url: `${hub.url}/acme/full/resolve/main/full.safetensors`,
+    partialPath: join(dir, "dl", "full.safetensors.part"),
     expectedSize: content.length,
     expectedSha256: sha,
     retry: { attempts: 3, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 },
@@ -123,7 +128,7 @@ test("downloadModel into a library on a full disk: E_IO; the download is listed 
     assert.notEqual(entry.status, "downloading", JSON.stringify(entry));
     assert.equal(lib.count(), 0, "nothing stored");
     (give as () => void)();
-    const r = await downloadModel(lib, { downloadId: entry.download_id, ...tuning });
+    const r = await downloadModel(lib, { repoId: "acme/large", downloadId: entry.download_id, ...tuning });
     assert.ok(r.modelId, JSON.stringify(r));
     assert.ok(r.files.some((f) => f.how === "resumed"), JSON.stringify(r.files));
     const v = await verifyModels(lib, { ids: [r.modelId] });
