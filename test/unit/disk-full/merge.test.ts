@@ -89,3 +89,46 @@ describe("merge into a full disk", () => {
     }
   });
 });
+
+describe("merge on a full disk, one filesystem", () => {
+  test.after(() => closeHashWorkers());
+
+  test("no room for the journal: E_IO naming it, nothing moved, no temp file left; done once space is freed", async (t) => {
+    const disk = smallDisk(t, 8);
+    if (!disk) return;
+    try {
+      const srcRoot = join(disk.dir, "src");
+      const src = await ModelLibrary.open(srcRoot);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const file = join(disk.dir, "files", `m${i}.gguf`);
+          mkdirSync(join(disk.dir, "files"), { recursive: true });
+          writeFileSync(file, buildTinyLlamaGguf({ name: `M${i}`, seed: 20 + i }));
+          assert.equal((await importModels(src, [file], { name: `m${i}`, mode: "move" }))[0].status, "imported");
+        }
+      } finally {
+        src.close();
+      }
+      const before = weights(srcRoot);
+      const destRoot = join(disk.dir, "dest");
+      const dest = await ModelLibrary.open(destRoot);
+      try {
+        const give = disk.fill(4096); // the merge lock's page, nothing more
+        const e = await mergeLibrary(dest, { source: srcRoot }).then(() => null, (x: unknown) => x);
+        assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+        assert.match(e.message, /merge-journal/);
+        assert.match(e.message, /no space left/);
+        assert.deepEqual(weights(srcRoot), before, "nothing moved");
+        const state = readdirSync(join(destRoot, ".model-library"));
+        assert.deepEqual(state.filter((n) => n.endsWith(".tmp")), [], `no temp file left: ${state.join(", ")}`);
+        give();
+        await mergeLibrary(dest, { source: srcRoot });
+        assert.equal(dest.count(), 2);
+      } finally {
+        dest.close();
+      }
+    } finally {
+      disk.cleanup();
+    }
+  });
+});
