@@ -3,13 +3,15 @@
 // no temp file is left, and the same command works once space is freed.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ModelLibrary, importModels, editModel, redetectModels, restoreMetadata } from "../../../src/index.js";
 import { closeHashWorkers } from "../../../src/hashing/index.js";
 import { isModelLibraryError } from "../../../src/core/errors.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
+import { HubClient } from "../../../src/hub/hub-client.js";
+import { lookupModels } from "../../../src/hub/lookup-models.js";
 import { smallDisk } from "../../helpers/small-disk.js";
 
 const NOTES = "n".repeat(40_000); // metadata.json of ~40 KB: more than the room left, more than the lock's page
@@ -46,6 +48,19 @@ describe("metadata.json on a full disk", () => {
         assert.deepEqual(snapshot(r.path!), before, "edit: metadata.json and .bak unchanged, no temp file");
         assert.equal((await lib.getMetadata(id)).notes, "first");
 
+        // Hub metadata (`mlib lookup --set-repo`): the same write, the same answer.
+        const giveMore = disk.fill(4096); // now only the lock's page: no room for even a small metadata.json
+        const client = new HubClient({ endpoint: "http://127.0.0.1:9", token: null, tokenSource: null, offline: true, cacheDir: join(src.dir, "cache") });
+        const lookup = await lookupModels(lib, { ids: [id], setRepo: "acme/tiny", client }).then(
+          (r) => r,
+          (x: unknown) => x,
+        );
+        client.close();
+        if (!Array.isArray(lookup)) assert.ok(diskFull(lookup), String(lookup));
+        else assert.ok(lookup.every((r) => r.outcome === "error" && /no space left/.test(r.error ?? "")), JSON.stringify(lookup));
+        assert.deepEqual(snapshot(r.path!), before, "lookup: metadata.json and .bak unchanged");
+        giveMore();
+
         const restore = await restoreMetadata(lib, { id, force: true }).then(() => null, (e: unknown) => e);
         // Either refused for room (E_IO) or done (a hard link and a small copy may fit): never a torn file.
         if (restore !== null) assert.ok(diskFull(restore), String(restore));
@@ -54,14 +69,14 @@ describe("metadata.json on a full disk", () => {
         give();
         await editModel(lib, { id, notes: NOTES });
         assert.equal((await lib.getMetadata(id)).notes, NOTES);
+        // A hand edit redetect will correct: it has something to write.
+        const file = join(r.path!, "metadata.json");
+        writeFileSync(file, readFileSync(file, "utf8").replace(/"quantization": "[^"]*"/, '"quantization": "WRONG"'));
         const again = snapshot(r.path!);
         disk.fill(4096);
-        const re = await redetectModels(lib, { ids: [id] }).then((s) => s, (e: unknown) => e);
-        // redetect reports per model: a failure names the full disk, and the files are whole.
-        const text = JSON.stringify(re, (_k, v: unknown) => (v instanceof Error ? v.message : v));
-        if (!/"changed":false|unchanged/.test(text)) assert.match(text, /no space left/i);
-        assert.deepEqual(Object.keys(snapshot(r.path!)).sort(), Object.keys(again).sort(), "no temp file left");
-        JSON.parse(readFileSync(join(r.path!, "metadata.json"), "utf8"));
+        const re = await redetectModels(lib, { ids: [id] });
+        assert.match(re.results[0].error ?? "", /no space left/, JSON.stringify(re.results));
+        assert.deepEqual(snapshot(r.path!), again, "redetect: metadata.json and .bak unchanged, no temp file");
       } finally {
         lib.close();
       }
