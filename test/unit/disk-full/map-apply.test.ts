@@ -5,7 +5,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { applyMapping, checkLinks, repairLinks } from "../../../src/mapper/index.js";
+import { applyMapping, checkLinks, repairLinks, writeAppConfig } from "../../../src/mapper/index.js";
 import { LinkRegistry } from "../../../src/mapper/registry.js";
 import { isModelLibraryError } from "../../../src/core/errors.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
@@ -115,6 +115,38 @@ describe("map apply with the library on a full disk", () => {
     } finally {
       lib.close();
       app.cleanup();
+      disk.cleanup();
+    }
+  });
+
+  test("map config (ComfyUI's extra_model_paths.yaml) on a full disk: E_IO; the file and its earlier .mlib-bak unchanged", async (t) => {
+    const disk = smallDisk(t, 1);
+    if (!disk) return;
+    const work = tempDir("mlib-lib-");
+    const lib = await tinyLibrary(join(work.dir, "lib"));
+    try {
+      const comfy = join(disk.dir, "ComfyUI");
+      fs.mkdirSync(join(comfy, "models"), { recursive: true });
+      const yaml = join(comfy, "extra_model_paths.yaml");
+      // The user's file (big enough that its copy cannot fit) and the backup an earlier run kept.
+      const mine = `# my paths\nother:\n  base_path: /srv/other\n${"  # note\n".repeat(25000)}`;
+      fs.writeFileSync(yaml, mine);
+      fs.writeFileSync(`${yaml}.mlib-bak`, "# the version before\nother:\n  base_path: /srv/old\n");
+      const bakBefore = fs.readFileSync(`${yaml}.mlib-bak`, "utf8");
+      const give = disk.fill();
+      const e = await writeAppConfig(lib, { app: "comfyui", root: join(comfy, "models"), configDir: NO_USER_CONFIGS }).then(() => null, (x: unknown) => x);
+      assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+      assert.match(e.message, /no space left/);
+      assert.equal(fs.readFileSync(yaml, "utf8"), mine, "the user's file unchanged");
+      assert.equal(fs.readFileSync(`${yaml}.mlib-bak`, "utf8"), bakBefore, "the earlier backup unchanged (not truncated)");
+      assert.deepEqual(fs.readdirSync(comfy).filter((n) => n.startsWith(".")), [], "no temp file left");
+      give();
+      const r = await writeAppConfig(lib, { app: "comfyui", root: join(comfy, "models"), configDir: NO_USER_CONFIGS });
+      assert.equal(r.changed, true);
+      assert.equal(fs.readFileSync(`${yaml}.mlib-bak`, "utf8"), mine, "now the backup is the user's file");
+    } finally {
+      lib.close();
+      work.cleanup();
       disk.cleanup();
     }
   });
