@@ -1068,6 +1068,8 @@ function corruptionOf(dbPath: string, e: unknown): ModelLibraryError | null {
 
 function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
   if (e instanceof ModelLibraryError) return e;
+  const full = diskFullOf(dbPath, e, "open");
+  if (full) return full;
   if (e instanceof Database.SqliteError) {
     if (isDamageCode(e.code)) {
       return new ModelLibraryError("E_CORRUPT", `${dbPath}: the index file is damaged (${e.message}); it is derived data: \`mlib reindex\` rebuilds it`, {

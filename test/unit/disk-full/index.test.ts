@@ -93,4 +93,39 @@ describe("the index on a full disk", () => {
       disk.cleanup();
     }
   });
+
+  test("opening a library on a full disk: E_IO that says disk full and names index.db (not 'disk I/O error'); opens once space is freed", async (t) => {
+    const disk = smallDisk(t, 4);
+    if (!disk) return;
+    const src = tempDir();
+    try {
+      const root = join(disk.dir, "lib");
+      const lib = await ModelLibrary.open(root);
+      let dbPath = "";
+      try {
+        assert.equal((await importModels(lib, [writeGgufModel(join(src.dir, "a.gguf"))]))[0].status, "imported");
+        dbPath = lib.index.dbPath;
+      } finally {
+        lib.close(); // the last connection: SQLite removes index.db-shm, which the next open must make again
+      }
+      const give = disk.fill();
+      const e = await ModelLibrary.open(root).then((l) => (l.close(), null), (x: unknown) => x);
+      // Where SQLite needs no new page to open (its -shm made in memory, say), opening works: also fine.
+      if (e !== null) {
+        assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+        assert.match(e.message, /disk full/);
+        assert.ok(e.message.includes(dbPath), e.message);
+      }
+      give();
+      const again = await ModelLibrary.open(root);
+      try {
+        assert.equal(again.count(), 1);
+      } finally {
+        again.close();
+      }
+    } finally {
+      src.cleanup();
+      disk.cleanup();
+    }
+  });
 });
