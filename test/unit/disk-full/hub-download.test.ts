@@ -139,3 +139,38 @@ test("downloadModel into a library on a full disk: E_IO; the download is listed 
     disk.cleanup();
   }
 });
+
+test("a download whose lease in downloads.json cannot be renewed (the disk is full) stops, so no other process takes it over while it runs", async (t) => {
+  const disk = smallDisk(t, 96);
+  if (!disk) return;
+  const { ModelLibrary } = await import("../../../src/store/model-library.js");
+  const { HubClient } = await import("../../../src/hub/hub-client.js");
+  const { downloadModel } = await import("../../../src/hub/download-model.js");
+  const { fakeHubConfig } = await import("../../helpers/fake-hub.js");
+  const lib = await ModelLibrary.open(join(disk.dir, "lib"));
+  const client = new HubClient(fakeHubConfig(hub, join(disk.dir, "cache")));
+  let give: (() => void) | null = null;
+  try {
+    // The body stalls after 1 MiB for 2 s: no byte is written meanwhile, only the lease renewals (every 20 ms).
+    hub.faults.push({ kind: "stall", afterBytes: MiB, stallMs: 2000, times: 1 });
+    let timer: NodeJS.Timeout | null = null;
+    const started = Date.now();
+    const e = await downloadModel(
+      lib,
+      { repoId: "acme/large", client, connections: 1, controlPollMs: 20, leaseMs: 600, retry: { attempts: 2, baseMs: 1, capMs: 5, maxServerWaitMs: 1000 }, stallMs: 10_000 },
+      { onProgress: (ev) => void (ev.phase === "download" && !timer && (timer = setTimeout(() => (give = disk.fill()), 300))) },
+    ).then(() => null, (x: unknown) => x);
+    const tookMs = Date.now() - started;
+    assert.ok(give, "filled during the stall");
+    assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+    assert.match(e.message, /downloads\.json/);
+    assert.match(e.message, /lease/);
+    assert.ok(tookMs < 1800, `stopped before the stall ended (${tookMs} ms)`);
+  } finally {
+    hub.faults.length = 0;
+    (give as (() => void) | null)?.();
+    client.close();
+    lib.close();
+    disk.cleanup();
+  }
+});
