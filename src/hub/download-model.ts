@@ -24,10 +24,13 @@ import { downloadFile, fetchHead } from "./download-file.js";
 import { planPickles, refuseStagedPickles, skippedPicklesNote } from "./download-pickles.js";
 import { HubClient } from "./hub-client.js";
 import {
+  LEASE_MS,
+  downloadsFile,
   downloadsStagingRoot,
   getDownload,
   removeDownload,
   runnerAlive,
+  setRunningHere,
   saveDownload,
   stagingDirOf,
   updateDownloads,
@@ -62,6 +65,8 @@ export interface DownloadModelParams {
   partSize?: number;
   /** How often the running download looks at downloads.json for pause/cancel asks (default 1 s). */
   controlPollMs?: number;
+  /** The runner's lease in downloads.json (default LEASE_MS); the download stops when it goes half of it unrenewed. */
+  leaseMs?: number;
 }
 
 export interface DownloadedFile {
@@ -189,6 +194,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     return structuredClone(e);
   });
   const staging = entry.staging_dir!;
+  setRunningHere(entry.download_id, true);
 
   // Pause/cancel asks from other processes arrive through downloads.json; the lease is renewed meanwhile.
   const inner = new AbortController();
@@ -207,8 +213,15 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     clearInterval(poll);
     await polling;
   };
+  // The runner's lease is renewed by the poll. One that cannot be written (a full disk, a lock held too long) would
+  // expire while the download runs, and another process would then take the download over, both writing the
+  // same .part: the download stops first, at half the lease.
+  const leaseMs = params.leaseMs ?? LEASE_MS;
+  let renewedAt = Date.now();
+  let leaseLost: ModelLibraryError | null = null;
   const poll = setInterval(() => {
     if (polling) return;
+    let renewing = 0;
     polling = updateDownloads(root, (list) => {
       if (stopped) return;
       const me = list.find((d) => d.download_id === entry.download_id);
@@ -219,12 +232,22 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
       if (me.control) control = me.control;
       me.downloaded_bytes = downloaded;
       me.status = control === "pause" ? "pausing" : control === "cancel" ? "cancelling" : me.status;
-      me.runner = { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date().toISOString() };
+      renewing = Date.now();
+      me.runner = { pid: process.pid, hostname: hostname(), lease_renewed_at: new Date(renewing).toISOString() };
     })
       .then(() => {
+        if (renewing) renewedAt = renewing;
         if (control && !inner.signal.aborted) inner.abort(control);
       })
-      .catch(() => undefined)
+      .catch((e: unknown) => {
+        if (stopped || inner.signal.aborted || Date.now() - renewedAt <= leaseMs / 2) return; // tried again next time
+        leaseLost = new ModelLibraryError(
+          "E_IO",
+          `${downloadsFile(root)}: the lease of download ${entry.download_id} cannot be renewed (${(e as Error).message}); it stopped, so that no other process takes it over while it runs: run the same command again once that is fixed`,
+          { path: downloadsFile(root), cause: e },
+        );
+        inner.abort(leaseLost);
+      })
       .finally(() => {
         polling = null;
       });
@@ -314,6 +337,10 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     };
   } catch (e) {
     await stopPolling();
+    if (leaseLost) {
+      await saveDownload(root, { ...entry, status: "paused", control: null, runner: null, downloaded_bytes: downloaded }).catch(() => undefined);
+      throw leaseLost as ModelLibraryError;
+    }
     const why = (control as "pause" | "cancel" | null) ?? (options.signal?.aborted ? "pause" : null);
     if (isCancelled(e) || why) {
       if (why === "cancel") {
@@ -327,6 +354,7 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
     await saveDownload(root, { ...entry, status: "error", error: (e as Error).message, control: null, runner: null, downloaded_bytes: downloaded }).catch(() => undefined);
     throw e;
   } finally {
+    setRunningHere(entry.download_id, false);
     clearInterval(poll);
     options.signal?.removeEventListener("abort", onAbort);
     if (!params.client) client.close();

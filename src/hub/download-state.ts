@@ -83,13 +83,24 @@ function withDefaults(d: DownloadEntry): DownloadEntry {
   return { ...d, filenames: Array.isArray(d.filenames) ? d.filenames : [] };
 }
 
+// The downloads this process runs now. A runner recorded with this process's pid is alive only while its download
+// is here: one that ended where its last state could not be written (a full disk) must not read as running for as
+// long as the process lives (a server, an API user), nor take pause and cancel asks nobody will act on.
+const runningHere = new Set<string>();
+
+/** Marks a download as running in this process (true) or ended here (false). */
+export function setRunningHere(id: string, running: boolean): void {
+  if (running) runningHere.add(id);
+  else runningHere.delete(id);
+}
+
 /** Whether the process recorded as running the download is still there and renewing its lease. */
 export function runnerAlive(d: DownloadEntry, now: number = Date.now()): boolean {
   const r = d.runner;
   if (!r) return false;
   if (r.hostname === hostname()) {
     if (!pidAlive(r.pid)) return false;
-    if (r.pid === process.pid) return true;
+    if (r.pid === process.pid) return runningHere.has(d.download_id);
   }
   return now - Date.parse(r.lease_renewed_at) < LEASE_MS;
 }

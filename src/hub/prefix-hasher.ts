@@ -47,7 +47,9 @@ export class PrefixHasher implements PrefixHashing {
     if (!this.catchingUp && pos <= this.hashedBytes && end > this.hashedBytes) {
       this.update(buf.subarray(this.hashedBytes - pos));
     }
-    if (this.prefixEnd() > this.hashedBytes) this.catchUp();
+    // Not awaited here: a read-back that fails (the download ended on a write error, a full disk, and closed the
+    // file under it) must not surface as an unhandled rejection; digest() reads again and reports what fails.
+    if (this.prefixEnd() > this.hashedBytes) this.catchUp().catch(() => undefined);
   }
 
   /** Reads and hashes whatever of the prefix is written but not hashed yet; resolves when caught up. */

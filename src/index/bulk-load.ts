@@ -10,6 +10,7 @@
 //   to a 100k reindex, and queries measured the same on either index.
 import type Database from "better-sqlite3";
 import { ModelLibraryError } from "../core/errors.js";
+import { diskFullOf } from "./disk-full.js";
 import { MODEL_COLUMNS, MODEL_MARKS, prepareDerived, prepareRows, writeRows, type DerivedStatements, type PreparedRows } from "./index-rows.js";
 import type { IndexRecord } from "./index-types.js";
 
@@ -83,9 +84,13 @@ export class BulkLoader {
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
         throw new ModelLibraryError("E_USAGE", `${this.dbPath}: cannot index ${JSON.stringify(rows.id)} twice in one load`, { path: this.dbPath });
       }
-      throw e;
+      throw diskFullOf(this.dbPath, e) ?? e;
     }
-    writeRows(this.derived, docId, rows);
+    try {
+      writeRows(this.derived, docId, rows);
+    } catch (e) {
+      throw diskFullOf(this.dbPath, e) ?? e;
+    }
     this.nextDocId++;
   }
 
@@ -97,7 +102,7 @@ export class BulkLoader {
       this.db.exec("COMMIT");
     } catch (e) {
       this.rollback();
-      throw e;
+      throw diskFullOf(this.dbPath, e) ?? e;
     }
     this.end();
     return this.count;

@@ -16,6 +16,7 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ModelLibraryError, ioError } from "../core/errors.js";
+import { diskFullOf } from "./disk-full.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./index-schema.js";
 import { buildFtsQuery, hasPrefixScan, longestTermLength, matchTerms, type PrefixExpander } from "./fts-query.js";
 import { BulkLoader } from "./bulk-load.js";
@@ -193,15 +194,19 @@ export class ModelIndex {
    * Calls nested in a guarded one (an upsert in a transaction) leave it to the outermost.
    */
   private guard<T>(fn: () => T): T {
-    if (this.guarding || !this.onCorrupt) return fn();
+    if (this.guarding) return fn();
     this.guarding = true;
     try {
-      return fn();
+      try {
+        return fn();
+      } catch (e) {
+        const damage = this.onCorrupt ? corruptionOf(this.dbPath, e) : null;
+        if (!damage || this.db.inTransaction) throw e;
+        this.onCorrupt!(damage);
+        return fn();
+      }
     } catch (e) {
-      const damage = corruptionOf(this.dbPath, e);
-      if (!damage || this.db.inTransaction) throw e;
-      this.onCorrupt(damage);
-      return fn();
+      throw diskFullOf(this.dbPath, e) ?? e;
     } finally {
       this.guarding = false;
     }
@@ -1063,6 +1068,8 @@ function corruptionOf(dbPath: string, e: unknown): ModelLibraryError | null {
 
 function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
   if (e instanceof ModelLibraryError) return e;
+  const full = diskFullOf(dbPath, e, "open");
+  if (full) return full;
   if (e instanceof Database.SqliteError) {
     if (isDamageCode(e.code)) {
       return new ModelLibraryError("E_CORRUPT", `${dbPath}: the index file is damaged (${e.message}); it is derived data: \`mlib reindex\` rebuilds it`, {

@@ -90,11 +90,11 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
   const text = spliceSection(before ?? "", section, doc.toJS()) ?? String(doc);
   if (text === before) return result;
   const tmp = path.join(path.dirname(written), `.${path.basename(written)}.${process.pid}.mlib-tmp`);
+  // The backup too is written beside and renamed into place: written over in place, a full disk left the earlier
+  // backup truncated or torn.
+  const backup = `${file}.mlib-bak`;
+  const bakTmp = path.join(path.dirname(backup), `.${path.basename(backup)}.${process.pid}.mlib-tmp`);
   try {
-    if (before !== null) {
-      result.backup = `${file}.mlib-bak`;
-      fs.writeFileSync(result.backup, before);
-    }
     const was = before !== null ? fs.statSync(written) : null;
     fs.writeFileSync(tmp, text, { mode: was ? 0o600 : 0o644 });
     const fd = fs.openSync(tmp, "r+");
@@ -108,9 +108,15 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
     } finally {
       fs.closeSync(fd);
     }
+    if (before !== null) {
+      fs.writeFileSync(bakTmp, before);
+      fs.renameSync(bakTmp, backup);
+      result.backup = backup;
+    }
     fs.renameSync(tmp, written);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
+    fs.rmSync(bakTmp, { force: true });
     throw ioError(written, "write", e);
   }
   result.changed = true;

@@ -4,10 +4,11 @@
 // A killed merge leaves both; `mlib merge SRC` reads the plan back and finishes it. What each step still
 // has to do is decided from the disk (is the folder still in the source? already in the library?), so a
 // step the log announced but the kill interrupted is simply done again — every step is idempotent.
-import { appendFileSync, closeSync, fsyncSync, openSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
+import { ioError } from "../core/errors.js";
 import type { MergePlanItem } from "./merge-types.js";
 
 /** Our per-library folder (index, locks, staging, journals). */
@@ -49,14 +50,20 @@ export async function writeJournal(root: string, data: JournalData): Promise<voi
   await mkdir(dir, { recursive: true });
   const plan = data.plan.map((p) => (p.action === "duplicate" || p.crossDevice ? p : { ...p, files: [] }));
   const tmp = join(dir, `.${JOURNAL_FILE}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w");
   try {
-    writeFileSync(fd, JSON.stringify({ ...data, plan }));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, "w");
+    try {
+      writeFileSync(fd, JSON.stringify({ ...data, plan }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(dir, JOURNAL_FILE));
+  } catch (e) {
+    // A full disk: no journal, so nothing may move; the half-written temp file goes.
+    rmSync(tmp, { force: true });
+    throw ioError(join(dir, JOURNAL_FILE), "write the merge journal", e);
   }
-  renameSync(tmp, join(dir, JOURNAL_FILE));
   const dfd = openSync(dir, "r");
   try {
     fsyncSync(dfd);
@@ -69,12 +76,16 @@ export async function writeJournal(root: string, data: JournalData): Promise<voi
 export function logSteps(root: string, steps: { i: number; step: string }[]): void {
   if (steps.length === 0) return;
   const file = join(stateDir(root), JOURNAL_LOG);
-  const fd = openSync(file, "a");
   try {
-    appendFileSync(fd, steps.map((s) => JSON.stringify(s)).join("\n") + "\n");
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(file, "a");
+    try {
+      appendFileSync(fd, steps.map((s) => JSON.stringify(s)).join("\n") + "\n");
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw ioError(file, "append to the merge log", e);
   }
 }
 

@@ -140,6 +140,14 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
           });
         }
       } catch (e) {
+        if (e instanceof ModelLibraryError && e.code === "E_IO") {
+          // A full disk, a failing drive: the user learns the merge can be finished, not only what failed.
+          throw new ModelLibraryError(
+            "E_IO",
+            `${e.message}; merge from ${source} stopped after ${results.length} of ${plan.length} models: \`mlib merge ${source}\` finishes it once that is fixed (the plan is kept in ${stateDir(lib.root)})`,
+            { path: e.path, cause: e },
+          );
+        }
         if (!isCancelled(e)) throw e;
         throw new ModelLibraryError("E_CANCELLED", `merge from ${source} stopped after ${results.length} of ${plan.length} models; \`mlib merge ${source}\` finishes it (the plan is kept in ${stateDir(lib.root)})`);
       } finally {

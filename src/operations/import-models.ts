@@ -450,6 +450,9 @@ async function importUnit(
 
     throwIfAborted(signal, "import");
     emit("checking");
+    // A model committed earlier whose index row could not be written (disk full) is indexed first: the
+    // duplicate check below asks the index.
+    await lib.catchUpIndex();
     if (!options.allowDuplicate) {
       const dup = await findDuplicate(lib, unit, signal);
       if (dup) return duplicateResult(unit, ident, dup);
@@ -486,6 +489,7 @@ async function importUnit(
         fast_hash: s.hashes.fastHash,
         mtime: s.mtimeMs,
       }));
+      await lib.catchUpIndex();
       if (!options.allowDuplicate) {
         // Another process may have committed the same content while we copied: the whole model, every file.
         const other = modelHoldingAll(lib, staged.map((s) => s.hashes));

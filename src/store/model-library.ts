@@ -83,6 +83,10 @@ export class ModelLibrary {
   /** Notices since opening (index moved or rebuilt, staging removed or left...). */
   readonly notices: LibraryNotice[] = [];
   private readonly onNotice: ((n: LibraryNotice) => void) | undefined;
+  // Models this process wrote whose index row could not be (a full disk): the index is behind them until
+  // indexModel succeeds. An import catches it up first (catchUpIndex), so it never stores a second copy of a
+  // model the index does not show yet.
+  private readonly unindexed = new Set<string>();
 
   private constructor(root: string, index: ModelIndex, writable: boolean, onNotice: OpenOptions["onNotice"]) {
     this.root = root;
@@ -230,7 +234,20 @@ export class ModelLibrary {
       throw new ModelLibraryError("E_NOT_FOUND", `model "${id}" not found (${dir} does not exist)`, { path: dir });
     }
     await writeJsonAtomic(join(dir, METADATA_FILE), serializeMetadata(metadata), { backup: true });
-    await this.indexModel(id);
+    await this.indexWritten(id, join(dir, METADATA_FILE));
+  }
+
+  /**
+   * Indexes a model whose metadata.json was just written. An index that cannot take the row (disk full) is
+   * said as it is: the file holds the change, and the index catches up from it on a later open.
+   */
+  private async indexWritten(id: string, file: string): Promise<void> {
+    try {
+      await this.indexModel(id);
+    } catch (e) {
+      if (!(e instanceof ModelLibraryError) || e.code !== "E_IO") throw e;
+      throw new ModelLibraryError("E_IO", `${file} was saved, but ${e.message}; the index catches up from it once space is freed`, { path: e.path, cause: e });
+    }
   }
 
   /**
@@ -267,12 +284,31 @@ export class ModelLibrary {
       if (e instanceof ModelLibraryError) throw e;
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         this.index.delete(id);
+        this.unindexed.delete(id);
         return null;
       }
       throw ioError(join(dir, METADATA_FILE), "read", e);
     }
-    this.index.upsert(record);
+    try {
+      this.index.upsert(record);
+    } catch (e) {
+      this.unindexed.add(id);
+      throw e;
+    }
+    this.unindexed.delete(id);
     return this.index.get(id);
+  }
+
+  /** Indexes the models whose row could not be written earlier (see unindexed); E_IO while the index still cannot take them. */
+  async catchUpIndex(): Promise<void> {
+    for (const id of [...this.unindexed]) {
+      try {
+        await this.indexModel(id);
+      } catch (e) {
+        if (!(e instanceof ModelLibraryError)) throw e;
+        throw new ModelLibraryError(e.code, `${this.modelDir(id)} is stored but not yet in the index, and ${e.message}: free some space first`, { path: e.path, cause: e });
+      }
+    }
   }
 
   /**
@@ -461,7 +497,7 @@ export class ModelLibrary {
         }
       }
       await writeJsonAtomic(file, bak);
-      await this.indexModel(id);
+      await this.indexWritten(id, file);
       return { keptAs };
     });
   }

@@ -1,0 +1,131 @@
+// The index (SQLite) on a full disk: a reindex fails with E_IO "disk full" naming the index file (never a bare
+// SQLITE_FULL) and leaves the old index whole; an import whose index row cannot be written leaves no model the
+// index contradicts (the index catches up from metadata.json); both work once space is freed.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { ModelLibrary, importModels, reindexLibrary } from "../../../src/index.js";
+import { closeHashWorkers } from "../../../src/hashing/index.js";
+import { isModelLibraryError } from "../../../src/core/errors.js";
+import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
+import { smallDisk } from "../../helpers/small-disk.js";
+
+/** Checkpoints the WAL into the database and truncates it: the next write must grow the file again. */
+function emptyWal(dbPath: string): void {
+  const side = new Database(dbPath);
+  side.pragma("wal_checkpoint(TRUNCATE)");
+  side.close();
+}
+
+describe("the index on a full disk", () => {
+  test.after(() => closeHashWorkers());
+
+  test("reindex: E_IO 'disk full' naming index.db, the old index whole; done once space is freed", async (t) => {
+    const disk = smallDisk(t, 4);
+    if (!disk) return;
+    const src = tempDir();
+    try {
+      const lib = await ModelLibrary.open(join(disk.dir, "lib"));
+      try {
+        const files = [1, 2, 3].map((i) => writeGgufModel(join(src.dir, `m${i}.gguf`), `Model ${i}`, i));
+        const results = await importModels(lib, files);
+        assert.deepEqual(results.map((r) => r.status), ["imported", "imported", "imported"]);
+        emptyWal(lib.index.dbPath);
+        const give = disk.fill();
+        const e = await reindexLibrary(lib).then(() => null, (x: unknown) => x);
+        assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+        assert.match(e.message, /disk full/);
+        assert.ok(e.message.includes(lib.index.dbPath), e.message);
+        assert.equal(lib.count(), 3, "the old index is whole");
+        assert.equal(lib.search("model").models.length, 3);
+        give();
+        const done = await reindexLibrary(lib);
+        assert.equal(done.models, 3);
+      } finally {
+        lib.close();
+      }
+    } finally {
+      src.cleanup();
+      disk.cleanup();
+    }
+  });
+
+  test("import, the index full at the commit: the model is on disk and the index catches up; a second import is a duplicate", async (t) => {
+    const disk = smallDisk(t, 4);
+    if (!disk) return;
+    const src = tempDir();
+    try {
+      const root = join(disk.dir, "lib");
+      const lib = await ModelLibrary.open(root);
+      let give = (): void => undefined;
+      let id = "";
+      try {
+        const file = writeGgufModel(join(src.dir, "tiny.gguf"));
+        emptyWal(lib.index.dbPath);
+        const [r] = await importModels(lib, [file], {
+          onProgress: (p) => {
+            if (p.stage === "committing" && id === "") {
+              id = "filled";
+              give = disk.fill(3 * 4096);
+            }
+          },
+        });
+        assert.equal(r.status, "imported", JSON.stringify(r));
+        assert.ok(r.warnings.some((w) => /index/.test(w) && /disk full|no space/i.test(w)), JSON.stringify(r.warnings));
+        assert.ok(!r.warnings.some((w) => /SqliteError|^SQLITE_FULL/.test(w)), JSON.stringify(r.warnings));
+        id = r.modelId!;
+        // Still full: the next import says why it cannot check, and stores nothing.
+        const [refused] = await importModels(lib, [file]);
+        assert.equal(refused.status, "failed", JSON.stringify(refused));
+        assert.match(refused.error!.message, /not yet in the index/);
+        assert.match(refused.error!.message, /disk full/);
+        give();
+        // The same process, without reopening: the import that follows sees the model (no second copy).
+        const [again] = await importModels(lib, [file]);
+        assert.equal(again.status, "duplicate", JSON.stringify(again));
+        assert.equal(lib.get(id)?.id, id);
+      } finally {
+        lib.close();
+      }
+    } finally {
+      src.cleanup();
+      disk.cleanup();
+    }
+  });
+
+  test("opening a library on a full disk: E_IO that says disk full and names index.db (not 'disk I/O error'); opens once space is freed", async (t) => {
+    const disk = smallDisk(t, 4);
+    if (!disk) return;
+    const src = tempDir();
+    try {
+      const root = join(disk.dir, "lib");
+      const lib = await ModelLibrary.open(root);
+      let dbPath = "";
+      try {
+        assert.equal((await importModels(lib, [writeGgufModel(join(src.dir, "a.gguf"))]))[0].status, "imported");
+        dbPath = lib.index.dbPath;
+      } finally {
+        lib.close(); // the last connection: SQLite removes index.db-shm, which the next open must make again
+      }
+      const give = disk.fill();
+      const e = await ModelLibrary.open(root).then((l) => (l.close(), null), (x: unknown) => x);
+      // Where SQLite needs no new page to open (its -shm made in memory, say), opening works: also fine.
+      if (e !== null) {
+        assert.ok(isModelLibraryError(e) && e.code === "E_IO", String(e));
+        assert.match(e.message, /disk full/);
+        assert.ok(e.message.includes(dbPath), e.message);
+      }
+      give();
+      const again = await ModelLibrary.open(root);
+      try {
+        assert.equal(again.count(), 1);
+      } finally {
+        again.close();
+      }
+    } finally {
+      src.cleanup();
+      disk.cleanup();
+    }
+  });
+});
