@@ -14,3 +14,9 @@ export function diskFullOf(dbPath: string, e: unknown, action = "write"): ModelL
   else return null;
   return new ModelLibraryError("E_IO", `${dbPath}: cannot ${action} the index: disk full (${why})`, { path: dbPath, cause: e });
 }
+
+/** Whether `e` is the error diskFullOf made (or SQLite's own) for a full disk. */
+export function isDiskFull(e: unknown): boolean {
+  const sqlite = e instanceof ModelLibraryError ? e.cause : e;
+  return sqlite instanceof Database.SqliteError && (sqlite.code === "SQLITE_FULL" || sqlite.code === "SQLITE_IOERR_SHMSIZE");
+}

@@ -997,8 +997,22 @@ function migrate(db: Database.Database, dbPath: string): void {
   }).immediate();
 }
 
-/** Opens the SQLite file at dbPath with our settings and brings its schema up to date. */
+/**
+ * Opens the SQLite file at dbPath with our settings and brings its schema up to date. On a full disk SQLite may not
+ * be able to make the index's shared-memory file (`index.db-shm`, made again at the first open): the index is then
+ * opened in EXCLUSIVE locking mode, whose WAL index lives in this process's memory, so the library still opens —
+ * above all for `mlib rm`, which frees space. Other processes wait for this one meanwhile (busy_timeout).
+ */
 function openDatabase(dbPath: string): Database.Database {
+  try {
+    return openWith(dbPath, false);
+  } catch (e) {
+    if (!(e instanceof ModelLibraryError && e.cause instanceof Database.SqliteError && e.cause.code === "SQLITE_IOERR_SHMSIZE")) throw e;
+    return openWith(dbPath, true);
+  }
+}
+
+function openWith(dbPath: string, exclusive: boolean): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(dbPath);
@@ -1006,6 +1020,8 @@ function openDatabase(dbPath: string): Database.Database {
     throw asIndexError(dbPath, e);
   }
   try {
+    // Before the first access of the file: only then does SQLite keep the WAL index in memory.
+    if (exclusive) db.pragma("locking_mode = EXCLUSIVE");
     // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
     db.pragma("busy_timeout = 30000");
     // 16 KiB pages: fewer, larger writes and shallower B-trees for the FTS doclists; it only takes

@@ -15,6 +15,7 @@ import { readJson, writeJsonAtomic, backupPathOf } from "../core/atomic-json.js"
 import { withLock } from "../core/lock.js";
 import { leaseTimings, type LeaseTimings } from "../core/lease.js";
 import { ModelIndex } from "../index/model-index.js";
+import { isDiskFull } from "../index/disk-full.js";
 import type { Facets, FileMatch, IndexStats, ModelFilesRecord, ModelRecord, SearchFilters, SearchOptions, SearchResult } from "../index/index-types.js";
 import { normalizeMetadata, serializeMetadata, nowIso, type ModelMetadata } from "./metadata.js";
 import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE, defaultLibraryRoot } from "./layout.js";
@@ -39,7 +40,7 @@ export interface OpenOptions {
 
 /** Something the library did or found on its own that the user should hear about. */
 export interface LibraryNotice {
-  kind: "index-moved" | "index-rebuilt" | "index-in-cache" | "staging-removed" | "staging-left" | "original-staging";
+  kind: "index-moved" | "index-rebuilt" | "index-in-cache" | "index-behind" | "staging-removed" | "staging-left" | "original-staging";
   message: string;
   path?: string;
 }
@@ -156,7 +157,14 @@ export class ModelLibrary {
     for (const n of early) lib.notice(n);
     lib.cleanStaging(leaseTimings(options.leaseTimings));
     const mode = options.reconcile ?? "quick";
-    if (mode !== "none") lib.lastReconcile = await lib.reconcile(mode);
+    try {
+      if (mode !== "none") lib.lastReconcile = await lib.reconcile(mode);
+    } catch (e) {
+      // A full disk: the index cannot take what changed on disk since, but the library opens as it is, so that
+      // `mlib rm` can free space; the next open with room brings the index up to date.
+      if (!isDiskFull(e)) throw e;
+      lib.notice({ kind: "index-behind", path: index.dbPath, message: `${(e as Error).message}: the index may miss changes made outside mlib until there is room again` });
+    }
     return lib;
   }
 
