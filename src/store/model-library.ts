@@ -4,7 +4,7 @@
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
 import { existsSync, statSync } from "node:fs";
-import { copyFile, link, rm, rmdir, stat } from "node:fs/promises";
+import { copyFile, link, rename, rm, rmdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { statOrNull } from "../core/stat-or-null.js";
 import { makeDirs } from "../core/make-dirs.js";
@@ -21,7 +21,7 @@ import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE
 import { locateIndex } from "./index-location.js";
 import { corruptMetadata, readMetadataText, readRecord, readRecordSync } from "./record.js";
 import { brokenRecord, rebuildIndexSync, reconcileIndex, refreshModels, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
-import { cleanStaging, type StagingReport } from "./staging.js";
+import { cleanStaging, makeStagingDir, releaseStaging, type StagingReport } from "./staging.js";
 
 export interface OpenOptions {
   /** How to bring the index in step with the files on open (default "quick"; see reconcile.ts). */
@@ -404,12 +404,26 @@ export class ModelLibrary {
         if (e instanceof ModelLibraryError && e.code === "E_CORRUPT") return null;
         throw e;
       });
+      // One rename takes the folder out of its place first, into a staging folder under a lease: a kill -9 in the
+      // middle of the deletion then leaves the model whole in its place or gone from it, never a folder holding part
+      // of its files (which `adopt` or `watch` would take for a new model); the next open removes what the dead
+      // process left in staging. Where the rename cannot be done (a mount point, another filesystem): in place.
+      const trash = await makeStagingDir(this.root);
+      let gone = join(trash, "model");
+      try {
+        await rename(dir, gone);
+      } catch {
+        gone = dir;
+      }
       this.index.delete(id);
       try {
-        await rm(dir, { recursive: true });
+        await rm(gone, { recursive: true });
       } catch (e) {
-        await this.indexModel(id).catch(() => undefined); // put the row back if anything is left
-        throw ioError(dir, "delete", e);
+        if (gone === dir) await this.indexModel(id).catch(() => undefined); // put the row back if anything is left
+        throw ioError(gone, "delete", e); // out of its place already: the files left are where they are said to be
+      } finally {
+        await rm(trash, { recursive: true, force: true }).catch(() => undefined);
+        releaseStaging(trash);
       }
       const parts = id.split("/");
       for (let i = parts.length - 1; i >= 1; i--) {
