@@ -58,8 +58,10 @@ export async function writeJsonAtomic(file: string, data: unknown, options: Writ
       await handle.close();
     }
     if (options.backup) await backupCurrent(file);
+    pauseForTest("before-rename", file);
     await fsp.rename(tmp, file);
     tmp = null;
+    pauseForTest("after-rename", file);
     if (options.durable !== false) await syncDir(dir);
   } catch (e) {
     if (tmp !== null) await fsp.rm(tmp, { force: true }).catch(() => undefined);
@@ -84,14 +86,28 @@ export function writeJsonAtomicSync(file: string, data: unknown, options: WriteJ
       fs.closeSync(fd);
     }
     if (options.backup) backupCurrentSync(file);
+    pauseForTest("before-rename", file);
     fs.renameSync(tmp, file);
     tmp = null;
+    pauseForTest("after-rename", file);
     if (options.durable !== false) syncDirSync(dir);
   } catch (e) {
     if (tmp !== null) fs.rmSync(tmp, { force: true });
     if (e instanceof ModelLibraryError) throw e;
     throw ioError(file, "write", e);
   }
+}
+
+/**
+ * TEST ONLY (test/unit/killed/): with MLIB_TEST_PAUSE_AT=before-rename:<file name> (or after-rename:...), a write of
+ * that file says `MLIB_TEST_PAUSED <path>` on stderr and stops for good at that moment (before: the new content in
+ * its temp file, the .bak already replaced; after: the new file in place, the caller not told yet), so a test can
+ * kill -9 the process exactly there. Never set it otherwise.
+ */
+function pauseForTest(moment: "before-rename" | "after-rename", file: string): void {
+  if (process.env.MLIB_TEST_PAUSE_AT !== `${moment}:${path.basename(file)}`) return;
+  process.stderr.write(`MLIB_TEST_PAUSED ${file}\n`);
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
 }
 
 // A hard link costs no copy and captures exactly the bytes readers saw; filesystems without hard links
@@ -116,9 +132,10 @@ async function backupCurrent(file: string): Promise<void> {
   }
   try {
     await fsp.rename(bakTmp, backupPathOf(file));
-  } catch (e) {
+  } finally {
+    // rename() between two links of one file does nothing and leaves its source: the case once a kill -9 between
+    // this backup and the rename of the new content left the .bak a link of the very file backed up now.
     await fsp.rm(bakTmp, { force: true });
-    throw e;
   }
 }
 
@@ -146,9 +163,8 @@ function backupCurrentSync(file: string): void {
   }
   try {
     fs.renameSync(bakTmp, backupPathOf(file));
-  } catch (e) {
-    fs.rmSync(bakTmp, { force: true });
-    throw e;
+  } finally {
+    fs.rmSync(bakTmp, { force: true }); // (see backupCurrent)
   }
 }
 
