@@ -16,7 +16,7 @@ import { normalizeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
 import type { DoctorProblem } from "./doctor-types.js";
-import { partProblem } from "./check-housekeeping.js";
+import { jsonTempProblem, partProblem } from "./check-housekeeping.js";
 
 const MAX_DEPTH = 8;
 
@@ -33,7 +33,11 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
     async ({ abs, rel, entries }) => {
       throwIfAborted(signal, "doctor");
       const names = new Set(entries.map((e) => e.name));
-      for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(abs, e.name), names, e.name));
+      for (const e of entries) {
+        if (!e.isFile()) continue;
+        pushIf(problems, partProblem(join(abs, e.name), names, e.name));
+        pushIf(problems, await jsonTempProblem(join(abs, e.name), e.name));
+      }
       if (!rel || !names.has(METADATA_FILE)) return true;
       await checkModel(lib, rel, abs, problems, onDisk, corrupt, outdated);
       await partsUnder(abs, problems);
