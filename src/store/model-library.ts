@@ -171,7 +171,7 @@ export class ModelLibrary {
   private cleanStaging(timings: LeaseTimings): void {
     const report = cleanStaging(this.root, { timings, removeNothing: !this.writable });
     this.staging = report;
-    for (const r of report.removed) this.notice({ kind: "staging-removed", path: r.path, message: `removed ${r.path}, left behind by an import that is over (${r.why})` });
+    for (const r of report.removed) this.notice({ kind: "staging-removed", path: r.path, message: `removed ${r.path}, left behind by an import or a removal that is over (${r.why})` });
     // An import by a process seen running here is business as usual; one whose owner cannot be checked
     // (another host or PID namespace, no lease) is worth a line: the user may know it is dead.
     for (const r of report.leftAlone) {
