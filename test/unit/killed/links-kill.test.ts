@@ -107,4 +107,20 @@ describe("links commands killed around the registry's write", () => {
       w.cleanup();
     }
   });
+  test("rm --cascade killed before the registry's rename, then rm --cascade again", async () => {
+    const w = await world();
+    try {
+      assert.equal((await runCli(applyArgs(w), { env: w.env })).code, 0);
+      const id = "diffusion/sdxl/juggernaut";
+      const rm = ["rm", id, "--yes", "--cascade", ...w.L];
+      await killAtPause(rm, "before-rename:link_registry.json", { env: w.env });
+      const again = await runCli(rm, { env: w.env });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.ok(!fs.existsSync(join(w.libRoot, ...id.split("/"))), "the model is removed");
+      assert.equal((await registered(w)).length, 3, "its link is forgotten, the others kept");
+      await whole(w);
+    } finally {
+      w.cleanup();
+    }
+  });
 });
