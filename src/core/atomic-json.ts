@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { ModelLibraryError, ioError } from "./errors.js";
 import { fileKind } from "./read-text-file.js";
+import { pauseForTest } from "./test-pause.js"; // (test-only: MLIB_TEST_PAUSE_AT)
 
 export interface WriteJsonOptions {
   /** Keep the version being replaced as `<name>.bak` (used for metadata.json). */
@@ -96,18 +97,6 @@ export function writeJsonAtomicSync(file: string, data: unknown, options: WriteJ
     if (e instanceof ModelLibraryError) throw e;
     throw ioError(file, "write", e);
   }
-}
-
-/**
- * TEST ONLY (test/unit/killed/): with MLIB_TEST_PAUSE_AT=before-rename:<file name> (or after-rename:...), a write of
- * that file says `MLIB_TEST_PAUSED <path>` on stderr and stops for good at that moment (before: the new content in
- * its temp file, the .bak already replaced; after: the new file in place, the caller not told yet), so a test can
- * kill -9 the process exactly there. Never set it otherwise.
- */
-function pauseForTest(moment: "before-rename" | "after-rename", file: string): void {
-  if (process.env.MLIB_TEST_PAUSE_AT !== `${moment}:${path.basename(file)}`) return;
-  process.stderr.write(`MLIB_TEST_PAUSED ${file}\n`);
-  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
 }
 
 // A hard link costs no copy and captures exactly the bytes readers saw; filesystems without hard links
