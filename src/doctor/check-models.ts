@@ -3,7 +3,7 @@
 // `.part` files nobody can resume, models identified by an older identify (by the revision their metadata.json
 // records: no model bytes read), and the index compared with what is on disk.
 import type { Dirent } from "node:fs";
-import { readFile, rename, stat } from "node:fs/promises";
+import { copyFile, link, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
@@ -131,8 +131,12 @@ async function checkModel(
         : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
       fix: bakOk
         ? async () => {
-            await rename(file, `${file}.corrupt`);
-            await lib.restoreMetadataBackup(id);
+            // Kept by a hard link (a copy where links fail), not moved away: metadata.json exists at every moment,
+            // so a kill before the restore leaves the damaged file (found again), never a folder without one (which
+            // would be adopted afresh, without what the .bak holds). The restore's own copy of it is the same bytes.
+            await link(file, `${file}.corrupt`).catch(() => copyFile(file, `${file}.corrupt`));
+            const { keptAs } = await lib.restoreMetadataBackup(id);
+            if (keptAs) await rm(keptAs, { force: true });
             return `restored ${file} from ${bak} (damaged file kept as ${file}.corrupt)`;
           }
         : undefined,
