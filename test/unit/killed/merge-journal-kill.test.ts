@@ -26,9 +26,8 @@ test("merge killed while writing its journal: the same merge finishes, doctor --
     const listed = await runCliJson<{ models: { id: string }[] }>(["list", "--json", "--library", dest]);
     assert.equal(listed.json.models.length, 2, "both models in the destination, once each");
 
-    await runCli(["doctor", "--fix", "--library", dest], { env: { MLIB_LEASE_EXPIRE_MS: "1" } });
-    const doctor = await runCli(["doctor", "--library", dest]);
-    assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    const fixed = await runCli(["doctor", "--fix", "--library", dest], { env: { MLIB_LEASE_EXPIRE_MS: "1" } });
+    assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
     assert.deepEqual(readdirSync(join(dest, ".model-library")).filter((n) => n.endsWith(".tmp")), [], "no temp file left");
   } finally {
     t.cleanup();
