@@ -407,13 +407,17 @@ export class ModelLibrary {
       // One rename takes the folder out of its place first, into a staging folder under a lease: a kill -9 in the
       // middle of the deletion then leaves the model whole in its place or gone from it, never a folder holding part
       // of its files (which `adopt` or `watch` would take for a new model); the next open removes what the dead
-      // process left in staging. Where the rename cannot be done (a mount point, another filesystem): in place.
-      const trash = await makeStagingDir(this.root);
-      let gone = join(trash, "model");
-      try {
-        await rename(dir, gone);
-      } catch {
-        gone = dir;
+      // process left in staging. Where the rename cannot be done (a mount point, another filesystem, no staging
+      // folder can be made): in place.
+      const trash = await makeStagingDir(this.root).catch(() => null);
+      let gone = dir;
+      if (trash) {
+        try {
+          await rename(dir, join(trash, "model"));
+          gone = join(trash, "model");
+        } catch {
+          // deleted in place
+        }
       }
       this.index.delete(id);
       try {
@@ -422,8 +426,10 @@ export class ModelLibrary {
         if (gone === dir) await this.indexModel(id).catch(() => undefined); // put the row back if anything is left
         throw ioError(gone, "delete", e); // out of its place already: the files left are where they are said to be
       } finally {
-        await rm(trash, { recursive: true, force: true }).catch(() => undefined);
-        releaseStaging(trash);
+        if (trash) {
+          await rm(trash, { recursive: true, force: true }).catch(() => undefined);
+          releaseStaging(trash);
+        }
       }
       const parts = id.split("/");
       for (let i = parts.length - 1; i >= 1; i--) {
