@@ -77,23 +77,28 @@ describe("metadata.json writers killed mid-write", () => {
     }
   });
 
-  test("redetect killed before its rename", async () => {
-    const t = tempDir();
-    try {
-      const { root, id, modelDir } = await libraryWithModel(t.dir);
-      // An older identify revision recorded, so redetect has something to rewrite.
-      const file = join(modelDir, "metadata.json");
-      const meta = parses(file);
-      delete meta.identify_version;
-      meta.family = "unknown";
-      await import("node:fs").then((fs) => fs.writeFileSync(file, JSON.stringify(meta, null, 2)));
-      await runCli(["reindex", "--library", root]);
-      await killAtPause(["redetect", id, "--library", root], "before-rename:metadata.json");
-      await checkAfterKill(root, modelDir, ["redetect", id], (m) => assert.equal(m.family, "llama"));
-    } finally {
-      t.cleanup();
-    }
-  });
+  for (const moment of ["before-rename:metadata.json", "after-rename:metadata.json"]) {
+    test(`redetect killed ${moment}`, async () => {
+      const t = tempDir();
+      try {
+        const { root, id, modelDir } = await libraryWithModel(t.dir);
+        // An older identify revision recorded, so redetect has something to rewrite.
+        const file = join(modelDir, "metadata.json");
+        const meta = parses(file);
+        delete meta.identify_version;
+        meta.family = "unknown";
+        await import("node:fs").then((fs) => fs.writeFileSync(file, JSON.stringify(meta, null, 2)));
+        await runCli(["reindex", "--library", root]);
+        await killAtPause(["redetect", id, "--library", root], moment);
+        await checkAfterKill(root, modelDir, ["redetect", id], (m) => assert.equal(m.family, "llama"));
+        // The index itself (a filter is answered from it) has the family metadata.json has.
+        const byFamily = await runCliJson<{ models: { id: string }[] }>(["list", "--family", "llama", "--json", "--library", root]);
+        assert.deepEqual(byFamily.json.models.map((m) => m.id), [id]);
+      } finally {
+        t.cleanup();
+      }
+    });
+  }
 
   test("restore killed before its rename", async () => {
     const t = tempDir();
