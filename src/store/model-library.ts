@@ -3,9 +3,9 @@
 // and kept in step: every write through this class updates it at once, opening reconciles what other
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { copyFile, link, rename, rm, rmdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { statOrNull } from "../core/stat-or-null.js";
 import { makeDirs } from "../core/make-dirs.js";
 import { ModelLibraryError, ioError } from "../core/errors.js";
@@ -470,8 +470,8 @@ export class ModelLibrary {
           { path: file },
         );
       }
-      let keptAs: string | null = null;
-      if (existsSync(file)) {
+      let keptAs: string | null = keptAlready(file);
+      if (keptAs === null && existsSync(file)) {
         keptAs = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
         try {
           // A hard link keeps it without copying (a huge hostile file is not copied); a copy where links fail.
@@ -509,6 +509,29 @@ export class ModelLibrary {
   allIds(): string[] {
     return this.index.allIds().sort();
   }
+}
+
+/**
+ * The `metadata.json.replaced-<date>` that is already a hard link of this very metadata.json: a restore killed after
+ * keeping it and before writing the backup back. The next restore keeps that one rather than a second name for it.
+ */
+function keptAlready(file: string): string | null {
+  const st = statOrNull(file);
+  if (!st) return null;
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.replaced-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const other = statOrNull(join(dir, name));
+    if (other && other.ino === st.ino && other.dev === st.dev) return join(dir, name);
+  }
+  return null;
 }
 
 /**

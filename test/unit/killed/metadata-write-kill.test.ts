@@ -120,4 +120,20 @@ describe("metadata.json writers killed mid-write", () => {
       t.cleanup();
     }
   });
+  test("restore --force killed before its rename, then again: the replaced file is kept once", async () => {
+    const t = tempDir();
+    try {
+      const { root, id, modelDir } = await libraryWithModel(t.dir);
+      const file = join(modelDir, "metadata.json");
+      const replaced = readFileSync(file, "utf8");
+      await killAtPause(["restore", id, "--force", "--library", root], "before-rename:metadata.json");
+      const r = await runCli(["restore", id, "--force", "--library", root]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const kept = readdirSync(modelDir).filter((n) => n.startsWith("metadata.json.replaced-"));
+      assert.equal(kept.length, 1, `one copy of the replaced file, not one per run: ${kept.join(", ")}`);
+      assert.equal(readFileSync(join(modelDir, kept[0]!), "utf8"), replaced);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
