@@ -34,6 +34,7 @@ import {
   type DownloadEntry,
 } from "./download-state.js";
 import type { RetryPolicy } from "./retry.js";
+import { forgetDeadCompletions, recordLandedShards, type LandedShard } from "./landed-shards.js";
 
 export interface DownloadModelParams {
   repoId: string;
@@ -116,6 +117,13 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   let completeDir: string | null = null;
   if (params2.completeModelId) {
     const plan = await planCompletion(lib, params2.completeModelId);
+    if (plan.missing.length === 0) {
+      // A killed run had landed every shard: recorded now, nothing to fetch; its download entry is over.
+      await forgetDeadCompletions(root, params2.completeModelId);
+      const files = plan.landed.map((f) => ({ ...f, how: "resumed" as const }));
+      const seconds = (performance.now() - started) / 1000;
+      return { downloadId: resumeEntry?.download_id ?? "", repoId: plan.repoId, commitSha: null, modelId: params2.completeModelId, status: "completed", files, totalBytes: files.reduce((a, f) => a + f.size, 0), fetchedBytes: 0, seconds, warnings: [] };
+    }
     repoId = plan.repoId;
     missingOnly = new Set(plan.missing);
     presentSha256 = plan.present;
@@ -513,15 +521,17 @@ export async function missingShards(lib: ModelLibrary, id: string): Promise<stri
 }
 
 /** The stored model's missing shards: where they go and which repo has them. */
-async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[]; present: Set<string> }> {
+async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[]; present: Set<string>; landed: LandedShard[] }> {
   const meta = await lib.getMetadata(id);
   if (!meta.repo_id) {
     throw new ModelLibraryError("E_NOT_FOUND", `${id}: its Hub repo is not known; run \`mlib lookup ${id}\` first (a hash match fills repo_id)`);
   }
+  // Shards a killed completion moved into place without recording them: recorded first (landed-shards.ts).
+  const landed = await recordLandedShards(lib, id, meta);
   const missing = await missingShards(lib, id);
-  if (missing.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
-  const present = new Set((meta.files ?? []).map((f) => f.sha256?.toLowerCase()).filter((h): h is string => Boolean(h)));
-  return { repoId: meta.repo_id, missing, present };
+  if (missing.length === 0 && landed.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
+  const present = new Set([...(meta.files ?? []), ...landed].map((f) => f.sha256?.toLowerCase()).filter((h): h is string => Boolean(h)));
+  return { repoId: meta.repo_id, missing, present, landed };
 }
 
 /** Moves the fetched shards into the stored model's folder and records them in its metadata. */
