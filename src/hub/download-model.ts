@@ -457,13 +457,37 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
   const baseId = lib.buildModelId(modelType, family, name);
   // A folder of that name holding another model: take the next free name (never mix two models).
   let id = baseId;
+  let landed = false;
   for (let n = 2; await stat(lib.modelDir(id)).catch(() => null); n++) {
     const meta = await lib.getMetadata(id).catch(() => null);
-    if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) return id;
+    // Landed already (by an earlier run, or by this one killed before it recorded the download's fields below):
+    // nothing is moved, and those fields are recorded.
+    if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) {
+      landed = true;
+      break;
+    }
     // A folder without metadata.json holding only our files: this download's own move, cut short by a crash.
     if (!meta && (await onlyOurFiles(lib.modelDir(id), p.results))) break;
     id = `${baseId}_${n}`;
   }
+  const modelId = landed ? id : await moveIntoPlace(lib, p, id, modelType, family, repoName, primary);
+  const baseModel = p.cardData?.base_model;
+  await lib.updateMetadata(modelId, (m) => {
+    m.match_source = "download";
+    m.match_method = "repo_id";
+    m.match_confidence = 1;
+    m.pending_online_lookup = false;
+    m.download_url = `${p.endpoint}/${p.repoId}`;
+    m.source_revision = p.commitSha;
+    m.tags = [...new Set([...(m.tags ?? []), ...p.tags.filter((t) => !t.includes(":") && t.length < 40)])];
+    if (typeof baseModel === "string") m.base_model = [baseModel];
+    else if (Array.isArray(baseModel)) m.base_model = baseModel.filter((b): b is string => typeof b === "string");
+  });
+  return modelId;
+}
+
+/** Moves the staged files into the model's folder (keeping those a crash had moved already) and writes its metadata.json. */
+async function moveIntoPlace(lib: ModelLibrary, p: LandParams, id: string, modelType: string, family: string, repoName: string, primary: DownloadedFile): Promise<string> {
   const dir = lib.modelDir(id);
   await mkdir(dir, { recursive: true });
   for (const f of p.results) {
@@ -487,18 +511,6 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
     expectedFiles: p.results.map((f) => f.path),
     allowIncomplete: true,
     allowPickle: p.params.allowPickle, // refused pickles never reach here (refuseStagedPickles): this is the consent
-  });
-  const baseModel = p.cardData?.base_model;
-  await lib.updateMetadata(r.modelId, (m) => {
-    m.match_source = "download";
-    m.match_method = "repo_id";
-    m.match_confidence = 1;
-    m.pending_online_lookup = false;
-    m.download_url = `${p.endpoint}/${p.repoId}`;
-    m.source_revision = p.commitSha;
-    m.tags = [...new Set([...(m.tags ?? []), ...p.tags.filter((t) => !t.includes(":") && t.length < 40)])];
-    if (typeof baseModel === "string") m.base_model = [baseModel];
-    else if (Array.isArray(baseModel)) m.base_model = baseModel.filter((b): b is string => typeof b === "string");
   });
   return r.modelId;
 }
