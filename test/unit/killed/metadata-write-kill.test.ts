@@ -8,16 +8,27 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, runCliJson } from "../../helpers/cli.js";
 import { killAtPause } from "../../helpers/kill-at-pause.js";
+import { importModels } from "../../../src/operations/import-models.js";
+import { ModelLibrary } from "../../../src/store/model-library.js";
+import { closeHashWorkers } from "../../../src/hashing/index.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 
+// Made in this process (the library's own API: what `mlib import` and `mlib edit` call), to spare two CLI starts a test.
 async function libraryWithModel(dir: string): Promise<{ root: string; id: string; modelDir: string }> {
   const root = join(dir, "lib");
   const gguf = writeGgufModel(join(dir, "src", "tiny.gguf"), "Tiny Llama");
-  const r = await runCliJson<{ results: { modelId: string; path: string }[] }>(["import", gguf, "--json", "--library", root]);
-  assert.equal(r.code, 0, r.stderr);
-  // A first edit, so a .bak exists (the moment under test replaces it).
-  assert.equal((await runCli(["edit", r.json.results[0]!.modelId, "--notes", "first", "--library", root])).code, 0);
-  return { root, id: r.json.results[0]!.modelId, modelDir: r.json.results[0]!.path };
+  const lib = await ModelLibrary.open(root);
+  try {
+    const [r] = await importModels(lib, [gguf]);
+    assert.equal(r!.status, "imported", r!.error?.message);
+    // A first edit, so a .bak exists (the moment under test replaces it).
+    await lib.updateMetadata(r!.modelId!, (m) => {
+      m.notes = "first";
+    });
+    return { root, id: r!.modelId!, modelDir: r!.path! };
+  } finally {
+    lib.close();
+  }
 }
 
 function parses(file: string): Record<string, unknown> {
@@ -41,6 +52,7 @@ async function checkAfterKill(root: string, modelDir: string, again: string[], e
 }
 
 describe("metadata.json writers killed mid-write", () => {
+  test.after(() => closeHashWorkers());
   for (const moment of ["before-rename:metadata.json", "after-rename:metadata.json"]) {
     test(`edit killed ${moment}`, async () => {
       const t = tempDir();
