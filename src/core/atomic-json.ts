@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { ModelLibraryError, ioError } from "./errors.js";
 import { fileKind } from "./read-text-file.js";
+import { pauseForTest } from "./test-pause.js"; // (test-only: MLIB_TEST_PAUSE_AT)
 
 export interface WriteJsonOptions {
   /** Keep the version being replaced as `<name>.bak` (used for metadata.json). */
@@ -58,8 +59,10 @@ export async function writeJsonAtomic(file: string, data: unknown, options: Writ
       await handle.close();
     }
     if (options.backup) await backupCurrent(file);
+    pauseForTest("before-rename", file);
     await fsp.rename(tmp, file);
     tmp = null;
+    pauseForTest("after-rename", file);
     if (options.durable !== false) await syncDir(dir);
   } catch (e) {
     if (tmp !== null) await fsp.rm(tmp, { force: true }).catch(() => undefined);
@@ -84,8 +87,10 @@ export function writeJsonAtomicSync(file: string, data: unknown, options: WriteJ
       fs.closeSync(fd);
     }
     if (options.backup) backupCurrentSync(file);
+    pauseForTest("before-rename", file);
     fs.renameSync(tmp, file);
     tmp = null;
+    pauseForTest("after-rename", file);
     if (options.durable !== false) syncDirSync(dir);
   } catch (e) {
     if (tmp !== null) fs.rmSync(tmp, { force: true });
@@ -116,9 +121,10 @@ async function backupCurrent(file: string): Promise<void> {
   }
   try {
     await fsp.rename(bakTmp, backupPathOf(file));
-  } catch (e) {
+  } finally {
+    // rename() between two links of one file does nothing and leaves its source: the case once a kill -9 between
+    // this backup and the rename of the new content left the .bak a link of the very file backed up now.
     await fsp.rm(bakTmp, { force: true });
-    throw e;
   }
 }
 
@@ -146,9 +152,8 @@ function backupCurrentSync(file: string): void {
   }
   try {
     fs.renameSync(bakTmp, backupPathOf(file));
-  } catch (e) {
-    fs.rmSync(bakTmp, { force: true });
-    throw e;
+  } finally {
+    fs.rmSync(bakTmp, { force: true }); // (see backupCurrent)
   }
 }
 

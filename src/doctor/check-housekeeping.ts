@@ -50,6 +50,12 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
       remedy: "left alone (it is the original's): once the original is not running, remove it by hand if you do not need it",
     });
   }
+  // Temp files of our own JSON files (downloads.json, link_journal.json, ...); those in the root and the model
+  // folders are found by the walk of check-models.
+  for (const name of await readdir(join(root, ".model-library")).catch(() => [] as string[])) {
+    const problem = await jsonTempProblem(join(root, ".model-library", name), name);
+    if (problem) out.push(problem);
+  }
   const journal = await readFile(join(root, MERGE_JOURNAL), "utf8").catch(() => null);
   if (journal !== null) {
     let source = "the source";
@@ -91,5 +97,27 @@ export function partProblem(path: string, siblings: Set<string>, name: string): 
     path,
     message: "a partial download with no part record: no download can resume it",
     remedy: "download the file again (the partial file is not used), then delete this one by hand",
+  };
+}
+
+// The temp file of an atomic JSON write (core/atomic-json.ts: `.<name>.json.<pid>.<12 hex>.tmp`, and
+// `.<name>.json.bak.<pid>.<12 hex>.tmp` for its backup). A live writer renames it within moments; one older than a
+// lease's expiry was left by a process killed mid-write (its content never became the file): nothing else removes it.
+const JSON_TEMP = /^\..+\.json(\.bak)?\.\d+\.[0-9a-f]{12}\.tmp$/;
+
+/** A temp file a killed JSON write left (older than a lease's expiry), or null. */
+export async function jsonTempProblem(path: string, name: string): Promise<DoctorProblem | null> {
+  if (!JSON_TEMP.test(name)) return null;
+  const st = await stat(path).catch(() => null);
+  if (!st?.isFile() || Date.now() - st.mtimeMs < leaseTimings().expireMs) return null;
+  return {
+    kind: "temp-left",
+    path,
+    message: "the temp file of a write a killed process never finished (the file it was for is whole without it)",
+    remedy: "remove it",
+    fix: async () => {
+      await rm(path, { force: true });
+      return `removed ${path}`;
+    },
   };
 }

@@ -3,7 +3,7 @@
 // `.part` files nobody can resume, models identified by an older identify (by the revision their metadata.json
 // records: no model bytes read), and the index compared with what is on disk.
 import type { Dirent } from "node:fs";
-import { readFile, rename, stat } from "node:fs/promises";
+import { copyFile, link, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
@@ -16,7 +16,7 @@ import { normalizeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
 import type { DoctorProblem } from "./doctor-types.js";
-import { partProblem } from "./check-housekeeping.js";
+import { jsonTempProblem, partProblem } from "./check-housekeeping.js";
 
 const MAX_DEPTH = 8;
 
@@ -33,7 +33,11 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
     async ({ abs, rel, entries }) => {
       throwIfAborted(signal, "doctor");
       const names = new Set(entries.map((e) => e.name));
-      for (const e of entries) if (e.isFile()) pushIf(problems, partProblem(join(abs, e.name), names, e.name));
+      for (const e of entries) {
+        if (!e.isFile()) continue;
+        pushIf(problems, partProblem(join(abs, e.name), names, e.name));
+        pushIf(problems, await jsonTempProblem(join(abs, e.name), e.name));
+      }
       if (!rel || !names.has(METADATA_FILE)) return true;
       await checkModel(lib, rel, abs, problems, onDisk, corrupt, outdated);
       await partsUnder(abs, problems);
@@ -127,8 +131,12 @@ async function checkModel(
         : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
       fix: bakOk
         ? async () => {
-            await rename(file, `${file}.corrupt`);
-            await lib.restoreMetadataBackup(id);
+            // Kept by a hard link (a copy where links fail), not moved away: metadata.json exists at every moment,
+            // so a kill before the restore leaves the damaged file (found again), never a folder without one (which
+            // would be adopted afresh, without what the .bak holds). The restore's own copy of it is the same bytes.
+            await link(file, `${file}.corrupt`).catch(() => copyFile(file, `${file}.corrupt`));
+            const { keptAs } = await lib.restoreMetadataBackup(id);
+            if (keptAs) await rm(keptAs, { force: true });
             return `restored ${file} from ${bak} (damaged file kept as ${file}.corrupt)`;
           }
         : undefined,

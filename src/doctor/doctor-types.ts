@@ -5,6 +5,7 @@ export type ProblemKind =
   | "staging-dead" // import staging whose process is gone
   | "original-staging" // the original's `.tmp_import_*` folder (reported, never touched)
   | "merge-unfinished" // a merge journal: a merge was stopped
+  | "temp-left" // the temp file of a JSON write a killed process left
   | "part-without-download" // a `.part` file with no part record beside it: nothing can resume it
   | "no-metadata" // a folder with model files and no metadata.json
   | "incomplete-shards" // a shard set with missing shards

@@ -37,6 +37,7 @@ import {
   type DownloadEntry,
 } from "./download-state.js";
 import type { RetryPolicy } from "./retry.js";
+import { forgetDeadCompletions, recordLandedShards, type LandedShard } from "./landed-shards.js";
 
 export interface DownloadModelParams {
   repoId: string;
@@ -121,6 +122,13 @@ export async function downloadModel(lib: ModelLibrary, params: DownloadModelPara
   let completeDir: string | null = null;
   if (params2.completeModelId) {
     const plan = await planCompletion(lib, params2.completeModelId);
+    if (plan.missing.length === 0) {
+      // A killed run had landed every shard: recorded now, nothing to fetch; its download entry is over.
+      await forgetDeadCompletions(root, params2.completeModelId);
+      const files = plan.landed.map((f) => ({ ...f, how: "resumed" as const }));
+      const seconds = (performance.now() - started) / 1000;
+      return { downloadId: resumeEntry?.download_id ?? "", repoId: plan.repoId, commitSha: null, modelId: params2.completeModelId, status: "completed", files, totalBytes: files.reduce((a, f) => a + f.size, 0), fetchedBytes: 0, seconds, warnings: [] };
+    }
     repoId = plan.repoId;
     missingOnly = new Set(plan.missing);
     presentSha256 = plan.present;
@@ -477,13 +485,37 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
   const baseId = lib.buildModelId(modelType, family, name);
   // A folder of that name holding another model: take the next free name (never mix two models).
   let id = baseId;
+  let landed = false;
   for (let n = 2; await stat(lib.modelDir(id)).catch(() => null); n++) {
     const meta = await lib.getMetadata(id).catch(() => null);
-    if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) return id;
+    // Landed already (by an earlier run, or by this one killed before it recorded the download's fields below):
+    // nothing is moved, and those fields are recorded.
+    if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) {
+      landed = true;
+      break;
+    }
     // A folder without metadata.json holding only our files: this download's own move, cut short by a crash.
     if (!meta && (await onlyOurFiles(lib.modelDir(id), p.results))) break;
     id = `${baseId}_${n}`;
   }
+  const modelId = landed ? id : await moveIntoPlace(lib, p, id, modelType, family, repoName, primary);
+  const baseModel = p.cardData?.base_model;
+  await lib.updateMetadata(modelId, (m) => {
+    m.match_source = "download";
+    m.match_method = "repo_id";
+    m.match_confidence = 1;
+    m.pending_online_lookup = false;
+    m.download_url = `${p.endpoint}/${p.repoId}`;
+    m.source_revision = p.commitSha;
+    m.tags = [...new Set([...(m.tags ?? []), ...p.tags.filter((t) => !t.includes(":") && t.length < 40)])];
+    if (typeof baseModel === "string") m.base_model = [baseModel];
+    else if (Array.isArray(baseModel)) m.base_model = baseModel.filter((b): b is string => typeof b === "string");
+  });
+  return modelId;
+}
+
+/** Moves the staged files into the model's folder (keeping those a crash had moved already) and writes its metadata.json. */
+async function moveIntoPlace(lib: ModelLibrary, p: LandParams, id: string, modelType: string, family: string, repoName: string, primary: DownloadedFile): Promise<string> {
   const dir = lib.modelDir(id);
   await mkdir(dir, { recursive: true });
   for (const f of p.results) {
@@ -508,18 +540,6 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
     allowIncomplete: true,
     allowPickle: p.params.allowPickle, // refused pickles never reach here (refuseStagedPickles): this is the consent
   });
-  const baseModel = p.cardData?.base_model;
-  await lib.updateMetadata(r.modelId, (m) => {
-    m.match_source = "download";
-    m.match_method = "repo_id";
-    m.match_confidence = 1;
-    m.pending_online_lookup = false;
-    m.download_url = `${p.endpoint}/${p.repoId}`;
-    m.source_revision = p.commitSha;
-    m.tags = [...new Set([...(m.tags ?? []), ...p.tags.filter((t) => !t.includes(":") && t.length < 40)])];
-    if (typeof baseModel === "string") m.base_model = [baseModel];
-    else if (Array.isArray(baseModel)) m.base_model = baseModel.filter((b): b is string => typeof b === "string");
-  });
   return r.modelId;
 }
 
@@ -541,15 +561,17 @@ export async function missingShards(lib: ModelLibrary, id: string): Promise<stri
 }
 
 /** The stored model's missing shards: where they go and which repo has them. */
-async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[]; present: Set<string> }> {
+async function planCompletion(lib: ModelLibrary, id: string): Promise<{ repoId: string; missing: string[]; present: Set<string>; landed: LandedShard[] }> {
   const meta = await lib.getMetadata(id);
   if (!meta.repo_id) {
     throw new ModelLibraryError("E_NOT_FOUND", `${id}: its Hub repo is not known; run \`mlib lookup ${id}\` first (a hash match fills repo_id)`);
   }
+  // Shards a killed completion moved into place without recording them: recorded first (landed-shards.ts).
+  const landed = await recordLandedShards(lib, id, meta);
   const missing = await missingShards(lib, id);
-  if (missing.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
-  const present = new Set((meta.files ?? []).map((f) => f.sha256?.toLowerCase()).filter((h): h is string => Boolean(h)));
-  return { repoId: meta.repo_id, missing, present };
+  if (missing.length === 0 && landed.length === 0) throw new ModelLibraryError("E_USAGE", `${id}: no shard is missing`);
+  const present = new Set([...(meta.files ?? []), ...landed].map((f) => f.sha256?.toLowerCase()).filter((h): h is string => Boolean(h)));
+  return { repoId: meta.repo_id, missing, present, landed };
 }
 
 /** Moves the fetched shards into the stored model's folder and records them in its metadata. */

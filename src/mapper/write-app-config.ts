@@ -12,11 +12,13 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { Document, Scalar, isMap, parseDocument } from "yaml";
 import { ModelLibraryError, ioError } from "../core/errors.js";
+import { leaseTimings, pidAlive } from "../core/lease.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
 import { checkTarget } from "./app-target.js";
 import { planMapping } from "./plan.js";
 import type { AppTarget } from "./types.js";
+import { pauseForTest } from "../core/test-pause.js"; // (test-only: MLIB_TEST_PAUSE_AT)
 
 export const COMFY_SECTION = "model_library";
 
@@ -94,6 +96,8 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
   // backup truncated or torn.
   const backup = `${file}.mlib-bak`;
   const bakTmp = path.join(path.dirname(backup), `.${path.basename(backup)}.${process.pid}.mlib-tmp`);
+  removeDeadTemps(written);
+  removeDeadTemps(backup);
   try {
     const was = before !== null ? fs.statSync(written) : null;
     fs.writeFileSync(tmp, text, { mode: was ? 0o600 : 0o644 });
@@ -113,6 +117,7 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
       fs.renameSync(bakTmp, backup);
       result.backup = backup;
     }
+    pauseForTest("before-rename", written);
     fs.renameSync(tmp, written);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -121,6 +126,30 @@ function writeComfyYaml(library: ModelLibrary, appDir: string, rules: { target_d
   }
   result.changed = true;
   return result;
+}
+
+/**
+ * Our temp files of this config left by a run killed before its rename (`.<name>.<pid>.mlib-tmp`, in the app's
+ * folder, where no other command looks): removed once their writer is gone (its pid not running) or they are older
+ * than a lease's expiry. Nothing but our own name is touched.
+ */
+function removeDeadTemps(written: string): void {
+  const dir = path.dirname(written);
+  const prefix = `.${path.basename(written)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)\.mlib-tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    const file = path.join(dir, name);
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!st?.isFile() || (pidAlive(Number(pid)) && Date.now() - st.mtimeMs < leaseTimings().expireMs)) continue;
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /**

@@ -4,10 +4,10 @@
 // A killed merge leaves both; `mlib merge SRC` reads the plan back and finishes it. What each step still
 // has to do is decided from the disk (is the folder still in the source? already in the library?), so a
 // step the log announced but the kill interrupted is simply done again — every step is idempotent.
-import { appendFileSync, closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, fsyncSync, openSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { readJson } from "../core/atomic-json.js";
+import { readJson, writeJsonAtomicSync } from "../core/atomic-json.js";
 import { ioError } from "../core/errors.js";
 import type { MergePlanItem } from "./merge-types.js";
 
@@ -49,27 +49,9 @@ export async function writeJournal(root: string, data: JournalData): Promise<voi
   const dir = stateDir(root);
   await mkdir(dir, { recursive: true });
   const plan = data.plan.map((p) => (p.action === "duplicate" || p.crossDevice ? p : { ...p, files: [] }));
-  const tmp = join(dir, `.${JOURNAL_FILE}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(tmp, "w");
-    try {
-      writeFileSync(fd, JSON.stringify({ ...data, plan }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(dir, JOURNAL_FILE));
-  } catch (e) {
-    // A full disk: no journal, so nothing may move; the half-written temp file goes.
-    rmSync(tmp, { force: true });
-    throw ioError(join(dir, JOURNAL_FILE), "write the merge journal", e);
-  }
-  const dfd = openSync(dir, "r");
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  // The atomic JSON writer (temp file, fsync, rename, fsync of the folder): its temp file, left by a kill, is one
+  // `mlib doctor --fix` knows and removes (a name of our own was left for good).
+  writeJsonAtomicSync(join(dir, JOURNAL_FILE), { ...data, plan }, { compact: true });
 }
 
 /** Appends step records; `sync` makes them durable (called once per batch, before the batch's steps run). */

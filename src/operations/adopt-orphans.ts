@@ -31,8 +31,23 @@ export async function adoptOrphans(library: ModelLibrary, params: AdoptParams = 
   const { signal, onProgress } = options;
   throwIfAborted(signal, "adopt");
   onProgress?.({ op: "adopt", phase: "find" });
-  const orphans = await findOrphans(library, signal);
+  // Model folders the index does not know: an adoption killed between writing metadata.json and indexing it (the
+  // metadata.json appeared inside an existing folder, which no quick reconcile sees), finished here. Broken ones
+  // (a metadata.json that does not parse) are listed by `list` and left to `restore`.
+  const known = new Set(library.allIds());
+  const broken = new Set(library.brokenModels().map((b) => b.id));
+  const unindexed: string[] = [];
+  const orphans = await findOrphans(library, signal, (id) => {
+    if (!known.has(id) && !broken.has(id)) unindexed.push(id);
+  });
   const result: AdoptResult = { orphansFound: orphans.length, adopted: [], incomplete: [], errors: [], warnings: [] };
+  for (const id of unindexed) {
+    try {
+      if (await library.indexModel(id)) result.adopted.push(id);
+    } catch {
+      // unreadable now: `list` and `doctor` name it
+    }
+  }
   try {
     for (const [i, o] of orphans.entries()) {
       onProgress?.({ op: "adopt", phase: "adopt", item: o.dir, done: i, total: orphans.length, unit: "items" });

@@ -29,9 +29,10 @@ export interface OrphanFolder {
  * Folders at depth 1-3 under the root with model files but no metadata.json (skipping hidden, staging and
  * in-progress downloads). A synchronous walk (100k awaited listings left the thread idle most of the time),
  * and a model folder costs one stat of its metadata.json instead of a listing: about a plain stat walk of the
- * library (bench/scale.ts). The signal is checked at every folder listed.
+ * library (bench/scale.ts). The signal is checked at every folder listed. `onModelFolder` is told the id of each
+ * model folder (one with a metadata.json) the walk passes by.
  */
-export async function findOrphans(lib: ModelLibrary, signal?: AbortSignal): Promise<OrphanFolder[]> {
+export async function findOrphans(lib: ModelLibrary, signal?: AbortSignal, onModelFolder?: (id: string) => void): Promise<OrphanFolder[]> {
   const out: OrphanFolder[] = [];
   walkFoldersSync(
     lib.root,
@@ -54,7 +55,11 @@ export async function findOrphans(lib: ModelLibrary, signal?: AbortSignal): Prom
       maxDepth: 3,
       skip: (e) => e.isDirectory() && e.name.startsWith("."),
       unreadable: "skip",
-      enter: (abs) => !existsSync(`${abs}${sep}${METADATA_FILE}`),
+      enter: (abs, _e, rel) => {
+        if (!existsSync(`${abs}${sep}${METADATA_FILE}`)) return true;
+        onModelFolder?.(rel); // (a model folder: told to the caller, who may want to know it is indexed)
+        return false;
+      },
       signal,
     },
   );

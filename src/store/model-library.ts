@@ -3,9 +3,9 @@
 // and kept in step: every write through this class updates it at once, opening reconciles what other
 // programs added or removed (see reconcile.ts), and the models a command shows are re-checked against their
 // metadata.json first (refreshModels). A damaged index is moved aside and rebuilt, never fatal.
-import { existsSync, statSync } from "node:fs";
-import { copyFile, link, rm, rmdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { copyFile, link, rename, rm, rmdir, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { statOrNull } from "../core/stat-or-null.js";
 import { makeDirs } from "../core/make-dirs.js";
 import { ModelLibraryError, ioError } from "../core/errors.js";
@@ -22,7 +22,7 @@ import { COMMIT_LOCK, LEGACY_DB_FILE, LIBRARY_DIR, METADATA_FILE, OVERRIDES_FILE
 import { locateIndex } from "./index-location.js";
 import { corruptMetadata, readMetadataText, readRecord, readRecordSync } from "./record.js";
 import { brokenRecord, rebuildIndexSync, reconcileIndex, refreshModels, type ReconcileMode, type ReconcileReport } from "./reconcile.js";
-import { cleanStaging, type StagingReport } from "./staging.js";
+import { cleanStaging, makeStagingDir, releaseStaging, type StagingReport } from "./staging.js";
 
 export interface OpenOptions {
   /** How to bring the index in step with the files on open (default "quick"; see reconcile.ts). */
@@ -183,7 +183,7 @@ export class ModelLibrary {
   private cleanStaging(timings: LeaseTimings): void {
     const report = cleanStaging(this.root, { timings, removeNothing: !this.writable });
     this.staging = report;
-    for (const r of report.removed) this.notice({ kind: "staging-removed", path: r.path, message: `removed ${r.path}, left behind by an import that is over (${r.why})` });
+    for (const r of report.removed) this.notice({ kind: "staging-removed", path: r.path, message: `removed ${r.path}, left behind by an import or a removal that is over (${r.why})` });
     // An import by a process seen running here is business as usual; one whose owner cannot be checked
     // (another host or PID namespace, no lease) is worth a line: the user may know it is dead.
     for (const r of report.leftAlone) {
@@ -448,12 +448,32 @@ export class ModelLibrary {
         if (e instanceof ModelLibraryError && e.code === "E_CORRUPT") return null;
         throw e;
       });
+      // One rename takes the folder out of its place first, into a staging folder under a lease: a kill -9 in the
+      // middle of the deletion then leaves the model whole in its place or gone from it, never a folder holding part
+      // of its files (which `adopt` or `watch` would take for a new model); the next open removes what the dead
+      // process left in staging. Where the rename cannot be done (a mount point, another filesystem, no staging
+      // folder can be made): in place.
+      const trash = await makeStagingDir(this.root).catch(() => null);
+      let gone = dir;
+      if (trash) {
+        try {
+          await rename(dir, join(trash, "model"));
+          gone = join(trash, "model");
+        } catch {
+          // deleted in place
+        }
+      }
       this.index.delete(id);
       try {
-        await rm(dir, { recursive: true });
+        await rm(gone, { recursive: true });
       } catch (e) {
-        await this.indexModel(id).catch(() => undefined); // put the row back if anything is left
-        throw ioError(dir, "delete", e);
+        if (gone === dir) await this.indexModel(id).catch(() => undefined); // put the row back if anything is left
+        throw ioError(gone, "delete", e); // out of its place already: the files left are where they are said to be
+      } finally {
+        if (trash) {
+          await rm(trash, { recursive: true, force: true }).catch(() => undefined);
+          releaseStaging(trash);
+        }
       }
       const parts = id.split("/");
       for (let i = parts.length - 1; i >= 1; i--) {
@@ -494,8 +514,8 @@ export class ModelLibrary {
           { path: file },
         );
       }
-      let keptAs: string | null = null;
-      if (existsSync(file)) {
+      let keptAs: string | null = keptAlready(file);
+      if (keptAs === null && existsSync(file)) {
         keptAs = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
         try {
           // A hard link keeps it without copying (a huge hostile file is not copied); a copy where links fail.
@@ -533,6 +553,29 @@ export class ModelLibrary {
   allIds(): string[] {
     return this.index.allIds().sort();
   }
+}
+
+/**
+ * The `metadata.json.replaced-<date>` that is already a hard link of this very metadata.json: a restore killed after
+ * keeping it and before writing the backup back. The next restore keeps that one rather than a second name for it.
+ */
+function keptAlready(file: string): string | null {
+  const st = statOrNull(file);
+  if (!st) return null;
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.replaced-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const other = statOrNull(join(dir, name));
+    if (other && other.ino === st.ino && other.dev === st.dev) return join(dir, name);
+  }
+  return null;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Import staging: `<root>/.model-library/staging/<pid>-<random>/` holds a model while it is copied and
 // hashed; one rename moves it into place. Beside each folder, `<name>.lease` says whose it is (core/lease.ts);
 // a timer renews it every ~10 s while the folder exists (also during a long copy: the importer does nothing
-// for it) and removes it once the folder is gone (committed or cleaned up).
+// for it) and removes it once the folder is gone (committed or cleaned up). `rm` uses one too: a model folder is
+// renamed into it before it is deleted (store/model-library.ts remove()).
 //
 // Opening a library cleans up: a staging folder whose lease expired (not renewed for 2 min) or whose owner
 // is provably dead (same host, boot and PID namespace, pid gone) is removed; any other is left alone and
