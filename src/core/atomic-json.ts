@@ -35,6 +35,14 @@ function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+// tempPathFor's names, of a `.json` file or its `.bak`: `.<name>.json[.bak].<pid>.<12 hex>.tmp`.
+const JSON_TEMP = /^\..+\.json(\.bak)?\.\d+\.[0-9a-f]{12}\.tmp$/;
+
+/** Whether a file name is the temp file of a write of ours (one a killed process leaves: never the user's data). */
+export function isJsonTempName(name: string): boolean {
+  return JSON_TEMP.test(name);
+}
+
 function serialize(file: string, data: unknown, compact = false): string {
   const text = compact ? JSON.stringify(data) : JSON.stringify(data, null, 2);
   if (text === undefined) {

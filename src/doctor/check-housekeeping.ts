@@ -2,6 +2,7 @@
 // a stopped merge, `.part` files nobody can resume.
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { isJsonTempName } from "../core/atomic-json.js";
 import { judgeLease, leaseTimings, parseOwner } from "../core/lease.js";
 import { stagingVerdict } from "../store/staging.js";
 import type { DoctorProblem } from "./doctor-types.js";
@@ -103,11 +104,9 @@ export function partProblem(path: string, siblings: Set<string>, name: string): 
 // The temp file of an atomic JSON write (core/atomic-json.ts: `.<name>.json.<pid>.<12 hex>.tmp`, and
 // `.<name>.json.bak.<pid>.<12 hex>.tmp` for its backup). A live writer renames it within moments; one older than a
 // lease's expiry was left by a process killed mid-write (its content never became the file): nothing else removes it.
-const JSON_TEMP = /^\..+\.json(\.bak)?\.\d+\.[0-9a-f]{12}\.tmp$/;
-
 /** A temp file a killed JSON write left (older than a lease's expiry), or null. */
 export async function jsonTempProblem(path: string, name: string): Promise<DoctorProblem | null> {
-  if (!JSON_TEMP.test(name)) return null;
+  if (!isJsonTempName(name)) return null;
   const st = await stat(path).catch(() => null);
   if (!st?.isFile() || Date.now() - st.mtimeMs < leaseTimings().expireMs) return null;
   return {

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { link, mkdir, readdir, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { readJson } from "../core/atomic-json.js";
+import { isJsonTempName, readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
 import { listFiles } from "../core/walk.js";
 import { missingShardNames } from "../formats/sharding.js";
@@ -545,9 +545,10 @@ async function moveIntoPlace(lib: ModelLibrary, p: LandParams, id: string, model
 
 async function onlyOurFiles(dir: string, ours: DownloadedFile[]): Promise<boolean> {
   const names = new Set(ours.map((f) => f.path));
-  // Every regular file, hidden ones too (a stray file of anyone else's means the folder is not ours to reuse).
+  // Every regular file, hidden ones too (a stray file of anyone else's means the folder is not ours to reuse); the
+  // temp file of the metadata.json write the crash cut short is ours too (the folder was taken for another model).
   const files = await listFiles(dir, { skip: () => false, unreadable: "skip" });
-  return files.every((f) => names.has(f.rel));
+  return files.every((f) => names.has(f.rel) || (!f.rel.includes("/") && isJsonTempName(f.rel)));
 }
 
 function sameFiles(have: { name: string; sha256: string | null }[], got: DownloadedFile[]): boolean {
