@@ -88,7 +88,24 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     progress({ phase: "journal", done: 0, total: data.plan.length, unit: "items" });
     const staging = join(stateDir(lib.root), MERGE_STAGING);
     const commitLock = join(lib.root, COMMIT_LOCK);
-    const ownHold: Commit = (fn) => withLock(commitLock, fn);
+    // The rows of the models moved but not yet indexed, written (by the writer thread, or here) in pieces.
+    const records: IndexRecord[] = [];
+    // Every hold of the commit lock ends with the rows of what it moved committed in the index: another process
+    // that takes the lock next (an import's duplicate check, an adoption) sees them. Written later, an import of
+    // a model just moved in did not find it and stored it again, and then waited on the writer's open transaction.
+    const commitRows = async (): Promise<void> => {
+      if (!writer) return void lib.index.upsertMany(records.splice(0));
+      writer.write(records.splice(0));
+      for (const failed of await writer.flush()) lib.index.upsertMany(failed);
+    };
+    const ownHold: Commit = (fn, row) =>
+      withLock(commitLock, async () => {
+        const value = await fn();
+        const r = row?.(value);
+        if (r) records.push(r);
+        await commitRows();
+        return value;
+      });
     await rm(staging, { recursive: true, force: true }); // a copy a killed run left half-made
     const trash = join(source, SOURCE_TRASH);
     await rm(trash, { recursive: true, force: true });
@@ -102,7 +119,6 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       throwIfAborted(signal, "merge");
       const batch = plan.slice(start, start + BATCH);
       logSteps(lib.root, batch.map((item, k) => ({ i: start + k, step: item.action === "duplicate" ? "verify-and-remove-source" : item.action === "error" ? "leave" : item.crossDevice ? "copy-verify-delete" : "rename" })));
-      const records: IndexRecord[] = [];
       const took = (r: Applied, i: number): void => {
         bytesCopied += r.copied;
         if (r.record) records.push(r.record);
@@ -133,9 +149,13 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
             continue;
           }
           await withLock(commitLock, async () => {
-            while (k < batch.length && !readsBytes(batch[k])) {
-              const waited = step(k++, inHold);
-              if (waited) await waited;
+            try {
+              while (k < batch.length && !readsBytes(batch[k])) {
+                const waited = step(k++, inHold);
+                if (waited) await waited;
+              }
+            } finally {
+              await commitRows();
             }
           });
         }
@@ -146,8 +166,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
         // What moved is indexed even when the batch stops half-way (cancelled, or an I/O error): the index agrees
         // with the folders at every stop (the writer thread is drained before anything is thrown or returned).
         // One transaction, the batch's rows at once (upsertMany), in the writer thread while the next batch moves.
-        if (writer) writer.write(records);
-        else lib.index.upsertMany(records);
+        if (writer) writer.write(records.splice(0));
+        else lib.index.upsertMany(records.splice(0));
       }
       progress({ phase: "index", done: Math.min(start + BATCH, plan.length), total: plan.length, unit: "items" });
     }
@@ -177,7 +197,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
 }
 
 /** Runs a step's writes into the library under the commit lock (taken here, or already held by the caller). */
-type Commit = <T>(fn: () => Promise<T>) => Promise<T>;
+/** `row`: the index row of what `fn` committed, written before the lock is let go (a hold taken here). */
+type Commit = <T>(fn: () => Promise<T>, row?: (value: T) => IndexRecord | null) => Promise<T>;
 const inHold: Commit = (fn) => fn();
 
 /** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
@@ -345,7 +366,7 @@ async function applyItem(
     }
   }
   const destId = item.destId;
-  const record = await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"));
+  const record = await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"), (r) => r);
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
 
