@@ -9,11 +9,11 @@ import { acquireLock, releaseLock, type LockHolder } from "../../../src/core/loc
 import { COMMIT_LOCK } from "../../../src/store/layout.js";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { runCli, startCli } from "../../helpers/cli.js";
-import { watchLockAttempts } from "../../helpers/lock-barrier.js";
+import { watchLockAttempts, type LockAttempts } from "../../helpers/lock-barrier.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 
 /** Holds `root`'s commit lock while `during` runs; `during` gets the barrier on it. */
-async function holdingCommitLock(root: string, during: (attempts: ReturnType<typeof watchLockAttempts>) => Promise<void>): Promise<void> {
+async function holdingCommitLock(root: string, during: (lock: LockAttempts & { release: () => Promise<void> }) => Promise<void>): Promise<void> {
   const lockPath = join(root, COMMIT_LOCK);
   fs.mkdirSync(join(root, ".model-library"), { recursive: true });
   const attempts = watchLockAttempts(lockPath);
