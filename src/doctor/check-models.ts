@@ -3,7 +3,7 @@
 // `.part` files nobody can resume, models identified by an older identify (by the revision their metadata.json
 // records: no model bytes read), and the index compared with what is on disk.
 import type { Dirent } from "node:fs";
-import { readFile, rename, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
@@ -127,9 +127,13 @@ async function checkModel(
         : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
       fix: bakOk
         ? async () => {
-            await rename(file, `${file}.corrupt`);
-            await lib.restoreMetadataBackup(id);
-            return `restored ${file} from ${bak} (damaged file kept as ${file}.corrupt)`;
+            // Kept aside and restored under one hold of the commit lock, only while still damaged: renamed away
+            // first, the folder had no metadata.json for a moment, which another doctor or `mlib watch` adopted as
+            // a new model (and this restore then refused to replace), and a second doctor moved the restored file
+            // over the damaged one it kept.
+            const r = await lib.restoreMetadataBackup(id, { onlyDamaged: true, keepAs: `${file}.corrupt` });
+            if (!r.restored) return `${file} is whole again (another process restored or rewrote it meanwhile): left as it is`;
+            return `restored ${file} from ${bak} (damaged file kept as ${r.keptAs ?? `${file}.corrupt`})`;
           }
         : undefined,
     });

@@ -427,9 +427,14 @@ export class ModelLibrary {
   /**
    * Restores metadata.json from metadata.json.bak (for a model whose metadata.json is corrupt). When the
    * current file still parses, it is replaced only with `force` (E_EXISTS otherwise); whatever is replaced
-   * is kept as `metadata.json.replaced-<date>`. Returns where the replaced file was kept (null if none was).
+   * is kept as `metadata.json.replaced-<date>` (or `keepAs`). Returns where the replaced file was kept (null if none
+   * was). `onlyDamaged` (the doctor's fix): a current file that parses is left alone (`restored: false`), checked
+   * under the lock, so a fix another process made meanwhile is never undone and nothing is moved outside it.
    */
-  async restoreMetadataBackup(id: string, options: { force?: boolean } = {}): Promise<{ keptAs: string | null }> {
+  async restoreMetadataBackup(
+    id: string,
+    options: { force?: boolean; onlyDamaged?: boolean; keepAs?: string } = {},
+  ): Promise<{ keptAs: string | null; restored: boolean }> {
     const file = join(this.modelDir(id), METADATA_FILE);
     return withLock(join(this.root, COMMIT_LOCK), async () => {
       const bakFile = backupPathOf(file);
@@ -443,6 +448,7 @@ export class ModelLibrary {
       } catch {
         currentParses = false; // corrupt, too big, not a file: what restore is for
       }
+      if (currentParses && options.onlyDamaged) return { keptAs: null, restored: false };
       if (currentParses && !options.force) {
         throw new ModelLibraryError(
           "E_EXISTS",
@@ -452,7 +458,7 @@ export class ModelLibrary {
       }
       let keptAs: string | null = null;
       if (existsSync(file)) {
-        keptAs = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        keptAs = options.keepAs ?? `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
         try {
           // A hard link keeps it without copying (a huge hostile file is not copied); a copy where links fail.
           await link(file, keptAs).catch(() => copyFile(file, keptAs!));
@@ -462,7 +468,7 @@ export class ModelLibrary {
       }
       await writeJsonAtomic(file, bak);
       await this.indexModel(id);
-      return { keptAs };
+      return { keptAs, restored: true };
     });
   }
 
