@@ -24,7 +24,7 @@ import { copyVerified } from "./copy-verified.js";
 import { gatherSource, type SourceModel } from "./gather-source.js";
 import { MERGE_LOCK, MERGE_STAGING, logSteps, readJournal, removeJournal, stateDir, writeJournal, type JournalData } from "./merge-journal.js";
 import type { MergeItemResult, MergeParams, MergePlanItem, MergeResult } from "./merge-types.js";
-import { planMerge } from "./plan-merge.js";
+import { contentKey, existingDuplicate, largestHash, planMerge } from "./plan-merge.js";
 
 // Models per journal fsync, per hold of the commit lock and per index transaction on this thread (the disk, not
 // the log, decides what a re-run still does, so a bigger batch costs nothing in safety; at 256 the 40 fsyncs of
@@ -150,7 +150,13 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
           }
           await withLock(commitLock, async () => {
             try {
+              const late = await storedSincePlan(lib, batch, k);
               while (k < batch.length && !readsBytes(batch[k])) {
+                const dup = late.get(k);
+                if (dup) {
+                  took(leftIn(batch[k], `the same content was stored in the library as ${dup} by another process during the merge; the source is kept (a later merge removes it once verified)`), start + k++);
+                  continue;
+                }
                 const waited = step(k++, inHold);
                 if (waited) await waited;
               }
@@ -200,6 +206,31 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
 /** `row`: the index row of what `fn` committed, written before the lock is let go (a hold taken here). */
 type Commit = <T>(fn: () => Promise<T>, row?: (value: T) => IndexRecord | null) => Promise<T>;
 const inHold: Commit = (fn) => fn();
+
+/**
+ * The models of the hold starting at `from` whose content another process stored in the library since the plan
+ * (an import between the plan and the move), by batch position: moved all the same, the library held it twice.
+ * One index query for the run's largest files; a model's whole content is compared only on a hit. (A resumed
+ * plan, whose journal keeps no file list for a rename, is not checked.)
+ */
+async function storedSincePlan(lib: ModelLibrary, batch: MergePlanItem[], from: number): Promise<Map<number, string>> {
+  const candidates: { k: number; largest: string; key: string }[] = [];
+  for (let k = from; k < batch.length && !readsBytes(batch[k]); k++) {
+    const item = batch[k];
+    if ((item.action !== "move" && item.action !== "conflict") || item.files.length === 0) continue;
+    const largest = largestHash(item.files);
+    if (largest) candidates.push({ k, largest, key: contentKey(item.files) });
+  }
+  const late = new Map<number, string>();
+  if (candidates.length === 0) return late;
+  const known = lib.knownHashes(candidates.map((c) => c.largest));
+  for (const c of candidates) {
+    if (!known.has(c.largest.toLowerCase())) continue;
+    const dup = await existingDuplicate(lib, c.largest, c.key);
+    if (dup) late.set(c.k, dup);
+  }
+  return late;
+}
 
 /** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
 function readsBytes(item: MergePlanItem): boolean {
