@@ -63,6 +63,9 @@ function isSafeId(id: string): boolean {
   return id.length > 0 && !BAD_ID_PART.test(id);
 }
 
+/** What an updateMetadata change returns when it changes nothing (nothing is then written). */
+export const UNCHANGED: unique symbol = Symbol("unchanged");
+
 export class ModelLibrary {
   readonly root: string;
   /**
@@ -235,12 +238,13 @@ export class ModelLibrary {
 
   /**
    * Read-modify-write of one model's metadata under the commit lock, so two processes never lose an update.
-   * `touch: false` keeps updated_date (a bookkeeping field written, the model itself unchanged).
+   * `touch: false` keeps updated_date (a bookkeeping field written, the model itself unchanged). A `change` that
+   * returns UNCHANGED (it decided, on what it read under the lock, to change nothing) writes nothing.
    */
-  async updateMetadata(id: string, change: (m: ModelMetadata) => void, options: { touch?: boolean } = {}): Promise<ModelMetadata> {
+  async updateMetadata(id: string, change: (m: ModelMetadata) => unknown, options: { touch?: boolean } = {}): Promise<ModelMetadata> {
     return withLock(join(this.root, COMMIT_LOCK), async () => {
       const m = await this.getMetadata(id);
-      change(m);
+      if (change(m) === UNCHANGED) return m;
       if (options.touch !== false) m.updated_date = nowIso();
       await this.saveMetadata(id, m);
       return m;
