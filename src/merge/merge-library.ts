@@ -154,7 +154,7 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
               while (k < batch.length && !readsBytes(batch[k])) {
                 const dup = late.get(k);
                 if (dup) {
-                  took(leftIn(batch[k], `the same content was stored in the library as ${dup} by another process during the merge; the source is kept (a later merge removes it once verified)`), start + k++);
+                  took(leftIn(batch[k], storedMeanwhileReason(dup)), start + k++);
                   continue;
                 }
                 const waited = step(k++, inHold);
@@ -230,6 +230,16 @@ async function storedSincePlan(lib: ModelLibrary, batch: MergePlanItem[], from: 
     if (dup) late.set(c.k, dup);
   }
   return late;
+}
+
+/** One model's check of storedSincePlan (a copy, just before its rename into place). */
+async function storedMeanwhile(lib: ModelLibrary, item: MergePlanItem): Promise<string | null> {
+  const largest = item.files.length > 0 ? largestHash(item.files) : null;
+  return largest ? existingDuplicate(lib, largest, contentKey(item.files)) : null;
+}
+
+function storedMeanwhileReason(dup: string): string {
+  return `the same content was stored in the library as ${dup} by another process during the merge; the source is kept (a later merge removes it once verified)`;
 }
 
 /** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
@@ -347,6 +357,7 @@ async function applyItem(
   makeParent(destDir, madeDirs);
   let copied = 0;
   let renamed = false;
+  let settled: IndexRecord | null = null;
   if (!item.crossDevice) {
     // The common case first, with no stat: the rename either happens, or its error says what to look at.
     // (A directory renamed onto an existing empty directory replaces it: nothing is lost.)
@@ -373,12 +384,24 @@ async function applyItem(
       });
       if (exdev) {
         try {
-          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes, commit);
+          // The copy's rename into place and its metadata.json settled and indexed in one hold of the commit lock:
+          // in two, an import in another process between them did not find the model and stored it a second time.
+          const place = (fn: () => Promise<void>): Promise<void> =>
+            commit(
+              async () => {
+                const dup = await storedMeanwhile(lib, item);
+                if (dup) throw new ModelLibraryError("E_EXISTS", storedMeanwhileReason(dup));
+                await fn();
+                settled = await settleMetadata(destDir, item.destId!, null, item.action === "conflict");
+              },
+              () => settled,
+            );
+          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes, place);
         } catch (ce) {
           // This model's own content cannot be copied as it is (a link in it, bytes that do not read back the same):
           // it stays in the source, reported, and the merge goes on. Thrown, it stopped every run of this journal
           // at the same model, and the journal blocked any other merge.
-          if (!(ce instanceof ModelLibraryError) || (ce.code !== "E_UNSUPPORTED" && ce.code !== "E_HASH_MISMATCH")) throw ce;
+          if (!(ce instanceof ModelLibraryError) || (ce.code !== "E_UNSUPPORTED" && ce.code !== "E_HASH_MISMATCH" && ce.code !== "E_EXISTS")) throw ce;
           await rm(join(dirs.staging, String(i)), { recursive: true, force: true });
           return leftIn(item, ce.message);
         }
@@ -397,7 +420,7 @@ async function applyItem(
     }
   }
   const destId = item.destId;
-  const record = await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"), (r) => r);
+  const record = settled ?? (await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"), (r) => r));
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
 

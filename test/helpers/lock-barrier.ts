@@ -2,7 +2,7 @@
 // its record into `.<lock name>.<pid>.<token>.tmp` beside the lock, on every attempt. Watching the folder for
 // those names (inotify: no attempt is missed, however short) tells the test that a given process has reached
 // that lock, and how many times it tried: a second attempt means it is waiting for someone else's hold.
-import { watch, type FSWatcher } from "node:fs";
+import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 
 export interface LockAttempts {
@@ -37,4 +37,33 @@ export function watchLockAttempts(lockPath: string): LockAttempts {
       watcher.close();
     },
   };
+}
+
+/**
+ * Calls `then` (synchronously, from the watcher: a SIGSTOP sent there lands within a fraction of a millisecond) the
+ * moment process `pid` lets go of the lock at `lockPath` after its `times`th hold (default 1); close() stops watching.
+ */
+export function whenReleasedBy(lockPath: string, pid: number, then: () => void, times = 1): { released: Promise<void>; close: () => void } {
+  let sawHeld = false;
+  let releases = 0;
+  let resolve!: () => void;
+  const released = new Promise<void>((r) => (resolve = r));
+  const watcher = watch(dirname(lockPath), (_event, name) => {
+    if (name !== basename(lockPath)) return;
+    let holder: number | null = null;
+    try {
+      holder = (JSON.parse(readFileSync(lockPath, "utf8")) as { pid: number }).pid;
+    } catch {
+      holder = null;
+    }
+    if (holder === pid) sawHeld = true;
+    else if (holder === null && sawHeld) {
+      sawHeld = false;
+      if (++releases < times) return;
+      watcher.close(); // once
+      then();
+      resolve();
+    }
+  });
+  return { released, close: () => watcher.close() };
 }
