@@ -242,6 +242,22 @@ function storedMeanwhileReason(dup: string): string {
   return `the same content was stored in the library as ${dup} by another process during the merge; the source is kept (a later merge removes it once verified)`;
 }
 
+/** Why the library model a duplicate stands for is no longer whole (deleted, a file gone or resized); null if it is. */
+async function libraryCopyMissing(lib: ModelLibrary, id: string): Promise<string | null> {
+  const meta = await lib.getMetadata(id).catch(() => null);
+  const dir = lib.modelDir(id);
+  // Its files found as verify finds them (an original library's bare names of files kept in sub-folders).
+  const plan = meta ? await planVerify(dir, meta).catch(() => null) : null;
+  const whole =
+    plan !== null &&
+    plan.files.length > 0 &&
+    plan.files.every((f) => {
+      const st = f.path === null ? undefined : statSync(join(dir, ...f.path.split("/")), { throwIfNoEntry: false });
+      return st?.isFile() === true && (f.size === null || st.size === f.size);
+    });
+  return whole ? null : `${id}, the library's copy of this model, was removed or changed meanwhile (by another process); the source copy is kept`;
+}
+
 /** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
 function readsBytes(item: MergePlanItem): boolean {
   return item.action === "duplicate" || (item.crossDevice && (item.action === "move" || item.action === "conflict"));
@@ -349,7 +365,16 @@ async function applyItem(
     if (await exists(srcDir)) {
       const why = await verifyDuplicate(lib, srcDir, item, dirs.libraryCopies);
       if (why) return leftIn(item, why);
-      await removeSource(srcDir, dirs.trash, i);
+      // The library's copy is looked at again, and the source's removed, under the commit lock: verified long
+      // before (its content is read once a merge), it may have been deleted since (`mlib rm` in another process),
+      // and the source's copy, then the last one, went too.
+      const gone = await commit(async () => {
+        const missing = await libraryCopyMissing(lib, item.destId!);
+        if (missing) return missing;
+        await removeSource(srcDir, dirs.trash, i);
+        return null;
+      });
+      if (gone) return leftIn(item, gone);
     }
     return { result: { source: item.source, destId: item.destId, outcome: "duplicate-removed", reason: null }, record: null, copied: 0 };
   }
