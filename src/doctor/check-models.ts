@@ -3,7 +3,7 @@
 // `.part` files nobody can resume, models identified by an older identify (by the revision their metadata.json
 // records: no model bytes read), and the index compared with what is on disk.
 import type { Dirent } from "node:fs";
-import { copyFile, link, readFile, rm, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { backupPathOf } from "../core/atomic-json.js";
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
@@ -131,13 +131,13 @@ async function checkModel(
         : "no usable backup: move metadata.json away and run `mlib adopt` to make a new one from the files",
       fix: bakOk
         ? async () => {
-            // Kept by a hard link (a copy where links fail), not moved away: metadata.json exists at every moment,
-            // so a kill before the restore leaves the damaged file (found again), never a folder without one (which
-            // would be adopted afresh, without what the .bak holds). The restore's own copy of it is the same bytes.
-            await link(file, `${file}.corrupt`).catch(() => copyFile(file, `${file}.corrupt`));
-            const { keptAs } = await lib.restoreMetadataBackup(id);
-            if (keptAs) await rm(keptAs, { force: true });
-            return `restored ${file} from ${bak} (damaged file kept as ${file}.corrupt)`;
+            // Kept aside and restored under one hold of the commit lock, only while still damaged: renamed away
+            // first, the folder had no metadata.json for a moment, which another doctor or `mlib watch` adopted as
+            // a new model (and this restore then refused to replace), and a second doctor moved the restored file
+            // over the damaged one it kept.
+            const r = await lib.restoreMetadataBackup(id, { onlyDamaged: true, keepAs: `${file}.corrupt` });
+            if (!r.restored) return `${file} is whole again (another process restored or rewrote it meanwhile): left as it is`;
+            return `restored ${file} from ${bak} (damaged file kept as ${r.keptAs ?? `${file}.corrupt`})`;
           }
         : undefined,
     });

@@ -7,7 +7,7 @@
 import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { extractBaseName } from "../formats/naming.js";
 import { nowIso, type ModelMetadata } from "../store/metadata.js";
-import type { ModelLibrary } from "../store/model-library.js";
+import { UNCHANGED, type ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
 import type { HubModel, RepoFile } from "./convert-model.js";
 import { HubClient, checkRepoId } from "./hub-client.js";
@@ -132,7 +132,7 @@ async function lookupOne(lib: ModelLibrary, client: HubClient, id: string, meta:
     });
     const hit = info?.files.find((f: RepoFile) => f.sha256 && ours.has(f.sha256.toLowerCase()));
     if (info && hit) {
-      await apply(lib, id, {
+      const manual = await apply(lib, id, params.force === true, {
         repoId: repo,
         method: "hash",
         confidence: 1,
@@ -140,6 +140,7 @@ async function lookupOne(lib: ModelLibrary, client: HubClient, id: string, meta:
         cardData: info.cardData,
         downloadUrl: resolveUrl(client.config.endpoint, repo, info.commitSha ?? "main", hit.path),
       });
+      if (manual) return keptManual(id, manual);
       return { id, outcome: "matched", repoId: repo, method: "hash", confidence: 1, matchedFile: hit.path, requiresConfirmation: false };
     }
   }
@@ -160,7 +161,8 @@ async function lookupOne(lib: ModelLibrary, client: HubClient, id: string, meta:
     await lib.updateMetadata(id, (m) => countAttempt(m));
     return { id, outcome: "candidate", repoId: best.repoId, method, confidence, matchedFile: null, requiresConfirmation };
   }
-  await apply(lib, id, { repoId: best.repoId, method, confidence, model: best, cardData: null, downloadUrl: `${client.config.endpoint}/${best.repoId}/resolve/main/${fileName}` });
+  const manual = await apply(lib, id, params.force === true, { repoId: best.repoId, method, confidence, model: best, cardData: null, downloadUrl: `${client.config.endpoint}/${best.repoId}/resolve/main/${fileName}` });
+  if (manual) return keptManual(id, manual);
   return { id, outcome: "matched", repoId: best.repoId, method, confidence, matchedFile: null, requiresConfirmation };
 }
 
@@ -173,9 +175,22 @@ interface Match {
   downloadUrl: string;
 }
 
-/** Writes a match into metadata.json: repo, names where empty, tags, base model, card fields. */
-async function apply(lib: ModelLibrary, id: string, match: Match): Promise<void> {
-  await lib.updateMetadata(id, (m) => {
+function keptManual(id: string, m: ModelMetadata): LookupResult {
+  return { id, outcome: "kept-manual", repoId: m.repo_id, method: m.match_method, confidence: m.match_confidence, matchedFile: null, requiresConfirmation: false };
+}
+
+/**
+ * Writes a match into metadata.json: repo, names where empty, tags, base model, card fields. Returns null, or the
+ * metadata when it was decided by hand meanwhile (`mlib lookup --set-repo` in another process while this one asked
+ * the Hub) and is kept: looked at again under the lock (unless force), it was overwritten with the Hub's match.
+ */
+async function apply(lib: ModelLibrary, id: string, force: boolean, match: Match): Promise<ModelMetadata | null> {
+  let manual = false;
+  const m = await lib.updateMetadata(id, (m) => {
+    if (m.match_source === "manual" && !force) {
+      manual = true;
+      return UNCHANGED;
+    }
     countAttempt(m);
     m.repo_id = match.repoId;
     m.download_url = match.downloadUrl;
@@ -195,6 +210,7 @@ async function apply(lib: ModelLibrary, id: string, match: Match): Promise<void>
     m.model_card = { ...(m.model_card ?? {}), ...keep };
     m.release_date ??= match.model.releaseDate;
   });
+  return manual ? m : null;
 }
 
 export function assertLookupArgs(p: LookupParams): void {

@@ -48,6 +48,10 @@ port.on("message", (req: WriterRequest) => {
     port.close();
     return;
   }
+  if (req.flush) {
+    commit();
+    return;
+  }
   try {
     if (!index) throw new Error("the index could not be opened in the writer thread");
     index.beginOpen();

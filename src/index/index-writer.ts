@@ -12,6 +12,8 @@ export interface WriterRequest {
   seq: number;
   records: IndexRecord[];
   close?: boolean;
+  /** Commit what the thread holds now (and answer those batches), and go on. */
+  flush?: boolean;
 }
 
 export interface WriterReply {
@@ -62,6 +64,18 @@ export class IndexWriter {
     const seq = ++this.seq;
     this.pending.set(seq, records);
     this.worker.postMessage({ seq, records } satisfies WriterRequest);
+  }
+
+  /**
+   * Waits until every batch sent so far is committed (visible to other processes) or given up; the thread goes
+   * on. Returns the batches it could not write, in the order sent: the caller writes those itself.
+   */
+  async flush(): Promise<IndexRecord[][]> {
+    if (!this.dead && !this.closed && this.pending.size > 0) {
+      this.worker.postMessage({ seq: 0, records: [], flush: true } satisfies WriterRequest);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    return this.failed.splice(0);
   }
 
   /**

@@ -206,7 +206,7 @@ export class ModelIndex {
         return fn();
       }
     } catch (e) {
-      throw diskFullOf(this.dbPath, e) ?? e;
+      throw diskFullOf(this.dbPath, e) ?? lockedOf(this.dbPath, e) ?? e;
     } finally {
       this.guarding = false;
     }
@@ -1023,7 +1023,7 @@ function openWith(dbPath: string, exclusive: boolean): Database.Database {
     // Before the first access of the file: only then does SQLite keep the WAL index in memory.
     if (exclusive) db.pragma("locking_mode = EXCLUSIVE");
     // busy_timeout first: switching to WAL and migrating both need locks another process may hold.
-    db.pragma("busy_timeout = 30000");
+    db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
     // 16 KiB pages: fewer, larger writes and shallower B-trees for the FTS doclists; it only takes
     // effect on a new, empty database, before WAL is switched on.
     db.pragma("page_size = 16384");
@@ -1050,7 +1050,7 @@ function openWith(dbPath: string, exclusive: boolean): Database.Database {
  * SQLITE_BUSY at once there, without calling the busy handler (two imports into a new library at once met it).
  */
 function switchToWal(db: Database.Database): void {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + busyTimeoutMs();
   for (;;) {
     try {
       db.pragma("journal_mode = WAL");
@@ -1082,6 +1082,28 @@ function corruptionOf(dbPath: string, e: unknown): ModelLibraryError | null {
   return null;
 }
 
+/**
+ * How long a write waits for another process's write to this index to end: 30 s, or MLIB_INDEX_BUSY_MS (tests;
+ * a shared folder on a slow disk).
+ */
+function busyTimeoutMs(): number {
+  const ms = Number(process.env.MLIB_INDEX_BUSY_MS);
+  return Number.isFinite(ms) && ms >= 0 ? Math.floor(ms) : 30_000;
+}
+
+/**
+ * SQLite's busy answer once the wait is over ("database is locked", bare, was all a user saw) as E_LOCKED naming
+ * the index and what may hold it; null for any other error.
+ */
+function lockedOf(dbPath: string, e: unknown): ModelLibraryError | null {
+  if (!(e instanceof Database.SqliteError) || !(e.code.startsWith("SQLITE_BUSY") || e.code.startsWith("SQLITE_LOCKED"))) return null;
+  return new ModelLibraryError(
+    "E_LOCKED",
+    `${dbPath}: another process kept the index locked for ${(busyTimeoutMs() / 1000).toFixed(busyTimeoutMs() < 10_000 ? 1 : 0)} s (a merge, reindex or import writing it, or a program holding it open in a transaction); run the command again once it is done (${e.message})`,
+    { path: dbPath, cause: e },
+  );
+}
+
 function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
   if (e instanceof ModelLibraryError) return e;
   const full = diskFullOf(dbPath, e, "open");
@@ -1093,9 +1115,8 @@ function asIndexError(dbPath: string, e: unknown): ModelLibraryError {
         cause: e,
       });
     }
-    if (e.code === "SQLITE_BUSY" || e.code === "SQLITE_LOCKED") {
-      return new ModelLibraryError("E_LOCKED", `${dbPath}: the index is locked by another process (${e.message})`, { path: dbPath, cause: e });
-    }
+    const locked = lockedOf(dbPath, e);
+    if (locked) return locked;
     if (e.code.startsWith("SQLITE_READONLY") || e.code.startsWith("SQLITE_CANTOPEN") || e.code.startsWith("SQLITE_PERM")) {
       return new ModelLibraryError("E_IO", `${dbPath}: cannot open the index for writing (${e.message})`, { path: dbPath, cause: e });
     }

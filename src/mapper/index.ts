@@ -9,7 +9,7 @@ export { checkLinks, type CheckResult, type CheckedLink } from "./check-links.js
 export type { LinkStatus } from "./inspect-link.js";
 export { repairLinks, type RepairResult, type RepairAction } from "./repair-links.js";
 export { unlinkApp, type UnlinkParams, type RemovalResult } from "./unlink-app.js";
-export { removeModelLinks, linksOfModel, unlinkBeforeRemoval, type ModelLinksParams, type BeforeRemovalParams } from "./remove-model-links.js";
+export { removeModelLinks, linksOfModel, unlinkBeforeRemoval, removeModelUnlinked, type ModelLinksParams, type BeforeRemovalParams } from "./remove-model-links.js";
 export { repointLinks, linksInto, type RepointParams, type RepointResult, type LinkMove, type RepointedLink, type RepointAction } from "./repoint-links.js";
 export { writeAppConfig, type AppConfigResult } from "./write-app-config.js";
 export { satisfies as versionSatisfies } from "./version-range.js";

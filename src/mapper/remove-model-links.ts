@@ -4,6 +4,7 @@
 import { ModelLibraryError } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
+import { removeModel, type RemoveResult } from "../operations/remove-model.js";
 import { LinkRegistry, withRegistry, type LinkEntry } from "./registry.js";
 import { removeEntries, type RemovalResult } from "./unlink-app.js";
 
@@ -29,9 +30,31 @@ export interface BeforeRemovalParams {
  * The hook `mlib rm` calls before deleting a model: with no links, nothing (null); with links and no cascade,
  * E_LINKED naming them (the model stays); with cascade, removes them (removeModelLinks) and throws if any
  * could not be removed, so the model is never deleted under links that would then dangle.
+ * (Deleting: removeModelUnlinked, which holds the registry lock from this check to the deletion.)
  */
 export async function unlinkBeforeRemoval(library: ModelLibrary, params: BeforeRemovalParams, options: OperationOptions = {}): Promise<RemovalResult | null> {
-  const links = linksOfModel(library.root, params.modelId);
+  return withRegistry(library.root, (reg) => unlinkIn(reg, params, options));
+}
+
+/**
+ * `mlib rm`: the link check (or the cascade) and the deletion under one hold of the registry lock. Checked, then
+ * deleted later, a `map apply` in another process could link the model in between: its links then pointed at
+ * a deleted model, and a linked model was deleted without --cascade. A running apply is waited for (its links
+ * are then seen), and an apply started meanwhile waits and plans without the deleted model.
+ */
+export async function removeModelUnlinked(
+  library: ModelLibrary,
+  params: BeforeRemovalParams,
+  options: OperationOptions = {},
+): Promise<{ removed: RemoveResult; links: RemovalResult | null }> {
+  return withRegistry(library.root, async (reg) => {
+    const links = unlinkIn(reg, params, options);
+    return { removed: await removeModel(library, { id: params.modelId }, options), links };
+  });
+}
+
+function unlinkIn(reg: LinkRegistry, params: BeforeRemovalParams, options: OperationOptions): RemovalResult | null {
+  const links = reg.forModel(params.modelId.replace(/\/+$/, ""));
   if (links.length === 0) return null;
   if (!params.cascade) {
     const shown = links.slice(0, 10).map((e) => `  ${e.target} (${e.app_id}, ${e.link_type})`);
@@ -41,7 +64,7 @@ export async function unlinkBeforeRemoval(library: ModelLibrary, params: BeforeR
       `model ${params.modelId} is linked into apps; not deleted. Its links:\n${shown.join("\n")}\nUse \`mlib rm ${params.modelId} --cascade\` to remove them with it, or \`mlib unlink\` first.`,
     );
   }
-  const r = await removeModelLinks(library, { modelId: params.modelId }, options);
+  const r = removeEntries(reg, links, options.signal, "rm --cascade");
   if (r.errors.length > 0) {
     throw new ModelLibraryError("E_IO", `model ${params.modelId} not deleted: ${r.errors.length} of its links could not be removed:\n${r.errors.map((e) => `  ${e.message}`).join("\n")}`);
   }

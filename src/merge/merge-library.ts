@@ -24,7 +24,7 @@ import { copyVerified } from "./copy-verified.js";
 import { gatherSource, type SourceModel } from "./gather-source.js";
 import { MERGE_LOCK, MERGE_STAGING, logSteps, readJournal, removeJournal, stateDir, writeJournal, type JournalData } from "./merge-journal.js";
 import type { MergeItemResult, MergeParams, MergePlanItem, MergeResult } from "./merge-types.js";
-import { planMerge } from "./plan-merge.js";
+import { contentKey, existingDuplicate, largestHash, planMerge } from "./plan-merge.js";
 
 // Models per journal fsync, per hold of the commit lock and per index transaction on this thread (the disk, not
 // the log, decides what a re-run still does, so a bigger batch costs nothing in safety; at 256 the 40 fsyncs of
@@ -88,7 +88,24 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
     progress({ phase: "journal", done: 0, total: data.plan.length, unit: "items" });
     const staging = join(stateDir(lib.root), MERGE_STAGING);
     const commitLock = join(lib.root, COMMIT_LOCK);
-    const ownHold: Commit = (fn) => withLock(commitLock, fn);
+    // The rows of the models moved but not yet indexed, written (by the writer thread, or here) in pieces.
+    const records: IndexRecord[] = [];
+    // Every hold of the commit lock ends with the rows of what it moved committed in the index: another process
+    // that takes the lock next (an import's duplicate check, an adoption) sees them. Written later, an import of
+    // a model just moved in did not find it and stored it again, and then waited on the writer's open transaction.
+    const commitRows = async (): Promise<void> => {
+      if (!writer) return void lib.index.upsertMany(records.splice(0));
+      writer.write(records.splice(0));
+      for (const failed of await writer.flush()) lib.index.upsertMany(failed);
+    };
+    const ownHold: Commit = (fn, row) =>
+      withLock(commitLock, async () => {
+        const value = await fn();
+        const r = row?.(value);
+        if (r) records.push(r);
+        await commitRows();
+        return value;
+      });
     await rm(staging, { recursive: true, force: true }); // a copy a killed run left half-made
     const trash = join(source, SOURCE_TRASH);
     await rm(trash, { recursive: true, force: true });
@@ -102,7 +119,6 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
       throwIfAborted(signal, "merge");
       const batch = plan.slice(start, start + BATCH);
       logSteps(lib.root, batch.map((item, k) => ({ i: start + k, step: item.action === "duplicate" ? "verify-and-remove-source" : item.action === "error" ? "leave" : item.crossDevice ? "copy-verify-delete" : "rename" })));
-      const records: IndexRecord[] = [];
       const took = (r: Applied, i: number): void => {
         bytesCopied += r.copied;
         if (r.record) records.push(r.record);
@@ -133,9 +149,19 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
             continue;
           }
           await withLock(commitLock, async () => {
-            while (k < batch.length && !readsBytes(batch[k])) {
-              const waited = step(k++, inHold);
-              if (waited) await waited;
+            try {
+              const late = await storedSincePlan(lib, batch, k);
+              while (k < batch.length && !readsBytes(batch[k])) {
+                const dup = late.get(k);
+                if (dup) {
+                  took(leftIn(batch[k], storedMeanwhileReason(dup)), start + k++);
+                  continue;
+                }
+                const waited = step(k++, inHold);
+                if (waited) await waited;
+              }
+            } finally {
+              await commitRows();
             }
           });
         }
@@ -154,8 +180,8 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
         // What moved is indexed even when the batch stops half-way (cancelled, or an I/O error): the index agrees
         // with the folders at every stop (the writer thread is drained before anything is thrown or returned).
         // One transaction, the batch's rows at once (upsertMany), in the writer thread while the next batch moves.
-        if (writer) writer.write(records);
-        else lib.index.upsertMany(records);
+        if (writer) writer.write(records.splice(0));
+        else lib.index.upsertMany(records.splice(0));
       }
       progress({ phase: "index", done: Math.min(start + BATCH, plan.length), total: plan.length, unit: "items" });
     }
@@ -185,8 +211,60 @@ export async function mergeLibrary(lib: ModelLibrary, params: MergeParams, optio
 }
 
 /** Runs a step's writes into the library under the commit lock (taken here, or already held by the caller). */
-type Commit = <T>(fn: () => Promise<T>) => Promise<T>;
+/** `row`: the index row of what `fn` committed, written before the lock is let go (a hold taken here). */
+type Commit = <T>(fn: () => Promise<T>, row?: (value: T) => IndexRecord | null) => Promise<T>;
 const inHold: Commit = (fn) => fn();
+
+/**
+ * The models of the hold starting at `from` whose content another process stored in the library since the plan
+ * (an import between the plan and the move), by batch position: moved all the same, the library held it twice.
+ * One index query for the run's largest files; a model's whole content is compared only on a hit. (A resumed
+ * plan, whose journal keeps no file list for a rename, is not checked.)
+ */
+async function storedSincePlan(lib: ModelLibrary, batch: MergePlanItem[], from: number): Promise<Map<number, string>> {
+  const candidates: { k: number; largest: string; key: string }[] = [];
+  for (let k = from; k < batch.length && !readsBytes(batch[k]); k++) {
+    const item = batch[k];
+    if ((item.action !== "move" && item.action !== "conflict") || item.files.length === 0) continue;
+    const largest = largestHash(item.files);
+    if (largest) candidates.push({ k, largest, key: contentKey(item.files) });
+  }
+  const late = new Map<number, string>();
+  if (candidates.length === 0) return late;
+  const known = lib.knownHashes(candidates.map((c) => c.largest));
+  for (const c of candidates) {
+    if (!known.has(c.largest.toLowerCase())) continue;
+    const dup = await existingDuplicate(lib, c.largest, c.key);
+    if (dup) late.set(c.k, dup);
+  }
+  return late;
+}
+
+/** One model's check of storedSincePlan (a copy, just before its rename into place). */
+async function storedMeanwhile(lib: ModelLibrary, item: MergePlanItem): Promise<string | null> {
+  const largest = item.files.length > 0 ? largestHash(item.files) : null;
+  return largest ? existingDuplicate(lib, largest, contentKey(item.files)) : null;
+}
+
+function storedMeanwhileReason(dup: string): string {
+  return `the same content was stored in the library as ${dup} by another process during the merge; the source is kept (a later merge removes it once verified)`;
+}
+
+/** Why the library model a duplicate stands for is no longer whole (deleted, a file gone or resized); null if it is. */
+async function libraryCopyMissing(lib: ModelLibrary, id: string): Promise<string | null> {
+  const meta = await lib.getMetadata(id).catch(() => null);
+  const dir = lib.modelDir(id);
+  // Its files found as verify finds them (an original library's bare names of files kept in sub-folders).
+  const plan = meta ? await planVerify(dir, meta).catch(() => null) : null;
+  const whole =
+    plan !== null &&
+    plan.files.length > 0 &&
+    plan.files.every((f) => {
+      const st = f.path === null ? undefined : statSync(join(dir, ...f.path.split("/")), { throwIfNoEntry: false });
+      return st?.isFile() === true && (f.size === null || st.size === f.size);
+    });
+  return whole ? null : `${id}, the library's copy of this model, was removed or changed meanwhile (by another process); the source copy is kept`;
+}
 
 /** A model whose bytes the merge reads (a copy across filesystems, a duplicate re-hashed): seconds to hours. */
 function readsBytes(item: MergePlanItem): boolean {
@@ -295,7 +373,16 @@ async function applyItem(
     if (await exists(srcDir)) {
       const why = await verifyDuplicate(lib, srcDir, item, dirs.libraryCopies);
       if (why) return leftIn(item, why);
-      await removeSource(srcDir, dirs.trash, i);
+      // The library's copy is looked at again, and the source's removed, under the commit lock: verified long
+      // before (its content is read once a merge), it may have been deleted since (`mlib rm` in another process),
+      // and the source's copy, then the last one, went too.
+      const gone = await commit(async () => {
+        const missing = await libraryCopyMissing(lib, item.destId!);
+        if (missing) return missing;
+        await removeSource(srcDir, dirs.trash, i);
+        return null;
+      });
+      if (gone) return leftIn(item, gone);
     }
     return { result: { source: item.source, destId: item.destId, outcome: "duplicate-removed", reason: null }, record: null, copied: 0 };
   }
@@ -303,6 +390,7 @@ async function applyItem(
   makeParent(destDir, madeDirs);
   let copied = 0;
   let renamed = false;
+  let settled: IndexRecord | null = null;
   if (!item.crossDevice) {
     // The common case first, with no stat: the rename either happens, or its error says what to look at.
     // (A directory renamed onto an existing empty directory replaces it: nothing is lost.)
@@ -329,12 +417,24 @@ async function applyItem(
       });
       if (exdev) {
         try {
-          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes, commit);
+          // The copy's rename into place and its metadata.json settled and indexed in one hold of the commit lock:
+          // in two, an import in another process between them did not find the model and stored it a second time.
+          const place = (fn: () => Promise<void>): Promise<void> =>
+            commit(
+              async () => {
+                const dup = await storedMeanwhile(lib, item);
+                if (dup) throw new ModelLibraryError("E_EXISTS", storedMeanwhileReason(dup));
+                await fn();
+                settled = await settleMetadata(destDir, item.destId!, null, item.action === "conflict");
+              },
+              () => settled,
+            );
+          copied = await copyVerified(srcDir, destDir, join(dirs.staging, String(i)), item.files, signal, onBytes, place);
         } catch (ce) {
           // This model's own content cannot be copied as it is (a link in it, bytes that do not read back the same):
           // it stays in the source, reported, and the merge goes on. Thrown, it stopped every run of this journal
           // at the same model, and the journal blocked any other merge.
-          if (!(ce instanceof ModelLibraryError) || (ce.code !== "E_UNSUPPORTED" && ce.code !== "E_HASH_MISMATCH")) throw ce;
+          if (!(ce instanceof ModelLibraryError) || (ce.code !== "E_UNSUPPORTED" && ce.code !== "E_HASH_MISMATCH" && ce.code !== "E_EXISTS")) throw ce;
           await rm(join(dirs.staging, String(i)), { recursive: true, force: true });
           return leftIn(item, ce.message);
         }
@@ -353,7 +453,7 @@ async function applyItem(
     }
   }
   const destId = item.destId;
-  const record = await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"));
+  const record = settled ?? (await commit(() => settleMetadata(destDir, destId, gathered, item.action === "conflict"), (r) => r));
   return { result: { source: item.source, destId: item.destId, outcome: item.action === "conflict" ? "renamed" : "moved", reason: item.reason }, record, copied };
 }
 

@@ -254,20 +254,20 @@ async function identifiesAsPickle(dir: string, weights: MergeFile[]): Promise<bo
   return false;
 }
 
-function contentKey(files: MergeFile[]): string {
+export function contentKey(files: MergeFile[]): string {
   if (files.length === 1) return `${files[0].sha256}:${files[0].size}`;
   return files.map((f) => `${f.sha256}:${f.size}`).sort().join(",");
 }
 
 /** The SHA-256 of the largest file: what a model already in the library is looked up by. */
-function largestHash(files: MergeFile[]): string | null {
+export function largestHash(files: MergeFile[]): string | null {
   let largest: MergeFile | null = null;
   for (const f of files) if (!largest || f.size > largest.size) largest = f;
   return largest?.sha256 ?? null;
 }
 
 /** A model already in the library whose files have exactly these hashes and sizes (largest: its largest file's SHA-256). */
-async function existingDuplicate(lib: ModelLibrary, largest: string, key: string): Promise<string | null> {
+export async function existingDuplicate(lib: ModelLibrary, largest: string, key: string): Promise<string | null> {
   const hit = lib.findByHash(largest);
   if (!hit) return null;
   const meta = await lib.getMetadata(hit.id).catch(() => null);

@@ -130,17 +130,20 @@ export async function importInPlace(lib: ModelLibrary, spec: InPlaceImportSpec, 
     expectedFiles: spec.expectedFiles,
   });
   throwIfAborted(signal, "import in place");
-  await withLock(join(lib.root, COMMIT_LOCK), async () => {
-    if (await stat(join(spec.modelDir, METADATA_FILE)).catch(() => null)) return; // another process was first
-    await writeJsonAtomic(join(spec.modelDir, METADATA_FILE), serializeMetadata(m), { backup: true });
+  // The row is written before the lock is let go: another process's import that takes it next (its duplicate
+  // check reads the index) sees this model. Written after, an import of the same bytes stored them a second time.
+  const indexError = await withLock(join(lib.root, COMMIT_LOCK), async () => {
+    // (Another process may have been first: its metadata.json stays, and is indexed here all the same.)
+    if (!(await stat(join(spec.modelDir, METADATA_FILE)).catch(() => null))) await writeJsonAtomic(join(spec.modelDir, METADATA_FILE), serializeMetadata(m), { backup: true });
+    // metadata.json is the truth and is written: a failed index write (a full disk) does not undo the model, it is
+    // reported as what happened, and the next open (or `mlib reindex`) indexes it.
+    return lib.indexModel(id).then(
+      () => null,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
   });
-  // metadata.json is the truth and is written: a failed index write (a full disk) does not undo the model, it is
-  // reported as what happened, and the next open (or `mlib reindex`) indexes it.
-  try {
-    await lib.indexModel(id);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    const warning = `${spec.modelDir}: metadata.json written, but the index could not be updated (${why}); it catches up on the next open (or \`mlib reindex\`)`;
+  if (indexError !== null) {
+    const warning = `${spec.modelDir}: metadata.json written, but the index could not be updated (${indexError}); it catches up on the next open (or \`mlib reindex\`)`;
     return { modelId: id, created: true, securityTier: ident.securityTier, warnings: [warning] };
   }
   return { modelId: id, created: true, securityTier: ident.securityTier };

@@ -1,7 +1,7 @@
 // The operations layer: one exported function per user-level operation, each in a file named after it, all
 // with the call shape `op(library, params, { signal, onProgress })` → a typed result (see types.ts).
 export type { OperationOptions, ProgressEvent, ProgressListener } from "./types.js";
-export { ModelLibrary, type OpenOptions, type ModelOverrides, type LibraryNotice } from "../store/model-library.js";
+export { ModelLibrary, UNCHANGED, type OpenOptions, type ModelOverrides, type LibraryNotice } from "../store/model-library.js";
 export type { StagingReport } from "../store/staging.js";
 export type { LeaseTimings } from "../core/lease.js";
 export {

@@ -88,8 +88,16 @@ async function runVerify(
   const bytesTotal = plans.flatMap((p) => p.files).reduce((a, f) => a + (f.size ?? 0), 0);
   let bytesBefore = 0;
   const results: VerifyResult[] = [];
+  // A model listed at the start whose metadata.json has gone since: deleted meanwhile by another process
+  // (`mlib rm`), not damaged. Left out of a run over every model; named as such when asked for by id.
+  const removed = (plan: (typeof plans)[number]): boolean => {
+    if (plan.error !== null || existsSync(join(lib.modelDir(plan.id), METADATA_FILE))) return false;
+    if (ids.length > 0) results.push({ id: plan.id, ok: false, files: [], error: `${plan.id}: removed from the library while verify ran (by another process)` });
+    return true;
+  };
   for (const plan of plans) {
     throwIfAborted(signal, "verify");
+    if (removed(plan)) continue;
     const dir = lib.modelDir(plan.id);
     const files: VerifyFileResult[] = [];
     for (const f of plan.files) {
@@ -99,6 +107,7 @@ async function runVerify(
       files.push(r);
     }
     const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed" || f.status === "ambiguous");
+    if (!ok && removed(plan)) continue;
     results.push({ id: plan.id, ok, files, error: plan.error });
   }
   return results;

@@ -13,7 +13,7 @@ import { editModel, type EditModelParams, type EditModelResult } from "../operat
 import { importModels, type ImportMode, type ImportSummary } from "../operations/import-models.js";
 import { verifyModels, type VerifySummary } from "../operations/verify-models.js";
 import { redetectModels, type RedetectSummary } from "../operations/redetect-models.js";
-import { removeModel as removeModelOp, type RemoveResult } from "../operations/remove-model.js";
+import type { RemoveResult } from "../operations/remove-model.js";
 import { searchModels as searchModelsOp } from "../operations/search-models.js";
 import { listModels } from "../operations/list-models.js";
 import { showModel, type ModelDetails as ShownModel } from "../operations/show-model.js";
@@ -21,7 +21,7 @@ import { previewMapping, type MappingPreview } from "../mapper/preview-mapping.j
 import { applyMapping, type ApplyParams, type ApplyResult } from "../mapper/apply-mapping.js";
 import { listLinks, type LinkFilter } from "../mapper/list-links.js";
 import { unlinkApp, type RemovalResult, type UnlinkParams } from "../mapper/unlink-app.js";
-import { unlinkBeforeRemoval } from "../mapper/remove-model-links.js";
+import { removeModelUnlinked } from "../mapper/remove-model-links.js";
 import { listApps, type AppSummary } from "../mapper/profiles.js";
 import type { LinkEntry } from "../mapper/registry.js";
 import type { HubClient, HubSearchParams, HubSearchResult, RepoInfo } from "../hub/hub-client.js";
@@ -89,9 +89,9 @@ export interface RemoveAnswer extends RemoveResult {
 
 export async function removeModel(library: ModelLibrary, params: RemoveParams, options: OperationOptions = {}): Promise<RemoveAnswer> {
   const id = library.get(params.id)?.id ?? params.id;
-  // Links first: a model is never deleted under links that would then dangle (the mapper's rule).
-  const links = await unlinkBeforeRemoval(library, { modelId: id, cascade: params.cascade }, options);
-  const removed = await removeModelOp(library, { id }, options);
+  // Links first, under the registry lock held through the deletion: a model is never deleted under links that
+  // would then dangle (the mapper's rule), nor linked by an apply between the check and the deletion.
+  const { removed, links } = await removeModelUnlinked(library, { modelId: id, cascade: params.cascade }, options);
   return { ...removed, linksRemoved: links?.removed ?? 0, links: links?.outcomes ?? [] };
 }
 

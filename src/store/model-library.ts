@@ -64,6 +64,9 @@ function isSafeId(id: string): boolean {
   return id.length > 0 && !BAD_ID_PART.test(id);
 }
 
+/** What an updateMetadata change returns when it changes nothing (nothing is then written). */
+export const UNCHANGED: unique symbol = Symbol("unchanged");
+
 export class ModelLibrary {
   readonly root: string;
   /**
@@ -260,12 +263,13 @@ export class ModelLibrary {
 
   /**
    * Read-modify-write of one model's metadata under the commit lock, so two processes never lose an update.
-   * `touch: false` keeps updated_date (a bookkeeping field written, the model itself unchanged).
+   * `touch: false` keeps updated_date (a bookkeeping field written, the model itself unchanged). A `change` that
+   * returns UNCHANGED (it decided, on what it read under the lock, to change nothing) writes nothing.
    */
-  async updateMetadata(id: string, change: (m: ModelMetadata) => void, options: { touch?: boolean } = {}): Promise<ModelMetadata> {
+  async updateMetadata(id: string, change: (m: ModelMetadata) => unknown, options: { touch?: boolean } = {}): Promise<ModelMetadata> {
     return withLock(join(this.root, COMMIT_LOCK), async () => {
       const m = await this.getMetadata(id);
-      change(m);
+      if (change(m) === UNCHANGED) return m;
       if (options.touch !== false) m.updated_date = nowIso();
       await this.saveMetadata(id, m);
       return m;
@@ -491,9 +495,14 @@ export class ModelLibrary {
   /**
    * Restores metadata.json from metadata.json.bak (for a model whose metadata.json is corrupt). When the
    * current file still parses, it is replaced only with `force` (E_EXISTS otherwise); whatever is replaced
-   * is kept as `metadata.json.replaced-<date>`. Returns where the replaced file was kept (null if none was).
+   * is kept as `metadata.json.replaced-<date>` (or `keepAs`). Returns where the replaced file was kept (null if none
+   * was). `onlyDamaged` (the doctor's fix): a current file that parses is left alone (`restored: false`), checked
+   * under the lock, so a fix another process made meanwhile is never undone and nothing is moved outside it.
    */
-  async restoreMetadataBackup(id: string, options: { force?: boolean } = {}): Promise<{ keptAs: string | null }> {
+  async restoreMetadataBackup(
+    id: string,
+    options: { force?: boolean; onlyDamaged?: boolean; keepAs?: string } = {},
+  ): Promise<{ keptAs: string | null; restored: boolean }> {
     const file = join(this.modelDir(id), METADATA_FILE);
     return withLock(join(this.root, COMMIT_LOCK), async () => {
       const bakFile = backupPathOf(file);
@@ -507,6 +516,7 @@ export class ModelLibrary {
       } catch {
         currentParses = false; // corrupt, too big, not a file: what restore is for
       }
+      if (currentParses && options.onlyDamaged) return { keptAs: null, restored: false };
       if (currentParses && !options.force) {
         throw new ModelLibraryError(
           "E_EXISTS",
@@ -514,9 +524,10 @@ export class ModelLibrary {
           { path: file },
         );
       }
-      let keptAs: string | null = keptAlready(file);
+      // A restore killed and run again keeps the file it had kept already, not a second copy of it.
+      let keptAs: string | null = options.keepAs ? null : keptAlready(file);
       if (keptAs === null && existsSync(file)) {
-        keptAs = `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+        keptAs = options.keepAs ?? `${file}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
         try {
           // A hard link keeps it without copying (a huge hostile file is not copied); a copy where links fail.
           await link(file, keptAs).catch(() => copyFile(file, keptAs!));
@@ -526,7 +537,7 @@ export class ModelLibrary {
       }
       await writeJsonAtomic(file, bak);
       await this.indexWritten(id, file);
-      return { keptAs };
+      return { keptAs, restored: true };
     });
   }
 

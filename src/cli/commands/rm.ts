@@ -19,9 +19,8 @@ export function register(program: Command): void {
       const common = commonOptions(cmd);
       const yes = Boolean(cmd.opts<{ yes?: boolean }>().yes);
       const cascade = Boolean(cmd.opts<{ cascade?: boolean }>().cascade);
-      const [{ showModel }, { removeModel }, { unlinkBeforeRemoval, linksOfModel }] = await Promise.all([
+      const [{ showModel }, { unlinkBeforeRemoval, removeModelUnlinked, linksOfModel }] = await Promise.all([
         import("../../operations/show-model.js"),
-        import("../../operations/remove-model.js"),
         import("../../mapper/remove-model-links.js"),
       ]);
       const signal = cliSignal();
@@ -29,24 +28,26 @@ export function register(program: Command): void {
         // A model whose metadata.json does not parse is not in the index, but it can still be removed.
         const broken = !lib.get(id) && existsSync(join(lib.modelDir(id), "metadata.json"));
         const record = broken ? { id, sizeBytes: null } : (await showModel(lib, { id }, { signal })).record;
+        // The refusal names every link, one per line (the error's own message, printed as one line, showed
+        // its line breaks as `\n`); each line made safe on its own, so a file name cannot fake another.
+        const refuse = (e: unknown): void => {
+          if (!(e instanceof ModelLibraryError) || e.code !== "E_LINKED") throw e;
+          const links = linksOfModel(lib.root, record.id);
+          const lines = [
+            `mlib: model ${record.id} is linked into apps; not deleted. Its links:`,
+            ...links.slice(0, 10).map((l) => `  ${l.target} (${l.app_id}, ${l.link_type})`),
+            ...(links.length > 10 ? [`  ... and ${links.length - 10} more`] : []),
+            `Use \`mlib rm ${record.id} --cascade\` to remove them with it, or \`mlib unlink\` first.`,
+          ];
+          for (const line of lines) process.stderr.write(`${safeText(line)}\n`);
+          markFailed();
+        };
         // Refused before asking: a linked model is deleted only with --cascade (mapper/remove-model-links.ts).
         if (!cascade) {
           try {
             await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: false });
           } catch (e) {
-            if (!(e instanceof ModelLibraryError) || e.code !== "E_LINKED") throw e;
-            // The refusal names every link, one per line (the error's own message, printed as one line, showed
-            // its line breaks as `\n`); each line made safe on its own, so a file name cannot fake another.
-            const links = linksOfModel(lib.root, record.id);
-            const lines = [
-              `mlib: model ${record.id} is linked into apps; not deleted. Its links:`,
-              ...links.slice(0, 10).map((l) => `  ${l.target} (${l.app_id}, ${l.link_type})`),
-              ...(links.length > 10 ? [`  ... and ${links.length - 10} more`] : []),
-              `Use \`mlib rm ${record.id} --cascade\` to remove them with it, or \`mlib unlink\` first.`,
-            ];
-            for (const line of lines) process.stderr.write(`${safeText(line)}\n`);
-            markFailed();
-            return;
+            return refuse(e);
           }
         }
         if (!yes) {
@@ -57,9 +58,16 @@ export function register(program: Command): void {
             return;
           }
         }
-        const links = cascade ? await unlinkBeforeRemoval(lib, { modelId: record.id, cascade: true }) : null;
+        // Checked again with the deletion, under one hold of the registry lock: an apply in another process may
+        // have linked the model since (it is then refused, as above).
+        let done;
+        try {
+          done = await removeModelUnlinked(lib, { modelId: record.id, cascade }, { signal });
+        } catch (e) {
+          return refuse(e);
+        }
+        const { removed, links } = done;
         if (links && !common.json) for (const o of links.outcomes) out(o.outcome === "kept" ? `kept ${o.target}  (${o.reason ?? "not ours any more"})` : `${o.outcome} ${o.target}`);
-        const removed = await removeModel(lib, { id: record.id }, { signal });
         if (common.json) printJson({ id: removed.id, deleted: true, path: removed.path, freedBytes: removed.freedBytes, links: links?.outcomes ?? [] });
         else out(`deleted ${removed.id} (${formatBytes(removed.freedBytes)} freed)`);
       }, { create: false });
