@@ -49,6 +49,9 @@ export async function removeModelUnlinked(
 ): Promise<{ removed: RemoveResult; links: RemovalResult | null }> {
   return withRegistry(library.root, async (reg) => {
     const links = unlinkIn(reg, params, options);
+    // The registry forgets the links before the model goes: killed in between, the model is still there without
+    // them and the same `rm` finishes; saved after, a kill left entries of a model that no longer exists.
+    reg.save();
     return { removed: await removeModel(library, { id: params.modelId }, options), links };
   });
 }
