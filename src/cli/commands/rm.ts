@@ -31,6 +31,12 @@ export function register(program: Command): void {
         // The refusal names every link, one per line (the error's own message, printed as one line, showed
         // its line breaks as `\n`); each line made safe on its own, so a file name cannot fake another.
         const refuse = (e: unknown): void => {
+          if (diskFull(e)) {
+            // rm itself needs a few KiB (its lock and staging lease, the registry, the index): on a disk full to
+            // the last byte it cannot run, and deleting is exactly what would make room.
+            const dir = lib.modelDir(record.id);
+            throw new ModelLibraryError("E_IO", `${(e as Error).message}. The disk is full: mlib needs a little room to delete safely. Free a few MiB elsewhere and run this again, or remove the model's folder yourself (rm -r ${dir}); the next mlib command drops it from the index.`, { path: dir, cause: e });
+          }
           if (!(e instanceof ModelLibraryError) || e.code !== "E_LINKED") throw e;
           const links = linksOfModel(lib.root, record.id);
           const lines = [
@@ -84,4 +90,13 @@ async function confirm(question: string, signal: AbortSignal): Promise<boolean> 
   } finally {
     rl.close();
   }
+}
+
+/** An error that comes from a full disk (an OS ENOSPC, or SQLite's "disk full"), however deep its cause. */
+function diskFull(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (code === "ENOSPC" || code === "SQLITE_FULL") return true;
+  }
+  return false;
 }

@@ -11,6 +11,7 @@ import { closeHashWorkers } from "../../../src/hashing/index.js";
 import { isModelLibraryError } from "../../../src/core/errors.js";
 import { tempDir, writeGgufModel } from "../../helpers/library-fixtures.js";
 import { smallDisk } from "../../helpers/small-disk.js";
+import { runCli } from "../../helpers/cli.js";
 
 /** Checkpoints the WAL into the database and truncates it: the next write must grow the file again. */
 function emptyWal(dbPath: string): void {
@@ -120,8 +121,14 @@ describe("the index on a full disk", () => {
       } finally {
         full.close();
       }
-      // What the user can do to make room: `mlib rm` (needs a lock file: see the CLI test), or remove a model folder
-      // by hand; the next open drops its row.
+      // `mlib rm` needs a little room itself (its lock file): it says so, and what to do instead.
+      const rm = await runCli(["rm", ids[0], "--yes", "--library", root]);
+      assert.equal(rm.code, 1, rm.stdout + rm.stderr);
+      const line = rm.stderr.split("\n").filter((l) => l.includes("The disk is full"));
+      assert.equal(line.length, 1, rm.stderr);
+      assert.match(line[0], /^mlib: .*no space left on device.*The disk is full: mlib needs a little room to delete safely/);
+      assert.ok(line[0].includes(`rm -r ${join(root, ...ids[0].split("/"))}`), rm.stderr);
+      // Removing the folder by hand, as it says; the next open drops its row.
       const freeBefore = statfsSync(disk.dir).bavail;
       rmSync(join(root, ...ids[0].split("/")), { recursive: true });
       assert.ok(statfsSync(disk.dir).bavail > freeBefore, "space freed");
