@@ -9,13 +9,13 @@ import { randomUUID } from "node:crypto";
 import { link, mkdir, readdir, rename, rm, rmdir, stat, statfs } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { isJsonTempName, readJson } from "../core/atomic-json.js";
+import { readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
-import { listFiles } from "../core/walk.js";
+import { withLock } from "../core/lock.js";
 import { missingShardNames } from "../formats/sharding.js";
 import { identify } from "../identify/identify.js";
 import type { ModelLibrary } from "../store/model-library.js";
-import { METADATA_FILE } from "../store/layout.js";
+import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
 import { importInPlace } from "../operations/import-in-place.js";
 import type { OperationOptions } from "../operations/types.js";
 import { chooseFiles } from "./choose-files.js";
@@ -28,6 +28,7 @@ import {
   downloadsFile,
   downloadsStagingRoot,
   getDownload,
+  listDownloads,
   removeDownload,
   runnerAlive,
   setRunningHere,
@@ -483,21 +484,7 @@ async function landModel(lib: ModelLibrary, p: LandParams): Promise<string> {
   const quant = p.quant;
   const name = p.params.name ?? (quant && !repoName.toLowerCase().includes(quant.toLowerCase()) ? `${repoName}-${quant}` : repoName);
   const baseId = lib.buildModelId(modelType, family, name);
-  // A folder of that name holding another model: take the next free name (never mix two models).
-  let id = baseId;
-  let landed = false;
-  for (let n = 2; await stat(lib.modelDir(id)).catch(() => null); n++) {
-    const meta = await lib.getMetadata(id).catch(() => null);
-    // Landed already (by an earlier run, or by this one killed before it recorded the download's fields below):
-    // nothing is moved, and those fields are recorded.
-    if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) {
-      landed = true;
-      break;
-    }
-    // A folder without metadata.json holding only our files: this download's own move, cut short by a crash.
-    if (!meta && (await onlyOurFiles(lib.modelDir(id), p.results))) break;
-    id = `${baseId}_${n}`;
-  }
+  const { id, landed } = await claimFolder(lib, p, baseId);
   const modelId = landed ? id : await moveIntoPlace(lib, p, id, modelType, family, repoName, primary);
   const baseModel = p.cardData?.base_model;
   await lib.updateMetadata(modelId, (m) => {
@@ -543,12 +530,61 @@ async function moveIntoPlace(lib: ModelLibrary, p: LandParams, id: string, model
   return r.modelId;
 }
 
-async function onlyOurFiles(dir: string, ours: DownloadedFile[]): Promise<boolean> {
-  const names = new Set(ours.map((f) => f.path));
-  // Every regular file, hidden ones too (a stray file of anyone else's means the folder is not ours to reuse); the
-  // temp file of the metadata.json write the crash cut short is ours too (the folder was taken for another model).
-  const files = await listFiles(dir, { skip: () => false, unreadable: "skip" });
-  return files.every((f) => names.has(f.rel) || (!f.rel.includes("/") && isJsonTempName(f.rel)));
+/**
+ * The folder the model lands in: `baseId`, else `baseId_2`, `_3`... when another model has it. Chosen and made under
+ * the commit lock, as an import chooses and renames its folder under it: two downloads (or a download and an import)
+ * deriving one id never take one folder, even at the same instant. The lock is let go before the files move in
+ * (importInPlace takes it again: it is not re-entrant). The folder made is recorded in this download's entry with
+ * its identity (device, inode): only that lets a run after a crash take it back while it has no metadata.json;
+ * a folder holding files of the same names (and sizes) may be another download's, still moving in.
+ */
+async function claimFolder(lib: ModelLibrary, p: LandParams, baseId: string): Promise<{ id: string; landed: boolean }> {
+  return withLock(join(lib.root, COMMIT_LOCK), async () => {
+    let claims: DownloadEntry["landing"][] | null = null;
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? baseId : `${baseId}_${n}`;
+      const dir = lib.modelDir(id);
+      const st = await stat(dir).catch(() => null);
+      if (!st) {
+        await mkdir(dirname(dir), { recursive: true });
+        const made = await mkdir(dir).then(
+          () => true,
+          (e: NodeJS.ErrnoException) => {
+            if (e.code === "EEXIST") return false; // made by someone not taking the lock: not ours
+            throw ioError(dir, "create", e);
+          },
+        );
+        if (made) return { id, landed: await recordClaim(lib, p, id, dir) };
+        continue;
+      }
+      const meta = await lib.getMetadata(id).catch(() => null);
+      // Landed already (by an earlier run, or by this one killed before it recorded the download's fields): nothing
+      // is moved, and those fields are recorded.
+      if (meta && meta.repo_id === p.repoId && sameFiles(meta.files ?? [], p.results)) return { id, landed: true };
+      if (meta) continue;
+      // This download's own folder, made by a run that crashed before its metadata.json was written.
+      const mine = p.entry.landing;
+      if (mine && mine.model_id === id && mine.dev === st.dev && mine.ino === st.ino) return { id, landed: false };
+      // An empty folder nobody claims: left by a run killed between making it and recording it (claims are made
+      // and recorded under this lock, so an unrecorded one is no live download's).
+      if ((await readdir(dir).catch(() => ["?"])).length === 0) {
+        claims ??= (await listDownloads(lib.root)).filter((d) => d.download_id !== p.entry.download_id).map((d) => d.landing);
+        if (!claims.some((c) => c?.model_id === id)) return { id, landed: await recordClaim(lib, p, id, dir) };
+      }
+    }
+  });
+}
+
+/** Records the folder this download made (its id and identity) in its entry of downloads.json. */
+async function recordClaim(lib: ModelLibrary, p: LandParams, id: string, dir: string): Promise<false> {
+  const st = await stat(dir);
+  const landing = { model_id: id, dev: st.dev, ino: st.ino };
+  p.entry.landing = landing; // the entry saved on an error keeps it too
+  await updateDownloads(lib.root, (list) => {
+    const me = list.find((d) => d.download_id === p.entry.download_id);
+    if (me) me.landing = landing;
+  });
+  return false;
 }
 
 function sameFiles(have: { name: string; sha256: string | null }[], got: DownloadedFile[]): boolean {

@@ -44,6 +44,8 @@ export interface DownloadEntry {
   downloaded_bytes?: number;
   error?: string | null;
   model_id?: string | null;
+  /** The model folder this download made to land in, with its identity (a crashed run takes it back by these). */
+  landing?: { model_id: string; dev: number; ino: number } | null;
   control?: "pause" | "cancel" | null;
   runner?: { pid: number; hostname: string; lease_renewed_at: string } | null;
   updated_at?: string;
