@@ -1,6 +1,6 @@
 // verifyModels (`mlib verify`): re-hashes every file of the models and compares with what metadata.json recorded.
 // Reads only; a cancellation stops inside the hashing of the current file.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
@@ -76,22 +76,25 @@ async function runVerify(
 ): Promise<VerifyResult[]> {
   throwIfAborted(signal, "verify");
   const targets = ids.length > 0 ? ids.map((id) => knownOrBroken(lib, id)) : withBroken(lib, lib.allIds());
-  const plans: { id: string; files: FileToCheck[]; error: string | null }[] = [];
+  const plans: { id: string; files: FileToCheck[]; error: string | null; folder: string | null }[] = [];
   for (const id of targets) {
     try {
       const m = await lib.getMetadata(id);
-      plans.push({ id, ...(await planVerify(lib.modelDir(id), m)) });
+      plans.push({ id, ...(await planVerify(lib.modelDir(id), m)), folder: folderIdentity(lib.modelDir(id)) });
     } catch (e) {
-      plans.push({ id, files: [], error: (e as Error).message });
+      plans.push({ id, files: [], error: (e as Error).message, folder: null });
     }
   }
   const bytesTotal = plans.flatMap((p) => p.files).reduce((a, f) => a + (f.size ?? 0), 0);
   let bytesBefore = 0;
   const results: VerifyResult[] = [];
-  // A model listed at the start whose metadata.json has gone since: deleted meanwhile by another process
-  // (`mlib rm`), not damaged. Left out of a run over every model; named as such when asked for by id.
+  // A model listed at the start whose metadata.json has gone since, or whose folder is another one now: deleted
+  // meanwhile by another process (`mlib rm`), not damaged. Left out of a run over every model; named as such when
+  // asked for by id. Checked before its files are hashed and after: one deleted while it was hashed was read
+  // through the files still open, and would read as intact.
   const removed = (plan: (typeof plans)[number]): boolean => {
-    if (plan.error !== null || existsSync(join(lib.modelDir(plan.id), METADATA_FILE))) return false;
+    const dir = lib.modelDir(plan.id);
+    if (plan.error !== null || (existsSync(join(dir, METADATA_FILE)) && folderIdentity(dir) === plan.folder)) return false;
     if (ids.length > 0) results.push({ id: plan.id, ok: false, files: [], error: `${plan.id}: removed from the library while verify ran (by another process)` });
     return true;
   };
@@ -107,10 +110,16 @@ async function runVerify(
       files.push(r);
     }
     const ok = plan.error === null && files.every((f) => f.status === "ok" || f.status === "unhashed" || f.status === "ambiguous");
-    if (!ok && removed(plan)) continue;
+    if (removed(plan)) continue;
     results.push({ id: plan.id, ok, files, error: plan.error });
   }
   return results;
+}
+
+/** A folder's identity (device, inode, birth time): a folder deleted and made again under the same name differs. */
+function folderIdentity(dir: string): string | null {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}:${st.birthtimeMs}` : null;
 }
 
 /**
@@ -136,6 +145,8 @@ export async function verifyFile(
     h = await hashFile(abs, { signal, onProgress: options.onBytes });
   } catch (e) {
     rethrowIfCancelled(e, signal, "verify");
+    // Deleted between the stat and the open (`mlib rm` in another process): missing, not the end of the run.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { name: f.name, path: f.path, status: "missing", expected, actual: none };
     throw e;
   }
   // An abort the hasher did not see (it can come just as a file is opened) still ends the run here.

@@ -1,7 +1,8 @@
 // `mlib verify` (every model) while `mlib rm` deletes one of the models it has not reached yet, in another
 // process. verify lists the models first, then hashes them one by one: the deleted one was reported FAILED with
 // every file "missing", and the run exited 1, though nothing in the library was wrong. Made certain: the verify
-// (a child process, through the API) pauses at its first progress event until the rm has finished.
+// (a child process, through the API) pauses at its first progress event until the rm has finished. The same with
+// the model it is hashing deleted (its files read on through the open handle, so they hashed as intact: reported OK).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -19,7 +20,7 @@ interface Summary {
   failed: number;
 }
 
-async function verifyWhileRemoved(ids: (a: string, z: string) => string[]): Promise<{ summary: Summary; a: string; z: string }> {
+async function verifyWhileRemoved(ids: (a: string, z: string) => string[], victim: "a" | "z" = "z"): Promise<{ summary: Summary; a: string; z: string }> {
   const { dir, cleanup } = tempDir("mlib-verify-rm-");
   const root = join(dir, "lib");
   try {
@@ -39,7 +40,7 @@ async function verifyWhileRemoved(ids: (a: string, z: string) => string[]): Prom
       });
       void done.then((code) => reject(new Error(`verify child ended (${code}) before hashing: ${err}`)));
     });
-    const rm = await runCli(["rm", z, "--yes", "--library", root]);
+    const rm = await runCli(["rm", victim === "a" ? a : z, "--yes", "--library", root]);
     assert.equal(rm.code, 0, rm.stderr);
     fs.writeFileSync(go, "");
     assert.equal(await done, 0, err);
@@ -60,5 +61,20 @@ test("mlib verify ID of a model mlib rm deletes meanwhile: failed, saying it was
   const r = summary.results.find((x) => x.id === z)!;
   assert.equal(r.ok, false);
   assert.match(r.error ?? "", /removed from the library while verify ran/);
+  assert.equal(summary.failed, 1);
+});
+
+test("mlib verify of every model while mlib rm deletes the one it is hashing: left out, not reported OK", { timeout: 60_000 }, async () => {
+  const { summary, a, z } = await verifyWhileRemoved(() => [], "a");
+  assert.equal(summary.failed, 0, JSON.stringify(summary.results));
+  assert.deepEqual(summary.results.map((r) => r.id), [z], `${a} was deleted while verify hashed it: no longer one of the library's models`);
+});
+
+test("mlib verify ID of the model mlib rm deletes while it is hashed: failed, saying it was removed", { timeout: 60_000 }, async () => {
+  const { summary, a, z } = await verifyWhileRemoved((a, z) => [a, z], "a");
+  const r = summary.results.find((x) => x.id === a)!;
+  assert.equal(r.ok, false, `${a} was deleted while hashed, reported ${JSON.stringify(r)}`);
+  assert.match(r.error ?? "", /removed from the library while verify ran/);
+  assert.equal(summary.results.find((x) => x.id === z)?.ok, true);
   assert.equal(summary.failed, 1);
 });
