@@ -1,7 +1,7 @@
 // Two `mlib download` of different files of one repo at once (two separate downloads: another selection each), both
 // named after the repo: they must land as two models, never as one folder holding both files. Both run until blocked
 // on the commit lock this test holds (the first to land, in its adoption), then are let go. Fake Hub on loopback.
-// (Not covered: the two choosing the free folder at the very same instant; landModel does that outside the lock.)
+// (The two choosing their folder at the very same instant: two-repos-one-folder.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
