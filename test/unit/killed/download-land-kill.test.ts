@@ -4,8 +4,8 @@
 // doctor clean.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { buildTinyLlamaGguf } from "../../../src/demo/gguf-writer.js";
 import { startFakeHub } from "../../helpers/fake-hub.js";
 import { runCli, runCliJson } from "../../helpers/cli.js";
@@ -27,7 +27,10 @@ describe("download killed while landing", () => {
         assert.equal(again.code, 0, again.stdout + again.stderr);
         const listed = await runCliJson<{ models: { id: string; path: string }[] }>(["list", "--json", "--library", root]);
         assert.equal(listed.json.models.length, 1, `one model: ${listed.json.models.map((m) => m.id).join(", ")}`);
-        const meta = JSON.parse(readFileSync(join(listed.json.models[0]!.path, "metadata.json"), "utf8")) as Record<string, unknown>;
+        const path = listed.json.models[0]!.path;
+        // The killed run's folder taken back (recorded in downloads.json), not a second one beside it.
+        assert.deepEqual(readdirSync(dirname(path)), [basename(path)]);
+        const meta = JSON.parse(readFileSync(join(path, "metadata.json"), "utf8")) as Record<string, unknown>;
         assert.equal(meta.repo_id, "acme/landed-GGUF");
         assert.equal(meta.match_source, "download", "the download's own fields are recorded");
         assert.equal(meta.download_url, `${hub.url}/acme/landed-GGUF`);
