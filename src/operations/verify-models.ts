@@ -116,10 +116,14 @@ async function runVerify(
   return results;
 }
 
-/** A folder's identity (device, inode, birth time): a folder deleted and made again under the same name differs. */
+/**
+ * A folder's identity (device, inode): a folder deleted and made again under the same name differs. Not its times:
+ * the folder's own ctime changes whenever metadata.json is rewritten, and birthtime falls back to it where the
+ * filesystem has none.
+ */
 function folderIdentity(dir: string): string | null {
   const st = statSync(dir, { throwIfNoEntry: false });
-  return st ? `${st.dev}:${st.ino}:${st.birthtimeMs}` : null;
+  return st ? `${st.dev}:${st.ino}` : null;
 }
 
 /**

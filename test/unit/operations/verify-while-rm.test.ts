@@ -20,7 +20,14 @@ interface Summary {
   failed: number;
 }
 
-async function verifyWhileRemoved(ids: (a: string, z: string) => string[], victim: "a" | "z" = "z"): Promise<{ summary: Summary; a: string; z: string }> {
+async function verifyWhileRemoved(
+  ids: (a: string, z: string) => string[],
+  victim: "a" | "z" = "z",
+  during: (root: string, a: string, z: string) => Promise<void> = async (root, a, z) => {
+    const rm = await runCli(["rm", victim === "a" ? a : z, "--yes", "--library", root]);
+    assert.equal(rm.code, 0, rm.stderr);
+  },
+): Promise<{ summary: Summary; a: string; z: string }> {
   const { dir, cleanup } = tempDir("mlib-verify-rm-");
   const root = join(dir, "lib");
   try {
@@ -40,8 +47,7 @@ async function verifyWhileRemoved(ids: (a: string, z: string) => string[], victi
       });
       void done.then((code) => reject(new Error(`verify child ended (${code}) before hashing: ${err}`)));
     });
-    const rm = await runCli(["rm", victim === "a" ? a : z, "--yes", "--library", root]);
-    assert.equal(rm.code, 0, rm.stderr);
+    await during(root, a, z);
     fs.writeFileSync(go, "");
     assert.equal(await done, 0, err);
     return { summary: JSON.parse(out.slice(out.indexOf("HASHING") + "HASHING".length)) as Summary, a, z };
@@ -77,4 +83,13 @@ test("mlib verify ID of the model mlib rm deletes while it is hashed: failed, sa
   assert.match(r.error ?? "", /removed from the library while verify ran/);
   assert.equal(summary.results.find((x) => x.id === z)?.ok, true);
   assert.equal(summary.failed, 1);
+});
+
+test("mlib verify of the model mlib edit changes while it is hashed: still verified OK (its metadata.json rewritten, not removed)", { timeout: 60_000 }, async () => {
+  const { summary, a } = await verifyWhileRemoved((a, z) => [a, z], "a", async (root, a) => {
+    const edit = await runCli(["edit", a, "--notes", "edited while verified", "--library", root]);
+    assert.equal(edit.code, 0, edit.stderr);
+  });
+  assert.equal(summary.failed, 0, JSON.stringify(summary.results));
+  assert.equal(summary.results.find((x) => x.id === a)?.ok, true);
 });
