@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readMetadataText } from "../store/record.js";
 import { inspectLink, type LinkStatus } from "./inspect-link.js";
+import { isTempNameOf } from "./link-file.js";
 import { isInside } from "./plan.js";
 import type { LinkEntry } from "./registry.js";
 
@@ -119,7 +120,7 @@ export function removeLinkIfOurs(entry: LinkEntry, dirCache?: Map<string, string
   const moved = parentMoved(entry, dirCache);
   if (moved) return { ...base, outcome: "kept", status: "foreign", reason: moved };
   // Leftovers of an interrupted apply carry our temp names: removed when the entry says they are ours.
-  if (entry.pending && typeof entry.partial === "string" && path.dirname(entry.partial) === path.dirname(entry.target)) {
+  if (entry.pending && typeof entry.partial === "string" && isTempNameOf(entry.partial, entry.target)) {
     fs.rmSync(entry.partial, { force: true });
   }
   const seen = inspectLink(entry);

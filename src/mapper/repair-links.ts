@@ -15,7 +15,7 @@ import { throwIfAborted } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
 import { inspectLink, lstatOrNull, type LinkInspection, type LinkStatus } from "./inspect-link.js";
-import { makeLinkAt, stagedPathOf } from "./link-file.js";
+import { isAsideNameOf, isTempNameOf, makeLinkAt, stagedPathOf } from "./link-file.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { isInside } from "./plan.js";
 import { parentMoved, provenPending, removeLinkIfOurs } from "./remove-link.js";
@@ -67,7 +67,7 @@ export async function repairLinks(library: ModelLibrary, params: RepairParams = 
 
 function clearTemps(entry: LinkEntry): void {
   for (const p of [entry.partial, stagedPathOf(entry.target)]) {
-    if (typeof p === "string" && path.dirname(p) === path.dirname(entry.target)) fs.rmSync(p, { force: true });
+    if (typeof p === "string" && isTempNameOf(p, entry.target)) fs.rmSync(p, { force: true });
   }
 }
 
@@ -77,7 +77,7 @@ function clearTemps(entry: LinkEntry): void {
  */
 function putBackAside(entry: LinkEntry): string | null {
   const aside = entry.replaced;
-  if (typeof aside !== "string" || path.dirname(aside) !== path.dirname(entry.target) || !lstatOrNull(aside)) return null;
+  if (typeof aside !== "string" || !isAsideNameOf(aside, entry.target) || !lstatOrNull(aside)) return null;
   if (lstatOrNull(entry.target)) return null;
   fs.renameSync(aside, entry.target);
   return `; your file moved aside by it (${aside}) was put back at its name`;
