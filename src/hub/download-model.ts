@@ -13,7 +13,7 @@ import { isJsonTempName, readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
 import { listFiles } from "../core/walk.js";
 import { missingShardNames } from "../formats/sharding.js";
-import { safeRelativePath } from "../formats/naming.js";
+import { isSafeRelativePath } from "../formats/naming.js";
 import { identify } from "../identify/identify.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
@@ -445,7 +445,9 @@ async function linkFromLibrary(lib: ModelLibrary, f: RepoFile, dest: string): Pr
   if (!rec) return null;
   const meta = await lib.getMetadata(rec.id).catch(() => null);
   const file = meta?.files?.find((x) => x.sha256 === f.sha256);
-  if (!file || !file.blake3 || !insideFolder(file.name)) return null;
+  // Only a name inside the model folder: an edited or hostile one ("../../x") would have a file from outside the
+  // library hard-linked into the new model, unread; that file is downloaded instead.
+  if (!file || !file.blake3 || !isSafeRelativePath(file.name)) return null;
   const src = join(lib.modelDir(rec.id), ...file.name.split("/"));
   const st = await stat(src).catch(() => null);
   if (!st || st.size !== f.size) return null;
@@ -457,19 +459,6 @@ async function linkFromLibrary(lib: ModelLibrary, f: RepoFile, dest: string): Pr
     return null; // another filesystem, or links not allowed: download it
   }
   return { path: f.path, size: f.size, sha256: f.sha256!, blake3: file.blake3, how: "linked", linkedFrom: `${rec.id}/${file.name}` };
-}
-
-/**
- * A name a metadata.json lists that stays in its model folder: an edited or hostile one ("../../x") would have a
- * file from outside the library hard-linked into the new model, unread; such a file is downloaded instead.
- */
-function insideFolder(name: string): boolean {
-  try {
-    safeRelativePath(name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface LandParams {
