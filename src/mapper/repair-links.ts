@@ -158,7 +158,9 @@ function repairOne(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, r
 
 /** The model's current file for an entry's source (the model may have been re-imported), or null. */
 function currentSource(library: ModelLibrary, entry: LinkEntry): string | null {
-  if (fs.existsSync(entry.source)) return entry.source;
+  // Only a source in the library: a damaged or hand-edited entry naming any other file would have it linked
+  // into the app folder in place of what is there.
+  if (fs.existsSync(entry.source) && inLibrary(library.root, entry.source)) return entry.source;
   let dir: string;
   try {
     dir = library.modelDir(entry.model_id);
@@ -171,6 +173,16 @@ function currentSource(library: ModelLibrary, entry: LinkEntry): string | null {
   if (rel === null) return null;
   const p = path.join(dir, rel);
   return fs.existsSync(p) ? p : null;
+}
+
+/** Whether an existing file is in the library: by its path, or both resolved (the library reached through a symlink). */
+function inLibrary(root: string, p: string): boolean {
+  if (isInside(root, p)) return true;
+  try {
+    return isInside(fs.realpathSync.native(root), fs.realpathSync.native(p));
+  } catch {
+    return false;
+  }
 }
 
 function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, act: (was: LinkStatus, action: RepairAction["action"], detail: string | null) => void): void {
