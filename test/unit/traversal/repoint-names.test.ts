@@ -18,7 +18,7 @@ test("re-pointing a link never follows a metadata.json file name out of the mode
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const srcRoot = join(dir, "src");
   const srcFile = join(srcRoot, "llm", "fam", "dup", "dup.gguf");
-  const destDir = writeTinyModel(join(dir, "lib"), { id: "llm/fam/m", model_type: "llm", family: "fam", format: "gguf", repo_id: null, files: { "m.gguf": bytes } });
+  const destDir = writeTinyModel(join(dir, "lib"), { id: "llm/fam/m", model_type: "llm", family: "fam", format: "gguf", repo_id: null, files: { "m.gguf": bytes.toString("utf8") } });
   const lib = await ModelLibrary.open(join(dir, "lib"), { reconcile: "full" });
   try {
     // The library model's metadata.json: the content is claimed by a name that leaves the folder.
