@@ -111,11 +111,17 @@ export function parentMoved(entry: LinkEntry, cache: Map<string, string | null> 
 }
 
 /** Removes the link of `entry` when it is provably ours; never anything else. Does not touch the registry. */
-export function removeLinkIfOurs(entry: LinkEntry, dirCache?: Map<string, string | null>): RemovalOutcome {
+export function removeLinkIfOurs(entry: LinkEntry, libraryRoot: string, dirCache?: Map<string, string | null>): RemovalOutcome {
   const base = { target: entry.target, modelId: entry.model_id };
   const appDir = appDirOf(entry);
   if (!path.isAbsolute(entry.target) || (appDir !== null && !isInside(appDir, entry.target))) {
     return { ...base, outcome: "kept", status: "foreign", reason: `outside the app folder ${appDir ?? "?"} it was made for: not touched` };
+  }
+  // A hard link or copy is proven ours by its source's inode or content: only a source in the library proves
+  // anything. A damaged or hand-edited entry naming another file as the source would have any file with the same
+  // content (the user's own copy of it) deleted.
+  if (entry.link_type !== "symlink" && fs.existsSync(entry.source) && !inLibrary(libraryRoot, entry.source)) {
+    return { ...base, outcome: "kept", status: "foreign", reason: `its source ${entry.source} is not in the library ${libraryRoot}: not ours, not touched` };
   }
   const moved = parentMoved(entry, dirCache);
   if (moved) return { ...base, outcome: "kept", status: "foreign", reason: moved };
@@ -165,4 +171,14 @@ export function provenPending(entry: LinkEntry, st: fs.Stats): boolean {
     return false;
   }
   return provenCopy(entry.target, entry.source);
+}
+
+/** Whether an existing file is in the library: by its path, or both resolved (the library reached through a symlink). */
+export function inLibrary(root: string, p: string): boolean {
+  if (isInside(root, p)) return true;
+  try {
+    return isInside(fs.realpathSync.native(root), fs.realpathSync.native(p));
+  } catch {
+    return false;
+  }
 }

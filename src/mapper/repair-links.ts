@@ -18,7 +18,7 @@ import { inspectLink, lstatOrNull, type LinkInspection, type LinkStatus } from "
 import { isAsideNameOf, isTempNameOf, makeLinkAt, stagedPathOf } from "./link-file.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { isInside } from "./plan.js";
-import { parentMoved, provenPending, removeLinkIfOurs } from "./remove-link.js";
+import { inLibrary, parentMoved, provenPending, removeLinkIfOurs } from "./remove-link.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 
 export interface RepairAction {
@@ -175,16 +175,6 @@ function currentSource(library: ModelLibrary, entry: LinkEntry): string | null {
   return fs.existsSync(p) ? p : null;
 }
 
-/** Whether an existing file is in the library: by its path, or both resolved (the library reached through a symlink). */
-function inLibrary(root: string, p: string): boolean {
-  if (isInside(root, p)) return true;
-  try {
-    return isInside(fs.realpathSync.native(root), fs.realpathSync.native(p));
-  } catch {
-    return false;
-  }
-}
-
 function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, act: (was: LinkStatus, action: RepairAction["action"], detail: string | null) => void): void {
   const source = currentSource(library, entry);
   const appDir = typeof entry.app_root === "string" ? path.dirname(entry.app_root) : null;
@@ -217,7 +207,7 @@ function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry
     return;
   }
   if (entry.link_type === "symlink") {
-    const r = removeLinkIfOurs(entry);
+    const r = removeLinkIfOurs(entry, library.root);
     reg.unregister(entry.target);
     act("broken", r.outcome === "removed" ? "removed" : "forgotten", r.outcome === "removed" ? "its model is gone: the dangling link of ours was removed" : r.reason);
     return;
