@@ -117,6 +117,10 @@ export function checkHubPath(path: string, repoId: string): string {
   // A newline or another control character would land in the library as it is, breaking every listing and script.
   const control = [...path].find((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
   if (control) refuse(`it contains a control character (U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`);
+  // "...": a name of dots only is no file or folder name anyone means; and the library skips a folder so named
+  // (hidden), so the download landed, then failed with "no model files found", leaving its files in the library.
+  const dots = safe.split("/").find((part) => /^\.+$/.test(part));
+  if (dots !== undefined) refuse(`it has a part made of dots only ("${dots}")`);
   // Found now, not as an ENAMETOOLONG once the download has begun.
   const parts = safe.split("/");
   const name = parts.pop()!;

@@ -2,7 +2,8 @@
 // in the library as it was (a file name that breaks every listing and script), and a name part longer than the
 // 255 bytes a filesystem takes (or a file name too long for the `.part.json` temp name beside it) failed only after
 // the download began, with an ENAMETOOLONG naming a staging path. Both are refused before anything is fetched,
-// naming the repo and the file; the longest name that can be downloaded still is.
+// naming the repo and the file; the longest name that can be downloaded still is. A folder named "..." (dots
+// only) landed, then failed ("no model files found": the library skips it as hidden), leaving its files behind.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
@@ -22,6 +23,8 @@ before(async () => {
       { id: "evil/bell", files: [{ path: "sub\u0007/m.gguf", content }] },
       { id: "evil/long", files: [{ path: `${"a".repeat(300)}.gguf`, content }] },
       { id: "evil/long-utf8", files: [{ path: `${"é".repeat(130)}/m.gguf`, content }] },
+      { id: "evil/dots", files: [{ path: ".../m.gguf", content }] },
+      { id: "evil/dots-middle", files: [{ path: "a/..../m.gguf", content }] },
       { id: "acme/longest", files: [{ path: `${"b".repeat(214)}.gguf`, content }] },
     ],
   }, "mlib-trav-hub-");
@@ -33,6 +36,8 @@ const cases: [string, RegExp][] = [
   ["evil/bell", /control character \(U\+0007\)/],
   ["evil/long", /its name is longer than 219 bytes/],
   ["evil/long-utf8", /a folder name in it is longer than 255 bytes/],
+  ["evil/dots", /a part made of dots only \("\.\.\."\)/],
+  ["evil/dots-middle", /a part made of dots only \("\.\.\.\."\)/],
 ];
 for (const [repoId, why] of cases) {
   test(`a Hub file name of ${repoId} is refused before any download, naming it`, async () => {
