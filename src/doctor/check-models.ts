@@ -10,6 +10,7 @@ import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { hashFile } from "../hashing/index.js";
 import { isModelFileName } from "../formats/sniff.js";
+import { safeRelativePath } from "../formats/naming.js";
 import { IDENTIFY_VERSION, recordedIdentifyVersion } from "../identify/identify-version.js";
 import { incompleteSets } from "../operations/find-orphans.js";
 import { normalizeMetadata } from "../store/metadata.js";
@@ -149,6 +150,20 @@ async function checkModel(
   if (weights && meta.match_source !== "manual" && recordedIdentifyVersion(meta) < IDENTIFY_VERSION) outdated.push(id);
   const unhashed: string[] = [];
   for (const f of meta.files ?? []) {
+    // A name such as "../../x" (an edited or hostile metadata.json) is never followed: --fix would hash that
+    // outside file and record its hashes as the model's.
+    try {
+      safeRelativePath(f.name);
+    } catch (e) {
+      problems.push({
+        kind: "unsafe-name",
+        path: join(dir, METADATA_FILE),
+        id,
+        message: `lists the file name ${JSON.stringify(f.name)}, which is not inside the model folder (${(e as Error).message.replace(/^.*: /, "")}); not checked`,
+        remedy: `correct or remove that entry of its "files" list (\`mlib restore ${id}\` puts back the previous metadata.json)`,
+      });
+      continue;
+    }
     const path = join(dir, ...f.name.split("/"));
     const fst = await stat(path).catch(() => null);
     if (!fst?.isFile()) {

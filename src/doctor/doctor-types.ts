@@ -13,6 +13,7 @@ export type ProblemKind =
   | "index-out-of-step" // the index disagrees with the metadata.json files
   | "no-hashes" // files recorded without a hash: verify and dedup cannot work for them
   | "file-missing" // a file metadata.json lists is not there
+  | "unsafe-name" // metadata.json lists a file name that leaves the model folder (`../`, absolute): never followed
   | "file-changed" // size or mtime differ from when the file was hashed
   | "identify-outdated" // (a notice) models identified by an older identify revision: `mlib redetect`
   | "link"; // (mapper) a link into an app folder that is broken or changed

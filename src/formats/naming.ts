@@ -88,6 +88,16 @@ export function safeRelativePath(rel: string): string {
   return segments.join("/");
 }
 
+/** safeRelativePath as a test: whether a name from data (a metadata.json, a registry) stays inside its folder. */
+export function isSafeRelativePath(rel: string): boolean {
+  try {
+    safeRelativePath(rel);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A directory entry whose name is not valid UTF-8 (written by another OS or an old tool): Node lists it with U+FFFD
  * in place of the bad bytes and then cannot open it under that name. True when `name` shows that mark.

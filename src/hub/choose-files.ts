@@ -105,12 +105,36 @@ export function preferSafe(files: RepoFile[]): RepoFile[] {
 
 /** A Hub path safe to create under the model folder; E_INVALID naming the repo and the path otherwise. */
 export function checkHubPath(path: string, repoId: string): string {
+  const refuse = (why: string): never => {
+    throw new ModelLibraryError("E_INVALID", `${repoId}: refusing the Hub file name ${JSON.stringify(path)}: ${why}`);
+  };
+  let safe = "";
   try {
-    return safeRelativePath(path);
+    safe = safeRelativePath(path);
   } catch (e) {
-    throw new ModelLibraryError("E_INVALID", `${repoId}: refusing the Hub file name ${JSON.stringify(path)}: ${(e as Error).message.replace(/^unsafe relative path "[^"]*": /, "")}`);
+    refuse((e as Error).message.replace(/^unsafe relative path "[^"]*": /, ""));
   }
+  // A newline or another control character would land in the library as it is, breaking every listing and script.
+  const control = [...path].find((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (control) refuse(`it contains a control character (U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`);
+  // "...": a name of dots only is no file or folder name anyone means; and the library skips a folder so named
+  // (hidden), so the download landed, then failed with "no model files found", leaving its files in the library.
+  const dots = safe.split("/").find((part) => /^\.+$/.test(part));
+  if (dots !== undefined) refuse(`it has a part made of dots only ("${dots}")`);
+  // Found now, not as an ENAMETOOLONG once the download has begun.
+  const parts = safe.split("/");
+  const name = parts.pop()!;
+  if (parts.some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)) refuse(`a folder name in it is longer than ${MAX_NAME_BYTES} bytes, more than a filesystem takes`);
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES - PART_JSON_TEMP_BYTES) {
+    refuse(`its name is longer than ${MAX_NAME_BYTES - PART_JSON_TEMP_BYTES} bytes: with the names the download writes beside it (\`.<name>.part.json.<pid>.<random>.tmp\`), more than the ${MAX_NAME_BYTES} bytes a filesystem takes`);
+  }
+  return safe;
 }
+
+/** The longest name of one file or folder that Linux and macOS filesystems take (bytes, in UTF-8). */
+const MAX_NAME_BYTES = 255;
+/** What the temp name of a file's `.part.json` adds to its name: `.` + `.part.json` + `.<pid, 7 digits>.<12 hex>.tmp`. */
+const PART_JSON_TEMP_BYTES = 36;
 
 /** A name that is one piece of a repo path holding a comma was likely split by the CLI's comma list: say how to write it. */
 function commaHint(files: RepoFile[], want: string): string {

@@ -13,6 +13,7 @@ import { readJson } from "../core/atomic-json.js";
 import { ModelLibraryError, cancelledError, ioError, isCancelled } from "../core/errors.js";
 import { withLock } from "../core/lock.js";
 import { missingShardNames } from "../formats/sharding.js";
+import { isSafeRelativePath } from "../formats/naming.js";
 import { identify } from "../identify/identify.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { COMMIT_LOCK, METADATA_FILE } from "../store/layout.js";
@@ -445,7 +446,9 @@ async function linkFromLibrary(lib: ModelLibrary, f: RepoFile, dest: string): Pr
   if (!rec) return null;
   const meta = await lib.getMetadata(rec.id).catch(() => null);
   const file = meta?.files?.find((x) => x.sha256 === f.sha256);
-  if (!file || !file.blake3) return null;
+  // Only a name inside the model folder: an edited or hostile one ("../../x") would have a file from outside the
+  // library hard-linked into the new model, unread; that file is downloaded instead.
+  if (!file || !file.blake3 || !isSafeRelativePath(file.name)) return null;
   const src = join(lib.modelDir(rec.id), ...file.name.split("/"));
   const st = await stat(src).catch(() => null);
   if (!st || st.size !== f.size) return null;

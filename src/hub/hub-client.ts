@@ -103,7 +103,9 @@ export class HubClient {
       hubUrl: this.config.endpoint,
       fetch: apiFetch(this.config, `search "${params.query}"`, { ...this.fetchOptions, ...options }),
     })) {
-      items.push(fromEntry(m as unknown as Record<string, unknown>));
+      const item = fromEntry(m as unknown as Record<string, unknown>);
+      // An answer whose id is no repo id ("../x", a URL) is no result: it would become a model's repo_id (lookup).
+      if (isRepoId(item.id)) items.push(item);
     }
     const models = items.map((i) => toHubModel(i, this.config.endpoint));
     // Download options need each repo's tree: reuse cached details of unchanged repos, fetch the others a few at a time.
@@ -203,9 +205,14 @@ export class HubClient {
 
 /** `owner/name` (or a legacy bare name): letters, digits, `-_.`, never `..` or a URL. */
 export function checkRepoId(repoId: string): void {
-  if (!/^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(repoId) || repoId.includes("..")) {
+  if (!isRepoId(repoId)) {
     throw new ModelLibraryError("E_USAGE", `"${repoId}" is not a Hub repo id (expected owner/name, e.g. Qwen/Qwen2.5-7B-Instruct-GGUF)`);
   }
+}
+
+/** checkRepoId as a test. */
+export function isRepoId(repoId: unknown): boolean {
+  return typeof repoId === "string" && /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(repoId) && !repoId.includes("..");
 }
 
 // @huggingface/hub renames a few keys (`_id`→id, id→name, pipeline_tag→task, lastModified→updatedAt, siblings→filePaths).

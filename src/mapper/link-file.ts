@@ -18,6 +18,21 @@ export function stagedPathOf(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.mlib-new`);
 }
 
+/**
+ * Whether `p`, a temp name a journal or registry entry records for `target`, is one of the names an apply uses
+ * for it. Only those are removed: a damaged or hand-edited entry naming another file (the user's own, beside
+ * the link) would have it deleted.
+ */
+export function isTempNameOf(p: string, target: string): boolean {
+  return p === partialPathOf(target) || p === stagedPathOf(target);
+}
+
+/** Whether `p`, where an entry says the user's file at `target` was moved aside, has the name freeAsideName gives. */
+export function isAsideNameOf(p: string, target: string): boolean {
+  const prefix = `${target}.mlib-replaced-`;
+  return p.startsWith(prefix) && !p.slice(prefix.length).includes("/");
+}
+
 const SYMLINK_UNSUPPORTED = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
 const HARDLINK_UNSUPPORTED = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK", "ENOSYS"]);
 const REFLINK_UNSUPPORTED = new Set(["ENOTSUP", "EOPNOTSUPP", "EXDEV", "EINVAL", "ENOSYS", "EBADF", "ENOTTY"]);

@@ -76,6 +76,8 @@ export function registryPath(libraryRoot: string): string {
 /** In-memory registry with the original's operations (register, unregister, queries). */
 export class LinkRegistry {
   readonly file: string;
+  /** The library whose registry this is: the sources of our links are in it. */
+  readonly libraryRoot: string;
   private data: RegistryData;
   /** Set by every change: an unchanged registry is not rewritten (and an absent one not created). */
   dirty = false;
@@ -86,9 +88,10 @@ export class LinkRegistry {
   /** At load: a journal the registry already records (done) or one cut short; removed by settleJournal(). */
   private staleJournal: string | null = null;
 
-  private constructor(file: string, data: RegistryData) {
+  private constructor(file: string, data: RegistryData, libraryRoot: string) {
     this.file = file;
     this.data = data;
+    this.libraryRoot = libraryRoot;
   }
 
   /** Reads the registry (an absent file is an empty registry; bad JSON is E_CORRUPT naming the file). */
@@ -105,7 +108,7 @@ export class LinkRegistry {
     }
     // by_model is rebuilt from by_target: it is derived, and the original duplicated entries in it.
     const data: RegistryData = { ...(raw ?? {}), by_target, by_model: {} };
-    const reg = new LinkRegistry(file, data);
+    const reg = new LinkRegistry(file, data, libraryRoot);
     for (const e of Object.values(by_target)) {
       reg.addToModel(e.model_id, e.target);
       reg.size++;

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readMetadataText } from "../store/record.js";
 import { inspectLink, type LinkStatus } from "./inspect-link.js";
+import { isTempNameOf } from "./link-file.js";
 import { isInside } from "./plan.js";
 import type { LinkEntry } from "./registry.js";
 
@@ -110,16 +111,22 @@ export function parentMoved(entry: LinkEntry, cache: Map<string, string | null> 
 }
 
 /** Removes the link of `entry` when it is provably ours; never anything else. Does not touch the registry. */
-export function removeLinkIfOurs(entry: LinkEntry, dirCache?: Map<string, string | null>): RemovalOutcome {
+export function removeLinkIfOurs(entry: LinkEntry, libraryRoot: string, dirCache?: Map<string, string | null>): RemovalOutcome {
   const base = { target: entry.target, modelId: entry.model_id };
   const appDir = appDirOf(entry);
   if (!path.isAbsolute(entry.target) || (appDir !== null && !isInside(appDir, entry.target))) {
     return { ...base, outcome: "kept", status: "foreign", reason: `outside the app folder ${appDir ?? "?"} it was made for: not touched` };
   }
+  // A hard link or copy is proven ours by its source's inode or content: only a source in the library proves
+  // anything. A damaged or hand-edited entry naming another file as the source would have any file with the same
+  // content (the user's own copy of it) deleted.
+  if (entry.link_type !== "symlink" && fs.existsSync(entry.source) && !inLibrary(libraryRoot, entry.source)) {
+    return { ...base, outcome: "kept", status: "foreign", reason: `its source ${entry.source} is not in the library ${libraryRoot}: not ours, not touched` };
+  }
   const moved = parentMoved(entry, dirCache);
   if (moved) return { ...base, outcome: "kept", status: "foreign", reason: moved };
   // Leftovers of an interrupted apply carry our temp names: removed when the entry says they are ours.
-  if (entry.pending && typeof entry.partial === "string" && path.dirname(entry.partial) === path.dirname(entry.target)) {
+  if (entry.pending && typeof entry.partial === "string" && isTempNameOf(entry.partial, entry.target)) {
     fs.rmSync(entry.partial, { force: true });
   }
   const seen = inspectLink(entry);
@@ -164,4 +171,14 @@ export function provenPending(entry: LinkEntry, st: fs.Stats): boolean {
     return false;
   }
   return provenCopy(entry.target, entry.source);
+}
+
+/** Whether an existing file is in the library: by its path, or both resolved (the library reached through a symlink). */
+export function inLibrary(root: string, p: string): boolean {
+  if (isInside(root, p)) return true;
+  try {
+    return isInside(fs.realpathSync.native(root), fs.realpathSync.native(p));
+  } catch {
+    return false;
+  }
 }

@@ -15,10 +15,10 @@ import { throwIfAborted } from "../core/errors.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import type { OperationOptions } from "../operations/types.js";
 import { inspectLink, lstatOrNull, type LinkInspection, type LinkStatus } from "./inspect-link.js";
-import { makeLinkAt, stagedPathOf } from "./link-file.js";
+import { isAsideNameOf, isTempNameOf, makeLinkAt, stagedPathOf } from "./link-file.js";
 import { filterEntries, type LinkFilter } from "./list-links.js";
 import { isInside } from "./plan.js";
-import { parentMoved, provenPending, removeLinkIfOurs } from "./remove-link.js";
+import { inLibrary, parentMoved, provenPending, removeLinkIfOurs } from "./remove-link.js";
 import { withRegistry, type LinkEntry, type LinkRegistry } from "./registry.js";
 
 export interface RepairAction {
@@ -67,7 +67,7 @@ export async function repairLinks(library: ModelLibrary, params: RepairParams = 
 
 function clearTemps(entry: LinkEntry): void {
   for (const p of [entry.partial, stagedPathOf(entry.target)]) {
-    if (typeof p === "string" && path.dirname(p) === path.dirname(entry.target)) fs.rmSync(p, { force: true });
+    if (typeof p === "string" && isTempNameOf(p, entry.target)) fs.rmSync(p, { force: true });
   }
 }
 
@@ -77,7 +77,7 @@ function clearTemps(entry: LinkEntry): void {
  */
 function putBackAside(entry: LinkEntry): string | null {
   const aside = entry.replaced;
-  if (typeof aside !== "string" || path.dirname(aside) !== path.dirname(entry.target) || !lstatOrNull(aside)) return null;
+  if (typeof aside !== "string" || !isAsideNameOf(aside, entry.target) || !lstatOrNull(aside)) return null;
   if (lstatOrNull(entry.target)) return null;
   fs.renameSync(aside, entry.target);
   return `; your file moved aside by it (${aside}) was put back at its name`;
@@ -158,7 +158,9 @@ function repairOne(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry, r
 
 /** The model's current file for an entry's source (the model may have been re-imported), or null. */
 function currentSource(library: ModelLibrary, entry: LinkEntry): string | null {
-  if (fs.existsSync(entry.source)) return entry.source;
+  // Only a source in the library: a damaged or hand-edited entry naming any other file would have it linked
+  // into the app folder in place of what is there.
+  if (fs.existsSync(entry.source) && inLibrary(library.root, entry.source)) return entry.source;
   let dir: string;
   try {
     dir = library.modelDir(entry.model_id);
@@ -205,7 +207,7 @@ function repairBroken(library: ModelLibrary, reg: LinkRegistry, entry: LinkEntry
     return;
   }
   if (entry.link_type === "symlink") {
-    const r = removeLinkIfOurs(entry);
+    const r = removeLinkIfOurs(entry, library.root);
     reg.unregister(entry.target);
     act("broken", r.outcome === "removed" ? "removed" : "forgotten", r.outcome === "removed" ? "its model is gone: the dangling link of ours was removed" : r.reason);
     return;

@@ -25,6 +25,7 @@ import type { OperationOptions } from "../operations/types.js";
 import { inspectLink, lstatOrNull } from "./inspect-link.js";
 import { stagedPathOf } from "./link-file.js";
 import { isInside } from "./plan.js";
+import { isSafeRelativePath } from "../formats/naming.js";
 import { parentMoved } from "./remove-link.js";
 import { journalPath } from "./link-journal.js";
 import { LinkRegistry, REGISTRY_LOCK, registryPath, type LinkEntry } from "./registry.js";
@@ -180,7 +181,8 @@ function newSourceOf(move: LinkMove, rel: string): string | null {
   if (want?.sha256) {
     try {
       const meta = JSON.parse(readMetadataText(path.join(move.toDir, "metadata.json"))?.text ?? "null") as { files?: { name?: string; sha256?: string | null; size?: number }[] };
-      const same = meta?.files?.find((f) => typeof f.name === "string" && f.sha256?.toLowerCase() === want.sha256!.toLowerCase() && f.size === want.size);
+      // Only a name inside the folder: an edited or hostile one ("../../x") would re-point the link out of the library.
+      const same = meta?.files?.find((f) => typeof f.name === "string" && isSafeRelativePath(f.name) && f.sha256?.toLowerCase() === want.sha256!.toLowerCase() && f.size === want.size);
       if (same?.name) return path.join(move.toDir, ...same.name.split("/"));
     } catch {
       // no readable metadata.json: by name below

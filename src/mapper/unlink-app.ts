@@ -30,7 +30,7 @@ export function removeEntries(reg: LinkRegistry, entries: LinkEntry[], signal?: 
   for (let i = 0; i < entries.length; i++) {
     if (i % 256 === 0) throwIfAborted(signal, what);
     try {
-      const o = removeLinkIfOurs(entries[i], dirs);
+      const o = removeLinkIfOurs(entries[i], reg.libraryRoot, dirs);
       reg.unregister(entries[i].target);
       r.outcomes.push(o);
       r[o.outcome]++;

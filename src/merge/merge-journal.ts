@@ -9,6 +9,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readJson, writeJsonAtomicSync } from "../core/atomic-json.js";
 import { ioError } from "../core/errors.js";
+import { isSafeId } from "../store/model-library.js";
 import type { MergePlanItem } from "./merge-types.js";
 
 /** Our per-library folder (index, locks, staging, journals). */
@@ -33,7 +34,19 @@ export function stateDir(root: string): string {
 export async function readJournal(root: string): Promise<JournalData | null> {
   const data = await readJson<JournalData>(join(stateDir(root), JOURNAL_FILE));
   if (!data || data.version !== 1 || typeof data.source !== "string" || !Array.isArray(data.plan)) return data === null ? null : invalid(root);
+  // A damaged or hand-edited plan naming "../x" or "/x" would have the folder it names moved (or removed as a
+  // duplicate) from outside the source, or into a place outside the library.
+  for (const item of data.plan) {
+    const bad = item && typeof item === "object" ? unsafeName(item.source) ?? (item.destId === null ? null : unsafeName(item.destId)) : "an item that is not an object";
+    if (bad) throw new Error(`${join(stateDir(root), JOURNAL_FILE)}: ${bad}; move it away to start afresh`);
+  }
   return data;
+}
+
+/** Why a folder name of the plan (relative to the source or the library) is not one inside it, or null. */
+function unsafeName(name: unknown): string | null {
+  if (typeof name !== "string") return `a folder name that is not a string (${JSON.stringify(name)})`;
+  return isSafeId(name) ? null : `the folder name ${JSON.stringify(name)} is not one inside the source or the library (absolute, or an empty, "." or ".." part, or a NUL)`;
 }
 
 function invalid(root: string): never {

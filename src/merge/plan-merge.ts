@@ -9,6 +9,7 @@ import { readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { isModelFileName } from "../formats/sniff.js";
+import { safeRelativePath } from "../formats/naming.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { hashFile } from "../hashing/index.js";
 import { identify } from "../identify/identify.js";
@@ -214,7 +215,12 @@ function listedFiles(dir: string, meta: Record<string, unknown>, statEach: boole
   const out: MergeFile[] = [];
   for (const f of listed) {
     const name = f.name as string;
-    if (outsideFolder(name)) throw new Error(`${join(dir, METADATA_FILE)}: file name "${name}" points outside the model folder`);
+    try {
+      safeRelativePath(name);
+    } catch (e) {
+      const why = (e as Error).message.slice(`unsafe relative path ${JSON.stringify(name)}: `.length);
+      throw new Error(`${join(dir, METADATA_FILE)}: file name ${JSON.stringify(name)} is not a name inside the model folder (${why})`);
+    }
     const sha256 = typeof f.sha256 === "string" && SHA256.test(f.sha256) ? f.sha256.toLowerCase() : null;
     const size = typeof f.size === "number" ? f.size : null;
     if (!statEach && size !== null && sha256) {
@@ -227,13 +233,6 @@ function listedFiles(dir: string, meta: Record<string, unknown>, statEach: boole
     out.push({ name, size: st.size, sha256 });
   }
   return out;
-}
-
-/** A listed file name that leaves the model folder (`..`, an empty part, absolute). */
-function outsideFolder(name: string): boolean {
-  if (name.startsWith("/")) return true;
-  for (const p of name.split("/")) if (p === ".." || p === "") return true;
-  return false;
 }
 
 /** A model folder's own files (metadata.json, overrides and backups aside), for a metadata.json that lists none. */

@@ -59,9 +59,9 @@ const BAD_ID_PART = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 const NO_THROW = { throwIfNoEntry: false } as const;
 
-/** A model id usable as a relative path under the root: `/`-separated, no empty, "." or ".." part. */
-function isSafeId(id: string): boolean {
-  return id.length > 0 && !BAD_ID_PART.test(id);
+/** A model id usable as a relative path under the root: `/`-separated, no empty, "." or ".." part, no NUL. */
+export function isSafeId(id: string): boolean {
+  return id.length > 0 && !BAD_ID_PART.test(id) && !id.includes("\0");
 }
 
 /** What an updateMetadata change returns when it changes nothing (nothing is then written). */
