@@ -45,7 +45,8 @@ describe("runDoctor", () => {
       const cFile = fs.readdirSync(lib.modelDir(changed)).find((n) => n.endsWith(".gguf"))!;
       fs.appendFileSync(path.join(lib.modelDir(changed), cFile), "more");
       const unhashed = await importOne(lib, writeGgufModel(path.join(t.dir, "d.gguf"), "D", 4), "unhashed one");
-      await lib.updateMetadata(unhashed, (m) => { for (const f of m.files!) { f.sha256 = null; f.blake3 = null; } });
+      // No hash at all (per file nor at model level: a model-level hash covers the largest file, as the original records it).
+      await lib.updateMetadata(unhashed, (m) => { m.hashes = null; for (const f of m.files!) { f.sha256 = null; f.blake3 = null; } });
       const dropped = await importOne(lib, writeGgufModel(path.join(t.dir, "e.gguf"), "E", 5), "dropped from index");
       lib.index.delete(dropped);
       const orphan = writeGgufModel(path.join(root, "llm", "llama", "orphan", "orphan.gguf"), "Orphan", 6);
