@@ -9,6 +9,7 @@ import { shardInfoOf } from "../formats/sharding.js";
 import type { ModelFilesRecord } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
+import { filesByBareName } from "../store/bare-name.js";
 import { DEFAULT_EXTENSIONS, type ResolvedProfile } from "./profiles.js";
 import { isProjector, ModelFolders, pairingKeys } from "./projector-pairing.js";
 import type { MappingRule } from "./types.js";
@@ -378,36 +379,16 @@ function planUnit(m: ModelFilesRecord, dir: string, files: ModelFiles, r: PlanRu
       // The original's in-place import lists a file of a sub-folder by its bare name (`model.onnx` for
       // `onnx/model.onnx`): linked as listed, it would be a dangling link. Found once in the folder, that file is
       // linked; else the model is left out, saying why.
-      const found = slash < 0 ? nestedByName(dir, name) : [];
+      // (by name only: two files of one name, told apart by size, would still land on one target)
+      const found = slash < 0 ? filesByBareName(dir, name) : [];
       if (found.length !== 1) {
         return found.length === 0
           ? `file "${name}" listed in metadata.json is not in ${dir}`
-          : `file "${name}" listed in metadata.json is in several sub-folders of ${dir} (${found.map((f) => path.relative(dir, f)).join(", ")}): which one is meant is unknown`;
+          : `file "${name}" listed in metadata.json is in several sub-folders of ${dir} (${found.join(", ")}): which one is meant is unknown`;
       }
-      source = found[0];
+      source = under(dir, found[0]);
     }
     items.push({ source, target: under(base, prefix + rel), isDir: false, size: files.zeroIsNone && size === 0 ? undefined : size, action: "create", reason: null });
   }
   return { modelId: m.id, targetDir: rule.target_dir, items };
-}
-
-/** The files named `name` in the sub-folders of `dir` (absolute paths; hidden folders skipped, links not followed). */
-function nestedByName(dir: string, name: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith(".")) continue;
-      const p = path.join(d, e.name);
-      if (e.isDirectory() && depth < 4) walk(p, depth + 1);
-      else if (e.isFile() && e.name === name && d !== dir) out.push(p);
-    }
-  };
-  walk(dir, 0);
-  return out;
 }
