@@ -3,7 +3,7 @@
 // hashes null). verify finds and checks those files; doctor must not call them missing or never hashed.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ModelLibrary } from "../../../src/store/model-library.js";
 import { runDoctor } from "../../../src/doctor/run-doctor.js";
@@ -11,6 +11,7 @@ import { verifyModels } from "../../../src/operations/verify-models.js";
 import { closeHashWorkers } from "../../../src/hashing/index.js";
 import { tempDir } from "../../helpers/library-fixtures.js";
 import { makeOriginalLibrary } from "../../helpers/original-library.js";
+import { runCli } from "../../helpers/cli.js";
 
 describe("doctor on a library the original wrote", () => {
   test.after(() => closeHashWorkers());
@@ -60,6 +61,31 @@ describe("doctor on a library the original wrote", () => {
       } finally {
         lib.close();
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test("the original's import folder: changed within the hour a notice (doctor exits 0), untouched for longer a problem; both left alone", async () => {
+    const t = tempDir("mlib-doctor-original-");
+    try {
+      const orig = await makeOriginalLibrary(join(t.dir, "lib"), { appsDir: join(t.dir, "apps") });
+      const lib = await ModelLibrary.open(orig.root);
+      try {
+        const r = await runDoctor(lib, { fix: true });
+        const paths = (list: { kind: string; path: string }[]) => list.filter((p) => p.kind === "original-staging").map((p) => p.path);
+        assert.deepEqual(paths(r.problems), [orig.tmpImports.old]);
+        assert.deepEqual(paths(r.notices), [orig.tmpImports.fresh]);
+        assert.ok(existsSync(join(orig.tmpImports.fresh, "big-model.safetensors")) && existsSync(join(orig.tmpImports.old, "left-behind.gguf")));
+      } finally {
+        lib.close();
+      }
+      // Only a fresh one (the original importing now), nothing else wrong: `mlib doctor` exits 0.
+      rmSync(orig.tmpImports.old, { recursive: true });
+      rmSync(orig.models.diffusers.dir, { recursive: true }); // (its smaller weights were never hashed: a problem)
+      const cli = await runCli(["doctor", "--library", orig.root]);
+      assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+      assert.match(cli.stdout, /notice: original-staging/);
     } finally {
       t.cleanup();
     }

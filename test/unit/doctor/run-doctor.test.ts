@@ -56,6 +56,8 @@ describe("runDoctor", () => {
       fs.mkdirSync(oldStaging, { recursive: true });
       fs.utimesSync(oldStaging, new Date(Date.now() - 600_000), new Date(Date.now() - 600_000)); // untouched for 10 min
       fs.mkdirSync(path.join(root, ".tmp_import_0b1c"), { recursive: true });
+      // Untouched for two hours (one changed within the hour is an import the original is doing: a notice).
+      fs.utimesSync(path.join(root, ".tmp_import_0b1c"), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
       fs.writeFileSync(path.join(lib.modelDir(changed), "next.gguf.part"), "x");
       fs.mkdirSync(path.join(lib.modelDir(changed), "extra", "deep"), { recursive: true });
       fs.writeFileSync(path.join(lib.modelDir(changed), "extra", "deep", "side.bin.part"), "x");
