@@ -4,7 +4,8 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isJsonTempName } from "../core/atomic-json.js";
 import { judgeLease, leaseTimings, parseOwner } from "../core/lease.js";
-import { stagingVerdict } from "../store/staging.js";
+import { ORIGINAL_STAGING_QUIET_MS } from "../store/model-library.js";
+import { newestMtime, stagingVerdict } from "../store/staging.js";
 import type { DoctorProblem } from "./doctor-types.js";
 
 // The staging layouts: `<root>/.staging/<pid>-<rand>` (before `.model-library/`) and `<root>/.model-library/staging/`
@@ -17,7 +18,7 @@ const MERGE_JOURNAL = join(".model-library", "merge-journal.json");
 const MERGE_STAGING = join(".model-library", "merge-staging");
 const MERGE_LOCK = join(".model-library", "merge.lock");
 
-export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> {
+export async function checkHousekeeping(root: string, notices?: DoctorProblem[]): Promise<DoctorProblem[]> {
   const out: DoctorProblem[] = [];
   for (const rel of STAGING_ROOTS) {
     const dir = join(root, rel);
@@ -44,10 +45,16 @@ export async function checkHousekeeping(root: string): Promise<DoctorProblem[]> 
   }
   for (const name of await readdir(root).catch(() => [] as string[])) {
     if (!name.startsWith(LEGACY_STAGING_PREFIX)) continue;
-    out.push({
+    const path = join(root, name);
+    // Changed within the hour: most likely an import the original is doing now, which is nothing wrong (doctor
+    // exited 1 whenever the original was importing); a notice, as opening the library keeps quiet about it.
+    const fresh = Date.now() - newestMtime(path) < ORIGINAL_STAGING_QUIET_MS;
+    (fresh && notices ? notices : out).push({
       kind: "original-staging",
-      path: join(root, name),
-      message: "staging folder of the original model library (an import it did not finish, or one it is doing now)",
+      path,
+      message: fresh
+        ? `${path}: staging folder of the original model library, changed within the hour: an import it is doing now, most likely`
+        : "staging folder of the original model library (an import it did not finish, or one it is doing now)",
       remedy: "left alone (it is the original's): once the original is not running, remove it by hand if you do not need it",
     });
   }

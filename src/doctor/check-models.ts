@@ -13,6 +13,7 @@ import { isModelFileName } from "../formats/sniff.js";
 import { safeRelativePath } from "../formats/naming.js";
 import { IDENTIFY_VERSION, recordedIdentifyVersion } from "../identify/identify-version.js";
 import { incompleteSets } from "../operations/find-orphans.js";
+import { planVerify } from "../operations/verify-files.js";
 import { normalizeMetadata } from "../store/metadata.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE } from "../store/layout.js";
@@ -148,8 +149,12 @@ async function checkModel(
   // What redetect would look at again: not a choice made by hand (it keeps those), not a model without weights.
   const weights = (meta.files ?? []).some((f) => isModelFileName(f.name));
   if (weights && meta.match_source !== "manual" && recordedIdentifyVersion(meta) < IDENTIFY_VERSION) outdated.push(id);
-  const unhashed: string[] = [];
-  for (const f of meta.files ?? []) {
+  // Each listed file is found as verify finds it: the original's in-place import lists a nested file by its bare
+  // name (`model.onnx` for `onnx/model.onnx`), and only model-level hashes, of its largest file. planVerify keeps
+  // the listed order, one entry per listed file.
+  const plan = await planVerify(dir, meta);
+  const unhashed: { index: number; name: string; path: string }[] = [];
+  for (const [i, f] of (meta.files ?? []).entries()) {
     // A name such as "../../x" (an edited or hostile metadata.json) is never followed: --fix would hash that
     // outside file and record its hashes as the model's.
     try {
@@ -164,8 +169,10 @@ async function checkModel(
       });
       continue;
     }
-    const path = join(dir, ...f.name.split("/"));
-    const fst = await stat(path).catch(() => null);
+    const found = plan.files[i];
+    if (found?.state === "ambiguous") continue; // several sub-folders hold that name: there, not missing
+    const path = found?.path ? join(dir, ...found.path.split("/")) : join(dir, ...f.name.split("/"));
+    const fst = found?.state === "missing" ? null : await stat(path).catch(() => null);
     if (!fst?.isFile()) {
       problems.push({ kind: "file-missing", path, id, message: "listed in metadata.json but missing", remedy: `put the file back, or remove the model (\`mlib rm ${id}\`)` });
       continue;
@@ -195,8 +202,9 @@ async function checkModel(
           : `check it with \`mlib verify ${id}\`; if the new content is wanted, import it again`,
         fix: recordedSha ? (signal) => refreshMtime(lib, id, f.name, path, recordedSha, signal) : undefined,
       });
-    } else if (!f.sha256) {
-      unhashed.push(f.name);
+    } else if (!f.sha256 && !found?.sha256 && !found?.blake3) {
+      // (the original's largest file is covered by the model-level hashes: verify checks it against them)
+      unhashed.push({ index: i, name: f.name, path });
     }
   }
   const incomplete = incompleteShards(lib, id, dir, meta.files ?? [], meta.repo_id);
@@ -206,22 +214,23 @@ async function checkModel(
       kind: "no-hashes",
       path: dir,
       id,
-      message: `${unhashed.length} file${unhashed.length === 1 ? "" : "s"} never hashed (${unhashed.slice(0, 3).join(", ")}${unhashed.length > 3 ? "..." : ""}): verify and duplicate checks cannot cover them`,
+      message: `${unhashed.length} file${unhashed.length === 1 ? "" : "s"} never hashed (${unhashed.slice(0, 3).map((u) => u.name).join(", ")}${unhashed.length > 3 ? "..." : ""}): verify and duplicate checks cannot cover them`,
       remedy: "hash them and record the hashes in metadata.json",
       fix: async (signal) => {
-        const hashed = new Map<string, { sha256: string; blake3: string; fastHash: string; mtime: number; size: number }>();
-        for (const name of unhashed) {
-          const p = join(dir, ...name.split("/"));
+        // By place in the list, not by name: the original lists two sub-folders' files of one name (a diffusers
+        // folder's `diffusion_pytorch_model.safetensors`) by that bare name.
+        const hashed = new Map<number, { name: string; sha256: string; blake3: string; fastHash: string; mtime: number; size: number }>();
+        for (const { index, name, path: p } of unhashed) {
           const before = await stat(p);
           const h = await hashFile(p, { signal });
           const after = await stat(p);
           if (before.mtimeMs !== after.mtimeMs || before.size !== after.size) continue; // changing while read: next time
-          hashed.set(name, { sha256: h.sha256, blake3: h.blake3, fastHash: h.fastHash, mtime: after.mtimeMs, size: after.size });
+          hashed.set(index, { name, sha256: h.sha256, blake3: h.blake3, fastHash: h.fastHash, mtime: after.mtimeMs, size: after.size });
         }
         await lib.updateMetadata(id, (m) => {
-          for (const f of m.files ?? []) {
-            const h = hashed.get(f.name);
-            if (!h || f.sha256) continue;
+          for (const [i, f] of (m.files ?? []).entries()) {
+            const h = hashed.get(i);
+            if (!h || h.name !== f.name || f.sha256) continue;
             Object.assign(f, { sha256: h.sha256, blake3: h.blake3, fast_hash: h.fastHash, mtime: h.mtime, size: h.size });
           }
           const largest = (m.files ?? []).reduce<(typeof m.files & object)[number] | null>((a, f) => (!a || (f.size ?? 0) > (a.size ?? 0) ? f : a), null);

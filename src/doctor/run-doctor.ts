@@ -52,9 +52,11 @@ export async function runDoctor(lib: ModelLibrary, params: DoctorParams = {}, op
 async function findProblems(lib: ModelLibrary, checks: DoctorCheck[], options: OperationOptions): Promise<{ problems: DoctorProblem[]; notices: DoctorProblem[]; models: number }> {
   const progress = (phase: string) => options.onProgress?.({ op: "doctor", phase });
   progress("housekeeping");
-  const problems = await checkHousekeeping(lib.root);
+  const notices: DoctorProblem[] = [];
+  const problems = await checkHousekeeping(lib.root, notices);
   progress("models");
   const models = await checkModels(lib, options.signal);
+  notices.push(...models.notices);
   problems.push(...models.problems);
   progress("orphans");
   problems.push(...(await checkOrphans(lib)));
@@ -63,5 +65,5 @@ async function findProblems(lib: ModelLibrary, checks: DoctorCheck[], options: O
     progress(c.name);
     problems.push(...(await c.run(options.signal)));
   }
-  return { problems, notices: models.notices, models: models.models };
+  return { problems, notices, models: models.models };
 }

@@ -9,6 +9,7 @@ import { shardInfoOf } from "../formats/sharding.js";
 import type { ModelFilesRecord } from "../index/index-types.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
+import { filesByBareName } from "../store/bare-name.js";
 import { DEFAULT_EXTENSIONS, type ResolvedProfile } from "./profiles.js";
 import { isProjector, ModelFolders, pairingKeys } from "./projector-pairing.js";
 import type { MappingRule } from "./types.js";
@@ -373,7 +374,21 @@ function planUnit(m: ModelFilesRecord, dir: string, files: ModelFiles, r: PlanRu
     const slash = name.lastIndexOf("/");
     if (slash < 0 ? safeSegment(name) !== name : name.split("/").some((p) => safeSegment(p) !== p)) return `file name "${name}" in metadata.json is not a safe relative path`;
     const rel = layout === "files" || slash < 0 ? name : name.slice(slash + 1);
-    items.push({ source: under(dir, name), target: under(base, prefix + rel), isDir: false, size: files.zeroIsNone && size === 0 ? undefined : size, action: "create", reason: null });
+    let source = under(dir, name);
+    if (!fs.existsSync(source)) {
+      // The original's in-place import lists a file of a sub-folder by its bare name (`model.onnx` for
+      // `onnx/model.onnx`): linked as listed, it would be a dangling link. Found once in the folder, that file is
+      // linked; else the model is left out, saying why.
+      // (by name only: two files of one name, told apart by size, would still land on one target)
+      const found = slash < 0 ? filesByBareName(dir, name) : [];
+      if (found.length !== 1) {
+        return found.length === 0
+          ? `file "${name}" listed in metadata.json is not in ${dir}`
+          : `file "${name}" listed in metadata.json is in several sub-folders of ${dir} (${found.join(", ")}): which one is meant is unknown`;
+      }
+      source = under(dir, found[0]);
+    }
+    items.push({ source, target: under(base, prefix + rel), isDir: false, size: files.zeroIsNone && size === 0 ? undefined : size, action: "create", reason: null });
   }
   return { modelId: m.id, targetDir: rule.target_dir, items };
 }

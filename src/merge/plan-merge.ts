@@ -16,6 +16,7 @@ import { identify } from "../identify/identify.js";
 import { listFolderFiles } from "../identify/folder.js";
 import type { ModelLibrary } from "../store/model-library.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
+import { filesByBareName } from "../store/bare-name.js";
 import type { SourceModel } from "./gather-source.js";
 import { isInside, linkProblem, sourceTargetOf, staysInside, type FolderLink } from "./model-links.js";
 import type { MergeFile, MergePlanItem } from "./merge-types.js";
@@ -227,10 +228,20 @@ function listedFiles(dir: string, meta: Record<string, unknown>, statEach: boole
       out.push({ name, size, sha256 });
       continue;
     }
-    const st = statSync(join(dir, ...name.split("/")), { throwIfNoEntry: false });
+    let rel = name;
+    let st = statSync(join(dir, ...name.split("/")), { throwIfNoEntry: false });
+    if (!st?.isFile() && !name.includes("/")) {
+      // The original's in-place import lists a file of a sub-folder by its bare name: the one file so named is it.
+      const found = filesByBareName(dir, name, size);
+      if (found.length > 1) throw new Error(`${join(dir, name)}: listed in metadata.json by a name several sub-folders hold (${found.join(", ")})`);
+      if (found.length === 1) {
+        rel = found[0];
+        st = statSync(join(dir, ...rel.split("/")), { throwIfNoEntry: false });
+      }
+    }
     if (!st?.isFile()) throw new Error(`${join(dir, name)}: listed in metadata.json but missing`);
-    if (size !== null && size !== st.size) throw new Error(`${join(dir, name)}: size changed since it was recorded (${size} → ${st.size} bytes); run mlib verify in the source`);
-    out.push({ name, size: st.size, sha256 });
+    if (size !== null && size !== st.size) throw new Error(`${join(dir, rel)}: size changed since it was recorded (${size} → ${st.size} bytes); run mlib verify in the source`);
+    out.push({ name: rel, size: st.size, sha256 });
   }
   return out;
 }

@@ -47,7 +47,7 @@ export interface LibraryNotice {
 
 // The original's `.tmp_import_*` folders are only mentioned once they look abandoned (a fresh one is
 // likely a copy the original is making right now); they are never removed either way.
-const ORIGINAL_STAGING_QUIET_MS = 60 * 60 * 1000;
+export const ORIGINAL_STAGING_QUIET_MS = 60 * 60 * 1000;
 
 export interface ModelOverrides {
   version_ranges: Record<string, string> | null;

@@ -5,6 +5,7 @@ import { ModelLibraryError } from "../core/errors.js";
 import { FileTooBigError, fileKind, readTextFile } from "../core/read-text-file.js";
 import { backupPathOf } from "../core/atomic-json.js";
 import type { IndexRecord } from "../index/index-types.js";
+import { isModelFileName } from "../formats/sniff.js";
 import { nowIso } from "./metadata.js";
 import { METADATA_FILE } from "./layout.js";
 
@@ -82,6 +83,19 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 const obj = (v: unknown): Record<string, unknown> | null =>
   v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
+/**
+ * The format of a model whose metadata.json does not say (the original writes no `format`): GGUF or ONNX when
+ * every weight file listed has that extension — else unknown (null). Not safetensors: the original lists a diffusers
+ * folder's nested .safetensors files by bare name, and that folder is not a safetensors checkpoint. Without it an
+ * original's GGUF matched no rule of the GGUF apps (llama.cpp, LM Studio) and `list --format gguf` missed it.
+ */
+function formatFromNames(files: IndexRecord["files"]): string | null {
+  const exts = new Set(files.filter((f) => isModelFileName(f.name)).map((f) => f.name.slice(f.name.lastIndexOf(".") + 1).toLowerCase()));
+  if (exts.size !== 1) return null;
+  const [ext] = exts;
+  return ext === "gguf" || ext === "onnx" ? ext : null;
+}
+
 /** The row of a metadata.json as parsed (any shape; normalized or not, the result is the same). */
 export function recordFromParsed(
   id: string,
@@ -108,7 +122,7 @@ export function recordFromParsed(
     modelType: (str(m.model_type) ?? "unknown").toLowerCase(),
     subtype: str(m.subtype),
     family: str(m.family),
-    format: str(m.format),
+    format: str(m.format) ?? formatFromNames(files),
     quantization: str(m.quantization),
     architecture: str(m.architecture),
     tags: Array.isArray(m.tags) ? m.tags.filter((t): t is string => typeof t === "string") : [],

@@ -239,7 +239,7 @@ function readdirOrEmpty(dir: string): string[] {
 }
 
 /** The newest mtime of a folder and what it holds (a copy in progress keeps touching its file). */
-function newestMtime(path: string): number {
+export function newestMtime(path: string): number {
   const st = lstatOrNull(path);
   if (!st?.isDirectory()) return st?.mtimeMs ?? 0;
   let newest = st.mtimeMs;

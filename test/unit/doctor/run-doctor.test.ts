@@ -45,7 +45,8 @@ describe("runDoctor", () => {
       const cFile = fs.readdirSync(lib.modelDir(changed)).find((n) => n.endsWith(".gguf"))!;
       fs.appendFileSync(path.join(lib.modelDir(changed), cFile), "more");
       const unhashed = await importOne(lib, writeGgufModel(path.join(t.dir, "d.gguf"), "D", 4), "unhashed one");
-      await lib.updateMetadata(unhashed, (m) => { for (const f of m.files!) { f.sha256 = null; f.blake3 = null; } });
+      // No hash at all (per file nor at model level: a model-level hash covers the largest file, as the original records it).
+      await lib.updateMetadata(unhashed, (m) => { m.hashes = null; for (const f of m.files!) { f.sha256 = null; f.blake3 = null; } });
       const dropped = await importOne(lib, writeGgufModel(path.join(t.dir, "e.gguf"), "E", 5), "dropped from index");
       lib.index.delete(dropped);
       const orphan = writeGgufModel(path.join(root, "llm", "llama", "orphan", "orphan.gguf"), "Orphan", 6);
@@ -55,6 +56,8 @@ describe("runDoctor", () => {
       fs.mkdirSync(oldStaging, { recursive: true });
       fs.utimesSync(oldStaging, new Date(Date.now() - 600_000), new Date(Date.now() - 600_000)); // untouched for 10 min
       fs.mkdirSync(path.join(root, ".tmp_import_0b1c"), { recursive: true });
+      // Untouched for two hours (one changed within the hour is an import the original is doing: a notice).
+      fs.utimesSync(path.join(root, ".tmp_import_0b1c"), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
       fs.writeFileSync(path.join(lib.modelDir(changed), "next.gguf.part"), "x");
       fs.mkdirSync(path.join(lib.modelDir(changed), "extra", "deep"), { recursive: true });
       fs.writeFileSync(path.join(lib.modelDir(changed), "extra", "deep", "side.bin.part"), "x");
