@@ -154,6 +154,9 @@ async function checkModel(
   // the listed order, one entry per listed file.
   const plan = await planVerify(dir, meta);
   const unhashed: { index: number; name: string; path: string }[] = [];
+  // Files covered by the model-level hashes only (the original's largest): hashed by the same --fix, so that one fix
+  // settles the model (with the others given per-file hashes, nothing would cover this one at the next check).
+  const coveredOnly: { index: number; name: string; path: string; sha256: string | null; blake3: string | null }[] = [];
   for (const [i, f] of (meta.files ?? []).entries()) {
     // A name such as "../../x" (an edited or hostile metadata.json) is never followed: --fix would hash that
     // outside file and record its hashes as the model's.
@@ -205,6 +208,8 @@ async function checkModel(
     } else if (!f.sha256 && !found?.sha256 && !found?.blake3) {
       // (the original's largest file is covered by the model-level hashes: verify checks it against them)
       unhashed.push({ index: i, name: f.name, path });
+    } else if (!f.sha256) {
+      coveredOnly.push({ index: i, name: f.name, path, sha256: found?.sha256 ?? null, blake3: found?.blake3 ?? null });
     }
   }
   const incomplete = incompleteShards(lib, id, dir, meta.files ?? [], meta.repo_id);
@@ -220,11 +225,14 @@ async function checkModel(
         // By place in the list, not by name: the original lists two sub-folders' files of one name (a diffusers
         // folder's `diffusion_pytorch_model.safetensors`) by that bare name.
         const hashed = new Map<number, { name: string; sha256: string; blake3: string; fastHash: string; mtime: number; size: number }>();
-        for (const { index, name, path: p } of unhashed) {
+        const toHash: { index: number; name: string; path: string; sha256?: string | null; blake3?: string | null }[] = [...unhashed, ...coveredOnly];
+        for (const { index, name, path: p, sha256, blake3 } of toHash) {
           const before = await stat(p);
           const h = await hashFile(p, { signal });
           const after = await stat(p);
           if (before.mtimeMs !== after.mtimeMs || before.size !== after.size) continue; // changing while read: next time
+          // A covered file is recorded only as what the model-level hashes say it is (else verify reports it).
+          if ((sha256 && sha256 !== h.sha256) || (blake3 && blake3 !== h.blake3)) continue;
           hashed.set(index, { name, sha256: h.sha256, blake3: h.blake3, fastHash: h.fastHash, mtime: after.mtimeMs, size: after.size });
         }
         await lib.updateMetadata(id, (m) => {

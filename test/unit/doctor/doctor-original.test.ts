@@ -49,7 +49,7 @@ describe("doctor on a library the original wrote", () => {
       try {
         await runDoctor(lib, { fix: true });
         const { diffusers } = orig.models;
-        const written = JSON.parse(readFileSync(join(diffusers.dir, "metadata.json"), "utf8")) as { files: { name: string; sha256: string | null }[] };
+        const written = JSON.parse(readFileSync(join(diffusers.dir, "metadata.json"), "utf8")) as { files: { name: string; size: number; sha256: string | null }[] };
         const same = written.files.filter((f) => f.name === "diffusion_pytorch_model.safetensors");
         assert.equal(same.length, 2);
         // The smaller one is hashed now; the larger (the model-level hashes' file) is not given the smaller's hash.
@@ -58,6 +58,12 @@ describe("doctor on a library the original wrote", () => {
         assert.equal(new Set(hashes).size, hashes.length, `each entry got its own file's hash: ${JSON.stringify(same)}`);
         const v = await verifyModels(lib, { ids: [diffusers.id] });
         assert.deepEqual(v.results.map((x) => x.ok), [true], JSON.stringify(v.results));
+        // One --fix settles it: the largest file, until now covered by the model-level hashes only, is recorded
+        // too (once the others have per-file hashes, nothing else covers it, and a second --fix was needed).
+        const largest = written.files.reduce((a, f) => (f.size > a.size ? f : a));
+        assert.ok(largest.sha256, `the largest file has its own hash: ${JSON.stringify(written.files)}`);
+        const again = await runDoctor(lib);
+        assert.deepEqual(again.problems.filter((p) => p.kind === "no-hashes" && p.id === diffusers.id), [], "nothing left to hash");
       } finally {
         lib.close();
       }
