@@ -10,7 +10,7 @@ import { ModelLibraryError, throwIfAborted } from "../core/errors.js";
 import { walkFolders } from "../core/walk.js";
 import { hashFile } from "../hashing/index.js";
 import { isModelFileName } from "../formats/sniff.js";
-import { safeRelativePath } from "../formats/naming.js";
+import { unsafeRelativePathReason } from "../formats/naming.js";
 import { IDENTIFY_VERSION, recordedIdentifyVersion } from "../identify/identify-version.js";
 import { incompleteSets } from "../operations/find-orphans.js";
 import { planVerify } from "../operations/verify-files.js";
@@ -80,7 +80,7 @@ export async function checkModels(lib: ModelLibrary, signal?: AbortSignal): Prom
 
 /**
  * Models whose metadata.json was written by an older identify (or records no revision: imported before it was
- * recorded, or by the original): their type, subtype or family may be what identify said then. One problem for
+ * recorded, or by the original): their type, subtype or family may be what identify said then. One notice for
  * them all (a library imported before an upgrade has thousands), naming a few. Not a --fix: a redetect re-reads
  * every model's header and may re-classify models (and so where `mlib map` links them), which the user runs.
  */
@@ -160,14 +160,13 @@ async function checkModel(
   for (const [i, f] of (meta.files ?? []).entries()) {
     // A name such as "../../x" (an edited or hostile metadata.json) is never followed: --fix would hash that
     // outside file and record its hashes as the model's.
-    try {
-      safeRelativePath(f.name);
-    } catch (e) {
+    const why = unsafeRelativePathReason(f.name);
+    if (why !== null) {
       problems.push({
         kind: "unsafe-name",
         path: join(dir, METADATA_FILE),
         id,
-        message: `lists the file name ${JSON.stringify(f.name)}, which is not inside the model folder (${(e as Error).message.replace(/^.*: /, "")}); not checked`,
+        message: `lists the file name ${JSON.stringify(f.name)}, which is not inside the model folder (${why}); not checked`,
         remedy: `correct or remove that entry of its "files" list (\`mlib restore ${id}\` puts back the previous metadata.json)`,
       });
       continue;

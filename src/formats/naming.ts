@@ -71,31 +71,29 @@ export function extractBaseName(filename: string): string {
  * NUL or backslash. Returns the `/`-joined path; throws E_INVALID saying what is wrong.
  */
 export function safeRelativePath(rel: string): string {
-  const reject = (why: string): never => {
-    throw new ModelLibraryError("E_INVALID", `unsafe relative path ${JSON.stringify(rel)}: ${why}`);
-  };
-  if (rel === "") reject("it is empty");
-  if (rel.includes("\0")) reject("it contains a NUL character");
-  if (rel.includes("\\")) reject("it contains a backslash");
-  if (rel.startsWith("/")) reject("it is absolute");
-  if (/^[A-Za-z]:/.test(rel)) reject("it starts with a drive letter");
-  const segments = rel.split("/");
-  for (const seg of segments) {
-    if (seg === "") reject("it has an empty segment");
-    if (seg === "..") reject("it has a '..' segment");
-    if (seg === ".") reject("it has a '.' segment");
+  const why = unsafeRelativePathReason(rel);
+  if (why !== null) throw new ModelLibraryError("E_INVALID", `unsafe relative path ${JSON.stringify(rel)}: ${why}`);
+  return rel;
+}
+
+/** Why safeRelativePath refuses `rel` ("it is absolute", ...), or null when it is safe: for callers that word their own error. */
+export function unsafeRelativePathReason(rel: string): string | null {
+  if (rel === "") return "it is empty";
+  if (rel.includes("\0")) return "it contains a NUL character";
+  if (rel.includes("\\")) return "it contains a backslash";
+  if (rel.startsWith("/")) return "it is absolute";
+  if (/^[A-Za-z]:/.test(rel)) return "it starts with a drive letter";
+  for (const seg of rel.split("/")) {
+    if (seg === "") return "it has an empty segment";
+    if (seg === "..") return "it has a '..' segment";
+    if (seg === ".") return "it has a '.' segment";
   }
-  return segments.join("/");
+  return null;
 }
 
 /** safeRelativePath as a test: whether a name from data (a metadata.json, a registry) stays inside its folder. */
 export function isSafeRelativePath(rel: string): boolean {
-  try {
-    safeRelativePath(rel);
-    return true;
-  } catch {
-    return false;
-  }
+  return unsafeRelativePathReason(rel) === null;
 }
 
 /**

@@ -5,7 +5,7 @@
 // quants asks which (the original fetched every quant: tens of GB nobody asked for). Every Hub path is checked:
 // `..`, absolute paths and backslashes are refused before anything is fetched.
 import { ModelLibraryError } from "../core/errors.js";
-import { safeRelativePath } from "../formats/naming.js";
+import { unsafeRelativePathReason } from "../formats/naming.js";
 import { downloadOptions, quantsInName, type RepoFile } from "./convert-model.js";
 
 const WEIGHT = /\.(gguf|safetensors|bin|pt|pth|ckpt|onnx|h5|msgpack|ot)$/i;
@@ -108,27 +108,23 @@ export function checkHubPath(path: string, repoId: string): string {
   const refuse = (why: string): never => {
     throw new ModelLibraryError("E_INVALID", `${repoId}: refusing the Hub file name ${JSON.stringify(path)}: ${why}`);
   };
-  let safe = "";
-  try {
-    safe = safeRelativePath(path);
-  } catch (e) {
-    refuse((e as Error).message.replace(/^unsafe relative path "[^"]*": /, ""));
-  }
+  const unsafe = unsafeRelativePathReason(path);
+  if (unsafe !== null) refuse(unsafe);
   // A newline or another control character would land in the library as it is, breaking every listing and script.
   const control = [...path].find((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
   if (control) refuse(`it contains a control character (U+${control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")})`);
   // "...": a name of dots only is no file or folder name anyone means; and the library skips a folder so named
   // (hidden), so the download landed, then failed with "no model files found", leaving its files in the library.
-  const dots = safe.split("/").find((part) => /^\.+$/.test(part));
+  const dots = path.split("/").find((part) => /^\.+$/.test(part));
   if (dots !== undefined) refuse(`it has a part made of dots only ("${dots}")`);
   // Found now, not as an ENAMETOOLONG once the download has begun.
-  const parts = safe.split("/");
+  const parts = path.split("/");
   const name = parts.pop()!;
   if (parts.some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)) refuse(`a folder name in it is longer than ${MAX_NAME_BYTES} bytes, more than a filesystem takes`);
   if (Buffer.byteLength(name) > MAX_NAME_BYTES - PART_JSON_TEMP_BYTES) {
     refuse(`its name is longer than ${MAX_NAME_BYTES - PART_JSON_TEMP_BYTES} bytes: with the names the download writes beside it (\`.<name>.part.json.<pid>.<random>.tmp\`), more than the ${MAX_NAME_BYTES} bytes a filesystem takes`);
   }
-  return safe;
+  return path;
 }
 
 /** The longest name of one file or folder that Linux and macOS filesystems take (bytes, in UTF-8). */

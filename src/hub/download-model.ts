@@ -39,7 +39,7 @@ import {
   type DownloadEntry,
 } from "./download-state.js";
 import type { RetryPolicy } from "./retry.js";
-import { forgetDeadCompletions, recordLandedShards, type LandedShard } from "./landed-shards.js";
+import { forgetDeadCompletions, recordLandedShards, recordShards, type LandedShard } from "./landed-shards.js";
 
 export interface DownloadModelParams {
   repoId: string;
@@ -624,16 +624,7 @@ async function landCompletion(lib: ModelLibrary, dir: string, id: string, stagin
       throw ioError(to, "move into place", e);
     });
   }
-  await lib.updateMetadata(id, (m) => {
-    const files = m.files ?? [];
-    for (const f of results) {
-      const base = f.path.slice(f.path.lastIndexOf("/") + 1);
-      files.push({ name: base, original_name: f.path, size: f.size, sha256: f.sha256, blake3: f.blake3, fast_hash: null });
-    }
-    m.files = files;
-    m.size_bytes = files.reduce((a, f) => a + (f.size ?? 0), 0);
-    m.expected_files = files.map((f) => f.name);
-  });
+  await recordShards(lib, id, results.map((f) => ({ name: f.path.slice(f.path.lastIndexOf("/") + 1), originalName: f.path, size: f.size, sha256: f.sha256, blake3: f.blake3 })));
   await rmdir(staging).catch(() => undefined);
   return id;
 }

@@ -31,14 +31,19 @@ export async function recordLandedShards(lib: ModelLibrary, id: string, meta: Mo
     landed.push({ path: name, size: h.size, sha256: h.sha256, blake3: h.blake3 });
   }
   if (landed.length === 0) return [];
+  await recordShards(lib, id, landed.map((l) => ({ name: l.path, originalName: l.path, size: l.size, sha256: l.sha256, blake3: l.blake3 })));
+  return landed;
+}
+
+/** Lists shards now in the model's folder in its metadata.json (an entry of the same name replaced), with the sizes. */
+export async function recordShards(lib: ModelLibrary, id: string, shards: { name: string; originalName: string; size: number; sha256: string; blake3: string }[]): Promise<void> {
   await lib.updateMetadata(id, (m) => {
-    const files = (m.files ?? []).filter((f) => !landed.some((l) => l.path === f.name));
-    for (const l of landed) files.push({ name: l.path, original_name: l.path, size: l.size, sha256: l.sha256, blake3: l.blake3, fast_hash: null });
+    const files = (m.files ?? []).filter((f) => !shards.some((s) => s.name === f.name));
+    for (const s of shards) files.push({ name: s.name, original_name: s.originalName, size: s.size, sha256: s.sha256, blake3: s.blake3, fast_hash: null });
     m.files = files;
     m.size_bytes = files.reduce((a, f) => a + (f.size ?? 0), 0);
     m.expected_files = files.map((f) => f.name);
   });
-  return landed;
 }
 
 /** Forgets the unfinished download entries completing this model whose process is gone, and their staging folders. */

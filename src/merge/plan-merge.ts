@@ -9,7 +9,7 @@ import { readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { throwIfAborted } from "../core/errors.js";
 import { isModelFileName } from "../formats/sniff.js";
-import { safeRelativePath } from "../formats/naming.js";
+import { unsafeRelativePathReason } from "../formats/naming.js";
 import { missingShardNames, shardInfoOf } from "../formats/sharding.js";
 import { hashFile } from "../hashing/index.js";
 import { identify } from "../identify/identify.js";
@@ -216,12 +216,8 @@ function listedFiles(dir: string, meta: Record<string, unknown>, statEach: boole
   const out: MergeFile[] = [];
   for (const f of listed) {
     const name = f.name as string;
-    try {
-      safeRelativePath(name);
-    } catch (e) {
-      const why = (e as Error).message.slice(`unsafe relative path ${JSON.stringify(name)}: `.length);
-      throw new Error(`${join(dir, METADATA_FILE)}: file name ${JSON.stringify(name)} is not a name inside the model folder (${why})`);
-    }
+    const why = unsafeRelativePathReason(name);
+    if (why !== null) throw new Error(`${join(dir, METADATA_FILE)}: file name ${JSON.stringify(name)} is not a name inside the model folder (${why})`);
     const sha256 = typeof f.sha256 === "string" && SHA256.test(f.sha256) ? f.sha256.toLowerCase() : null;
     const size = typeof f.size === "number" ? f.size : null;
     if (!statEach && size !== null && sha256) {

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
 import { listFolderFiles, type WalkedFile } from "../identify/folder.js";
 import { isModelFileName } from "../formats/sniff.js";
-import { safeRelativePath } from "../formats/naming.js";
+import { unsafeRelativePathReason } from "../formats/naming.js";
+import { preferSize } from "../store/bare-name.js";
 import type { ModelMetadata } from "../store/metadata.js";
 import { METADATA_FILE, OVERRIDES_FILE } from "../store/layout.js";
 
@@ -67,11 +68,9 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
   const unsafe: string[] = [];
   for (const f of listed) {
     const expected = { size: f.size, sha256: f.sha256 || null, blake3: f.blake3 || null };
-    try {
-      safeRelativePath(f.name);
-    } catch (e) {
+    const why = unsafeRelativePathReason(f.name);
+    if (why !== null) {
       // A name such as "../../other/model.gguf" (an edited or hostile metadata.json) is never followed out of the folder.
-      const why = (e as Error).message.slice(`unsafe relative path ${JSON.stringify(f.name)}: `.length);
       unsafe.push(`${JSON.stringify(f.name)} (${why})`);
       files.push({ name: f.name, path: null, state: "missing", ...expected });
       continue;
@@ -81,11 +80,8 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
       files.push({ name: f.name, path: f.name, state: "check", ...expected });
       continue;
     }
-    let candidates = f.name.includes("/") ? [] : (await onDisk()).filter((d) => d.rel.slice(d.rel.lastIndexOf("/") + 1) === f.name);
-    if (candidates.length > 1 && f.size !== null) {
-      const sameSize = candidates.filter((c) => c.size === f.size);
-      if (sameSize.length >= 1) candidates = sameSize;
-    }
+    const named = f.name.includes("/") ? [] : (await onDisk()).filter((d) => d.rel.slice(d.rel.lastIndexOf("/") + 1) === f.name);
+    const candidates = preferSize(named, f.size, (c) => c.size);
     if (candidates.length === 1) files.push({ name: f.name, path: candidates[0].rel, state: "check", ...expected });
     else files.push({ name: f.name, path: null, state: candidates.length === 0 ? "missing" : "ambiguous", ...expected });
   }

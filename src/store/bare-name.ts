@@ -25,9 +25,12 @@ export function filesByBareName(dir: string, name: string, size: number | null =
     }
   };
   walk(dir, "", 0);
-  if (size !== null && out.length > 1) {
-    const same = out.filter((f) => statSync(f.abs, { throwIfNoEntry: false })?.size === size);
-    if (same.length > 0) return same.map((f) => f.rel);
-  }
-  return out.map((f) => f.rel);
+  return preferSize(out, size, (f) => statSync(f.abs, { throwIfNoEntry: false })?.size).map((f) => f.rel);
+}
+
+/** Of the files a bare name may mean, those of the recorded size when several are and any has it; else all of them. */
+export function preferSize<T>(candidates: T[], size: number | null, sizeOf: (c: T) => number | undefined): T[] {
+  if (size === null || candidates.length < 2) return candidates;
+  const same = candidates.filter((c) => sizeOf(c) === size);
+  return same.length > 0 ? same : candidates;
 }
