@@ -174,7 +174,7 @@ async function checkModel(
     const found = plan.files[i];
     if (found?.state === "ambiguous") continue; // several sub-folders hold that name: there, not missing
     const path = found?.path ? join(dir, ...found.path.split("/")) : join(dir, ...f.name.split("/"));
-    const fst = found?.state === "missing" ? null : await stat(path).catch(() => null);
+    const fst = found?.state === "missing" ? null : (found?.stat ?? (await stat(path).catch(() => null)));
     if (!fst?.isFile()) {
       problems.push({ kind: "file-missing", path, id, message: "listed in metadata.json but missing", remedy: `put the file back, or remove the model (\`mlib rm ${id}\`)` });
       continue;

@@ -1,6 +1,7 @@
 // Which files verify checks in a model folder, and against what. Our metadata.json lists every file with its
 // own hashes; the original's lists them with per-file hashes null (only the largest file's hashes, at model
 // level), and its in-place import lists a nested file by its bare name (`model.onnx` for `onnx/model.onnx`).
+import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readJson } from "../core/atomic-json.js";
@@ -21,6 +22,8 @@ export interface FileToCheck {
   size: number | null;
   sha256: string | null;
   blake3: string | null;
+  /** The file's stat, where the plan took one (a name found as listed): callers need not take it again. */
+  stat?: Stats;
 }
 
 export interface VerifyPlan {
@@ -77,7 +80,7 @@ export async function planVerify(dir: string, m: ModelMetadata): Promise<VerifyP
     }
     const direct = await stat(join(dir, ...f.name.split("/"))).catch(() => null);
     if (direct?.isFile()) {
-      files.push({ name: f.name, path: f.name, state: "check", ...expected });
+      files.push({ name: f.name, path: f.name, state: "check", ...expected, stat: direct });
       continue;
     }
     const named = f.name.includes("/") ? [] : (await onDisk()).filter((d) => d.rel.slice(d.rel.lastIndexOf("/") + 1) === f.name);
